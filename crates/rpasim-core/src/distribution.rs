@@ -1,0 +1,173 @@
+//! Run-duration distributions.
+
+use rand_distr::{Distribution as _, Exp, LogNormal};
+
+use crate::random::SimRng;
+use crate::time::SimDuration;
+
+/// How long something takes: a constant or a random distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Distribution {
+    /// Always the same span.
+    Constant(SimDuration),
+    /// Exponential with the given mean (memoryless service, as in M/M/c).
+    Exponential {
+        /// Mean of the distribution.
+        mean: SimDuration,
+    },
+    /// Uniform between `min` and `max`, both included.
+    Uniform {
+        /// Shortest span.
+        min: SimDuration,
+        /// Longest span.
+        max: SimDuration,
+    },
+    /// Log-normal with the given mean and standard deviation (of the span
+    /// itself, not of its logarithm).
+    LogNormal {
+        /// Mean of the distribution.
+        mean: SimDuration,
+        /// Standard deviation of the distribution.
+        sd: SimDuration,
+    },
+}
+
+/// Why a distribution's parameters are unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DistributionError {
+    /// A mean that must be positive is zero.
+    #[error("the mean must be positive")]
+    ZeroMean,
+    /// `min` is greater than `max`.
+    #[error("min ({min}) is greater than max ({max})")]
+    MinAboveMax {
+        /// The given minimum.
+        min: SimDuration,
+        /// The given maximum.
+        max: SimDuration,
+    },
+}
+
+impl Distribution {
+    /// Checks that the parameters define a distribution.
+    pub fn validate(&self) -> Result<(), DistributionError> {
+        match *self {
+            Distribution::Constant(_) => Ok(()),
+            Distribution::Exponential { mean } | Distribution::LogNormal { mean, .. }
+                if mean == SimDuration::ZERO =>
+            {
+                Err(DistributionError::ZeroMean)
+            }
+            Distribution::Uniform { min, max } if min > max => {
+                Err(DistributionError::MinAboveMax { min, max })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The mean of the distribution.
+    pub fn mean(&self) -> SimDuration {
+        match *self {
+            Distribution::Constant(d) => d,
+            Distribution::Exponential { mean } | Distribution::LogNormal { mean, .. } => mean,
+            Distribution::Uniform { min, max } => {
+                SimDuration::from_millis((min.as_millis() + max.as_millis()) / 2)
+            }
+        }
+    }
+
+    /// Builds a sampler; parameters must have passed [`validate`](Self::validate).
+    pub fn sampler(&self) -> Sampler {
+        let ms = |d: SimDuration| d.as_millis() as f64;
+        let kind = match *self {
+            Distribution::Constant(d) => SamplerKind::Constant(d),
+            Distribution::Exponential { mean } => match Exp::new(1.0 / ms(mean).max(1e-9)) {
+                Ok(exp) => SamplerKind::Exponential(exp),
+                Err(_) => SamplerKind::Constant(mean),
+            },
+            Distribution::Uniform { min, max } => SamplerKind::Uniform {
+                min: min.as_millis(),
+                max: max.as_millis(),
+            },
+            Distribution::LogNormal { mean, sd } => {
+                match LogNormal::from_mean_cv(ms(mean), ms(sd) / ms(mean).max(1e-9)) {
+                    Ok(ln) => SamplerKind::LogNormal(ln),
+                    Err(_) => SamplerKind::Constant(mean),
+                }
+            }
+        };
+        Sampler { kind }
+    }
+}
+
+/// A distribution ready to draw from.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    kind: SamplerKind,
+}
+
+#[derive(Debug, Clone)]
+enum SamplerKind {
+    Constant(SimDuration),
+    Exponential(Exp<f64>),
+    Uniform { min: u64, max: u64 },
+    LogNormal(LogNormal<f64>),
+}
+
+impl Sampler {
+    /// Draws one span, rounded to the millisecond. A constant consumes no
+    /// random number, so switching a flow between constant and random
+    /// durations does not shift other streams (they are separate anyway).
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        use rand::RngExt;
+        match &self.kind {
+            SamplerKind::Constant(d) => *d,
+            SamplerKind::Exponential(exp) => SimDuration::from_millis_f64(exp.sample(rng)),
+            SamplerKind::Uniform { min, max } => SimDuration::from_millis(rng.random_range(*min..=*max)),
+            SamplerKind::LogNormal(ln) => SimDuration::from_millis_f64(ln.sample(rng)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::Streams;
+
+    fn sample_mean(d: &Distribution, n: usize) -> f64 {
+        let s = d.sampler();
+        let mut rng = Streams::new(1).stream("test");
+        (0..n).map(|_| s.sample(&mut rng).as_millis() as f64).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn sample_means_match_parameters() {
+        let m = SimDuration::from_mins(6);
+        let exp = sample_mean(&Distribution::Exponential { mean: m }, 200_000);
+        assert!((exp / 360_000.0 - 1.0).abs() < 0.01, "{exp}");
+        let ln = sample_mean(
+            &Distribution::LogNormal { mean: m, sd: SimDuration::from_mins(3) },
+            200_000,
+        );
+        assert!((ln / 360_000.0 - 1.0).abs() < 0.01, "{ln}");
+        let uni = sample_mean(
+            &Distribution::Uniform { min: SimDuration::from_mins(10), max: SimDuration::from_mins(15) },
+            200_000,
+        );
+        assert!((uni / 750_000.0 - 1.0).abs() < 0.005, "{uni}");
+    }
+
+    #[test]
+    fn invalid_parameters_are_reported() {
+        assert_eq!(
+            Distribution::Exponential { mean: SimDuration::ZERO }.validate(),
+            Err(DistributionError::ZeroMean)
+        );
+        assert!(Distribution::Uniform {
+            min: SimDuration::from_secs(2),
+            max: SimDuration::from_secs(1)
+        }
+        .validate()
+        .is_err());
+    }
+}

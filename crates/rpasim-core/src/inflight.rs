@@ -1,0 +1,165 @@
+//! The runs currently queued or running, in a slab of reusable slots.
+//!
+//! Memory is bounded by what is in flight, not by the number of runs: a
+//! slot is freed when its run's record goes to the observer. Handles carry a
+//! generation so that an event for a run that already ended (e.g. after a
+//! cancellation) is recognised and ignored.
+
+use crate::ids::{FlowId, TargetId};
+use crate::queue::QueueKey;
+use crate::run::{Outcome, Placement, RunRecord};
+use crate::time::{SimDuration, SimTime};
+
+/// A handle to an in-flight run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RunRef {
+    slot: u32,
+    generation: u32,
+}
+
+/// Where an in-flight run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Waiting in its target's queue.
+    Queued(QueueKey),
+    /// Executing; `outcome` is what it will end with, decided at start.
+    Running {
+        start: SimTime,
+        placement: Placement,
+        outcome: Outcome,
+    },
+}
+
+/// An in-flight run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InFlightRun {
+    pub id: u64,
+    pub flow: FlowId,
+    pub target: TargetId,
+    pub priority: i64,
+    pub arrival: SimTime,
+    /// Sampled at arrival, so run k of a flow gets the same duration in
+    /// every variant of a scenario.
+    pub duration: SimDuration,
+    /// Drawn at arrival, for the same reason.
+    pub fails: bool,
+    pub stage: Stage,
+}
+
+impl InFlightRun {
+    /// The final record, ending at `end` (`None`: in flight) with `outcome`.
+    pub fn record(&self, end: Option<SimTime>, outcome: Outcome) -> RunRecord {
+        let (start, placement) = match self.stage {
+            Stage::Queued(_) => (None, None),
+            Stage::Running { start, placement, .. } => (Some(start), Some(placement)),
+        };
+        RunRecord {
+            id: self.id,
+            flow: self.flow,
+            target: self.target,
+            priority: self.priority,
+            arrival: self.arrival,
+            start,
+            end,
+            placement,
+            outcome,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    run: Option<InFlightRun>,
+}
+
+/// The slab of in-flight runs.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+impl InFlight {
+    pub fn insert(&mut self, run: InFlightRun) -> RunRef {
+        if let Some(slot) = self.free.pop() {
+            let s = &mut self.slots[slot as usize];
+            s.run = Some(run);
+            return RunRef {
+                slot,
+                generation: s.generation,
+            };
+        }
+        let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 runs in flight");
+        self.slots.push(Slot {
+            generation: 0,
+            run: Some(run),
+        });
+        RunRef { slot, generation: 0 }
+    }
+
+    /// The run behind a handle, unless it has ended since.
+    pub fn get_mut(&mut self, r: RunRef) -> Option<&mut InFlightRun> {
+        let s = self.slots.get_mut(r.slot as usize)?;
+        if s.generation != r.generation {
+            return None;
+        }
+        s.run.as_mut()
+    }
+
+    /// Ends a run: frees its slot and invalidates its handles.
+    pub fn remove(&mut self, r: RunRef) -> Option<InFlightRun> {
+        let s = self.slots.get_mut(r.slot as usize)?;
+        if s.generation != r.generation {
+            return None;
+        }
+        let run = s.run.take()?;
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(r.slot);
+        Some(run)
+    }
+
+    /// Removes every remaining run, in arrival order.
+    pub fn drain_by_arrival(&mut self) -> Vec<InFlightRun> {
+        let mut runs: Vec<InFlightRun> = self.slots.iter_mut().filter_map(|s| s.run.take()).collect();
+        runs.sort_unstable_by_key(|r| r.id);
+        runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{FlowId, TargetId};
+
+    fn run(id: u64) -> InFlightRun {
+        InFlightRun {
+            id,
+            flow: FlowId(0),
+            target: TargetId(0),
+            priority: 0,
+            arrival: SimTime::ZERO,
+            duration: SimDuration::ZERO,
+            fails: false,
+            stage: Stage::Running {
+                start: SimTime::ZERO,
+                placement: Placement {
+                    machine: crate::ids::MachineId(0),
+                    bot: 1,
+                },
+                outcome: Outcome::Succeeded,
+            },
+        }
+    }
+
+    #[test]
+    fn stale_handles_are_ignored_after_reuse() {
+        let mut s = InFlight::default();
+        let a = s.insert(run(1));
+        assert_eq!(s.remove(a).map(|r| r.id), Some(1));
+        let b = s.insert(run(2));
+        assert!(s.get_mut(a).is_none());
+        assert!(s.remove(a).is_none());
+        assert_eq!(s.get_mut(b).map(|r| r.id), Some(2));
+    }
+}

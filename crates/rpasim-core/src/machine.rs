@@ -1,0 +1,181 @@
+//! Registered machines and their bots, with an index of the machines that
+//! have a free bot per target, so that "is a bot free?" is O(1) and a
+//! selection policy sees only candidates.
+
+use crate::ids::{MachineId, TargetId};
+use crate::model::MachineSpec;
+use crate::run::Placement;
+use crate::selection::{Candidate, Candidates};
+use crate::time::SimTime;
+
+/// Runtime state of one machine.
+#[derive(Debug, Clone)]
+struct Machine {
+    target: TargetId,
+    bots: u32,
+    /// Bit `i` set: bot `i + 1` is free.
+    free_mask: u64,
+    last_assigned: Option<SimTime>,
+    /// Position in its target's `free` list while it has a free bot.
+    free_pos: Option<usize>,
+}
+
+/// Per-target bookkeeping.
+#[derive(Debug, Clone, Default)]
+struct PoolIndex {
+    /// Machines with at least one free bot, in no particular (but
+    /// deterministic) order.
+    free: Vec<MachineId>,
+    free_bots: u32,
+    bots: u32,
+}
+
+/// All machines of a simulation and the free-bot index of every target.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    machines: Vec<Machine>,
+    pools: Vec<PoolIndex>,
+}
+
+impl Fleet {
+    /// The fleet of `machines`, every bot free, for `targets` targets.
+    pub fn new(machines: &[MachineSpec], targets: usize) -> Self {
+        let mut fleet = Fleet {
+            machines: Vec::with_capacity(machines.len()),
+            pools: vec![PoolIndex::default(); targets],
+        };
+        for (i, spec) in machines.iter().enumerate() {
+            let all_free = if spec.bots >= 64 { u64::MAX } else { (1u64 << spec.bots) - 1 };
+            fleet.machines.push(Machine {
+                target: spec.target,
+                bots: spec.bots,
+                free_mask: all_free,
+                last_assigned: None,
+                free_pos: None,
+            });
+            let pool = &mut fleet.pools[spec.target.index()];
+            pool.bots += spec.bots;
+            pool.free_bots += spec.bots;
+            fleet.index_free(MachineId::from_index(i));
+        }
+        fleet
+    }
+
+    /// Free bots of a target's pool.
+    pub fn free_bots(&self, target: TargetId) -> u32 {
+        self.pools[target.index()].free_bots
+    }
+
+    /// Bots of a target's pool.
+    pub fn bots(&self, target: TargetId) -> u32 {
+        self.pools[target.index()].bots
+    }
+
+    /// Bots of one machine.
+    pub fn machine_bots(&self, machine: MachineId) -> u32 {
+        self.machines[machine.index()].bots
+    }
+
+    /// The machines of a target with a free bot.
+    pub fn candidates(&self, target: TargetId) -> Candidates<'_> {
+        Candidates::of_fleet(&self.pools[target.index()].free, self)
+    }
+
+    /// What a selection policy sees of a machine.
+    pub fn candidate(&self, id: MachineId) -> Candidate {
+        let m = &self.machines[id.index()];
+        Candidate {
+            machine: id,
+            free_bots: m.free_mask.count_ones(),
+            bots: m.bots,
+            last_assigned: m.last_assigned,
+        }
+    }
+
+    /// Takes the lowest-numbered free bot of `machine` at `now`.
+    ///
+    /// # Panics
+    /// If the machine has no free bot (the caller picked a non-candidate).
+    pub fn acquire(&mut self, machine: MachineId, now: SimTime) -> Placement {
+        let m = &mut self.machines[machine.index()];
+        assert!(m.free_mask != 0, "machine {machine:?} has no free bot");
+        let bit = m.free_mask.trailing_zeros();
+        m.free_mask &= !(1u64 << bit);
+        m.last_assigned = Some(now);
+        let (target, now_full) = (m.target, m.free_mask == 0);
+        self.pools[target.index()].free_bots -= 1;
+        if now_full {
+            self.unindex_free(machine);
+        }
+        Placement {
+            machine,
+            bot: bit as u16 + 1,
+        }
+    }
+
+    /// Frees the bot of a placement.
+    pub fn release(&mut self, placement: Placement) {
+        let m = &mut self.machines[placement.machine.index()];
+        let bit = 1u64 << (placement.bot - 1);
+        debug_assert!(m.free_mask & bit == 0, "bot released twice");
+        let was_full = m.free_mask == 0;
+        m.free_mask |= bit;
+        let target = m.target;
+        self.pools[target.index()].free_bots += 1;
+        if was_full {
+            self.index_free(placement.machine);
+        }
+    }
+
+    fn index_free(&mut self, id: MachineId) {
+        let target = self.machines[id.index()].target;
+        let free = &mut self.pools[target.index()].free;
+        self.machines[id.index()].free_pos = Some(free.len());
+        free.push(id);
+    }
+
+    fn unindex_free(&mut self, id: MachineId) {
+        let target = self.machines[id.index()].target;
+        let Some(pos) = self.machines[id.index()].free_pos.take() else {
+            return;
+        };
+        let free = &mut self.pools[target.index()].free;
+        free.swap_remove(pos);
+        if let Some(moved) = free.get(pos).copied() {
+            self.machines[moved.index()].free_pos = Some(pos);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet() -> Fleet {
+        let spec = |name: &str, bots| MachineSpec {
+            name: name.into(),
+            target: TargetId(0),
+            bots,
+        };
+        Fleet::new(&[spec("a", 1), spec("b", 2)], 1)
+    }
+
+    #[test]
+    fn index_tracks_machines_with_free_bots() {
+        let mut f = fleet();
+        let t = TargetId(0);
+        assert_eq!((f.free_bots(t), f.bots(t), f.candidates(t).len()), (3, 3, 2));
+        let p = f.acquire(MachineId(0), SimTime::ZERO);
+        assert_eq!(p.bot, 1);
+        assert_eq!((f.free_bots(t), f.candidates(t).len()), (2, 1));
+        assert_eq!(f.candidates(t).get(0).machine, MachineId(1));
+        let b1 = f.acquire(MachineId(1), SimTime::ZERO);
+        let b2 = f.acquire(MachineId(1), SimTime::ZERO);
+        assert_eq!((b1.bot, b2.bot), (1, 2));
+        assert!(f.candidates(t).is_empty());
+        f.release(b1);
+        f.release(p);
+        assert_eq!((f.free_bots(t), f.candidates(t).len()), (2, 2));
+        assert_eq!(f.acquire(MachineId(1), SimTime::ZERO).bot, 1);
+    }
+}

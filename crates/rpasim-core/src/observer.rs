@@ -1,0 +1,173 @@
+//! What the engine tells the outside world: run records, samples and totals.
+//!
+//! The core does no I/O; an [`Observer`] (the report crate's recorder, or a
+//! test's collector) receives every fact and decides what to keep.
+
+use crate::ids::TargetId;
+use crate::run::{Placement, RunRecord};
+use crate::time::{SimDuration, SimTime};
+
+/// The state of one target at a sampling instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetSample {
+    /// The target.
+    pub target: TargetId,
+    /// Runs waiting in its queue.
+    pub queued: u32,
+    /// Runs executing on its bots.
+    pub running: u32,
+    /// Bots available for a new run (idle, on machines that accept runs).
+    pub bots_ready: u32,
+    /// Bots being provisioned (hosted groups; always 0 for registered machines).
+    pub bots_provisioning: u32,
+}
+
+/// Receives the facts of a simulation as they happen.
+///
+/// Only [`run_finished`](Observer::run_finished) is required; the other hooks
+/// default to doing nothing and cost nothing when not overridden (the engine
+/// is generic over the observer, so empty hooks are inlined away).
+pub trait Observer {
+    /// A run entered a queue; `queue_len` counts it.
+    fn run_queued(&mut self, _time: SimTime, _target: TargetId, _queue_len: usize) {}
+
+    /// A run started on a bot.
+    fn run_started(&mut self, _time: SimTime, _run_id: u64, _target: TargetId, _placement: Placement) {}
+
+    /// A run reached its outcome (or is in flight at the horizon). Called
+    /// exactly once per run, in the order runs end; in-flight runs come last,
+    /// in arrival order.
+    fn run_finished(&mut self, record: &RunRecord);
+
+    /// The state of every target at `time` (every `sample_every`, from 0 to
+    /// the horizon).
+    fn sample(&mut self, _time: SimTime, _targets: &[TargetSample]) {}
+}
+
+/// An observer that only counts finished runs (useful for benchmarks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountingObserver {
+    /// Runs finished so far.
+    pub finished: u64,
+}
+
+impl Observer for CountingObserver {
+    fn run_finished(&mut self, _record: &RunRecord) {
+        self.finished += 1;
+    }
+}
+
+/// Time integrals of one target over the measured window (warm-up to horizon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TargetTotals {
+    /// Sum over time of busy bots (bot-milliseconds).
+    pub busy_bot_ms: u64,
+    /// Sum over time of bots able to run (bot-milliseconds): allocated,
+    /// connected, for registered machines.
+    pub available_bot_ms: u64,
+    /// Sum over time of the queue length (run-milliseconds).
+    pub queued_run_ms: u64,
+}
+
+impl TargetTotals {
+    /// Busy bot time over available bot time (0 when no bot was available).
+    pub fn utilization(&self) -> f64 {
+        if self.available_bot_ms == 0 {
+            0.0
+        } else {
+            self.busy_bot_ms as f64 / self.available_bot_ms as f64
+        }
+    }
+
+    /// Adds another target's integrals (for the `all` row).
+    pub fn add(&mut self, other: &TargetTotals) {
+        self.busy_bot_ms += other.busy_bot_ms;
+        self.available_bot_ms += other.available_bot_ms;
+        self.queued_run_ms += other.queued_run_ms;
+    }
+}
+
+/// The engine's account of a finished simulation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimReport {
+    /// Events handled by the event loop.
+    pub events: u64,
+    /// Runs that arrived (all of them, warm-up included).
+    pub runs: u64,
+    /// Start of the measured window.
+    pub warmup: SimTime,
+    /// End of the simulation.
+    pub horizon: SimTime,
+    /// Per-target time integrals, indexed by [`TargetId`].
+    pub targets: Vec<TargetTotals>,
+}
+
+impl SimReport {
+    /// Length of the measured window.
+    pub fn window(&self) -> SimDuration {
+        self.horizon - self.warmup
+    }
+}
+
+/// A count that changes over time, with its integral since the last reset.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Level {
+    value: u32,
+    area: u64,
+    since: SimTime,
+}
+
+impl Level {
+    pub(crate) fn new(value: u32) -> Self {
+        Level {
+            value,
+            area: 0,
+            since: SimTime::ZERO,
+        }
+    }
+
+    pub(crate) fn value(&self) -> u32 {
+        self.value
+    }
+
+    pub(crate) fn set(&mut self, now: SimTime, value: u32) {
+        self.area += u64::from(self.value) * (now - self.since).as_millis();
+        self.since = now;
+        self.value = value;
+    }
+
+    pub(crate) fn incr(&mut self, now: SimTime) {
+        self.set(now, self.value + 1);
+    }
+
+    pub(crate) fn decr(&mut self, now: SimTime) {
+        self.set(now, self.value.saturating_sub(1));
+    }
+
+    /// Forgets the integral so far (end of warm-up).
+    pub(crate) fn reset(&mut self, now: SimTime) {
+        self.set(now, self.value);
+        self.area = 0;
+    }
+
+    /// The integral up to `now`.
+    pub(crate) fn area_until(&self, now: SimTime) -> u64 {
+        self.area + u64::from(self.value) * (now - self.since).as_millis()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_integrates_piecewise_constant_values() {
+        let t = SimTime::from_millis;
+        let mut l = Level::new(2);
+        l.set(t(10), 5); // 2 × 10
+        l.decr(t(20)); // 5 × 10
+        assert_eq!(l.area_until(t(30)), 20 + 50 + 4 * 10);
+        l.reset(t(30));
+        assert_eq!(l.area_until(t(35)), 4 * 5);
+    }
+}

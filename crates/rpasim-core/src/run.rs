@@ -1,0 +1,145 @@
+//! Runs: one execution of a flow, from arrival to its outcome.
+
+use std::fmt;
+
+use crate::ids::{FlowId, MachineId, TargetId};
+use crate::time::SimTime;
+
+/// Queue priority of a run; higher runs first.
+pub struct Priority;
+
+impl Priority {
+    /// The service's "Normal" priority.
+    pub const NORMAL: i64 = 100;
+    /// The service's "High" priority.
+    pub const HIGH: i64 = 200;
+
+    /// The scenario spelling of a priority: `normal`, `high` or the integer.
+    pub fn label(p: i64) -> String {
+        match p {
+            Priority::NORMAL => "normal".into(),
+            Priority::HIGH => "high".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// How a run ended (or that it had not ended at the horizon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Ran to completion.
+    Succeeded,
+    /// Ran, and the flow failed (its failure probability).
+    Failed,
+    /// Rejected on arrival: the queue held its capacity of runs.
+    QueueFull,
+    /// Waited in the queue longer than the queue timeout.
+    QueueTimeout,
+    /// Ran longer than the target's run time limit.
+    RunTimeout,
+    /// Its machine went offline while it ran.
+    MachineLost,
+    /// Its machine group had no machine.
+    GroupEmpty,
+    /// Its hosted machine group had been deleted for inactivity.
+    GroupExpired,
+    /// Its machine group's certificate expired.
+    CertificateExpired,
+    /// Its owner had lost access to the target.
+    AccessDenied,
+    /// Cancelled by a scenario event.
+    Cancelled,
+    /// Still queued or running at the horizon.
+    InFlight,
+}
+
+impl Outcome {
+    /// Every outcome, in the order of `summary.csv` columns.
+    pub const ALL: [Outcome; 12] = [
+        Outcome::Succeeded,
+        Outcome::Failed,
+        Outcome::QueueFull,
+        Outcome::QueueTimeout,
+        Outcome::RunTimeout,
+        Outcome::InFlight,
+        Outcome::MachineLost,
+        Outcome::GroupEmpty,
+        Outcome::GroupExpired,
+        Outcome::CertificateExpired,
+        Outcome::AccessDenied,
+        Outcome::Cancelled,
+    ];
+
+    /// The name used in scenario files and outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::QueueFull => "queue_full",
+            Outcome::QueueTimeout => "queue_timeout",
+            Outcome::RunTimeout => "run_timeout",
+            Outcome::MachineLost => "machine_lost",
+            Outcome::GroupEmpty => "group_empty",
+            Outcome::GroupExpired => "group_expired",
+            Outcome::CertificateExpired => "certificate_expired",
+            Outcome::AccessDenied => "access_denied",
+            Outcome::Cancelled => "cancelled",
+            Outcome::InFlight => "in_flight",
+        }
+    }
+
+    /// Position in [`Outcome::ALL`], for counting in arrays.
+    pub fn index(self) -> usize {
+        Outcome::ALL.iter().position(|o| *o == self).unwrap_or(0)
+    }
+
+    /// The outcome called `name`.
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a run executed: a bot of a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The machine.
+    pub machine: MachineId,
+    /// The bot, numbered from 1 on its machine.
+    pub bot: u16,
+}
+
+/// The final record of a run, handed to the observer exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// Arrival order across all flows, from 0.
+    pub id: u64,
+    /// The flow that triggered it.
+    pub flow: FlowId,
+    /// The queue it went to.
+    pub target: TargetId,
+    /// Its priority.
+    pub priority: i64,
+    /// When it was triggered.
+    pub arrival: SimTime,
+    /// When it started running, if it did.
+    pub start: Option<SimTime>,
+    /// When it ended; `None` when in flight at the horizon.
+    pub end: Option<SimTime>,
+    /// Where it ran, if it started.
+    pub placement: Option<Placement>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl RunRecord {
+    /// Time from arrival to start, for runs that started.
+    pub fn wait(&self) -> Option<crate::time::SimDuration> {
+        self.start.map(|s| s - self.arrival)
+    }
+}
