@@ -1,0 +1,89 @@
+//! Confidence intervals by Student's t.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The two-sided `confidence` quantile of Student's t with `df` degrees of
+/// freedom, e.g. 2.262 for 95 % and 9 df. `None` for df = 0 or a confidence
+/// outside (0, 1).
+pub fn student_t_quantile(confidence: f64, df: u64) -> Option<f64> {
+    if df == 0 || !(confidence > 0.0 && confidence < 1.0) {
+        return None;
+    }
+    let t = StudentsT::new(0.0, 1.0, df as f64).ok()?;
+    Some(t.inverse_cdf(0.5 + confidence / 2.0))
+}
+
+/// A mean with the half-width of its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConfidenceInterval {
+    /// The estimate.
+    pub mean: f64,
+    /// Half the width of the interval.
+    pub half_width: f64,
+    /// Confidence level, e.g. 0.95.
+    pub confidence: f64,
+    /// Number of independent (or batch) observations behind it.
+    pub n: u64,
+}
+
+impl ConfidenceInterval {
+    /// The interval of the mean of independent observations `xs` (at least 2).
+    pub fn of_independent(xs: &[f64], confidence: f64) -> Option<Self> {
+        let n = xs.len() as u64;
+        if n < 2 {
+            return None;
+        }
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let t = student_t_quantile(confidence, n - 1)?;
+        Some(ConfidenceInterval {
+            mean,
+            half_width: t * (var / n as f64).sqrt(),
+            confidence,
+            n,
+        })
+    }
+
+    /// Lower bound.
+    pub fn low(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    /// Upper bound.
+    pub fn high(&self) -> f64 {
+        self.mean + self.half_width
+    }
+
+    /// Whether `x` lies within the interval.
+    pub fn contains(&self, x: f64) -> bool {
+        self.low() <= x && x <= self.high()
+    }
+
+    /// Half-width relative to the mean (infinite for a zero mean).
+    pub fn relative_half_width(&self) -> f64 {
+        self.half_width / self.mean.abs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        let t = |c, df| student_t_quantile(c, df).expect("valid");
+        assert!((t(0.95, 9) - 2.262).abs() < 1e-3);
+        assert!((t(0.999, 30) - 3.646).abs() < 1e-3);
+        assert!((t(0.95, 1_000_000) - 1.960).abs() < 1e-3);
+        assert_eq!(student_t_quantile(0.95, 0), None);
+    }
+
+    #[test]
+    fn interval_of_known_sample() {
+        let ci = ConfidenceInterval::of_independent(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95).expect("n >= 2");
+        // mean 3, s = sqrt(2.5), t(0.95, 4) = 2.776
+        assert_eq!(ci.mean, 3.0);
+        assert!((ci.half_width - 2.776 * (2.5f64 / 5.0).sqrt()).abs() < 1e-3);
+        assert!(ci.contains(1.1) && !ci.contains(0.9));
+    }
+}
