@@ -15,7 +15,7 @@ pub enum ArrivalProcess {
         /// Mean arrivals per hour where the profile's multiplier is 1.
         per_hour: f64,
         /// Weekly multiplier; `None` is a constant rate.
-        profile: Option<RateProfile>,
+        profile: Option<Box<RateProfile>>,
     },
     /// Runs at explicit instants; an instant listed twice triggers two runs.
     At(Vec<SimTime>),
@@ -71,7 +71,7 @@ impl ArrivalGenerator {
         let (time, count) = match &self.process {
             ArrivalProcess::Poisson { per_hour, profile } => {
                 let per_ms = per_hour / MS_PER_HOUR as f64;
-                let t = next_poisson(&mut self.rng, now, per_ms, profile.as_ref(), horizon)?;
+                let t = next_poisson(&mut self.rng, now, per_ms, profile.as_deref(), horizon)?;
                 (t, 1)
             }
             ArrivalProcess::At(times) | ArrivalProcess::Trace(times) => {
@@ -80,7 +80,11 @@ impl ArrivalGenerator {
                 self.cursor += count;
                 (t, u32::try_from(count).unwrap_or(u32::MAX))
             }
-            ArrivalProcess::Every { start, every, burst } => {
+            ArrivalProcess::Every {
+                start,
+                every,
+                burst,
+            } => {
                 let t = match self.last {
                     None => *start,
                     Some(last) => last + *every,
@@ -176,12 +180,18 @@ mod tests {
         };
         let got = all(p, SimTime::ZERO + SimDuration::from_days(14));
         assert_eq!(got.len(), 10);
-        assert!(got.iter().all(|(t, n)| *n == 20 && t.as_millis() % MS_PER_DAY == 2 * MS_PER_HOUR));
+        assert!(
+            got.iter()
+                .all(|(t, n)| *n == 20 && t.as_millis() % MS_PER_DAY == 2 * MS_PER_HOUR)
+        );
     }
 
     #[test]
     fn poisson_rate_matches_per_hour() {
-        let p = ArrivalProcess::Poisson { per_hour: 30.0, profile: None };
+        let p = ArrivalProcess::Poisson {
+            per_hour: 30.0,
+            profile: None,
+        };
         let n = all(p, SimTime::ZERO + SimDuration::from_days(100)).len() as f64;
         let expected = 30.0 * 24.0 * 100.0;
         // 5 standard deviations of a Poisson count.
@@ -194,11 +204,17 @@ mod tests {
         hourly[9..17].fill(1.0);
         let daily = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0];
         let profile = RateProfile::new(&hourly, &daily).expect("valid");
-        let p = ArrivalProcess::Poisson { per_hour: 60.0, profile: Some(profile) };
+        let p = ArrivalProcess::Poisson {
+            per_hour: 60.0,
+            profile: Some(Box::new(profile)),
+        };
         let got = all(p, SimTime::ZERO + SimDuration::from_days(28));
         for (t, _) in &got {
             let h = hour_of_week(*t);
-            assert!(h / 24 < 5 && (9..17).contains(&(h % 24)), "arrival at hour {h}");
+            assert!(
+                h / 24 < 5 && (9..17).contains(&(h % 24)),
+                "arrival at hour {h}"
+            );
         }
         let expected = 60.0 * 8.0 * 5.0 * 4.0;
         let n = got.len() as f64;

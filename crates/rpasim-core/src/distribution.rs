@@ -123,7 +123,9 @@ impl Sampler {
         match &self.kind {
             SamplerKind::Constant(d) => *d,
             SamplerKind::Exponential(exp) => SimDuration::from_millis_f64(exp.sample(rng)),
-            SamplerKind::Uniform { min, max } => SimDuration::from_millis(rng.random_range(*min..=*max)),
+            SamplerKind::Uniform { min, max } => {
+                SimDuration::from_millis(rng.random_range(*min..=*max))
+            }
             SamplerKind::LogNormal(ln) => SimDuration::from_millis_f64(ln.sample(rng)),
         }
     }
@@ -137,7 +139,10 @@ mod tests {
     fn sample_mean(d: &Distribution, n: usize) -> f64 {
         let s = d.sampler();
         let mut rng = Streams::new(1).stream("test");
-        (0..n).map(|_| s.sample(&mut rng).as_millis() as f64).sum::<f64>() / n as f64
+        (0..n)
+            .map(|_| s.sample(&mut rng).as_millis() as f64)
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -146,12 +151,18 @@ mod tests {
         let exp = sample_mean(&Distribution::Exponential { mean: m }, 200_000);
         assert!((exp / 360_000.0 - 1.0).abs() < 0.01, "{exp}");
         let ln = sample_mean(
-            &Distribution::LogNormal { mean: m, sd: SimDuration::from_mins(3) },
+            &Distribution::LogNormal {
+                mean: m,
+                sd: SimDuration::from_mins(3),
+            },
             200_000,
         );
         assert!((ln / 360_000.0 - 1.0).abs() < 0.01, "{ln}");
         let uni = sample_mean(
-            &Distribution::Uniform { min: SimDuration::from_mins(10), max: SimDuration::from_mins(15) },
+            &Distribution::Uniform {
+                min: SimDuration::from_mins(10),
+                max: SimDuration::from_mins(15),
+            },
             200_000,
         );
         assert!((uni / 750_000.0 - 1.0).abs() < 0.005, "{uni}");
@@ -160,14 +171,19 @@ mod tests {
     #[test]
     fn invalid_parameters_are_reported() {
         assert_eq!(
-            Distribution::Exponential { mean: SimDuration::ZERO }.validate(),
+            Distribution::Exponential {
+                mean: SimDuration::ZERO
+            }
+            .validate(),
             Err(DistributionError::ZeroMean)
         );
-        assert!(Distribution::Uniform {
-            min: SimDuration::from_secs(2),
-            max: SimDuration::from_secs(1)
-        }
-        .validate()
-        .is_err());
+        assert!(
+            Distribution::Uniform {
+                min: SimDuration::from_secs(2),
+                max: SimDuration::from_secs(1)
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

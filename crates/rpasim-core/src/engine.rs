@@ -173,7 +173,8 @@ impl<O: Observer> Simulation<O> {
         }
         self.now = self.horizon;
         for run in self.runs.drain_by_arrival() {
-            self.observer.run_finished(&run.record(None, Outcome::InFlight));
+            self.observer
+                .run_finished(&run.record(None, Outcome::InFlight));
         }
         let targets = self
             .targets
@@ -323,19 +324,24 @@ impl<O: Observer> Simulation<O> {
         };
         let run_id = run.id;
         self.events.schedule(self.now + runs_for, Event::RunEnd(r));
-        self.observer.run_started(self.now, run_id, target, placement);
+        self.observer
+            .run_started(self.now, run_id, target, placement);
     }
 
     fn on_run_end(&mut self, r: RunRef) {
         let Some(run) = self.runs.remove(r) else {
             return; // ended earlier (stale event)
         };
-        let Stage::Running { placement, outcome, .. } = run.stage else {
+        let Stage::Running {
+            placement, outcome, ..
+        } = run.stage
+        else {
             return;
         };
         self.fleet.release(placement);
         self.targets[run.target.index()].busy.decr(self.now);
-        self.observer.run_finished(&run.record(Some(self.now), outcome));
+        self.observer
+            .run_finished(&run.record(Some(self.now), outcome));
         self.dispatch(run.target);
     }
 

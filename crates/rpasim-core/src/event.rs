@@ -103,8 +103,8 @@ mod tests {
             q.schedule(t, i);
         }
         q.schedule(SimTime::from_millis(5), -1);
-        let order: Vec<i32> = std::iter::from_fn(|| q.pop_until(SimTime::MAX).map(|(_, e)| e))
-            .collect();
+        let order: Vec<i32> =
+            std::iter::from_fn(|| q.pop_until(SimTime::MAX).map(|(_, e)| e)).collect();
         assert_eq!(order[0], -1);
         assert_eq!(&order[1..], &(0..100).collect::<Vec<_>>()[..]);
     }

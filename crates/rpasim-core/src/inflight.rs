@@ -51,7 +51,9 @@ impl InFlightRun {
     pub fn record(&self, end: Option<SimTime>, outcome: Outcome) -> RunRecord {
         let (start, placement) = match self.stage {
             Stage::Queued(_) => (None, None),
-            Stage::Running { start, placement, .. } => (Some(start), Some(placement)),
+            Stage::Running {
+                start, placement, ..
+            } => (Some(start), Some(placement)),
         };
         RunRecord {
             id: self.id,
@@ -95,7 +97,10 @@ impl InFlight {
             generation: 0,
             run: Some(run),
         });
-        RunRef { slot, generation: 0 }
+        RunRef {
+            slot,
+            generation: 0,
+        }
     }
 
     /// The run behind a handle, unless it has ended since.
@@ -121,7 +126,8 @@ impl InFlight {
 
     /// Removes every remaining run, in arrival order.
     pub fn drain_by_arrival(&mut self) -> Vec<InFlightRun> {
-        let mut runs: Vec<InFlightRun> = self.slots.iter_mut().filter_map(|s| s.run.take()).collect();
+        let mut runs: Vec<InFlightRun> =
+            self.slots.iter_mut().filter_map(|s| s.run.take()).collect();
         runs.sort_unstable_by_key(|r| r.id);
         runs
     }

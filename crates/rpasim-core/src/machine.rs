@@ -45,7 +45,11 @@ impl Fleet {
             pools: vec![PoolIndex::default(); targets],
         };
         for (i, spec) in machines.iter().enumerate() {
-            let all_free = if spec.bots >= 64 { u64::MAX } else { (1u64 << spec.bots) - 1 };
+            let all_free = if spec.bots >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << spec.bots) - 1
+            };
             fleet.machines.push(Machine {
                 target: spec.target,
                 bots: spec.bots,
@@ -164,7 +168,10 @@ mod tests {
     fn index_tracks_machines_with_free_bots() {
         let mut f = fleet();
         let t = TargetId(0);
-        assert_eq!((f.free_bots(t), f.bots(t), f.candidates(t).len()), (3, 3, 2));
+        assert_eq!(
+            (f.free_bots(t), f.bots(t), f.candidates(t).len()),
+            (3, 3, 2)
+        );
         let p = f.acquire(MachineId(0), SimTime::ZERO);
         assert_eq!(p.bot, 1);
         assert_eq!((f.free_bots(t), f.candidates(t).len()), (2, 1));

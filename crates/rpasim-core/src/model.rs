@@ -156,12 +156,20 @@ impl ModelSpec {
         }
         for t in &self.targets {
             if t.environment.index() >= self.environments.len() {
-                return Err(dangling(format!("target {}", t.name), "environment", t.environment.0));
+                return Err(dangling(
+                    format!("target {}", t.name),
+                    "environment",
+                    t.environment.0,
+                ));
             }
         }
         for m in &self.machines {
             if m.target.index() >= self.targets.len() {
-                return Err(dangling(format!("machine {}", m.name), "target", m.target.0));
+                return Err(dangling(
+                    format!("machine {}", m.name),
+                    "target",
+                    m.target.0,
+                ));
             }
             if m.bots == 0 || m.bots > MAX_BOTS_PER_MACHINE {
                 return Err(range(

@@ -32,7 +32,14 @@ pub trait Observer {
     fn run_queued(&mut self, _time: SimTime, _target: TargetId, _queue_len: usize) {}
 
     /// A run started on a bot.
-    fn run_started(&mut self, _time: SimTime, _run_id: u64, _target: TargetId, _placement: Placement) {}
+    fn run_started(
+        &mut self,
+        _time: SimTime,
+        _run_id: u64,
+        _target: TargetId,
+        _placement: Placement,
+    ) {
+    }
 
     /// A run reached its outcome (or is in flight at the horizon). Called
     /// exactly once per run, in the order runs end; in-flight runs come last,

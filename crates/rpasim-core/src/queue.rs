@@ -220,7 +220,8 @@ mod tests {
     }
 
     fn push(q: &mut RunQueue<u64>, r: QueuedRun) -> QueueKey {
-        q.push(r.run_id, PriorityThenFifo.rank(&r), r.enqueued).expect("room")
+        q.push(r.run_id, PriorityThenFifo.rank(&r), r.enqueued)
+            .expect("room")
     }
 
     #[test]
@@ -263,8 +264,8 @@ mod tests {
         let mut q = RunQueue::new(10, None);
         push(&mut q, run(1, 100, 0));
         push(&mut q, run(2, 100, 1));
-        let odd_only = |h: u64| h % 2 == 0;
-        assert_eq!(q.first_placeable(true, odd_only).map(|(_, h)| h), Some(2));
-        assert_eq!(q.first_placeable(false, odd_only), None);
+        let even_only = |h: u64| h.is_multiple_of(2);
+        assert_eq!(q.first_placeable(true, even_only).map(|(_, h)| h), Some(2));
+        assert_eq!(q.first_placeable(false, even_only), None);
     }
 }

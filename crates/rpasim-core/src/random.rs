@@ -86,17 +86,17 @@ mod tests {
         let s = Streams::new(7);
         assert_ne!(first(s.stream("a")), first(s.stream("b")));
         assert_ne!(first(s.stream("a")), first(Streams::new(8).stream("a")));
-        assert_ne!(
-            first(s.flow_arrivals("x")),
-            first(s.flow_durations("x"))
-        );
+        assert_ne!(first(s.flow_arrivals("x")), first(s.flow_durations("x")));
     }
 
     #[test]
     fn streams_are_stable_across_releases() {
         // Pinned so that a dependency upgrade that changed the draws (and so
         // every user's baseline) fails here first.
-        assert_eq!(first(Streams::new(1).stream("flow/a/arrivals")), first(Streams::new(1).flow_arrivals("a")));
+        assert_eq!(
+            first(Streams::new(1).stream("flow/a/arrivals")),
+            first(Streams::new(1).flow_arrivals("a"))
+        );
         let v = first(Streams::new(42).stream("pin"));
         assert_eq!(v, 13_428_333_047_377_644_135);
     }

@@ -230,7 +230,11 @@ mod tests {
 
     #[test]
     fn least_recently_used_prefers_never_used() {
-        let c = [candidate(3, 1, Some(5)), candidate(1, 1, None), candidate(2, 1, Some(1))];
+        let c = [
+            candidate(3, 1, Some(5)),
+            candidate(1, 1, None),
+            candidate(2, 1, Some(1)),
+        ];
         assert_eq!(pick(&mut LeastRecentlyUsed, &c), 1);
         let c = [candidate(3, 1, Some(5)), candidate(2, 1, Some(1))];
         assert_eq!(pick(&mut LeastRecentlyUsed, &c), 2);
@@ -238,7 +242,11 @@ mod tests {
 
     #[test]
     fn round_robin_cycles_in_id_order() {
-        let c = [candidate(2, 1, None), candidate(0, 1, None), candidate(1, 1, None)];
+        let c = [
+            candidate(2, 1, None),
+            candidate(0, 1, None),
+            candidate(1, 1, None),
+        ];
         let mut rr = RoundRobin::default();
         let order: Vec<u32> = (0..4).map(|_| pick(&mut rr, &c)).collect();
         assert_eq!(order, vec![0, 1, 2, 0]);
@@ -246,7 +254,11 @@ mod tests {
 
     #[test]
     fn most_free_bots_spreads() {
-        let c = [candidate(0, 1, None), candidate(1, 3, None), candidate(2, 3, None)];
+        let c = [
+            candidate(0, 1, None),
+            candidate(1, 3, None),
+            candidate(2, 3, None),
+        ];
         assert_eq!(pick(&mut MostFreeBots, &c), 1);
     }
 
@@ -255,7 +267,9 @@ mod tests {
         let c = vec![candidate(0, 1, None), candidate(1, 1, None)];
         let mut rng = Streams::new(0).stream("t");
         let view: Candidates<'_> = c.as_slice().into();
-        let ones = (0..10_000).filter(|_| Random.select(&view, &mut rng) == 1).count();
+        let ones = (0..10_000)
+            .filter(|_| Random.select(&view, &mut rng) == 1)
+            .count();
         assert!((4_700..5_300).contains(&ones), "{ones}");
     }
 

@@ -135,7 +135,9 @@ mod tests {
         let (mut x, mut state) = (0.0f64, 12345u64);
         let mut naive = Vec::new();
         for _ in 0..200_000 {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5;
             x = 0.99 * x + noise;
             bm.push(x);

@@ -97,7 +97,10 @@ mod tests {
         for q in [0.5, 0.95, 0.99] {
             let exact = (q * 100_000.0_f64).ceil() * 37.0;
             let got = h.quantile_ms(q) as f64;
-            assert!((got / exact - 1.0).abs() <= QUANTILE_RELATIVE_ERROR, "q={q} {got} vs {exact}");
+            assert!(
+                (got / exact - 1.0).abs() <= QUANTILE_RELATIVE_ERROR,
+                "q={q} {got} vs {exact}"
+            );
         }
         assert_eq!(h.max_ms(), 3_700_000);
         assert_eq!(h.mean_ms(), 37.0 * 50_000.5);

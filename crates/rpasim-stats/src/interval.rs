@@ -80,7 +80,8 @@ mod tests {
 
     #[test]
     fn interval_of_known_sample() {
-        let ci = ConfidenceInterval::of_independent(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95).expect("n >= 2");
+        let ci =
+            ConfidenceInterval::of_independent(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95).expect("n >= 2");
         // mean 3, s = sqrt(2.5), t(0.95, 4) = 2.776
         assert_eq!(ci.mean, 3.0);
         assert!((ci.half_width - 2.776 * (2.5f64 / 5.0).sqrt()).abs() < 1e-3);

@@ -1,0 +1,217 @@
+//! Scenario errors that say where: file, line and column, the dotted key,
+//! and what was expected.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Document, Item};
+
+/// One segment of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// A table key.
+    Key(String),
+    /// An array index (shown as the entry's `name` when it has one).
+    Index(usize),
+}
+
+/// The path of a value in the scenario, e.g. `flows[2].target`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPath(pub Vec<Segment>);
+
+impl KeyPath {
+    /// The path of a top-level key.
+    pub fn root(key: &str) -> Self {
+        KeyPath(vec![Segment::Key(key.to_string())])
+    }
+
+    /// This path extended by a key.
+    pub fn key(&self, key: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Segment::Key(key.to_string()));
+        p
+    }
+
+    /// This path extended by an array index.
+    pub fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Segment::Index(i));
+        p
+    }
+
+    /// Converts the path recorded by `serde_path_to_error`.
+    pub fn from_serde(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as S;
+        KeyPath(
+            path.iter()
+                .filter_map(|s| match s {
+                    S::Seq { index } => Some(Segment::Index(*index)),
+                    S::Map { key } => Some(Segment::Key(key.clone())),
+                    S::Enum { variant } => Some(Segment::Key(variant.clone())),
+                    S::Unknown => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// The dotted form, with array entries by name where the document gives
+    /// one (`flows.invoices.target`, the form `--set` accepts).
+    pub fn display(&self, doc: Option<&Document<&str>>) -> String {
+        let mut out = String::new();
+        let mut item = doc.map(|d| d.as_item());
+        for seg in &self.0 {
+            match seg {
+                Segment::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                    item = item.and_then(|i| child(i, seg));
+                }
+                Segment::Index(i) => {
+                    let entry = item.and_then(|it| child(it, seg));
+                    match entry.and_then(|e| e.get("name")).and_then(Item::as_str) {
+                        Some(name) => {
+                            out.push('.');
+                            out.push_str(name);
+                        }
+                        None => out.push_str(&format!("[{i}]")),
+                    }
+                    item = entry;
+                }
+            }
+        }
+        out
+    }
+
+    /// The byte range of the value at this path in `doc` (or of the nearest
+    /// enclosing value that exists).
+    pub fn span(&self, doc: &Document<&str>) -> Option<std::ops::Range<usize>> {
+        let mut item = doc.as_item();
+        let mut best = None;
+        for seg in &self.0 {
+            match child(item, seg) {
+                Some(next) => {
+                    item = next;
+                    best = item_span(item).or(best);
+                }
+                None => break,
+            }
+        }
+        best
+    }
+}
+
+/// The child of an item: a key of a table (standard or inline) or an
+/// element of an array (of values or of tables).
+fn child<'a>(item: &'a Item, seg: &Segment) -> Option<&'a Item> {
+    match seg {
+        Segment::Key(k) => item.get(k.as_str()),
+        Segment::Index(i) => item.get(*i),
+    }
+}
+
+fn item_span(item: &Item) -> Option<std::ops::Range<usize>> {
+    match item {
+        Item::Table(t) => t.span(),
+        other => other.span(),
+    }
+}
+
+/// One problem found in a scenario (or in a file it refers to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file at fault.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Dotted key of the value at fault, when known.
+    pub key: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "{key}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The problems that make a scenario invalid (at least one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// Every problem found, in file order where known.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Problem> for ScenarioError {
+    fn from(p: Problem) -> Self {
+        ScenarioError { problems: vec![p] }
+    }
+}
+
+impl Problem {
+    /// A problem with the file as a whole (e.g. it cannot be read).
+    pub fn in_file(file: &Path, message: impl Into<String>) -> Self {
+        Problem {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem at a byte offset of `text`.
+    pub fn at_offset(file: &Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_column(text, offset);
+        Problem {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            key: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

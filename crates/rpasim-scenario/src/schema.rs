@@ -1,0 +1,372 @@
+//! The scenario file as written: serde types mirroring the TOML, with every
+//! table closed to unknown keys. Values are parsed here (durations,
+//! priorities) so that a malformed one is reported at its line and column;
+//! cross-references and limits are checked later, in [`crate::build`].
+
+use std::fmt;
+
+use rpasim_core::SimDuration;
+use rpasim_core::run::Priority;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// `[simulation]`: seed, horizon, sampling.
+    pub simulation: SimulationSection,
+    /// `[limits]`: the service's limits, each overridable.
+    #[serde(default)]
+    pub limits: LimitsSection,
+    /// `[scheduler]`: queue and selection behaviour.
+    #[serde(default)]
+    pub scheduler: SchedulerSection,
+    /// `[[environments]]`.
+    #[serde(default)]
+    pub environments: Vec<EnvironmentEntry>,
+    /// `[[machine_groups]]`.
+    #[serde(default)]
+    pub machine_groups: Vec<GroupEntry>,
+    /// `[[machines]]`.
+    #[serde(default)]
+    pub machines: Vec<MachineEntry>,
+    /// `[[flows]]`.
+    #[serde(default)]
+    pub flows: Vec<FlowEntry>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSection {
+    /// Display name (defaults to the file stem).
+    pub name: Option<String>,
+    /// The question the scenario answers, shown in reports.
+    pub question: Option<String>,
+    /// Seed of every random stream.
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated time span.
+    pub horizon: DurationText,
+    /// Statistics ignore runs arriving before this.
+    #[serde(default)]
+    pub warmup: Option<DurationText>,
+    /// Time-series interval.
+    #[serde(default)]
+    pub sample_every: Option<DurationText>,
+}
+
+/// `[limits]`, with the service's defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Most queued runs per queue.
+    pub queue_capacity: u32,
+    /// Longest wait in a queue.
+    pub queue_timeout: LimitDuration,
+    /// Longest run on a machine group.
+    pub group_run_timeout: LimitDuration,
+    /// Longest run on a standalone machine.
+    pub machine_run_timeout: LimitDuration,
+    /// Most machines in a group.
+    pub max_machines_per_group: u32,
+    /// Most unattended bots on one machine.
+    pub max_bots_per_machine: u32,
+    /// Most bots in a hosted machine group.
+    pub max_bots_per_hosted_group: u32,
+    /// Most hosted machine groups in an environment.
+    pub max_hosted_groups_per_environment: u32,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            queue_capacity: 500,
+            queue_timeout: LimitDuration(Some(SimDuration::from_hours(12))),
+            group_run_timeout: LimitDuration(Some(SimDuration::from_hours(24))),
+            machine_run_timeout: LimitDuration(None),
+            max_machines_per_group: 50,
+            max_bots_per_machine: 10,
+            max_bots_per_hosted_group: 50,
+            max_hosted_groups_per_environment: 10,
+        }
+    }
+}
+
+/// `[scheduler]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerSection {
+    /// Later runs may start when the first cannot be placed.
+    pub extended_queue_prioritization: bool,
+    /// Default machine-selection policy.
+    pub selection: String,
+}
+
+impl Default for SchedulerSection {
+    fn default() -> Self {
+        SchedulerSection {
+            extended_queue_prioritization: true,
+            selection: "random".into(),
+        }
+    }
+}
+
+/// `[[environments]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentEntry {
+    /// Unique name.
+    pub name: String,
+    /// Hosted RPA add-ons (hosted bots and hosted machines at once).
+    #[serde(default)]
+    pub hosted_capacity: u32,
+}
+
+/// `[[machine_groups]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEntry {
+    /// Unique name among machines and groups.
+    pub name: String,
+    /// Owning environment (optional when there is only one).
+    pub environment: Option<String>,
+    /// Machine-selection policy of this group.
+    pub selection: Option<String>,
+}
+
+/// `[[machines]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineEntry {
+    /// Unique name among machines and groups.
+    pub name: String,
+    /// Owning environment (optional when there is only one).
+    pub environment: Option<String>,
+    /// Machine group; absent for a standalone machine.
+    pub group: Option<String>,
+    /// Unattended bots.
+    #[serde(default = "one")]
+    pub bots: u32,
+    /// Machine-selection policy (standalone machines have one candidate, so
+    /// this is accepted only for symmetry with groups).
+    pub selection: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `[[flows]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowEntry {
+    /// Unique name.
+    pub name: String,
+    /// A machine or machine group.
+    pub target: String,
+    /// `"high"`, `"normal"` or an integer.
+    #[serde(default)]
+    pub priority: PriorityValue,
+    /// Run durations.
+    pub duration: DistributionValue,
+    /// Probability that a run fails.
+    #[serde(default)]
+    pub failure_probability: f64,
+    /// Arrival process.
+    pub arrivals: ArrivalsTable,
+}
+
+/// `arrivals = { ... }`: exactly one of `poisson`, `cron`, `at`, `every`,
+/// `trace`, with `burst`/`start` where they apply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalsTable {
+    /// A Poisson process.
+    pub poisson: Option<PoissonTable>,
+    /// A cron pattern.
+    pub cron: Option<String>,
+    /// Explicit instants.
+    pub at: Option<Vec<DurationText>>,
+    /// Interval of periodic bursts.
+    pub every: Option<DurationText>,
+    /// First periodic burst.
+    pub start: Option<DurationText>,
+    /// Runs per burst (cron, every).
+    pub burst: Option<u32>,
+    /// CSV file of arrival instants, relative to the scenario file.
+    pub trace: Option<String>,
+}
+
+/// `poisson = { per_hour = ..., hourly = [...], daily = [...] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoissonTable {
+    /// Mean arrivals per hour (where multipliers are 1).
+    pub per_hour: f64,
+    /// 24 hour-of-day multipliers.
+    pub hourly: Option<Vec<f64>>,
+    /// 7 day-of-week multipliers, Monday first.
+    pub daily: Option<Vec<f64>>,
+}
+
+/// A duration written as a string such as `"90s"`, `"10m"`, `"1h30m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationText(pub SimDuration);
+
+const DURATION_EXAMPLES: &str = r#"a duration such as "90s", "10m", "3h", "28d" or "1h30m""#;
+
+/// Parses a scenario duration (millisecond resolution, rounded).
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("invalid duration {text:?} ({e}); expected {DURATION_EXAMPLES}"))?;
+    let ms = d.as_nanos().div_ceil(500_000) / 2; // nearest millisecond
+    u64::try_from(ms)
+        .map(SimDuration::from_millis)
+        .map_err(|_| format!("duration {text:?} is too long"))
+}
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurationText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(DURATION_EXAMPLES)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationText, E> {
+                parse_duration(v).map(DurationText).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationText, E> {
+                Err(E::custom(format!(
+                    "a bare number ({v}) has no unit; write a string such as \"{v}s\" or \"{v}m\""
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationText, E> {
+                Err(E::custom(format!(
+                    "a bare number ({v}) has no unit; write a string such as \"{v}h\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A limit that may be `"none"` (unlimited) or a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitDuration(pub Option<SimDuration>);
+
+impl<'de> Deserialize<'de> for LimitDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LimitDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "\"none\" or {DURATION_EXAMPLES}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LimitDuration, E> {
+                if v.trim() == "none" {
+                    return Ok(LimitDuration(None));
+                }
+                parse_duration(v)
+                    .map(|d| LimitDuration(Some(d)))
+                    .map_err(|e| E::custom(format!("{e}, or \"none\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `"high"`, `"normal"` or an integer (higher runs first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorityValue(pub i64);
+
+impl Default for PriorityValue {
+    fn default() -> Self {
+        PriorityValue(Priority::NORMAL)
+    }
+}
+
+impl<'de> Deserialize<'de> for PriorityValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = PriorityValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"high\", \"normal\" or an integer (higher runs first)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PriorityValue, E> {
+                match v {
+                    "high" => Ok(PriorityValue(Priority::HIGH)),
+                    "normal" => Ok(PriorityValue(Priority::NORMAL)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PriorityValue, E> {
+                Ok(PriorityValue(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A duration distribution: a constant duration string, or a one-key table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DistributionValue {
+    /// `"10m"`.
+    Constant(SimDuration),
+    /// `{ exponential = { mean = "1h" } }` and the like.
+    Table(DistributionTable),
+}
+
+/// The table form of a distribution.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum DistributionTable {
+    /// `{ exponential = { mean = "1h" } }`.
+    Exponential {
+        /// Mean.
+        mean: DurationText,
+    },
+    /// `{ uniform = { min = "10m", max = "15m" } }`.
+    Uniform {
+        /// Shortest.
+        min: DurationText,
+        /// Longest.
+        max: DurationText,
+    },
+    /// `{ lognormal = { mean = "6m", sd = "3m" } }`.
+    Lognormal {
+        /// Mean.
+        mean: DurationText,
+        /// Standard deviation.
+        sd: DurationText,
+    },
+}
+
+impl<'de> Deserialize<'de> for DistributionValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistributionValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a duration such as \"10m\", or a table: { exponential = { mean = \"1h\" } }, \
+                     { uniform = { min = \"10m\", max = \"15m\" } } or \
+                     { lognormal = { mean = \"6m\", sd = \"3m\" } }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistributionValue, E> {
+                parse_duration(v)
+                    .map(DistributionValue::Constant)
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistributionValue, A::Error> {
+                DistributionTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(DistributionValue::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
