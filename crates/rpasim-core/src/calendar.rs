@@ -87,14 +87,16 @@ impl RateProfile {
 /// Monday, plus croner's extensions (`L`, `#`, `W`, names such as `MON`).
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
-    cron: croner::Cron,
+    // Boxed: a parsed pattern is a few hundred bytes, and arrival processes
+    // are moved around by value.
+    cron: Box<croner::Cron>,
     pattern: String,
 }
 
 impl CronSchedule {
     /// Parses a cron pattern such as `0 2 * * 1-5`.
     pub fn parse(pattern: &str) -> Result<Self, String> {
-        let cron = croner::Cron::from_str(pattern).map_err(|e| e.to_string())?;
+        let cron = Box::new(croner::Cron::from_str(pattern).map_err(|e| e.to_string())?);
         Ok(CronSchedule {
             cron,
             pattern: pattern.to_string(),
