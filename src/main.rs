@@ -1,1 +1,32 @@
-fn main() {}
+//! The `rpasim` command.
+
+mod cli;
+mod commands;
+mod console;
+mod error;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() {
+    // No panic reaches the user as a backtrace: report it as an internal
+    // error (exit status 1) with a request to file it.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("rpasim: internal error: {info}\nThis is a bug in rpasim; please report it with the scenario.");
+    }));
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| match &cli.command {
+        Command::Run(args) => commands::run(args),
+        Command::Validate(args) => commands::validate(args),
+    });
+    let code = match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+        Err(_) => 1,
+    };
+    std::process::exit(code);
+}

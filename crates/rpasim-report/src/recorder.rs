@@ -1,0 +1,142 @@
+//! The simulation's observer that writes the output files.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use rpasim_core::{FlowId, MachineId, ModelSpec, Observer, RunRecord, SimReport, SimTime, TargetId, TargetSample};
+
+use crate::runs::{ArrivalOrder, RunsWriter};
+use crate::summary::{Summary, SummaryBuilder};
+use crate::timeseries::TimeseriesWriter;
+use crate::{RUNS_CSV, SUMMARY_CSV, TIMESERIES_CSV};
+
+/// Names of the entities, by id: the core knows only ids.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Flow names by [`FlowId`].
+    pub flows: Vec<String>,
+    /// Target names by [`TargetId`].
+    pub targets: Vec<String>,
+    /// Machine names by [`MachineId`].
+    pub machines: Vec<String>,
+}
+
+impl Names {
+    /// The names of a model's entities.
+    pub fn from_spec(spec: &ModelSpec) -> Self {
+        Names {
+            flows: spec.flows.iter().map(|f| f.name.clone()).collect(),
+            targets: spec.targets.iter().map(|t| t.name.clone()).collect(),
+            machines: spec.machines.iter().map(|m| m.name.clone()).collect(),
+        }
+    }
+
+    /// A flow's name.
+    pub fn flow(&self, id: FlowId) -> &str {
+        &self.flows[id.index()]
+    }
+
+    /// A target's name.
+    pub fn target(&self, id: TargetId) -> &str {
+        &self.targets[id.index()]
+    }
+
+    /// A machine's name.
+    pub fn machine(&self, id: MachineId) -> &str {
+        &self.machines[id.index()]
+    }
+}
+
+type FileOut = BufWriter<File>;
+
+/// Streams runs and samples to CSV files and accumulates the summary.
+///
+/// Observer hooks cannot fail, so the first I/O error is kept, further
+/// writing stops, and [`finish`](Recorder::finish) returns the error.
+#[derive(Debug)]
+pub struct Recorder {
+    names: Names,
+    order: ArrivalOrder,
+    runs: Option<RunsWriter<FileOut>>,
+    timeseries: Option<TimeseriesWriter<FileOut>>,
+    summary: SummaryBuilder,
+    dir: Option<PathBuf>,
+    error: Option<io::Error>,
+}
+
+impl Recorder {
+    /// A recorder writing `runs.csv`, `timeseries.csv` and (at the end)
+    /// `summary.csv` into `dir`.
+    pub fn create(dir: &Path, spec: &ModelSpec) -> io::Result<Self> {
+        let open = |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
+        let runs = RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?;
+        let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
+        let mut r = Self::summary_only(spec);
+        r.runs = Some(runs);
+        r.timeseries = Some(timeseries);
+        r.dir = Some(dir.to_path_buf());
+        Ok(r)
+    }
+
+    /// A recorder that writes nothing and only computes the summary.
+    pub fn summary_only(spec: &ModelSpec) -> Self {
+        Recorder {
+            names: Names::from_spec(spec),
+            order: ArrivalOrder::default(),
+            runs: None,
+            timeseries: None,
+            summary: SummaryBuilder::new(spec.targets.len(), spec.warmup),
+            dir: None,
+            error: None,
+        }
+    }
+
+    /// Flushes the files, writes `summary.csv` and returns the summary.
+    pub fn finish(self, report: &SimReport) -> io::Result<Summary> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if let Some(runs) = self.runs {
+            runs.into_inner()?;
+        }
+        if let Some(ts) = self.timeseries {
+            ts.into_inner()?;
+        }
+        let summary = self.summary.finish(report, &self.names);
+        if let Some(dir) = &self.dir {
+            let file = BufWriter::new(File::create(dir.join(SUMMARY_CSV))?);
+            summary.write_csv(file).map_err(io::Error::from)?;
+        }
+        Ok(summary)
+    }
+
+    fn keep_first_error(&mut self, result: csv::Result<()>) {
+        if let Err(e) = result {
+            self.error.get_or_insert(io::Error::from(e));
+            self.runs = None;
+            self.timeseries = None;
+        }
+    }
+}
+
+impl Observer for Recorder {
+    fn run_finished(&mut self, record: &RunRecord) {
+        let (names, summary, runs) = (&self.names, &mut self.summary, &mut self.runs);
+        let result = self.order.push(record.clone(), |r| {
+            summary.add(&r);
+            match runs {
+                Some(w) => w.write(&r, names),
+                None => Ok(()),
+            }
+        });
+        self.keep_first_error(result);
+    }
+
+    fn sample(&mut self, time: SimTime, targets: &[TargetSample]) {
+        if let Some(ts) = &mut self.timeseries {
+            let result = ts.write(time, targets, &self.names);
+            self.keep_first_error(result);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! What `rpasim run` prints: a short table per target, and engine figures.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use rpasim_core::{Outcome, SimDuration, SimReport};
+use rpasim_report::{Summary, SummaryRow};
+
+/// The per-target table.
+pub fn summary_table(summary: &Summary) -> String {
+    let width = summary.rows.iter().map(|r| r.target.len()).max().unwrap_or(3).max(6);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  other outcomes",
+        "target", "arrivals", "succeeded", "wait p50", "wait p95", "utilization"
+    );
+    for row in &summary.rows {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10.1}%  {}",
+            row.target,
+            row.arrivals,
+            row.count(Outcome::Succeeded),
+            human(row.wait_p50_ms),
+            human(row.wait_p95_ms),
+            row.utilization * 100.0,
+            other_outcomes(row),
+        );
+    }
+    out
+}
+
+/// Non-zero outcomes other than success: "12 queue_timeout, 3 failed".
+fn other_outcomes(row: &SummaryRow) -> String {
+    let parts: Vec<String> = Outcome::ALL
+        .iter()
+        .filter(|o| **o != Outcome::Succeeded && row.count(**o) > 0)
+        .map(|o| format!("{} {}", row.count(*o), o))
+        .collect();
+    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+}
+
+/// A wait rounded to the second, in scenario units ("4m12s").
+fn human(ms: u64) -> String {
+    if ms > 0 && ms < 1_000 {
+        return format!("{ms}ms");
+    }
+    SimDuration::from_millis((ms + 500) / 1_000 * 1_000).to_string()
+}
+
+/// The `--stats` block.
+pub fn stats(report: &SimReport, engine: Duration, total: Duration, peak_memory: Option<u64>) -> String {
+    let secs = engine.as_secs_f64().max(1e-9);
+    let mut out = String::new();
+    let _ = writeln!(out, "events processed   {}", report.events);
+    let _ = writeln!(out, "runs               {}", report.runs);
+    let _ = writeln!(out, "events/s           {:.0}", report.events as f64 / secs);
+    let _ = writeln!(out, "runs/s             {:.0}", report.runs as f64 / secs);
+    let _ = writeln!(out, "simulation         {:.3} s (event loop and streaming outputs)", engine.as_secs_f64());
+    let _ = writeln!(out, "total              {:.3} s (with parsing and summary)", total.as_secs_f64());
+    match peak_memory {
+        Some(bytes) => {
+            let _ = writeln!(out, "peak memory        {:.1} MB", bytes as f64 / 1e6);
+        }
+        None => {
+            let _ = writeln!(out, "peak memory        unavailable on this platform");
+        }
+    }
+    out
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in bytes.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_like_scenario_durations() {
+        assert_eq!(human(0), "0s");
+        assert_eq!(human(250), "250ms");
+        assert_eq!(human(252_400), "4m12s");
+        assert_eq!(human(3_600_000), "1h");
+    }
+}

@@ -1,0 +1,36 @@
+//! How failures reach the user: a message and an exit status.
+
+use std::fmt;
+use std::path::Path;
+
+/// A failed command.
+#[derive(Debug)]
+pub enum CliError {
+    /// The scenario or the arguments are invalid (exit status 2).
+    Invalid(String),
+    /// Anything else, e.g. the output cannot be written (exit status 1).
+    Failed(String),
+}
+
+impl CliError {
+    /// An I/O failure on `path`.
+    pub fn io(path: &Path, e: std::io::Error) -> Self {
+        CliError::Failed(format!("{}: {e}", path.display()))
+    }
+
+    /// The process exit status.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Invalid(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Invalid(m) | CliError::Failed(m) => f.write_str(m),
+        }
+    }
+}
