@@ -51,6 +51,29 @@ pub trait Observer {
     fn sample(&mut self, _time: SimTime, _targets: &[TargetSample]) {}
 }
 
+/// Two observers side by side: every fact goes to both, in order.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn run_queued(&mut self, time: SimTime, target: TargetId, queue_len: usize) {
+        self.0.run_queued(time, target, queue_len);
+        self.1.run_queued(time, target, queue_len);
+    }
+
+    fn run_started(&mut self, time: SimTime, run_id: u64, target: TargetId, placement: Placement) {
+        self.0.run_started(time, run_id, target, placement);
+        self.1.run_started(time, run_id, target, placement);
+    }
+
+    fn run_finished(&mut self, record: &RunRecord) {
+        self.0.run_finished(record);
+        self.1.run_finished(record);
+    }
+
+    fn sample(&mut self, time: SimTime, targets: &[TargetSample]) {
+        self.0.sample(time, targets);
+        self.1.sample(time, targets);
+    }
+}
+
 /// An observer that only counts finished runs (useful for benchmarks).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CountingObserver {

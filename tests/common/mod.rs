@@ -1,0 +1,68 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rpasim_core::{Observer, RunRecord, SimReport, Simulation};
+use rpasim_report::runs::ArrivalOrder;
+use rpasim_report::{Recorder, Summary};
+use rpasim_scenario::Scenario;
+
+/// Parses scenario text (panicking with the messages if invalid).
+pub fn scenario(text: &str) -> Scenario {
+    rpasim_scenario::parse(text, Path::new("test.toml"), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs a scenario in memory with an extra observer; returns it, the
+/// engine's report and the summary.
+pub fn simulate<O: Observer>(s: &Scenario, extra: O) -> (O, SimReport, Summary) {
+    let observers = (Recorder::summary_only(&s.spec), extra);
+    let sim = Simulation::new(&s.spec, observers).expect("valid model");
+    let ((recorder, extra), report) = sim.run();
+    let summary = recorder.finish(&report).expect("no I/O");
+    (extra, report, summary)
+}
+
+/// Collects every run record, in arrival order.
+#[derive(Debug, Default)]
+pub struct Collect {
+    order: ArrivalOrder,
+    /// Records in arrival order.
+    pub runs: Vec<RunRecord>,
+}
+
+impl Observer for Collect {
+    fn run_finished(&mut self, record: &RunRecord) {
+        let runs = &mut self.runs;
+        let _ = self.order.push(record.clone(), |r| {
+            runs.push(r);
+            Ok::<(), ()>(())
+        });
+    }
+}
+
+/// The rpasim binary built for these tests.
+pub fn rpasim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rpasim"))
+}
+
+/// Runs the binary with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    rpasim().current_dir(dir).args(args).output().expect("rpasim runs")
+}
+
+/// The repository root (for bundled scenarios).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Text of a process's stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Text of a process's stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
