@@ -226,7 +226,11 @@ impl<O: Observer> Simulation<O> {
         let run = self.new_run(flow);
         let target = run.target;
         let t = &self.targets[target.index()];
-        if t.queue.is_empty() && self.fleet.free_bots(target) > 0 {
+        if self.fleet.bots(target) == 0 {
+            // A machine group with no machine: the service fails the run.
+            let record = run.record(Some(self.now), Outcome::GroupEmpty);
+            self.observer.run_finished(&record);
+        } else if t.queue.is_empty() && self.fleet.free_bots(target) > 0 {
             // Fast path, same result as queue-then-dispatch.
             let r = self.runs.insert(run);
             self.start_on_selected_machine(target, r);
