@@ -15,7 +15,8 @@ use crate::error::CliError;
 pub const SCENARIO_COPY: &str = "scenario.toml";
 
 fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
-    rpasim_scenario::load(&args.scenario, &args.overrides()).map_err(|e| CliError::Invalid(e.to_string()))
+    rpasim_scenario::load(&args.scenario, &args.overrides())
+        .map_err(|e| CliError::Invalid(e.to_string()))
 }
 
 /// `rpasim validate`.
@@ -36,16 +37,23 @@ pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let scenario = load(&args.scenario)?;
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.scenario.scenario));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.scenario.scenario));
     let staged = StagedDir::create(&out).map_err(|e| CliError::io(&out, e))?;
     std::fs::write(staged.path().join(SCENARIO_COPY), &scenario.effective_toml)
         .map_err(|e| CliError::io(staged.path(), e))?;
-    let recorder = Recorder::create(staged.path(), &scenario.spec).map_err(|e| CliError::io(staged.path(), e))?;
-    let sim = Simulation::new(&scenario.spec, recorder).map_err(|e| CliError::Invalid(e.to_string()))?;
+    let recorder = Recorder::create(staged.path(), &scenario.spec)
+        .map_err(|e| CliError::io(staged.path(), e))?;
+    let sim =
+        Simulation::new(&scenario.spec, recorder).map_err(|e| CliError::Invalid(e.to_string()))?;
     let engine_start = Instant::now();
     let (recorder, report) = sim.run();
     let engine = engine_start.elapsed();
-    let summary = recorder.finish(&report).map_err(|e| CliError::io(staged.path(), e))?;
+    let summary = recorder
+        .finish(&report)
+        .map_err(|e| CliError::io(staged.path(), e))?;
     let out = staged.commit().map_err(|e| CliError::io(&out, e))?;
     if !args.quiet {
         println!(
@@ -59,13 +67,18 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         print!("{}", console::summary_table(&summary));
     }
     if args.stats {
-        print!("{}", console::stats(&report, engine, started.elapsed(), console::peak_memory()));
+        print!(
+            "{}",
+            console::stats(&report, engine, started.elapsed(), console::peak_memory())
+        );
     }
     Ok(())
 }
 
 /// `reports/<scenario file stem>`.
 fn default_out(scenario: &Path) -> PathBuf {
-    let stem = scenario.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    let stem = scenario
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
     Path::new("reports").join(stem)
 }

@@ -8,7 +8,13 @@ use rpasim_report::{Summary, SummaryRow};
 
 /// The per-target table.
 pub fn summary_table(summary: &Summary) -> String {
-    let width = summary.rows.iter().map(|r| r.target.len()).max().unwrap_or(3).max(6);
+    let width = summary
+        .rows
+        .iter()
+        .map(|r| r.target.len())
+        .max()
+        .unwrap_or(3)
+        .max(6);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -38,7 +44,11 @@ fn other_outcomes(row: &SummaryRow) -> String {
         .filter(|o| **o != Outcome::Succeeded && row.count(**o) > 0)
         .map(|o| format!("{} {}", row.count(*o), o))
         .collect();
-    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A wait rounded to the second, in scenario units ("4m12s").
@@ -50,15 +60,28 @@ fn human(ms: u64) -> String {
 }
 
 /// The `--stats` block.
-pub fn stats(report: &SimReport, engine: Duration, total: Duration, peak_memory: Option<u64>) -> String {
+pub fn stats(
+    report: &SimReport,
+    engine: Duration,
+    total: Duration,
+    peak_memory: Option<u64>,
+) -> String {
     let secs = engine.as_secs_f64().max(1e-9);
     let mut out = String::new();
     let _ = writeln!(out, "events processed   {}", report.events);
     let _ = writeln!(out, "runs               {}", report.runs);
     let _ = writeln!(out, "events/s           {:.0}", report.events as f64 / secs);
     let _ = writeln!(out, "runs/s             {:.0}", report.runs as f64 / secs);
-    let _ = writeln!(out, "simulation         {:.3} s (event loop and streaming outputs)", engine.as_secs_f64());
-    let _ = writeln!(out, "total              {:.3} s (with parsing and summary)", total.as_secs_f64());
+    let _ = writeln!(
+        out,
+        "simulation         {:.3} s (event loop and streaming outputs)",
+        engine.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "total              {:.3} s (with parsing and summary)",
+        total.as_secs_f64()
+    );
     match peak_memory {
         Some(bytes) => {
             let _ = writeln!(out, "peak memory        {:.1} MB", bytes as f64 / 1e6);

@@ -13,7 +13,9 @@ fn main() {
     // No panic reaches the user as a backtrace: report it as an internal
     // error (exit status 1) with a request to file it.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("rpasim: internal error: {info}\nThis is a bug in rpasim; please report it with the scenario.");
+        eprintln!(
+            "rpasim: internal error: {info}\nThis is a bug in rpasim; please report it with the scenario."
+        );
     }));
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match &cli.command {

@@ -56,13 +56,28 @@ fn quickstart_runs_and_writes_every_output() {
         "target,arrivals,succeeded,failed,queue_full,queue_timeout,run_timeout,in_flight,wait_mean_s,\
          wait_p50_s,wait_p95_s,wait_p99_s,wait_max_s,utilization,bot_hours,cold_starts"
     ));
-    let rows: Vec<&str> = summary.lines().map(|l| l.split(',').next().unwrap_or("")).collect();
+    let rows: Vec<&str> = summary
+        .lines()
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
     assert_eq!(rows, vec!["target", "sales", "reporting-pc", "all"]);
     // The console table has the same arrivals as the summary.
-    let all_arrivals = summary.lines().last().and_then(|l| l.split(',').nth(1)).expect("all row");
-    assert!(stdout(&out).lines().any(|l| l.starts_with("all") && l.contains(all_arrivals)), "{}", stdout(&out));
+    let all_arrivals = summary
+        .lines()
+        .last()
+        .and_then(|l| l.split(',').nth(1))
+        .expect("all row");
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("all") && l.contains(all_arrivals)),
+        "{}",
+        stdout(&out)
+    );
     // Nothing but the output directory is left behind.
-    let entries: Vec<_> = fs::read_dir(dir.path().join("reports")).expect("ls").collect();
+    let entries: Vec<_> = fs::read_dir(dir.path().join("reports"))
+        .expect("ls")
+        .collect();
     assert_eq!(entries.len(), 1);
 }
 
@@ -71,7 +86,10 @@ fn same_seed_gives_identical_bytes_and_another_seed_differs() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "s.toml", BASE);
     for (out, seed) in [("a", "11"), ("b", "11"), ("c", "12")] {
-        let o = run_in(dir.path(), &["run", "s.toml", "--out", out, "--seed", seed, "--quiet"]);
+        let o = run_in(
+            dir.path(),
+            &["run", "s.toml", "--out", out, "--seed", seed, "--quiet"],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(stdout(&o).is_empty(), "--quiet prints nothing");
     }
@@ -117,13 +135,17 @@ arrivals = { poisson = { per_hour = 2 } }
     write(dir.path(), "one.toml", BASE);
     write(dir.path(), "two.toml", &format!("{BASE}{extra}"));
     for s in ["one", "two"] {
-        let o = run_in(dir.path(), &["run", &format!("{s}.toml"), "--out", s, "--quiet"]);
+        let o = run_in(
+            dir.path(),
+            &["run", &format!("{s}.toml"), "--out", s, "--quiet"],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let one = arrivals_and_durations(&dir.path().join("one/runs.csv"), "invoices");
     let two = arrivals_and_durations(&dir.path().join("two/runs.csv"), "invoices");
     assert!(one.len() > 300, "{} runs", one.len());
-    let arrivals = |v: &[(String, Option<i64>)]| v.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>();
+    let arrivals =
+        |v: &[(String, Option<i64>)]| v.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>();
     assert_eq!(arrivals(&one), arrivals(&two));
     let mut compared = 0;
     for ((_, d1), (_, d2)) in one.iter().zip(&two) {
@@ -134,22 +156,46 @@ arrivals = { poisson = { per_hour = 2 } }
     }
     assert!(compared > 300, "{compared} durations compared");
     // ... while the added flow did change when invoices started.
-    assert_ne!(read(&dir.path().join("one/runs.csv")), read(&dir.path().join("two/runs.csv")));
+    assert_ne!(
+        read(&dir.path().join("one/runs.csv")),
+        read(&dir.path().join("two/runs.csv"))
+    );
 }
 
 #[test]
 fn set_overrides_a_value_and_validate_reports_validity() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "s.toml", BASE);
-    let o = run_in(dir.path(), &["run", "s.toml", "--out", "o", "--set", "machines.vm-02.bots=3", "--quiet"]);
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "o",
+            "--set",
+            "machines.vm-02.bots=3",
+            "--quiet",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(read(&dir.path().join("o/scenario.toml")).contains("bots = 3"));
     let bot_hours = read(&dir.path().join("o/summary.csv"));
     // 5 bots for 72 hours.
-    assert!(bot_hours.lines().nth(1).is_some_and(|l| l.contains(",360.000,")), "{bot_hours}");
+    assert!(
+        bot_hours
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(",360.000,")),
+        "{bot_hours}"
+    );
     let v = run_in(dir.path(), &["validate", "s.toml"]);
     assert!(v.status.success());
-    assert!(stdout(&v).contains("valid (1 targets, 2 machines, 1 flows"), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("valid (1 targets, 2 machines, 1 flows"),
+        "{}",
+        stdout(&v)
+    );
 }
 
 /// Runs `validate` and `run` on a broken scenario: both exit 2 with
@@ -157,7 +203,10 @@ fn set_overrides_a_value_and_validate_reports_validity() {
 fn assert_invalid(text: &str, expected: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "bad.toml", text);
-    for args in [vec!["validate", "bad.toml"], vec!["run", "bad.toml", "--out", "out"]] {
+    for args in [
+        vec!["validate", "bad.toml"],
+        vec!["run", "bad.toml", "--out", "out"],
+    ] {
         let o = run_in(dir.path(), &args);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
@@ -166,20 +215,34 @@ fn assert_invalid(text: &str, expected: &[&str]) {
         }
         assert!(!err.contains("panicked"), "{err}");
     }
-    let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("bad.toml")], "a failed run left files behind");
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("bad.toml")],
+        "a failed run left files behind"
+    );
 }
 
 #[test]
 fn toml_syntax_error_names_file_line_and_column() {
-    assert_invalid(&BASE.replace("bots = 1", "bots = = 1"), &["bad.toml:16:8:", "invalid TOML"]);
+    assert_invalid(
+        &BASE.replace("bots = 1", "bots = = 1"),
+        &["bad.toml:16:8:", "invalid TOML"],
+    );
 }
 
 #[test]
 fn unknown_key_is_an_error() {
     assert_invalid(
         &BASE.replace("bots = 1", "bots = 1\ncores = 4"),
-        &["bad.toml:17:1:", "machines.vm-02.cores", "unknown field `cores`"],
+        &[
+            "bad.toml:17:1:",
+            "machines.vm-02.cores",
+            "unknown field `cores`",
+        ],
     );
 }
 
@@ -187,27 +250,39 @@ fn unknown_key_is_an_error() {
 fn unknown_target_is_an_error() {
     assert_invalid(
         &BASE.replace("target = \"sales\"", "target = \"sale\""),
-        &["bad.toml:20:10:", "flows.invoices.target", "did you mean \"sales\""],
+        &[
+            "bad.toml:20:10:",
+            "flows.invoices.target",
+            "did you mean \"sales\"",
+        ],
     );
 }
 
 #[test]
 fn duplicate_names_are_an_error() {
-    assert_invalid(&BASE.replace("name = \"vm-02\"", "name = \"vm-01\""), &["bad.toml:14:8:", "duplicate name \"vm-01\""]);
+    assert_invalid(
+        &BASE.replace("name = \"vm-02\"", "name = \"vm-01\""),
+        &["bad.toml:14:8:", "duplicate name \"vm-01\""],
+    );
 }
 
 #[test]
 fn groups_over_fifty_machines_are_an_error() {
     let mut text = BASE.to_string();
     for i in 0..49 {
-        text.push_str(&format!("\n[[machines]]\nname = \"extra-{i}\"\ngroup = \"sales\"\n"));
+        text.push_str(&format!(
+            "\n[[machines]]\nname = \"extra-{i}\"\ngroup = \"sales\"\n"
+        ));
     }
     assert_invalid(&text, &["bad.toml:6:8:", "group \"sales\" has 51 machines"]);
 }
 
 #[test]
 fn bots_outside_one_to_ten_are_an_error() {
-    assert_invalid(&BASE.replace("bots = 2", "bots = 12"), &["bad.toml:11:8:", "machines.vm-01.bots", "1 to 10"]);
+    assert_invalid(
+        &BASE.replace("bots = 2", "bots = 12"),
+        &["bad.toml:11:8:", "machines.vm-01.bots", "1 to 10"],
+    );
     assert_invalid(&BASE.replace("bots = 2", "bots = 0"), &["bad.toml:11:8:"]);
 }
 
@@ -215,11 +290,19 @@ fn bots_outside_one_to_ten_are_an_error() {
 fn non_positive_rates_and_durations_are_errors() {
     assert_invalid(
         &BASE.replace("per_hour = 6", "per_hour = -2"),
-        &["bad.toml:22:", "flows.invoices.arrivals.poisson.per_hour", "positive rate"],
+        &[
+            "bad.toml:22:",
+            "flows.invoices.arrivals.poisson.per_hour",
+            "positive rate",
+        ],
     );
     assert_invalid(
         &BASE.replace("mean = \"20m\"", "mean = \"0s\""),
-        &["bad.toml:21:", "flows.invoices.duration.exponential.mean", "must be positive"],
+        &[
+            "bad.toml:21:",
+            "flows.invoices.duration.exponential.mean",
+            "must be positive",
+        ],
     );
 }
 
@@ -227,7 +310,11 @@ fn non_positive_rates_and_durations_are_errors() {
 fn malformed_durations_are_errors() {
     assert_invalid(
         &BASE.replace("horizon = \"3d\"", "horizon = \"3 dayz\""),
-        &["bad.toml:3:11:", "simulation.horizon", "invalid duration \"3 dayz\""],
+        &[
+            "bad.toml:3:11:",
+            "simulation.horizon",
+            "invalid duration \"3 dayz\"",
+        ],
     );
 }
 
@@ -235,11 +322,18 @@ fn malformed_durations_are_errors() {
 fn malformed_traces_name_the_trace_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "t.csv", "run,arrival_s\n1,60\n2,tomorrow\n");
-    write(dir.path(), "bad.toml", &BASE.replace("{ poisson = { per_hour = 6 } }", "{ trace = \"t.csv\" }"));
+    write(
+        dir.path(),
+        "bad.toml",
+        &BASE.replace("{ poisson = { per_hour = 6 } }", "{ trace = \"t.csv\" }"),
+    );
     let o = run_in(dir.path(), &["run", "bad.toml"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("t.csv:3: flows.invoices.arrivals.trace"), "{err}");
+    assert!(
+        err.contains("t.csv:3: flows.invoices.arrivals.trace"),
+        "{err}"
+    );
     assert!(err.contains("\"tomorrow\""), "{err}");
 }
 
@@ -247,8 +341,18 @@ fn malformed_traces_name_the_trace_line() {
 fn bad_arguments_exit_2_and_io_failures_exit_1() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "s.toml", BASE);
-    assert_eq!(run_in(dir.path(), &["run", "s.toml", "--frobnicate"]).status.code(), Some(2));
-    assert_eq!(run_in(dir.path(), &["run", "s.toml", "--set", "no-equals"]).status.code(), Some(2));
+    assert_eq!(
+        run_in(dir.path(), &["run", "s.toml", "--frobnicate"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run_in(dir.path(), &["run", "s.toml", "--set", "no-equals"])
+            .status
+            .code(),
+        Some(2)
+    );
     let missing = run_in(dir.path(), &["run", "missing.toml"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("missing.toml: cannot read the scenario"));
@@ -268,7 +372,11 @@ fn every_bundled_scenario_is_valid() {
             let o = run_in(&repo(), &["validate", path.to_str().expect("utf-8")]);
             assert!(o.status.success(), "{}: {}", path.display(), stderr(&o));
             let head = read(&path);
-            assert!(head.starts_with("# "), "{} has no header comment", path.display());
+            assert!(
+                head.starts_with("# "),
+                "{} has no header comment",
+                path.display()
+            );
             n += 1;
         }
     }

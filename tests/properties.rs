@@ -14,7 +14,8 @@ use rpasim_core::model::{
 use rpasim_core::run::Priority;
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{
-    EnvironmentId, Observer, Outcome, RunRecord, SimDuration, SimTime, Simulation, TargetId, TargetSample,
+    EnvironmentId, Observer, Outcome, RunRecord, SimDuration, SimTime, Simulation, TargetId,
+    TargetSample,
 };
 
 /// Checks, as the simulation goes, what records alone cannot show.
@@ -28,7 +29,8 @@ struct Watch {
 impl Observer for Watch {
     fn run_queued(&mut self, time: SimTime, target: TargetId, queue_len: usize) {
         if queue_len > self.capacities[target.index()] as usize {
-            self.violations.push(format!("{time}: queue of {target:?} holds {queue_len}"));
+            self.violations
+                .push(format!("{time}: queue of {target:?} holds {queue_len}"));
         }
     }
 
@@ -38,7 +40,10 @@ impl Observer for Watch {
         for s in targets {
             let bots = self.bots[s.target.index()];
             if s.running + s.bots_ready != bots {
-                self.violations.push(format!("{time}: {:?} running {} + ready {} != {bots}", s.target, s.running, s.bots_ready));
+                self.violations.push(format!(
+                    "{time}: {:?} running {} + ready {} != {bots}",
+                    s.target, s.running, s.bots_ready
+                ));
             }
         }
     }
@@ -49,21 +54,33 @@ fn duration() -> impl Strategy<Value = Distribution> {
     prop_oneof![
         (1u64..90).prop_map(move |m| Distribution::Constant(mins(m))),
         (1u64..90).prop_map(move |m| Distribution::Exponential { mean: mins(m) }),
-        (1u64..30, 0u64..60).prop_map(move |(a, b)| Distribution::Uniform { min: mins(a), max: mins(a + b) }),
-        (1u64..60, 0u64..60).prop_map(move |(m, sd)| Distribution::LogNormal { mean: mins(m), sd: mins(sd) }),
+        (1u64..30, 0u64..60).prop_map(move |(a, b)| Distribution::Uniform {
+            min: mins(a),
+            max: mins(a + b)
+        }),
+        (1u64..60, 0u64..60).prop_map(move |(m, sd)| Distribution::LogNormal {
+            mean: mins(m),
+            sd: mins(sd)
+        }),
     ]
 }
 
 fn arrivals() -> impl Strategy<Value = ArrivalProcess> {
     prop_oneof![
-        (0.5f64..40.0).prop_map(|per_hour| ArrivalProcess::Poisson { per_hour, profile: None }),
+        (0.5f64..40.0).prop_map(|per_hour| ArrivalProcess::Poisson {
+            per_hour,
+            profile: None
+        }),
         (1u64..240, 1u32..15).prop_map(|(every, burst)| ArrivalProcess::Every {
             start: SimTime::from_millis(17),
             every: SimDuration::from_mins(every),
             burst,
         }),
-        prop::collection::vec(0u64..2_000, 1..30)
-            .prop_map(|mins| ArrivalProcess::At(mins.into_iter().map(|m| SimTime::ZERO + SimDuration::from_mins(m)).collect())),
+        prop::collection::vec(0u64..2_000, 1..30).prop_map(|mins| ArrivalProcess::At(
+            mins.into_iter()
+                .map(|m| SimTime::ZERO + SimDuration::from_mins(m))
+                .collect()
+        )),
     ]
 }
 
@@ -135,7 +152,11 @@ fn simulate(spec: &ModelSpec) -> (Vec<RunRecord>, Watch, u64) {
     let watch = Watch {
         capacities: spec.targets.iter().map(|t| t.queue_capacity).collect(),
         bots: (0..spec.targets.len())
-            .map(|t| spec.machines_of(TargetId::from_index(t)).map(|m| spec.machines[m.index()].bots).sum())
+            .map(|t| {
+                spec.machines_of(TargetId::from_index(t))
+                    .map(|m| spec.machines[m.index()].bots)
+                    .sum()
+            })
             .collect(),
         violations: Vec::new(),
     };

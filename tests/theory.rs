@@ -18,7 +18,13 @@ const MAX_RELATIVE_HALF_WIDTH: f64 = 0.03;
 
 /// An M/M/c scenario: `machines` machines of `bots` bots in one group,
 /// Poisson arrivals, exponential durations (mean 1 minute).
-fn mmc_scenario(machines: u32, bots: u32, per_hour: f64, horizon: &str, queue_capacity: u32) -> String {
+fn mmc_scenario(
+    machines: u32,
+    bots: u32,
+    per_hour: f64,
+    horizon: &str,
+    queue_capacity: u32,
+) -> String {
     let mut s = format!(
         r#"[simulation]
 seed = 20261122
@@ -42,7 +48,9 @@ arrivals = {{ poisson = {{ per_hour = {per_hour} }} }}
 "#
     );
     for m in 0..machines {
-        s.push_str(&format!("\n[[machines]]\nname = \"m{m}\"\ngroup = \"pool\"\nbots = {bots}\n"));
+        s.push_str(&format!(
+            "\n[[machines]]\nname = \"m{m}\"\ngroup = \"pool\"\nbots = {bots}\n"
+        ));
     }
     s
 }
@@ -55,7 +63,11 @@ struct Estimates {
 }
 
 fn estimate(runs: &[RunRecord], warmup_ms: u64) -> Estimates {
-    let (mut wait, mut waited, mut blocked) = (BatchMeans::default(), BatchMeans::default(), BatchMeans::default());
+    let (mut wait, mut waited, mut blocked) = (
+        BatchMeans::default(),
+        BatchMeans::default(),
+        BatchMeans::default(),
+    );
     for r in runs.iter().filter(|r| r.arrival.as_millis() >= warmup_ms) {
         blocked.push(f64::from(u8::from(r.outcome == Outcome::QueueFull)));
         if let Some(w) = r.wait() {
@@ -63,7 +75,10 @@ fn estimate(runs: &[RunRecord], warmup_ms: u64) -> Estimates {
             waited.push(f64::from(u8::from(w.as_millis() > 0)));
         }
     }
-    let ci = |bm: &BatchMeans| bm.interval(CONFIDENCE).expect("enough runs for batch means");
+    let ci = |bm: &BatchMeans| {
+        bm.interval(CONFIDENCE)
+            .expect("enough runs for batch means")
+    };
     Estimates {
         mean_wait_s: ci(&wait),
         waited: ci(&waited),
@@ -100,15 +115,27 @@ fn check_mmc(machines: u32, bots: u32, utilization: f64, horizon: &str) {
     let (runs, _, summary) = simulate(&s, Collect::default());
     let e = estimate(&runs.runs, s.spec.warmup.as_millis());
     let name = format!("M/M/{c} at {utilization}");
-    assert_matches(&format!("{name} P(wait)"), &e.waited, erlang_c(c, lambda / mu));
-    assert_matches(&format!("{name} mean wait (s)"), &e.mean_wait_s, 3600.0 * mmc_mean_wait(c, lambda, mu));
+    assert_matches(
+        &format!("{name} P(wait)"),
+        &e.waited,
+        erlang_c(c, lambda / mu),
+    );
+    assert_matches(
+        &format!("{name} mean wait (s)"),
+        &e.mean_wait_s,
+        3600.0 * mmc_mean_wait(c, lambda, mu),
+    );
 
     // Little's law on summary.csv's own figures: queue_mean = λ × wait_mean.
     let all = summary.all();
     let window_ms = (s.spec.horizon.as_millis() - s.spec.warmup.as_millis()) as f64;
     let little = all.started as f64 / window_ms * all.wait_mean_ms;
     let error = (all.queue_mean / little - 1.0).abs();
-    eprintln!("{name} Little: L = {:.5}, λW = {little:.5} ({:.3} %)", all.queue_mean, 100.0 * error);
+    eprintln!(
+        "{name} Little: L = {:.5}, λW = {little:.5} ({:.3} %)",
+        all.queue_mean,
+        100.0 * error
+    );
     assert!(error < 0.02, "Little's law off by {:.2} %", 100.0 * error);
 }
 
@@ -134,10 +161,16 @@ fn mmck_rejections_match_the_blocking_probability() {
     let s = scenario(&mmc_scenario(1, c, lambda, "450d", room));
     let (runs, _, summary) = simulate(&s, Collect::default());
     let e = estimate(&runs.runs, s.spec.warmup.as_millis());
-    assert_matches("M/M/2/6 P(queue_full)", &e.blocked, mmck_blocking(c, c + room, lambda / 60.0));
+    assert_matches(
+        "M/M/2/6 P(queue_full)",
+        &e.blocked,
+        mmck_blocking(c, c + room, lambda / 60.0),
+    );
     let all = summary.all();
     assert_eq!(
-        all.count(Outcome::QueueFull) + all.count(Outcome::Succeeded) + all.count(Outcome::InFlight),
+        all.count(Outcome::QueueFull)
+            + all.count(Outcome::Succeeded)
+            + all.count(Outcome::InFlight),
         all.arrivals
     );
 }

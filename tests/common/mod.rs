@@ -49,7 +49,11 @@ pub fn rpasim() -> Command {
 
 /// Runs the binary with `args` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    rpasim().current_dir(dir).args(args).output().expect("rpasim runs")
+    rpasim()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("rpasim runs")
 }
 
 /// The repository root (for bundled scenarios).

@@ -91,8 +91,15 @@ mod tests {
         let staged = StagedDir::create(&target).expect("stage");
         fs::write(staged.path().join("new.txt"), "new").expect("write");
         drop(staged);
-        assert!(target.join("old.txt").exists(), "a failed run leaves the old output");
-        assert_eq!(fs::read_dir(root.path()).expect("ls").count(), 1, "no staging left");
+        assert!(
+            target.join("old.txt").exists(),
+            "a failed run leaves the old output"
+        );
+        assert_eq!(
+            fs::read_dir(root.path()).expect("ls").count(),
+            1,
+            "no staging left"
+        );
 
         let staged = StagedDir::create(&target).expect("stage");
         fs::write(staged.path().join("new.txt"), "new").expect("write");

@@ -4,7 +4,9 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
-use rpasim_core::{FlowId, MachineId, ModelSpec, Observer, RunRecord, SimReport, SimTime, TargetId, TargetSample};
+use rpasim_core::{
+    FlowId, MachineId, ModelSpec, Observer, RunRecord, SimReport, SimTime, TargetId, TargetSample,
+};
 
 use crate::runs::{ArrivalOrder, RunsWriter};
 use crate::summary::{Summary, SummaryBuilder};
@@ -69,7 +71,8 @@ impl Recorder {
     /// A recorder writing `runs.csv`, `timeseries.csv` and (at the end)
     /// `summary.csv` into `dir`.
     pub fn create(dir: &Path, spec: &ModelSpec) -> io::Result<Self> {
-        let open = |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
+        let open =
+            |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
         let runs = RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?;
         let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
         let mut r = Self::summary_only(spec);

@@ -11,8 +11,17 @@ use crate::recorder::Names;
 
 /// Column names of `runs.csv`.
 pub const HEADER: [&str; 11] = [
-    "run_id", "flow", "target", "priority", "arrival_s", "start_s", "end_s", "wait_s", "machine",
-    "bot", "outcome",
+    "run_id",
+    "flow",
+    "target",
+    "priority",
+    "arrival_s",
+    "start_s",
+    "end_s",
+    "wait_s",
+    "machine",
+    "bot",
+    "outcome",
 ];
 
 /// Writes run rows.
@@ -25,7 +34,9 @@ pub struct RunsWriter<W: Write> {
 impl<W: Write> RunsWriter<W> {
     /// A writer that has written the header.
     pub fn new(out: W) -> csv::Result<Self> {
-        let mut csv = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(out);
+        let mut csv = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_writer(out);
         csv.write_record(HEADER)?;
         Ok(RunsWriter {
             csv,
@@ -84,7 +95,11 @@ pub struct ArrivalOrder {
 
 impl ArrivalOrder {
     /// Accepts a record and passes every record now in order to `emit`.
-    pub fn push<E>(&mut self, record: RunRecord, mut emit: impl FnMut(RunRecord) -> Result<(), E>) -> Result<(), E> {
+    pub fn push<E>(
+        &mut self,
+        record: RunRecord,
+        mut emit: impl FnMut(RunRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Some(offset) = record.id.checked_sub(self.next_id) else {
             return Ok(()); // already emitted: ids are unique, so never happens
         };

@@ -103,9 +103,19 @@ impl SummaryBuilder {
         for (i, stats) in self.targets.iter().enumerate() {
             let totals = report.targets.get(i).copied().unwrap_or_default();
             all_totals.add(&totals);
-            rows.push(SummaryRow::new(names.targets[i].clone(), stats, &totals, window_ms));
+            rows.push(SummaryRow::new(
+                names.targets[i].clone(),
+                stats,
+                &totals,
+                window_ms,
+            ));
         }
-        rows.push(SummaryRow::new("all".into(), &self.all, &all_totals, window_ms));
+        rows.push(SummaryRow::new(
+            "all".into(),
+            &self.all,
+            &all_totals,
+            window_ms,
+        ));
         Summary { rows }
     }
 }
@@ -168,7 +178,11 @@ impl SummaryRow {
             bot_hours: t.available_bot_ms as f64 / MS_PER_HOUR,
             busy_bot_hours: t.busy_bot_ms as f64 / MS_PER_HOUR,
             cold_starts: 0,
-            queue_mean: if window_ms == 0 { 0.0 } else { t.queued_run_ms as f64 / window_ms as f64 },
+            queue_mean: if window_ms == 0 {
+                0.0
+            } else {
+                t.queued_run_ms as f64 / window_ms as f64
+            },
         }
     }
 
@@ -179,7 +193,11 @@ impl SummaryRow {
 
     /// Share of started runs that had to wait.
     pub fn waited_share(&self) -> f64 {
-        if self.started == 0 { 0.0 } else { self.waited as f64 / self.started as f64 }
+        if self.started == 0 {
+            0.0
+        } else {
+            self.waited as f64 / self.started as f64
+        }
     }
 
     fn fields(&self) -> Vec<String> {
@@ -232,7 +250,9 @@ impl Summary {
 
     /// The `all` row.
     pub fn all(&self) -> &SummaryRow {
-        self.rows.last().expect("a summary always has its `all` row")
+        self.rows
+            .last()
+            .expect("a summary always has its `all` row")
     }
 
     /// Writes `summary.csv`.

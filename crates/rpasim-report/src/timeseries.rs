@@ -8,7 +8,14 @@ use crate::format::push_seconds;
 use crate::recorder::Names;
 
 /// Column names of `timeseries.csv`.
-pub const HEADER: [&str; 6] = ["time_s", "target", "queued", "running", "bots_ready", "bots_provisioning"];
+pub const HEADER: [&str; 6] = [
+    "time_s",
+    "target",
+    "queued",
+    "running",
+    "bots_ready",
+    "bots_provisioning",
+];
 
 /// Writes samples.
 #[derive(Debug)]
@@ -22,11 +29,19 @@ impl<W: Write> TimeseriesWriter<W> {
     pub fn new(out: W) -> csv::Result<Self> {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(HEADER)?;
-        Ok(TimeseriesWriter { csv, time: Vec::new() })
+        Ok(TimeseriesWriter {
+            csv,
+            time: Vec::new(),
+        })
     }
 
     /// Writes one row per target.
-    pub fn write(&mut self, time: SimTime, samples: &[TargetSample], names: &Names) -> csv::Result<()> {
+    pub fn write(
+        &mut self,
+        time: SimTime,
+        samples: &[TargetSample],
+        names: &Names,
+    ) -> csv::Result<()> {
         self.time.clear();
         push_seconds(&mut self.time, time.as_millis());
         let mut int = itoa::Buffer::new();
