@@ -402,3 +402,233 @@ impl<O: Observer> Simulation<O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-computed timelines, exact to the millisecond.
+
+    use super::*;
+    use crate::arrival::ArrivalProcess;
+    use crate::distribution::Distribution;
+    use crate::ids::EnvironmentId;
+    use crate::model::{
+        EnvironmentSpec, FlowSpec, MachineSpec, SchedulerSpec, TargetKind, TargetSpec,
+    };
+    use crate::run::{Priority, RunRecord};
+    use crate::selection::SelectionPolicy;
+
+    const MIN: u64 = 60_000;
+
+    #[derive(Default)]
+    struct Records(Vec<RunRecord>);
+
+    impl Observer for Records {
+        fn run_finished(&mut self, record: &RunRecord) {
+            self.0.push(record.clone());
+        }
+    }
+
+    /// One standalone machine with `bots` bots, limits as given.
+    fn model(
+        bots: u32,
+        capacity: u32,
+        queue_timeout: Option<u64>,
+        run_timeout: Option<u64>,
+    ) -> ModelSpec {
+        ModelSpec {
+            seed: 1,
+            horizon: SimTime::from_millis(1_000 * MIN),
+            warmup: SimTime::ZERO,
+            sample_every: SimDuration::from_mins(10),
+            scheduler: SchedulerSpec::default(),
+            environments: vec![EnvironmentSpec { name: "e".into() }],
+            targets: vec![TargetSpec {
+                name: "pc".into(),
+                kind: TargetKind::Machine,
+                environment: EnvironmentId(0),
+                queue_capacity: capacity,
+                queue_timeout: queue_timeout.map(|m| SimDuration::from_millis(m * MIN)),
+                run_timeout: run_timeout.map(|m| SimDuration::from_millis(m * MIN)),
+                selection: SelectionPolicy::Random,
+            }],
+            machines: vec![MachineSpec {
+                name: "pc".into(),
+                target: TargetId(0),
+                bots,
+            }],
+            flows: Vec::new(),
+        }
+    }
+
+    /// A flow of constant `minutes` runs at the given minutes.
+    fn flow(name: &str, priority: i64, minutes: u64, at: &[u64]) -> FlowSpec {
+        FlowSpec {
+            name: name.into(),
+            target: TargetId(0),
+            priority,
+            duration: Distribution::Constant(SimDuration::from_mins(minutes)),
+            failure_probability: 0.0,
+            arrivals: ArrivalProcess::At(
+                at.iter().map(|m| SimTime::from_millis(m * MIN)).collect(),
+            ),
+        }
+    }
+
+    fn run(spec: &ModelSpec) -> (Vec<RunRecord>, SimReport) {
+        let (mut records, report) = Simulation::new(spec, Records::default())
+            .expect("valid")
+            .run();
+        records.0.sort_by_key(|r| r.id);
+        (records.0, report)
+    }
+
+    fn minutes(t: Option<SimTime>) -> Option<u64> {
+        t.map(|t| t.as_millis() / MIN)
+    }
+
+    #[test]
+    fn one_bot_serves_in_arrival_order() {
+        let mut spec = model(1, 500, None, None);
+        spec.flows.push(flow("f", Priority::NORMAL, 10, &[0, 0, 5]));
+        let (runs, report) = run(&spec);
+        let starts: Vec<_> = runs
+            .iter()
+            .map(|r| (minutes(r.start), minutes(r.end)))
+            .collect();
+        assert_eq!(
+            starts,
+            vec![
+                (Some(0), Some(10)),
+                (Some(10), Some(20)),
+                (Some(20), Some(30))
+            ]
+        );
+        assert_eq!(runs[2].wait(), Some(SimDuration::from_mins(15)));
+        // Busy 30 of 1000 bot-minutes; queued 10 + 15 run-minutes.
+        assert_eq!(report.targets[0].busy_bot_ms, 30 * MIN);
+        assert_eq!(report.targets[0].available_bot_ms, 1_000 * MIN);
+        assert_eq!(report.targets[0].queued_run_ms, 25 * MIN);
+    }
+
+    #[test]
+    fn high_priority_runs_first_then_enqueue_order() {
+        // A blocker occupies the bot while N1 N2 H1 N3 H2 queue, one a minute.
+        let mut spec = model(1, 500, None, None);
+        spec.flows.push(flow("blocker", Priority::NORMAL, 10, &[0]));
+        spec.flows.push(flow("n1", Priority::NORMAL, 1, &[1]));
+        spec.flows.push(flow("n2", Priority::NORMAL, 1, &[2]));
+        spec.flows.push(flow("h1", Priority::HIGH, 1, &[3]));
+        spec.flows.push(flow("n3", Priority::NORMAL, 1, &[4]));
+        spec.flows.push(flow("h2", Priority::HIGH, 1, &[5]));
+        let (runs, _) = run(&spec);
+        let mut order: Vec<(u64, &str)> = runs
+            .iter()
+            .skip(1)
+            .map(|r| {
+                (
+                    minutes(r.start).expect("started"),
+                    spec.flows[r.flow.index()].name.as_str(),
+                )
+            })
+            .collect();
+        order.sort();
+        assert_eq!(
+            order,
+            vec![(10, "h1"), (11, "h2"), (12, "n1"), (13, "n2"), (14, "n3")]
+        );
+    }
+
+    #[test]
+    fn queue_timeout_fires_exactly_at_the_deadline() {
+        let mut spec = model(1, 500, Some(30), None);
+        spec.flows.push(flow("long", Priority::NORMAL, 100, &[0]));
+        spec.flows
+            .push(flow("waiting", Priority::NORMAL, 5, &[10, 20, 95]));
+        let (runs, _) = run(&spec);
+        let ends: Vec<_> = runs
+            .iter()
+            .map(|r| (r.outcome, minutes(r.start), minutes(r.end)))
+            .collect();
+        assert_eq!(
+            ends,
+            vec![
+                (Outcome::Succeeded, Some(0), Some(100)),
+                (Outcome::QueueTimeout, None, Some(40)),
+                (Outcome::QueueTimeout, None, Some(50)),
+                (Outcome::Succeeded, Some(100), Some(105)),
+            ]
+        );
+    }
+
+    #[test]
+    fn run_timeout_cuts_at_the_limit_and_frees_the_bot() {
+        let mut spec = model(1, 500, None, Some(60));
+        spec.flows.push(flow("endless", Priority::NORMAL, 90, &[0]));
+        spec.flows.push(flow("next", Priority::NORMAL, 10, &[1]));
+        let (runs, _) = run(&spec);
+        assert_eq!(
+            (runs[0].outcome, minutes(runs[0].end)),
+            (Outcome::RunTimeout, Some(60))
+        );
+        assert_eq!(
+            (runs[1].outcome, minutes(runs[1].start)),
+            (Outcome::Succeeded, Some(60))
+        );
+    }
+
+    #[test]
+    fn full_queue_rejects_on_arrival() {
+        let mut spec = model(1, 1, None, None);
+        spec.flows.push(flow("f", Priority::NORMAL, 10, &[0, 1, 2]));
+        let (runs, _) = run(&spec);
+        let outcomes: Vec<_> = runs.iter().map(|r| (r.outcome, minutes(r.end))).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (Outcome::Succeeded, Some(10)),
+                (Outcome::Succeeded, Some(20)),
+                (Outcome::QueueFull, Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn horizon_leaves_runs_in_flight_and_warmup_resets_integrals() {
+        let mut spec = model(1, 500, None, None);
+        spec.horizon = SimTime::from_millis(100 * MIN);
+        spec.warmup = SimTime::from_millis(50 * MIN);
+        spec.flows.push(flow("f", Priority::NORMAL, 80, &[0, 1]));
+        let (runs, report) = run(&spec);
+        assert_eq!(
+            (runs[0].outcome, minutes(runs[0].end)),
+            (Outcome::Succeeded, Some(80))
+        );
+        assert_eq!(
+            (runs[1].outcome, minutes(runs[1].start), runs[1].end),
+            (Outcome::InFlight, Some(80), None)
+        );
+        // From the warm-up at 50 to the horizon at 100: always busy; queued until 80.
+        assert_eq!(report.targets[0].busy_bot_ms, 50 * MIN);
+        assert_eq!(report.targets[0].available_bot_ms, 50 * MIN);
+        assert_eq!(report.targets[0].queued_run_ms, 30 * MIN);
+        assert_eq!(report.runs, 2);
+    }
+
+    #[test]
+    fn an_empty_group_fails_runs_at_once() {
+        let mut spec = model(1, 500, None, None);
+        spec.targets.push(TargetSpec {
+            name: "empty".into(),
+            kind: TargetKind::MachineGroup,
+            ..spec.targets[0].clone()
+        });
+        let mut f = flow("f", Priority::NORMAL, 10, &[3]);
+        f.target = TargetId(1);
+        spec.flows.push(f);
+        let (runs, _) = run(&spec);
+        assert_eq!(
+            (runs[0].outcome, minutes(runs[0].end)),
+            (Outcome::GroupEmpty, Some(3))
+        );
+    }
+}
