@@ -16,7 +16,8 @@ use rpasim_core::{EnvironmentId, SimDuration, SimTime, TargetId};
 
 use crate::error::KeyPath;
 use crate::schema::{
-    ArrivalsTable, DistributionTable, DistributionValue, FlowEntry, PoissonTable, ScenarioFile,
+    ArrivalsTable, DistributionTable, DistributionValue, FlowEntry, MachineEntry, PoissonTable,
+    ScenarioFile,
 };
 use crate::trace;
 
@@ -57,6 +58,24 @@ struct Builder<'f> {
     file: &'f ScenarioFile,
     base_dir: &'f Path,
     issues: Vec<Issue>,
+}
+
+/// The targets built so far.
+struct Targets {
+    specs: Vec<TargetSpec>,
+    index: TargetIndex,
+    /// Machines per group, by group index (groups are the first targets).
+    group_sizes: Vec<u32>,
+    default_selection: SelectionPolicy,
+}
+
+impl Targets {
+    fn add(&mut self, spec: TargetSpec) -> TargetId {
+        let id = TargetId::from_index(self.specs.len());
+        self.index.by_name.insert(spec.name.clone(), id);
+        self.specs.push(spec);
+        id
+    }
 }
 
 /// The targets of a scenario by name, with what a flow needs to know.
@@ -214,111 +233,162 @@ impl Builder<'_> {
             &f.scheduler.selection,
             KeyPath::root("scheduler").key("selection"),
         );
-        let limits = &f.limits;
-        let mut targets = Vec::new();
-        let mut index = TargetIndex {
-            by_name: BTreeMap::new(),
-            grouped: BTreeMap::new(),
+        let mut t = Targets {
+            specs: Vec::new(),
+            index: TargetIndex {
+                by_name: BTreeMap::new(),
+                grouped: BTreeMap::new(),
+            },
+            group_sizes: vec![0; f.machine_groups.len()],
+            default_selection,
         };
         for (i, g) in f.machine_groups.iter().enumerate() {
             let path = KeyPath::root("machine_groups").index(i);
             let environment =
                 self.environment_of(g.environment.as_deref(), path.key("environment"), envs);
-            let selection = match &g.selection {
-                Some(s) => self.selection(s, path.key("selection")),
-                None => default_selection,
-            };
-            index
-                .by_name
-                .insert(g.name.clone(), TargetId::from_index(targets.len()));
-            targets.push(TargetSpec {
-                name: g.name.clone(),
-                kind: TargetKind::MachineGroup,
+            let spec = self.target(
+                &g.name,
+                TargetKind::MachineGroup,
                 environment,
-                queue_capacity: limits.queue_capacity,
-                queue_timeout: limits.queue_timeout.0,
-                run_timeout: limits.group_run_timeout.0,
-                selection,
-            });
+                g.selection.as_deref(),
+                &path,
+                &t,
+            );
+            t.add(spec);
         }
-        let mut machines = Vec::new();
-        let mut group_sizes = vec![0u32; f.machine_groups.len()];
-        for (i, m) in f.machines.iter().enumerate() {
-            let path = KeyPath::root("machines").index(i);
-            let environment =
-                self.environment_of(m.environment.as_deref(), path.key("environment"), envs);
-            if m.bots == 0 || m.bots > limits.max_bots_per_machine {
-                let message = format!(
-                    "must be 1 to {} (limits.max_bots_per_machine), got {}",
-                    limits.max_bots_per_machine, m.bots
+        let machines = f
+            .machines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| self.machine(m, KeyPath::root("machines").index(i), envs, &mut t))
+            .collect();
+        self.check_group_sizes(&t.group_sizes);
+        (t.specs, machines, t.index)
+    }
+
+    /// A target with the service's limits for its kind.
+    fn target(
+        &mut self,
+        name: &str,
+        kind: TargetKind,
+        environment: EnvironmentId,
+        selection: Option<&str>,
+        path: &KeyPath,
+        targets: &Targets,
+    ) -> TargetSpec {
+        let limits = &self.file.limits;
+        let run_timeout = match kind {
+            TargetKind::MachineGroup => limits.group_run_timeout.0,
+            TargetKind::Machine => limits.machine_run_timeout.0,
+        };
+        let (queue_capacity, queue_timeout) = (limits.queue_capacity, limits.queue_timeout.0);
+        let selection = match selection {
+            Some(s) => self.selection(s, path.key("selection")),
+            None => targets.default_selection,
+        };
+        TargetSpec {
+            name: name.to_string(),
+            kind,
+            environment,
+            queue_capacity,
+            queue_timeout,
+            run_timeout,
+            selection,
+        }
+    }
+
+    /// A machine, with its own target when standalone.
+    fn machine(
+        &mut self,
+        m: &MachineEntry,
+        path: KeyPath,
+        envs: &[EnvironmentSpec],
+        targets: &mut Targets,
+    ) -> Option<MachineSpec> {
+        let limits = &self.file.limits;
+        let environment =
+            self.environment_of(m.environment.as_deref(), path.key("environment"), envs);
+        if m.bots == 0 || m.bots > limits.max_bots_per_machine {
+            let message = format!(
+                "must be 1 to {} (limits.max_bots_per_machine), got {}",
+                limits.max_bots_per_machine, m.bots
+            );
+            self.error(path.key("bots"), message);
+        }
+        let target = match &m.group {
+            Some(group) => self.group_of(m, group, environment, &path, envs, targets)?,
+            None => {
+                let spec = self.target(
+                    &m.name,
+                    TargetKind::Machine,
+                    environment,
+                    m.selection.as_deref(),
+                    &path,
+                    targets,
                 );
-                self.error(path.key("bots"), message);
+                targets.add(spec)
             }
-            let target = match &m.group {
-                Some(group) => {
-                    let Some(g) = f.machine_groups.iter().position(|g| &g.name == group) else {
-                        let known = f.machine_groups.iter().map(|g| g.name.as_str());
-                        self.error(path.key("group"), unknown("machine group", group, known));
-                        continue;
-                    };
-                    if targets[g].environment != environment {
-                        let message = format!(
-                            "machine {:?} is in environment {:?} but group {group:?} is in {:?}; \
-                             a machine runs flows of exactly one environment",
-                            m.name,
-                            envs[environment.index()].name,
-                            envs[targets[g].environment.index()].name
-                        );
-                        self.error(path.key("group"), message);
-                    }
-                    if m.selection.is_some() {
-                        let message = format!(
-                            "a grouped machine has no queue of its own; set selection on group {group:?}"
-                        );
-                        self.error(path.key("selection"), message);
-                    }
-                    group_sizes[g] += 1;
-                    index.grouped.insert(m.name.clone(), group.clone());
-                    TargetId::from_index(g)
-                }
-                None => {
-                    let selection = match &m.selection {
-                        Some(s) => self.selection(s, path.key("selection")),
-                        None => default_selection,
-                    };
-                    let id = TargetId::from_index(targets.len());
-                    index.by_name.insert(m.name.clone(), id);
-                    targets.push(TargetSpec {
-                        name: m.name.clone(),
-                        kind: TargetKind::Machine,
-                        environment,
-                        queue_capacity: limits.queue_capacity,
-                        queue_timeout: limits.queue_timeout.0,
-                        run_timeout: limits.machine_run_timeout.0,
-                        selection,
-                    });
-                    id
-                }
-            };
-            machines.push(MachineSpec {
-                name: m.name.clone(),
-                target,
-                bots: m.bots,
-            });
+        };
+        Some(MachineSpec {
+            name: m.name.clone(),
+            target,
+            bots: m.bots,
+        })
+    }
+
+    /// The group a machine joins, checked against the machine's environment.
+    fn group_of(
+        &mut self,
+        m: &MachineEntry,
+        group: &str,
+        environment: EnvironmentId,
+        path: &KeyPath,
+        envs: &[EnvironmentSpec],
+        targets: &mut Targets,
+    ) -> Option<TargetId> {
+        let groups = &self.file.machine_groups;
+        let Some(g) = groups.iter().position(|g| g.name == group) else {
+            let known = groups.iter().map(|g| g.name.as_str());
+            self.error(path.key("group"), unknown("machine group", group, known));
+            return None;
+        };
+        let group_env = targets.specs[g].environment;
+        if group_env != environment {
+            let message = format!(
+                "machine {:?} is in environment {:?} but group {group:?} is in {:?}; \
+                 a machine runs flows of exactly one environment",
+                m.name,
+                envs[environment.index()].name,
+                envs[group_env.index()].name
+            );
+            self.error(path.key("group"), message);
         }
-        for (g, size) in group_sizes.iter().enumerate() {
-            if *size > limits.max_machines_per_group {
-                let message = format!(
-                    "group {:?} has {size} machines, more than {} (limits.max_machines_per_group)",
-                    f.machine_groups[g].name, limits.max_machines_per_group
-                );
-                self.error(
-                    KeyPath::root("machine_groups").index(g).key("name"),
-                    message,
-                );
-            }
+        if m.selection.is_some() {
+            let message = format!(
+                "a grouped machine has no queue of its own; set selection on group {group:?}"
+            );
+            self.error(path.key("selection"), message);
         }
-        (targets, machines, index)
+        targets.group_sizes[g] += 1;
+        targets
+            .index
+            .grouped
+            .insert(m.name.clone(), group.to_string());
+        Some(TargetId::from_index(g))
+    }
+
+    fn check_group_sizes(&mut self, sizes: &[u32]) {
+        let max = self.file.limits.max_machines_per_group;
+        for (g, size) in sizes.iter().enumerate().filter(|(_, s)| **s > max) {
+            let message = format!(
+                "group {:?} has {size} machines, more than {max} (limits.max_machines_per_group)",
+                self.file.machine_groups[g].name
+            );
+            self.error(
+                KeyPath::root("machine_groups").index(g).key("name"),
+                message,
+            );
+        }
     }
 
     fn check_unique_targets<'n>(&mut self, names: impl Iterator<Item = &'n str>) {
