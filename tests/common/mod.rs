@@ -35,7 +35,7 @@ pub struct Collect {
 impl Observer for Collect {
     fn run_finished(&mut self, record: &RunRecord) {
         let runs = &mut self.runs;
-        let _ = self.order.push(record.clone(), |r| {
+        let _ = self.order.push(*record, |r| {
             runs.push(r);
             Ok::<(), ()>(())
         });

@@ -424,7 +424,7 @@ mod tests {
 
     impl Observer for Records {
         fn run_finished(&mut self, record: &RunRecord) {
-            self.0.push(record.clone());
+            self.0.push(*record);
         }
     }
 

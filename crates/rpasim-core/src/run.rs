@@ -14,12 +14,12 @@ impl Priority {
     /// The service's "High" priority.
     pub const HIGH: i64 = 200;
 
-    /// The scenario spelling of a priority: `normal`, `high` or the integer.
-    pub fn label(p: i64) -> String {
+    /// The scenario name of a priority, if it has one (`normal`, `high`).
+    pub fn name(p: i64) -> Option<&'static str> {
         match p {
-            Priority::NORMAL => "normal".into(),
-            Priority::HIGH => "high".into(),
-            other => other.to_string(),
+            Priority::NORMAL => Some("normal"),
+            Priority::HIGH => Some("high"),
+            _ => None,
         }
     }
 }
@@ -115,7 +115,7 @@ pub struct Placement {
 }
 
 /// The final record of a run, handed to the observer exactly once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunRecord {
     /// Arrival order across all flows, from 0.
     pub id: u64,

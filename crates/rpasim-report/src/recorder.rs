@@ -126,7 +126,7 @@ impl Recorder {
 impl Observer for Recorder {
     fn run_finished(&mut self, record: &RunRecord) {
         let (names, summary, runs) = (&self.names, &mut self.summary, &mut self.runs);
-        let result = self.order.push(record.clone(), |r| {
+        let result = self.order.push(*record, |r| {
             summary.add(&r);
             match runs {
                 Some(w) => w.write(&r, names),

@@ -50,7 +50,10 @@ impl<W: Write> RunsWriter<W> {
         self.csv.write_field(int.format(r.id))?;
         self.csv.write_field(names.flow(r.flow))?;
         self.csv.write_field(names.target(r.target))?;
-        self.csv.write_field(Priority::label(r.priority))?;
+        match Priority::name(r.priority) {
+            Some(name) => self.csv.write_field(name)?,
+            None => self.csv.write_field(int.format(r.priority))?,
+        }
         self.seconds(Some(r.arrival.as_millis()))?;
         self.seconds(r.start.map(|t| t.as_millis()))?;
         self.seconds(r.end.map(|t| t.as_millis()))?;
