@@ -11,7 +11,8 @@ use rpasim_core::distribution::Distribution;
 use rpasim_core::model::{
     EnvironmentSpec, FlowSpec, MachineSpec, ModelSpec, SchedulerSpec, TargetKind, TargetSpec,
 };
-use rpasim_core::run::Priority;
+use rpasim_core::observer::EnvironmentSample;
+use rpasim_core::run::{Host, Priority};
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{
     EnvironmentId, Observer, Outcome, RunRecord, SimDuration, SimTime, Simulation, TargetId,
@@ -36,7 +37,12 @@ impl Observer for Watch {
 
     fn run_finished(&mut self, _record: &RunRecord) {}
 
-    fn sample(&mut self, time: SimTime, targets: &[TargetSample]) {
+    fn sample(
+        &mut self,
+        time: SimTime,
+        targets: &[TargetSample],
+        _environments: &[EnvironmentSample],
+    ) {
         for s in targets {
             let bots = self.bots[s.target.index()];
             if s.running + s.bots_ready != bots {
@@ -122,15 +128,17 @@ prop_compose! {
             warmup: SimTime::ZERO,
             sample_every: SimDuration::from_mins(7),
             scheduler: SchedulerSpec { extended_queue_prioritization: extended },
-            environments: vec![EnvironmentSpec { name: "env".into() }],
+            environments: vec![EnvironmentSpec::named("env")],
             targets: Vec::new(),
             machines: Vec::new(),
             flows: Vec::new(),
+            hosted_groups: Vec::new(),
+            events: Vec::new(),
         };
         for (i, (mut t, bots)) in targets.into_iter().enumerate() {
             t.name = format!("t{i}");
             for (j, b) in bots.into_iter().enumerate() {
-                spec.machines.push(MachineSpec { name: format!("t{i}m{j}"), target: TargetId::from_index(i), bots: b });
+                spec.machines.push(MachineSpec { name: format!("t{i}m{j}"), target: TargetId::from_index(i), bots: b, hosted: None });
             }
             spec.targets.push(t);
         }
@@ -179,15 +187,16 @@ proptest! {
             prop_assert_eq!(r.id, i as u64);
         }
 
-        let mut busy: BTreeMap<(u32, u16), Vec<(SimTime, SimTime)>> = BTreeMap::new();
+        let mut busy: BTreeMap<(Host, u16), Vec<(SimTime, SimTime)>> = BTreeMap::new();
         for r in &runs {
             if let Some(start) = r.start {
                 prop_assert!(start >= r.arrival, "run {} starts before it arrives", r.id);
                 let p = r.placement.expect("a started run has a bot");
-                prop_assert_eq!(spec.machines[p.machine.index()].target, r.target, "run on a machine of another target");
+                let Host::Machine(machine) = p.host else { panic!("no hosted groups here") };
+                prop_assert_eq!(spec.machines[machine.index()].target, r.target, "run on a machine of another target");
                 let end = r.end.unwrap_or(spec.horizon);
                 prop_assert!(end >= start);
-                busy.entry((p.machine.0, p.bot)).or_default().push((start, end));
+                busy.entry((p.host, p.bot)).or_default().push((start, end));
             }
             match r.outcome {
                 Outcome::InFlight => prop_assert!(r.end.is_none()),

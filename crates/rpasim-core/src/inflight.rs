@@ -7,7 +7,7 @@
 
 use crate::ids::{FlowId, TargetId};
 use crate::queue::QueueKey;
-use crate::run::{Outcome, Placement, RunRecord};
+use crate::run::{Host, Outcome, Placement, RunRecord};
 use crate::time::{SimDuration, SimTime};
 
 /// A handle to an in-flight run.
@@ -27,6 +27,8 @@ pub(crate) enum Stage {
         start: SimTime,
         placement: Placement,
         outcome: Outcome,
+        /// Provisioning waited for, if a cold start.
+        cold_start: Option<SimDuration>,
     },
 }
 
@@ -49,11 +51,14 @@ pub(crate) struct InFlightRun {
 impl InFlightRun {
     /// The final record, ending at `end` (`None`: in flight) with `outcome`.
     pub fn record(&self, end: Option<SimTime>, outcome: Outcome) -> RunRecord {
-        let (start, placement) = match self.stage {
-            Stage::Queued(_) => (None, None),
+        let (start, placement, cold_start) = match self.stage {
+            Stage::Queued(_) => (None, None, None),
             Stage::Running {
-                start, placement, ..
-            } => (Some(start), Some(placement)),
+                start,
+                placement,
+                cold_start,
+                ..
+            } => (Some(start), Some(placement), cold_start),
         };
         RunRecord {
             id: self.id,
@@ -65,6 +70,7 @@ impl InFlightRun {
             end,
             placement,
             outcome,
+            cold_start,
         }
     }
 }
@@ -124,6 +130,25 @@ impl InFlight {
         Some(run)
     }
 
+    /// The runs executing on `host`.
+    pub fn running_on(&self, host: Host) -> Vec<RunRef> {
+        let mut refs = Vec::new();
+        for (i, s) in self.slots.iter().enumerate() {
+            if let Some(InFlightRun {
+                stage: Stage::Running { placement, .. },
+                ..
+            }) = &s.run
+                && placement.host == host
+            {
+                refs.push(RunRef {
+                    slot: i as u32,
+                    generation: s.generation,
+                });
+            }
+        }
+        refs
+    }
+
     /// Removes every remaining run, in arrival order.
     pub fn drain_by_arrival(&mut self) -> Vec<InFlightRun> {
         let mut runs: Vec<InFlightRun> =
@@ -150,10 +175,11 @@ mod tests {
             stage: Stage::Running {
                 start: SimTime::ZERO,
                 placement: Placement {
-                    machine: crate::ids::MachineId(0),
+                    host: Host::Machine(crate::ids::MachineId(0)),
                     bot: 1,
                 },
                 outcome: Outcome::Succeeded,
+                cold_start: None,
             },
         }
     }

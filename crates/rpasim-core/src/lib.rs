@@ -11,9 +11,11 @@
 
 pub mod arrival;
 pub mod calendar;
+pub mod capacity;
 pub mod distribution;
 pub mod engine;
 pub mod event;
+mod hosted;
 pub mod ids;
 mod inflight;
 pub mod machine;

@@ -1,10 +1,11 @@
-//! Registered machines and their bots, with an index of the machines that
-//! have a free bot per target, so that "is a bot free?" is O(1) and a
-//! selection policy sees only candidates.
+//! Machines and their bots, with an index of the machines that have a free
+//! bot per target, so that "is a bot free?" is O(1) and a selection policy
+//! sees only candidates. A machine may be unavailable (a hosted machine
+//! provisioning or restarting): its bots then count for nothing.
 
 use crate::ids::{MachineId, TargetId};
 use crate::model::MachineSpec;
-use crate::run::Placement;
+use crate::run::{Host, Placement};
 use crate::selection::{Candidate, Candidates};
 use crate::time::SimTime;
 
@@ -16,6 +17,12 @@ struct Machine {
     /// Bit `i` set: bot `i + 1` is free.
     free_mask: u64,
     last_assigned: Option<SimTime>,
+    /// When a run last ended on it (0 before any).
+    last_released: SimTime,
+    /// Accepts runs (not provisioning, restarting or deleted).
+    available: bool,
+    /// Deleted: its bots no longer belong to the pool.
+    removed: bool,
     /// Position in its target's `free` list while it has a free bot.
     free_pos: Option<usize>,
 }
@@ -27,7 +34,10 @@ struct PoolIndex {
     /// deterministic) order.
     free: Vec<MachineId>,
     free_bots: u32,
+    /// Bots of machines not removed.
     bots: u32,
+    /// Bots of available machines.
+    available_bots: u32,
 }
 
 /// All machines of a simulation and the free-bot index of every target.
@@ -55,10 +65,14 @@ impl Fleet {
                 bots: spec.bots,
                 free_mask: all_free,
                 last_assigned: None,
+                last_released: SimTime::ZERO,
+                available: true,
+                removed: false,
                 free_pos: None,
             });
             let pool = &mut fleet.pools[spec.target.index()];
             pool.bots += spec.bots;
+            pool.available_bots += spec.bots;
             pool.free_bots += spec.bots;
             fleet.index_free(MachineId::from_index(i));
         }
@@ -70,9 +84,75 @@ impl Fleet {
         self.pools[target.index()].free_bots
     }
 
-    /// Bots of a target's pool.
+    /// Bots of a target's pool (machines not deleted).
     pub fn bots(&self, target: TargetId) -> u32 {
         self.pools[target.index()].bots
+    }
+
+    /// Bots of a target's machines that accept runs.
+    pub fn available_bots(&self, target: TargetId) -> u32 {
+        self.pools[target.index()].available_bots
+    }
+
+    /// Whether a machine accepts runs.
+    pub fn is_available(&self, machine: MachineId) -> bool {
+        self.machines[machine.index()].available
+    }
+
+    /// Whether a machine has been deleted.
+    pub fn is_removed(&self, machine: MachineId) -> bool {
+        self.machines[machine.index()].removed
+    }
+
+    /// Bots of a machine running a run.
+    pub fn busy_bots(&self, machine: MachineId) -> u32 {
+        let m = &self.machines[machine.index()];
+        m.bots - m.free_mask.count_ones()
+    }
+
+    /// When a run last ended on a machine.
+    pub fn last_released(&self, machine: MachineId) -> SimTime {
+        self.machines[machine.index()].last_released
+    }
+
+    /// Makes a machine accept runs, or stop accepting them (running runs
+    /// are the caller's business).
+    pub fn set_available(&mut self, machine: MachineId, available: bool) {
+        let m = &mut self.machines[machine.index()];
+        if m.available == available || m.removed {
+            return;
+        }
+        m.available = available;
+        let (target, bots, free) = (m.target, m.bots, m.free_mask.count_ones());
+        let pool = &mut self.pools[target.index()];
+        if available {
+            pool.available_bots += bots;
+            pool.free_bots += free;
+            if free > 0 {
+                self.index_free(machine);
+            }
+        } else {
+            pool.available_bots -= bots;
+            pool.free_bots -= free;
+            self.unindex_free(machine);
+        }
+    }
+
+    /// Deletes a machine for good: it stops accepting runs and its bots
+    /// leave the pool.
+    pub fn remove(&mut self, machine: MachineId) {
+        self.set_available(machine, false);
+        let m = &mut self.machines[machine.index()];
+        if !m.removed {
+            m.removed = true;
+            let (target, bots) = (m.target, m.bots);
+            self.pools[target.index()].bots -= bots;
+        }
+    }
+
+    /// The target whose pool a machine serves.
+    pub fn target_of(&self, machine: MachineId) -> TargetId {
+        self.machines[machine.index()].target
     }
 
     /// Bots of one machine.
@@ -112,22 +192,26 @@ impl Fleet {
             self.unindex_free(machine);
         }
         Placement {
-            machine,
+            host: Host::Machine(machine),
             bot: bit as u16 + 1,
         }
     }
 
-    /// Frees the bot of a placement.
-    pub fn release(&mut self, placement: Placement) {
-        let m = &mut self.machines[placement.machine.index()];
-        let bit = 1u64 << (placement.bot - 1);
+    /// Frees bot `bot` (from 1) of `machine` at `now`.
+    pub fn release(&mut self, machine: MachineId, bot: u16, now: SimTime) {
+        let m = &mut self.machines[machine.index()];
+        let bit = 1u64 << (bot - 1);
         debug_assert!(m.free_mask & bit == 0, "bot released twice");
         let was_full = m.free_mask == 0;
         m.free_mask |= bit;
+        m.last_released = now;
+        if !m.available {
+            return; // counted again when the machine becomes available
+        }
         let target = m.target;
         self.pools[target.index()].free_bots += 1;
         if was_full {
-            self.index_free(placement.machine);
+            self.index_free(machine);
         }
     }
 
@@ -138,6 +222,7 @@ impl Fleet {
         free.push(id);
     }
 
+    /// Removes a machine from its target's free list (if it is there).
     fn unindex_free(&mut self, id: MachineId) {
         let target = self.machines[id.index()].target;
         let Some(pos) = self.machines[id.index()].free_pos.take() else {
@@ -160,6 +245,7 @@ mod tests {
             name: name.into(),
             target: TargetId(0),
             bots,
+            hosted: None,
         };
         Fleet::new(&[spec("a", 1), spec("b", 2)], 1)
     }
@@ -180,9 +266,37 @@ mod tests {
         let b2 = f.acquire(MachineId(1), SimTime::ZERO);
         assert_eq!((b1.bot, b2.bot), (1, 2));
         assert!(f.candidates(t).is_empty());
-        f.release(b1);
-        f.release(p);
+        f.release(MachineId(1), b1.bot, SimTime::ZERO);
+        f.release(MachineId(0), p.bot, SimTime::ZERO);
         assert_eq!((f.free_bots(t), f.candidates(t).len()), (2, 2));
         assert_eq!(f.acquire(MachineId(1), SimTime::ZERO).bot, 1);
+    }
+
+    #[test]
+    fn unavailable_machines_offer_no_bots() {
+        let mut f = fleet();
+        let t = TargetId(0);
+        let p = f.acquire(MachineId(1), SimTime::ZERO);
+        f.set_available(MachineId(1), false);
+        assert_eq!(
+            (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
+            (1, 1, 1)
+        );
+        // A run ending on an unavailable machine frees no usable bot...
+        f.release(MachineId(1), p.bot, SimTime::ZERO);
+        assert_eq!(f.free_bots(t), 1);
+        // ... until the machine is back.
+        f.set_available(MachineId(1), true);
+        assert_eq!(
+            (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
+            (3, 3, 2)
+        );
+        f.remove(MachineId(0));
+        assert_eq!(
+            (f.free_bots(t), f.bots(t), f.candidates(t).len()),
+            (2, 2, 1)
+        );
+        f.set_available(MachineId(0), true);
+        assert_eq!(f.free_bots(t), 2, "a removed machine never comes back");
     }
 }

@@ -36,6 +36,11 @@ pub struct ModelSpec {
     pub machines: Vec<MachineSpec>,
     /// Desktop flows.
     pub flows: Vec<FlowSpec>,
+    /// Autoscaling settings of the targets of kind
+    /// [`TargetKind::HostedGroup`], one each.
+    pub hosted_groups: Vec<HostedGroupSpec>,
+    /// What-if events on the timeline, in any order.
+    pub events: Vec<TimelineEvent>,
 }
 
 /// Scheduler behaviour.
@@ -55,11 +60,28 @@ impl Default for SchedulerSpec {
     }
 }
 
-/// An environment: owns machines and groups.
+/// An environment: owns machines and groups, and the hosted capacity that
+/// its hosted groups and hosted machines share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentSpec {
     /// Unique name.
     pub name: String,
+    /// Hosted RPA add-ons: hosted bots plus hosted machines that may exist
+    /// at once.
+    pub hosted_capacity: u32,
+    /// Who gets uncommitted hosted capacity when several groups wait.
+    pub capacity_policy: CapacityPolicyKind,
+}
+
+impl EnvironmentSpec {
+    /// An environment without hosted capacity.
+    pub fn named(name: &str) -> Self {
+        EnvironmentSpec {
+            name: name.to_string(),
+            hosted_capacity: 0,
+            capacity_policy: CapacityPolicyKind::default(),
+        }
+    }
 }
 
 /// What kind of thing owns a run queue.
@@ -69,6 +91,10 @@ pub enum TargetKind {
     Machine,
     /// A machine group (its pool is its member machines).
     MachineGroup,
+    /// A hosted machine group (its pool is bots created on demand).
+    HostedGroup,
+    /// A standalone hosted machine (its pool is itself, once provisioned).
+    HostedMachine,
 }
 
 /// A run queue and the pool of machines that serves it.
@@ -92,8 +118,8 @@ pub struct TargetSpec {
     pub selection: SelectionPolicy,
 }
 
-/// A registered machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A registered machine, or a hosted machine.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MachineSpec {
     /// Unique name.
     pub name: String,
@@ -102,6 +128,112 @@ pub struct MachineSpec {
     pub target: TargetId,
     /// Unattended bots (1 to [`MAX_BOTS_PER_MACHINE`]).
     pub bots: u32,
+    /// Set for a hosted machine: provisioned by the service, counted in its
+    /// environment's hosted capacity.
+    pub hosted: Option<HostedMachineSpec>,
+}
+
+/// What makes a machine a hosted machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostedMachineSpec {
+    /// Time from the start until the machine is usable.
+    pub provisioning: Distribution,
+    /// Deleted after this long without a run (the service does so only in
+    /// environments without hosted add-ons); `None` never.
+    pub delete_after_idle: Option<SimDuration>,
+}
+
+/// How a hosted group gives back bots it no longer needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleIn {
+    /// Idle bots stay provisioned until the group has been unused for
+    /// `idle_cold_after`, but another group may reclaim their capacity.
+    #[default]
+    Warm,
+    /// A bot that finds no queued run is deprovisioned at once.
+    Immediate,
+}
+
+/// The built-in policies for sharing uncommitted hosted capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapacityPolicyKind {
+    /// The group that has waited longest for capacity gets it (the service).
+    #[default]
+    FirstComeFirstServed,
+    /// The group with the most queued runs per bot it holds gets it.
+    ProportionalToQueue,
+}
+
+impl CapacityPolicyKind {
+    /// Every policy.
+    pub const ALL: [CapacityPolicyKind; 2] = [
+        CapacityPolicyKind::FirstComeFirstServed,
+        CapacityPolicyKind::ProportionalToQueue,
+    ];
+
+    /// The scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CapacityPolicyKind::FirstComeFirstServed => "first_come_first_served",
+            CapacityPolicyKind::ProportionalToQueue => "proportional_to_queue",
+        }
+    }
+
+    /// The policy called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// Autoscaling settings of a hosted machine group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostedGroupSpec {
+    /// The group's target (of kind [`TargetKind::HostedGroup`]).
+    pub target: TargetId,
+    /// Bots reserved for this group in its environment's capacity.
+    pub committed_bots: u32,
+    /// Most bots the group may have at once (provisioning, ready or busy).
+    pub max_bots: u32,
+    /// Time to provision a bot from the group's VM image.
+    pub provisioning: Distribution,
+    /// Idle bots are deprovisioned once the group has been unused this long.
+    pub idle_cold_after: SimDuration,
+    /// The group is deleted once it has run nothing for this long.
+    pub expire_after_idle: Option<SimDuration>,
+    /// What happens to a bot that finds no queued run.
+    pub scale_in: ScaleIn,
+}
+
+/// A what-if on the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    /// When it happens.
+    pub at: SimTime,
+    /// What happens.
+    pub action: Action,
+}
+
+/// What a timeline event does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A hosted group's VM image is updated: new bots use it, busy bots
+    /// finish their run and are reprovisioned, idle bots at once.
+    UpdateImage {
+        /// The hosted group.
+        group: TargetId,
+        /// Name of the new image (for reports).
+        image: String,
+        /// Provisioning time of the new image; `None` keeps the current one.
+        provisioning: Option<Distribution>,
+    },
+    /// A hosted machine restarts: unavailable for `duration`; its running
+    /// runs end `machine_lost`.
+    Restart {
+        /// The hosted machine.
+        machine: MachineId,
+        /// How long it is unavailable.
+        duration: SimDuration,
+    },
 }
 
 /// A desktop flow: a workload on one target.
@@ -192,7 +324,86 @@ impl ModelSpec {
                 .validate()
                 .map_err(|e| range(format!("flow {} duration", f.name), e.to_string()))?;
         }
+        self.check_hosted()?;
+        self.check_events()
+    }
+
+    fn check_hosted(&self) -> Result<(), SpecError> {
+        let range = |what: String, problem: &str| SpecError::OutOfRange {
+            what,
+            problem: problem.to_string(),
+        };
+        let mut specs = vec![0u32; self.targets.len()];
+        for h in &self.hosted_groups {
+            let Some(t) = self.targets.get(h.target.index()) else {
+                return Err(SpecError::DanglingId {
+                    what: "hosted group".into(),
+                    kind: "target",
+                    index: h.target.0,
+                });
+            };
+            let what = format!("hosted group {}", t.name);
+            if t.kind != TargetKind::HostedGroup {
+                return Err(range(what, "its target is not of kind HostedGroup"));
+            }
+            specs[h.target.index()] += 1;
+            if h.max_bots == 0 || h.max_bots > u32::from(u16::MAX) || h.committed_bots > h.max_bots
+            {
+                return Err(range(
+                    what,
+                    "needs 0 <= committed_bots <= max_bots, 1 <= max_bots < 65536",
+                ));
+            }
+            h.provisioning
+                .validate()
+                .map_err(|e| range(format!("{what} provisioning"), &e.to_string()))?;
+        }
+        for (i, t) in self.targets.iter().enumerate() {
+            if (t.kind == TargetKind::HostedGroup) != (specs[i] == 1) {
+                return Err(range(
+                    format!("target {}", t.name),
+                    "a hosted group needs exactly one HostedGroupSpec",
+                ));
+            }
+        }
+        for m in &self.machines {
+            let standalone_hosted =
+                self.targets[m.target.index()].kind == TargetKind::HostedMachine;
+            if standalone_hosted && m.hosted.is_none() {
+                return Err(range(
+                    format!("machine {}", m.name),
+                    "a HostedMachine target needs a hosted machine",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    fn check_events(&self) -> Result<(), SpecError> {
+        for e in &self.events {
+            let ok = match &e.action {
+                Action::UpdateImage { group, .. } => self
+                    .targets
+                    .get(group.index())
+                    .is_some_and(|t| t.kind == TargetKind::HostedGroup),
+                Action::Restart { machine, .. } => self
+                    .machines
+                    .get(machine.index())
+                    .is_some_and(|m| m.hosted.is_some()),
+            };
+            if !ok {
+                return Err(SpecError::OutOfRange {
+                    what: format!("event at {}", e.at),
+                    problem: "its target does not exist or is of the wrong kind".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The autoscaling settings of a hosted group's target.
+    pub fn hosted_group(&self, target: TargetId) -> Option<&HostedGroupSpec> {
+        self.hosted_groups.iter().find(|h| h.target == target)
     }
 
     /// The machines serving `target`, in declaration order.

@@ -3,7 +3,7 @@
 //! The core does no I/O; an [`Observer`] (the report crate's recorder, or a
 //! test's collector) receives every fact and decides what to keep.
 
-use crate::ids::TargetId;
+use crate::ids::{EnvironmentId, MachineId, TargetId};
 use crate::run::{Placement, RunRecord};
 use crate::time::{SimDuration, SimTime};
 
@@ -18,8 +18,67 @@ pub struct TargetSample {
     pub running: u32,
     /// Bots available for a new run (idle, on machines that accept runs).
     pub bots_ready: u32,
-    /// Bots being provisioned (hosted groups; always 0 for registered machines).
+    /// Bots being provisioned (hosted groups; always 0 for machines).
     pub bots_provisioning: u32,
+    /// Bots running a run (equals `running`; kept apart for bot-state charts).
+    pub bots_busy: u32,
+}
+
+/// The hosted capacity of one environment at a sampling instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvironmentSample {
+    /// The environment.
+    pub environment: EnvironmentId,
+    /// Its hosted capacity (add-ons).
+    pub capacity: u32,
+    /// Slots held by hosted bots (provisioning, ready or busy) and hosted machines.
+    pub used: u32,
+    /// Slots nobody holds.
+    pub free: u32,
+}
+
+/// Something worth a line in a report's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notable {
+    /// What happened.
+    pub kind: NotableKind,
+    /// The target concerned.
+    pub target: Option<TargetId>,
+    /// The machine concerned.
+    pub machine: Option<MachineId>,
+    /// Free-form detail (an image name, a count, a duration).
+    pub detail: String,
+}
+
+/// Kinds of [`Notable`] events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NotableKind {
+    /// A hosted group was deleted after `expire_after_idle` without runs.
+    GroupExpired,
+    /// A hosted group's idle bots were deprovisioned after `idle_cold_after`.
+    GroupCold,
+    /// A hosted group's VM image was updated.
+    ImageUpdated,
+    /// A hosted machine finished provisioning (or restarting).
+    MachineReady,
+    /// A hosted machine restarted.
+    MachineRestarted,
+    /// A hosted machine was deleted after a period without runs.
+    MachineDeleted,
+}
+
+impl NotableKind {
+    /// The name used in `events.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotableKind::GroupExpired => "group_expired",
+            NotableKind::GroupCold => "group_cold",
+            NotableKind::ImageUpdated => "image_updated",
+            NotableKind::MachineReady => "machine_ready",
+            NotableKind::MachineRestarted => "machine_restarted",
+            NotableKind::MachineDeleted => "machine_deleted",
+        }
+    }
 }
 
 /// Receives the facts of a simulation as they happen.
@@ -46,9 +105,18 @@ pub trait Observer {
     /// in arrival order.
     fn run_finished(&mut self, record: &RunRecord);
 
-    /// The state of every target at `time` (every `sample_every`, from 0 to
-    /// the horizon).
-    fn sample(&mut self, _time: SimTime, _targets: &[TargetSample]) {}
+    /// The state of every target and environment at `time` (every
+    /// `sample_every`, from 0 to the horizon).
+    fn sample(
+        &mut self,
+        _time: SimTime,
+        _targets: &[TargetSample],
+        _environments: &[EnvironmentSample],
+    ) {
+    }
+
+    /// Something notable happened (expiry, image update, restart...).
+    fn notable(&mut self, _time: SimTime, _event: &Notable) {}
 }
 
 /// Two observers side by side: every fact goes to both, in order.
@@ -68,9 +136,19 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.1.run_finished(record);
     }
 
-    fn sample(&mut self, time: SimTime, targets: &[TargetSample]) {
-        self.0.sample(time, targets);
-        self.1.sample(time, targets);
+    fn sample(
+        &mut self,
+        time: SimTime,
+        targets: &[TargetSample],
+        environments: &[EnvironmentSample],
+    ) {
+        self.0.sample(time, targets, environments);
+        self.1.sample(time, targets, environments);
+    }
+
+    fn notable(&mut self, time: SimTime, event: &Notable) {
+        self.0.notable(time, event);
+        self.1.notable(time, event);
     }
 }
 
@@ -92,8 +170,9 @@ impl Observer for CountingObserver {
 pub struct TargetTotals {
     /// Sum over time of busy bots (bot-milliseconds).
     pub busy_bot_ms: u64,
-    /// Sum over time of bots able to run (bot-milliseconds): allocated,
-    /// connected, for registered machines.
+    /// Sum over time of bots able to run (bot-milliseconds): the bots of
+    /// available machines, or every provisioned bot of a hosted group
+    /// (provisioning, idle or busy: the cost proxy).
     pub available_bot_ms: u64,
     /// Sum over time of the queue length (run-milliseconds).
     pub queued_run_ms: u64,

@@ -182,6 +182,12 @@ impl<H: Copy + Eq> RunQueue<H> {
         self.order.remove(&key)
     }
 
+    /// Removes every queued run, in queue order.
+    pub fn drain(&mut self) -> Vec<H> {
+        self.deadlines.clear();
+        std::mem::take(&mut self.order).into_values().collect()
+    }
+
     /// Queued runs in queue order.
     pub fn iter(&self) -> impl Iterator<Item = H> + '_ {
         self.order.values().copied()

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::ids::{FlowId, MachineId, TargetId};
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 /// Queue priority of a run; higher runs first.
 pub struct Priority;
@@ -49,13 +49,15 @@ pub enum Outcome {
     AccessDenied,
     /// Cancelled by a scenario event.
     Cancelled,
+    /// Its hosted machine had been deleted for inactivity.
+    MachineExpired,
     /// Still queued or running at the horizon.
     InFlight,
 }
 
 impl Outcome {
     /// Every outcome, in the order of `summary.csv` columns.
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 13] = [
         Outcome::Succeeded,
         Outcome::Failed,
         Outcome::QueueFull,
@@ -68,6 +70,7 @@ impl Outcome {
         Outcome::CertificateExpired,
         Outcome::AccessDenied,
         Outcome::Cancelled,
+        Outcome::MachineExpired,
     ];
 
     /// The name used in scenario files and outputs.
@@ -84,6 +87,7 @@ impl Outcome {
             Outcome::CertificateExpired => "certificate_expired",
             Outcome::AccessDenied => "access_denied",
             Outcome::Cancelled => "cancelled",
+            Outcome::MachineExpired => "machine_expired",
             Outcome::InFlight => "in_flight",
         }
     }
@@ -105,12 +109,23 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Where a run executed: a bot of a machine.
+/// What executes runs: a machine (registered or hosted), or the bot pool of
+/// a hosted machine group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Host {
+    /// A machine's bots.
+    Machine(MachineId),
+    /// A hosted machine group's bot slots.
+    HostedGroup(TargetId),
+}
+
+/// Where a run executed: a bot of a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
-    /// The machine.
-    pub machine: MachineId,
-    /// The bot, numbered from 1 on its machine.
+    /// The machine or hosted group.
+    pub host: Host,
+    /// The bot, numbered from 1 on a machine, or the bot slot (1 to
+    /// `max_bots`) of a hosted group.
     pub bot: u16,
 }
 
@@ -135,11 +150,15 @@ pub struct RunRecord {
     pub placement: Option<Placement>,
     /// How it ended.
     pub outcome: Outcome,
+    /// For a run that started on a hosted bot the instant that bot finished
+    /// provisioning: how long the provisioning took while the run waited
+    /// (at most its wait). `None` for every other run.
+    pub cold_start: Option<SimDuration>,
 }
 
 impl RunRecord {
     /// Time from arrival to start, for runs that started.
-    pub fn wait(&self) -> Option<crate::time::SimDuration> {
+    pub fn wait(&self) -> Option<SimDuration> {
         self.start.map(|s| s - self.arrival)
     }
 }

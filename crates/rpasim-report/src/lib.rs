@@ -1,5 +1,5 @@
-//! rpasim outputs: `runs.csv`, `summary.csv` and `timeseries.csv`, written
-//! as the simulation goes.
+//! rpasim outputs: `runs.csv`, `summary.csv`, `timeseries.csv` and
+//! `events.csv`, written as the simulation goes.
 //!
 //! Invariants: memory is bounded by the runs in flight, never by the number
 //! of runs (rows are streamed, statistics kept in fixed-size histograms);
@@ -9,6 +9,7 @@
 //! Entry point: a [`Recorder`] is the simulation's observer; `finish` writes
 //! the summary and returns it.
 
+pub mod events;
 pub mod format;
 pub mod outdir;
 pub mod recorder;
@@ -26,3 +27,5 @@ pub const RUNS_CSV: &str = "runs.csv";
 pub const SUMMARY_CSV: &str = "summary.csv";
 /// File name of the sampled time series.
 pub const TIMESERIES_CSV: &str = "timeseries.csv";
+/// File name of the notable events.
+pub const EVENTS_CSV: &str = "events.csv";

@@ -4,14 +4,18 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use rpasim_core::observer::{EnvironmentSample, Notable};
+use rpasim_core::run::Host;
 use rpasim_core::{
-    FlowId, MachineId, ModelSpec, Observer, RunRecord, SimReport, SimTime, TargetId, TargetSample,
+    EnvironmentId, FlowId, MachineId, ModelSpec, Observer, RunRecord, SimReport, SimTime, TargetId,
+    TargetSample,
 };
 
+use crate::events::EventsWriter;
 use crate::runs::{ArrivalOrder, RunsWriter};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::timeseries::TimeseriesWriter;
-use crate::{RUNS_CSV, SUMMARY_CSV, TIMESERIES_CSV};
+use crate::{EVENTS_CSV, RUNS_CSV, SUMMARY_CSV, TIMESERIES_CSV};
 
 /// Names of the entities, by id: the core knows only ids.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +26,10 @@ pub struct Names {
     pub targets: Vec<String>,
     /// Machine names by [`MachineId`].
     pub machines: Vec<String>,
+    /// Environment names by [`EnvironmentId`].
+    pub environments: Vec<String>,
+    /// The environment of each target, by [`TargetId`].
+    pub target_environments: Vec<EnvironmentId>,
 }
 
 impl Names {
@@ -31,6 +39,22 @@ impl Names {
             flows: spec.flows.iter().map(|f| f.name.clone()).collect(),
             targets: spec.targets.iter().map(|t| t.name.clone()).collect(),
             machines: spec.machines.iter().map(|m| m.name.clone()).collect(),
+            environments: spec.environments.iter().map(|e| e.name.clone()).collect(),
+            target_environments: spec.targets.iter().map(|t| t.environment).collect(),
+        }
+    }
+
+    /// An environment's name.
+    pub fn environment(&self, id: EnvironmentId) -> &str {
+        &self.environments[id.index()]
+    }
+
+    /// The name of what executed a run: the machine, or the hosted group
+    /// (whose bots are numbered slots).
+    pub fn host(&self, host: Host) -> &str {
+        match host {
+            Host::Machine(m) => self.machine(m),
+            Host::HostedGroup(t) => self.target(t),
         }
     }
 
@@ -62,6 +86,7 @@ pub struct Recorder {
     order: ArrivalOrder,
     runs: Option<RunsWriter<FileOut>>,
     timeseries: Option<TimeseriesWriter<FileOut>>,
+    events: Option<EventsWriter<FileOut>>,
     summary: SummaryBuilder,
     dir: Option<PathBuf>,
     error: Option<io::Error>,
@@ -75,9 +100,11 @@ impl Recorder {
             |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
         let runs = RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?;
         let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
+        let events = EventsWriter::new(open(EVENTS_CSV)?).map_err(io::Error::from)?;
         let mut r = Self::summary_only(spec);
         r.runs = Some(runs);
         r.timeseries = Some(timeseries);
+        r.events = Some(events);
         r.dir = Some(dir.to_path_buf());
         Ok(r)
     }
@@ -89,6 +116,7 @@ impl Recorder {
             order: ArrivalOrder::default(),
             runs: None,
             timeseries: None,
+            events: None,
             summary: SummaryBuilder::new(spec.targets.len(), spec.warmup),
             dir: None,
             error: None,
@@ -106,6 +134,9 @@ impl Recorder {
         if let Some(ts) = self.timeseries {
             ts.into_inner()?;
         }
+        if let Some(events) = self.events {
+            events.into_inner()?;
+        }
         let summary = self.summary.finish(report, &self.names);
         if let Some(dir) = &self.dir {
             let file = BufWriter::new(File::create(dir.join(SUMMARY_CSV))?);
@@ -119,6 +150,7 @@ impl Recorder {
             self.error.get_or_insert(io::Error::from(e));
             self.runs = None;
             self.timeseries = None;
+            self.events = None;
         }
     }
 }
@@ -136,9 +168,21 @@ impl Observer for Recorder {
         self.keep_first_error(result);
     }
 
-    fn sample(&mut self, time: SimTime, targets: &[TargetSample]) {
+    fn sample(
+        &mut self,
+        time: SimTime,
+        targets: &[TargetSample],
+        environments: &[EnvironmentSample],
+    ) {
         if let Some(ts) = &mut self.timeseries {
-            let result = ts.write(time, targets, &self.names);
+            let result = ts.write(time, targets, environments, &self.names);
+            self.keep_first_error(result);
+        }
+    }
+
+    fn notable(&mut self, time: SimTime, event: &Notable) {
+        if let Some(w) = &mut self.events {
+            let result = w.write(time, event, &self.names);
             self.keep_first_error(result);
         }
     }

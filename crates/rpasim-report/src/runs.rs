@@ -10,7 +10,7 @@ use crate::format::push_seconds;
 use crate::recorder::Names;
 
 /// Column names of `runs.csv`.
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 12] = [
     "run_id",
     "flow",
     "target",
@@ -22,6 +22,7 @@ pub const HEADER: [&str; 11] = [
     "machine",
     "bot",
     "outcome",
+    "cold_start_s",
 ];
 
 /// Writes run rows.
@@ -60,7 +61,7 @@ impl<W: Write> RunsWriter<W> {
         self.seconds(r.wait().map(|w| w.as_millis()))?;
         match r.placement {
             Some(p) => {
-                self.csv.write_field(names.machine(p.machine))?;
+                self.csv.write_field(names.host(p.host))?;
                 self.csv.write_field(int.format(p.bot))?;
             }
             None => {
@@ -69,6 +70,7 @@ impl<W: Write> RunsWriter<W> {
             }
         }
         self.csv.write_field(r.outcome.as_str())?;
+        self.seconds(r.cold_start.map(|d| d.as_millis()))?;
         self.csv.write_record(None::<&[u8]>)
     }
 
@@ -142,6 +144,7 @@ mod tests {
             end: Some(SimTime::from_millis(1_500)),
             placement: None,
             outcome: Outcome::QueueFull,
+            cold_start: None,
         }
     }
 
@@ -169,15 +172,15 @@ mod tests {
         let names = Names {
             flows: vec!["f".into()],
             targets: vec!["g".into()],
-            machines: vec![],
+            ..Names::default()
         };
         let mut w = RunsWriter::new(Vec::new()).expect("header");
         w.write(&record(0), &names).expect("row");
         let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
         assert_eq!(
             text,
-            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome\n\
-             0,f,g,high,1.500,,1.500,,,,queue_full\n"
+            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s\n\
+             0,f,g,high,1.500,,1.500,,,,queue_full,\n"
         );
     }
 }

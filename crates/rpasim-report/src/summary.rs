@@ -14,7 +14,7 @@ pub const CI_LEVEL: f64 = 0.95;
 
 /// The columns of `summary.csv`: the contract's columns first, in its order,
 /// then the extensions.
-pub const HEADER: [&str; 27] = [
+pub const HEADER: [&str; 29] = [
     "target",
     "arrivals",
     "succeeded",
@@ -42,6 +42,8 @@ pub const HEADER: [&str; 27] = [
     "wait_mean_ci95_s",
     "queue_mean",
     "busy_bot_hours",
+    "machine_expired",
+    "provisioning_wait_share",
 ];
 
 /// Statistics of the runs of one target (or of all).
@@ -52,6 +54,8 @@ struct RunStats {
     waits: DurationHistogram,
     waited: u64,
     batch_means: BatchMeans,
+    cold_starts: u64,
+    provisioning_wait_ms: u64,
 }
 
 impl RunStats {
@@ -63,6 +67,12 @@ impl RunStats {
             self.waits.record(ms);
             self.waited += u64::from(ms > 0);
             self.batch_means.push(ms as f64);
+        }
+        if let Some(provisioning) = r.cold_start {
+            self.cold_starts += 1;
+            // The part of the wait spent waiting for the bot to exist.
+            let waited = r.wait().unwrap_or_default();
+            self.provisioning_wait_ms += provisioning.min(waited).as_millis();
         }
     }
 }
@@ -152,13 +162,21 @@ pub struct SummaryRow {
     pub bot_hours: f64,
     /// Busy bot time in hours.
     pub busy_bot_hours: f64,
-    /// Runs whose start waited for a bot to be provisioned (hosted groups).
+    /// Runs that started on a hosted bot provisioned for them (cold starts).
     pub cold_starts: u64,
+    /// Share of the total wait of started runs spent waiting for bots to
+    /// be provisioned (0 when nobody waited).
+    pub provisioning_wait_share: f64,
     /// Time-average number of queued runs.
     pub queue_mean: f64,
 }
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
+
+/// `a / b`, or 0 when `b` is 0.
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
 
 impl SummaryRow {
     fn new(target: String, s: &RunStats, t: &TargetTotals, window_ms: u64) -> Self {
@@ -177,7 +195,8 @@ impl SummaryRow {
             utilization: t.utilization(),
             bot_hours: t.available_bot_ms as f64 / MS_PER_HOUR,
             busy_bot_hours: t.busy_bot_ms as f64 / MS_PER_HOUR,
-            cold_starts: 0,
+            cold_starts: s.cold_starts,
+            provisioning_wait_share: ratio(s.provisioning_wait_ms as f64, s.waits.sum_ms() as f64),
             queue_mean: if window_ms == 0 {
                 0.0
             } else {
@@ -231,6 +250,8 @@ impl SummaryRow {
             self.wait_mean_ci95_ms.map(seconds_f64).unwrap_or_default(),
             format!("{:.6}", self.queue_mean),
             format!("{:.3}", self.busy_bot_hours),
+            c(Outcome::MachineExpired),
+            format!("{:.6}", self.provisioning_wait_share),
         ]
     }
 }

@@ -31,9 +31,18 @@ pub struct ScenarioFile {
     /// `[[machines]]`.
     #[serde(default)]
     pub machines: Vec<MachineEntry>,
+    /// `[[hosted_groups]]`.
+    #[serde(default)]
+    pub hosted_groups: Vec<HostedGroupEntry>,
+    /// `[[hosted_machines]]`.
+    #[serde(default)]
+    pub hosted_machines: Vec<HostedMachineEntry>,
     /// `[[flows]]`.
     #[serde(default)]
     pub flows: Vec<FlowEntry>,
+    /// `[[events]]`: what-ifs on the timeline.
+    #[serde(default)]
+    pub events: Vec<EventEntry>,
 }
 
 /// `[simulation]`.
@@ -120,8 +129,75 @@ pub struct EnvironmentEntry {
     /// Unique name.
     pub name: String,
     /// Hosted RPA add-ons (hosted bots and hosted machines at once).
+    pub hosted_capacity: Option<u32>,
+    /// `"trial"`: the trial preset (2 hosted bots, 10 hosted groups).
+    pub license: Option<String>,
+    /// How uncommitted hosted capacity is shared between hosted groups.
+    pub capacity_policy: Option<String>,
+}
+
+/// `[[hosted_groups]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedGroupEntry {
+    /// Unique name among machines and groups.
+    pub name: String,
+    /// Owning environment (optional when there is only one).
+    pub environment: Option<String>,
+    /// Bots reserved for the group.
     #[serde(default)]
-    pub hosted_capacity: u32,
+    pub committed_bots: u32,
+    /// Most bots at once.
+    pub max_bots: u32,
+    /// Time to provision a bot (a distribution).
+    pub provisioning: Option<DistributionValue>,
+    /// Idle bots go once the group has been unused this long.
+    pub idle_cold_after: Option<DurationText>,
+    /// The group is deleted after this long without runs (or `"none"`).
+    pub expire_after_idle: Option<LimitDuration>,
+    /// `"warm"` or `"immediate"`.
+    pub scale_in: Option<String>,
+    /// Name of the VM image (for reports).
+    pub image: Option<String>,
+}
+
+/// `[[hosted_machines]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedMachineEntry {
+    /// Unique name among machines and groups.
+    pub name: String,
+    /// Owning environment (optional when there is only one).
+    pub environment: Option<String>,
+    /// A machine group to join; absent for a standalone hosted machine.
+    pub group: Option<String>,
+    /// Unattended bots.
+    #[serde(default = "one")]
+    pub bots: u32,
+    /// Time from the start until the machine is usable (a distribution).
+    pub provisioning: Option<DistributionValue>,
+    /// Deleted after this long without runs when its environment has no
+    /// hosted capacity (or `"none"`).
+    pub delete_after_idle: Option<LimitDuration>,
+}
+
+/// `[[events]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventEntry {
+    /// When it happens.
+    pub at: DurationText,
+    /// What happens: `"update_image"` or `"restart"`.
+    pub kind: String,
+    /// What it happens to.
+    pub target: String,
+    /// How long it lasts (`restart`).
+    #[serde(rename = "for")]
+    pub duration: Option<DurationText>,
+    /// The new image's name (`update_image`).
+    pub image: Option<String>,
+    /// The new image's provisioning time (`update_image`).
+    pub provisioning: Option<DistributionValue>,
 }
 
 /// `[[machine_groups]]`.

@@ -61,6 +61,11 @@ impl DurationHistogram {
         }
     }
 
+    /// Exact sum in milliseconds.
+    pub fn sum_ms(&self) -> u128 {
+        self.sum_ms
+    }
+
     /// Exact maximum in milliseconds (0 when empty).
     pub fn max_ms(&self) -> u64 {
         self.max_ms

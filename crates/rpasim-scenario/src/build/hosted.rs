@@ -1,0 +1,156 @@
+//! Hosted machine groups and the hosted capacity of environments.
+
+use rpasim_core::distribution::Distribution;
+use rpasim_core::model::{EnvironmentSpec, HostedGroupSpec, ScaleIn, TargetKind};
+use rpasim_core::{EnvironmentId, SimDuration, TargetId};
+
+use super::targets::Targets;
+use super::{Builder, unknown};
+use crate::error::KeyPath;
+use crate::schema::HostedGroupEntry;
+
+/// Bot provisioning time when none is given (the service: "at least 10 minutes").
+pub const DEFAULT_PROVISIONING: SimDuration = SimDuration::from_mins(10);
+/// Idle time after which a hosted group has no bots, when none is given.
+pub const DEFAULT_IDLE_COLD_AFTER: SimDuration = SimDuration::from_hours(3);
+/// Inactivity after which a hosted group is deleted, when none is given.
+pub const DEFAULT_EXPIRE_AFTER_IDLE: SimDuration = SimDuration::from_days(28);
+
+impl Builder<'_> {
+    /// The autoscaling settings of a hosted group, checked against the
+    /// limits and its environment's capacity.
+    pub(super) fn hosted_group(
+        &mut self,
+        g: &HostedGroupEntry,
+        target: TargetId,
+        path: &KeyPath,
+        env: &EnvironmentSpec,
+    ) -> HostedGroupSpec {
+        let limit = self.file.limits.max_bots_per_hosted_group;
+        if g.max_bots == 0 || g.max_bots > limit {
+            let message = format!(
+                "must be 1 to {limit} (limits.max_bots_per_hosted_group), got {}",
+                g.max_bots
+            );
+            self.error(path.key("max_bots"), message);
+        } else if g.max_bots > env.hosted_capacity {
+            let message = format!(
+                "{} is more than the hosted capacity of environment {:?} ({}): \
+                 a group cannot go beyond the bots assigned to its environment",
+                g.max_bots, env.name, env.hosted_capacity
+            );
+            self.error(path.key("max_bots"), message);
+        }
+        if g.committed_bots > g.max_bots {
+            let message = format!(
+                "{} is more than max_bots ({})",
+                g.committed_bots, g.max_bots
+            );
+            self.error(path.key("committed_bots"), message);
+        }
+        let provisioning = match &g.provisioning {
+            Some(p) => self.distribution(p, path.key("provisioning")),
+            None => Some(Distribution::Constant(DEFAULT_PROVISIONING)),
+        };
+        let idle_cold_after = g.idle_cold_after.map_or(DEFAULT_IDLE_COLD_AFTER, |d| d.0);
+        if idle_cold_after == SimDuration::ZERO {
+            self.error(path.key("idle_cold_after"), "must be positive");
+        }
+        let expire_after_idle = g
+            .expire_after_idle
+            .map_or(Some(DEFAULT_EXPIRE_AFTER_IDLE), |d| d.0);
+        if expire_after_idle == Some(SimDuration::ZERO) {
+            self.error(
+                path.key("expire_after_idle"),
+                "must be positive, or \"none\"",
+            );
+        }
+        HostedGroupSpec {
+            target,
+            committed_bots: g.committed_bots,
+            max_bots: g.max_bots.max(1),
+            provisioning: provisioning.unwrap_or(Distribution::Constant(DEFAULT_PROVISIONING)),
+            idle_cold_after,
+            expire_after_idle,
+            scale_in: self.scale_in(g.scale_in.as_deref(), path),
+        }
+    }
+
+    fn scale_in(&mut self, name: Option<&str>, path: &KeyPath) -> ScaleIn {
+        match name {
+            None | Some("warm") => ScaleIn::Warm,
+            Some("immediate") => ScaleIn::Immediate,
+            Some(other) => {
+                let message = unknown("scale_in", other, ["warm", "immediate"].into_iter());
+                self.error(path.key("scale_in"), message);
+                ScaleIn::Warm
+            }
+        }
+    }
+
+    /// Per environment: at most the allowed number of hosted groups, and
+    /// commitments plus hosted machines within the hosted capacity.
+    pub(super) fn check_hosted_capacity(&mut self, envs: &[EnvironmentSpec], t: &Targets) {
+        for (e, env) in envs.iter().enumerate() {
+            let id = EnvironmentId::from_index(e);
+            let in_env = |target: TargetId| t.specs[target.index()].environment == id;
+            let groups: Vec<usize> = (0..t.hosted_groups.len())
+                .filter(|i| in_env(t.hosted_groups[*i].target))
+                .collect();
+            let max_groups = self.max_hosted_groups(id);
+            if let Some(extra) = groups.get(max_groups as usize) {
+                let message = format!(
+                    "environment {:?} has {} hosted groups, more than {max_groups} \
+                     (limits.max_hosted_groups_per_environment, or the trial preset)",
+                    env.name,
+                    groups.len()
+                );
+                self.error(
+                    KeyPath::root("hosted_groups").index(*extra).key("name"),
+                    message,
+                );
+            }
+            let committed: u32 = groups
+                .iter()
+                .map(|i| t.hosted_groups[*i].committed_bots)
+                .sum();
+            let machines = t
+                .machines
+                .iter()
+                .filter(|m| m.hosted.is_some() && in_env(m.target))
+                .count() as u32;
+            let counted_machines = if env.hosted_capacity > 0 { machines } else { 0 };
+            if committed + counted_machines > env.hosted_capacity && !groups.is_empty() {
+                let message = format!(
+                    "committed bots ({committed}) plus hosted machines ({counted_machines}) exceed the \
+                     hosted capacity of environment {:?} ({})",
+                    env.name, env.hosted_capacity
+                );
+                self.error(
+                    KeyPath::root("hosted_groups")
+                        .index(groups[0])
+                        .key("committed_bots"),
+                    message,
+                );
+            } else if env.hosted_capacity > 0 && machines > env.hosted_capacity {
+                let message = format!(
+                    "{machines} hosted machines exceed the hosted capacity of environment {:?} ({})",
+                    env.name, env.hosted_capacity
+                );
+                self.error(
+                    KeyPath::root("environments")
+                        .index(e)
+                        .key("hosted_capacity"),
+                    message,
+                );
+            }
+        }
+        debug_assert!(
+            t.specs
+                .iter()
+                .filter(|s| s.kind == TargetKind::HostedGroup)
+                .count()
+                == t.hosted_groups.len()
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! From the file as written to a [`ModelSpec`]: names resolved, limits
+//! enforced, every problem collected with the key path it concerns.
+//!
+//! One submodule per part of the scenario: [`targets`] (machines, groups,
+//! hosted machines), [`hosted`] (hosted groups and hosted capacity),
+//! [`flows`] (workloads), [`events`] (the timeline).
+
+mod events;
+mod flows;
+mod hosted;
+mod targets;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rpasim_core::model::{
+    CapacityPolicyKind, EnvironmentSpec, MAX_BOTS_PER_MACHINE, ModelSpec, SchedulerSpec,
+};
+use rpasim_core::selection::SelectionPolicy;
+use rpasim_core::{EnvironmentId, SimDuration, SimTime};
+
+use crate::error::KeyPath;
+use crate::schema::{EnvironmentEntry, ScenarioFile};
+
+/// The environment machines and groups belong to when none is declared.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// The time-series interval when `sample_every` is not given.
+pub const DEFAULT_SAMPLE_EVERY: SimDuration = SimDuration::from_mins(5);
+
+/// Hosted capacity of the `license = "trial"` preset.
+pub const TRIAL_HOSTED_CAPACITY: u32 = 2;
+
+/// Hosted groups per environment under the trial preset.
+pub const TRIAL_MAX_HOSTED_GROUPS: u32 = 10;
+
+/// A problem found while building, at a key path (and, for a file the
+/// scenario refers to, that file and line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The value at fault.
+    pub path: KeyPath,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// A referred file at fault (a trace), with its line.
+    pub external: Option<(PathBuf, Option<usize>)>,
+}
+
+/// Builds the model, or returns every problem found.
+pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issue>> {
+    let mut b = Builder {
+        file,
+        base_dir,
+        issues: Vec::new(),
+    };
+    let spec = b.model();
+    if b.issues.is_empty() {
+        Ok(spec)
+    } else {
+        Err(b.issues)
+    }
+}
+
+struct Builder<'f> {
+    file: &'f ScenarioFile,
+    base_dir: &'f Path,
+    issues: Vec<Issue>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, path: KeyPath, message: impl Into<String>) {
+        self.issues.push(Issue {
+            path,
+            message: message.into(),
+            external: None,
+        });
+    }
+
+    fn model(&mut self) -> ModelSpec {
+        let (horizon, warmup, sample_every) = self.simulation();
+        self.limits();
+        let environments = self.environments();
+        let targets = self.targets(&environments);
+        let flows = self.flows(&targets.index, horizon);
+        let events = self.events(&targets, horizon);
+        ModelSpec {
+            seed: self.file.simulation.seed,
+            horizon,
+            warmup,
+            sample_every,
+            scheduler: SchedulerSpec {
+                extended_queue_prioritization: self.file.scheduler.extended_queue_prioritization,
+            },
+            environments,
+            targets: targets.specs,
+            machines: targets.machines,
+            flows,
+            hosted_groups: targets.hosted_groups,
+            events,
+        }
+    }
+
+    fn simulation(&mut self) -> (SimTime, SimTime, SimDuration) {
+        let s = &self.file.simulation;
+        let path = KeyPath::root("simulation");
+        let horizon = SimTime::ZERO + s.horizon.0;
+        if s.horizon.0 == SimDuration::ZERO {
+            self.error(path.key("horizon"), "must be positive");
+        }
+        let warmup = SimTime::ZERO + s.warmup.map_or(SimDuration::ZERO, |w| w.0);
+        if warmup >= horizon && warmup > SimTime::ZERO {
+            let message = format!("must be shorter than the horizon ({})", s.horizon.0);
+            self.error(path.key("warmup"), message);
+        }
+        let sample_every = s.sample_every.map_or(DEFAULT_SAMPLE_EVERY, |d| d.0);
+        if sample_every == SimDuration::ZERO {
+            self.error(path.key("sample_every"), "must be positive");
+        }
+        (horizon, warmup, sample_every)
+    }
+
+    fn limits(&mut self) {
+        let l = &self.file.limits;
+        if l.max_bots_per_machine == 0 || l.max_bots_per_machine > MAX_BOTS_PER_MACHINE {
+            let message = format!(
+                "must be 1 to {MAX_BOTS_PER_MACHINE}, got {}",
+                l.max_bots_per_machine
+            );
+            self.error(KeyPath::root("limits").key("max_bots_per_machine"), message);
+        }
+        if l.max_bots_per_hosted_group == 0 || l.max_bots_per_hosted_group > u32::from(u16::MAX) {
+            let message = format!("must be 1 to 65535, got {}", l.max_bots_per_hosted_group);
+            self.error(
+                KeyPath::root("limits").key("max_bots_per_hosted_group"),
+                message,
+            );
+        }
+        for (key, value) in [
+            ("queue_timeout", l.queue_timeout.0),
+            ("group_run_timeout", l.group_run_timeout.0),
+            ("machine_run_timeout", l.machine_run_timeout.0),
+        ] {
+            if value == Some(SimDuration::ZERO) {
+                let message = "must be positive, or \"none\" for no limit";
+                self.error(KeyPath::root("limits").key(key), message);
+            }
+        }
+    }
+
+    fn environments(&mut self) -> Vec<EnvironmentSpec> {
+        let entries = &self.file.environments;
+        if entries.is_empty() {
+            return vec![EnvironmentSpec::named(DEFAULT_ENVIRONMENT)];
+        }
+        let names = entries.iter().map(|e| e.name.as_str());
+        self.check_unique("environments", names, "environment");
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.environment(e, KeyPath::root("environments").index(i)))
+            .collect()
+    }
+
+    fn environment(&mut self, e: &EnvironmentEntry, path: KeyPath) -> EnvironmentSpec {
+        let hosted_capacity = match (e.license.as_deref(), e.hosted_capacity) {
+            (None, capacity) => capacity.unwrap_or(0),
+            (Some("trial"), None) => TRIAL_HOSTED_CAPACITY,
+            (Some("trial"), Some(c)) => {
+                let message = format!(
+                    "license = \"trial\" fixes hosted_capacity at {TRIAL_HOSTED_CAPACITY}; remove one of the two"
+                );
+                self.error(path.key("hosted_capacity"), message);
+                c
+            }
+            (Some(other), capacity) => {
+                let message = format!(
+                    "unknown license {other:?}; expected \"trial\", or no license (set hosted_capacity)"
+                );
+                self.error(path.key("license"), message);
+                capacity.unwrap_or(0)
+            }
+        };
+        let capacity_policy = match e.capacity_policy.as_deref() {
+            None => CapacityPolicyKind::default(),
+            Some(name) => CapacityPolicyKind::from_name(name).unwrap_or_else(|| {
+                let known = CapacityPolicyKind::ALL.iter().map(|p| p.name());
+                self.error(
+                    path.key("capacity_policy"),
+                    unknown("capacity policy", name, known),
+                );
+                CapacityPolicyKind::default()
+            }),
+        };
+        EnvironmentSpec {
+            name: e.name.clone(),
+            hosted_capacity,
+            capacity_policy,
+        }
+    }
+
+    /// Most hosted groups the environment may hold.
+    fn max_hosted_groups(&self, env: EnvironmentId) -> u32 {
+        let limit = self.file.limits.max_hosted_groups_per_environment;
+        let trial = self
+            .file
+            .environments
+            .get(env.index())
+            .is_some_and(|e| e.license.as_deref() == Some("trial"));
+        if trial {
+            limit.min(TRIAL_MAX_HOSTED_GROUPS)
+        } else {
+            limit
+        }
+    }
+
+    fn check_unique<'n>(&mut self, list: &str, names: impl Iterator<Item = &'n str>, kind: &str) {
+        let mut seen = BTreeMap::new();
+        for (i, name) in names.enumerate() {
+            if let Some(first) = seen.insert(name, i) {
+                let message = format!(
+                    "duplicate {kind} name {name:?} (first declared as entry {})",
+                    first + 1
+                );
+                self.error(KeyPath::root(list).index(i).key("name"), message);
+            }
+        }
+    }
+
+    fn environment_of(
+        &mut self,
+        given: Option<&str>,
+        path: KeyPath,
+        envs: &[EnvironmentSpec],
+    ) -> EnvironmentId {
+        let Some(name) = given else {
+            if envs.len() > 1 {
+                let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+                let message = format!(
+                    "required when there are several environments ({})",
+                    names.join(", ")
+                );
+                self.error(path, message);
+            }
+            return EnvironmentId(0);
+        };
+        match envs.iter().position(|e| e.name == name) {
+            Some(i) => EnvironmentId::from_index(i),
+            None => {
+                let message = unknown("environment", name, envs.iter().map(|e| e.name.as_str()));
+                self.error(path, message);
+                EnvironmentId(0)
+            }
+        }
+    }
+
+    fn selection(&mut self, name: &str, path: KeyPath) -> SelectionPolicy {
+        SelectionPolicy::from_name(name).unwrap_or_else(|| {
+            let known = SelectionPolicy::ALL.iter().map(|p| p.name());
+            self.error(path, unknown("selection policy", name, known));
+            SelectionPolicy::Random
+        })
+    }
+}
+
+/// "unknown KIND "name"; expected one of: a, b (did you mean "c"?)".
+fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'n str>) -> String {
+    let known: Vec<&str> = known.collect();
+    if known.is_empty() {
+        return format!("unknown {kind} {name:?}: none is declared");
+    }
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" (did you mean {k:?}?)"))
+        .unwrap_or_default();
+    const SHOWN: usize = 10;
+    let mut list = known
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if known.len() > SHOWN {
+        list.push_str(&format!(", ... ({} in all)", known.len()));
+    }
+    format!("unknown {kind} {name:?}; expected one of: {list}{closest}")
+}

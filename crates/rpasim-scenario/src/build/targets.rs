@@ -1,0 +1,345 @@
+//! Targets and machines: machine groups, hosted groups, registered
+//! machines and hosted machines.
+//!
+//! Target order (and so `summary.csv` order): machine groups, hosted
+//! groups, standalone machines, standalone hosted machines, each in file
+//! order. Machines, groups, hosted groups and hosted machines share one
+//! namespace, because flows and events name them.
+
+use std::collections::BTreeMap;
+
+use rpasim_core::distribution::Distribution;
+use rpasim_core::model::{
+    EnvironmentSpec, HostedGroupSpec, HostedMachineSpec, MachineSpec, TargetKind, TargetSpec,
+};
+use rpasim_core::selection::SelectionPolicy;
+use rpasim_core::{EnvironmentId, MachineId, SimDuration, TargetId};
+
+use super::{Builder, unknown};
+use crate::error::KeyPath;
+use crate::schema::LimitDuration;
+
+/// Provisioning time of a hosted machine when none is given.
+pub const DEFAULT_HOSTED_MACHINE_PROVISIONING: SimDuration = SimDuration::from_mins(30);
+
+/// Inactivity after which a hosted machine is deleted in an environment
+/// without hosted capacity, when none is given.
+pub const DEFAULT_HOSTED_MACHINE_DELETE_AFTER: SimDuration = SimDuration::from_days(14);
+
+/// Everything built from the target lists.
+pub(super) struct Targets {
+    pub specs: Vec<TargetSpec>,
+    pub index: TargetIndex,
+    pub machines: Vec<MachineSpec>,
+    pub hosted_groups: Vec<HostedGroupSpec>,
+    /// Hosted machines by name (events name them).
+    pub hosted_machines: BTreeMap<String, MachineId>,
+    /// Machines per machine group, by group index (groups come first).
+    group_sizes: Vec<u32>,
+    default_selection: SelectionPolicy,
+}
+
+impl Targets {
+    fn add(&mut self, spec: TargetSpec) -> TargetId {
+        let id = TargetId::from_index(self.specs.len());
+        self.index.by_name.insert(spec.name.clone(), id);
+        self.specs.push(spec);
+        id
+    }
+}
+
+/// The targets of a scenario by name, with what a flow needs to know.
+pub(super) struct TargetIndex {
+    pub by_name: BTreeMap<String, TargetId>,
+    /// Grouped machines: not targets themselves, but worth a precise message.
+    pub grouped: BTreeMap<String, String>,
+}
+
+/// What a machine entry says, for registered and hosted machines alike.
+struct MachineEntryView<'e> {
+    name: &'e str,
+    environment: Option<&'e str>,
+    group: Option<&'e str>,
+    bots: u32,
+    selection: Option<&'e str>,
+}
+
+impl Builder<'_> {
+    pub(super) fn targets(&mut self, envs: &[EnvironmentSpec]) -> Targets {
+        let f = self.file;
+        self.check_unique_targets();
+        let default_selection = self.selection(
+            &f.scheduler.selection,
+            KeyPath::root("scheduler").key("selection"),
+        );
+        let mut t = Targets {
+            specs: Vec::new(),
+            index: TargetIndex {
+                by_name: BTreeMap::new(),
+                grouped: BTreeMap::new(),
+            },
+            machines: Vec::new(),
+            hosted_groups: Vec::new(),
+            hosted_machines: BTreeMap::new(),
+            group_sizes: vec![0; f.machine_groups.len()],
+            default_selection,
+        };
+        for (i, g) in f.machine_groups.iter().enumerate() {
+            let path = KeyPath::root("machine_groups").index(i);
+            let env = self.environment_of(g.environment.as_deref(), path.key("environment"), envs);
+            let spec = self.target(
+                &g.name,
+                TargetKind::MachineGroup,
+                env,
+                g.selection.as_deref(),
+                &path,
+                &t,
+            );
+            t.add(spec);
+        }
+        for (i, g) in f.hosted_groups.iter().enumerate() {
+            let path = KeyPath::root("hosted_groups").index(i);
+            let env = self.environment_of(g.environment.as_deref(), path.key("environment"), envs);
+            let spec = self.target(&g.name, TargetKind::HostedGroup, env, None, &path, &t);
+            let id = t.add(spec);
+            let hosted = self.hosted_group(g, id, &path, &envs[env.index()]);
+            t.hosted_groups.push(hosted);
+        }
+        for (i, m) in f.machines.iter().enumerate() {
+            let view = MachineEntryView {
+                name: &m.name,
+                environment: m.environment.as_deref(),
+                group: m.group.as_deref(),
+                bots: m.bots,
+                selection: m.selection.as_deref(),
+            };
+            self.machine(
+                &view,
+                None,
+                KeyPath::root("machines").index(i),
+                envs,
+                &mut t,
+            );
+        }
+        for (i, m) in f.hosted_machines.iter().enumerate() {
+            let path = KeyPath::root("hosted_machines").index(i);
+            let view = MachineEntryView {
+                name: &m.name,
+                environment: m.environment.as_deref(),
+                group: m.group.as_deref(),
+                bots: m.bots,
+                selection: None,
+            };
+            let provisioning = match &m.provisioning {
+                Some(p) => self.distribution(p, path.key("provisioning")),
+                None => Some(Distribution::Constant(DEFAULT_HOSTED_MACHINE_PROVISIONING)),
+            };
+            let hosted = HostedMachineSpec {
+                provisioning: provisioning
+                    .unwrap_or(Distribution::Constant(DEFAULT_HOSTED_MACHINE_PROVISIONING)),
+                delete_after_idle: None,
+            };
+            let delete_after = m
+                .delete_after_idle
+                .unwrap_or(LimitDuration(Some(DEFAULT_HOSTED_MACHINE_DELETE_AFTER)));
+            if let Some(id) = self.machine(&view, Some(hosted), path.clone(), envs, &mut t) {
+                t.hosted_machines.insert(m.name.clone(), id);
+                self.hosted_machine_deletion(id, delete_after, &path, envs, &mut t);
+            }
+        }
+        self.check_group_sizes(&t.group_sizes);
+        self.check_hosted_capacity(envs, &t);
+        t
+    }
+
+    /// A target with the service's limits for its kind.
+    fn target(
+        &mut self,
+        name: &str,
+        kind: TargetKind,
+        environment: EnvironmentId,
+        selection: Option<&str>,
+        path: &KeyPath,
+        targets: &Targets,
+    ) -> TargetSpec {
+        let limits = &self.file.limits;
+        let run_timeout = match kind {
+            TargetKind::MachineGroup | TargetKind::HostedGroup => limits.group_run_timeout.0,
+            TargetKind::Machine | TargetKind::HostedMachine => limits.machine_run_timeout.0,
+        };
+        let (queue_capacity, queue_timeout) = (limits.queue_capacity, limits.queue_timeout.0);
+        let selection = match selection {
+            Some(s) => self.selection(s, path.key("selection")),
+            None => targets.default_selection,
+        };
+        TargetSpec {
+            name: name.to_string(),
+            kind,
+            environment,
+            queue_capacity,
+            queue_timeout,
+            run_timeout,
+            selection,
+        }
+    }
+
+    /// A machine (registered, or hosted when `hosted` is set), with its own
+    /// target when standalone.
+    fn machine(
+        &mut self,
+        m: &MachineEntryView<'_>,
+        hosted: Option<HostedMachineSpec>,
+        path: KeyPath,
+        envs: &[EnvironmentSpec],
+        targets: &mut Targets,
+    ) -> Option<MachineId> {
+        let limits = &self.file.limits;
+        let environment = self.environment_of(m.environment, path.key("environment"), envs);
+        if m.bots == 0 || m.bots > limits.max_bots_per_machine {
+            let message = format!(
+                "must be 1 to {} (limits.max_bots_per_machine), got {}",
+                limits.max_bots_per_machine, m.bots
+            );
+            self.error(path.key("bots"), message);
+        }
+        let target = match m.group {
+            Some(group) => self.group_of(m, group, environment, &path, envs, targets)?,
+            None => {
+                let kind = if hosted.is_some() {
+                    TargetKind::HostedMachine
+                } else {
+                    TargetKind::Machine
+                };
+                let spec = self.target(m.name, kind, environment, m.selection, &path, targets);
+                targets.add(spec)
+            }
+        };
+        targets.machines.push(MachineSpec {
+            name: m.name.to_string(),
+            target,
+            bots: m.bots,
+            hosted,
+        });
+        Some(MachineId::from_index(targets.machines.len() - 1))
+    }
+
+    /// The machine group a machine joins, checked against the machine's
+    /// environment.
+    fn group_of(
+        &mut self,
+        m: &MachineEntryView<'_>,
+        group: &str,
+        environment: EnvironmentId,
+        path: &KeyPath,
+        envs: &[EnvironmentSpec],
+        targets: &mut Targets,
+    ) -> Option<TargetId> {
+        let groups = &self.file.machine_groups;
+        let Some(g) = groups.iter().position(|g| g.name == group) else {
+            let known = groups.iter().map(|g| g.name.as_str());
+            let hint = if self.file.hosted_groups.iter().any(|h| h.name == group) {
+                " (a hosted group creates its own bots: machines cannot join it)"
+            } else {
+                ""
+            };
+            let message = format!("{}{hint}", unknown("machine group", group, known));
+            self.error(path.key("group"), message);
+            return None;
+        };
+        let group_env = targets.specs[g].environment;
+        if group_env != environment {
+            let message = format!(
+                "machine {:?} is in environment {:?} but group {group:?} is in {:?}; \
+                 a machine runs flows of exactly one environment",
+                m.name,
+                envs[environment.index()].name,
+                envs[group_env.index()].name
+            );
+            self.error(path.key("group"), message);
+        }
+        if m.selection.is_some() {
+            let message = format!(
+                "a grouped machine has no queue of its own; set selection on group {group:?}"
+            );
+            self.error(path.key("selection"), message);
+        }
+        targets.group_sizes[g] += 1;
+        targets
+            .index
+            .grouped
+            .insert(m.name.to_string(), group.to_string());
+        Some(TargetId::from_index(g))
+    }
+
+    /// The 14-day deletion applies only in environments without hosted add-ons.
+    fn hosted_machine_deletion(
+        &mut self,
+        id: MachineId,
+        delete_after: LimitDuration,
+        path: &KeyPath,
+        envs: &[EnvironmentSpec],
+        targets: &mut Targets,
+    ) {
+        if delete_after.0 == Some(SimDuration::ZERO) {
+            self.error(
+                path.key("delete_after_idle"),
+                "must be positive, or \"none\"",
+            );
+        }
+        let m = &mut targets.machines[id.index()];
+        let env = targets.specs[m.target.index()].environment;
+        if envs[env.index()].hosted_capacity == 0
+            && let Some(h) = &mut m.hosted
+        {
+            h.delete_after_idle = delete_after.0;
+        }
+    }
+
+    fn check_group_sizes(&mut self, sizes: &[u32]) {
+        let max = self.file.limits.max_machines_per_group;
+        for (g, size) in sizes.iter().enumerate().filter(|(_, s)| **s > max) {
+            let message = format!(
+                "group {:?} has {size} machines, more than {max} (limits.max_machines_per_group)",
+                self.file.machine_groups[g].name
+            );
+            self.error(
+                KeyPath::root("machine_groups").index(g).key("name"),
+                message,
+            );
+        }
+    }
+
+    fn check_unique_targets(&mut self) {
+        let f = self.file;
+        let lists: [(&str, Vec<&str>); 4] = [
+            (
+                "machine_groups",
+                f.machine_groups.iter().map(|g| g.name.as_str()).collect(),
+            ),
+            (
+                "hosted_groups",
+                f.hosted_groups.iter().map(|g| g.name.as_str()).collect(),
+            ),
+            (
+                "machines",
+                f.machines.iter().map(|m| m.name.as_str()).collect(),
+            ),
+            (
+                "hosted_machines",
+                f.hosted_machines.iter().map(|m| m.name.as_str()).collect(),
+            ),
+        ];
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (list, names) in &lists {
+            for (i, name) in names.iter().enumerate() {
+                if let Some(first) = seen.insert(name, list) {
+                    let message = format!(
+                        "duplicate name {name:?} (also in {first}): machines, groups, hosted groups \
+                         and hosted machines share one namespace, because flows target them by name"
+                    );
+                    self.error(KeyPath::root(list).index(i).key("name"), message);
+                }
+            }
+        }
+    }
+}
