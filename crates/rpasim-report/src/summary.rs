@@ -70,9 +70,7 @@ impl RunStats {
         }
         if let Some(provisioning) = r.cold_start {
             self.cold_starts += 1;
-            // The part of the wait spent waiting for the bot to exist.
-            let waited = r.wait().unwrap_or_default();
-            self.provisioning_wait_ms += provisioning.min(waited).as_millis();
+            self.provisioning_wait_ms += provisioning.as_millis();
         }
     }
 }

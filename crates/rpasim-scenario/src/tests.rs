@@ -226,3 +226,208 @@ fn trace_errors_name_the_trace_line() {
     assert_eq!(p.line, Some(3));
     assert_eq!(p.key.as_deref(), Some("flows.invoices.arrivals.trace"));
 }
+
+mod hosted {
+    use super::*;
+    use rpasim_core::model::{Action, ScaleIn, TargetKind};
+    use rpasim_core::{SimDuration, SimTime};
+
+    const HOSTED: &str = r#"[simulation]
+horizon = "30d"
+
+[[environments]]
+name = "prod"
+hosted_capacity = 6
+
+[[hosted_groups]]
+name = "finance"
+committed_bots = 2
+max_bots = 4
+provisioning = { uniform = { min = "10m", max = "15m" } }
+
+[[hosted_groups]]
+name = "sales"
+max_bots = 6
+scale_in = "immediate"
+expire_after_idle = "none"
+
+[[hosted_machines]]
+name = "hm-1"
+
+[[flows]]
+name = "invoices"
+target = "finance"
+duration = "20m"
+arrivals = { poisson = { per_hour = 3 } }
+
+[[events]]
+at = "2d"
+kind = "update_image"
+target = "finance"
+image = "win11-v2"
+provisioning = "20m"
+
+[[events]]
+at = "3d"
+kind = "restart"
+target = "hm-1"
+"#;
+
+    #[test]
+    fn hosted_groups_machines_and_events_build() {
+        let s = parse_ok(HOSTED);
+        let kinds: Vec<_> = s
+            .spec
+            .targets
+            .iter()
+            .map(|t| (t.name.as_str(), t.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("finance", TargetKind::HostedGroup),
+                ("sales", TargetKind::HostedGroup),
+                ("hm-1", TargetKind::HostedMachine)
+            ]
+        );
+        assert_eq!(s.spec.environments[0].hosted_capacity, 6);
+        let h = &s.spec.hosted_groups;
+        assert_eq!(
+            (h[0].committed_bots, h[0].max_bots, h[0].scale_in),
+            (2, 4, ScaleIn::Warm)
+        );
+        assert_eq!(h[0].idle_cold_after, SimDuration::from_hours(3));
+        assert_eq!(h[0].expire_after_idle, Some(SimDuration::from_days(28)));
+        assert_eq!(
+            (h[1].scale_in, h[1].expire_after_idle),
+            (ScaleIn::Immediate, None)
+        );
+        let hm = s.spec.machines[0].hosted.as_ref().expect("hosted machine");
+        assert_eq!(
+            hm.delete_after_idle, None,
+            "the environment has hosted add-ons"
+        );
+        assert_eq!(s.spec.events.len(), 2);
+        assert_eq!(
+            s.spec.events[1].at,
+            SimTime::ZERO + SimDuration::from_days(3)
+        );
+        assert!(
+            matches!(&s.spec.events[0].action, Action::UpdateImage { image, provisioning: Some(_), .. } if image == "win11-v2")
+        );
+        assert!(
+            matches!(s.spec.events[1].action, Action::Restart { duration, .. } if duration == SimDuration::from_mins(5))
+        );
+    }
+
+    #[test]
+    fn hosted_machines_are_deleted_after_14_days_only_without_add_ons() {
+        let text = HOSTED
+            .replace("hosted_capacity = 6\n", "")
+            .replace("[[hosted_groups]]\nname = \"finance\"\ncommitted_bots = 2\nmax_bots = 4\nprovisioning = { uniform = { min = \"10m\", max = \"15m\" } }\n", "")
+            .replace("[[hosted_groups]]\nname = \"sales\"\nmax_bots = 6\nscale_in = \"immediate\"\nexpire_after_idle = \"none\"\n", "");
+        let text = text[..text.find("[[flows]]").expect("flows")].to_string();
+        let s = parse_ok(&text);
+        let hm = s.spec.machines[0].hosted.as_ref().expect("hosted machine");
+        assert_eq!(hm.delete_after_idle, Some(SimDuration::from_days(14)));
+    }
+
+    #[test]
+    fn trial_license_is_two_bots() {
+        let s = parse_ok(
+            &HOSTED
+                .replace("hosted_capacity = 6", "license = \"trial\"")
+                .replace("max_bots = 6", "max_bots = 2")
+                .replace("max_bots = 4", "max_bots = 2")
+                .replace("\n[[hosted_machines]]\nname = \"hm-1\"\n", "")
+                .replace(
+                    "[[events]]\nat = \"3d\"\nkind = \"restart\"\ntarget = \"hm-1\"\n",
+                    "",
+                ),
+        );
+        assert_eq!(s.spec.environments[0].hosted_capacity, 2);
+        let p = single(&HOSTED.replace(
+            "hosted_capacity = 6",
+            "hosted_capacity = 6\nlicense = \"trial\"",
+        ));
+        assert!(p.message.contains("fixes hosted_capacity at 2"), "{p}");
+        assert_eq!(p.key.as_deref(), Some("environments.prod.hosted_capacity"));
+    }
+
+    #[test]
+    fn max_bots_over_fifty_or_over_capacity() {
+        let p = single(
+            &HOSTED
+                .replace("max_bots = 6", "max_bots = 51")
+                .replace("hosted_capacity = 6", "hosted_capacity = 60"),
+        );
+        assert_eq!(p.key.as_deref(), Some("hosted_groups.sales.max_bots"));
+        assert!(p.message.contains("1 to 50"), "{p}");
+        let p = single(&HOSTED.replace("max_bots = 6", "max_bots = 7"));
+        assert_eq!(
+            (p.key.as_deref(), p.line),
+            (Some("hosted_groups.sales.max_bots"), Some(16))
+        );
+        assert!(
+            p.message
+                .contains("hosted capacity of environment \"prod\" (6)"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn committed_bots_within_max_and_capacity() {
+        let p = single(&HOSTED.replace("committed_bots = 2", "committed_bots = 5"));
+        assert_eq!(
+            p.key.as_deref(),
+            Some("hosted_groups.finance.committed_bots")
+        );
+        assert!(p.message.contains("more than max_bots (4)"), "{p}");
+        // 2 + 4 committed plus one hosted machine > 6.
+        let p = single(&HOSTED.replace("max_bots = 6\n", "max_bots = 6\ncommitted_bots = 4\n"));
+        assert!(
+            p.message
+                .contains("committed bots (6) plus hosted machines (1) exceed"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn more_than_ten_hosted_groups() {
+        let mut text = HOSTED.to_string();
+        for i in 0..9 {
+            text.push_str(&format!(
+                "\n[[hosted_groups]]\nname = \"extra-{i}\"\nmax_bots = 1\n"
+            ));
+        }
+        let p = single(&text);
+        assert_eq!(p.key.as_deref(), Some("hosted_groups.extra-8.name"));
+        assert!(p.message.contains("11 hosted groups, more than 10"), "{p}");
+    }
+
+    #[test]
+    fn events_name_their_targets_and_kinds() {
+        let p = single(&HOSTED.replace(
+            "kind = \"update_image\"\ntarget = \"finance\"",
+            "kind = \"update_image\"\ntarget = \"hm-1\"",
+        ));
+        assert_eq!(p.key.as_deref(), Some("events[0].target"));
+        assert!(p.message.contains("unknown hosted group \"hm-1\""), "{p}");
+        let p = single(&HOSTED.replace("kind = \"restart\"", "kind = \"maintenance\""));
+        assert!(p.message.contains("not modelled yet"), "{p}");
+        let p = single(&HOSTED.replace("kind = \"restart\"", "kind = \"restrat\""));
+        assert!(p.message.contains("did you mean \"restart\""), "{p}");
+        let p = single(&HOSTED.replace("at = \"3d\"", "at = \"31d\""));
+        assert!(p.message.contains("after the horizon"), "{p}");
+    }
+
+    #[test]
+    fn names_are_shared_with_machines_and_groups() {
+        let e = parse_err(&HOSTED.replace("name = \"hm-1\"", "name = \"sales\""));
+        // The restart event now names a machine that does not exist: a second problem.
+        assert_eq!(e.problems.len(), 2, "{e}");
+        let p = &e.problems[0];
+        assert_eq!(p.key.as_deref(), Some("hosted_machines.sales.name"));
+        assert!(p.message.contains("also in hosted_groups"), "{p}");
+    }
+}

@@ -496,6 +496,8 @@ impl<O: Observer> Simulation<O> {
             _ if run.fails => (run.duration, Outcome::Failed),
             _ => (run.duration, Outcome::Succeeded),
         };
+        // The run waited for the provisioning only since it arrived.
+        let cold_start = cold_start.map(|took| took.min(self.now - run.arrival));
         run.stage = Stage::Running {
             start: self.now,
             placement,
