@@ -18,19 +18,28 @@ pub fn summary_table(summary: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  other outcomes",
-        "target", "arrivals", "succeeded", "wait p50", "wait p95", "utilization"
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>9}  {:>6}  other outcomes",
+        "target",
+        "arrivals",
+        "succeeded",
+        "wait p50",
+        "wait p95",
+        "utilization",
+        "bot-hours",
+        "cold"
     );
     for row in &summary.rows {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10.1}%  {}",
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10.1}%  {:>9.1}  {:>6}  {}",
             row.target,
             row.arrivals,
             row.count(Outcome::Succeeded),
             human(row.wait_p50_ms),
             human(row.wait_p95_ms),
             row.utilization * 100.0,
+            row.bot_hours,
+            row.cold_starts,
             other_outcomes(row),
         );
     }
