@@ -382,3 +382,95 @@ fn every_bundled_scenario_is_valid() {
     }
     assert!(n >= 3, "only {n} scenarios");
 }
+
+#[test]
+fn hosted_burst_metrics_match_a_hand_computation() {
+    // 20 half-hour runs at 0 on a cold group of at most 5 bots (capacity 5,
+    // provisioning 10 min): waves at 10, 40, 70, 100 min; the 5 bots live
+    // from 0 until 3 h after the last run ends (130 min), i.e. 310 min.
+    let scenario = r#"[simulation]
+horizon = "10h"
+sample_every = "10m"
+
+[[environments]]
+name = "prod"
+hosted_capacity = 5
+
+[[hosted_groups]]
+name = "pool"
+max_bots = 5
+
+[[flows]]
+name = "burst"
+target = "pool"
+duration = "30m"
+arrivals = { at = ["0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s"] }
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "h.toml", scenario);
+    let o = run_in(dir.path(), &["run", "h.toml", "--out", "o", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut summary = csv::Reader::from_path(dir.path().join("o/summary.csv")).expect("summary");
+    let headers = summary.headers().expect("header").clone();
+    let row = summary.records().next().expect("a row").expect("valid");
+    let get = |name: &str| row[headers.iter().position(|h| h == name).expect(name)].to_string();
+    assert_eq!(get("target"), "pool");
+    assert_eq!(get("cold_starts"), "5");
+    assert_eq!(get("bot_hours"), format!("{:.3}", 5.0 * 310.0 / 60.0));
+    assert_eq!(get("busy_bot_hours"), "10.000");
+    // Waits: 5 runs each at 10, 40, 70, 100 min; 10 of them provisioning.
+    assert_eq!(
+        get("wait_mean_s"),
+        format!("{:.3}", 5.0 * (10.0 + 40.0 + 70.0 + 100.0) * 60.0 / 20.0)
+    );
+    assert_eq!(
+        get("provisioning_wait_share"),
+        format!("{:.6}", 50.0 / 1100.0)
+    );
+    // Time series: at 20 min five bots busy, the environment's capacity full.
+    let ts = read(&dir.path().join("o/timeseries.csv"));
+    assert!(
+        ts.lines().any(|l| l == "1200.000,pool,15,5,0,0,5,prod,5,0"),
+        "{ts}"
+    );
+    assert!(
+        ts.lines().any(|l| l == "0.000,pool,20,0,0,5,0,prod,5,0"),
+        "{ts}"
+    );
+    // The group goes cold 3 h after its last run: 310 min.
+    let events = read(&dir.path().join("o/events.csv"));
+    assert_eq!(
+        events,
+        "time_s,event,target,machine,detail\n18600.000,group_cold,pool,,5 idle bots deprovisioned\n"
+    );
+    let runs = read(&dir.path().join("o/runs.csv"));
+    assert_eq!(
+        runs.lines().filter(|l| l.ends_with(",600.000")).count(),
+        5,
+        "five cold starts of 10 min"
+    );
+}
+
+#[test]
+fn hosted_limits_are_errors_with_exit_status_2() {
+    let base = "[simulation]\nhorizon = \"1d\"\n\n[[environments]]\nname = \"prod\"\nhosted_capacity = 4\n\n[[hosted_groups]]\nname = \"g\"\nmax_bots = 4\ncommitted_bots = 1\n";
+    assert_invalid(
+        &base.replace("max_bots = 4", "max_bots = 5"),
+        &[
+            "bad.toml:10:12:",
+            "hosted_groups.g.max_bots",
+            "hosted capacity",
+        ],
+    );
+    assert_invalid(
+        &base.replace("committed_bots = 1", "committed_bots = 5"),
+        &["bad.toml:11:18:", "more than max_bots"],
+    );
+    assert_invalid(
+        &base.replace(
+            "hosted_capacity = 4",
+            "hosted_capacity = 4\nlicense = \"trial\"",
+        ),
+        &["bad.toml:6:19:", "fixes hosted_capacity at 2"],
+    );
+}

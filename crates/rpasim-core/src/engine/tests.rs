@@ -3,7 +3,7 @@
 use super::*;
 use crate::arrival::ArrivalProcess;
 use crate::distribution::Distribution;
-use crate::ids::EnvironmentId;
+use crate::ids::{EnvironmentId, MachineId};
 use crate::model::{EnvironmentSpec, FlowSpec, MachineSpec, SchedulerSpec, TargetKind, TargetSpec};
 use crate::run::{Priority, RunRecord};
 use crate::selection::SelectionPolicy;
@@ -449,5 +449,131 @@ mod hosted {
         // Each run waits for its own bot, which lives 10 + 30 minutes.
         assert_eq!(minutes(runs[1].start), Some(70));
         assert_eq!(report.targets[0].available_bot_ms, 2 * 40 * MIN);
+    }
+
+    #[test]
+    fn an_updated_image_brings_its_own_provisioning_time() {
+        let mut spec = model(3, &[("g", 0, 3)], 10);
+        spec.flows.push(flow_on(0, "before", 10, &[0]));
+        spec.flows.push(flow_on(0, "after", 10, &[30]));
+        spec.hosted_groups[0].scale_in = ScaleIn::Immediate;
+        spec.events.push(TimelineEvent {
+            at: SimTime::from_millis(25 * MIN),
+            action: Action::UpdateImage {
+                group: TargetId(0),
+                image: "slow".into(),
+                provisioning: Some(Distribution::Constant(SimDuration::from_mins(25))),
+            },
+        });
+        let (runs, _) = run(&spec);
+        assert_eq!(minutes(runs[0].start), Some(10), "old image: 10 minutes");
+        assert_eq!(minutes(runs[1].start), Some(55), "new image: 25 minutes");
+    }
+}
+
+mod hosted_machines {
+    //! Hosted machines: provisioning, restarts, deletion after inactivity.
+
+    use super::*;
+    use crate::model::{Action, HostedMachineSpec, TimelineEvent};
+
+    const DAY: u64 = 24 * 60;
+
+    /// One standalone hosted machine (1 bot, 30-minute provisioning) in an
+    /// environment with `capacity` add-ons.
+    fn model(capacity: u32, delete_after_days: Option<u64>) -> ModelSpec {
+        let mut spec = super::model(1, 500, None, None);
+        spec.horizon = SimTime::from_millis(40 * DAY * MIN);
+        spec.environments[0].hosted_capacity = capacity;
+        spec.targets[0].kind = TargetKind::HostedMachine;
+        spec.machines[0].hosted = Some(HostedMachineSpec {
+            provisioning: Distribution::Constant(SimDuration::from_mins(30)),
+            delete_after_idle: delete_after_days.map(SimDuration::from_days),
+        });
+        spec
+    }
+
+    #[test]
+    fn runs_wait_for_provisioning_and_a_restart_loses_running_runs() {
+        let mut spec = model(1, None);
+        spec.flows.push(flow("early", Priority::NORMAL, 10, &[0]));
+        spec.flows
+            .push(flow("interrupted", Priority::NORMAL, 20, &[45]));
+        spec.flows.push(flow("during", Priority::NORMAL, 10, &[52]));
+        spec.events.push(TimelineEvent {
+            at: SimTime::from_millis(50 * MIN),
+            action: Action::Restart {
+                machine: MachineId(0),
+                duration: SimDuration::from_mins(5),
+            },
+        });
+        let (runs, report) = run(&spec);
+        let got: Vec<_> = runs
+            .iter()
+            .map(|r| (r.outcome, minutes(r.start), minutes(r.end)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Outcome::Succeeded, Some(30), Some(40)),
+                (Outcome::MachineLost, Some(45), Some(50)),
+                (Outcome::Succeeded, Some(55), Some(65)),
+            ]
+        );
+        // Available from 30 to 50 and from 55 on.
+        let horizon = 40 * DAY;
+        assert_eq!(
+            report.targets[0].available_bot_ms,
+            (20 + horizon - 55) * MIN
+        );
+    }
+
+    #[test]
+    fn idle_hosted_machines_are_deleted_only_when_the_scenario_says() {
+        let arrivals = [0, 40 + 14 * DAY + 1, 40 + 20 * DAY];
+        let mut spec = model(0, Some(14));
+        spec.flows.push(flow("f", Priority::NORMAL, 10, &arrivals));
+        let (runs, _) = run(&spec);
+        let outcomes: Vec<_> = runs.iter().map(|r| r.outcome).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                Outcome::Succeeded,
+                Outcome::MachineExpired,
+                Outcome::MachineExpired
+            ]
+        );
+
+        let mut spec = model(1, None);
+        spec.flows.push(flow("f", Priority::NORMAL, 10, &arrivals));
+        let (runs, _) = run(&spec);
+        assert!(runs.iter().all(|r| r.outcome == Outcome::Succeeded));
+    }
+
+    #[test]
+    fn a_deleted_hosted_machine_leaves_its_group() {
+        let mut spec = model(0, Some(1));
+        spec.targets[0].kind = TargetKind::MachineGroup;
+        spec.machines.push(MachineSpec {
+            name: "registered".into(),
+            target: TargetId(0),
+            bots: 1,
+            hosted: None,
+        });
+        // Two runs a day apart: the hosted machine (never used after the
+        // first minutes) is deleted, the group keeps its registered machine.
+        spec.flows
+            .push(flow("f", Priority::NORMAL, 60, &[31, 31, 3 * DAY, 3 * DAY]));
+        let (runs, _) = run(&spec);
+        let starts: Vec<_> = runs.iter().map(|r| (r.outcome, minutes(r.start))).collect();
+        assert_eq!(
+            starts,
+            vec![
+                (Outcome::Succeeded, Some(31)),
+                (Outcome::Succeeded, Some(31)),
+                (Outcome::Succeeded, Some(3 * DAY)),
+                (Outcome::Succeeded, Some(3 * DAY + 60)),
+            ]
+        );
     }
 }
