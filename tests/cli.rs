@@ -445,7 +445,7 @@ arrivals = { at = ["0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "
     );
     let runs = read(&dir.path().join("o/runs.csv"));
     assert_eq!(
-        runs.lines().filter(|l| l.ends_with(",600.000")).count(),
+        runs.lines().filter(|l| l.ends_with(",600.000,1")).count(),
         5,
         "five cold starts of 10 min"
     );

@@ -129,7 +129,7 @@ prop_compose! {
             queue_capacity: 20,
             queue_timeout: Some(SimDuration::from_hours(3)),
             run_timeout: Some(SimDuration::from_hours(2)),
-            selection: SelectionPolicy::Random,
+            selection: SelectionPolicy::Random, options: Default::default(),
         };
         let mut spec = ModelSpec {
             seed,
@@ -155,7 +155,7 @@ prop_compose! {
                 name: "hm".into(),
                 target: TargetId::from_index(spec.targets.len() - 1),
                 bots: 2,
-                hosted: Some(HostedMachineSpec { provisioning: Distribution::Constant(minutes(30)), delete_after_idle: None }),
+                hosted: Some(HostedMachineSpec { provisioning: Distribution::Constant(minutes(30)), delete_after_idle: None }), options: Default::default(),
             });
             for (at, duration) in restarts {
                 spec.events.push(TimelineEvent {
@@ -176,6 +176,7 @@ prop_compose! {
                 priority: Priority::NORMAL,
                 duration: Distribution::Exponential { mean: minutes(mean) },
                 failure_probability: 0.0,
+                attended: false,
                 arrivals,
             });
         }

@@ -106,7 +106,7 @@ prop_compose! {
             queue_capacity,
             queue_timeout: queue_timeout.map(SimDuration::from_mins),
             run_timeout: run_timeout.map(SimDuration::from_mins),
-            selection,
+            selection, options: Default::default(),
         };
         // A standalone machine is exactly one machine.
         let machines = if kind == TargetKind::Machine { vec![machines.first().copied().unwrap_or(1)] } else { machines };
@@ -127,7 +127,7 @@ prop_compose! {
             horizon: SimTime::ZERO + SimDuration::from_hours(hours),
             warmup: SimTime::ZERO,
             sample_every: SimDuration::from_mins(7),
-            scheduler: SchedulerSpec { extended_queue_prioritization: extended },
+            scheduler: SchedulerSpec { extended_queue_prioritization: extended, requeue_lost_runs: false },
             environments: vec![EnvironmentSpec::named("env")],
             targets: Vec::new(),
             machines: Vec::new(),
@@ -138,7 +138,7 @@ prop_compose! {
         for (i, (mut t, bots)) in targets.into_iter().enumerate() {
             t.name = format!("t{i}");
             for (j, b) in bots.into_iter().enumerate() {
-                spec.machines.push(MachineSpec { name: format!("t{i}m{j}"), target: TargetId::from_index(i), bots: b, hosted: None });
+                spec.machines.push(MachineSpec { name: format!("t{i}m{j}"), target: TargetId::from_index(i), bots: b, hosted: None, options: Default::default() });
             }
             spec.targets.push(t);
         }
@@ -149,6 +149,7 @@ prop_compose! {
                 priority,
                 duration,
                 failure_probability,
+                attended: false,
                 arrivals,
             });
         }

@@ -64,6 +64,17 @@ impl ArrivalGenerator {
         }
     }
 
+    /// Changes the rate of a Poisson process (`false` for other processes).
+    pub fn set_rate(&mut self, rate: f64) -> bool {
+        match &mut self.process {
+            ArrivalProcess::Poisson { per_hour, .. } => {
+                *per_hour = rate;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The next batch of arrivals strictly after `now` (or at `now` for the
     /// first call), as (time, number of runs); `None` when the process has no
     /// arrival before `horizon`.

@@ -30,6 +30,8 @@ struct Bot {
     outdated: bool,
     /// How long its last provisioning took.
     provisioning_took: SimDuration,
+    /// Has a Windows session open from an earlier run.
+    session: bool,
 }
 
 /// A provisioning to schedule: the bot in `slot` is ready at `ready_at`
@@ -118,11 +120,17 @@ impl HostedGroup {
 
     /// Creates a bot in the lowest empty slot; `None` at `max_bots`.
     pub fn provision(&mut self, now: SimTime) -> Option<Provisioning> {
-        let index = self.slots.iter().position(Option::is_none)?;
+        if self.total() >= self.max_bots {
+            return None;
+        }
+        let index = self.slots[..self.max_bots as usize]
+            .iter()
+            .position(Option::is_none)?;
         self.slots[index] = Some(Bot {
             state: BotState::Provisioning,
             outdated: false,
             provisioning_took: SimDuration::ZERO,
+            session: false,
         });
         self.provisioning += 1;
         Some(self.start_provisioning(index, now))
@@ -133,6 +141,7 @@ impl HostedGroup {
         self.generations[index] = self.generations[index].wrapping_add(1);
         if let Some(bot) = &mut self.slots[index] {
             bot.provisioning_took = took;
+            bot.session = false;
         }
         Provisioning {
             slot: index as u16 + 1,
@@ -159,10 +168,11 @@ impl HostedGroup {
         }
     }
 
-    /// Gives the most recently readied bot a run: its slot, and the
+    /// Gives the most recently readied bot a run: its slot, the
     /// provisioning time the run waited for if the bot was provisioned for it
-    /// at this very instant (a cold start).
-    pub fn take_ready(&mut self, now: SimTime) -> Option<(u16, Option<SimDuration>)> {
+    /// at this very instant (a cold start), and whether the bot already had
+    /// a session open.
+    pub fn take_ready(&mut self, now: SimTime) -> Option<(u16, Option<SimDuration>, bool)> {
         let slot = self.ready.pop()?;
         let bot = self.slots[usize::from(slot - 1)].as_mut()?;
         let cold = match bot.state {
@@ -170,8 +180,9 @@ impl HostedGroup {
             _ => None,
         };
         bot.state = BotState::Busy;
+        let session = std::mem::replace(&mut bot.session, true);
         self.busy += 1;
-        Some((slot, cold))
+        Some((slot, cold, session))
     }
 
     /// A run ended on `slot`: the bot becomes ready, or, if its image is
@@ -181,6 +192,11 @@ impl HostedGroup {
         let bot = self.slots[i].as_mut()?;
         self.busy -= 1;
         self.last_use = now;
+        if u32::from(slot) > self.max_bots {
+            // Beyond a lowered max_bots: the bot goes once its run is done.
+            self.slots[i] = None;
+            return None;
+        }
         if bot.outdated {
             bot.outdated = false;
             bot.state = BotState::Provisioning;
@@ -193,6 +209,28 @@ impl HostedGroup {
         };
         self.ready.push(slot);
         None
+    }
+
+    /// Changes `max_bots`: bots beyond it that are idle or provisioning go
+    /// at once, busy ones when their run ends.
+    pub fn set_max_bots(&mut self, max_bots: u32) {
+        let n = max_bots as usize;
+        if n > self.slots.len() {
+            self.slots.resize(n, None);
+            self.generations.resize(n, 0);
+        }
+        for i in n..self.slots.len() {
+            match self.slots[i].map(|b| b.state) {
+                Some(BotState::Ready { .. }) => self.deprovision(i as u16 + 1),
+                Some(BotState::Provisioning) => {
+                    self.slots[i] = None;
+                    self.provisioning -= 1;
+                    self.generations[i] = self.generations[i].wrapping_add(1);
+                }
+                Some(BotState::Busy) | None => {}
+            }
+        }
+        self.max_bots = max_bots;
     }
 
     /// Removes every idle bot (returns how many).
@@ -295,7 +333,7 @@ mod tests {
             !g.provisioned(p.slot, p.generation, p.ready_at),
             "only once"
         );
-        let (slot, cold) = g.take_ready(p.ready_at).expect("ready");
+        let (slot, cold, _) = g.take_ready(p.ready_at).expect("ready");
         assert_eq!((slot, cold), (1, Some(SimDuration::from_mins(10))));
         let later = p.ready_at + SimDuration::from_mins(30);
         assert_eq!(g.release(slot, later), None);
@@ -303,7 +341,7 @@ mod tests {
         // A warm bot given a run later is not a cold start.
         assert_eq!(
             g.take_ready(later + SimDuration::from_mins(1)),
-            Some((1, None))
+            Some((1, None, true))
         );
     }
 

@@ -37,8 +37,14 @@ pub(crate) enum Stage {
 pub(crate) struct InFlightRun {
     pub id: u64,
     pub flow: FlowId,
+    /// Which of its flow's runs it is, from 1.
+    pub flow_index: u64,
     pub target: TargetId,
     pub priority: i64,
+    /// Needs its machine's signed-in user instead of a bot.
+    pub attended: bool,
+    /// How many times it has been started (re-queued runs start again).
+    pub attempts: u32,
     pub arrival: SimTime,
     /// Sampled at arrival, so run k of a flow gets the same duration in
     /// every variant of a scenario.
@@ -71,6 +77,7 @@ impl InFlightRun {
             placement,
             outcome,
             cold_start,
+            attempts: self.attempts,
         }
     }
 }
@@ -110,6 +117,15 @@ impl InFlight {
     }
 
     /// The run behind a handle, unless it has ended since.
+    pub fn get(&self, r: RunRef) -> Option<&InFlightRun> {
+        let s = self.slots.get(r.slot as usize)?;
+        if s.generation != r.generation {
+            return None;
+        }
+        s.run.as_ref()
+    }
+
+    /// The run behind a handle, mutably.
     pub fn get_mut(&mut self, r: RunRef) -> Option<&mut InFlightRun> {
         let s = self.slots.get_mut(r.slot as usize)?;
         if s.generation != r.generation {
@@ -149,6 +165,16 @@ impl InFlight {
         refs
     }
 
+    /// The handle of the in-flight run satisfying `pred`, if any.
+    pub fn find(&self, pred: impl Fn(&InFlightRun) -> bool) -> Option<RunRef> {
+        self.slots.iter().enumerate().find_map(|(i, s)| {
+            s.run.as_ref().filter(|r| pred(r)).map(|_| RunRef {
+                slot: i as u32,
+                generation: s.generation,
+            })
+        })
+    }
+
     /// Removes every remaining run, in arrival order.
     pub fn drain_by_arrival(&mut self) -> Vec<InFlightRun> {
         let mut runs: Vec<InFlightRun> =
@@ -167,8 +193,11 @@ mod tests {
         InFlightRun {
             id,
             flow: FlowId(0),
+            flow_index: id,
             target: TargetId(0),
             priority: 0,
+            attended: false,
+            attempts: 1,
             arrival: SimTime::ZERO,
             duration: SimDuration::ZERO,
             fails: false,

@@ -9,6 +9,18 @@ use crate::run::{Host, Placement};
 use crate::selection::{Candidate, Candidates};
 use crate::time::SimTime;
 
+/// Why a machine does not accept runs; several may hold at once.
+pub mod block {
+    /// A hosted machine being provisioned.
+    pub const PROVISIONING: u8 = 1;
+    /// A hosted machine restarting.
+    pub const RESTARTING: u8 = 2;
+    /// Offline (outage).
+    pub const OFFLINE: u8 = 4;
+    /// In maintenance mode (its own, or its group's).
+    pub const MAINTENANCE: u8 = 8;
+}
+
 /// Runtime state of one machine.
 #[derive(Debug, Clone)]
 struct Machine {
@@ -19,8 +31,14 @@ struct Machine {
     last_assigned: Option<SimTime>,
     /// When a run last ended on it (0 before any).
     last_released: SimTime,
-    /// Accepts runs (not provisioning, restarting or deleted).
+    /// Accepts runs: no [`block`] reason holds and not removed.
     available: bool,
+    /// The [`block`] reasons that hold.
+    blocked: u8,
+    /// The signed-in user's session is running an attended run.
+    attended_busy: bool,
+    /// Bit `i` set: bot `i + 1` has an open Windows session.
+    sessions: u64,
     /// Deleted: its bots no longer belong to the pool.
     removed: bool,
     /// Position in its target's `free` list while it has a free bot.
@@ -67,6 +85,9 @@ impl Fleet {
                 last_assigned: None,
                 last_released: SimTime::ZERO,
                 available: true,
+                blocked: 0,
+                attended_busy: false,
+                sessions: 0,
                 removed: false,
                 free_pos: None,
             });
@@ -104,10 +125,10 @@ impl Fleet {
         self.machines[machine.index()].removed
     }
 
-    /// Bots of a machine running a run.
+    /// Runs a machine is running (on its bots or in the attended session).
     pub fn busy_bots(&self, machine: MachineId) -> u32 {
         let m = &self.machines[machine.index()];
-        m.bots - m.free_mask.count_ones()
+        m.bots - m.free_mask.count_ones() + u32::from(m.attended_busy)
     }
 
     /// When a run last ended on a machine.
@@ -115,9 +136,82 @@ impl Fleet {
         self.machines[machine.index()].last_released
     }
 
+    /// Sets or clears one [`block`] reason; the machine accepts runs when
+    /// none holds (running runs are the caller's business).
+    pub fn set_blocked(&mut self, machine: MachineId, reason: u8, on: bool) {
+        let m = &mut self.machines[machine.index()];
+        if on {
+            m.blocked |= reason;
+        } else {
+            m.blocked &= !reason;
+        }
+        let available = m.blocked == 0;
+        self.set_available(machine, available);
+    }
+
+    /// Whether a [`block`] reason holds for a machine.
+    pub fn is_blocked(&self, machine: MachineId, reason: u8) -> bool {
+        self.machines[machine.index()].blocked & reason != 0
+    }
+
+    /// Whether the signed-in user of an available machine is free for an
+    /// attended run.
+    pub fn attended_free(&self, machine: MachineId) -> bool {
+        let m = &self.machines[machine.index()];
+        m.available && !m.attended_busy
+    }
+
+    /// Takes the signed-in user's session for an attended run (bot 0).
+    pub fn acquire_attended(&mut self, machine: MachineId, now: SimTime) -> Placement {
+        let m = &mut self.machines[machine.index()];
+        m.attended_busy = true;
+        m.last_assigned = Some(now);
+        Placement {
+            host: Host::Machine(machine),
+            bot: 0,
+        }
+    }
+
+    /// Opens the session of a bot; `true` if it was already open (reused).
+    pub fn open_session(&mut self, machine: MachineId, bot: u16) -> bool {
+        let m = &mut self.machines[machine.index()];
+        let bit = 1u64 << (bot - 1);
+        let was_open = m.sessions & bit != 0;
+        m.sessions |= bit;
+        was_open
+    }
+
+    /// Closes every bot session of a machine (it went offline or restarted).
+    pub fn close_sessions(&mut self, machine: MachineId) {
+        self.machines[machine.index()].sessions = 0;
+    }
+
+    /// Changes a machine's number of bots: new bots are free; bots beyond
+    /// the new number stop being offered now, and those running a run
+    /// disappear when it ends.
+    pub fn set_bots(&mut self, machine: MachineId, bots: u32) {
+        let available = self.machines[machine.index()].available;
+        self.set_available(machine, false);
+        let m = &mut self.machines[machine.index()];
+        let old = m.bots;
+        let mask = |n: u32| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        if bots > old {
+            m.free_mask |= mask(bots) & !mask(old);
+        } else {
+            m.free_mask &= mask(bots);
+            m.sessions &= mask(bots);
+        }
+        m.bots = bots;
+        let (target, removed) = (m.target, m.removed);
+        if !removed {
+            self.pools[target.index()].bots = self.pools[target.index()].bots + bots - old;
+        }
+        self.set_available(machine, available);
+    }
+
     /// Makes a machine accept runs, or stop accepting them (running runs
     /// are the caller's business).
-    pub fn set_available(&mut self, machine: MachineId, available: bool) {
+    fn set_available(&mut self, machine: MachineId, available: bool) {
         let m = &mut self.machines[machine.index()];
         if m.available == available || m.removed {
             return;
@@ -142,6 +236,7 @@ impl Fleet {
     /// leave the pool.
     pub fn remove(&mut self, machine: MachineId) {
         self.set_available(machine, false);
+        self.machines[machine.index()].blocked = u8::MAX;
         let m = &mut self.machines[machine.index()];
         if !m.removed {
             m.removed = true;
@@ -197,14 +292,22 @@ impl Fleet {
         }
     }
 
-    /// Frees bot `bot` (from 1) of `machine` at `now`.
+    /// Frees bot `bot` (from 1, or 0 for the attended session) of
+    /// `machine` at `now`.
     pub fn release(&mut self, machine: MachineId, bot: u16, now: SimTime) {
         let m = &mut self.machines[machine.index()];
+        m.last_released = now;
+        if bot == 0 {
+            m.attended_busy = false;
+            return;
+        }
+        if u32::from(bot) > m.bots {
+            return; // the bot was removed by a `set` while it ran
+        }
         let bit = 1u64 << (bot - 1);
         debug_assert!(m.free_mask & bit == 0, "bot released twice");
         let was_full = m.free_mask == 0;
         m.free_mask |= bit;
-        m.last_released = now;
         if !m.available {
             return; // counted again when the machine becomes available
         }
@@ -246,6 +349,7 @@ mod tests {
             target: TargetId(0),
             bots,
             hosted: None,
+            options: Default::default(),
         };
         Fleet::new(&[spec("a", 1), spec("b", 2)], 1)
     }
@@ -277,16 +381,19 @@ mod tests {
         let mut f = fleet();
         let t = TargetId(0);
         let p = f.acquire(MachineId(1), SimTime::ZERO);
-        f.set_available(MachineId(1), false);
+        f.set_blocked(MachineId(1), block::OFFLINE, true);
+        f.set_blocked(MachineId(1), block::MAINTENANCE, true);
         assert_eq!(
             (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
             (1, 1, 1)
         );
+        f.set_blocked(MachineId(1), block::OFFLINE, false);
+        assert!(!f.is_available(MachineId(1)), "still in maintenance");
         // A run ending on an unavailable machine frees no usable bot...
         f.release(MachineId(1), p.bot, SimTime::ZERO);
         assert_eq!(f.free_bots(t), 1);
         // ... until the machine is back.
-        f.set_available(MachineId(1), true);
+        f.set_blocked(MachineId(1), block::MAINTENANCE, false);
         assert_eq!(
             (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
             (3, 3, 2)
@@ -296,7 +403,33 @@ mod tests {
             (f.free_bots(t), f.bots(t), f.candidates(t).len()),
             (2, 2, 1)
         );
-        f.set_available(MachineId(0), true);
+        f.set_blocked(MachineId(0), block::OFFLINE, false);
         assert_eq!(f.free_bots(t), 2, "a removed machine never comes back");
+    }
+
+    #[test]
+    fn bots_can_be_added_and_removed() {
+        let mut f = fleet();
+        let t = TargetId(0);
+        let busy = f.acquire(MachineId(1), SimTime::ZERO);
+        f.set_bots(MachineId(1), 4);
+        assert_eq!((f.bots(t), f.free_bots(t)), (5, 4));
+        f.set_bots(MachineId(1), 1);
+        // Bot 1 is busy; bots 2-4 are gone.
+        assert_eq!((f.bots(t), f.free_bots(t)), (2, 1));
+        f.release(MachineId(1), busy.bot, SimTime::ZERO);
+        assert_eq!(f.free_bots(t), 2);
+    }
+
+    #[test]
+    fn the_attended_session_is_one_per_machine() {
+        let mut f = fleet();
+        assert!(f.attended_free(MachineId(0)));
+        let p = f.acquire_attended(MachineId(0), SimTime::ZERO);
+        assert_eq!(p.bot, 0);
+        assert!(!f.attended_free(MachineId(0)));
+        assert_eq!(f.free_bots(TargetId(0)), 3, "unattended bots are not used");
+        f.release(MachineId(0), 0, SimTime::ZERO);
+        assert!(f.attended_free(MachineId(0)));
     }
 }

@@ -50,12 +50,17 @@ pub struct SchedulerSpec {
     /// placed, later runs that can be placed start (`true`, the service's
     /// default); `false` is strict head-of-line blocking.
     pub extended_queue_prioritization: bool,
+    /// Runs lost to a machine going offline go back to their queue instead
+    /// of ending `machine_lost` (random outages, and `offline` events that
+    /// do not say).
+    pub requeue_lost_runs: bool,
 }
 
 impl Default for SchedulerSpec {
     fn default() -> Self {
         SchedulerSpec {
             extended_queue_prioritization: true,
+            requeue_lost_runs: false,
         }
     }
 }
@@ -97,6 +102,16 @@ pub enum TargetKind {
     HostedMachine,
 }
 
+impl TargetKind {
+    /// Every kind.
+    pub const ALL: [TargetKind; 4] = [
+        TargetKind::Machine,
+        TargetKind::MachineGroup,
+        TargetKind::HostedGroup,
+        TargetKind::HostedMachine,
+    ];
+}
+
 /// A run queue and the pool of machines that serves it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSpec {
@@ -116,6 +131,25 @@ pub struct TargetSpec {
     pub run_timeout: Option<SimDuration>,
     /// How a machine is chosen among those with a free bot.
     pub selection: SelectionPolicy,
+    /// Operational settings (selection delay, sessions, certificate).
+    pub options: TargetOptions,
+}
+
+/// Operational settings of a target, all off by default.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetOptions {
+    /// Time the service takes to pick a bot for a run (the seed: "up to 50
+    /// seconds" when many runs are triggered at once); the bot is held
+    /// meanwhile. `None`: no delay.
+    pub selection_delay: Option<Distribution>,
+    /// Time to sign in a Windows session before a run; `None`: none.
+    pub session_overhead: Option<Distribution>,
+    /// A bot keeps its session between runs, so the overhead applies once
+    /// per bot session (until the machine goes offline or restarts, or the
+    /// hosted bot is reprovisioned).
+    pub session_reuse: bool,
+    /// When a machine group's certificate expires (renewed then, 5 years on).
+    pub certificate_expires: Option<SimTime>,
 }
 
 /// A registered machine, or a hosted machine.
@@ -131,6 +165,53 @@ pub struct MachineSpec {
     /// Set for a hosted machine: provisioned by the service, counted in its
     /// environment's hosted capacity.
     pub hosted: Option<HostedMachineSpec>,
+    /// Operational settings (version, random outages).
+    pub options: MachineOptions,
+}
+
+/// A machine runtime version, e.g. 2.23.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub u32, pub u32);
+
+impl Version {
+    /// The oldest version that keeps its group membership at a certificate
+    /// renewal.
+    pub const CERTIFICATE_MINIMUM: Version = Version(2, 23);
+    /// The version of machines that do not say.
+    pub const CURRENT: Version = Version(2, 30);
+}
+
+/// Random outages of a machine: up for `up`, then down for `repair`, again
+/// and again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomOutages {
+    /// Time between the end of one outage and the next (e.g. exponential
+    /// with the mean time between failures).
+    pub up: Distribution,
+    /// Duration of an outage.
+    pub repair: Distribution,
+}
+
+/// Operational settings of a machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineOptions {
+    /// Machine runtime version (certificate renewal drops machines below 2.23).
+    pub version: Version,
+    /// Random outages, if any.
+    pub outages: Option<RandomOutages>,
+    /// Offline from before the start, for this long, and for the whole
+    /// simulation (matters for the certificate's 6-month rule).
+    pub offline_since: Option<SimDuration>,
+}
+
+impl Default for MachineOptions {
+    fn default() -> Self {
+        MachineOptions {
+            version: Version::CURRENT,
+            outages: None,
+            offline_since: None,
+        }
+    }
 }
 
 /// What makes a machine a hosted machine.
@@ -234,6 +315,80 @@ pub enum Action {
         /// How long it is unavailable.
         duration: SimDuration,
     },
+    /// Maintenance mode for `duration`: no new run is assigned; running runs
+    /// go on.
+    Maintenance {
+        /// A machine, or a machine group or hosted group.
+        scope: Scope,
+        /// How long.
+        duration: SimDuration,
+    },
+    /// A machine goes offline for `duration` (a reboot, a network loss).
+    Offline {
+        /// The machine.
+        machine: MachineId,
+        /// How long.
+        duration: SimDuration,
+        /// Whether its running runs go back to the queue (else they end
+        /// `machine_lost`); `None` follows [`SchedulerSpec::requeue_lost_runs`].
+        requeue: Option<bool>,
+    },
+    /// Runs of a flow arriving from now on have this priority.
+    SetPriority {
+        /// The flow.
+        flow: FlowId,
+        /// The new priority.
+        priority: i64,
+    },
+    /// A queued run is moved to the top of its queue (the last moved runs
+    /// first).
+    MoveToTop {
+        /// Its flow.
+        flow: FlowId,
+        /// Which of the flow's runs, counting from 1 in arrival order.
+        run: u64,
+    },
+    /// Runs of these flows arriving from now on end `access_denied` (their
+    /// owner lost access to the target).
+    RevokeAccess {
+        /// The flows concerned.
+        flows: Vec<FlowId>,
+    },
+    /// A numeric setting changes from now on.
+    Set {
+        /// Which setting.
+        setting: Setting,
+        /// Its new value (an integer for counts).
+        value: f64,
+    },
+}
+
+/// What a maintenance window applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One machine.
+    Machine(MachineId),
+    /// A machine group (all its machines) or a hosted group.
+    Target(TargetId),
+}
+
+/// A setting that a `set` event may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// A machine's unattended bots.
+    MachineBots(MachineId),
+    /// A hosted group's `max_bots`.
+    MaxBots(TargetId),
+    /// A hosted group's `committed_bots`.
+    CommittedBots(TargetId),
+    /// An environment's hosted capacity.
+    HostedCapacity(EnvironmentId),
+    /// A target's queue capacity.
+    QueueCapacity(TargetId),
+    /// A Poisson flow's rate (`per_hour`).
+    ArrivalRate(FlowId),
+    /// A flow's failure probability.
+    FailureProbability(FlowId),
 }
 
 /// A desktop flow: a workload on one target.
@@ -249,6 +404,9 @@ pub struct FlowSpec {
     pub duration: Distribution,
     /// Probability that a run ends `failed` (at the end of its duration).
     pub failure_probability: f64,
+    /// Attended runs: they need the signed-in user of their (standalone)
+    /// machine, one at a time, instead of an unattended bot.
+    pub attended: bool,
     /// When runs are triggered.
     pub arrivals: ArrivalProcess,
 }
@@ -390,6 +548,20 @@ impl ModelSpec {
                     .machines
                     .get(machine.index())
                     .is_some_and(|m| m.hosted.is_some()),
+                Action::Maintenance { scope, .. } => match scope {
+                    Scope::Machine(m) => m.index() < self.machines.len(),
+                    Scope::Target(t) => self.targets.get(t.index()).is_some_and(|t| {
+                        matches!(t.kind, TargetKind::MachineGroup | TargetKind::HostedGroup)
+                    }),
+                },
+                Action::Offline { machine, .. } => machine.index() < self.machines.len(),
+                Action::SetPriority { flow, .. } | Action::MoveToTop { flow, .. } => {
+                    flow.index() < self.flows.len()
+                }
+                Action::RevokeAccess { flows } => {
+                    flows.iter().all(|f| f.index() < self.flows.len())
+                }
+                Action::Set { setting, value } => self.setting_is_valid(*setting, *value),
             };
             if !ok {
                 return Err(SpecError::OutOfRange {
@@ -399,6 +571,32 @@ impl ModelSpec {
             }
         }
         Ok(())
+    }
+
+    /// Whether a `set` names an existing entity of the right kind with a
+    /// value in range (the scenario layer gives the precise messages).
+    fn setting_is_valid(&self, setting: Setting, value: f64) -> bool {
+        let count = value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX);
+        let hosted = |t: TargetId| self.hosted_group(t).is_some();
+        match setting {
+            Setting::MachineBots(m) => {
+                m.index() < self.machines.len()
+                    && count
+                    && (1.0..=f64::from(MAX_BOTS_PER_MACHINE)).contains(&value)
+            }
+            Setting::MaxBots(t) => {
+                hosted(t) && count && (1.0..=f64::from(u16::MAX)).contains(&value)
+            }
+            Setting::CommittedBots(t) => hosted(t) && count,
+            Setting::HostedCapacity(e) => e.index() < self.environments.len() && count,
+            Setting::QueueCapacity(t) => t.index() < self.targets.len() && count,
+            Setting::ArrivalRate(f) => {
+                f.index() < self.flows.len() && value.is_finite() && value > 0.0
+            }
+            Setting::FailureProbability(f) => {
+                f.index() < self.flows.len() && (0.0..=1.0).contains(&value)
+            }
+        }
     }
 
     /// The autoscaling settings of a hosted group's target.

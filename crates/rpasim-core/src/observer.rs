@@ -65,6 +65,28 @@ pub enum NotableKind {
     MachineRestarted,
     /// A hosted machine was deleted after a period without runs.
     MachineDeleted,
+    /// A maintenance window started (or was ignored: see detail).
+    MaintenanceStarted,
+    /// A maintenance window ended.
+    MaintenanceEnded,
+    /// A machine went offline.
+    MachineOffline,
+    /// A machine came back online.
+    MachineOnline,
+    /// A machine left its group at a certificate renewal.
+    MachineDropped,
+    /// A group's certificate was renewed.
+    CertificateRenewed,
+    /// A group's certificate expired: the group is unusable.
+    CertificateExpired,
+    /// A flow's priority changed.
+    PriorityChanged,
+    /// A run was moved to the top of its queue (or could not be: see detail).
+    MovedToTop,
+    /// A flow's owner lost access to its target.
+    AccessRevoked,
+    /// A setting changed.
+    SettingChanged,
 }
 
 impl NotableKind {
@@ -77,6 +99,17 @@ impl NotableKind {
             NotableKind::MachineReady => "machine_ready",
             NotableKind::MachineRestarted => "machine_restarted",
             NotableKind::MachineDeleted => "machine_deleted",
+            NotableKind::MaintenanceStarted => "maintenance_started",
+            NotableKind::MaintenanceEnded => "maintenance_ended",
+            NotableKind::MachineOffline => "machine_offline",
+            NotableKind::MachineOnline => "machine_online",
+            NotableKind::MachineDropped => "machine_dropped",
+            NotableKind::CertificateRenewed => "certificate_renewed",
+            NotableKind::CertificateExpired => "certificate_expired",
+            NotableKind::PriorityChanged => "priority_changed",
+            NotableKind::MovedToTop => "moved_to_top",
+            NotableKind::AccessRevoked => "access_revoked",
+            NotableKind::SettingChanged => "setting_changed",
         }
     }
 }

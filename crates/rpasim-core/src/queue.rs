@@ -89,6 +89,8 @@ pub struct RunQueue<H> {
     /// are stale and skipped.
     deadlines: VecDeque<(SimTime, QueueKey)>,
     next_seq: u64,
+    /// Runs moved to the top so far (the last moved runs first).
+    moves: u64,
     capacity: u32,
     timeout: Option<SimDuration>,
 }
@@ -100,6 +102,7 @@ impl<H: Copy + Eq> RunQueue<H> {
             order: BTreeMap::new(),
             deadlines: VecDeque::new(),
             next_seq: 0,
+            moves: 0,
             capacity,
             timeout,
         }
@@ -180,6 +183,29 @@ impl<H: Copy + Eq> RunQueue<H> {
         }
         self.deadlines.pop_front();
         self.order.remove(&key)
+    }
+
+    /// Moves a queued run to the top: before every run not moved, and
+    /// before runs moved earlier. Its queue deadline is kept. Returns its
+    /// new key.
+    pub fn move_to_top(&mut self, key: QueueKey) -> Option<QueueKey> {
+        let handle = self.order.remove(&key)?;
+        self.moves += 1;
+        let moved = QueueKey {
+            band: 0,
+            rank: (-(self.moves as i64), 0),
+            seq: key.seq,
+        };
+        self.order.insert(moved, handle);
+        if let Some(pos) = self.deadlines.iter().position(|(_, k)| *k == key) {
+            self.deadlines[pos].1 = moved;
+        }
+        Some(moved)
+    }
+
+    /// Changes the capacity; runs already queued beyond it stay.
+    pub fn set_capacity(&mut self, capacity: u32) {
+        self.capacity = capacity;
     }
 
     /// Removes every queued run, in queue order.
@@ -273,5 +299,21 @@ mod tests {
         let even_only = |h: u64| h.is_multiple_of(2);
         assert_eq!(q.first_placeable(true, even_only).map(|(_, h)| h), Some(2));
         assert_eq!(q.first_placeable(false, even_only), None);
+    }
+
+    #[test]
+    fn moved_runs_go_first_last_moved_first_and_keep_their_deadline() {
+        let mut q = RunQueue::new(10, Some(SimDuration::from_millis(100)));
+        push(&mut q, run(1, 200, 0));
+        let k2 = push(&mut q, run(2, 100, 1));
+        let k3 = push(&mut q, run(3, 100, 2));
+        q.move_to_top(k3).expect("queued");
+        assert_eq!(q.iter().collect::<Vec<_>>(), vec![3, 1, 2]);
+        q.move_to_top(k2).expect("queued");
+        assert_eq!(q.iter().collect::<Vec<_>>(), vec![2, 3, 1]);
+        // Run 3 still times out 100 ms after it was enqueued.
+        assert_eq!(q.pop_expired(SimTime::from_millis(100)), Some(1));
+        assert_eq!(q.pop_expired(SimTime::from_millis(101)), Some(2));
+        assert_eq!(q.pop_expired(SimTime::from_millis(102)), Some(3));
     }
 }

@@ -154,6 +154,9 @@ pub struct RunRecord {
     /// provisioning: how long the provisioning took while the run waited
     /// (at most its wait). `None` for every other run.
     pub cold_start: Option<SimDuration>,
+    /// How many times it started (more than 1 when re-queued after its
+    /// machine went offline); 1 for runs that never started.
+    pub attempts: u32,
 }
 
 impl RunRecord {

@@ -10,7 +10,7 @@ use crate::format::push_seconds;
 use crate::recorder::Names;
 
 /// Column names of `runs.csv`.
-pub const HEADER: [&str; 12] = [
+pub const HEADER: [&str; 13] = [
     "run_id",
     "flow",
     "target",
@@ -23,6 +23,7 @@ pub const HEADER: [&str; 12] = [
     "bot",
     "outcome",
     "cold_start_s",
+    "attempts",
 ];
 
 /// Writes run rows.
@@ -71,6 +72,7 @@ impl<W: Write> RunsWriter<W> {
         }
         self.csv.write_field(r.outcome.as_str())?;
         self.seconds(r.cold_start.map(|d| d.as_millis()))?;
+        self.csv.write_field(int.format(r.attempts))?;
         self.csv.write_record(None::<&[u8]>)
     }
 
@@ -145,6 +147,7 @@ mod tests {
             placement: None,
             outcome: Outcome::QueueFull,
             cold_start: None,
+            attempts: 1,
         }
     }
 
@@ -179,8 +182,8 @@ mod tests {
         let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
         assert_eq!(
             text,
-            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s\n\
-             0,f,g,high,1.500,,1.500,,,,queue_full,\n"
+            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s,attempts\n\
+             0,f,g,high,1.500,,1.500,,,,queue_full,,1\n"
         );
     }
 }

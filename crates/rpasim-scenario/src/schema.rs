@@ -43,6 +43,90 @@ pub struct ScenarioFile {
     /// `[[events]]`: what-ifs on the timeline.
     #[serde(default)]
     pub events: Vec<EventEntry>,
+    /// `[[users]]`: the people who own and share targets and flows.
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+    /// `[[shares]]`: a target shared with a user.
+    #[serde(default)]
+    pub shares: Vec<ShareEntry>,
+}
+
+/// `[[users]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    /// Unique name.
+    pub name: String,
+}
+
+/// `[[shares]]`: the service's "Manage access".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareEntry {
+    /// A machine, group, hosted group or hosted machine.
+    pub target: String,
+    /// The user it is shared with.
+    pub user: String,
+    /// `"co-owner"` or `"user"`.
+    pub role: String,
+}
+
+/// Declares an entry of a target list (`[[machine_groups]]`, ...) with the
+/// settings every target may have. A macro because serde cannot combine
+/// `flatten` with `deny_unknown_fields`, and unknown keys must stay errors.
+macro_rules! target_entry {
+    ($(#[$doc:meta])* $name:ident { $($body:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($body)*
+            /// Time to pick a bot for a run (a distribution).
+            pub selection_delay: Option<DistributionValue>,
+            /// Windows session sign-in before each run (a distribution).
+            pub session_overhead: Option<DistributionValue>,
+            /// Reuse a bot's session between runs.
+            pub session_reuse: Option<bool>,
+            /// The user who owns it.
+            pub owner: Option<String>,
+        }
+
+        impl $name {
+            /// The settings every target may have.
+            pub fn target_options(&self) -> TargetOptionsView<'_> {
+                TargetOptionsView {
+                    selection_delay: self.selection_delay.as_ref(),
+                    session_overhead: self.session_overhead.as_ref(),
+                    session_reuse: self.session_reuse,
+                    owner: self.owner.as_deref(),
+                }
+            }
+        }
+    };
+}
+
+/// The settings every target entry may have, borrowed from it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TargetOptionsView<'a> {
+    /// Time to pick a bot for a run.
+    pub selection_delay: Option<&'a DistributionValue>,
+    /// Windows session sign-in before each run.
+    pub session_overhead: Option<&'a DistributionValue>,
+    /// Reuse a bot's session between runs.
+    pub session_reuse: Option<bool>,
+    /// The user who owns it.
+    pub owner: Option<&'a str>,
+}
+
+impl TargetOptionsView<'_> {
+    /// Whether any setting is given (they belong to the group for a
+    /// grouped machine).
+    pub fn any(&self) -> bool {
+        self.selection_delay.is_some()
+            || self.session_overhead.is_some()
+            || self.session_reuse.is_some()
+            || self.owner.is_some()
+    }
 }
 
 /// `[simulation]`.
@@ -111,6 +195,8 @@ pub struct SchedulerSection {
     pub extended_queue_prioritization: bool,
     /// Default machine-selection policy.
     pub selection: String,
+    /// Runs lost to an outage go back to their queue.
+    pub requeue_lost_runs: bool,
 }
 
 impl Default for SchedulerSection {
@@ -118,6 +204,7 @@ impl Default for SchedulerSection {
         SchedulerSection {
             extended_queue_prioritization: true,
             selection: "random".into(),
+            requeue_lost_runs: false,
         }
     }
 }
@@ -136,10 +223,9 @@ pub struct EnvironmentEntry {
     pub capacity_policy: Option<String>,
 }
 
+target_entry! {
 /// `[[hosted_groups]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HostedGroupEntry {
+    HostedGroupEntry {
     /// Unique name among machines and groups.
     pub name: String,
     /// Owning environment (optional when there is only one).
@@ -160,11 +246,11 @@ pub struct HostedGroupEntry {
     /// Name of the VM image (for reports).
     pub image: Option<String>,
 }
+}
 
+target_entry! {
 /// `[[hosted_machines]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HostedMachineEntry {
+    HostedMachineEntry {
     /// Unique name among machines and groups.
     pub name: String,
     /// Owning environment (optional when there is only one).
@@ -179,6 +265,15 @@ pub struct HostedMachineEntry {
     /// Deleted after this long without runs when its environment has no
     /// hosted capacity (or `"none"`).
     pub delete_after_idle: Option<LimitDuration>,
+    /// Runtime version, e.g. `"2.23"` (certificate renewal drops older ones).
+    pub version: Option<String>,
+    /// Mean time between random outages (exponential).
+    pub mtbf: Option<DurationText>,
+    /// Duration of a random outage (a distribution).
+    pub repair: Option<DistributionValue>,
+    /// Offline since this long before the start, for the whole simulation.
+    pub offline_since: Option<DurationText>,
+}
 }
 
 /// `[[events]]`.
@@ -187,35 +282,51 @@ pub struct HostedMachineEntry {
 pub struct EventEntry {
     /// When it happens.
     pub at: DurationText,
-    /// What happens: `"update_image"` or `"restart"`.
+    /// What happens: `update_image`, `restart`, `maintenance`, `offline`,
+    /// `priority`, `move_to_top`, `access` or `set`.
     pub kind: String,
-    /// What it happens to.
-    pub target: String,
-    /// How long it lasts (`restart`).
+    /// What it happens to (not for `set`, which names its key).
+    pub target: Option<String>,
+    /// How long it lasts (`restart`, `maintenance`, `offline`).
     #[serde(rename = "for")]
     pub duration: Option<DurationText>,
     /// The new image's name (`update_image`).
     pub image: Option<String>,
     /// The new image's provisioning time (`update_image`).
     pub provisioning: Option<DistributionValue>,
+    /// Whether lost runs go back to the queue (`offline`).
+    pub requeue: Option<bool>,
+    /// The flow's new priority (`priority`).
+    pub priority: Option<PriorityValue>,
+    /// Which run of the flow, from 1 (`move_to_top`).
+    pub run: Option<u64>,
+    /// The user concerned (`access`).
+    pub user: Option<String>,
+    /// The new access: `"none"` (`access`).
+    pub access: Option<String>,
+    /// The setting's dotted path, as for `--set` (`set`).
+    pub key: Option<String>,
+    /// The setting's new value (`set`).
+    pub value: Option<f64>,
 }
 
+target_entry! {
 /// `[[machine_groups]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupEntry {
+    GroupEntry {
     /// Unique name among machines and groups.
     pub name: String,
     /// Owning environment (optional when there is only one).
     pub environment: Option<String>,
     /// Machine-selection policy of this group.
     pub selection: Option<String>,
+    /// When the group's certificate expires (time from the start).
+    pub certificate_expires: Option<DurationText>,
+}
 }
 
+target_entry! {
 /// `[[machines]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MachineEntry {
+    MachineEntry {
     /// Unique name among machines and groups.
     pub name: String,
     /// Owning environment (optional when there is only one).
@@ -228,6 +339,15 @@ pub struct MachineEntry {
     /// Machine-selection policy (standalone machines have one candidate, so
     /// this is accepted only for symmetry with groups).
     pub selection: Option<String>,
+    /// Runtime version, e.g. `"2.23"` (certificate renewal drops older ones).
+    pub version: Option<String>,
+    /// Mean time between random outages (exponential).
+    pub mtbf: Option<DurationText>,
+    /// Duration of a random outage (a distribution).
+    pub repair: Option<DistributionValue>,
+    /// Offline since this long before the start, for the whole simulation.
+    pub offline_since: Option<DurationText>,
+}
 }
 
 fn one() -> u32 {
@@ -250,6 +370,10 @@ pub struct FlowEntry {
     /// Probability that a run fails.
     #[serde(default)]
     pub failure_probability: f64,
+    /// `"unattended"` (default) or `"attended"`.
+    pub mode: Option<String>,
+    /// The user who owns the flow (needs access to its target).
+    pub owner: Option<String>,
     /// Arrival process.
     pub arrivals: ArrivalsTable,
 }

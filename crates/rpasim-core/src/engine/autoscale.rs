@@ -21,7 +21,7 @@
 use super::{Event, Observer, Simulation};
 use crate::capacity::CapacityRequest;
 use crate::distribution::Distribution;
-use crate::hosted::Provisioning;
+use crate::hosted::{HostedGroup, Provisioning};
 use crate::ids::{EnvironmentId, TargetId};
 use crate::model::ScaleIn;
 use crate::observer::NotableKind;
@@ -46,6 +46,11 @@ impl<O: Observer> Simulation<O> {
     /// until none waits or no capacity can be found.
     pub(super) fn rebalance(&mut self, environment: EnvironmentId) {
         let env = environment.index();
+        // After the capacity was lowered: idle bots go first; busy ones when
+        // their run ends.
+        while self.capacity_used(env) > self.environments[env].capacity
+            && self.reclaim_any_idle_bot(env)
+        {}
         loop {
             let requests = self.capacity_requests(env);
             if requests.is_empty() {
@@ -72,9 +77,11 @@ impl<O: Observer> Simulation<O> {
         let mut requests = Vec::new();
         for &h in &self.environments[env].groups {
             let g = &mut self.hosted[h];
-            let queued = self.targets[g.target.index()].queue.len() as u32;
+            let t = &self.targets[g.target.index()];
+            let queued = t.queue.len() as u32;
             let unserved = queued.saturating_sub(g.provisioning_count() + g.ready_count());
-            if g.expired || unserved == 0 {
+            // A group in maintenance takes no new run, so it needs no bot.
+            if g.expired || unserved == 0 || t.maintenance > 0 {
                 g.waiting_since = None;
                 continue;
             }
@@ -113,10 +120,19 @@ impl<O: Observer> Simulation<O> {
     /// Deprovisions the bot idle longest among groups holding shared slots;
     /// `false` if there is none.
     fn reclaim_idle_bot(&mut self, env: usize) -> bool {
+        self.reclaim_where(env, |g| g.shared_bots() > 0)
+    }
+
+    /// Deprovisions the bot idle longest in the environment, committed or not.
+    fn reclaim_any_idle_bot(&mut self, env: usize) -> bool {
+        self.reclaim_where(env, |_| true)
+    }
+
+    fn reclaim_where(&mut self, env: usize, eligible: impl Fn(&HostedGroup) -> bool) -> bool {
         let victim = self.environments[env]
             .groups
             .iter()
-            .filter(|h| self.hosted[**h].shared_bots() > 0)
+            .filter(|h| eligible(&self.hosted[**h]))
             .filter_map(|h| {
                 self.hosted[*h]
                     .longest_idle()

@@ -10,6 +10,7 @@
 
 use super::{Event, HostedMachineState, Observer, Simulation};
 use crate::ids::MachineId;
+use crate::machine::block;
 use crate::model::{ModelSpec, TargetKind};
 use crate::observer::NotableKind;
 use crate::random::Streams;
@@ -21,7 +22,7 @@ impl<O: Observer> Simulation<O> {
         for (i, m) in spec.machines.iter().enumerate() {
             let Some(hosted) = &m.hosted else { continue };
             let machine = MachineId::from_index(i);
-            self.fleet.set_available(machine, false);
+            self.fleet.set_blocked(machine, block::PROVISIONING, true);
             let env = spec.targets[m.target.index()].environment.index();
             self.environments[env].hosted_machines += 1;
             self.hosted_machines[i] = Some(HostedMachineState {
@@ -48,7 +49,8 @@ impl<O: Observer> Simulation<O> {
         if !current || self.fleet.is_removed(machine) {
             return;
         }
-        self.fleet.set_available(machine, true);
+        self.fleet
+            .set_blocked(machine, block::PROVISIONING | block::RESTARTING, false);
         let target = self.fleet_target(machine);
         self.sync_available(target);
         self.notable(
@@ -72,7 +74,8 @@ impl<O: Observer> Simulation<O> {
         };
         state.generation += 1;
         let generation = state.generation;
-        self.fleet.set_available(machine, false);
+        self.fleet.set_blocked(machine, block::RESTARTING, true);
+        self.fleet.close_sessions(machine);
         let target = self.fleet_target(machine);
         for r in self.runs.running_on(Host::Machine(machine)) {
             let Some(run) = self.runs.remove(r) else {

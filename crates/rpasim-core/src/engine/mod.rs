@@ -11,6 +11,7 @@
 
 mod autoscale;
 mod hosted_machines;
+mod operations;
 #[cfg(test)]
 mod tests;
 
@@ -38,8 +39,9 @@ use crate::time::{SimDuration, SimTime};
 /// because most of the engine's time goes to moving these through the heap.
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    /// The next batch of a flow's arrivals.
-    Arrival(FlowId),
+    /// The next batch of a flow's arrivals (void if the flow's arrival
+    /// generation changed since).
+    Arrival { flow: FlowId, generation: u32 },
     /// A running run reaches its end.
     RunEnd(RunRef),
     /// The earliest queue deadline of a target may have passed.
@@ -64,6 +66,14 @@ enum Event {
     MachineIdleCheck(MachineId),
     /// A scenario event, by index.
     Timeline(u32),
+    /// The end of a maintenance window (void if `epoch` is stale).
+    MaintenanceEnd { window: u32, epoch: u32 },
+    /// The end of an outage; `random` for the random-outage chain.
+    OfflineEnd { machine: MachineId, random: bool },
+    /// A random outage of a machine starts.
+    Failure(MachineId),
+    /// A machine group's certificate reaches its expiry.
+    CertificateExpiry(TargetId),
 }
 
 /// A flow during the simulation.
@@ -78,6 +88,13 @@ struct FlowState {
     duration_rng: SimRng,
     failure_probability: f64,
     failure_rng: SimRng,
+    attended: bool,
+    /// Runs created so far (a run's index within its flow is this + 1).
+    runs_so_far: u64,
+    /// Bumped to void a pending `Arrival` (the rate changed).
+    arrival_generation: u32,
+    /// The owner lost access to the target: later runs end `access_denied`.
+    denied: bool,
 }
 
 /// A target (queue + pool) during the simulation.
@@ -92,6 +109,17 @@ struct TargetState {
     run_timeout: Option<SimDuration>,
     /// Index in `Simulation::hosted` of a hosted group's bots.
     hosted: Option<usize>,
+    /// The machines serving the target.
+    members: Vec<MachineId>,
+    /// Open maintenance windows on the group (0: active).
+    maintenance: u32,
+    /// Delay before an assigned run starts, with its stream.
+    selection_delay: Option<(Sampler, SimRng)>,
+    /// Session sign-in time before a run, with its stream.
+    session_overhead: Option<(Sampler, SimRng)>,
+    session_reuse: bool,
+    /// Queued attended runs (they need the machine's signed-in user).
+    attended_queued: u32,
     /// Set when the target stops accepting runs for good (deleted).
     closed: Option<Outcome>,
     /// Whether a `QueueTimeout` event is pending (at most one per target).
@@ -139,6 +167,10 @@ pub struct Simulation<O> {
     hosted: Vec<HostedGroup>,
     environments: Vec<EnvironmentState>,
     hosted_machines: Vec<Option<HostedMachineState>>,
+    machine_ops: Vec<operations::MachineOps>,
+    requeue_lost_runs: bool,
+    /// Certificate expiry of each target, if it has one.
+    certificate_expiries: Vec<Option<SimTime>>,
     timeline: Vec<TimelineEvent>,
     runs: InFlight,
     next_run_id: u64,
@@ -167,6 +199,13 @@ impl<O: Observer> Simulation<O> {
             hosted: Vec::new(),
             environments: Vec::new(),
             hosted_machines: vec![None; spec.machines.len()],
+            machine_ops: Vec::new(),
+            requeue_lost_runs: spec.scheduler.requeue_lost_runs,
+            certificate_expiries: spec
+                .targets
+                .iter()
+                .map(|t| t.options.certificate_expires)
+                .collect(),
             timeline: spec.events.clone(),
             runs: InFlight::default(),
             next_run_id: 0,
@@ -178,6 +217,7 @@ impl<O: Observer> Simulation<O> {
         sim.build_targets(spec, &streams);
         sim.build_environments(spec);
         sim.build_hosted_machines(spec, &streams);
+        sim.build_machine_ops(spec, &streams);
         sim.schedule_initial_events();
         Ok(sim)
     }
@@ -199,6 +239,22 @@ impl<O: Observer> Simulation<O> {
                 selection_rng: streams.target_selection(&t.name),
                 run_timeout: t.run_timeout,
                 hosted,
+                members: spec.machines_of(target).collect(),
+                maintenance: 0,
+                selection_delay: t.options.selection_delay.as_ref().map(|d| {
+                    (
+                        d.sampler(),
+                        streams.stream(&format!("target/{}/selection_delay", t.name)),
+                    )
+                }),
+                session_overhead: t.options.session_overhead.as_ref().map(|d| {
+                    (
+                        d.sampler(),
+                        streams.stream(&format!("target/{}/session", t.name)),
+                    )
+                }),
+                session_reuse: t.options.session_reuse,
+                attended_queued: 0,
                 closed: None,
                 timer_armed: false,
                 queued: Level::new(0),
@@ -256,6 +312,7 @@ impl<O: Observer> Simulation<O> {
         for h in 0..self.hosted.len() {
             self.arm_expiry_timer(h);
         }
+        self.schedule_operations();
     }
 
     /// Runs to the horizon and returns the observer with the engine's totals.
@@ -292,7 +349,11 @@ impl<O: Observer> Simulation<O> {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Arrival(flow) => self.on_arrival(flow),
+            Event::Arrival { flow, generation } => {
+                if generation == self.flows[flow.index()].arrival_generation {
+                    self.on_arrival(flow);
+                }
+            }
             Event::RunEnd(run) => self.on_run_end(run),
             Event::QueueTimeout(target) => self.on_queue_timeout(target),
             Event::Sample => self.on_sample(),
@@ -310,6 +371,12 @@ impl<O: Observer> Simulation<O> {
             } => self.on_machine_ready(machine, generation),
             Event::MachineIdleCheck(machine) => self.on_machine_idle_check(machine),
             Event::Timeline(i) => self.on_timeline(i as usize),
+            Event::MaintenanceEnd { window, epoch } => {
+                self.on_maintenance_end(window as usize, epoch)
+            }
+            Event::OfflineEnd { machine, random } => self.on_offline_end(machine, random),
+            Event::Failure(machine) => self.on_failure(machine),
+            Event::CertificateExpiry(target) => self.on_certificate_expiry(target),
         }
     }
 
@@ -321,6 +388,19 @@ impl<O: Observer> Simulation<O> {
                 provisioning,
             } => self.update_image(group, &image, provisioning),
             Action::Restart { machine, duration } => self.restart_machine(machine, duration),
+            Action::Maintenance { scope, duration } => self.start_maintenance(i, scope, duration),
+            Action::Offline {
+                machine,
+                duration,
+                requeue,
+            } => {
+                let requeue = requeue.unwrap_or(self.requeue_lost_runs);
+                self.machine_offline(machine, duration, requeue, false);
+            }
+            Action::SetPriority { flow, priority } => self.set_priority(flow, priority),
+            Action::MoveToTop { flow, run } => self.move_to_top(flow, run),
+            Action::RevokeAccess { flows } => self.revoke_access(&flows),
+            Action::Set { setting, value } => self.apply_setting(setting, value),
         }
     }
 
@@ -344,7 +424,9 @@ impl<O: Observer> Simulation<O> {
         let f = &mut self.flows[flow.index()];
         if let Some((time, burst)) = f.arrivals.next(self.now, self.horizon) {
             f.pending_burst = burst;
-            self.events.schedule(time, Event::Arrival(flow));
+            let generation = f.arrival_generation;
+            self.events
+                .schedule(time, Event::Arrival { flow, generation });
         }
     }
 
@@ -362,9 +444,13 @@ impl<O: Observer> Simulation<O> {
         let run = self.new_run(flow);
         let target = run.target;
         let t = &self.targets[target.index()];
-        if let Some(outcome) = self.refusal(target) {
+        let refusal = match self.flows[flow.index()].denied {
+            true => Some(Outcome::AccessDenied),
+            false => self.refusal(target),
+        };
+        if let Some(outcome) = refusal {
             self.finish(&run, outcome);
-        } else if t.queue.is_empty() && self.ready_bots(target) > 0 {
+        } else if t.queue.is_empty() && self.can_place(target, run.attended) {
             // Fast path, same result as queue-then-dispatch.
             let r = self.runs.insert(run);
             self.start_run(target, r);
@@ -402,21 +488,25 @@ impl<O: Observer> Simulation<O> {
         let f = &mut self.flows[flow.index()];
         let duration = f.durations.sample(&mut f.duration_rng);
         let fails = f.failure_probability > 0.0 && f.failure_rng.random_bool(f.failure_probability);
+        f.runs_so_far += 1;
         InFlightRun {
             id,
             flow,
+            flow_index: f.runs_so_far,
             target: f.target,
             priority: f.priority,
+            attended: f.attended,
             arrival: self.now,
             duration,
             fails,
+            attempts: 1,
             stage: Stage::Queued(QueueKey::default()),
         }
     }
 
     /// Puts a run in its target's queue (which has room).
     fn enqueue(&mut self, run: InFlightRun) {
-        let target = run.target;
+        let (target, attended) = (run.target, run.attended);
         let t = &mut self.targets[target.index()];
         let rank = t.discipline.rank(&QueuedRun {
             run_id: run.id,
@@ -434,33 +524,62 @@ impl<O: Observer> Simulation<O> {
             stored.stage = Stage::Queued(key);
         }
         t.queued.incr(self.now);
+        t.attended_queued += u32::from(attended);
         let len = t.queue.len();
         self.observer.run_queued(self.now, target, len);
         self.arm_queue_timer(target);
     }
 
-    /// Free bots that can take a run now.
+    /// Free bots that can take an unattended run now.
     fn ready_bots(&self, target: TargetId) -> u32 {
-        match self.targets[target.index()].hosted {
+        let t = &self.targets[target.index()];
+        match t.hosted {
+            Some(_) if t.maintenance > 0 => 0,
             Some(h) => self.hosted[h].ready_count(),
             None => self.fleet.free_bots(target),
         }
+    }
+
+    /// Whether a run (attended or not) could start on `target` now.
+    fn can_place(&self, target: TargetId, attended: bool) -> bool {
+        if attended {
+            // Attended runs target one machine: its signed-in user.
+            let t = &self.targets[target.index()];
+            t.members
+                .first()
+                .is_some_and(|m| self.fleet.attended_free(*m))
+        } else {
+            self.ready_bots(target) > 0
+        }
+    }
+
+    /// Whether any queued run of `target` might start now.
+    fn may_dispatch(&self, target: TargetId) -> bool {
+        let attended_waiting = self.targets[target.index()].attended_queued > 0;
+        self.ready_bots(target) > 0 || (attended_waiting && self.can_place(target, true))
     }
 
     /// Starts queued runs of `target` while it has free bots, then lets the
     /// pool react (a hosted group scales).
     fn dispatch(&mut self, target: TargetId) {
         let extended = self.extended_prioritization;
-        while self.ready_bots(target) > 0 {
-            let t = &mut self.targets[target.index()];
-            // Every run of a queue can use any free bot of its target, so the
-            // head is placeable; the predicate is where run-specific
-            // eligibility plugs in.
-            let Some((key, r)) = t.queue.first_placeable(extended, |_| true) else {
+        while self.may_dispatch(target) {
+            // Attended and unattended runs need different things, so the
+            // head may not be placeable while a later run is (extended
+            // prioritization) or blocks the queue (strict head-of-line).
+            let placeable = |r: RunRef| {
+                let attended = self.runs.get(r).is_some_and(|run| run.attended);
+                self.can_place(target, attended)
+            };
+            let queue = &self.targets[target.index()].queue;
+            let Some((key, r)) = queue.first_placeable(extended, placeable) else {
                 break;
             };
+            let attended = self.runs.get(r).is_some_and(|run| run.attended);
+            let t = &mut self.targets[target.index()];
             t.queue.remove(key);
             t.queued.decr(self.now);
+            t.attended_queued -= u32::from(attended);
             self.start_run(target, r);
         }
         self.after_pool_change(target);
@@ -476,36 +595,59 @@ impl<O: Observer> Simulation<O> {
     /// Starts run `r` on a free bot of `target`: a machine chosen by the
     /// target's policy, or the hosted group's most recently readied bot.
     fn start_run(&mut self, target: TargetId, r: RunRef) {
-        let (placement, cold_start) = match self.targets[target.index()].hosted {
+        let attended = self.runs.get(r).is_some_and(|run| run.attended);
+        let (placement, cold_start, session_open) = match self.targets[target.index()].hosted {
             Some(h) => {
-                let Some((slot, cold)) = self.hosted[h].take_ready(self.now) else {
+                let Some((slot, cold, session)) = self.hosted[h].take_ready(self.now) else {
                     return;
                 };
                 let host = Host::HostedGroup(target);
-                (Placement { host, bot: slot }, cold)
+                (Placement { host, bot: slot }, cold, session)
             }
-            None => (self.acquire_machine_bot(target), None),
+            None if attended => {
+                let machine = self.targets[target.index()].members[0];
+                // The signed-in user's own session: no sign-in.
+                (self.fleet.acquire_attended(machine, self.now), None, true)
+            }
+            None => {
+                let p = self.acquire_machine_bot(target);
+                let Host::Machine(m) = p.host else {
+                    unreachable!("a machine bot")
+                };
+                (p, None, self.fleet.open_session(m, p.bot))
+            }
         };
         let t = &mut self.targets[target.index()];
         t.busy.incr(self.now);
+        // The bot is held from now; the run starts after the selection delay
+        // and signs in (unless its bot's session is reused) before working.
+        let delay = sample_opt(&mut t.selection_delay);
+        let reused = session_open && (t.session_reuse || attended);
+        let sign_in = if reused {
+            SimDuration::ZERO
+        } else {
+            sample_opt(&mut t.session_overhead)
+        };
         let Some(run) = self.runs.get_mut(r) else {
             return;
         };
+        let work = sign_in + run.duration;
         let (runs_for, outcome) = match t.run_timeout {
-            Some(limit) if run.duration > limit => (limit, Outcome::RunTimeout),
-            _ if run.fails => (run.duration, Outcome::Failed),
-            _ => (run.duration, Outcome::Succeeded),
+            Some(limit) if work > limit => (limit, Outcome::RunTimeout),
+            _ if run.fails => (work, Outcome::Failed),
+            _ => (work, Outcome::Succeeded),
         };
+        let start = self.now + delay;
         // The run waited for the provisioning only since it arrived.
         let cold_start = cold_start.map(|took| took.min(self.now - run.arrival));
         run.stage = Stage::Running {
-            start: self.now,
+            start,
             placement,
             outcome,
             cold_start,
         };
         let run_id = run.id;
-        self.events.schedule(self.now + runs_for, Event::RunEnd(r));
+        self.events.schedule(start + runs_for, Event::RunEnd(r));
         self.observer
             .run_started(self.now, run_id, target, placement);
     }
@@ -558,6 +700,7 @@ impl<O: Observer> Simulation<O> {
         let t = &mut self.targets[target.index()];
         let drained = t.queue.drain();
         t.queued.set(self.now, 0);
+        t.attended_queued = 0;
         for r in drained {
             if let Some(run) = self.runs.remove(r) {
                 self.finish(&run, outcome);
@@ -656,6 +799,14 @@ impl<O: Observer> Simulation<O> {
     }
 }
 
+/// A draw from an optional distribution (zero when absent).
+fn sample_opt(d: &mut Option<(Sampler, SimRng)>) -> SimDuration {
+    match d {
+        Some((sampler, rng)) => sampler.sample(rng),
+        None => SimDuration::ZERO,
+    }
+}
+
 fn flow_state(f: &crate::model::FlowSpec, streams: &Streams) -> FlowState {
     FlowState {
         target: f.target,
@@ -666,5 +817,9 @@ fn flow_state(f: &crate::model::FlowSpec, streams: &Streams) -> FlowState {
         duration_rng: streams.flow_durations(&f.name),
         failure_probability: f.failure_probability,
         failure_rng: streams.flow_failures(&f.name),
+        attended: f.attended,
+        runs_so_far: 0,
+        arrival_generation: 0,
+        denied: false,
     }
 }

@@ -41,12 +41,14 @@ fn model(
             queue_timeout: queue_timeout.map(|m| SimDuration::from_millis(m * MIN)),
             run_timeout: run_timeout.map(|m| SimDuration::from_millis(m * MIN)),
             selection: SelectionPolicy::Random,
+            options: Default::default(),
         }],
         machines: vec![MachineSpec {
             name: "pc".into(),
             target: TargetId(0),
             bots,
             hosted: None,
+            options: Default::default(),
         }],
         flows: Vec::new(),
         hosted_groups: Vec::new(),
@@ -62,6 +64,7 @@ fn flow(name: &str, priority: i64, minutes: u64, at: &[u64]) -> FlowSpec {
         priority,
         duration: Distribution::Constant(SimDuration::from_mins(minutes)),
         failure_probability: 0.0,
+        attended: false,
         arrivals: ArrivalProcess::At(at.iter().map(|m| SimTime::from_millis(m * MIN)).collect()),
     }
 }
@@ -559,6 +562,7 @@ mod hosted_machines {
             target: TargetId(0),
             bots: 1,
             hosted: None,
+            options: Default::default(),
         });
         // Two runs a day apart: the hosted machine (never used after the
         // first minutes) is deleted, the group keeps its registered machine.

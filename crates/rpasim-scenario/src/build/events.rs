@@ -1,8 +1,15 @@
 //! The timeline: `[[events]]`.
+//!
+//! Each kind takes its own keys; a key that does not apply to the kind is
+//! an error, as is a missing one. `set` events are checked in time order
+//! against the values then in force (capacity, commitments, max bots).
 
-use rpasim_core::model::{Action, TargetKind, TimelineEvent};
-use rpasim_core::{SimDuration, SimTime};
+use std::collections::BTreeMap;
 
+use rpasim_core::model::{Action, FlowSpec, Scope, Setting, TargetKind, TimelineEvent};
+use rpasim_core::{EnvironmentId, FlowId, SimDuration, SimTime, TargetId};
+
+use super::access::Access;
 use super::targets::Targets;
 use super::{Builder, unknown};
 use crate::error::KeyPath;
@@ -11,14 +18,32 @@ use crate::schema::EventEntry;
 /// How long a hosted machine restart lasts when `for` is not given.
 pub const DEFAULT_RESTART: SimDuration = SimDuration::from_mins(5);
 
-/// Event kinds rpasim models.
-pub const KINDS: [&str; 2] = ["update_image", "restart"];
+/// Each event kind with the keys it takes (besides `at` and `kind`).
+pub const KINDS: [(&str, &[&str]); 8] = [
+    ("update_image", &["target", "image", "provisioning"]),
+    ("restart", &["target", "for"]),
+    ("maintenance", &["target", "for"]),
+    ("offline", &["target", "for", "requeue"]),
+    ("priority", &["target", "priority"]),
+    ("move_to_top", &["target", "run"]),
+    ("access", &["target", "user", "access"]),
+    ("set", &["key", "value"]),
+];
 
-/// Event kinds of the scenario format that are planned but not modelled yet.
-pub const PLANNED_KINDS: [&str; 3] = ["maintenance", "offline", "set"];
+/// What events need to know besides targets.
+pub(super) struct EventContext<'a> {
+    pub targets: &'a Targets,
+    pub flows: &'a [FlowSpec],
+    pub access: &'a Access,
+    pub environments: &'a [String],
+    /// Hosted capacity of each environment at the start.
+    pub capacities: Vec<u32>,
+    /// Hosted machines counted in each environment's capacity.
+    pub hosted_machines: Vec<u32>,
+}
 
 impl Builder<'_> {
-    pub(super) fn events(&mut self, t: &Targets, horizon: SimTime) -> Vec<TimelineEvent> {
+    pub(super) fn events(&mut self, cx: &EventContext<'_>, horizon: SimTime) -> Vec<TimelineEvent> {
         let mut events = Vec::new();
         for (i, e) in self.file.events.iter().enumerate() {
             let path = KeyPath::root("events").index(i);
@@ -30,52 +55,126 @@ impl Builder<'_> {
                 );
                 self.error(path.key("at"), message);
             }
-            if let Some(action) = self.action(e, &path, t) {
+            if !self.check_keys(e, &path) {
+                continue;
+            }
+            for action in self.actions(e, &path, cx) {
                 events.push(TimelineEvent { at, action });
             }
         }
+        self.check_settings_in_time_order(&events, cx);
         events
     }
 
-    fn action(&mut self, e: &EventEntry, path: &KeyPath, t: &Targets) -> Option<Action> {
-        match e.kind.as_str() {
-            "update_image" => self.update_image(e, path, t),
-            "restart" => self.restart(e, path, t),
-            planned if PLANNED_KINDS.contains(&planned) => {
+    /// Rejects keys that do not apply to the event's kind, and unknown kinds.
+    fn check_keys(&mut self, e: &EventEntry, path: &KeyPath) -> bool {
+        let Some((_, allowed)) = KINDS.iter().find(|(k, _)| *k == e.kind) else {
+            let message = unknown("event kind", &e.kind, KINDS.iter().map(|(k, _)| *k));
+            self.error(path.key("kind"), message);
+            return false;
+        };
+        let given = [
+            ("target", e.target.is_some()),
+            ("for", e.duration.is_some()),
+            ("image", e.image.is_some()),
+            ("provisioning", e.provisioning.is_some()),
+            ("requeue", e.requeue.is_some()),
+            ("priority", e.priority.is_some()),
+            ("run", e.run.is_some()),
+            ("user", e.user.is_some()),
+            ("access", e.access.is_some()),
+            ("key", e.key.is_some()),
+            ("value", e.value.is_some()),
+        ];
+        let mut ok = true;
+        for (key, present) in given {
+            if present && !allowed.contains(&key) {
                 let message = format!(
-                    "kind {planned:?} is not modelled yet (planned); supported kinds: {}",
-                    KINDS.join(", ")
+                    "does not apply to kind {:?} (it takes: {})",
+                    e.kind,
+                    allowed.join(", ")
                 );
-                self.error(path.key("kind"), message);
-                None
-            }
-            other => {
-                self.error(
-                    path.key("kind"),
-                    unknown("event kind", other, KINDS.into_iter()),
-                );
-                None
+                self.error(path.key(key), message);
+                ok = false;
             }
         }
+        ok
     }
 
-    fn update_image(&mut self, e: &EventEntry, path: &KeyPath, t: &Targets) -> Option<Action> {
-        if e.duration.is_some() {
-            self.error(path.key("for"), "an image update has no duration");
+    /// A key the kind requires, or an error.
+    fn required<T: Clone>(
+        &mut self,
+        value: &Option<T>,
+        key: &str,
+        e: &EventEntry,
+        path: &KeyPath,
+    ) -> Option<T> {
+        if value.is_none() {
+            self.error(path.clone(), format!("kind {:?} needs `{key}`", e.kind));
         }
-        let hosted_groups = || t.specs.iter().filter(|s| s.kind == TargetKind::HostedGroup);
-        let group = match t.index.by_name.get(&e.target) {
-            Some(id) if t.specs[id.index()].kind == TargetKind::HostedGroup => *id,
-            _ => {
-                let message = unknown(
-                    "hosted group",
-                    &e.target,
-                    hosted_groups().map(|s| s.name.as_str()),
-                );
-                self.error(path.key("target"), message);
-                return None;
-            }
+        value.clone()
+    }
+
+    fn actions(&mut self, e: &EventEntry, path: &KeyPath, cx: &EventContext<'_>) -> Vec<Action> {
+        if e.kind == "set" {
+            return self.set(e, path, cx);
+        }
+        let Some(target) = self.required(&e.target, "target", e, path) else {
+            return Vec::new();
         };
+        let tp = path.key("target");
+        let action = match e.kind.as_str() {
+            "update_image" => self.update_image(e, &target, &tp, path, cx.targets),
+            "restart" => self.restart(e, &target, &tp, cx.targets),
+            "maintenance" => self.maintenance(e, &target, &tp, path, cx.targets),
+            "offline" => self.offline(e, &target, &tp, path, cx.targets),
+            "priority" => {
+                let flow = self.flow_named(&target, &tp, cx.flows);
+                let priority = self.required(&e.priority, "priority", e, path);
+                flow.zip(priority).map(|(flow, p)| Action::SetPriority {
+                    flow,
+                    priority: p.0,
+                })
+            }
+            "move_to_top" => {
+                let flow = self.flow_named(&target, &tp, cx.flows);
+                let run = self.required(&e.run, "run", e, path);
+                if run == Some(0) {
+                    self.error(path.key("run"), "runs of a flow are counted from 1");
+                }
+                flow.zip(run)
+                    .map(|(flow, run)| Action::MoveToTop { flow, run })
+            }
+            _ => self.revoke(e, &target, &tp, path, cx),
+        };
+        action.into_iter().collect()
+    }
+
+    fn duration_of(
+        &mut self,
+        e: &EventEntry,
+        default: Option<SimDuration>,
+        path: &KeyPath,
+    ) -> Option<SimDuration> {
+        let duration = e.duration.map(|d| d.0).or(default);
+        match duration {
+            None => self.error(path.clone(), format!("kind {:?} needs `for`", e.kind)),
+            Some(SimDuration::ZERO) => self.error(path.key("for"), "must be positive"),
+            Some(_) => {}
+        }
+        duration
+    }
+
+    fn update_image(
+        &mut self,
+        e: &EventEntry,
+        target: &str,
+        tp: &KeyPath,
+        path: &KeyPath,
+        t: &Targets,
+    ) -> Option<Action> {
+        let group =
+            self.target_of_kind(target, tp, t, &[TargetKind::HostedGroup], "hosted group")?;
         let provisioning = match &e.provisioning {
             Some(p) => Some(self.distribution(p, path.key("provisioning"))?),
             None => None,
@@ -87,31 +186,365 @@ impl Builder<'_> {
         })
     }
 
-    fn restart(&mut self, e: &EventEntry, path: &KeyPath, t: &Targets) -> Option<Action> {
-        for (key, given) in [
-            ("image", e.image.is_some()),
-            ("provisioning", e.provisioning.is_some()),
-        ] {
-            if given {
-                self.error(path.key(key), "applies to update_image, not to restart");
-            }
-        }
-        let Some(machine) = t.hosted_machines.get(&e.target) else {
+    fn restart(
+        &mut self,
+        e: &EventEntry,
+        target: &str,
+        tp: &KeyPath,
+        t: &Targets,
+    ) -> Option<Action> {
+        let Some(machine) = t.hosted_machines.get(target).copied() else {
             let message = unknown(
                 "hosted machine",
-                &e.target,
+                target,
                 t.hosted_machines.keys().map(String::as_str),
             );
-            self.error(path.key("target"), message);
+            self.error(tp.clone(), message);
             return None;
         };
-        let duration = e.duration.map_or(DEFAULT_RESTART, |d| d.0);
-        if duration == SimDuration::ZERO {
-            self.error(path.key("for"), "must be positive");
-        }
-        Some(Action::Restart {
-            machine: *machine,
+        let duration = self.duration_of(e, Some(DEFAULT_RESTART), tp)?;
+        Some(Action::Restart { machine, duration })
+    }
+
+    fn maintenance(
+        &mut self,
+        e: &EventEntry,
+        target: &str,
+        tp: &KeyPath,
+        path: &KeyPath,
+        t: &Targets,
+    ) -> Option<Action> {
+        let scope = match t.machine_ids.get(target) {
+            Some(m) => Scope::Machine(*m),
+            None => {
+                let kinds = [TargetKind::MachineGroup, TargetKind::HostedGroup];
+                Scope::Target(self.target_of_kind(
+                    target,
+                    tp,
+                    t,
+                    &kinds,
+                    "machine, machine group or hosted group",
+                )?)
+            }
+        };
+        let duration = self.duration_of(e, None, path)?;
+        Some(Action::Maintenance { scope, duration })
+    }
+
+    fn offline(
+        &mut self,
+        e: &EventEntry,
+        target: &str,
+        tp: &KeyPath,
+        path: &KeyPath,
+        t: &Targets,
+    ) -> Option<Action> {
+        let Some(machine) = t.machine_ids.get(target).copied() else {
+            let message = unknown(
+                "machine (registered or hosted)",
+                target,
+                t.machine_ids.keys().map(String::as_str),
+            );
+            self.error(tp.clone(), message);
+            return None;
+        };
+        let duration = self.duration_of(e, None, path)?;
+        Some(Action::Offline {
+            machine,
             duration,
+            requeue: e.requeue,
         })
     }
+
+    fn revoke(
+        &mut self,
+        e: &EventEntry,
+        target: &str,
+        tp: &KeyPath,
+        path: &KeyPath,
+        cx: &EventContext<'_>,
+    ) -> Option<Action> {
+        let id = self.target_of_kind(target, tp, cx.targets, &TargetKind::ALL, "target")?;
+        let user = self.required(&e.user, "user", e, path)?;
+        let access = self.required(&e.access, "access", e, path)?;
+        if access != "none" {
+            let message = format!(
+                "only \"none\" (revoke) is modelled, got {access:?}: grant access with [[shares]]"
+            );
+            self.error(path.key("access"), message);
+            return None;
+        }
+        match cx.access.revocable_flows(id, &user, cx.flows) {
+            Ok(flows) => Some(Action::RevokeAccess { flows }),
+            Err(message) => {
+                self.error(path.key("user"), message);
+                None
+            }
+        }
+    }
+
+    fn target_of_kind(
+        &mut self,
+        name: &str,
+        path: &KeyPath,
+        t: &Targets,
+        kinds: &[TargetKind],
+        what: &str,
+    ) -> Option<TargetId> {
+        match t.index.by_name.get(name) {
+            Some(id) if kinds.contains(&t.specs[id.index()].kind) => Some(*id),
+            _ => {
+                let known = t
+                    .specs
+                    .iter()
+                    .filter(|s| kinds.contains(&s.kind))
+                    .map(|s| s.name.as_str());
+                self.error(path.clone(), unknown(what, name, known));
+                None
+            }
+        }
+    }
+
+    fn flow_named(&mut self, name: &str, path: &KeyPath, flows: &[FlowSpec]) -> Option<FlowId> {
+        let found = flows
+            .iter()
+            .position(|f| f.name == name)
+            .map(FlowId::from_index);
+        if found.is_none() {
+            self.error(
+                path.clone(),
+                unknown("flow", name, flows.iter().map(|f| f.name.as_str())),
+            );
+        }
+        found
+    }
+
+    // ----- set -----------------------------------------------------------
+
+    fn set(&mut self, e: &EventEntry, path: &KeyPath, cx: &EventContext<'_>) -> Vec<Action> {
+        let (Some(key), Some(value)) = (
+            self.required(&e.key, "key", e, path),
+            self.required(&e.value, "value", e, path),
+        ) else {
+            return Vec::new();
+        };
+        let kp = path.key("key");
+        let settings = match self.setting(&key, &kp, cx) {
+            Some(s) => s,
+            None => return Vec::new(),
+        };
+        if let Some(problem) = self.value_problem(&settings, value, cx) {
+            self.error(path.key("value"), problem);
+            return Vec::new();
+        }
+        settings
+            .into_iter()
+            .map(|setting| Action::Set { setting, value })
+            .collect()
+    }
+
+    /// The settings a `set` key names (several for `limits.queue_capacity`).
+    fn setting(
+        &mut self,
+        key: &str,
+        path: &KeyPath,
+        cx: &EventContext<'_>,
+    ) -> Option<Vec<Setting>> {
+        let t = cx.targets;
+        let segments: Vec<&str> = key.split('.').collect();
+        let target = |name: &str| t.index.by_name.get(name).copied();
+        let setting = match segments.as_slice() {
+            ["limits", "queue_capacity"] => {
+                return Some(
+                    (0..t.specs.len())
+                        .map(|i| Setting::QueueCapacity(TargetId::from_index(i)))
+                        .collect(),
+                );
+            }
+            ["machines" | "hosted_machines", name, "bots"] => {
+                t.machine_ids.get(*name).map(|m| Setting::MachineBots(*m))
+            }
+            ["hosted_groups", name, "max_bots"] => target(name).map(Setting::MaxBots),
+            ["hosted_groups", name, "committed_bots"] => target(name).map(Setting::CommittedBots),
+            [
+                "machine_groups" | "hosted_groups" | "machines" | "hosted_machines",
+                name,
+                "queue_capacity",
+            ] => target(name).map(Setting::QueueCapacity),
+            ["environments", name, "hosted_capacity"] => cx
+                .environments
+                .iter()
+                .position(|e| e == name)
+                .map(|i| Setting::HostedCapacity(EnvironmentId::from_index(i))),
+            ["flows", name, "failure_probability"] => cx
+                .flows
+                .iter()
+                .position(|f| f.name == *name)
+                .map(|i| Setting::FailureProbability(FlowId::from_index(i))),
+            ["flows", name, "arrivals", "poisson", "per_hour"] => cx
+                .flows
+                .iter()
+                .position(|f| f.name == *name)
+                .map(|i| Setting::ArrivalRate(FlowId::from_index(i))),
+            _ => {
+                let message = format!(
+                    "{key:?} is not a setting that can change on the timeline; supported: {}",
+                    SETTABLE.join(", ")
+                );
+                self.error(path.clone(), message);
+                return None;
+            }
+        };
+        if setting.is_none() {
+            self.error(
+                path.clone(),
+                format!("{key:?} names no declared entry of that list"),
+            );
+        }
+        setting.map(|s| vec![s])
+    }
+
+    /// What is wrong with a value for these settings, if anything.
+    fn value_problem(
+        &self,
+        settings: &[Setting],
+        value: f64,
+        cx: &EventContext<'_>,
+    ) -> Option<String> {
+        let integer = value >= 0.0 && value.fract() == 0.0;
+        let limits = &self.file.limits;
+        settings.iter().find_map(|s| match s {
+            Setting::MachineBots(_)
+                if !integer || value < 1.0 || value > f64::from(limits.max_bots_per_machine) =>
+            {
+                Some(format!(
+                    "bots must be 1 to {}, got {value}",
+                    limits.max_bots_per_machine
+                ))
+            }
+            Setting::MaxBots(_)
+                if !integer
+                    || value < 1.0
+                    || value > f64::from(limits.max_bots_per_hosted_group) =>
+            {
+                Some(format!(
+                    "max_bots must be 1 to {}, got {value}",
+                    limits.max_bots_per_hosted_group
+                ))
+            }
+            Setting::CommittedBots(_) | Setting::HostedCapacity(_) | Setting::QueueCapacity(_)
+                if !integer =>
+            {
+                Some(format!("must be a whole number, 0 or more, got {value}"))
+            }
+            Setting::FailureProbability(_) if !(0.0..=1.0).contains(&value) => {
+                Some(format!("must be a probability from 0 to 1, got {value}"))
+            }
+            Setting::ArrivalRate(f) if !(value.is_finite() && value > 0.0) => Some(format!(
+                "per_hour of flow {:?} must be positive, got {value}",
+                cx.flows[f.index()].name
+            )),
+            Setting::ArrivalRate(f)
+                if !matches!(
+                    cx.flows[f.index()].arrivals,
+                    rpasim_core::arrival::ArrivalProcess::Poisson { .. }
+                ) =>
+            {
+                Some(format!(
+                    "flow {:?} has no Poisson arrivals to change",
+                    cx.flows[f.index()].name
+                ))
+            }
+            _ => None,
+        })
+    }
+
+    /// Replays hosted `set` events in time order and checks the rules that
+    /// tie capacity, commitments and max bots together at every step.
+    fn check_settings_in_time_order(&mut self, events: &[TimelineEvent], cx: &EventContext<'_>) {
+        let t = cx.targets;
+        let mut capacity: Vec<u32> = cx.capacities.clone();
+        let mut groups: BTreeMap<TargetId, (u32, u32)> = t
+            .hosted_groups
+            .iter()
+            .map(|g| (g.target, (g.committed_bots, g.max_bots)))
+            .collect();
+        let mut order: Vec<(usize, &TimelineEvent)> = events.iter().enumerate().collect();
+        order.sort_by_key(|(i, e)| (e.at, *i));
+        for (_, e) in order {
+            let Action::Set { setting, value } = e.action else {
+                continue;
+            };
+            let n = value as u32;
+            match setting {
+                Setting::MaxBots(g) => groups.entry(g).or_default().1 = n,
+                Setting::CommittedBots(g) => groups.entry(g).or_default().0 = n,
+                Setting::HostedCapacity(env) => capacity[env.index()] = n,
+                _ => continue,
+            }
+            for (env, cap) in capacity.iter().enumerate() {
+                let in_env: Vec<&(u32, u32)> = groups
+                    .iter()
+                    .filter(|(g, _)| t.specs[g.index()].environment.index() == env)
+                    .map(|(_, v)| v)
+                    .collect();
+                let committed: u32 =
+                    in_env.iter().map(|(c, _)| c).sum::<u32>() + cx.hosted_machines[env];
+                let problem = if let Some((c, m)) = in_env.iter().find(|(c, m)| c > m) {
+                    Some(format!(
+                        "at {}: committed_bots ({c}) would exceed max_bots ({m})",
+                        e.at
+                    ))
+                } else if let Some((_, m)) = in_env.iter().find(|(_, m)| m > cap) {
+                    Some(format!(
+                        "at {}: max_bots ({m}) would exceed the hosted capacity ({cap})",
+                        e.at
+                    ))
+                } else if committed > *cap && !in_env.is_empty() {
+                    Some(format!(
+                        "at {}: commitments and hosted machines ({committed}) would exceed the hosted capacity ({cap})",
+                        e.at
+                    ))
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    self.error(
+                        KeyPath::root("events")
+                            .index(self.event_index_of(e))
+                            .key("value"),
+                        problem,
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The index in the file of the `set` event that produced `e`.
+    fn event_index_of(&self, e: &TimelineEvent) -> usize {
+        self.file
+            .events
+            .iter()
+            .position(|x| {
+                x.kind == "set"
+                    && SimTime::ZERO + x.at.0 == e.at
+                    && matches!(e.action, Action::Set { value, .. } if Some(value) == x.value)
+            })
+            .unwrap_or(0)
+    }
 }
+
+/// The keys a `set` event accepts (`<name>` is an entry's name).
+pub const SETTABLE: [&str; 10] = [
+    "machines.<name>.bots",
+    "hosted_machines.<name>.bots",
+    "hosted_groups.<name>.max_bots",
+    "hosted_groups.<name>.committed_bots",
+    "environments.<name>.hosted_capacity",
+    "<list>.<name>.queue_capacity",
+    "limits.queue_capacity",
+    "flows.<name>.arrivals.poisson.per_hour",
+    "flows.<name>.failure_probability",
+    "(use kind = \"priority\" for priorities)",
+];

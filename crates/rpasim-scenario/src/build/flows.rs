@@ -3,23 +3,36 @@
 use rpasim_core::arrival::ArrivalProcess;
 use rpasim_core::calendar::{CronSchedule, RateProfile};
 use rpasim_core::distribution::Distribution;
-use rpasim_core::model::FlowSpec;
+use rpasim_core::model::{FlowSpec, TargetKind};
 use rpasim_core::{SimDuration, SimTime, TargetId};
 
-use super::targets::TargetIndex;
+use super::access::Access;
+use super::targets::{TargetIndex, Targets};
 use super::{Builder, Issue, unknown};
 use crate::error::KeyPath;
 use crate::schema::{ArrivalsTable, DistributionTable, DistributionValue, FlowEntry, PoissonTable};
 use crate::trace;
 
 impl Builder<'_> {
-    pub(super) fn flows(&mut self, index: &TargetIndex, horizon: SimTime) -> Vec<FlowSpec> {
+    pub(super) fn flows(
+        &mut self,
+        t: &Targets,
+        access: &mut Access,
+        horizon: SimTime,
+    ) -> Vec<FlowSpec> {
         let f = self.file;
         self.check_unique("flows", f.flows.iter().map(|f| f.name.as_str()), "flow");
         let mut flows = Vec::new();
         for (i, flow) in f.flows.iter().enumerate() {
             let path = KeyPath::root("flows").index(i);
-            if let Some(spec) = self.flow(flow, &path, index, horizon) {
+            if let Some(spec) = self.flow(flow, &path, t, horizon) {
+                self.check_flow_owner(
+                    &spec.name,
+                    flow.owner.as_deref(),
+                    spec.target,
+                    &path,
+                    access,
+                );
                 flows.push(spec);
             }
         }
@@ -30,10 +43,10 @@ impl Builder<'_> {
         &mut self,
         flow: &FlowEntry,
         path: &KeyPath,
-        index: &TargetIndex,
+        t: &Targets,
         horizon: SimTime,
     ) -> Option<FlowSpec> {
-        let target = self.flow_target(flow, path, index);
+        let target = self.flow_target(flow, path, &t.index);
         if !(0.0..=1.0).contains(&flow.failure_probability) {
             let message = format!(
                 "must be a probability from 0 to 1, got {}",
@@ -41,6 +54,7 @@ impl Builder<'_> {
             );
             self.error(path.key("failure_probability"), message);
         }
+        let attended = self.mode(flow, target, path, t);
         let duration = self.distribution(&flow.duration, path.key("duration"));
         let arrivals = self.arrivals(&flow.arrivals, path.key("arrivals"), horizon);
         Some(FlowSpec {
@@ -49,8 +63,41 @@ impl Builder<'_> {
             priority: flow.priority.0,
             duration: duration?,
             failure_probability: flow.failure_probability,
+            attended,
             arrivals: arrivals?,
         })
+    }
+
+    /// `mode = "attended"` needs a single machine's signed-in user.
+    fn mode(
+        &mut self,
+        flow: &FlowEntry,
+        target: Option<TargetId>,
+        path: &KeyPath,
+        t: &Targets,
+    ) -> bool {
+        match flow.mode.as_deref() {
+            None | Some("unattended") => false,
+            Some("attended") => {
+                let kind = target.map(|id| t.specs[id.index()].kind);
+                if matches!(
+                    kind,
+                    Some(TargetKind::MachineGroup | TargetKind::HostedGroup)
+                ) {
+                    let message = "attended runs need the signed-in user of one machine: \
+                                   target a machine or hosted machine, not a group";
+                    self.error(path.key("mode"), message);
+                }
+                true
+            }
+            Some(other) => {
+                self.error(
+                    path.key("mode"),
+                    unknown("mode", other, ["unattended", "attended"].into_iter()),
+                );
+                false
+            }
+        }
     }
 
     fn flow_target(

@@ -88,6 +88,28 @@ impl Builder<'_> {
         }
     }
 
+    /// Hosted machines counted in each environment's capacity (only where
+    /// the environment has hosted capacity).
+    pub(super) fn counted_hosted_machines(
+        &self,
+        envs: &[EnvironmentSpec],
+        t: &Targets,
+    ) -> Vec<u32> {
+        (0..envs.len())
+            .map(|e| {
+                let in_env = |m: &rpasim_core::model::MachineSpec| {
+                    t.specs[m.target.index()].environment.index() == e
+                };
+                let n = t
+                    .machines
+                    .iter()
+                    .filter(|m| m.hosted.is_some() && in_env(m))
+                    .count() as u32;
+                if envs[e].hosted_capacity > 0 { n } else { 0 }
+            })
+            .collect()
+    }
+
     /// Per environment: at most the allowed number of hosted groups, and
     /// commitments plus hosted machines within the hosted capacity.
     pub(super) fn check_hosted_capacity(&mut self, envs: &[EnvironmentSpec], t: &Targets) {

@@ -3,8 +3,10 @@
 //!
 //! One submodule per part of the scenario: [`targets`] (machines, groups,
 //! hosted machines), [`hosted`] (hosted groups and hosted capacity),
-//! [`flows`] (workloads), [`events`] (the timeline).
+//! [`access`] (users, owners, shares), [`flows`] (workloads), [`events`]
+//! (the timeline).
 
+mod access;
 mod events;
 mod flows;
 mod hosted;
@@ -81,15 +83,29 @@ impl Builder<'_> {
         self.limits();
         let environments = self.environments();
         let targets = self.targets(&environments);
-        let flows = self.flows(&targets.index, horizon);
-        let events = self.events(&targets, horizon);
+        let mut access = self.access(&targets);
+        let flows = self.flows(&targets, &mut access, horizon);
+        let cx = events::EventContext {
+            targets: &targets,
+            flows: &flows,
+            access: &access,
+            environments: &environments
+                .iter()
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>(),
+            capacities: environments.iter().map(|e| e.hosted_capacity).collect(),
+            hosted_machines: self.counted_hosted_machines(&environments, &targets),
+        };
+        let events = self.events(&cx, horizon);
+        let scheduler = &self.file.scheduler;
         ModelSpec {
             seed: self.file.simulation.seed,
             horizon,
             warmup,
             sample_every,
             scheduler: SchedulerSpec {
-                extended_queue_prioritization: self.file.scheduler.extended_queue_prioritization,
+                extended_queue_prioritization: scheduler.extended_queue_prioritization,
+                requeue_lost_runs: scheduler.requeue_lost_runs,
             },
             environments,
             targets: targets.specs,

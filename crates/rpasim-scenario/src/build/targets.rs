@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 
 use rpasim_core::distribution::Distribution;
 use rpasim_core::model::{
-    EnvironmentSpec, HostedGroupSpec, HostedMachineSpec, MachineSpec, TargetKind, TargetSpec,
+    EnvironmentSpec, HostedGroupSpec, HostedMachineSpec, MachineOptions, MachineSpec,
+    RandomOutages, TargetKind, TargetOptions, TargetSpec, Version,
 };
 use rpasim_core::selection::SelectionPolicy;
-use rpasim_core::{EnvironmentId, MachineId, SimDuration, TargetId};
+use rpasim_core::{EnvironmentId, MachineId, SimDuration, SimTime, TargetId};
 
 use super::{Builder, unknown};
 use crate::error::KeyPath;
-use crate::schema::LimitDuration;
+use crate::schema::{DistributionValue, DurationText, LimitDuration, TargetOptionsView};
 
 /// Provisioning time of a hosted machine when none is given.
 pub const DEFAULT_HOSTED_MACHINE_PROVISIONING: SimDuration = SimDuration::from_mins(30);
@@ -34,16 +35,21 @@ pub(super) struct Targets {
     pub hosted_groups: Vec<HostedGroupSpec>,
     /// Hosted machines by name (events name them).
     pub hosted_machines: BTreeMap<String, MachineId>,
+    /// Every machine (registered or hosted) by name.
+    pub machine_ids: BTreeMap<String, MachineId>,
+    /// Owner of each target (by target index), with the entry's path.
+    pub owners: Vec<(Option<String>, KeyPath)>,
     /// Machines per machine group, by group index (groups come first).
     group_sizes: Vec<u32>,
     default_selection: SelectionPolicy,
 }
 
 impl Targets {
-    fn add(&mut self, spec: TargetSpec) -> TargetId {
+    fn add(&mut self, spec: TargetSpec, owner: Option<&str>, path: &KeyPath) -> TargetId {
         let id = TargetId::from_index(self.specs.len());
         self.index.by_name.insert(spec.name.clone(), id);
         self.specs.push(spec);
+        self.owners.push((owner.map(str::to_string), path.clone()));
         id
     }
 }
@@ -62,6 +68,11 @@ struct MachineEntryView<'e> {
     group: Option<&'e str>,
     bots: u32,
     selection: Option<&'e str>,
+    options: TargetOptionsView<'e>,
+    version: Option<&'e str>,
+    mtbf: Option<DurationText>,
+    repair: Option<&'e DistributionValue>,
+    offline_since: Option<DurationText>,
 }
 
 impl Builder<'_> {
@@ -81,27 +92,26 @@ impl Builder<'_> {
             machines: Vec::new(),
             hosted_groups: Vec::new(),
             hosted_machines: BTreeMap::new(),
+            machine_ids: BTreeMap::new(),
+            owners: Vec::new(),
             group_sizes: vec![0; f.machine_groups.len()],
             default_selection,
         };
         for (i, g) in f.machine_groups.iter().enumerate() {
             let path = KeyPath::root("machine_groups").index(i);
             let env = self.environment_of(g.environment.as_deref(), path.key("environment"), envs);
-            let spec = self.target(
-                &g.name,
-                TargetKind::MachineGroup,
-                env,
-                g.selection.as_deref(),
-                &path,
-                &t,
-            );
-            t.add(spec);
+            let view = g.target_options();
+            let kind = TargetKind::MachineGroup;
+            let mut spec = self.target(&g.name, kind, env, g.selection.as_deref(), view, &path, &t);
+            spec.options.certificate_expires = g.certificate_expires.map(|d| SimTime::ZERO + d.0);
+            t.add(spec, view.owner, &path);
         }
         for (i, g) in f.hosted_groups.iter().enumerate() {
             let path = KeyPath::root("hosted_groups").index(i);
             let env = self.environment_of(g.environment.as_deref(), path.key("environment"), envs);
-            let spec = self.target(&g.name, TargetKind::HostedGroup, env, None, &path, &t);
-            let id = t.add(spec);
+            let view = g.target_options();
+            let spec = self.target(&g.name, TargetKind::HostedGroup, env, None, view, &path, &t);
+            let id = t.add(spec, view.owner, &path);
             let hosted = self.hosted_group(g, id, &path, &envs[env.index()]);
             t.hosted_groups.push(hosted);
         }
@@ -112,6 +122,11 @@ impl Builder<'_> {
                 group: m.group.as_deref(),
                 bots: m.bots,
                 selection: m.selection.as_deref(),
+                options: m.target_options(),
+                version: m.version.as_deref(),
+                mtbf: m.mtbf,
+                repair: m.repair.as_ref(),
+                offline_since: m.offline_since,
             };
             self.machine(
                 &view,
@@ -129,14 +144,21 @@ impl Builder<'_> {
                 group: m.group.as_deref(),
                 bots: m.bots,
                 selection: None,
+                options: m.target_options(),
+                version: m.version.as_deref(),
+                mtbf: m.mtbf,
+                repair: m.repair.as_ref(),
+                offline_since: m.offline_since,
             };
+            let default = Distribution::Constant(DEFAULT_HOSTED_MACHINE_PROVISIONING);
             let provisioning = match &m.provisioning {
-                Some(p) => self.distribution(p, path.key("provisioning")),
-                None => Some(Distribution::Constant(DEFAULT_HOSTED_MACHINE_PROVISIONING)),
+                Some(p) => self
+                    .distribution(p, path.key("provisioning"))
+                    .unwrap_or(default),
+                None => default,
             };
             let hosted = HostedMachineSpec {
-                provisioning: provisioning
-                    .unwrap_or(Distribution::Constant(DEFAULT_HOSTED_MACHINE_PROVISIONING)),
+                provisioning,
                 delete_after_idle: None,
             };
             let delete_after = m
@@ -152,13 +174,15 @@ impl Builder<'_> {
         t
     }
 
-    /// A target with the service's limits for its kind.
+    /// A target with the service's limits for its kind and its options.
+    #[allow(clippy::too_many_arguments)]
     fn target(
         &mut self,
         name: &str,
         kind: TargetKind,
         environment: EnvironmentId,
         selection: Option<&str>,
+        options: TargetOptionsView<'_>,
         path: &KeyPath,
         targets: &Targets,
     ) -> TargetSpec {
@@ -172,6 +196,12 @@ impl Builder<'_> {
             Some(s) => self.selection(s, path.key("selection")),
             None => targets.default_selection,
         };
+        let selection_delay = options
+            .selection_delay
+            .and_then(|d| self.distribution(d, path.key("selection_delay")));
+        let session_overhead = options
+            .session_overhead
+            .and_then(|d| self.distribution(d, path.key("session_overhead")));
         TargetSpec {
             name: name.to_string(),
             kind,
@@ -180,6 +210,12 @@ impl Builder<'_> {
             queue_timeout,
             run_timeout,
             selection,
+            options: TargetOptions {
+                selection_delay,
+                session_overhead,
+                session_reuse: options.session_reuse.unwrap_or(false),
+                certificate_expires: None,
+            },
         }
     }
 
@@ -210,17 +246,75 @@ impl Builder<'_> {
                 } else {
                     TargetKind::Machine
                 };
-                let spec = self.target(m.name, kind, environment, m.selection, &path, targets);
-                targets.add(spec)
+                let spec = self.target(
+                    m.name,
+                    kind,
+                    environment,
+                    m.selection,
+                    m.options,
+                    &path,
+                    targets,
+                );
+                targets.add(spec, m.options.owner, &path)
             }
         };
+        let options = self.machine_options(m, &path);
         targets.machines.push(MachineSpec {
             name: m.name.to_string(),
             target,
             bots: m.bots,
             hosted,
+            options,
         });
-        Some(MachineId::from_index(targets.machines.len() - 1))
+        let id = MachineId::from_index(targets.machines.len() - 1);
+        targets.machine_ids.insert(m.name.to_string(), id);
+        Some(id)
+    }
+
+    /// Version, random outages and past outage of a machine.
+    fn machine_options(&mut self, m: &MachineEntryView<'_>, path: &KeyPath) -> MachineOptions {
+        let version = match m.version {
+            None => Version::CURRENT,
+            Some(text) => parse_version(text).unwrap_or_else(|| {
+                self.error(
+                    path.key("version"),
+                    format!("expected a version such as \"2.23\", got {text:?}"),
+                );
+                Version::CURRENT
+            }),
+        };
+        let outages = match (m.mtbf, m.repair) {
+            (None, None) => None,
+            (Some(mtbf), Some(repair)) => {
+                if mtbf.0 == SimDuration::ZERO {
+                    self.error(path.key("mtbf"), "must be positive");
+                }
+                self.distribution(repair, path.key("repair"))
+                    .map(|repair| RandomOutages {
+                        up: Distribution::Exponential { mean: mtbf.0 },
+                        repair,
+                    })
+            }
+            (Some(_), None) => {
+                self.error(
+                    path.key("mtbf"),
+                    "random outages need `repair` too (a distribution)",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                self.error(
+                    path.key("repair"),
+                    "random outages need `mtbf` too (mean time between failures)",
+                );
+                None
+            }
+        };
+        MachineOptions {
+            version,
+            outages,
+            offline_since: m.offline_since.map(|d| d.0),
+        }
     }
 
     /// The machine group a machine joins, checked against the machine's
@@ -257,11 +351,17 @@ impl Builder<'_> {
             );
             self.error(path.key("group"), message);
         }
-        if m.selection.is_some() {
+        if m.selection.is_some() || m.options.any() {
             let message = format!(
-                "a grouped machine has no queue of its own; set selection on group {group:?}"
+                "a grouped machine has no queue of its own; set selection, selection_delay, \
+                 sessions and owner on group {group:?}"
             );
-            self.error(path.key("selection"), message);
+            let key = if m.selection.is_some() {
+                "selection"
+            } else {
+                "group"
+            };
+            self.error(path.key(key), message);
         }
         targets.group_sizes[g] += 1;
         targets
@@ -342,4 +442,10 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// `"2.23"` as a version.
+fn parse_version(text: &str) -> Option<Version> {
+    let (major, minor) = text.trim().split_once('.')?;
+    Some(Version(major.parse().ok()?, minor.parse().ok()?))
 }

@@ -1,0 +1,174 @@
+//! Access: `[[users]]`, target owners and `[[shares]]`.
+//!
+//! A target is open to every flow unless it has an owner or shares; then
+//! only flows whose owner is its owner or a user it is shared with (as
+//! co-owner or user) may target it. An `access` event revoking a share
+//! makes the later runs of that user's flows on the target end
+//! `access_denied`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rpasim_core::model::FlowSpec;
+use rpasim_core::{FlowId, TargetId};
+
+use super::targets::Targets;
+use super::{Builder, unknown};
+use crate::error::KeyPath;
+
+/// The share roles of the service.
+pub const ROLES: [&str; 2] = ["co-owner", "user"];
+
+/// Who may run flows on which target.
+#[derive(Debug, Default)]
+pub(super) struct Access {
+    users: BTreeSet<String>,
+    /// Owner of each target, by target index.
+    owners: Vec<Option<String>>,
+    /// (target, user) pairs shared, with the role.
+    shares: BTreeMap<(TargetId, String), String>,
+    /// Owner of each flow, by name.
+    flow_owners: BTreeMap<String, String>,
+}
+
+impl Access {
+    /// Whether `user` may run flows on `target`.
+    pub fn allows(&self, target: TargetId, user: &str) -> bool {
+        let owner = self.owners.get(target.index()).and_then(Option::as_deref);
+        let shared = self.shares.keys().any(|(t, _)| *t == target);
+        (owner.is_none() && !shared)
+            || owner == Some(user)
+            || self.shares.contains_key(&(target, user.to_string()))
+    }
+
+    /// Who has access to `target`, for messages.
+    fn holders(&self, target: TargetId) -> String {
+        let owner = self
+            .owners
+            .get(target.index())
+            .and_then(Option::as_deref)
+            .unwrap_or("none");
+        let shared: Vec<&str> = self
+            .shares
+            .keys()
+            .filter(|(t, _)| *t == target)
+            .map(|(_, u)| u.as_str())
+            .collect();
+        format!(
+            "owner: {owner}; shared with: {}",
+            if shared.is_empty() {
+                "nobody".into()
+            } else {
+                shared.join(", ")
+            }
+        )
+    }
+
+    /// The flows that lose access when `user`'s share of `target` is revoked.
+    pub fn revocable_flows(
+        &self,
+        target: TargetId,
+        user: &str,
+        flows: &[FlowSpec],
+    ) -> Result<Vec<FlowId>, String> {
+        if self.owners.get(target.index()).and_then(Option::as_deref) == Some(user) {
+            return Err(format!(
+                "{user:?} owns the target: the owner's access cannot be revoked"
+            ));
+        }
+        if !self.shares.contains_key(&(target, user.to_string())) {
+            return Err(format!(
+                "{user:?} has no share of the target to revoke ({})",
+                self.holders(target)
+            ));
+        }
+        Ok(flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.target == target
+                    && self.flow_owners.get(&f.name).map(String::as_str) == Some(user)
+            })
+            .map(|(i, _)| FlowId::from_index(i))
+            .collect())
+    }
+}
+
+impl Builder<'_> {
+    /// Users, owners and shares, checked.
+    pub(super) fn access(&mut self, t: &Targets) -> Access {
+        let f = self.file;
+        self.check_unique("users", f.users.iter().map(|u| u.name.as_str()), "user");
+        let mut access = Access {
+            users: f.users.iter().map(|u| u.name.clone()).collect(),
+            ..Access::default()
+        };
+        for (owner, path) in &t.owners {
+            if let Some(name) = owner {
+                self.check_user(&access, name, path.key("owner"));
+            }
+        }
+        access.owners = t.owners.iter().map(|(o, _)| o.clone()).collect();
+        for (i, s) in f.shares.iter().enumerate() {
+            let path = KeyPath::root("shares").index(i);
+            self.check_user(&access, &s.user, path.key("user"));
+            if !ROLES.contains(&s.role.as_str()) {
+                self.error(
+                    path.key("role"),
+                    unknown("role", &s.role, ROLES.into_iter()),
+                );
+            }
+            let Some(target) = t.index.by_name.get(&s.target).copied() else {
+                let message = unknown(
+                    "target",
+                    &s.target,
+                    t.index.by_name.keys().map(String::as_str),
+                );
+                self.error(path.key("target"), message);
+                continue;
+            };
+            if access
+                .shares
+                .insert((target, s.user.clone()), s.role.clone())
+                .is_some()
+            {
+                self.error(
+                    path.key("user"),
+                    format!("{:?} already has a share of {:?}", s.user, s.target),
+                );
+            }
+        }
+        access
+    }
+
+    fn check_user(&mut self, access: &Access, name: &str, path: KeyPath) {
+        if !access.users.contains(name) {
+            self.error(
+                path,
+                unknown("user", name, access.users.iter().map(String::as_str)),
+            );
+        }
+    }
+
+    /// A flow's owner must exist and have access to the flow's target.
+    pub(super) fn check_flow_owner(
+        &mut self,
+        flow: &str,
+        owner: Option<&str>,
+        target: TargetId,
+        path: &KeyPath,
+        access: &mut Access,
+    ) {
+        let Some(owner) = owner else { return };
+        self.check_user(access, owner, path.key("owner"));
+        if !access.allows(target, owner) {
+            let message = format!(
+                "{owner:?} has no access to the flow's target ({}); share it in [[shares]]",
+                access.holders(target)
+            );
+            self.error(path.key("owner"), message);
+        }
+        access
+            .flow_owners
+            .insert(flow.to_string(), owner.to_string());
+    }
+}
