@@ -414,7 +414,16 @@ target = "hm-1"
         assert_eq!(p.key.as_deref(), Some("events[0].target"));
         assert!(p.message.contains("unknown hosted group \"hm-1\""), "{p}");
         let p = single(&HOSTED.replace("kind = \"restart\"", "kind = \"maintenance\""));
-        assert!(p.message.contains("not modelled yet"), "{p}");
+        assert!(
+            p.message.contains("kind \"maintenance\" needs `for`"),
+            "{p}"
+        );
+        let p = single(&HOSTED.replace("kind = \"restart\"", "kind = \"restart\"\nimage = \"x\""));
+        assert_eq!(p.key.as_deref(), Some("events[1].image"));
+        assert!(
+            p.message.contains("does not apply to kind \"restart\""),
+            "{p}"
+        );
         let p = single(&HOSTED.replace("kind = \"restart\"", "kind = \"restrat\""));
         assert!(p.message.contains("did you mean \"restart\""), "{p}");
         let p = single(&HOSTED.replace("at = \"3d\"", "at = \"31d\""));
