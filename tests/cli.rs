@@ -474,3 +474,115 @@ fn hosted_limits_are_errors_with_exit_status_2() {
         &["bad.toml:6:19:", "fixes hosted_capacity at 2"],
     );
 }
+
+#[test]
+fn no_run_starts_on_a_machine_offline_or_in_maintenance_per_the_output_files() {
+    let mut scenario = String::from(
+        "[simulation]\nseed = 4\nhorizon = \"5d\"\n\n[scheduler]\nrequeue_lost_runs = true\n\n\
+         [[machine_groups]]\nname = \"g\"\n",
+    );
+    for m in 1..=3 {
+        scenario.push_str(&format!(
+            "\n[[machines]]\nname = \"m{m}\"\ngroup = \"g\"\nbots = 2\nmtbf = \"8h\"\nrepair = {{ exponential = {{ mean = \"1h\" }} }}\n"
+        ));
+    }
+    scenario.push_str(
+        "\n[[flows]]\nname = \"f\"\ntarget = \"g\"\nduration = { exponential = { mean = \"40m\" } }\narrivals = { poisson = { per_hour = 5 } }\n",
+    );
+    for (at, m) in [("6h", 1), ("1d", 2), ("2d3h", 3), ("3d", 1)] {
+        scenario.push_str(&format!(
+            "\n[[events]]\nat = \"{at}\"\nkind = \"maintenance\"\ntarget = \"m{m}\"\nfor = \"5h\"\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "ops.toml", &scenario);
+    let o = run_in(dir.path(), &["run", "ops.toml", "--out", "o", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Intervals during which each machine takes no new run, from events.csv.
+    let ms = |s: &str| (s.parse::<f64>().expect("seconds") * 1000.0).round() as i64;
+    let mut open: std::collections::BTreeMap<(String, &str), i64> = Default::default();
+    let mut blocked: Vec<(String, i64, i64)> = Vec::new();
+    let mut offline_starts: Vec<(String, i64)> = Vec::new();
+    let mut events = csv::Reader::from_path(dir.path().join("o/events.csv")).expect("events.csv");
+    for row in events.records() {
+        let row = row.expect("row");
+        let (t, kind, machine) = (ms(&row[0]), row[1].to_string(), row[3].to_string());
+        match kind.as_str() {
+            "machine_offline" => {
+                open.insert((machine.clone(), "offline"), t);
+                offline_starts.push((machine, t));
+            }
+            "maintenance_started" => {
+                open.insert((machine, "maintenance"), t);
+            }
+            "machine_online" | "maintenance_ended" => {
+                let what = if kind == "machine_online" {
+                    "offline"
+                } else {
+                    "maintenance"
+                };
+                let start = open
+                    .remove(&(machine.clone(), what))
+                    .expect("an end follows a start");
+                blocked.push((machine, start, t));
+            }
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    assert!(
+        offline_starts.len() > 10,
+        "{} outages",
+        offline_starts.len()
+    );
+    assert_eq!(
+        blocked
+            .iter()
+            .filter(|(_, a, b)| b - a == 5 * 3_600_000)
+            .count(),
+        4,
+        "four 5-hour windows"
+    );
+
+    let mut lost = 0;
+    let mut requeued = 0;
+    let mut runs = csv::Reader::from_path(dir.path().join("o/runs.csv")).expect("runs.csv");
+    for row in runs.records() {
+        let row = row.expect("row");
+        if row[5].is_empty() {
+            continue;
+        }
+        let (start, machine) = (ms(&row[5]), row[8].to_string());
+        for (m, a, b) in &blocked {
+            assert!(
+                !(*m == machine && *a < start && start < *b),
+                "run {} started at {start} on {m}, blocked {a}..{b}",
+                &row[0]
+            );
+        }
+        if &row[10] == "machine_lost" {
+            lost += 1;
+        }
+        requeued += usize::from(&row[12] != "1");
+    }
+    // With re-queueing, no run is lost; some were interrupted and restarted.
+    assert_eq!(lost, 0);
+    assert!(requeued > 0);
+}
+
+#[test]
+fn operations_errors_exit_2_with_their_location() {
+    let base = "[simulation]\nhorizon = \"1d\"\n\n[[machine_groups]]\nname = \"g\"\n\n[[machines]]\nname = \"m\"\ngroup = \"g\"\n\n\
+                [[flows]]\nname = \"f\"\ntarget = \"g\"\nmode = \"attended\"\nduration = \"1m\"\narrivals = { every = \"1h\" }\n";
+    assert_invalid(base, &["bad.toml:14:8:", "flows.f.mode", "not a group"]);
+    let event = base.replace("mode = \"attended\"\n", "")
+        + "\n[[events]]\nat = \"1h\"\nkind = \"offline\"\ntarget = \"m\"\nfor = \"1h\"\nrun = 3\n";
+    assert_invalid(
+        &event,
+        &[
+            "bad.toml:22:7:",
+            "events[0].run",
+            "does not apply to kind \"offline\"",
+        ],
+    );
+}

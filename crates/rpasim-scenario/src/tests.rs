@@ -440,3 +440,214 @@ target = "hm-1"
         assert!(p.message.contains("also in hosted_groups"), "{p}");
     }
 }
+
+mod operations {
+    use super::*;
+
+    const OPS: &str = r#"[simulation]
+horizon = "10d"
+
+[[users]]
+name = "alice"
+
+[[users]]
+name = "bob"
+
+[[machine_groups]]
+name = "sales"
+owner = "alice"
+certificate_expires = "5d"
+
+[[machines]]
+name = "vm-01"
+group = "sales"
+version = "2.25"
+mtbf = "3d"
+repair = { exponential = { mean = "1h" } }
+
+[[machines]]
+name = "pc"
+owner = "bob"
+
+[[shares]]
+target = "sales"
+user = "bob"
+role = "user"
+
+[[flows]]
+name = "invoices"
+target = "sales"
+owner = "bob"
+duration = "10m"
+arrivals = { poisson = { per_hour = 2 } }
+
+[[flows]]
+name = "desk"
+target = "pc"
+mode = "attended"
+duration = "5m"
+arrivals = { every = "1h" }
+
+[[events]]
+at = "1d"
+kind = "maintenance"
+target = "sales"
+for = "4h"
+
+[[events]]
+at = "2d"
+kind = "offline"
+target = "vm-01"
+for = "30m"
+requeue = true
+
+[[events]]
+at = "3d"
+kind = "set"
+key = "machines.pc.bots"
+value = 3
+"#;
+
+    #[test]
+    fn operations_scenario_builds() {
+        let s = parse_ok(OPS);
+        assert_eq!(s.spec.events.len(), 3);
+        assert!(s.spec.flows[1].attended);
+        assert!(s.spec.machines[0].options.outages.is_some());
+        assert!(s.spec.targets[0].options.certificate_expires.is_some());
+    }
+
+    #[test]
+    fn attended_runs_on_a_group_are_an_error() {
+        let p = single(
+            &OPS.replace("target = \"pc\"\nmode", "target = \"sales\"\nmode")
+                .replace("owner = \"bob\"\n\n[[shares]]", "\n[[shares]]"),
+        );
+        assert_eq!(p.key.as_deref(), Some("flows.desk.mode"));
+        assert!(p.message.contains("not a group"), "{p}");
+    }
+
+    #[test]
+    fn machine_options_are_checked() {
+        let p = single(&OPS.replace("version = \"2.25\"", "version = \"two\""));
+        assert_eq!(p.key.as_deref(), Some("machines.vm-01.version"));
+        let p = single(&OPS.replace("repair = { exponential = { mean = \"1h\" } }\n", ""));
+        assert!(p.message.contains("need `repair` too"), "{p}");
+        let p = single(&OPS.replace("for = \"30m\"", "for = \"-30m\""));
+        assert_eq!(p.key.as_deref(), Some("events[1].for"));
+    }
+
+    #[test]
+    fn access_is_checked() {
+        let p = single(&OPS.replace(
+            "owner = \"bob\"\nduration = \"10m\"",
+            "owner = \"carol\"\nduration = \"10m\"",
+        ));
+        assert!(p.message.contains("unknown user \"carol\""), "{p}");
+        let e = parse_err(&OPS.replace(
+            "user = \"bob\"\nrole = \"user\"",
+            "user = \"alice\"\nrole = \"user\"",
+        ));
+        assert!(
+            e.to_string().contains(
+                "\"bob\" has no access to the flow's target (owner: alice; shared with: alice)"
+            ),
+            "{e}"
+        );
+        let p = single(&OPS.replace("role = \"user\"", "role = \"admin\""));
+        assert_eq!(p.key.as_deref(), Some("shares[0].role"));
+    }
+
+    #[test]
+    fn revoking_needs_a_share() {
+        let revoke = |user: &str| {
+            format!(
+                "{OPS}\n[[events]]\nat = \"4d\"\nkind = \"access\"\ntarget = \"sales\"\nuser = \"{user}\"\naccess = \"none\"\n"
+            )
+        };
+        let s = parse_ok(&revoke("bob"));
+        assert!(
+            matches!(&s.spec.events[3].action, rpasim_core::model::Action::RevokeAccess { flows } if flows.len() == 1)
+        );
+        let p = single(&revoke("alice"));
+        assert!(
+            p.message.contains("owner's access cannot be revoked"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn set_events_are_checked() {
+        let p = single(&OPS.replace("key = \"machines.pc.bots\"", "key = \"machines.pc.colour\""));
+        assert_eq!(p.key.as_deref(), Some("events[2].key"));
+        assert!(p.message.contains("supported:"), "{p}");
+        let p = single(&OPS.replace("value = 3", "value = 11"));
+        assert_eq!(p.key.as_deref(), Some("events[2].value"));
+        let p = single(&OPS.replace("value = 3", "value = 2.5"));
+        assert!(p.message.contains("1 to 10"), "{p}");
+        let p = single(&OPS.replace(
+            "key = \"machines.pc.bots\"",
+            "key = \"flows.desk.arrivals.poisson.per_hour\"",
+        ));
+        assert!(p.message.contains("no Poisson arrivals"), "{p}");
+    }
+
+    #[test]
+    fn hosted_set_events_are_checked_in_time_order() {
+        let hosted = "[simulation]\nhorizon = \"10d\"\n\n[[environments]]\nname = \"e\"\nhosted_capacity = 4\n\n\
+            [[hosted_groups]]\nname = \"h\"\nmax_bots = 4\ncommitted_bots = 2\n";
+        let set = |at: &str, key: &str, value: u32| {
+            format!(
+                "\n[[events]]\nat = \"{at}\"\nkind = \"set\"\nkey = \"{key}\"\nvalue = {value}\n"
+            )
+        };
+        // Raising capacity first, then max_bots: fine.
+        parse_ok(&format!(
+            "{hosted}{}{}",
+            set("1d", "environments.e.hosted_capacity", 8),
+            set("2d", "hosted_groups.h.max_bots", 8)
+        ));
+        // The other way round: max_bots above capacity at 1d.
+        let p = single(&format!(
+            "{hosted}{}{}",
+            set("2d", "environments.e.hosted_capacity", 8),
+            set("1d", "hosted_groups.h.max_bots", 8)
+        ));
+        assert_eq!(p.key.as_deref(), Some("events[1].value"));
+        assert!(
+            p.message
+                .contains("max_bots (8) would exceed the hosted capacity (4)"),
+            "{p}"
+        );
+        let p = single(&format!(
+            "{hosted}{}",
+            set("1d", "hosted_groups.h.committed_bots", 5)
+        ));
+        assert!(
+            p.message
+                .contains("committed_bots (5) would exceed max_bots (4)"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn event_targets_and_runs_are_checked() {
+        let p = single(&OPS.replace(
+            "kind = \"maintenance\"\ntarget = \"sales\"",
+            "kind = \"maintenance\"\ntarget = \"salse\"",
+        ));
+        assert!(p.message.contains("did you mean \"sales\""), "{p}");
+        let p = single(&format!(
+            "{OPS}\n[[events]]\nat = \"1d\"\nkind = \"move_to_top\"\ntarget = \"invoices\"\nrun = 0\n"
+        ));
+        assert!(p.message.contains("counted from 1"), "{p}");
+        let p = single(&format!(
+            "{OPS}\n[[events]]\nat = \"1d\"\nkind = \"access\"\ntarget = \"sales\"\nuser = \"bob\"\naccess = \"co-owner\"\n"
+        ));
+        assert!(p.message.contains("only \"none\""), "{p}");
+        let p = single(&format!(
+            "{OPS}\n[[events]]\nat = \"1d\"\nkind = \"offline\"\ntarget = \"sales\"\nfor = \"1h\"\n"
+        ));
+        assert!(p.message.contains("unknown machine"), "{p}");
+    }
+}

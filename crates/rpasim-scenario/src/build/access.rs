@@ -140,13 +140,16 @@ impl Builder<'_> {
         access
     }
 
-    fn check_user(&mut self, access: &Access, name: &str, path: KeyPath) {
-        if !access.users.contains(name) {
+    /// Whether `name` is a declared user (reporting it if not).
+    fn check_user(&mut self, access: &Access, name: &str, path: KeyPath) -> bool {
+        let known = access.users.contains(name);
+        if !known {
             self.error(
                 path,
                 unknown("user", name, access.users.iter().map(String::as_str)),
             );
         }
+        known
     }
 
     /// A flow's owner must exist and have access to the flow's target.
@@ -159,7 +162,9 @@ impl Builder<'_> {
         access: &mut Access,
     ) {
         let Some(owner) = owner else { return };
-        self.check_user(access, owner, path.key("owner"));
+        if !self.check_user(access, owner, path.key("owner")) {
+            return; // an unknown user: one message is enough
+        }
         if !access.allows(target, owner) {
             let message = format!(
                 "{owner:?} has no access to the flow's target ({}); share it in [[shares]]",
