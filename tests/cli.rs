@@ -441,7 +441,7 @@ arrivals = { at = ["0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "
     let events = read(&dir.path().join("o/events.csv"));
     assert_eq!(
         events,
-        "time_s,event,target,machine,detail\n18600.000,group_cold,pool,,5 idle bots deprovisioned\n"
+        "time_s,event,target,machine,flow,detail\n18600.000,group_cold,pool,,,5 idle bots deprovisioned\n"
     );
     let runs = read(&dir.path().join("o/runs.csv"));
     assert_eq!(

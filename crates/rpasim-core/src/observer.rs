@@ -3,7 +3,7 @@
 //! The core does no I/O; an [`Observer`] (the report crate's recorder, or a
 //! test's collector) receives every fact and decides what to keep.
 
-use crate::ids::{EnvironmentId, MachineId, TargetId};
+use crate::ids::{EnvironmentId, FlowId, MachineId, TargetId};
 use crate::run::{Placement, RunRecord};
 use crate::time::{SimDuration, SimTime};
 
@@ -14,13 +14,13 @@ pub struct TargetSample {
     pub target: TargetId,
     /// Runs waiting in its queue.
     pub queued: u32,
-    /// Runs executing on its bots.
+    /// Runs executing (on bots, or attended in a user's session).
     pub running: u32,
     /// Bots available for a new run (idle, on machines that accept runs).
     pub bots_ready: u32,
     /// Bots being provisioned (hosted groups; always 0 for machines).
     pub bots_provisioning: u32,
-    /// Bots running a run (equals `running`; kept apart for bot-state charts).
+    /// Bots running a run (`running` without attended runs).
     pub bots_busy: u32,
 }
 
@@ -46,6 +46,8 @@ pub struct Notable {
     pub target: Option<TargetId>,
     /// The machine concerned.
     pub machine: Option<MachineId>,
+    /// The flow concerned.
+    pub flow: Option<FlowId>,
     /// Free-form detail (an image name, a count, a duration).
     pub detail: String,
 }

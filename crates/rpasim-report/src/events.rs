@@ -10,7 +10,7 @@ use crate::format::push_seconds;
 use crate::recorder::Names;
 
 /// Column names of `events.csv`.
-pub const HEADER: [&str; 5] = ["time_s", "event", "target", "machine", "detail"];
+pub const HEADER: [&str; 6] = ["time_s", "event", "target", "machine", "flow", "detail"];
 
 /// Writes notable events.
 #[derive(Debug)]
@@ -40,6 +40,7 @@ impl<W: Write> EventsWriter<W> {
             .write_field(e.target.map_or("", |t| names.target(t)))?;
         self.csv
             .write_field(e.machine.map_or("", |m| names.machine(m)))?;
+        self.csv.write_field(e.flow.map_or("", |f| names.flow(f)))?;
         self.csv.write_field(&e.detail)?;
         self.csv.write_record(None::<&[u8]>)
     }

@@ -120,6 +120,8 @@ struct TargetState {
     session_reuse: bool,
     /// Queued attended runs (they need the machine's signed-in user).
     attended_queued: u32,
+    /// Attended runs running (they hold no bot, so they are not in `busy`).
+    attended_running: u32,
     /// Set when the target stops accepting runs for good (deleted).
     closed: Option<Outcome>,
     /// Whether a `QueueTimeout` event is pending (at most one per target).
@@ -255,6 +257,7 @@ impl<O: Observer> Simulation<O> {
                 }),
                 session_reuse: t.options.session_reuse,
                 attended_queued: 0,
+                attended_running: 0,
                 closed: None,
                 timer_armed: false,
                 queued: Level::new(0),
@@ -415,6 +418,19 @@ impl<O: Observer> Simulation<O> {
             kind,
             target,
             machine,
+            flow: None,
+            detail,
+        };
+        self.observer.notable(self.now, &event);
+    }
+
+    /// Reports a notable event about a flow.
+    fn flow_notable(&mut self, kind: NotableKind, flow: FlowId, detail: String) {
+        let event = Notable {
+            kind,
+            target: Some(self.flows[flow.index()].target),
+            machine: None,
+            flow: Some(flow),
             detail,
         };
         self.observer.notable(self.now, &event);
@@ -618,7 +634,11 @@ impl<O: Observer> Simulation<O> {
             }
         };
         let t = &mut self.targets[target.index()];
-        t.busy.incr(self.now);
+        if attended {
+            t.attended_running += 1;
+        } else {
+            t.busy.incr(self.now);
+        }
         // The bot is held from now; the run starts after the selection delay
         // and signs in (unless its bot's session is reused) before working.
         let delay = sample_opt(&mut t.selection_delay);
@@ -678,7 +698,13 @@ impl<O: Observer> Simulation<O> {
 
     /// Frees the bot a run held (the run has ended or been lost).
     fn release_bot(&mut self, target: TargetId, placement: Placement) {
-        self.targets[target.index()].busy.decr(self.now);
+        let t = &mut self.targets[target.index()];
+        let attended = matches!(placement.host, Host::Machine(_)) && placement.bot == 0;
+        if attended {
+            t.attended_running -= 1;
+        } else {
+            t.busy.decr(self.now);
+        }
         match placement.host {
             Host::Machine(m) => {
                 self.fleet.release(m, placement.bot, self.now);
@@ -766,7 +792,7 @@ impl<O: Observer> Simulation<O> {
             self.samples.push(TargetSample {
                 target,
                 queued: t.queued.value(),
-                running: t.busy.value(),
+                running: t.busy.value() + t.attended_running,
                 bots_ready: ready,
                 bots_provisioning: provisioning,
                 bots_busy: t.busy.value(),

@@ -339,9 +339,11 @@ impl<O: Observer> Simulation<O> {
 
     pub(super) fn set_priority(&mut self, flow: FlowId, priority: i64) {
         self.flows[flow.index()].priority = priority;
-        let target = self.flows[flow.index()].target;
-        let detail = format!("flow {} priority {priority}", flow.0);
-        self.notable(NotableKind::PriorityChanged, Some(target), None, detail);
+        self.flow_notable(
+            NotableKind::PriorityChanged,
+            flow,
+            format!("priority {priority}"),
+        );
     }
 
     /// Moves the `run`-th run of `flow` to the top of its queue, if queued.
@@ -353,8 +355,8 @@ impl<O: Observer> Simulation<O> {
             Stage::Running { .. } => None,
         });
         let Some((r, key)) = queued else {
-            let detail = format!("run {run} of flow {} is not queued: nothing moved", flow.0);
-            self.notable(NotableKind::MovedToTop, Some(target), None, detail);
+            let detail = format!("run {run} is not queued: nothing moved");
+            self.flow_notable(NotableKind::MovedToTop, flow, detail);
             return;
         };
         if let Some(moved) = self.targets[target.index()].queue.move_to_top(key)
@@ -362,17 +364,14 @@ impl<O: Observer> Simulation<O> {
         {
             run.stage = Stage::Queued(moved);
         }
-        let detail = format!("run {run} of flow {}", flow.0);
-        self.notable(NotableKind::MovedToTop, Some(target), None, detail);
+        self.flow_notable(NotableKind::MovedToTop, flow, format!("run {run}"));
         self.dispatch(target);
     }
 
     pub(super) fn revoke_access(&mut self, flows: &[FlowId]) {
         for f in flows {
             self.flows[f.index()].denied = true;
-            let target = self.flows[f.index()].target;
-            let detail = format!("flow {}", f.0);
-            self.notable(NotableKind::AccessRevoked, Some(target), None, detail);
+            self.flow_notable(NotableKind::AccessRevoked, *f, String::new());
         }
     }
 
