@@ -24,6 +24,15 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario without simulating it.
     Validate(ScenarioArgs),
+    /// Redraw the charts and report.html of an earlier run from its files.
+    Plot(PlotArgs),
+}
+
+/// Arguments of `rpasim plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The output directory of a run (with manifest.toml and the CSV files).
+    pub dir: PathBuf,
 }
 
 /// The scenario and its overrides.
@@ -67,7 +76,10 @@ pub struct RunArgs {
     /// Print engine figures: events processed, events/s, peak memory.
     #[arg(long)]
     pub stats: bool,
-    /// Print nothing on success.
+    /// Print nothing on success, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the charts and report.html (faster, e.g. in CI).
+    #[arg(long)]
+    pub no_charts: bool,
 }

@@ -3,13 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rpasim_charts::ChartData;
 use rpasim_core::Simulation;
-use rpasim_report::{Recorder, StagedDir};
+use rpasim_core::model::TargetKind;
+use rpasim_report::{Manifest, ManifestTarget, Recorder, StagedDir};
 use rpasim_scenario::Scenario;
 
 use crate::cli::{RunArgs, ScenarioArgs};
 use crate::console;
 use crate::error::CliError;
+use crate::progress::Progress;
 
 /// The effective scenario, copied into every output directory.
 pub const SCENARIO_COPY: &str = "scenario.toml";
@@ -42,18 +45,26 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario.scenario));
     let staged = StagedDir::create(&out).map_err(|e| CliError::io(&out, e))?;
-    std::fs::write(staged.path().join(SCENARIO_COPY), &scenario.effective_toml)
-        .map_err(|e| CliError::io(staged.path(), e))?;
-    let recorder = Recorder::create(staged.path(), &scenario.spec)
-        .map_err(|e| CliError::io(staged.path(), e))?;
-    let sim =
-        Simulation::new(&scenario.spec, recorder).map_err(|e| CliError::Invalid(e.to_string()))?;
+    let dir = staged.path().to_path_buf();
+    let io = |e| CliError::io(&dir, e);
+    std::fs::write(dir.join(SCENARIO_COPY), &scenario.effective_toml).map_err(io)?;
+    let recorder = Recorder::create(&dir, &scenario.spec).map_err(io)?;
+    let progress = Progress::new(scenario.spec.horizon, args.quiet);
+    let sim = Simulation::new(&scenario.spec, (recorder, progress))
+        .map_err(|e| CliError::Invalid(e.to_string()))?;
     let engine_start = Instant::now();
-    let (recorder, report) = sim.run();
+    let ((recorder, progress), report) = sim.run();
     let engine = engine_start.elapsed();
-    let summary = recorder
-        .finish(&report)
-        .map_err(|e| CliError::io(staged.path(), e))?;
+    progress.finish();
+    let (summary, series) = recorder.finish_with_series(&report).map_err(io)?;
+    let manifest = manifest(&scenario, &args.scenario.scenario, report.runs);
+    manifest.write(&dir).map_err(io)?;
+    let charts_start = Instant::now();
+    if !args.no_charts {
+        let data = ChartData::from_run(&dir, manifest, &summary, series).map_err(io)?;
+        rpasim_charts::render(&dir, &data).map_err(io)?;
+    }
+    let charts = charts_start.elapsed();
     let out = staged.commit().map_err(|e| CliError::io(&out, e))?;
     if !args.quiet {
         println!(
@@ -67,12 +78,64 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         print!("{}", console::summary_table(&summary));
     }
     if args.stats {
+        let timing = console::Timing {
+            engine,
+            charts: (!args.no_charts).then_some(charts),
+            total: started.elapsed(),
+        };
         print!(
             "{}",
-            console::stats(&report, engine, started.elapsed(), console::peak_memory())
+            console::stats(&report, &timing, console::peak_memory())
         );
     }
     Ok(())
+}
+
+/// `rpasim plot`: redraws the charts and the report of an output directory.
+pub fn plot(dir: &Path) -> Result<(), CliError> {
+    let data = ChartData::load(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData => CliError::Invalid(
+            format!("{}: not an rpasim output directory ({e})", dir.display()),
+        ),
+        _ => CliError::io(dir, e),
+    })?;
+    rpasim_charts::render(dir, &data).map_err(|e| CliError::io(dir, e))?;
+    println!(
+        "{}: charts and {} redrawn",
+        dir.display(),
+        rpasim_charts::REPORT_HTML
+    );
+    Ok(())
+}
+
+/// What `rpasim plot` needs to know of a run.
+fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
+    let kind = |k: TargetKind| match k {
+        TargetKind::Machine => "machine",
+        TargetKind::MachineGroup => "machine_group",
+        TargetKind::HostedGroup => "hosted_group",
+        TargetKind::HostedMachine => "hosted_machine",
+    };
+    Manifest {
+        rpasim_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: s.name.clone(),
+        question: s.question.clone(),
+        scenario: path.display().to_string(),
+        seed: s.spec.seed,
+        horizon_ms: s.spec.horizon.as_millis(),
+        warmup_ms: s.spec.warmup.as_millis(),
+        sample_every_ms: s.spec.sample_every.as_millis(),
+        runs,
+        targets: s
+            .spec
+            .targets
+            .iter()
+            .map(|t| ManifestTarget {
+                name: t.name.clone(),
+                kind: kind(t.kind).to_string(),
+            })
+            .collect(),
+    }
 }
 
 /// `reports/<scenario file stem>`.

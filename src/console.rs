@@ -68,14 +68,20 @@ fn human(ms: u64) -> String {
     SimDuration::from_millis((ms + 500) / 1_000 * 1_000).to_string()
 }
 
+/// Wall-clock times of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// The event loop with streaming outputs.
+    pub engine: Duration,
+    /// Drawing the charts and the report, if drawn.
+    pub charts: Option<Duration>,
+    /// Everything, parsing included.
+    pub total: Duration,
+}
+
 /// The `--stats` block.
-pub fn stats(
-    report: &SimReport,
-    engine: Duration,
-    total: Duration,
-    peak_memory: Option<u64>,
-) -> String {
-    let secs = engine.as_secs_f64().max(1e-9);
+pub fn stats(report: &SimReport, timing: &Timing, peak_memory: Option<u64>) -> String {
+    let secs = timing.engine.as_secs_f64().max(1e-9);
     let mut out = String::new();
     let _ = writeln!(out, "events processed   {}", report.events);
     let _ = writeln!(out, "runs               {}", report.runs);
@@ -84,12 +90,15 @@ pub fn stats(
     let _ = writeln!(
         out,
         "simulation         {:.3} s (event loop and streaming outputs)",
-        engine.as_secs_f64()
+        secs
     );
+    if let Some(charts) = timing.charts {
+        let _ = writeln!(out, "charts and report  {:.3} s", charts.as_secs_f64());
+    }
     let _ = writeln!(
         out,
         "total              {:.3} s (with parsing and summary)",
-        total.as_secs_f64()
+        timing.total.as_secs_f64()
     );
     match peak_memory {
         Some(bytes) => {

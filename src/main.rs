@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod console;
 mod error;
+mod progress;
 
 use clap::Parser;
 
@@ -21,6 +22,7 @@ fn main() {
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Run(args) => commands::run(args),
         Command::Validate(args) => commands::validate(args),
+        Command::Plot(args) => commands::plot(&args.dir),
     });
     let code = match result {
         Ok(Ok(())) => 0,

@@ -11,12 +11,15 @@
 
 pub mod events;
 pub mod format;
+pub mod manifest;
 pub mod outdir;
 pub mod recorder;
 pub mod runs;
+pub mod series;
 pub mod summary;
 pub mod timeseries;
 
+pub use manifest::{Manifest, ManifestTarget};
 pub use outdir::StagedDir;
 pub use recorder::{Names, Recorder};
 pub use summary::{Summary, SummaryRow};

@@ -13,6 +13,7 @@ use rpasim_core::{
 
 use crate::events::EventsWriter;
 use crate::runs::{ArrivalOrder, RunsWriter};
+use crate::series::{Downsampler, SampleValues, SeriesPoint};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::timeseries::TimeseriesWriter;
 use crate::{EVENTS_CSV, RUNS_CSV, SUMMARY_CSV, TIMESERIES_CSV};
@@ -88,6 +89,7 @@ pub struct Recorder {
     timeseries: Option<TimeseriesWriter<FileOut>>,
     events: Option<EventsWriter<FileOut>>,
     summary: SummaryBuilder,
+    series: Downsampler,
     dir: Option<PathBuf>,
     error: Option<io::Error>,
 }
@@ -118,6 +120,7 @@ impl Recorder {
             timeseries: None,
             events: None,
             summary: SummaryBuilder::new(spec.targets.len(), spec.warmup),
+            series: Downsampler::new(spec.targets.len(), spec.horizon.as_millis()),
             dir: None,
             error: None,
         }
@@ -125,6 +128,15 @@ impl Recorder {
 
     /// Flushes the files, writes `summary.csv` and returns the summary.
     pub fn finish(self, report: &SimReport) -> io::Result<Summary> {
+        self.finish_with_series(report).map(|(summary, _)| summary)
+    }
+
+    /// As [`finish`](Self::finish), also returning the time series reduced
+    /// for drawing (by target).
+    pub fn finish_with_series(
+        self,
+        report: &SimReport,
+    ) -> io::Result<(Summary, Vec<Vec<SeriesPoint>>)> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -142,7 +154,7 @@ impl Recorder {
             let file = BufWriter::new(File::create(dir.join(SUMMARY_CSV))?);
             summary.write_csv(file).map_err(io::Error::from)?;
         }
-        Ok(summary)
+        Ok((summary, self.series.finish()))
     }
 
     fn keep_first_error(&mut self, result: csv::Result<()>) {
@@ -174,6 +186,16 @@ impl Observer for Recorder {
         targets: &[TargetSample],
         environments: &[EnvironmentSample],
     ) {
+        for s in targets {
+            let values = SampleValues {
+                queued: s.queued,
+                running: s.running,
+                ready: s.bots_ready,
+                provisioning: s.bots_provisioning,
+                busy: s.bots_busy,
+            };
+            self.series.push(s.target.index(), time.as_millis(), values);
+        }
         if let Some(ts) = &mut self.timeseries {
             let result = ts.write(time, targets, environments, &self.names);
             self.keep_first_error(result);

@@ -124,7 +124,13 @@ impl SummaryBuilder {
             &all_totals,
             window_ms,
         ));
-        Summary { rows }
+        let mut wait_histograms: Vec<DurationHistogram> =
+            self.targets.into_iter().map(|t| t.waits).collect();
+        wait_histograms.push(self.all.waits);
+        Summary {
+            rows,
+            wait_histograms,
+        }
     }
 }
 
@@ -255,10 +261,12 @@ impl SummaryRow {
 }
 
 /// The rows of `summary.csv`: one per target, then `all`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     /// Rows in target order, `all` last.
     pub rows: Vec<SummaryRow>,
+    /// The waits behind each row (same order), for charts.
+    pub wait_histograms: Vec<DurationHistogram>,
 }
 
 impl Summary {

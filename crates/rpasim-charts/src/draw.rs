@@ -1,0 +1,449 @@
+//! The charts, each drawn on any plotters backend (SVG and PNG alike).
+//!
+//! Legends sit in a panel of their own beside the plot, so ten targets
+//! never cover the lines; long names are shortened.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+use crate::data::ChartData;
+
+/// Result of drawing on backend `DB`.
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Size of most charts, pixels.
+pub const SIZE: (u32, u32) = (1200, 700);
+/// Width of the legend panel, pixels.
+const LEGEND_WIDTH: u32 = 230;
+const FONT: &str = "sans-serif";
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+/// Ten colours that stay distinct (the "tab10" palette).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// The colour of series `i`.
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Shortens a name to fit a legend or an axis.
+pub fn short(name: &str) -> String {
+    const MAX: usize = 24;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        name.chars()
+            .take(MAX - 1)
+            .chain(std::iter::once('…'))
+            .collect()
+    }
+}
+
+/// The time unit of a horizon: hours up to three days, days beyond.
+fn time_unit(horizon_ms: u64) -> (f64, &'static str) {
+    if horizon_ms as f64 <= 72.0 * MS_PER_HOUR {
+        (MS_PER_HOUR, "time (hours)")
+    } else {
+        (24.0 * MS_PER_HOUR, "time (days)")
+    }
+}
+
+/// Draws a legend of coloured lines and names in its own panel.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+) -> DrawResult<DB> {
+    let (_, height) = area.dim_in_pixel();
+    let fits = ((height as usize).saturating_sub(60) / 22).max(1);
+    for (i, (name, c)) in entries.iter().take(fits).enumerate() {
+        let y = 50 + 22 * i as i32;
+        area.draw(&PathElement::new(vec![(8, y), (34, y)], c.stroke_width(4)))?;
+        area.draw(&Text::new(short(name), (42, y - 8), (FONT, 15)))?;
+    }
+    if entries.len() > fits {
+        let y = 50 + 22 * fits as i32;
+        area.draw(&Text::new(
+            format!("+{} more", entries.len() - fits),
+            (42, y - 8),
+            (FONT, 15),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Queue length over time, one line per target (the peak of each interval).
+pub fn queue_length<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
+    let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
+    let y_max = d
+        .series
+        .iter()
+        .flatten()
+        .map(|p| p.queued_max)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64
+        * 1.05;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!("{}: queue length over time", d.manifest.name),
+            (FONT, 24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(unit_name)
+        .y_desc("queued runs (peak per interval)")
+        .label_style((FONT, 15))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
+    let names = d.target_names();
+    for (i, series) in d.series.iter().enumerate() {
+        let points = series
+            .iter()
+            .map(|p| (p.time_ms as f64 / unit, f64::from(p.queued_max)));
+        chart.draw_series(LineSeries::new(points, color(i).stroke_width(2)))?;
+    }
+    let entries: Vec<(String, RGBColor)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.to_string(), color(i)))
+        .collect();
+    legend(&side, &entries)
+}
+
+/// Bot states of one target: stacked busy, ready and provisioning, with the
+/// demand (running + queued) over them.
+pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (header, body) = root.split_vertically(50);
+    header.draw(&Text::new(
+        format!("{}: bots over time", d.manifest.name),
+        (15, 12),
+        (FONT, 24),
+    ))?;
+    let key = [
+        ("busy", BOT_BUSY),
+        ("ready (idle)", BOT_READY),
+        ("provisioning", BOT_PROVISIONING),
+        ("demand (running + queued)", BLACK),
+    ];
+    for (i, (name, c)) in key.iter().enumerate() {
+        let x = 470 + 150 * i as i32;
+        header.draw(&Rectangle::new([(x, 20), (x + 18, 34)], c.filled()))?;
+        header.draw(&Text::new(name.to_string(), (x + 24, 19), (FONT, 14)))?;
+    }
+    let n = d.series.len().max(1);
+    let rows = n.div_ceil(2);
+    let panels = body.split_evenly((rows, if n == 1 { 1 } else { 2 }));
+    let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
+    let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
+    for ((panel, series), name) in panels.iter().zip(&d.series).zip(d.target_names()) {
+        bot_panel(panel, series, &short(name), x_max, unit, unit_name)?;
+    }
+    Ok(())
+}
+
+const BOT_BUSY: RGBColor = RGBColor(31, 119, 180);
+const BOT_READY: RGBColor = RGBColor(152, 223, 138);
+const BOT_PROVISIONING: RGBColor = RGBColor(255, 187, 120);
+
+fn bot_panel<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    series: &[rpasim_report::series::SeriesPoint],
+    name: &str,
+    x_max: f64,
+    unit: f64,
+    unit_name: &str,
+) -> DrawResult<DB> {
+    let total = |p: &rpasim_report::series::SeriesPoint| p.busy + p.ready + p.provisioning;
+    let y_max = series
+        .iter()
+        .map(|p| total(p).max(p.demand_max))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64
+        * 1.1;
+    let mut chart = ChartBuilder::on(panel)
+        .caption(name, (FONT, 17))
+        .margin(8)
+        .x_label_area_size(35)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(unit_name)
+        .y_desc("bots")
+        .label_style((FONT, 12))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(8)
+        .y_labels(5)
+        .draw()?;
+    let at = |p: &rpasim_report::series::SeriesPoint| p.time_ms as f64 / unit;
+    let layers: [(fn(&rpasim_report::series::SeriesPoint) -> u32, RGBColor); 3] = [
+        (|p| p.busy + p.ready + p.provisioning, BOT_PROVISIONING),
+        (|p| p.busy + p.ready, BOT_READY),
+        (|p| p.busy, BOT_BUSY),
+    ];
+    for (value, c) in layers {
+        let points: Vec<(f64, f64)> = series
+            .iter()
+            .map(|p| (at(p), f64::from(value(p))))
+            .collect();
+        chart.draw_series(AreaSeries::new(points, 0.0, c.filled()))?;
+    }
+    let demand = series.iter().map(|p| (at(p), f64::from(p.demand_max)));
+    chart.draw_series(LineSeries::new(demand, BLACK.stroke_width(2)))?;
+    Ok(())
+}
+
+/// The log-scale axis starts at one second: shorter waits (and zero) sit on it.
+const CDF_MIN_SECONDS: f64 = 1.0;
+
+/// Empirical CDF of waits per target (log time axis), p50/p95/p99 marked.
+pub fn wait_cdf<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let targets = d.target_names().len();
+    let x_max = d.waits[..targets.min(d.waits.len())]
+        .iter()
+        .map(|h| h.max_ms() as f64 / 1000.0)
+        .fold(10.0, f64::max)
+        * 1.5;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!("{}: wait-time distribution", d.manifest.name),
+            (FONT, 24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d((CDF_MIN_SECONDS..x_max).log_scale(), 0.0..1.02)?;
+    chart
+        .configure_mesh()
+        .x_desc("wait (seconds, log scale; waits under 1 s drawn at 1 s)")
+        .y_desc("share of started runs that waited at most this long")
+        .label_style((FONT, 15))
+        .draw()?;
+    for (level, label) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
+        let line = vec![(CDF_MIN_SECONDS, level), (x_max, level)];
+        chart.draw_series(LineSeries::new(
+            line,
+            RGBColor(190, 190, 190).stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label,
+            (CDF_MIN_SECONDS * 1.05, level + 0.012),
+            (FONT, 13),
+        )))?;
+    }
+    let mut entries = Vec::new();
+    for (i, (h, name)) in d.waits.iter().zip(d.target_names()).enumerate() {
+        if h.count() == 0 {
+            continue;
+        }
+        let secs = |q: f64| (h.quantile_ms(q) as f64 / 1000.0).max(CDF_MIN_SECONDS);
+        let points: Vec<(f64, f64)> = (0..=200)
+            .map(|k| f64::from(k) / 200.0)
+            .map(|q| (secs(q), q))
+            .collect();
+        chart.draw_series(LineSeries::new(points, color(i).stroke_width(2)))?;
+        let marks = [0.5, 0.95, 0.99].map(|q| (secs(q), q));
+        chart.draw_series(marks.iter().map(|p| Circle::new(*p, 5, color(i).filled())))?;
+        entries.push((name.to_string(), color(i)));
+    }
+    legend(&side, &entries)
+}
+
+/// Horizontal bars of one value per target.
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    names: &[&str],
+    values: &[f64],
+) -> DrawResult<DB> {
+    // A segmented range over 0..=last has one segment per category.
+    let last = names.len().max(1) as u32 - 1;
+    let x_max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(0.0..x_max, (0u32..last).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_desc)
+        .label_style((FONT, 14))
+        .y_labels(names.len().max(1))
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .draw()?;
+    chart.draw_series(values.iter().enumerate().map(|(i, v)| {
+        let i = i as u32;
+        let mut bar = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(i)),
+                (*v, SegmentValue::Exact(i + 1)),
+            ],
+            color(i as usize).filled(),
+        );
+        bar.set_margin(6, 6, 0, 0);
+        bar
+    }))?;
+    Ok(())
+}
+
+/// Utilization and cost (bot-hours) per target, as bars.
+pub fn utilization_cost<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (header, body) = root.split_vertically(50);
+    header.draw(&Text::new(
+        format!("{}: utilization and cost per target", d.manifest.name),
+        (15, 12),
+        (FONT, 24),
+    ))?;
+    let (left, right) = body.split_horizontally(SIZE.0 / 2);
+    let names = d.target_names();
+    let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
+    let utilization: Vec<f64> = rows
+        .iter()
+        .map(|r| 100.0 * d.summary.number(r, "utilization"))
+        .collect();
+    let bot_hours: Vec<f64> = rows
+        .iter()
+        .map(|r| d.summary.number(r, "bot_hours"))
+        .collect();
+    bars(
+        &left,
+        "utilization (busy / available bot time)",
+        "utilization (%)",
+        &names,
+        &utilization,
+    )?;
+    bars(
+        &right,
+        "cost: bot-hours held",
+        "bot-hours",
+        &names,
+        &bot_hours,
+    )
+}
+
+/// Outcome columns of `summary.csv` and their colours.
+pub const OUTCOMES: [(&str, RGBColor); 13] = [
+    ("succeeded", RGBColor(44, 160, 44)),
+    ("failed", RGBColor(214, 39, 40)),
+    ("queue_full", RGBColor(255, 127, 14)),
+    ("queue_timeout", RGBColor(148, 103, 189)),
+    ("run_timeout", RGBColor(140, 86, 75)),
+    ("in_flight", RGBColor(199, 199, 199)),
+    ("machine_lost", RGBColor(227, 119, 194)),
+    ("group_empty", RGBColor(127, 127, 127)),
+    ("group_expired", RGBColor(188, 189, 34)),
+    ("certificate_expired", RGBColor(23, 190, 207)),
+    ("access_denied", RGBColor(0, 0, 0)),
+    ("cancelled", RGBColor(255, 152, 150)),
+    ("machine_expired", RGBColor(197, 176, 213)),
+];
+
+/// Outcomes per target, as stacked bars.
+pub fn outcomes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let names = d.target_names();
+    let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
+    let present: Vec<(&str, RGBColor)> = OUTCOMES
+        .iter()
+        .copied()
+        .filter(|(o, _)| rows.iter().any(|r| d.summary.number(r, o) > 0.0))
+        .collect();
+    let total = |r: &Vec<String>| {
+        present
+            .iter()
+            .map(|(o, _)| d.summary.number(r, o))
+            .sum::<f64>()
+    };
+    let x_max = rows.iter().map(total).fold(0.0, f64::max).max(1.0) * 1.05;
+    let last = names.len().max(1) as u32 - 1;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!("{}: outcomes per target", d.manifest.name),
+            (FONT, 24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(0.0..x_max, (0u32..last).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("runs arrived in the measured window")
+        .label_style((FONT, 14))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_labels(names.len().max(1))
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .draw()?;
+    for (i, r) in rows.iter().enumerate() {
+        let mut left = 0.0;
+        for (o, c) in &present {
+            let v = d.summary.number(r, o);
+            if v > 0.0 {
+                let i = i as u32;
+                let mut bar = Rectangle::new(
+                    [
+                        (left, SegmentValue::Exact(i)),
+                        (left + v, SegmentValue::Exact(i + 1)),
+                    ],
+                    c.filled(),
+                );
+                bar.set_margin(6, 6, 0, 0);
+                chart.draw_series(std::iter::once(bar))?;
+                left += v;
+            }
+        }
+    }
+    let entries: Vec<(String, RGBColor)> =
+        present.iter().map(|(o, c)| (o.to_string(), *c)).collect();
+    legend(&side, &entries)
+}

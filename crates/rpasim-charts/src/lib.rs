@@ -1,0 +1,107 @@
+//! Charts and a report a planner can open: five charts as PNG and SVG in
+//! `charts/`, and `report.html`, one self-contained page.
+//!
+//! Invariants: no system library (text is drawn with ab_glyph from the
+//! DejaVu Sans font kept in `fonts/`); the same [`ChartData`] gives the same
+//! SVG bytes, whether built from a simulation in memory or from an output
+//! directory (`rpasim plot`); at most a few hundred points per line.
+//!
+//! Entry point: [`render`].
+
+pub mod data;
+pub mod draw;
+pub mod report;
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use data::ChartData;
+
+/// The report's file name.
+pub const REPORT_HTML: &str = "report.html";
+/// The charts' directory.
+pub const CHARTS_DIR: &str = "charts";
+
+/// The charts: file stem and title.
+pub const CHARTS: [(&str, &str); 5] = [
+    ("queue-length", "Queue length over time"),
+    (
+        "bots",
+        "Bots over time: busy, ready and provisioning, with demand",
+    ),
+    ("wait-cdf", "Wait-time distribution"),
+    ("utilization-cost", "Utilization and cost"),
+    ("outcomes", "Outcomes per target"),
+];
+
+static FONTS: Once = Once::new();
+
+/// Registers the bundled font as plotters' "sans-serif" (once).
+pub fn register_fonts() {
+    FONTS.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+        // The font is bundled and known to be valid.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, bytes);
+    });
+}
+
+/// The pixel size of a chart.
+fn size(name: &str, d: &ChartData) -> (u32, u32) {
+    match name {
+        "bots" => (
+            draw::SIZE.0,
+            50 + 260 * d.series.len().div_ceil(2).max(1) as u32,
+        ),
+        _ => draw::SIZE,
+    }
+}
+
+fn draw_chart<DB: DrawingBackend>(
+    name: &str,
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> draw::DrawResult<DB> {
+    match name {
+        "queue-length" => draw::queue_length(root, d),
+        "bots" => draw::bots(root, d),
+        "wait-cdf" => draw::wait_cdf(root, d),
+        "utilization-cost" => draw::utilization_cost(root, d),
+        _ => draw::outcomes(root, d),
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Debug) -> io::Error {
+    io::Error::other(format!("drawing {what}: {e:?}"))
+}
+
+/// Draws every chart into `dir/charts` (PNG and SVG) and writes
+/// `dir/report.html`.
+pub fn render(dir: &Path, d: &ChartData) -> io::Result<()> {
+    register_fonts();
+    let charts_dir = dir.join(CHARTS_DIR);
+    fs::create_dir_all(&charts_dir)?;
+    let mut svgs = Vec::with_capacity(CHARTS.len());
+    for (name, title) in CHARTS {
+        let size = size(name, d);
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+            draw_chart(name, &root, d).map_err(|e| failed(name, e))?;
+            root.present().map_err(|e| failed(name, e))?;
+        }
+        fs::write(charts_dir.join(format!("{name}.svg")), &svg)?;
+        let png = charts_dir.join(format!("{name}.png"));
+        {
+            let root = BitMapBackend::new(&png, size).into_drawing_area();
+            draw_chart(name, &root, d).map_err(|e| failed(name, e))?;
+            root.present().map_err(|e| failed(name, e))?;
+        }
+        svgs.push((name, title, svg));
+    }
+    fs::write(dir.join(REPORT_HTML), report::html(d, &svgs))
+}

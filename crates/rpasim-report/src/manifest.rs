@@ -1,0 +1,87 @@
+//! `manifest.toml`: what a run was, for tools that read its output later
+//! (`rpasim plot` redraws charts from it and the CSVs).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the manifest.
+pub const MANIFEST_TOML: &str = "manifest.toml";
+
+/// A run's identity and timing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Version of rpasim that wrote the output.
+    pub rpasim_version: String,
+    /// Scenario name.
+    pub name: String,
+    /// The question the scenario answers.
+    pub question: Option<String>,
+    /// The scenario file, as given on the command line.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Horizon, milliseconds.
+    pub horizon_ms: u64,
+    /// Warm-up, milliseconds.
+    pub warmup_ms: u64,
+    /// Sampling interval, milliseconds.
+    pub sample_every_ms: u64,
+    /// Runs simulated (warm-up included).
+    pub runs: u64,
+    /// Targets in summary order.
+    pub targets: Vec<ManifestTarget>,
+}
+
+/// A target of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestTarget {
+    /// Name.
+    pub name: String,
+    /// `machine`, `machine_group`, `hosted_group` or `hosted_machine`.
+    pub kind: String,
+}
+
+impl Manifest {
+    /// Writes `manifest.toml` into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let text = toml::to_string(self).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join(MANIFEST_TOML), text)
+    }
+
+    /// Reads `manifest.toml` from `dir`.
+    pub fn read(dir: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(dir.join(MANIFEST_TOML))?;
+        toml::from_str(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let m = Manifest {
+            rpasim_version: "0.1.0".into(),
+            name: "q".into(),
+            question: Some("why?".into()),
+            scenario: "s.toml".into(),
+            seed: 7,
+            horizon_ms: 86_400_000,
+            warmup_ms: 0,
+            sample_every_ms: 300_000,
+            runs: 12,
+            targets: vec![ManifestTarget {
+                name: "g".into(),
+                kind: "hosted_group".into(),
+            }],
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        m.write(dir.path()).expect("write");
+        assert_eq!(Manifest::read(dir.path()).expect("read"), m);
+    }
+}
