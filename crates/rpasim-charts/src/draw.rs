@@ -7,7 +7,12 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+use rpasim_report::series::SeriesPoint;
+
 use crate::data::ChartData;
+
+/// A stacked band: its top for a point, and its colour.
+type Band = (fn(&SeriesPoint) -> u32, RGBColor);
 
 /// Result of drawing on backend `DB`.
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -170,13 +175,13 @@ const BOT_PROVISIONING: RGBColor = RGBColor(255, 187, 120);
 
 fn bot_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
-    series: &[rpasim_report::series::SeriesPoint],
+    series: &[SeriesPoint],
     name: &str,
     x_max: f64,
     unit: f64,
     unit_name: &str,
 ) -> DrawResult<DB> {
-    let total = |p: &rpasim_report::series::SeriesPoint| p.busy + p.ready + p.provisioning;
+    let total = |p: &SeriesPoint| p.busy + p.ready + p.provisioning;
     let y_max = series
         .iter()
         .map(|p| total(p).max(p.demand_max))
@@ -199,8 +204,8 @@ fn bot_panel<DB: DrawingBackend>(
         .x_labels(8)
         .y_labels(5)
         .draw()?;
-    let at = |p: &rpasim_report::series::SeriesPoint| p.time_ms as f64 / unit;
-    let layers: [(fn(&rpasim_report::series::SeriesPoint) -> u32, RGBColor); 3] = [
+    let at = |p: &SeriesPoint| p.time_ms as f64 / unit;
+    let layers: [Band; 3] = [
         (|p| p.busy + p.ready + p.provisioning, BOT_PROVISIONING),
         (|p| p.busy + p.ready, BOT_READY),
         (|p| p.busy, BOT_BUSY),
