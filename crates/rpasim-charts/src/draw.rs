@@ -43,17 +43,25 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// Shortens a name to fit a legend or an axis.
+/// Shortens a name to fit a legend or an axis, in the middle, so that
+/// names differing only at the end ("...-group-1", "...-group-2") stay apart.
 pub fn short(name: &str) -> String {
     const MAX: usize = 24;
-    if name.chars().count() <= MAX {
-        name.to_string()
-    } else {
-        name.chars()
-            .take(MAX - 1)
-            .chain(std::iter::once('…'))
-            .collect()
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= MAX {
+        return name.to_string();
     }
+    let (head, tail) = (MAX / 2 - 1, MAX / 2);
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// The segmented axis of `n` categories: `0..n-1` has one segment per
+/// category, but a single category needs `0..1` to get a label.
+fn categories(n: usize) -> std::ops::Range<u32> {
+    if n <= 1 { 0..1 } else { 0..n as u32 - 1 }
 }
 
 /// The time unit of a horizon: hours up to three days, days beyond.
@@ -291,15 +299,13 @@ fn bars<DB: DrawingBackend>(
     names: &[&str],
     values: &[f64],
 ) -> DrawResult<DB> {
-    // A segmented range over 0..=last has one segment per category.
-    let last = names.len().max(1) as u32 - 1;
     let x_max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 20))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(190)
-        .build_cartesian_2d(0.0..x_max, (0u32..last).into_segmented())?;
+        .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -405,7 +411,6 @@ pub fn outcomes<DB: DrawingBackend>(
             .sum::<f64>()
     };
     let x_max = rows.iter().map(total).fold(0.0, f64::max).max(1.0) * 1.05;
-    let last = names.len().max(1) as u32 - 1;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!("{}: outcomes per target", d.manifest.name),
@@ -414,7 +419,7 @@ pub fn outcomes<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(190)
-        .build_cartesian_2d(0.0..x_max, (0u32..last).into_segmented())?;
+        .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -451,4 +456,22 @@ pub fn outcomes<DB: DrawingBackend>(
     let entries: Vec<(String, RGBColor)> =
         present.iter().map(|(o, c)| (o.to_string(), *c)).collect();
     legend(&side, &entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_shortened_in_the_middle() {
+        assert_eq!(short("sales"), "sales");
+        let a = short("a-rather-long-group-name-1");
+        let b = short("a-rather-long-group-name-2");
+        assert_eq!(a.chars().count(), 24);
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("a-rather-lo") && a.ends_with("group-name-1"),
+            "{a}"
+        );
+    }
 }

@@ -1,0 +1,241 @@
+//! Charts and the report: present for every bundled scenario, well formed,
+//! faithful to summary.csv, reproducible by `rpasim plot`, and readable at
+//! 30 days and 10 targets.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{repo, run_in, stderr};
+
+const CHARTS: [&str; 5] = [
+    "queue-length",
+    "bots",
+    "wait-cdf",
+    "utilization-cost",
+    "outcomes",
+];
+
+/// The target names of a run, from summary.csv (without `all`).
+fn targets(out: &Path) -> Vec<String> {
+    let mut r = csv::Reader::from_path(out.join("summary.csv")).expect("summary.csv");
+    r.records()
+        .map(|r| r.expect("row")[0].to_string())
+        .filter(|t| t != "all")
+        .collect()
+}
+
+fn check_outputs(out: &Path) {
+    let names = targets(out);
+    for chart in CHARTS {
+        let png = out.join(format!("charts/{chart}.png"));
+        let image = image::open(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        let expected = if chart == "bots" {
+            (1200, 50 + 260 * names.len().div_ceil(2) as u32)
+        } else {
+            (1200, 700)
+        };
+        assert_eq!(
+            (image.width(), image.height()),
+            expected,
+            "{}",
+            png.display()
+        );
+        let svg = fs::read_to_string(out.join(format!("charts/{chart}.svg"))).expect("svg");
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}.svg: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let text: String = doc
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .collect();
+        for name in &names {
+            // Long names are shortened in the middle: check their ends.
+            let tail: String = name
+                .chars()
+                .skip(name.chars().count().saturating_sub(12))
+                .collect();
+            if chart != "wait-cdf" {
+                assert!(
+                    text.contains(tail.as_str()),
+                    "{chart}.svg does not name {name}"
+                );
+            }
+        }
+    }
+    // The report shows summary.csv's own numbers.
+    let html = fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<script"));
+    let mut summary = csv::Reader::from_path(out.join("summary.csv")).expect("summary.csv");
+    for h in summary.headers().expect("header") {
+        assert!(
+            html.contains(&format!("<th>{h}</th>")),
+            "report lacks column {h}"
+        );
+    }
+    for row in summary.records() {
+        let row = row.expect("row");
+        let cells: String = row.iter().map(|c| format!("<td>{c}</td>")).collect();
+        assert!(
+            html.contains(&cells),
+            "report lacks the summary row {:?}",
+            &row[0]
+        );
+    }
+    for chart in CHARTS {
+        assert!(
+            html.contains(&format!("id=\"{chart}\"><h3>")),
+            "report lacks {chart}"
+        );
+    }
+}
+
+#[test]
+fn every_bundled_scenario_draws_every_chart_and_the_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut n = 0;
+    for entry in fs::read_dir(repo().join("scenarios")).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let out = dir.path().join(&stem);
+        let o = run_in(
+            &repo(),
+            &[
+                "run",
+                path.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+                "--quiet",
+            ],
+        );
+        assert!(o.status.success(), "{stem}: {}", stderr(&o));
+        check_outputs(&out);
+        n += 1;
+    }
+    assert!(n >= 10, "{n} scenarios");
+}
+
+fn read_all(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = CHARTS
+        .iter()
+        .map(|c| format!("charts/{c}.svg"))
+        .chain(std::iter::once("report.html".to_string()))
+        .map(|f| {
+            let bytes = fs::read(out.join(&f)).expect("output file");
+            (f, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn plot_redraws_identical_svgs_and_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for scenario in ["quickstart", "month-end", "shared-desk"] {
+        let out = dir.path().join(scenario);
+        let path = repo().join(format!("scenarios/{scenario}.toml"));
+        let o = run_in(
+            &repo(),
+            &[
+                "run",
+                path.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+                "-q",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let before = read_all(&out);
+        for c in CHARTS {
+            fs::remove_file(out.join(format!("charts/{c}.svg"))).expect("remove");
+        }
+        let p = run_in(&repo(), &["plot", out.to_str().expect("utf-8")]);
+        assert!(p.status.success(), "{}", stderr(&p));
+        assert_eq!(
+            read_all(&out),
+            before,
+            "{scenario}: plot drew different bytes"
+        );
+    }
+    let bad = run_in(dir.path(), &["plot", "nowhere"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
+
+#[test]
+fn no_charts_skips_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = repo().join("scenarios/quickstart.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            path.to_str().expect("utf-8"),
+            "--out",
+            "o",
+            "--no-charts",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("o/summary.csv").exists());
+    assert!(!dir.path().join("o/charts").exists() && !dir.path().join("o/report.html").exists());
+}
+
+#[test]
+fn thirty_days_and_ten_targets_stay_readable() {
+    let mut scenario = String::from("[simulation]\nhorizon = \"30d\"\nsample_every = \"1m\"\n");
+    for g in 0..10 {
+        scenario.push_str(&format!(
+            "\n[[machine_groups]]\nname = \"a-rather-long-group-name-{g}\"\n\n[[machines]]\nname = \"m{g}\"\ngroup = \"a-rather-long-group-name-{g}\"\nbots = 2\n\
+             \n[[flows]]\nname = \"f{g}\"\ntarget = \"a-rather-long-group-name-{g}\"\nduration = {{ exponential = {{ mean = \"20m\" }} }}\narrivals = {{ poisson = {{ per_hour = {} }} }}\n",
+            4 + g
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("big.toml"), scenario).expect("write");
+    let o = run_in(dir.path(), &["run", "big.toml", "--out", "o", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 43,200 samples per target in the CSV ...
+    let rows = fs::read_to_string(dir.path().join("o/timeseries.csv"))
+        .expect("csv")
+        .lines()
+        .count();
+    assert_eq!(rows, 1 + 10 * 43_201);
+    // ... but at most 400 points per drawn line, and every name in the legend.
+    let svg = fs::read_to_string(dir.path().join("o/charts/queue-length.svg")).expect("svg");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let lines: Vec<usize> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter_map(|n| n.attribute("points"))
+        .map(|p| p.split_whitespace().count())
+        .filter(|&points| points > 10)
+        .collect();
+    assert_eq!(lines.len(), 10, "one line per target");
+    assert!(lines.iter().all(|&p| p <= 400), "{lines:?}");
+    // Names are shortened in the middle: their distinct ends stay readable.
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    for g in 0..10 {
+        let label = format!("a-rather-lo…group-name-{g}");
+        assert!(texts.contains(&label.as_str()), "legend lacks {label}");
+    }
+    assert!(
+        !texts.iter().any(|t| t.ends_with("more")),
+        "the legend overflowed"
+    );
+    check_outputs(&dir.path().join("o"));
+}
