@@ -47,6 +47,8 @@ fn quickstart_runs_and_writes_every_output() {
     let scenario = repo().join("scenarios/quickstart.toml");
     let out = run_in(dir.path(), &["run", scenario.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // No progress bar when stderr is not a terminal (here, a pipe).
+    assert_eq!(stderr(&out), "");
     let reports = dir.path().join("reports/quickstart");
     for f in OUTPUTS {
         assert!(reports.join(f).is_file(), "{f} missing");
