@@ -26,6 +26,88 @@ pub enum Command {
     Validate(ScenarioArgs),
     /// Redraw the charts and report.html of an earlier run from its files.
     Plot(PlotArgs),
+    /// Run a scenario for a grid of values with replications, in parallel.
+    Sweep(SweepArgs),
+    /// Combine the shards of a sweep into its final files.
+    Merge(MergeArgs),
+    /// Compare summary metrics with a baseline; exit 1 if any got worse.
+    Check(CheckArgs),
+}
+
+/// Arguments of `rpasim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// A scenario (with --vary) or a sweep file (TOML with a [vary] table).
+    pub file: PathBuf,
+    /// A varied key and its values: KEY=5,10,20 or KEY=5..50:5. Repeatable:
+    /// several make a grid.
+    #[arg(long = "vary", value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Replications of each variant [default: 1, or the sweep file's].
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Base seed of the replications [default: the scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A fixed override for every variant, as for `run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A metric to chart against each varied key. Repeatable.
+    #[arg(long = "metric")]
+    pub metrics: Vec<String>,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Output directory [default: reports/<file stem>-sweep].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard I of N (jobs whose index is I-1 modulo N); combine
+    /// the shards with `rpasim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Keep the results already in the output directory and run the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `rpasim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard directories.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged sweep.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Arguments of `rpasim check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The baseline: a summary.csv or a sweep-summary.csv.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// The current summary to compare (else the SCENARIO is run).
+    #[arg(long, conflicts_with = "scenario")]
+    pub current: Option<PathBuf>,
+    /// A scenario to run now and compare.
+    #[arg(required_unless_present = "current")]
+    pub scenario: Option<PathBuf>,
+    /// Override a scenario value, as for `run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// How much a metric may change: METRIC=5% or METRIC=3. Repeatable
+    /// [default: 5% on succeeded, failed, queue_full, queue_timeout,
+    /// run_timeout, machine_lost, wait_mean_s, wait_p95_s, wait_p99_s,
+    /// bot_hours, cold_starts].
+    #[arg(long = "tolerance", value_name = "METRIC=AMOUNT")]
+    pub tolerances: Vec<String>,
+    /// Write the scenario's current summary as the new baseline.
+    #[arg(long, requires = "scenario")]
+    pub update: bool,
 }
 
 /// Arguments of `rpasim plot`.

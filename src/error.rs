@@ -10,6 +10,8 @@ pub enum CliError {
     Invalid(String),
     /// Anything else, e.g. the output cannot be written (exit status 1).
     Failed(String),
+    /// `rpasim check` found a regression (exit status 1; the table says which).
+    Regression,
 }
 
 impl CliError {
@@ -22,7 +24,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Invalid(_) => 2,
-            CliError::Failed(_) => 1,
+            CliError::Failed(_) | CliError::Regression => 1,
         }
     }
 }
@@ -31,6 +33,9 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Invalid(m) | CliError::Failed(m) => f.write_str(m),
+            CliError::Regression => {
+                f.write_str("metrics got worse beyond their tolerance (see the table above)")
+            }
         }
     }
 }

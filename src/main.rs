@@ -5,6 +5,7 @@ mod commands;
 mod console;
 mod error;
 mod progress;
+mod sweep;
 
 use clap::Parser;
 
@@ -23,6 +24,9 @@ fn main() {
         Command::Run(args) => commands::run(args),
         Command::Validate(args) => commands::validate(args),
         Command::Plot(args) => commands::plot(&args.dir),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
+        Command::Check(args) => sweep::check(args),
     });
     let code = match result {
         Ok(Ok(())) => 0,

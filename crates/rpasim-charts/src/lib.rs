@@ -11,6 +11,7 @@
 pub mod data;
 pub mod draw;
 pub mod report;
+pub mod sweep;
 
 use std::fs;
 use std::io;

@@ -13,6 +13,31 @@ pub fn student_t_quantile(confidence: f64, df: u64) -> Option<f64> {
     Some(t.inverse_cdf(0.5 + confidence / 2.0))
 }
 
+/// Two-sided p-value of Welch's t-test that two means differ, from each
+/// sample's mean, standard deviation and size (n ≥ 2 each). With no spread
+/// at all, different means are certain (p = 0) and equal ones p = 1.
+pub fn welch_p_value(
+    mean_a: f64,
+    sd_a: f64,
+    n_a: u64,
+    mean_b: f64,
+    sd_b: f64,
+    n_b: u64,
+) -> Option<f64> {
+    if n_a < 2 || n_b < 2 {
+        return None;
+    }
+    let (va, vb) = (sd_a * sd_a / n_a as f64, sd_b * sd_b / n_b as f64);
+    let se = (va + vb).sqrt();
+    if se == 0.0 {
+        return Some(if mean_a == mean_b { 1.0 } else { 0.0 });
+    }
+    let t = (mean_a - mean_b) / se;
+    let df = (va + vb).powi(2) / (va * va / (n_a - 1) as f64 + vb * vb / (n_b - 1) as f64);
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    Some(2.0 * (1.0 - dist.cdf(t.abs())))
+}
+
 /// A mean with the half-width of its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConfidenceInterval {
@@ -76,6 +101,16 @@ mod tests {
         assert!((t(0.999, 30) - 3.646).abs() < 1e-3);
         assert!((t(0.95, 1_000_000) - 1.960).abs() < 1e-3);
         assert_eq!(student_t_quantile(0.95, 0), None);
+    }
+
+    #[test]
+    fn welch_matches_a_known_case() {
+        // Means 10 and 12, sd 2 each, n 10 each: t = -2.236, df = 18, p = 0.038.
+        let p = welch_p_value(10.0, 2.0, 10, 12.0, 2.0, 10).expect("n >= 2");
+        assert!((p - 0.038).abs() < 0.001, "{p}");
+        assert_eq!(welch_p_value(5.0, 0.0, 3, 5.0, 0.0, 3), Some(1.0));
+        assert_eq!(welch_p_value(5.0, 0.0, 3, 6.0, 0.0, 3), Some(0.0));
+        assert_eq!(welch_p_value(5.0, 1.0, 1, 6.0, 1.0, 3), None);
     }
 
     #[test]

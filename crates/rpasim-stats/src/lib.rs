@@ -12,4 +12,4 @@ pub mod queueing;
 
 pub use batch_means::BatchMeans;
 pub use histogram::DurationHistogram;
-pub use interval::{ConfidenceInterval, student_t_quantile};
+pub use interval::{ConfidenceInterval, student_t_quantile, welch_p_value};

@@ -1,0 +1,110 @@
+//! Sweep charts: a metric against a varied key, one line per combination
+//! of the other keys, with the 95 % confidence band of each point.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::draw::{self, DrawResult, color, short};
+
+/// A line of a sweep chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSeries {
+    /// Legend text.
+    pub label: String,
+    /// (value of the varied key, mean, half-width of the interval).
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+fn draw_sweep<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[SweepSeries],
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(draw::SIZE.0 - 260);
+    let points = series.iter().flat_map(|s| s.points.iter());
+    let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0.0f64);
+    for (x, m, h) in points {
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+        y1 = y1.max(m + h);
+    }
+    if x0 >= x1 {
+        (x0, x1) = (x0 - 1.0, x0 + 1.0);
+    }
+    let pad = (x1 - x0) * 0.05;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..(y1.max(1e-9) * 1.1))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let c = color(i);
+        let upper = s.points.iter().map(|(x, m, h)| (*x, m + h));
+        let lower = s
+            .points
+            .iter()
+            .rev()
+            .map(|(x, m, h)| (*x, (m - h).max(0.0)));
+        chart.draw_series(std::iter::once(Polygon::new(
+            upper.chain(lower).collect::<Vec<_>>(),
+            c.mix(0.2).filled(),
+        )))?;
+        chart.draw_series(LineSeries::new(
+            s.points.iter().map(|(x, m, _)| (*x, *m)),
+            c.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            s.points
+                .iter()
+                .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
+        )?;
+    }
+    for (i, s) in series.iter().enumerate().take(25) {
+        let y = 50 + 22 * i as i32;
+        side.draw(&PathElement::new(
+            vec![(8, y), (34, y)],
+            color(i).stroke_width(4),
+        ))?;
+        side.draw(&Text::new(short(&s.label), (42, y - 8), ("sans-serif", 14)))?;
+    }
+    Ok(())
+}
+
+/// Draws `dir/stem.svg` and `dir/stem.png`.
+pub fn sweep_chart(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[SweepSeries],
+) -> io::Result<()> {
+    crate::register_fonts();
+    fs::create_dir_all(dir)?;
+    let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
+        draw_sweep(&root, title, x_desc, y_desc, series).map_err(|e| fail(format!("{e:?}")))?;
+        root.present().map_err(|e| fail(format!("{e:?}")))?;
+    }
+    fs::write(dir.join(format!("{stem}.svg")), svg)?;
+    let png = dir.join(format!("{stem}.png"));
+    let root = BitMapBackend::new(&png, draw::SIZE).into_drawing_area();
+    draw_sweep(&root, title, x_desc, y_desc, series).map_err(|e| fail(format!("{e:?}")))?;
+    root.present().map_err(|e| fail(format!("{e:?}")))
+}

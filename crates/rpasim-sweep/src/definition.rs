@@ -1,0 +1,286 @@
+//! What a sweep varies: keys and their values, replications, base seed.
+//!
+//! From the command line (`--vary KEY=5,10,20` or `--vary KEY=5..50:5`) or
+//! a sweep file (TOML):
+//!
+//! ```toml
+//! scenario = "month-end.toml"       # relative to the sweep file
+//! replications = 5
+//! seed = 1                          # optional: the scenario's by default
+//! metrics = ["wait_p95_s", "bot_hours"]   # charted against each varied key
+//!
+//! [vary]
+//! "hosted_groups.finance.max_bots" = [5, 10, 20]
+//! "environments.prod.hosted_capacity" = "12..20:4"
+//! # linked keys move together (one dimension of the grid):
+//! "environments.prod.hosted_capacity|hosted_groups.finance.max_bots" = ["12|10", "18|16"]
+//!
+//! [set]                             # fixed overrides, as --set
+//! "simulation.horizon" = "14d"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Metrics charted when a sweep does not say.
+pub const DEFAULT_METRICS: [&str; 3] = ["wait_mean_s", "wait_p95_s", "bot_hours"];
+
+/// A varied key and its values, as TOML value texts (`20`, `"lru"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vary {
+    /// Dotted path, as for `--set`.
+    pub key: String,
+    /// Values in order.
+    pub values: Vec<String>,
+}
+
+/// A whole sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepDefinition {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Varied keys; the grid is their cartesian product, the first key
+    /// varying slowest.
+    pub vary: Vec<Vary>,
+    /// Replications of each variant.
+    pub replications: u32,
+    /// Base seed (the scenario's when `None`).
+    pub seed: Option<u64>,
+    /// Fixed overrides (`KEY=VALUE`).
+    pub set: Vec<String>,
+    /// Metrics charted against each varied key.
+    pub metrics: Vec<String>,
+}
+
+/// A problem with a sweep definition (invalid input: exit status 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DefinitionError(pub String);
+
+/// Parses `KEY=VALUES` where VALUES is a list (`5,10,20`), a range
+/// (`5..50:5`, both ends included, integers or decimals) or one value.
+pub fn parse_vary(arg: &str) -> Result<Vary, DefinitionError> {
+    let (key, values) = arg.split_once('=').ok_or_else(|| {
+        DefinitionError(format!(
+            "--vary expects KEY=VALUES, e.g. hosted_groups.finance.max_bots=5,10,20; got {arg:?}"
+        ))
+    })?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(DefinitionError(format!("--vary {arg:?}: the key is empty")));
+    }
+    Ok(Vary {
+        key: key.to_string(),
+        values: parse_values(values.trim())
+            .map_err(|e| DefinitionError(format!("--vary {key}: {e}")))?,
+    })
+}
+
+/// Expands `5..50:5` into 5, 10, ... 50, or splits a list on commas.
+pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
+    if let Some((range, step)) = text.split_once(':')
+        && let Some((from, to)) = range.split_once("..")
+    {
+        return expand_range(from.trim(), to.trim(), step.trim());
+    }
+    let values: Vec<String> = text.split(',').map(|v| v.trim().to_string()).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(format!(
+            "empty value in {text:?}; expected a list such as 5,10,20 or a range such as 5..50:5"
+        ));
+    }
+    Ok(values)
+}
+
+fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
+    let bad = || format!("invalid range {from}..{to}:{step}; expected FROM..TO:STEP, e.g. 5..50:5");
+    if let (Ok(a), Ok(b), Ok(s)) = (from.parse::<i64>(), to.parse::<i64>(), step.parse::<i64>()) {
+        if s <= 0 || b < a {
+            return Err(bad());
+        }
+        return Ok((0..)
+            .map(|i| a + i * s)
+            .take_while(|v| *v <= b)
+            .map(|v| v.to_string())
+            .collect());
+    }
+    let (a, b, s) = (
+        from.parse::<f64>().map_err(|_| bad())?,
+        to.parse::<f64>().map_err(|_| bad())?,
+        step.parse::<f64>().map_err(|_| bad())?,
+    );
+    if !(s > 0.0 && b >= a && a.is_finite() && b.is_finite()) {
+        return Err(bad());
+    }
+    let steps = ((b - a) / s + 1e-9).floor() as i64;
+    // Decimal places of the step, so 0.1 steps print as 0.3, not 0.30000000000000004.
+    let places = step.split_once('.').map_or(0, |(_, f)| f.len());
+    Ok((0..=steps)
+        .map(|i| format!("{:.*}", places, a + i as f64 * s))
+        .collect())
+}
+
+/// The sweep file's format.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    scenario: PathBuf,
+    #[serde(default = "one")]
+    replications: u32,
+    seed: Option<u64>,
+    #[serde(default)]
+    metrics: Vec<String>,
+    vary: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A TOML value as the text `--set` would take.
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl SweepDefinition {
+    /// Reads a sweep file; its `scenario` is relative to it.
+    pub fn from_file(path: &Path) -> Result<Self, DefinitionError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
+        let file: SweepFile = toml::from_str(&text)
+            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
+        let mut vary = Vec::new();
+        for (key, value) in &file.vary {
+            let values = match value {
+                toml::Value::Array(items) => items.iter().map(value_text).collect(),
+                toml::Value::String(s) => parse_values(s)
+                    .map_err(|e| DefinitionError(format!("{}: vary.{key}: {e}", path.display())))?,
+                other => vec![value_text(other)],
+            };
+            vary.push(Vary {
+                key: key.clone(),
+                values,
+            });
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let def = SweepDefinition {
+            scenario: base.join(&file.scenario),
+            vary,
+            replications: file.replications,
+            seed: file.seed,
+            set: file
+                .set
+                .iter()
+                .map(|(k, v)| format!("{k}={}", value_text(v)))
+                .collect(),
+            metrics: file.metrics,
+        };
+        def.check().map(|_| def)
+    }
+
+    /// Rejects sweeps that vary nothing or replicate nothing, and linked
+    /// values that do not match their keys.
+    pub fn check(&self) -> Result<(), DefinitionError> {
+        if self.replications == 0 {
+            return Err(DefinitionError("replications must be at least 1".into()));
+        }
+        if let Some(v) = self.vary.iter().find(|v| v.values.is_empty()) {
+            return Err(DefinitionError(format!("vary {}: no values", v.key)));
+        }
+        for v in &self.vary {
+            let parts = v.key.split('|').count();
+            if let Some(bad) = v
+                .values
+                .iter()
+                .find(|value| value.split('|').count() != parts)
+            {
+                return Err(DefinitionError(format!(
+                    "vary {}: value {bad:?} must give {parts} parts separated by '|', one per key",
+                    v.key
+                )));
+            }
+        }
+        let mut keys: Vec<&str> = self.vary.iter().flat_map(|v| v.key.split('|')).collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(DefinitionError(format!("{} is varied twice", w[0])));
+        }
+        Ok(())
+    }
+
+    /// The metrics to chart.
+    pub fn chart_metrics(&self) -> Vec<String> {
+        if self.metrics.is_empty() {
+            DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
+        } else {
+            self.metrics.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_ranges() {
+        assert_eq!(
+            parse_values("5,10,20").expect("list"),
+            vec!["5", "10", "20"]
+        );
+        assert_eq!(
+            parse_values("5..20:5").expect("range"),
+            vec!["5", "10", "15", "20"]
+        );
+        assert_eq!(
+            parse_values("5..19:5").expect("range"),
+            vec!["5", "10", "15"]
+        );
+        assert_eq!(
+            parse_values("0.1..0.3:0.1").expect("decimals"),
+            vec!["0.1", "0.2", "0.3"]
+        );
+        assert_eq!(
+            parse_values("random,least_recently_used")
+                .expect("words")
+                .len(),
+            2
+        );
+        assert!(parse_values("5..1:1").is_err());
+        assert!(parse_values("1..5:0").is_err());
+        assert!(parse_values("1,,2").is_err());
+    }
+
+    #[test]
+    fn vary_arguments() {
+        let v = parse_vary("hosted_groups.a.max_bots=5..15:5").expect("valid");
+        assert_eq!(
+            (v.key.as_str(), v.values.len()),
+            ("hosted_groups.a.max_bots", 3)
+        );
+        assert!(parse_vary("no-equals").is_err());
+    }
+
+    #[test]
+    fn sweep_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "scenario = \"x.toml\"\nreplications = 3\n[vary]\n\"a.b\" = [1, 2]\n\"c.d\" = \"1..3:1\"\n[set]\n\"simulation.horizon\" = \"2d\"\n",
+        )
+        .expect("write");
+        let d = SweepDefinition::from_file(&path).expect("valid");
+        assert_eq!(d.scenario, dir.path().join("x.toml"));
+        assert_eq!(d.vary[1].values, vec!["1", "2", "3"]);
+        assert_eq!(d.set, vec!["simulation.horizon=2d"]);
+        assert_eq!(d.replications, 3);
+    }
+}

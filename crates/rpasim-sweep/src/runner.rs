@@ -1,0 +1,270 @@
+//! Running a sweep: every job of the grid (or of one shard) in parallel,
+//! each result written atomically to `results/` as soon as it is done, so an
+//! interrupted sweep loses at most the jobs in progress and `--resume`
+//! skips the rest.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use rpasim_core::Simulation;
+use rpasim_report::Recorder;
+use rpasim_scenario::Override;
+use serde::{Deserialize, Serialize};
+use siphasher::sip128::{Hasher128, SipHasher13};
+
+use crate::SweepError;
+use crate::definition::SweepDefinition;
+use crate::grid::{Grid, Job, Shard, replication_seed};
+
+/// The sweep's identity, in `sweep.toml`: shards and resumed runs must
+/// agree on it.
+pub const SWEEP_TOML: &str = "sweep.toml";
+/// Where job results go.
+pub const RESULTS_DIR: &str = "results";
+/// Set to N to stop a sweep after N jobs (a test hook that simulates an
+/// interruption at a known point).
+pub const STOP_AFTER_ENV: &str = "RPASIM_SWEEP_STOP_AFTER";
+
+/// What a sweep is, as recorded in `sweep.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepManifest {
+    /// The scenario file, as given.
+    pub scenario: String,
+    /// Hash of the scenario text (a changed scenario is another sweep).
+    pub scenario_hash: String,
+    /// Base seed.
+    pub base_seed: u64,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Fixed overrides.
+    pub set: Vec<String>,
+    /// Varied keys.
+    pub keys: Vec<String>,
+    /// Values of each variant.
+    pub variants: Vec<Vec<String>>,
+    /// Metrics to chart.
+    pub metrics: Vec<String>,
+}
+
+impl SweepManifest {
+    /// The grid it describes.
+    pub fn grid(&self) -> Grid {
+        Grid {
+            keys: self.keys.clone(),
+            variants: self.variants.clone(),
+            replications: self.replications,
+        }
+    }
+
+    /// Reads `sweep.toml` from a sweep directory.
+    pub fn read(dir: &Path) -> Result<Self, SweepError> {
+        let path = dir.join(SWEEP_TOML);
+        let text = fs::read_to_string(&path).map_err(|e| {
+            SweepError::Invalid(format!("{}: {e} (not a sweep directory?)", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
+    }
+
+    fn write(&self, dir: &Path) -> Result<(), SweepError> {
+        let text = toml::to_string(self).map_err(|e| SweepError::Failed(e.to_string()))?;
+        write_atomically(&dir.join(SWEEP_TOML), text.as_bytes()).map_err(|e| SweepError::io(dir, e))
+    }
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Worker threads (all cores when `None`).
+    pub jobs: Option<usize>,
+    /// Run only this shard's jobs.
+    pub shard: Option<Shard>,
+    /// Keep the results already in the directory.
+    pub resume: bool,
+}
+
+/// What a call to [`run`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunReport {
+    /// Jobs in the grid.
+    pub total: usize,
+    /// Jobs run now.
+    pub ran: usize,
+    /// Jobs found done (resume).
+    pub skipped: usize,
+    /// Stopped early by the test hook.
+    pub interrupted: bool,
+}
+
+/// Writes a file so that it appears whole or not at all.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+/// 128-bit SipHash of a text, in hex.
+fn hash(text: &str) -> String {
+    let mut h = SipHasher13::new_with_keys(0, 0);
+    std::hash::Hasher::write(&mut h, text.as_bytes());
+    format!("{:032x}", h.finish128().as_u128())
+}
+
+/// Prepares the manifest of a definition (reading and checking the scenario).
+pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepError> {
+    def.check().map_err(|e| SweepError::Invalid(e.0))?;
+    let text = fs::read_to_string(&def.scenario).map_err(|e| {
+        SweepError::Invalid(format!(
+            "{}: cannot read the scenario: {e}",
+            def.scenario.display()
+        ))
+    })?;
+    let set = parse_overrides(&def.set)?;
+    let base = rpasim_scenario::parse(&text, &def.scenario, &set)
+        .map_err(|e| SweepError::Invalid(e.to_string()))?;
+    let grid = Grid::new(def);
+    let manifest = SweepManifest {
+        scenario: def.scenario.display().to_string(),
+        scenario_hash: hash(&text),
+        base_seed: def.seed.unwrap_or(base.spec.seed),
+        replications: def.replications,
+        set: def.set.clone(),
+        keys: grid.keys.clone(),
+        variants: grid.variants.clone(),
+        metrics: def.chart_metrics(),
+    };
+    Ok((manifest, text))
+}
+
+fn parse_overrides(list: &[String]) -> Result<Vec<Override>, SweepError> {
+    list.iter()
+        .map(|o| o.parse::<Override>().map_err(SweepError::Invalid))
+        .collect()
+}
+
+/// Runs the jobs of a sweep that are not done yet into `out/results`, calling
+/// `tick` after each. Checks every variant's scenario first, so a bad value
+/// fails before anything runs.
+pub fn run(
+    def: &SweepDefinition,
+    out: &Path,
+    options: &RunOptions,
+    tick: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(SweepManifest, RunReport), SweepError> {
+    let (manifest, text) = manifest(def)?;
+    let results = out.join(RESULTS_DIR);
+    prepare(out, &results, &manifest, options.resume)?;
+    let grid = manifest.grid();
+    let all: Vec<Job> = grid
+        .jobs()
+        .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
+        .collect();
+    let pending: Vec<Job> = all
+        .iter()
+        .copied()
+        .filter(|j| !results.join(j.file_name()).exists())
+        .collect();
+    let variants: Vec<Vec<Override>> = (0..grid.variants.len())
+        .map(|v| {
+            let mut list = parse_overrides(&manifest.set)?;
+            list.extend(parse_overrides(&grid.overrides(v))?);
+            // Validate each variant once, before any simulation.
+            rpasim_scenario::parse(&text, &def.scenario, &list).map_err(|e| {
+                SweepError::Invalid(format!(
+                    "variant {} ({}): {e}",
+                    v,
+                    grid.overrides(v).join(", ")
+                ))
+            })?;
+            Ok(list)
+        })
+        .collect::<Result<_, SweepError>>()?;
+    let stop_after: Option<usize> = std::env::var(STOP_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let done = AtomicUsize::new(0);
+    let total = pending.len();
+    let work = |job: &Job| -> Result<(), SweepError> {
+        if stop_after.is_some_and(|n| done.load(Ordering::SeqCst) >= n) {
+            return Ok(());
+        }
+        let bytes = simulate(
+            &text,
+            &def.scenario,
+            &variants[job.variant],
+            replication_seed(manifest.base_seed, job.replication),
+        )?;
+        write_atomically(&results.join(job.file_name()), &bytes)
+            .map_err(|e| SweepError::io(&results, e))?;
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        tick(n, total);
+        Ok(())
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
+    pool.install(|| pending.par_iter().try_for_each(work))?;
+    let ran = done.load(Ordering::SeqCst);
+    let report = RunReport {
+        total: all.len(),
+        ran,
+        skipped: all.len() - pending.len(),
+        interrupted: ran < pending.len(),
+    };
+    Ok((manifest, report))
+}
+
+/// Creates the sweep directory, or checks a resumed one is the same sweep.
+fn prepare(
+    out: &Path,
+    results: &Path,
+    manifest: &SweepManifest,
+    resume: bool,
+) -> Result<(), SweepError> {
+    if resume && out.join(SWEEP_TOML).exists() {
+        let existing = SweepManifest::read(out)?;
+        if &existing != manifest {
+            return Err(SweepError::Invalid(format!(
+                "{}: --resume of a different sweep (scenario, values, seed or replications changed); use another --out",
+                out.display()
+            )));
+        }
+    } else if results.exists() {
+        fs::remove_dir_all(results).map_err(|e| SweepError::io(results, e))?;
+    }
+    fs::create_dir_all(results).map_err(|e| SweepError::io(results, e))?;
+    manifest.write(out)
+}
+
+/// One job: the scenario with its overrides and seed, simulated in memory;
+/// its `summary.csv` as bytes.
+fn simulate(
+    text: &str,
+    path: &Path,
+    overrides: &[Override],
+    seed: u64,
+) -> Result<Vec<u8>, SweepError> {
+    let mut list = overrides.to_vec();
+    list.push(Override {
+        key: "simulation.seed".into(),
+        value: seed.to_string(),
+    });
+    let scenario = rpasim_scenario::parse(text, path, &list)
+        .map_err(|e| SweepError::Invalid(e.to_string()))?;
+    let spec = &scenario.spec;
+    let sim = Simulation::new(spec, Recorder::summary_only(spec))
+        .map_err(|e| SweepError::Invalid(e.to_string()))?;
+    let (recorder, report) = sim.run();
+    let summary = recorder
+        .finish(&report)
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
+    let mut bytes = Vec::new();
+    summary
+        .write_csv(&mut bytes)
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
+    Ok(bytes)
+}

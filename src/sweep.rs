@@ -1,0 +1,229 @@
+//! The sweep subcommands: `sweep`, `merge`, `check`.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rpasim_core::Simulation;
+use rpasim_report::Recorder;
+use rpasim_sweep::check::{Current, Tolerance, Verdict};
+use rpasim_sweep::definition::{DefinitionError, parse_vary};
+use rpasim_sweep::{RunOptions, Shard, SweepDefinition, SweepError, SweepManifest};
+
+use crate::cli::{CheckArgs, MergeArgs, SweepArgs};
+use crate::error::CliError;
+
+impl From<SweepError> for CliError {
+    fn from(e: SweepError) -> Self {
+        match e {
+            SweepError::Invalid(m) => CliError::Invalid(m),
+            SweepError::Failed(m) => CliError::Failed(m),
+        }
+    }
+}
+
+fn invalid(e: DefinitionError) -> CliError {
+    CliError::Invalid(e.0)
+}
+
+/// Whether a file is a sweep file (a TOML table with `vary`).
+fn is_sweep_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("vary") && t.contains_key("scenario"))
+}
+
+fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {
+    let mut def = if is_sweep_file(&args.file) {
+        SweepDefinition::from_file(&args.file).map_err(invalid)?
+    } else {
+        SweepDefinition {
+            scenario: args.file.clone(),
+            vary: Vec::new(),
+            replications: 1,
+            seed: None,
+            set: Vec::new(),
+            metrics: Vec::new(),
+        }
+    };
+    for v in &args.vary {
+        def.vary.push(parse_vary(v).map_err(invalid)?);
+    }
+    if def.vary.is_empty() {
+        return Err(CliError::Invalid(format!(
+            "{}: nothing to vary; give --vary KEY=VALUES or a sweep file with a [vary] table",
+            args.file.display()
+        )));
+    }
+    def.replications = args.replications.unwrap_or(def.replications);
+    def.seed = args.seed.or(def.seed);
+    def.set.extend(args.set.iter().cloned());
+    if !args.metrics.is_empty() {
+        def.metrics = args.metrics.clone();
+    }
+    def.check().map_err(invalid)?;
+    Ok(def)
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    let style =
+        ProgressStyle::with_template("{spinner} sweep [{wide_bar}] {pos}/{len} runs (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
+
+/// `rpasim sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
+    let def = definition(args)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(invalid)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .file
+            .file_stem()
+            .map_or_else(|| "sweep".into(), |s| s.to_string_lossy().into_owned());
+        Path::new("reports").join(format!("{stem}-sweep"))
+    });
+    let options = RunOptions {
+        jobs: args.jobs,
+        shard,
+        resume: args.resume,
+    };
+    let bar = progress_bar(args.quiet);
+    let tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let (manifest, report) = rpasim_sweep::runner::run(&def, &out, &options, &tick)?;
+    bar.finish_and_clear();
+    if report.interrupted {
+        return Err(CliError::Failed(format!(
+            "sweep interrupted after {} of {} runs; run again with --resume to finish",
+            report.skipped + report.ran,
+            report.total
+        )));
+    }
+    if let Some(s) = shard {
+        if !args.quiet {
+            println!(
+                "shard {}/{}: {} runs ({} already done) -> {}; combine the shards with rpasim merge",
+                s.index,
+                s.count,
+                report.total,
+                report.skipped,
+                out.display()
+            );
+        }
+        return Ok(());
+    }
+    rpasim_sweep::assemble::assemble(&out, &manifest, std::slice::from_ref(&out))?;
+    if !args.quiet {
+        println!(
+            "{} variants x {} replications ({} run now, {} resumed) -> {}",
+            manifest.variants.len(),
+            manifest.replications,
+            report.ran,
+            report.skipped,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `rpasim merge`.
+pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
+    let manifests: Vec<SweepManifest> = args
+        .dirs
+        .iter()
+        .map(|d| SweepManifest::read(d))
+        .collect::<Result<_, _>>()?;
+    if let Some((i, _)) = manifests
+        .iter()
+        .enumerate()
+        .find(|(_, m)| *m != &manifests[0])
+    {
+        return Err(CliError::Invalid(format!(
+            "{} and {} are not shards of the same sweep (their sweep.toml differ)",
+            args.dirs[0].display(),
+            args.dirs[i].display()
+        )));
+    }
+    let dirs: Vec<PathBuf> = args.dirs.clone();
+    rpasim_sweep::assemble::assemble(&args.out, &manifests[0], &dirs)?;
+    std::fs::copy(
+        args.dirs[0].join(rpasim_sweep::runner::SWEEP_TOML),
+        args.out.join(rpasim_sweep::runner::SWEEP_TOML),
+    )
+    .map_err(|e| CliError::io(&args.out, e))?;
+    println!(
+        "{} shards merged -> {}",
+        args.dirs.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The summary.csv of a scenario run now, in memory.
+fn current_summary(
+    scenario: &Path,
+    set: &[rpasim_scenario::Override],
+) -> Result<Vec<u8>, CliError> {
+    let s = rpasim_scenario::load(scenario, set).map_err(|e| CliError::Invalid(e.to_string()))?;
+    let sim = Simulation::new(&s.spec, Recorder::summary_only(&s.spec))
+        .map_err(|e| CliError::Invalid(e.to_string()))?;
+    let (recorder, report) = sim.run();
+    let summary = recorder
+        .finish(&report)
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let mut bytes = Vec::new();
+    summary
+        .write_csv(&mut bytes)
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// `rpasim check`: exit 1 when a metric got worse beyond its tolerance.
+pub fn check(args: &CheckArgs) -> Result<(), CliError> {
+    let tolerances: Vec<Tolerance> = args
+        .tolerances
+        .iter()
+        .map(|t| t.parse().map_err(CliError::Invalid))
+        .collect::<Result<_, _>>()?;
+    let current = match (&args.current, &args.scenario) {
+        (Some(file), _) => Current::File(file),
+        (None, Some(scenario)) => Current::Bytes(current_summary(scenario, &args.set)?),
+        (None, None) => {
+            return Err(CliError::Invalid(
+                "give --current FILE or a SCENARIO".into(),
+            ));
+        }
+    };
+    if args.update {
+        if let Current::Bytes(bytes) = &current {
+            if let Some(parent) = args.baseline.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
+            }
+            std::fs::write(&args.baseline, bytes).map_err(|e| CliError::io(&args.baseline, e))?;
+            println!("baseline written: {}", args.baseline.display());
+        }
+        return Ok(());
+    }
+    let comparisons = rpasim_sweep::check::check(&args.baseline, current, &tolerances)?;
+    print!("{}", rpasim_sweep::check::report(&comparisons));
+    if comparisons.iter().any(|c| c.verdict == Verdict::Worse) {
+        return Err(CliError::Regression);
+    }
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! Sweeps: statistics, parallelism, shards, resume, and regression checks.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{repo, rpasim, run_in, stderr, stdout};
+
+/// A small hosted scenario whose waits fall as max_bots grows.
+const HOSTED: &str = r#"[simulation]
+seed = 3
+horizon = "3d"
+
+[[environments]]
+name = "prod"
+hosted_capacity = 12
+
+[[hosted_groups]]
+name = "pool"
+environment = "prod"
+max_bots = 4
+
+[[flows]]
+name = "work"
+target = "pool"
+duration = { lognormal = { mean = "20m", sd = "10m" } }
+arrivals = { poisson = { per_hour = 14, hourly = [0,0,0,0,0,0,0,0.5,1,1.3,1.3,1,0.8,1,1.2,1,0.8,0.3,0,0,0,0,0,0] } }
+"#;
+
+const OUTPUTS: [&str; 3] = ["sweep.csv", "sweep-targets.csv", "sweep-summary.csv"];
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("hosted.toml"), HOSTED).expect("write");
+    dir
+}
+
+fn sweep(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sweep",
+        "hosted.toml",
+        "--vary",
+        "hosted_groups.pool.max_bots=4,8,12",
+        "--replications",
+        "5",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
+/// Every output file (and chart SVG) of a sweep directory, with its bytes.
+fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = OUTPUTS
+        .iter()
+        .map(|f| (f.to_string(), fs::read(out.join(f)).expect("output")))
+        .collect();
+    let mut charts: Vec<_> = fs::read_dir(out.join("charts"))
+        .expect("charts")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    charts.sort();
+    assert!(charts.len() >= 3, "{} sweep charts", charts.len());
+    files.extend(charts.into_iter().map(|p| {
+        (
+            p.display()
+                .to_string()
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+            fs::read(&p).expect("svg"),
+        )
+    }));
+    files
+}
+
+#[test]
+fn three_values_five_replications_statistics_by_hand() {
+    let dir = setup();
+    let o = sweep(dir.path(), &["--out", "s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut reader = csv::Reader::from_path(dir.path().join("s/sweep.csv")).expect("sweep.csv");
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 15);
+    // Common random numbers: replication r has the same seed in every variant.
+    for r in 0..5 {
+        let seeds: Vec<&str> = rows
+            .iter()
+            .filter(|row| &row[col("replication")] == r.to_string().as_str())
+            .map(|row| &row[col("seed")])
+            .collect();
+        assert_eq!(seeds.len(), 3);
+        assert!(seeds.iter().all(|s| *s == seeds[0]));
+    }
+    let mut summary =
+        csv::Reader::from_path(dir.path().join("s/sweep-summary.csv")).expect("summary");
+    let sh = summary.headers().expect("header").clone();
+    let scol = |name: &str| sh.iter().position(|h| h == name).expect(name);
+    let stats: Vec<csv::StringRecord> = summary
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| &r[scol("metric")] == "wait_p95_s" && &r[scol("target")] == "all")
+        .collect();
+    let mut means = Vec::new();
+    for (v, max_bots) in ["4", "8", "12"].iter().enumerate() {
+        // By hand: mean, sample standard deviation, t(0.975, 4) = 2.7764.
+        let xs: Vec<f64> = rows
+            .iter()
+            .filter(|r| &r[col("hosted_groups.pool.max_bots")] == *max_bots)
+            .map(|r| r[col("wait_p95_s")].parse().expect("number"))
+            .collect();
+        assert_eq!(xs.len(), 5);
+        let mean = xs.iter().sum::<f64>() / 5.0;
+        let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 4.0).sqrt();
+        let half = 2.7764 * sd / 5f64.sqrt();
+        let row = &stats[v];
+        assert_eq!(&row[scol("n")], "5");
+        let got = |c: &str| row[scol(c)].parse::<f64>().expect("number");
+        assert!(
+            (got("mean") - mean).abs() < 1e-3,
+            "{} vs {mean}",
+            got("mean")
+        );
+        assert!((got("sd") - sd).abs() < 1e-3, "{} vs {sd}", got("sd"));
+        assert!(
+            (got("ci95_half_width") - half).abs() < 1e-3 * half.max(1.0),
+            "{} vs {half}",
+            got("ci95_half_width")
+        );
+        means.push(mean);
+    }
+    assert!(
+        means[0] >= means[1] && means[1] >= means[2],
+        "p95 wait not non-increasing: {means:?}"
+    );
+    assert!(means[0] > means[2], "more bots must help here: {means:?}");
+}
+
+#[test]
+fn one_thread_or_two_give_the_same_bytes() {
+    let dir = setup();
+    assert!(
+        sweep(dir.path(), &["--out", "j1", "--jobs", "1"])
+            .status
+            .success()
+    );
+    assert!(
+        sweep(dir.path(), &["--out", "j2", "--jobs", "2"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        outputs(&dir.path().join("j1")),
+        outputs(&dir.path().join("j2"))
+    );
+}
+
+#[test]
+fn merged_shards_equal_the_whole_sweep() {
+    let dir = setup();
+    assert!(sweep(dir.path(), &["--out", "whole"]).status.success());
+    for i in 1..=3 {
+        let o = sweep(
+            dir.path(),
+            &["--out", &format!("shard{i}"), "--shard", &format!("{i}/3")],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            !dir.path().join(format!("shard{i}/sweep.csv")).exists(),
+            "a shard alone is not a sweep"
+        );
+    }
+    // Two shards are not enough.
+    let partial = run_in(
+        dir.path(),
+        &["merge", "shard1", "shard2", "--out", "partial"],
+    );
+    assert_eq!(partial.status.code(), Some(2));
+    assert!(
+        stderr(&partial).contains("has no result"),
+        "{}",
+        stderr(&partial)
+    );
+    let merged = run_in(
+        dir.path(),
+        &["merge", "shard3", "shard1", "shard2", "--out", "merged"],
+    );
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert_eq!(
+        outputs(&dir.path().join("whole")),
+        outputs(&dir.path().join("merged"))
+    );
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_to_the_same_bytes() {
+    let dir = setup();
+    assert!(sweep(dir.path(), &["--out", "clean"]).status.success());
+    let stopped = rpasim()
+        .current_dir(dir.path())
+        .env("RPASIM_SWEEP_STOP_AFTER", "4")
+        .args([
+            "sweep",
+            "hosted.toml",
+            "--vary",
+            "hosted_groups.pool.max_bots=4,8,12",
+            "--replications",
+            "5",
+            "-q",
+            "--out",
+            "r",
+            "--jobs",
+            "1",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
+    assert!(
+        stderr(&stopped).contains("--resume"),
+        "{}",
+        stderr(&stopped)
+    );
+    assert_eq!(
+        fs::read_dir(dir.path().join("r/results"))
+            .expect("results")
+            .count(),
+        4
+    );
+    assert!(!dir.path().join("r/sweep.csv").exists());
+    let resumed = sweep(dir.path(), &["--out", "r", "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(
+        outputs(&dir.path().join("clean")),
+        outputs(&dir.path().join("r"))
+    );
+    // A resume of another sweep into the same directory is refused.
+    let other = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "hosted.toml",
+            "--vary",
+            "hosted_groups.pool.max_bots=4,8",
+            "--replications",
+            "5",
+            "-q",
+            "--out",
+            "r",
+            "--resume",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(2));
+}
+
+#[test]
+fn check_fails_a_worsened_scenario_and_passes_the_baseline() {
+    let dir = setup();
+    let update = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "base/summary.csv",
+            "hosted.toml",
+            "--update",
+        ],
+    );
+    assert!(update.status.success(), "{}", stderr(&update));
+    let same = run_in(
+        dir.path(),
+        &["check", "--baseline", "base/summary.csv", "hosted.toml"],
+    );
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&same),
+        stderr(&same)
+    );
+    assert!(stdout(&same).contains("0 worse"), "{}", stdout(&same));
+    // Fewer bots: waits get worse.
+    let worse = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "base/summary.csv",
+            "hosted.toml",
+            "--set",
+            "hosted_groups.pool.max_bots=2",
+        ],
+    );
+    assert_eq!(worse.status.code(), Some(1), "{}", stderr(&worse));
+    let table = stdout(&worse);
+    assert!(
+        table.contains("metric")
+            && table.contains("baseline")
+            && table.contains("current")
+            && table.contains("change"),
+        "{table}"
+    );
+    let line = table
+        .lines()
+        .find(|l| l.contains("wait_p95_s") && l.starts_with("all"))
+        .expect("a wait_p95_s row");
+    assert!(line.ends_with("WORSE") && line.contains('%'), "{line}");
+    // Within a wide tolerance it passes; bad input exits 2.
+    let loose = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "base/summary.csv",
+            "hosted.toml",
+            "--set",
+            "hosted_groups.pool.max_bots=2",
+            "--tolerance",
+            "succeeded=50%",
+        ],
+    );
+    assert_eq!(loose.status.code(), Some(0), "{}", stdout(&loose));
+    let bad = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "base/summary.csv",
+            "hosted.toml",
+            "--tolerance",
+            "wait=lots",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = run_in(
+        dir.path(),
+        &["check", "--baseline", "nowhere.csv", "hosted.toml"],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn check_of_sweeps_needs_significance() {
+    let dir = setup();
+    assert!(sweep(dir.path(), &["--out", "a"]).status.success());
+    // The same sweep with another base seed: different numbers, same behaviour.
+    assert!(
+        sweep(dir.path(), &["--out", "b", "--seed", "99"])
+            .status
+            .success()
+    );
+    let noise = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "a/sweep-summary.csv",
+            "--current",
+            "b/sweep-summary.csv",
+            "--tolerance",
+            "wait_mean_s=1%",
+        ],
+    );
+    assert_eq!(
+        noise.status.code(),
+        Some(0),
+        "noise is not a regression:\n{}",
+        stdout(&noise)
+    );
+    // A real change: every variant with half the capacity per bot, by a
+    // longer run time.
+    fs::write(
+        dir.path().join("slow.toml"),
+        HOSTED.replace(
+            "mean = \"20m\", sd = \"10m\"",
+            "mean = \"30m\", sd = \"10m\"",
+        ),
+    )
+    .expect("write");
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "slow.toml",
+            "--vary",
+            "hosted_groups.pool.max_bots=4,8,12",
+            "--replications",
+            "5",
+            "-q",
+            "--out",
+            "c",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let regress = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "a/sweep-summary.csv",
+            "--current",
+            "c/sweep-summary.csv",
+            "--tolerance",
+            "wait_mean_s=5%",
+        ],
+    );
+    assert_eq!(regress.status.code(), Some(1), "{}", stdout(&regress));
+    assert!(stdout(&regress).contains("WORSE"));
+}
+
+#[test]
+fn bundled_sweep_file_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = repo().join("scenarios/sweeps/month-end-capacity.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            file.to_str().expect("utf-8"),
+            "--out",
+            "s",
+            "-q",
+            "--replications",
+            "2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = fs::read_to_string(dir.path().join("s/sweep.csv"))
+        .expect("sweep.csv")
+        .lines()
+        .count();
+    assert!(rows > 4, "{rows}");
+}
