@@ -7,6 +7,7 @@ use rpasim_core::Simulation;
 use rpasim_report::Recorder;
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
+use rpasim_sweep::runner::Progress;
 use rpasim_sweep::{RunOptions, Shard, SweepDefinition, SweepError, SweepManifest};
 
 use crate::cli::{CheckArgs, MergeArgs, SweepArgs};
@@ -72,10 +73,11 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         ProgressDrawTarget::stderr()
     };
     let bar = ProgressBar::with_draw_target(Some(0), target);
-    let style =
-        ProgressStyle::with_template("{spinner} sweep [{wide_bar}] {pos}/{len} runs (ETA {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{spinner} sweep {msg} [{wide_bar}] {pos}/{len} runs (ETA {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar
 }
@@ -97,17 +99,40 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         Path::new("reports").join(format!("{stem}-sweep"))
     });
     let options = RunOptions {
-        jobs: args.jobs,
         shard,
         resume: args.resume,
     };
     let bar = progress_bar(args.quiet);
-    let tick = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    let tick = |p: Progress| {
+        bar.set_length(p.runs_total as u64);
+        bar.set_position(p.runs_done as u64);
+        bar.set_message(format!(
+            "{}/{} variants done",
+            p.variants_done, p.variants_total
+        ));
     };
-    let (manifest, report) = rpasim_sweep::runner::run(&def, &out, &options, &tick)?;
+    // One pool of --jobs threads for everything: runs, assembly, charts.
+    let outcome = rpasim_sweep::runner::with_threads(args.jobs, || {
+        run_and_assemble(&def, &out, &options, &tick)
+    });
     bar.finish_and_clear();
+    let message = outcome??;
+    if !args.quiet {
+        println!("{message}");
+    }
+    Ok(())
+}
+
+/// Runs a sweep (or shard) and assembles its outputs; returns what to tell
+/// the user, printed after the progress bar is gone.
+fn run_and_assemble(
+    def: &SweepDefinition,
+    out: &Path,
+    options: &RunOptions,
+    tick: &(dyn Fn(Progress) + Sync),
+) -> Result<String, CliError> {
+    let shard = options.shard;
+    let (manifest, report) = rpasim_sweep::runner::run(def, out, options, tick)?;
     if report.interrupted {
         return Err(CliError::Failed(format!(
             "sweep interrupted after {} of {} runs; run again with --resume to finish",
@@ -116,30 +141,24 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         )));
     }
     if let Some(s) = shard {
-        if !args.quiet {
-            println!(
-                "shard {}/{}: {} runs ({} already done) -> {}; combine the shards with rpasim merge",
-                s.index,
-                s.count,
-                report.total,
-                report.skipped,
-                out.display()
-            );
-        }
-        return Ok(());
-    }
-    rpasim_sweep::assemble::assemble(&out, &manifest, std::slice::from_ref(&out))?;
-    if !args.quiet {
-        println!(
-            "{} variants x {} replications ({} run now, {} resumed) -> {}",
-            manifest.variants.len(),
-            manifest.replications,
-            report.ran,
+        return Ok(format!(
+            "shard {}/{}: {} runs ({} already done) -> {}; combine the shards with rpasim merge",
+            s.index,
+            s.count,
+            report.total,
             report.skipped,
             out.display()
-        );
+        ));
     }
-    Ok(())
+    rpasim_sweep::assemble::assemble(out, &manifest, &[out.to_path_buf()])?;
+    Ok(format!(
+        "{} variants x {} replications ({} run now, {} resumed) -> {}",
+        manifest.variants.len(),
+        manifest.replications,
+        report.ran,
+        report.skipped,
+        out.display()
+    ))
 }
 
 /// `rpasim merge`.

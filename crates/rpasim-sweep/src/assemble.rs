@@ -13,13 +13,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rpasim_charts::sweep::{SweepSeries, sweep_chart};
 use rpasim_stats::ConfidenceInterval;
 
 use crate::SweepError;
 use crate::grid::{Grid, replication_seed};
-use crate::runner::{RESULTS_DIR, SweepManifest, write_atomically};
-
+use crate::results;
+use crate::runner::{SweepManifest, write_atomically};
 /// File names of the assembled outputs.
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// Per-target rows.
@@ -35,9 +36,8 @@ struct JobSummary {
     rows: Vec<Vec<String>>,
 }
 
-fn read_job(path: &Path) -> Result<JobSummary, SweepError> {
-    let mut r = csv::Reader::from_path(path)
-        .map_err(|e| SweepError::Failed(format!("{}: {e}", path.display())))?;
+fn read_job(bytes: &[u8]) -> Result<JobSummary, SweepError> {
+    let mut r = csv::Reader::from_reader(bytes);
     let header = r
         .headers()
         .map_err(|e| SweepError::Failed(e.to_string()))?
@@ -48,27 +48,28 @@ fn read_job(path: &Path) -> Result<JobSummary, SweepError> {
         .records()
         .map(|row| row.map(|row| row.iter().map(str::to_string).collect()))
         .collect::<Result<_, _>>()
-        .map_err(|e| SweepError::Failed(format!("{}: {e}", path.display())))?;
+        .map_err(|e| SweepError::Failed(format!("a job's result: {e}")))?;
     Ok(JobSummary { header, rows })
 }
 
-/// The result file of each job, looked up in `dirs` (a sweep directory or
-/// the directories of its shards).
-fn job_files(grid: &Grid, dirs: &[PathBuf]) -> Result<Vec<PathBuf>, SweepError> {
+/// The result of each job, in grid order, from the logs of `dirs` (a
+/// sweep directory or the directories of its shards).
+fn job_results(grid: &Grid, dirs: &[PathBuf]) -> Result<Vec<Vec<u8>>, SweepError> {
+    let mut found = results::Results::new();
+    for d in dirs {
+        found.extend(results::read(d).map_err(|e| SweepError::io(d, e))?);
+    }
     grid.jobs()
         .map(|job| {
-            dirs.iter()
-                .map(|d| d.join(RESULTS_DIR).join(job.file_name()))
-                .find(|p| p.exists())
-                .ok_or_else(|| {
-                    SweepError::Invalid(format!(
-                        "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume",
-                        job.index,
-                        job.variant,
-                        job.replication,
-                        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-                    ))
-                })
+            found.remove(&job.index).ok_or_else(|| {
+                SweepError::Invalid(format!(
+                    "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume",
+                    job.index,
+                    job.variant,
+                    job.replication,
+                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                ))
+            })
         })
         .collect()
 }
@@ -88,12 +89,15 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, SweepEr
 /// Assembles the outputs into `out` from the results in `dirs`.
 pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Result<(), SweepError> {
     let grid = manifest.grid();
-    let files = job_files(&grid, dirs)?;
+    let results = job_results(&grid, dirs)?;
     fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
     let mut header: Vec<String> = Vec::new();
     let (mut all_rows, mut target_rows) = (Vec::new(), Vec::new());
-    for (job, file) in grid.jobs().zip(&files) {
-        let summary = read_job(file)?;
+    let summaries: Vec<JobSummary> = results
+        .par_iter()
+        .map(|r| read_job(r))
+        .collect::<Result<_, _>>()?;
+    for (job, summary) in grid.jobs().zip(summaries) {
         let mut prefix = vec![
             job.variant.to_string(),
             job.replication.to_string(),
@@ -223,71 +227,80 @@ fn summary_bytes(grid: &Grid, stats: &[MetricStats]) -> Result<Vec<u8>, SweepErr
 }
 
 /// One chart per charted metric and numeric varied key: a line per
-/// combination of the other keys' values, with its 95 % band.
+/// combination of the other keys' values, with its 95 % band. Charts are
+/// independent files, drawn in parallel.
 fn charts(
     out: &Path,
     manifest: &SweepManifest,
     grid: &Grid,
     stats: &[MetricStats],
 ) -> Result<(), SweepError> {
-    for (k, key) in grid.keys.iter().enumerate() {
-        let numeric = grid.variants.iter().all(|v| v[k].parse::<f64>().is_ok());
-        if !numeric {
+    let numeric = |k: usize| grid.variants.iter().all(|v| v[k].parse::<f64>().is_ok());
+    let todo: Vec<(usize, &String)> = (0..grid.keys.len())
+        .filter(|k| numeric(*k))
+        .flat_map(|k| manifest.metrics.iter().map(move |m| (k, m)))
+        .collect();
+    todo.par_iter()
+        .try_for_each(|(k, metric)| chart(out, grid, stats, *k, metric))
+}
+
+fn chart(
+    out: &Path,
+    grid: &Grid,
+    stats: &[MetricStats],
+    k: usize,
+    metric: &str,
+) -> Result<(), SweepError> {
+    let key = &grid.keys[k];
+    let mut series: Vec<SweepSeries> = Vec::new();
+    for (v, values) in grid.variants.iter().enumerate() {
+        let Some(s) = stats
+            .iter()
+            .find(|s| s.variant == v && s.target == "all" && s.metric == metric)
+        else {
             continue;
-        }
-        for metric in &manifest.metrics {
-            let mut series: Vec<SweepSeries> = Vec::new();
-            for (v, values) in grid.variants.iter().enumerate() {
-                let Some(s) = stats
-                    .iter()
-                    .find(|s| s.variant == v && s.target == "all" && &s.metric == metric)
-                else {
-                    continue;
-                };
-                let others: Vec<String> = grid
-                    .keys
-                    .iter()
-                    .zip(values)
-                    .enumerate()
-                    .filter(|(i, _)| *i != k)
-                    .map(|(_, (key, value))| format!("{key}={value}"))
-                    .collect();
-                let label = if others.is_empty() {
-                    metric.clone()
-                } else {
-                    others.join(", ")
-                };
-                let point = (
-                    values[k].parse::<f64>().unwrap_or(0.0),
-                    s.mean,
-                    s.half_width.unwrap_or(0.0),
-                );
-                match series.iter_mut().find(|s| s.label == label) {
-                    Some(existing) => existing.points.push(point),
-                    None => series.push(SweepSeries {
-                        label,
-                        points: vec![point],
-                    }),
-                }
-            }
-            if series.is_empty() {
-                continue;
-            }
-            let stem = format!("{metric}-vs-{}", key.replace('.', "_"));
-            let title = format!(
-                "{metric} against {key} (mean and 95 % interval over {} replications)",
-                grid.replications
-            );
-            sweep_chart(
-                &out.join(rpasim_charts::CHARTS_DIR),
-                &stem,
-                &title,
-                key,
-                metric,
-                &series,
-            )
-            .map_err(|e| SweepError::io(out, e))?;
+        };
+        let others: Vec<String> = grid
+            .keys
+            .iter()
+            .zip(values)
+            .enumerate()
+            .filter(|(i, _)| *i != k)
+            .map(|(_, (key, value))| format!("{key}={value}"))
+            .collect();
+        let label = if others.is_empty() {
+            metric.to_string()
+        } else {
+            others.join(", ")
+        };
+        let point = (
+            values[k].parse::<f64>().unwrap_or(0.0),
+            s.mean,
+            s.half_width.unwrap_or(0.0),
+        );
+        match series.iter_mut().find(|s| s.label == label) {
+            Some(existing) => existing.points.push(point),
+            None => series.push(SweepSeries {
+                label,
+                points: vec![point],
+            }),
         }
     }
-    Ok(())
+    if series.is_empty() {
+        return Ok(());
+    }
+    let stem = format!("{metric}-vs-{}", key.replace('.', "_"));
+    let title = format!(
+        "{metric} against {key} (mean and 95 % interval over {} replications)",
+        grid.replications
+    );
+    sweep_chart(
+        &out.join(rpasim_charts::CHARTS_DIR),
+        &stem,
+        &title,
+        key,
+        metric,
+        &series,
+    )
+    .map_err(|e| SweepError::io(out, e))
 }

@@ -18,13 +18,6 @@ pub struct Job {
     pub replication: u32,
 }
 
-impl Job {
-    /// The file name of the job's result.
-    pub fn file_name(&self) -> String {
-        format!("v{:05}-r{:05}.csv", self.variant, self.replication)
-    }
-}
-
 /// Variants × replications.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grid {

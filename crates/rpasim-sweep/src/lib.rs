@@ -14,6 +14,7 @@ pub mod assemble;
 pub mod check;
 pub mod definition;
 pub mod grid;
+pub mod results;
 pub mod runner;
 
 use std::path::Path;

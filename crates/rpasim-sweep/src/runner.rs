@@ -1,7 +1,7 @@
 //! Running a sweep: every job of the grid (or of one shard) in parallel,
-//! each result written atomically to `results/` as soon as it is done, so an
-//! interrupted sweep loses at most the jobs in progress and `--resume`
-//! skips the rest.
+//! each result appended whole to the results log as soon as it is done
+//! ([`crate::results`]), so an interrupted sweep loses at most the jobs in
+//! progress and `--resume` skips the rest.
 
 use std::fs;
 use std::io;
@@ -18,12 +18,11 @@ use siphasher::sip128::{Hasher128, SipHasher13};
 use crate::SweepError;
 use crate::definition::SweepDefinition;
 use crate::grid::{Grid, Job, Shard, replication_seed};
+use crate::results::Log;
 
 /// The sweep's identity, in `sweep.toml`: shards and resumed runs must
 /// agree on it.
 pub const SWEEP_TOML: &str = "sweep.toml";
-/// Where job results go.
-pub const RESULTS_DIR: &str = "results";
 /// Set to N to stop a sweep after N jobs (a test hook that simulates an
 /// interruption at a known point).
 pub const STOP_AFTER_ENV: &str = "RPASIM_SWEEP_STOP_AFTER";
@@ -75,11 +74,10 @@ impl SweepManifest {
     }
 }
 
-/// How to run a sweep.
+/// How to run a sweep. Work runs on the current rayon pool: the caller
+/// sizes it ([`with_threads`]).
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Worker threads (all cores when `None`).
-    pub jobs: Option<usize>,
     /// Run only this shard's jobs.
     pub shard: Option<Shard>,
     /// Keep the results already in the directory.
@@ -97,6 +95,72 @@ pub struct RunReport {
     pub skipped: usize,
     /// Stopped early by the test hook.
     pub interrupted: bool,
+}
+
+/// How far a sweep has got, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Jobs finished in this call.
+    pub runs_done: usize,
+    /// Jobs this call has to run.
+    pub runs_total: usize,
+    /// Variants whose every replication (of this shard) is finished,
+    /// counting those finished before a resume.
+    pub variants_done: usize,
+    /// Variants with at least one job in this shard.
+    pub variants_total: usize,
+}
+
+/// Counts the variants whose jobs are all done.
+#[derive(Debug)]
+struct VariantCounter {
+    /// Jobs still to run per variant.
+    remaining: Vec<AtomicUsize>,
+    done: AtomicUsize,
+    total: usize,
+}
+
+impl VariantCounter {
+    fn new(variants: usize, all: &[Job], pending: &[Job]) -> Self {
+        let mut remaining = vec![0usize; variants];
+        let mut present = vec![false; variants];
+        for job in pending {
+            remaining[job.variant] += 1;
+        }
+        for job in all {
+            present[job.variant] = true;
+        }
+        let total = present.iter().filter(|p| **p).count();
+        let done = (0..variants)
+            .filter(|v| present[*v] && remaining[*v] == 0)
+            .count();
+        VariantCounter {
+            remaining: remaining.into_iter().map(AtomicUsize::new).collect(),
+            done: AtomicUsize::new(done),
+            total,
+        }
+    }
+
+    /// Records a finished job of `variant`; returns the variants done.
+    fn finish(&self, variant: usize) -> usize {
+        if self.remaining[variant].fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.done.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.done.load(Ordering::SeqCst)
+        }
+    }
+}
+
+/// Runs `f` on a pool of `threads` workers (all cores when `None`).
+pub fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, SweepError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
+    Ok(pool.install(f))
 }
 
 /// Writes a file so that it appears whole or not at all.
@@ -145,18 +209,18 @@ fn parse_overrides(list: &[String]) -> Result<Vec<Override>, SweepError> {
         .collect()
 }
 
-/// Runs the jobs of a sweep that are not done yet into `out/results`, calling
-/// `tick` after each. Checks every variant's scenario first, so a bad value
+/// Runs the jobs of a sweep that are not done yet into `out`'s results log, calling
+/// `tick` after each (and once before the first). Checks every variant's scenario first, so a bad value
 /// fails before anything runs.
 pub fn run(
     def: &SweepDefinition,
     out: &Path,
     options: &RunOptions,
-    tick: &(dyn Fn(usize, usize) + Sync),
+    tick: &(dyn Fn(Progress) + Sync),
 ) -> Result<(SweepManifest, RunReport), SweepError> {
     let (manifest, text) = manifest(def)?;
-    let results = out.join(RESULTS_DIR);
-    prepare(out, &results, &manifest, options.resume)?;
+    prepare(out, &manifest, options.resume)?;
+    let (log, done_before) = Log::open(out, options.resume).map_err(|e| SweepError::io(out, e))?;
     let grid = manifest.grid();
     let all: Vec<Job> = grid
         .jobs()
@@ -165,9 +229,10 @@ pub fn run(
     let pending: Vec<Job> = all
         .iter()
         .copied()
-        .filter(|j| !results.join(j.file_name()).exists())
+        .filter(|j| !done_before.contains_key(&j.index))
         .collect();
     let variants: Vec<Vec<Override>> = (0..grid.variants.len())
+        .into_par_iter()
         .map(|v| {
             let mut list = parse_overrides(&manifest.set)?;
             list.extend(parse_overrides(&grid.overrides(v))?);
@@ -187,6 +252,13 @@ pub fn run(
         .and_then(|v| v.parse().ok());
     let done = AtomicUsize::new(0);
     let total = pending.len();
+    let variants_done = VariantCounter::new(grid.variants.len(), &all, &pending);
+    tick(Progress {
+        runs_done: 0,
+        runs_total: total,
+        variants_done: variants_done.done.load(Ordering::SeqCst),
+        variants_total: variants_done.total,
+    });
     let work = |job: &Job| -> Result<(), SweepError> {
         if stop_after.is_some_and(|n| done.load(Ordering::SeqCst) >= n) {
             return Ok(());
@@ -197,17 +269,18 @@ pub fn run(
             &variants[job.variant],
             replication_seed(manifest.base_seed, job.replication),
         )?;
-        write_atomically(&results.join(job.file_name()), &bytes)
-            .map_err(|e| SweepError::io(&results, e))?;
+        log.append(job.index, &bytes)
+            .map_err(|e| SweepError::io(out, e))?;
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-        tick(n, total);
+        tick(Progress {
+            runs_done: n,
+            runs_total: total,
+            variants_done: variants_done.finish(job.variant),
+            variants_total: variants_done.total,
+        });
         Ok(())
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| SweepError::Failed(e.to_string()))?;
-    pool.install(|| pending.par_iter().try_for_each(work))?;
+    pending.par_iter().try_for_each(work)?;
     let ran = done.load(Ordering::SeqCst);
     let report = RunReport {
         total: all.len(),
@@ -219,12 +292,7 @@ pub fn run(
 }
 
 /// Creates the sweep directory, or checks a resumed one is the same sweep.
-fn prepare(
-    out: &Path,
-    results: &Path,
-    manifest: &SweepManifest,
-    resume: bool,
-) -> Result<(), SweepError> {
+fn prepare(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), SweepError> {
     if resume && out.join(SWEEP_TOML).exists() {
         let existing = SweepManifest::read(out)?;
         if &existing != manifest {
@@ -233,10 +301,8 @@ fn prepare(
                 out.display()
             )));
         }
-    } else if results.exists() {
-        fs::remove_dir_all(results).map_err(|e| SweepError::io(results, e))?;
     }
-    fs::create_dir_all(results).map_err(|e| SweepError::io(results, e))?;
+    fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
     manifest.write(out)
 }
 
@@ -267,4 +333,41 @@ fn simulate(
         .write_csv(&mut bytes)
         .map_err(|e| SweepError::Failed(e.to_string()))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(variants: usize, replications: u32) -> Vec<Job> {
+        Grid {
+            keys: vec!["k".into()],
+            variants: (0..variants).map(|v| vec![v.to_string()]).collect(),
+            replications,
+        }
+        .jobs()
+        .collect()
+    }
+
+    #[test]
+    fn a_variant_is_done_when_its_last_replication_finishes() {
+        let all = jobs(3, 2);
+        // Variant 0 was finished before a resume; variant 1 is half done.
+        let pending: Vec<Job> = all.iter().copied().filter(|j| j.index >= 3).collect();
+        let counter = VariantCounter::new(3, &all, &pending);
+        assert_eq!((counter.done.load(Ordering::SeqCst), counter.total), (1, 3));
+        assert_eq!(counter.finish(2), 1);
+        assert_eq!(counter.finish(1), 2);
+        assert_eq!(counter.finish(2), 3);
+    }
+
+    #[test]
+    fn a_shard_counts_only_its_variants() {
+        let all: Vec<Job> = jobs(4, 1)
+            .into_iter()
+            .filter(|j| j.index % 2 == 0)
+            .collect();
+        let counter = VariantCounter::new(4, &all, &all);
+        assert_eq!((counter.done.load(Ordering::SeqCst), counter.total), (0, 2));
+    }
 }
