@@ -19,6 +19,17 @@ pub struct SweepSeries {
     pub points: Vec<(f64, f64, f64)>,
 }
 
+/// An axis label: no decimals on large or whole numbers, a few on small ones.
+fn tick(v: f64) -> String {
+    if v.fract() == 0.0 || v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 fn draw_sweep<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -50,9 +61,22 @@ fn draw_sweep<DB: DrawingBackend>(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 15))
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
         .draw()?;
     for (i, s) in series.iter().enumerate() {
         let c = color(i);
+        chart.draw_series(s.points.iter().map(|(x, m, h)| {
+            ErrorBar::new_vertical(*x, (m - h).max(0.0), *m, m + h, c.stroke_width(2), 10)
+        }))?;
+        if s.points.len() < 2 {
+            chart.draw_series(std::iter::once(Circle::new(
+                (s.points[0].0, s.points[0].1),
+                4,
+                c.filled(),
+            )))?;
+            continue;
+        }
         let upper = s.points.iter().map(|(x, m, h)| (*x, m + h));
         let lower = s
             .points

@@ -226,9 +226,11 @@ fn summary_bytes(grid: &Grid, stats: &[MetricStats]) -> Result<Vec<u8>, SweepErr
     csv_bytes(&header, &rows)
 }
 
-/// One chart per charted metric and numeric varied key: a line per
-/// combination of the other keys' values, with its 95 % band. Charts are
-/// independent files, drawn in parallel.
+/// One chart per charted metric and numeric dimension of the grid (linked
+/// keys are charted against the first of them). A line per combination of
+/// the other dimensions' values, over all runs; when nothing else varies, a
+/// line per target and one over all runs. Charts are independent files,
+/// drawn in parallel.
 fn charts(
     out: &Path,
     manifest: &SweepManifest,
@@ -236,71 +238,180 @@ fn charts(
     stats: &[MetricStats],
 ) -> Result<(), SweepError> {
     let numeric = |k: usize| grid.variants.iter().all(|v| v[k].parse::<f64>().is_ok());
-    let todo: Vec<(usize, &String)> = (0..grid.keys.len())
-        .filter(|k| numeric(*k))
-        .flat_map(|k| manifest.metrics.iter().map(move |m| (k, m)))
+    let dimensions = grid.dimension_keys();
+    let todo: Vec<(usize, &String)> = (0..dimensions.len())
+        .filter(|d| numeric(dimensions[*d].start))
+        .flat_map(|d| manifest.metrics.iter().map(move |m| (d, m)))
         .collect();
     todo.par_iter()
-        .try_for_each(|(k, metric)| chart(out, grid, stats, *k, metric))
+        .try_for_each(|(d, metric)| chart(out, grid, stats, *d, metric))
+}
+
+/// The last two parts of a dotted key (`finance.max_bots`): enough to tell
+/// keys apart in a legend.
+fn short_key(key: &str) -> &str {
+    let mut dots = key.rmatch_indices('.').map(|(i, _)| i);
+    dots.nth(1).map_or(key, |i| &key[i + 1..])
+}
+
+/// The lines of the chart of `metric` against dimension `dim`.
+fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) -> Vec<SweepSeries> {
+    let dimensions = grid.dimension_keys();
+    let x = dimensions[dim].start;
+    let targets: Vec<&str> = if dimensions.len() == 1 {
+        stats
+            .iter()
+            .filter(|s| s.variant == 0 && s.metric == metric)
+            .map(|s| s.target.as_str())
+            .collect()
+    } else {
+        vec!["all"]
+    };
+    let mut series: Vec<SweepSeries> = Vec::new();
+    for target in &targets {
+        for (v, values) in grid.variants.iter().enumerate() {
+            let Some(s) = stats
+                .iter()
+                .find(|s| s.variant == v && s.target == *target && s.metric == metric)
+            else {
+                continue;
+            };
+            let mut parts: Vec<String> = dimensions
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| *d != dim)
+                .flat_map(|(_, keys)| keys.clone())
+                .map(|k| format!("{}={}", short_key(&grid.keys[k]), values[k]))
+                .collect();
+            if targets.len() > 1 {
+                parts.insert(0, (*target).to_string());
+            }
+            let label = if parts.is_empty() {
+                metric.to_string()
+            } else {
+                parts.join(", ")
+            };
+            let point = (
+                values[x].parse::<f64>().unwrap_or(0.0),
+                s.mean,
+                s.half_width.unwrap_or(0.0),
+            );
+            match series.iter_mut().find(|s| s.label == label) {
+                Some(existing) => existing.points.push(point),
+                None => series.push(SweepSeries {
+                    label,
+                    points: vec![point],
+                }),
+            }
+        }
+    }
+    series
 }
 
 fn chart(
     out: &Path,
     grid: &Grid,
     stats: &[MetricStats],
-    k: usize,
+    dim: usize,
     metric: &str,
 ) -> Result<(), SweepError> {
-    let key = &grid.keys[k];
-    let mut series: Vec<SweepSeries> = Vec::new();
-    for (v, values) in grid.variants.iter().enumerate() {
-        let Some(s) = stats
-            .iter()
-            .find(|s| s.variant == v && s.target == "all" && s.metric == metric)
-        else {
-            continue;
-        };
-        let others: Vec<String> = grid
-            .keys
-            .iter()
-            .zip(values)
-            .enumerate()
-            .filter(|(i, _)| *i != k)
-            .map(|(_, (key, value))| format!("{key}={value}"))
-            .collect();
-        let label = if others.is_empty() {
-            metric.to_string()
-        } else {
-            others.join(", ")
-        };
-        let point = (
-            values[k].parse::<f64>().unwrap_or(0.0),
-            s.mean,
-            s.half_width.unwrap_or(0.0),
-        );
-        match series.iter_mut().find(|s| s.label == label) {
-            Some(existing) => existing.points.push(point),
-            None => series.push(SweepSeries {
-                label,
-                points: vec![point],
-            }),
-        }
-    }
+    let series = chart_series(grid, stats, dim, metric);
     if series.is_empty() {
         return Ok(());
     }
-    let stem = format!("{metric}-vs-{}", key.replace('.', "_"));
+    let keys = &grid.keys[grid.dimension_keys()[dim].clone()];
+    let x_desc = match keys {
+        [first, linked @ ..] if !linked.is_empty() => {
+            format!("{first} (with {})", linked.join(", "))
+        }
+        _ => keys[0].clone(),
+    };
+    let stem = format!("{metric}-vs-{}", keys[0].replace('.', "_"));
     let title = format!(
-        "{metric} against {key} (mean and 95 % interval over {} replications)",
+        "{metric} by {}: mean and 95 % interval over {} replications",
+        short_key(&keys[0]),
         grid.replications
     );
     sweep_chart(
         &out.join(rpasim_charts::CHARTS_DIR),
         &stem,
         &title,
-        key,
+        &x_desc,
         metric,
         &series,
     )
     .map_err(|e| SweepError::io(out, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(variant: usize, target: &str, mean: f64) -> MetricStats {
+        MetricStats {
+            variant,
+            target: target.into(),
+            metric: "wait_p95_s".into(),
+            n: 2,
+            mean,
+            sd: Some(1.0),
+            half_width: Some(2.0),
+        }
+    }
+
+    fn grid(keys: &[&str], dimensions: Vec<usize>, variants: &[&[&str]]) -> Grid {
+        Grid {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            variants: variants
+                .iter()
+                .map(|v| v.iter().map(|x| x.to_string()).collect())
+                .collect(),
+            replications: 2,
+            dimensions,
+        }
+    }
+
+    #[test]
+    fn short_keys_keep_the_last_two_parts() {
+        assert_eq!(
+            short_key("environments.prod.hosted_capacity"),
+            "prod.hosted_capacity"
+        );
+        assert_eq!(short_key("simulation.seed"), "simulation.seed");
+        assert_eq!(short_key("seed"), "seed");
+    }
+
+    #[test]
+    fn one_dimension_draws_a_line_per_target() {
+        let g = grid(
+            &["a.cap", "b.max"],
+            vec![2],
+            &[&["12", "10"], &["18", "16"]],
+        );
+        let stats: Vec<MetricStats> = (0..2)
+            .flat_map(|v| [stat(v, "finance", 10.0 - v as f64), stat(v, "all", 5.0)])
+            .collect();
+        let series = chart_series(&g, &stats, 0, "wait_p95_s");
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].label, "finance");
+        assert_eq!(series[0].points, vec![(12.0, 10.0, 2.0), (18.0, 9.0, 2.0)]);
+        assert_eq!(series[1].label, "all");
+    }
+
+    #[test]
+    fn other_dimensions_make_the_lines() {
+        // x = a.cap (slowest), lines by b.max; only the `all` rows are drawn.
+        let g = grid(
+            &["x.a.cap", "x.b.max"],
+            vec![1, 1],
+            &[&["1", "5"], &["1", "6"], &["2", "5"], &["2", "6"]],
+        );
+        let stats: Vec<MetricStats> = (0..4)
+            .flat_map(|v| [stat(v, "finance", 0.0), stat(v, "all", v as f64)])
+            .collect();
+        let series = chart_series(&g, &stats, 0, "wait_p95_s");
+        let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, vec!["b.max=5", "b.max=6"]);
+        assert_eq!(series[1].points, vec![(1.0, 1.0, 2.0), (2.0, 3.0, 2.0)]);
+    }
 }

@@ -27,6 +27,9 @@ pub struct Grid {
     pub variants: Vec<Vec<String>>,
     /// Replications per variant.
     pub replications: u32,
+    /// How many keys each dimension of the grid has, in order (more than
+    /// one for linked keys): they partition `keys`.
+    pub dimensions: Vec<usize>,
 }
 
 impl Grid {
@@ -55,7 +58,20 @@ impl Grid {
                 .collect(),
             variants,
             replications: def.replications,
+            dimensions: def.vary.iter().map(|v| v.key.split('|').count()).collect(),
         }
+    }
+
+    /// The key indices of each dimension.
+    pub fn dimension_keys(&self) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.dimensions
+            .iter()
+            .map(|n| {
+                start += n;
+                start - n..start
+            })
+            .collect()
     }
 
     /// Every job, in canonical order.
@@ -177,6 +193,12 @@ mod tests {
         assert_eq!(g.keys, vec!["cap", "max"]);
         assert_eq!(g.variants, vec![vec!["12", "10"], vec!["18", "16"]]);
         assert_eq!(g.overrides(1), vec!["cap=18", "max=16"]);
+        assert_eq!(g.dimension_keys(), vec![0..2]);
+        d.vary.push(Vary {
+            key: "reps".into(),
+            values: vec!["1".into()],
+        });
+        assert_eq!(Grid::new(&d).dimension_keys(), vec![0..2, 2..3]);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct SweepManifest {
     pub set: Vec<String>,
     /// Varied keys.
     pub keys: Vec<String>,
+    /// Keys per dimension (linked keys share one).
+    pub dimensions: Vec<usize>,
     /// Values of each variant.
     pub variants: Vec<Vec<String>>,
     /// Metrics to chart.
@@ -56,6 +58,7 @@ impl SweepManifest {
             keys: self.keys.clone(),
             variants: self.variants.clone(),
             replications: self.replications,
+            dimensions: self.dimensions.clone(),
         }
     }
 
@@ -197,6 +200,7 @@ pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepE
         replications: def.replications,
         set: def.set.clone(),
         keys: grid.keys.clone(),
+        dimensions: grid.dimensions.clone(),
         variants: grid.variants.clone(),
         metrics: def.chart_metrics(),
     };
@@ -342,6 +346,7 @@ mod tests {
     fn jobs(variants: usize, replications: u32) -> Vec<Job> {
         Grid {
             keys: vec!["k".into()],
+            dimensions: vec![1],
             variants: (0..variants).map(|v| vec![v.to_string()]).collect(),
             replications,
         }
