@@ -18,7 +18,7 @@ use rpasim_charts::sweep::{SweepSeries, sweep_chart};
 use rpasim_stats::ConfidenceInterval;
 
 use crate::SweepError;
-use crate::grid::{Grid, replication_seed};
+use crate::grid::{Grid, replication_seed, short_key};
 use crate::results;
 use crate::runner::{SweepManifest, write_atomically};
 /// File names of the assembled outputs.
@@ -247,13 +247,6 @@ fn charts(
         .try_for_each(|(d, metric)| chart(out, grid, stats, *d, metric))
 }
 
-/// The last two parts of a dotted key (`finance.max_bots`): enough to tell
-/// keys apart in a legend.
-fn short_key(key: &str) -> &str {
-    let mut dots = key.rmatch_indices('.').map(|(i, _)| i);
-    dots.nth(1).map_or(key, |i| &key[i + 1..])
-}
-
 /// The lines of the chart of `metric` against dimension `dim`.
 fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) -> Vec<SweepSeries> {
     let dimensions = grid.dimension_keys();
@@ -369,16 +362,6 @@ mod tests {
             replications: 2,
             dimensions,
         }
-    }
-
-    #[test]
-    fn short_keys_keep_the_last_two_parts() {
-        assert_eq!(
-            short_key("environments.prod.hosted_capacity"),
-            "prod.hosted_capacity"
-        );
-        assert_eq!(short_key("simulation.seed"), "simulation.seed");
-        assert_eq!(short_key("seed"), "seed");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::path::Path;
 use rpasim_stats::welch_p_value;
 
 use crate::SweepError;
+use crate::grid::short_key;
 
 /// Significance level of the t-test for sweep summaries.
 pub const SIGNIFICANCE: f64 = 0.05;
@@ -172,7 +173,10 @@ impl Table {
     }
 
     fn is_sweep_summary(&self) -> bool {
-        self.col("metric").is_some() && self.col("mean").is_some()
+        // `variant`, the varied keys and `target` come before `metric`.
+        self.col("variant") == Some(0)
+            && self.col("metric").is_some_and(|c| c >= 2)
+            && self.col("mean").is_some()
     }
 }
 
@@ -280,6 +284,16 @@ fn compare_sweeps(
     let metric_col = base.col("metric").unwrap_or(0);
     // The varied values and the target: the columns between `variant` and `metric`.
     let label = |row: &[String]| row[1..metric_col].join(", ");
+    let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
+    let show = |row: &[String]| {
+        let mut parts: Vec<String> = keys
+            .iter()
+            .zip(&row[1..])
+            .map(|(k, v)| format!("{}={v}", short_key(k)))
+            .collect();
+        parts.push(row[metric_col - 1].clone());
+        parts.join(", ")
+    };
     let mut out = Vec::new();
     for b in &base.rows {
         let Some(t) = tolerances.iter().find(|t| t.metric == b[metric_col]) else {
@@ -312,7 +326,7 @@ fn compare_sweeps(
         );
         let significant = p.is_none_or(|p| p < SIGNIFICANCE);
         out.push(Comparison {
-            row: label(b),
+            row: show(b),
             metric: t.metric.clone(),
             baseline: bm,
             current: cm,

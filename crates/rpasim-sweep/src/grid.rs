@@ -95,6 +95,13 @@ impl Grid {
     }
 }
 
+/// The last two parts of a dotted key (`finance.max_bots`): enough to tell
+/// keys apart in a legend or a table.
+pub fn short_key(key: &str) -> &str {
+    let mut dots = key.rmatch_indices('.').map(|(i, _)| i);
+    dots.nth(1).map_or(key, |i| &key[i + 1..])
+}
+
 /// The seed of replication `r`: the same for every variant (common random
 /// numbers), independent across replications, derived from the base seed.
 /// 63 bits, because a scenario's seed is a TOML integer (at most 2^63 - 1).
@@ -180,6 +187,16 @@ mod tests {
                 replication: 1
             }
         );
+    }
+
+    #[test]
+    fn short_keys_keep_the_last_two_parts() {
+        assert_eq!(
+            short_key("environments.prod.hosted_capacity"),
+            "prod.hosted_capacity"
+        );
+        assert_eq!(short_key("simulation.seed"), "simulation.seed");
+        assert_eq!(short_key("seed"), "seed");
     }
 
     #[test]
