@@ -431,3 +431,72 @@ fn bundled_sweep_file_runs() {
         .count();
     assert!(rows > 4, "{rows}");
 }
+
+#[test]
+fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
+    let dir = setup();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["sweep", "hosted.toml", "--vary", "max_bots"],
+            "--vary expects KEY=VALUES",
+        ),
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.pool.max_bots=9..3:1",
+            ],
+            "invalid range 9..3:1",
+        ),
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.pool.max_bots=4,80",
+            ],
+            "variant 1 (hosted_groups.pool.max_bots=80)",
+        ),
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.nope.max_bots=4",
+            ],
+            "nope",
+        ),
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.pool.max_bots=4",
+                "--shard",
+                "4/3",
+            ],
+            "--shard expects I/N",
+        ),
+        (&["sweep", "hosted.toml"], "nothing to vary"),
+    ];
+    for (args, message) in cases {
+        let mut all = args.to_vec();
+        all.extend(["--out", "bad", "-q"]);
+        let o = run_in(dir.path(), &all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+        assert!(
+            !dir.path().join("bad/results.log").exists(),
+            "{args:?} ran something"
+        );
+    }
+    fs::write(
+        dir.path().join("typo.toml"),
+        "scenario = \"hosted.toml\"\nreplicatons = 3\n[vary]\n\"hosted_groups.pool.max_bots\" = [4]\n",
+    )
+    .expect("write");
+    let o = run_in(dir.path(), &["sweep", "typo.toml", "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("replicatons"), "{}", stderr(&o));
+}

@@ -223,34 +223,20 @@ pub fn run(
     tick: &(dyn Fn(Progress) + Sync),
 ) -> Result<(SweepManifest, RunReport), SweepError> {
     let (manifest, text) = manifest(def)?;
-    prepare(out, &manifest, options.resume)?;
-    let (log, done_before) = Log::open(out, options.resume).map_err(|e| SweepError::io(out, e))?;
     let grid = manifest.grid();
     let all: Vec<Job> = grid
         .jobs()
         .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
         .collect();
+    let variants = variant_overrides(def, &manifest, &text)?;
+    // Only a valid sweep touches the output directory.
+    prepare(out, &manifest, options.resume)?;
+    let (log, done_before) = Log::open(out, options.resume).map_err(|e| SweepError::io(out, e))?;
     let pending: Vec<Job> = all
         .iter()
         .copied()
         .filter(|j| !done_before.contains_key(&j.index))
         .collect();
-    let variants: Vec<Vec<Override>> = (0..grid.variants.len())
-        .into_par_iter()
-        .map(|v| {
-            let mut list = parse_overrides(&manifest.set)?;
-            list.extend(parse_overrides(&grid.overrides(v))?);
-            // Validate each variant once, before any simulation.
-            rpasim_scenario::parse(&text, &def.scenario, &list).map_err(|e| {
-                SweepError::Invalid(format!(
-                    "variant {} ({}): {e}",
-                    v,
-                    grid.overrides(v).join(", ")
-                ))
-            })?;
-            Ok(list)
-        })
-        .collect::<Result<_, SweepError>>()?;
     let stop_after: Option<usize> = std::env::var(STOP_AFTER_ENV)
         .ok()
         .and_then(|v| v.parse().ok());
@@ -293,6 +279,31 @@ pub fn run(
         interrupted: ran < pending.len(),
     };
     Ok((manifest, report))
+}
+
+/// The overrides of every variant, each checked once (in parallel) before
+/// any simulation, so a bad value fails the sweep at once.
+fn variant_overrides(
+    def: &SweepDefinition,
+    manifest: &SweepManifest,
+    text: &str,
+) -> Result<Vec<Vec<Override>>, SweepError> {
+    let grid = manifest.grid();
+    (0..grid.variants.len())
+        .into_par_iter()
+        .map(|v| {
+            let mut list = parse_overrides(&manifest.set)?;
+            list.extend(parse_overrides(&grid.overrides(v))?);
+            rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
+                SweepError::Invalid(format!(
+                    "variant {} ({}): {e}",
+                    v,
+                    grid.overrides(v).join(", ")
+                ))
+            })?;
+            Ok(list)
+        })
+        .collect()
 }
 
 /// Creates the sweep directory, or checks a resumed one is the same sweep.
