@@ -171,7 +171,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     if let Some((i, _)) = manifests
         .iter()
         .enumerate()
-        .find(|(_, m)| *m != &manifests[0])
+        .find(|(_, m)| !m.same_sweep(&manifests[0]))
     {
         return Err(CliError::Invalid(format!(
             "{} and {} are not shards of the same sweep (their sweep.toml differ)",

@@ -62,6 +62,16 @@ impl SweepManifest {
         }
     }
 
+    /// Whether two manifests describe the same sweep. The scenario's path
+    /// may differ (shards run in other directories or machines); its text
+    /// may not (the hash).
+    pub fn same_sweep(&self, other: &SweepManifest) -> bool {
+        SweepManifest {
+            scenario: other.scenario.clone(),
+            ..self.clone()
+        } == *other
+    }
+
     /// Reads `sweep.toml` from a sweep directory.
     pub fn read(dir: &Path) -> Result<Self, SweepError> {
         let path = dir.join(SWEEP_TOML);
@@ -310,7 +320,7 @@ fn variant_overrides(
 fn prepare(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), SweepError> {
     if resume && out.join(SWEEP_TOML).exists() {
         let existing = SweepManifest::read(out)?;
-        if &existing != manifest {
+        if !existing.same_sweep(manifest) {
             return Err(SweepError::Invalid(format!(
                 "{}: --resume of a different sweep (scenario, values, seed or replications changed); use another --out",
                 out.display()
@@ -375,6 +385,31 @@ mod tests {
         assert_eq!(counter.finish(2), 1);
         assert_eq!(counter.finish(1), 2);
         assert_eq!(counter.finish(2), 3);
+    }
+
+    #[test]
+    fn the_same_sweep_may_live_at_another_path() {
+        let a = SweepManifest {
+            scenario: "scenarios/x.toml".into(),
+            scenario_hash: "h".into(),
+            base_seed: 1,
+            replications: 2,
+            set: vec![],
+            keys: vec!["k".into()],
+            dimensions: vec![1],
+            variants: vec![vec!["1".into()]],
+            metrics: vec![],
+        };
+        let moved = SweepManifest {
+            scenario: "/data/scenarios/x.toml".into(),
+            ..a.clone()
+        };
+        assert!(a.same_sweep(&moved));
+        let edited = SweepManifest {
+            scenario_hash: "other".into(),
+            ..moved
+        };
+        assert!(!a.same_sweep(&edited));
     }
 
     #[test]
