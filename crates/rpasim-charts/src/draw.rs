@@ -46,15 +46,19 @@ pub fn color(i: usize) -> RGBColor {
 /// Shortens a name to fit a legend or an axis, in the middle, so that
 /// names differing only at the end ("...-group-1", "...-group-2") stay apart.
 pub fn short(name: &str) -> String {
-    const MAX: usize = 24;
-    let chars: Vec<char> = name.chars().collect();
-    if chars.len() <= MAX {
-        return name.to_string();
+    shorten(name, 24)
+}
+
+/// `text` shortened in the middle to at most `max` characters (`max` ≥ 4).
+pub fn shorten(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_string();
     }
-    let (head, tail) = (MAX / 2 - 1, MAX / 2);
+    let head = max / 2 - 1;
     let mut out: String = chars[..head].iter().collect();
     out.push('…');
-    out.extend(&chars[chars.len() - tail..]);
+    out.extend(&chars[chars.len() - (max - head - 1)..]);
     out
 }
 

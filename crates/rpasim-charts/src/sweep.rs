@@ -8,7 +8,29 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::draw::{self, DrawResult, color, short};
+use crate::draw::{self, DrawResult, color, shorten};
+
+/// Width of the legend beside the plot: wider than the run charts', for
+/// labels made of several values.
+const LEGEND_WIDTH: u32 = 380;
+/// Longest legend text, in characters, before it is shortened in the middle.
+const LEGEND_CHARS: usize = 44;
+
+/// What a sweep chart shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepChart {
+    /// Caption.
+    pub title: String,
+    /// X axis description (the varied key).
+    pub x_desc: String,
+    /// Y axis description (the metric).
+    pub y_desc: String,
+    /// What the lines' labels are (e.g. the other varied keys, separated
+    /// by ", ": one line each).
+    pub legend_title: String,
+    /// The lines.
+    pub series: Vec<SweepSeries>,
+}
 
 /// A line of a sweep chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,15 +52,39 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn draw_sweep<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[SweepSeries],
+fn draw_legend<DB: DrawingBackend>(
+    side: &DrawingArea<DB, Shift>,
+    chart: &SweepChart,
 ) -> DrawResult<DB> {
+    // The title's parts (one per key) on lines of their own.
+    let title: Vec<&str> = chart.legend_title.split(", ").take(4).collect();
+    for (i, line) in title.iter().enumerate() {
+        side.draw(&Text::new(
+            shorten(line, LEGEND_CHARS),
+            (8, 22 + 18 * i as i32),
+            ("sans-serif", 14).into_font().style(FontStyle::Bold),
+        ))?;
+    }
+    let top = 32 + 18 * title.len() as i32;
+    for (i, s) in chart.series.iter().enumerate().take(25) {
+        let y = top + 22 * i as i32;
+        side.draw(&PathElement::new(
+            vec![(8, y), (34, y)],
+            color(i).stroke_width(4),
+        ))?;
+        side.draw(&Text::new(
+            shorten(&s.label, LEGEND_CHARS),
+            (42, y - 8),
+            ("sans-serif", 14),
+        ))?;
+    }
+    Ok(())
+}
+
+fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart) -> DrawResult<DB> {
+    let (title, x_desc, y_desc, series) = (&c.title, &c.x_desc, &c.y_desc, &c.series);
     root.fill(&WHITE)?;
-    let (plot, side) = root.split_horizontally(draw::SIZE.0 - 260);
+    let (plot, side) = root.split_horizontally(draw::SIZE.0 - LEGEND_WIDTH);
     let points = series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0.0f64);
     for (x, m, h) in points {
@@ -51,7 +97,7 @@ fn draw_sweep<DB: DrawingBackend>(
     }
     let pad = (x1 - x0) * 0.05;
     let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", 18))
+        .caption(title.as_str(), ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
@@ -97,38 +143,23 @@ fn draw_sweep<DB: DrawingBackend>(
                 .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
         )?;
     }
-    for (i, s) in series.iter().enumerate().take(25) {
-        let y = 50 + 22 * i as i32;
-        side.draw(&PathElement::new(
-            vec![(8, y), (34, y)],
-            color(i).stroke_width(4),
-        ))?;
-        side.draw(&Text::new(short(&s.label), (42, y - 8), ("sans-serif", 14)))?;
-    }
-    Ok(())
+    draw_legend(&side, c)
 }
 
 /// Draws `dir/stem.svg` and `dir/stem.png`.
-pub fn sweep_chart(
-    dir: &Path,
-    stem: &str,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[SweepSeries],
-) -> io::Result<()> {
+pub fn sweep_chart(dir: &Path, stem: &str, chart: &SweepChart) -> io::Result<()> {
     crate::register_fonts();
     fs::create_dir_all(dir)?;
     let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
-        draw_sweep(&root, title, x_desc, y_desc, series).map_err(|e| fail(format!("{e:?}")))?;
+        draw_sweep(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
         root.present().map_err(|e| fail(format!("{e:?}")))?;
     }
     fs::write(dir.join(format!("{stem}.svg")), svg)?;
     let png = dir.join(format!("{stem}.png"));
     let root = BitMapBackend::new(&png, draw::SIZE).into_drawing_area();
-    draw_sweep(&root, title, x_desc, y_desc, series).map_err(|e| fail(format!("{e:?}")))?;
+    draw_sweep(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
     root.present().map_err(|e| fail(format!("{e:?}")))
 }

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rpasim_charts::sweep::{SweepSeries, sweep_chart};
+use rpasim_charts::sweep::{SweepChart, SweepSeries, sweep_chart};
 use rpasim_stats::ConfidenceInterval;
 
 use crate::SweepError;
@@ -247,10 +247,23 @@ fn charts(
         .try_for_each(|(d, metric)| chart(out, grid, stats, *d, metric))
 }
 
-/// The lines of the chart of `metric` against dimension `dim`.
+/// The keys whose values label the lines of a chart against dimension
+/// `dim`: those of the other dimensions.
+fn legend_keys(grid: &Grid, dim: usize) -> Vec<usize> {
+    grid.dimension_keys()
+        .into_iter()
+        .enumerate()
+        .filter(|(d, _)| *d != dim)
+        .flat_map(|(_, keys)| keys)
+        .collect()
+}
+
+/// The lines of the chart of `metric` against dimension `dim`, labelled by
+/// target and/or the values of the other dimensions' keys.
 fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) -> Vec<SweepSeries> {
     let dimensions = grid.dimension_keys();
     let x = dimensions[dim].start;
+    let others = legend_keys(grid, dim);
     let targets: Vec<&str> = if dimensions.len() == 1 {
         stats
             .iter()
@@ -269,15 +282,9 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
             else {
                 continue;
             };
-            let mut parts: Vec<String> = dimensions
-                .iter()
-                .enumerate()
-                .filter(|(d, _)| *d != dim)
-                .flat_map(|(_, keys)| keys.clone())
-                .map(|k| format!("{}={}", short_key(&grid.keys[k]), values[k]))
-                .collect();
+            let mut parts: Vec<&str> = others.iter().map(|k| values[*k].as_str()).collect();
             if targets.len() > 1 {
-                parts.insert(0, (*target).to_string());
+                parts.insert(0, target);
             }
             let label = if parts.is_empty() {
                 metric.to_string()
@@ -320,20 +327,29 @@ fn chart(
         _ => keys[0].clone(),
     };
     let stem = format!("{metric}-vs-{}", keys[0].replace('.', "_"));
-    let title = format!(
-        "{metric} by {}: mean and 95 % interval over {} replications",
-        short_key(&keys[0]),
-        grid.replications
-    );
-    sweep_chart(
-        &out.join(rpasim_charts::CHARTS_DIR),
-        &stem,
-        &title,
-        &x_desc,
-        metric,
-        &series,
-    )
-    .map_err(|e| SweepError::io(out, e))
+    let others = legend_keys(grid, dim);
+    let legend_title = if others.is_empty() {
+        "target".to_string()
+    } else {
+        others
+            .iter()
+            .map(|k| short_key(&grid.keys[*k]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chart = SweepChart {
+        title: format!(
+            "{metric} by {}: mean and 95 % interval over {} replications",
+            short_key(&keys[0]),
+            grid.replications
+        ),
+        x_desc,
+        y_desc: metric.to_string(),
+        legend_title,
+        series,
+    };
+    sweep_chart(&out.join(rpasim_charts::CHARTS_DIR), &stem, &chart)
+        .map_err(|e| SweepError::io(out, e))
 }
 
 #[cfg(test)]
@@ -394,7 +410,7 @@ mod tests {
             .collect();
         let series = chart_series(&g, &stats, 0, "wait_p95_s");
         let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
-        assert_eq!(labels, vec!["b.max=5", "b.max=6"]);
+        assert_eq!(labels, vec!["5", "6"]);
         assert_eq!(series[1].points, vec![(1.0, 1.0, 2.0), (2.0, 3.0, 2.0)]);
     }
 }

@@ -132,7 +132,9 @@ struct SweepFile {
     seed: Option<u64>,
     #[serde(default)]
     metrics: Vec<String>,
-    vary: BTreeMap<String, toml::Value>,
+    /// Read again, in the file's order, by [`vary_in_order`].
+    #[allow(dead_code)]
+    vary: toml::Table,
     #[serde(default)]
     set: BTreeMap<String, toml::Value>,
 }
@@ -149,6 +151,54 @@ fn value_text(v: &toml::Value) -> String {
     }
 }
 
+/// The `[vary]` table in the file's order (the first key varies slowest),
+/// with dotted keys written unquoted (`a.b = [1, 2]`) flattened.
+fn vary_in_order(text: &str) -> Result<Vec<Vary>, String> {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let mut out = Vec::new();
+    if let Some(table) = doc.get("vary").and_then(toml_edit::Item::as_table_like) {
+        flatten_vary(table, "", &mut out)?;
+    }
+    Ok(out)
+}
+
+fn flatten_vary(
+    table: &dyn toml_edit::TableLike,
+    prefix: &str,
+    out: &mut Vec<Vary>,
+) -> Result<(), String> {
+    for (key, item) in table.iter() {
+        let key = format!("{prefix}{key}");
+        if let Some(inner) = item.as_table_like() {
+            flatten_vary(inner, &format!("{key}."), out)?;
+            continue;
+        }
+        let values = match item.as_value() {
+            Some(toml_edit::Value::Array(items)) => items.iter().map(edit_value_text).collect(),
+            Some(toml_edit::Value::String(s)) => {
+                parse_values(s.value()).map_err(|e| format!("vary.{key}: {e}"))?
+            }
+            Some(other) => vec![edit_value_text(other)],
+            None => return Err(format!("vary.{key}: expected a list or a range")),
+        };
+        out.push(Vary { key, values });
+    }
+    Ok(())
+}
+
+/// A TOML value (as written in the file) as the text `--set` would take.
+fn edit_value_text(v: &toml_edit::Value) -> String {
+    match v {
+        toml_edit::Value::String(s) => s.value().clone(),
+        other => {
+            // Without the comments and spaces around it in the file.
+            let mut bare = other.clone();
+            bare.decor_mut().clear();
+            bare.to_string()
+        }
+    }
+}
+
 impl SweepDefinition {
     /// Reads a sweep file; its `scenario` is relative to it.
     pub fn from_file(path: &Path) -> Result<Self, DefinitionError> {
@@ -156,19 +206,8 @@ impl SweepDefinition {
             .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
         let file: SweepFile = toml::from_str(&text)
             .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
-        let mut vary = Vec::new();
-        for (key, value) in &file.vary {
-            let values = match value {
-                toml::Value::Array(items) => items.iter().map(value_text).collect(),
-                toml::Value::String(s) => parse_values(s)
-                    .map_err(|e| DefinitionError(format!("{}: vary.{key}: {e}", path.display())))?,
-                other => vec![value_text(other)],
-            };
-            vary.push(Vary {
-                key: key.clone(),
-                values,
-            });
-        }
+        let vary = vary_in_order(&text)
+            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let def = SweepDefinition {
             scenario: base.join(&file.scenario),
@@ -282,5 +321,35 @@ mod tests {
         assert_eq!(d.vary[1].values, vec!["1", "2", "3"]);
         assert_eq!(d.set, vec!["simulation.horizon=2d"]);
         assert_eq!(d.replications, 3);
+    }
+
+    #[test]
+    fn a_sweep_file_varies_keys_in_its_own_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            r#"scenario = "x.toml"
+[vary]
+"z.first" = [3, 1] # not sorted
+a.b.second = [
+  10, # ten
+  20,
+]
+"m.third" = "1..2:1"
+"l.one|l.two" = ["1|2"]
+"#,
+        )
+        .expect("write");
+        let def = SweepDefinition::from_file(&path).expect("valid");
+        let keys: Vec<&str> = def.vary.iter().map(|v| v.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec!["z.first", "a.b.second", "m.third", "l.one|l.two"]
+        );
+        assert_eq!(def.vary[0].values, vec!["3", "1"]);
+        assert_eq!(def.vary[1].values, vec!["10", "20"]);
+        assert_eq!(def.vary[2].values, vec!["1", "2"]);
+        assert_eq!(def.scenario, dir.path().join("x.toml"));
     }
 }
