@@ -228,6 +228,12 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     let log = fs::read_to_string(dir.path().join("r/results.log")).expect("results log");
     assert_eq!(log.matches("@job ").count(), 4);
     assert!(!dir.path().join("r/sweep.csv").exists());
+    // As if killed in the middle of writing a fifth result.
+    fs::write(
+        dir.path().join("r/results.log"),
+        format!("{log}@job 7 900\ntarget,arrivals\npool,1"),
+    )
+    .expect("write");
     let resumed = sweep(dir.path(), &["--out", "r", "--resume"]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert_eq!(
@@ -499,4 +505,66 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let o = run_in(dir.path(), &["sweep", "typo.toml", "-q"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("replicatons"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let args = |out: &str| -> Vec<String> {
+        [
+            "sweep",
+            scenario.to_str().expect("utf-8"),
+            "--vary",
+            "machines.vm-01.bots=1..10:1",
+            "--vary",
+            "machines.vm-02.bots=1..10:1",
+            "--replications",
+            "3",
+            "-q",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let clean = rpasim()
+        .current_dir(dir.path())
+        .args(args("clean"))
+        .output()
+        .expect("runs");
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    // Kill (SIGKILL: no chance to clean up) once some results are in.
+    let mut child = rpasim()
+        .current_dir(dir.path())
+        .args(args("killed"))
+        .spawn()
+        .expect("starts");
+    let log = dir.path().join("killed/results.log");
+    while child.try_wait().expect("wait").is_none()
+        && fs::metadata(&log).map_or(0, |m| m.len()) < 20_000
+    {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().ok();
+    child.wait().expect("wait");
+    let mut resume: Vec<String> = args("killed").into_iter().filter(|a| a != "-q").collect();
+    resume.push("--resume".into());
+    let resumed = rpasim()
+        .current_dir(dir.path())
+        .args(resume)
+        .output()
+        .expect("runs");
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    // "100 variants x 3 replications (N run now, M resumed)": both parts.
+    let said = stdout(&resumed);
+    assert!(
+        !said.contains("(0 run now") && !said.contains(" 0 resumed"),
+        "{said}"
+    );
+    assert_eq!(
+        outputs(&dir.path().join("clean")),
+        outputs(&dir.path().join("killed"))
+    );
 }
