@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rpasim_core::Simulation;
-use rpasim_report::Recorder;
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
 use rpasim_sweep::runner::Progress;
@@ -200,17 +198,7 @@ fn current_summary(
     set: &[rpasim_scenario::Override],
 ) -> Result<Vec<u8>, CliError> {
     let s = rpasim_scenario::load(scenario, set).map_err(|e| CliError::Invalid(e.to_string()))?;
-    let sim = Simulation::new(&s.spec, Recorder::summary_only(&s.spec))
-        .map_err(|e| CliError::Invalid(e.to_string()))?;
-    let (recorder, report) = sim.run();
-    let summary = recorder
-        .finish(&report)
-        .map_err(|e| CliError::Failed(e.to_string()))?;
-    let mut bytes = Vec::new();
-    summary
-        .write_csv(&mut bytes)
-        .map_err(|e| CliError::Failed(e.to_string()))?;
-    Ok(bytes)
+    Ok(rpasim_sweep::runner::summary_csv(&s.spec)?)
 }
 
 /// `rpasim check`: exit 1 when a metric got worse beyond its tolerance.

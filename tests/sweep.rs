@@ -77,6 +77,16 @@ fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// Asserts that two sweep directories under `dir` hold the same outputs.
+fn assert_same_outputs(dir: &Path, a: &str, b: &str) {
+    let (a, b) = (outputs(&dir.join(a)), outputs(&dir.join(b)));
+    assert_eq!(a.len(), b.len());
+    for ((name_a, bytes_a), (name_b, bytes_b)) in a.iter().zip(&b) {
+        assert_eq!(name_a, name_b);
+        assert!(bytes_a == bytes_b, "{name_a} differs");
+    }
+}
+
 #[test]
 fn three_values_five_replications_statistics_by_hand() {
     let dir = setup();
@@ -154,10 +164,7 @@ fn one_thread_or_two_give_the_same_bytes() {
             .status
             .success()
     );
-    assert_eq!(
-        outputs(&dir.path().join("j1")),
-        outputs(&dir.path().join("j2"))
-    );
+    assert_same_outputs(dir.path(), "j1", "j2");
 }
 
 #[test]
@@ -191,10 +198,7 @@ fn merged_shards_equal_the_whole_sweep() {
         &["merge", "shard3", "shard1", "shard2", "--out", "merged"],
     );
     assert!(merged.status.success(), "{}", stderr(&merged));
-    assert_eq!(
-        outputs(&dir.path().join("whole")),
-        outputs(&dir.path().join("merged"))
-    );
+    assert_same_outputs(dir.path(), "whole", "merged");
 }
 
 #[test]
@@ -236,10 +240,7 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     .expect("write");
     let resumed = sweep(dir.path(), &["--out", "r", "--resume"]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(
-        outputs(&dir.path().join("clean")),
-        outputs(&dir.path().join("r"))
-    );
+    assert_same_outputs(dir.path(), "clean", "r");
     // A resume of another sweep into the same directory is refused.
     let other = run_in(
         dir.path(),
@@ -563,8 +564,5 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
         !said.contains("(0 run now") && !said.contains(" 0 resumed"),
         "{said}"
     );
-    assert_eq!(
-        outputs(&dir.path().join("clean")),
-        outputs(&dir.path().join("killed"))
-    );
+    assert_same_outputs(dir.path(), "clean", "killed");
 }

@@ -6,53 +6,13 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+pub use rpasim_report::CsvTable;
 use rpasim_report::series::{Downsampler, SampleValues, SeriesPoint};
 use rpasim_report::{EVENTS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, Summary, TIMESERIES_CSV};
 use rpasim_stats::DurationHistogram;
 
 /// The scenario copy written beside the outputs.
 pub const SCENARIO_TOML: &str = "scenario.toml";
-
-/// A CSV file as text cells: the report shows them exactly as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CsvTable {
-    /// Column names.
-    pub header: Vec<String>,
-    /// Rows of cells.
-    pub rows: Vec<Vec<String>>,
-}
-
-impl CsvTable {
-    /// Reads a CSV file with a header.
-    pub fn read(path: &Path) -> io::Result<Self> {
-        let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
-        let header = reader
-            .headers()
-            .map_err(io::Error::other)?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.map(|r| r.iter().map(str::to_string).collect()))
-            .collect::<Result<_, _>>()
-            .map_err(io::Error::other)?;
-        Ok(CsvTable { header, rows })
-    }
-
-    /// The index of a column.
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-
-    /// A cell of `row` in column `name`, as a number (0 when absent).
-    pub fn number(&self, row: &[String], name: &str) -> f64 {
-        self.column(name)
-            .and_then(|c| row.get(c))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    }
-}
 
 /// Everything a chart or the report needs.
 #[derive(Debug, Clone)]

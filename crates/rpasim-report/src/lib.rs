@@ -17,12 +17,14 @@ pub mod recorder;
 pub mod runs;
 pub mod series;
 pub mod summary;
+pub mod table;
 pub mod timeseries;
 
 pub use manifest::{Manifest, ManifestTarget};
 pub use outdir::StagedDir;
 pub use recorder::{Names, Recorder};
 pub use summary::{Summary, SummaryRow};
+pub use table::CsvTable;
 
 /// File name of the per-run table.
 pub const RUNS_CSV: &str = "runs.csv";

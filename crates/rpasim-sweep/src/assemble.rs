@@ -21,6 +21,7 @@ use crate::SweepError;
 use crate::grid::{Grid, replication_seed, short_key};
 use crate::results;
 use crate::runner::{SweepManifest, write_atomically};
+use rpasim_report::CsvTable as Table;
 /// File names of the assembled outputs.
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// Per-target rows.
@@ -30,26 +31,9 @@ pub const SWEEP_SUMMARY_CSV: &str = "sweep-summary.csv";
 /// Confidence level of `sweep-summary.csv`.
 pub const CONFIDENCE: f64 = 0.95;
 
-/// One job's summary: header and rows (targets, then `all`).
-struct JobSummary {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_job(bytes: &[u8]) -> Result<JobSummary, SweepError> {
-    let mut r = csv::Reader::from_reader(bytes);
-    let header = r
-        .headers()
-        .map_err(|e| SweepError::Failed(e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = r
-        .records()
-        .map(|row| row.map(|row| row.iter().map(str::to_string).collect()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| SweepError::Failed(format!("a job's result: {e}")))?;
-    Ok(JobSummary { header, rows })
+/// One job's summary (`summary.csv`: targets, then `all`).
+fn read_job(bytes: &[u8]) -> Result<Table, SweepError> {
+    Table::parse(bytes).map_err(|e| SweepError::Failed(format!("a job's result: {e}")))
 }
 
 /// The result of each job, in grid order, from the logs of `dirs` (a
@@ -93,7 +77,7 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
     fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
     let mut header: Vec<String> = Vec::new();
     let (mut all_rows, mut target_rows) = (Vec::new(), Vec::new());
-    let summaries: Vec<JobSummary> = results
+    let summaries: Vec<Table> = results
         .par_iter()
         .map(|r| read_job(r))
         .collect::<Result<_, _>>()?;

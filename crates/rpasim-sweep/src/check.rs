@@ -16,6 +16,7 @@ use rpasim_stats::welch_p_value;
 
 use crate::SweepError;
 use crate::grid::short_key;
+use rpasim_report::CsvTable as Table;
 
 /// Significance level of the t-test for sweep summaries.
 pub const SIGNIFICANCE: f64 = 0.05;
@@ -136,48 +137,12 @@ pub struct Comparison {
     pub verdict: Verdict,
 }
 
-/// A CSV file's header and rows.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn read(path: &Path) -> Result<Self, SweepError> {
-        let bad = |e: String| SweepError::Invalid(format!("{}: {e}", path.display()));
-        let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
-        Self::from_reader(&mut r).map_err(bad)
-    }
-
-    fn parse(text: &[u8]) -> Result<Self, SweepError> {
-        Self::from_reader(&mut csv::Reader::from_reader(text)).map_err(SweepError::Failed)
-    }
-
-    fn from_reader<R: std::io::Read>(r: &mut csv::Reader<R>) -> Result<Self, String> {
-        let header = r
-            .headers()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = r
-            .records()
-            .map(|row| row.map(|row| row.iter().map(str::to_string).collect()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        Ok(Table { header, rows })
-    }
-
-    fn col(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-
-    fn is_sweep_summary(&self) -> bool {
-        // `variant`, the varied keys and `target` come before `metric`.
-        self.col("variant") == Some(0)
-            && self.col("metric").is_some_and(|c| c >= 2)
-            && self.col("mean").is_some()
-    }
+/// Whether a table is a sweep summary (else a run's `summary.csv`).
+fn is_sweep_summary(table: &Table) -> bool {
+    // `variant`, the varied keys and `target` come before `metric`.
+    table.column("variant") == Some(0)
+        && table.column("metric").is_some_and(|c| c >= 2)
+        && table.column("mean").is_some()
 }
 
 /// A summary to check: a file, or the bytes of a run just made.
@@ -194,12 +159,15 @@ pub fn check(
     current: Current<'_>,
     tolerances: &[Tolerance],
 ) -> Result<Vec<Comparison>, SweepError> {
-    let base = Table::read(baseline)?;
-    let cur = match current {
-        Current::File(p) => Table::read(p)?,
-        Current::Bytes(b) => Table::parse(&b)?,
+    let read = |path: &Path| {
+        Table::read(path).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
     };
-    if base.is_sweep_summary() != cur.is_sweep_summary() {
+    let base = read(baseline)?;
+    let cur = match current {
+        Current::File(p) => read(p)?,
+        Current::Bytes(b) => Table::parse(&b).map_err(|e| SweepError::Failed(e.to_string()))?,
+    };
+    if is_sweep_summary(&base) != is_sweep_summary(&cur) {
         return Err(SweepError::Invalid(
             "the baseline and the current summary are of different kinds (summary.csv vs sweep-summary.csv)".into(),
         ));
@@ -216,7 +184,7 @@ pub fn check(
     } else {
         tolerances.to_vec()
     };
-    if base.is_sweep_summary() {
+    if is_sweep_summary(&base) {
         compare_sweeps(&base, &cur, &tolerances)
     } else {
         compare_runs(&base, &cur, &tolerances)
@@ -242,7 +210,7 @@ fn verdict(t: &Tolerance, baseline: f64, current: f64, significant: bool) -> Ver
 
 fn number(table: &Table, row: &[String], metric: &str) -> Result<f64, SweepError> {
     let c = table
-        .col(metric)
+        .column(metric)
         .ok_or_else(|| SweepError::Invalid(format!("no metric {metric:?} in the summary")))?;
     Ok(row.get(c).and_then(|v| v.parse().ok()).unwrap_or(0.0))
 }
@@ -281,7 +249,7 @@ fn compare_sweeps(
     cur: &Table,
     tolerances: &[Tolerance],
 ) -> Result<Vec<Comparison>, SweepError> {
-    let metric_col = base.col("metric").unwrap_or(0);
+    let metric_col = base.column("metric").unwrap_or(0);
     // The varied values and the target: the columns between `variant` and `metric`.
     let label = |row: &[String]| row[1..metric_col].join(", ");
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
@@ -310,7 +278,9 @@ fn compare_sweeps(
                 ))
             })?;
         let get = |table: &Table, row: &[String], col: &str| {
-            table.col(col).and_then(|i| row.get(i)?.parse::<f64>().ok())
+            table
+                .column(col)
+                .and_then(|i| row.get(i)?.parse::<f64>().ok())
         };
         let (bm, cm) = (
             get(base, b, "mean").unwrap_or(0.0),

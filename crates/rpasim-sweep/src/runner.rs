@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use rpasim_core::Simulation;
+use rpasim_core::{ModelSpec, Simulation};
 use rpasim_report::Recorder;
 use rpasim_scenario::Override;
 use serde::{Deserialize, Serialize};
@@ -346,7 +346,12 @@ fn simulate(
     });
     let scenario = rpasim_scenario::parse(text, path, &list)
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
-    let spec = &scenario.spec;
+    summary_csv(&scenario.spec)
+}
+
+/// Simulates a scenario in memory, recording only its summary; returns
+/// the bytes of its `summary.csv`.
+pub fn summary_csv(spec: &ModelSpec) -> Result<Vec<u8>, SweepError> {
     let sim = Simulation::new(spec, Recorder::summary_only(spec))
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
     let (recorder, report) = sim.run();
