@@ -222,7 +222,8 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             if let Some(parent) = args.baseline.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
             }
-            std::fs::write(&args.baseline, bytes).map_err(|e| CliError::io(&args.baseline, e))?;
+            rpasim_sweep::runner::write_atomically(&args.baseline, bytes)
+                .map_err(|e| CliError::io(&args.baseline, e))?;
             println!("baseline written: {}", args.baseline.display());
         }
         return Ok(());

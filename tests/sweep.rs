@@ -413,6 +413,26 @@ fn check_of_sweeps_needs_significance() {
     );
     assert_eq!(regress.status.code(), Some(1), "{}", stdout(&regress));
     assert!(stdout(&regress).contains("WORSE"));
+    // The row names the varied value; a misspelt metric is bad input.
+    assert!(
+        stdout(&regress).contains("pool.max_bots=4, pool"),
+        "{}",
+        stdout(&regress)
+    );
+    let typo = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            "a/sweep-summary.csv",
+            "--current",
+            "c/sweep-summary.csv",
+            "--tolerance",
+            "wait_mean=5%",
+        ],
+    );
+    assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
+    assert!(stderr(&typo).contains("no metric \"wait_mean\""));
 }
 
 #[test]

@@ -250,6 +250,15 @@ fn compare_sweeps(
     tolerances: &[Tolerance],
 ) -> Result<Vec<Comparison>, SweepError> {
     let metric_col = base.column("metric").unwrap_or(0);
+    if let Some(t) = tolerances
+        .iter()
+        .find(|t| !base.rows.iter().any(|r| r[metric_col] == t.metric))
+    {
+        return Err(SweepError::Invalid(format!(
+            "no metric {:?} in the sweep summary",
+            t.metric
+        )));
+    }
     // The varied values and the target: the columns between `variant` and `metric`.
     let label = |row: &[String]| row[1..metric_col].join(", ");
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
