@@ -24,12 +24,13 @@ fn invalid(e: DefinitionError) -> CliError {
     CliError::Invalid(e.0)
 }
 
-/// Whether a file is a sweep file (a TOML table with `vary`).
+/// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
+/// which no scenario has).
 fn is_sweep_file(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.contains_key("vary") && t.contains_key("scenario"))
+        .is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))
 }
 
 fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {
