@@ -10,7 +10,8 @@
 //!   interval by Student's t over the replications;
 //! - `charts/`: chosen metrics against each varied key, with 95 % bands.
 
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -19,8 +20,8 @@ use rpasim_stats::ConfidenceInterval;
 
 use crate::SweepError;
 use crate::grid::{Grid, replication_seed, short_key};
-use crate::results;
-use crate::runner::{SweepManifest, write_atomically};
+use crate::results::Index;
+use crate::runner::SweepManifest;
 use rpasim_report::CsvTable as Table;
 /// File names of the assembled outputs.
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -36,83 +37,229 @@ fn read_job(bytes: &[u8]) -> Result<Table, SweepError> {
     Table::parse(bytes).map_err(|e| SweepError::Failed(format!("a job's result: {e}")))
 }
 
-/// The result of each job, in grid order, from the logs of `dirs` (a
-/// sweep directory or the directories of its shards).
-fn job_results(grid: &Grid, dirs: &[PathBuf]) -> Result<Vec<Vec<u8>>, SweepError> {
-    let mut found = results::Results::new();
-    for d in dirs {
-        found.extend(results::read(d).map_err(|e| SweepError::io(d, e))?);
+/// Variants assembled at once: their results are in memory together, and
+/// parsed in parallel.
+const VARIANTS_PER_BATCH: usize = 32;
+
+/// Fails, before anything is written, when a job has no result.
+fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), SweepError> {
+    match grid.jobs().find(|job| !index.contains(job.index)) {
+        None => Ok(()),
+        Some(job) => Err(SweepError::Invalid(format!(
+            "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume",
+            job.index,
+            job.variant,
+            job.replication,
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
-    grid.jobs()
-        .map(|job| {
-            found.remove(&job.index).ok_or_else(|| {
-                SweepError::Invalid(format!(
-                    "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume",
-                    job.index,
-                    job.variant,
-                    job.replication,
-                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-                ))
-            })
+}
+
+/// A CSV output written as it goes, beside its final name, and renamed
+/// only when complete (removed if dropped before).
+struct StreamedCsv {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: Option<csv::Writer<BufWriter<File>>>,
+}
+
+impl StreamedCsv {
+    fn create(path: PathBuf) -> Result<Self, SweepError> {
+        let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
+        Ok(StreamedCsv {
+            writer: Some(csv::Writer::from_writer(BufWriter::new(file))),
+            tmp,
+            path,
         })
-        .collect()
-}
-
-fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, SweepError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)
-        .map_err(|e| SweepError::Failed(e.to_string()))?;
-    for row in rows {
-        w.write_record(row)
-            .map_err(|e| SweepError::Failed(e.to_string()))?;
     }
-    w.into_inner()
-        .map_err(|e| SweepError::Failed(e.to_string()))
+
+    fn write(&mut self, row: &[String]) -> Result<(), SweepError> {
+        if let Some(w) = &mut self.writer {
+            w.write_record(row)
+                .map_err(|e| SweepError::Failed(format!("{}: {e}", self.path.display())))?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<(), SweepError> {
+        let fail = |e: String| SweepError::Failed(format!("{}: {e}", self.path.display()));
+        if let Some(w) = self.writer.take() {
+            w.into_inner()
+                .map_err(|e| fail(e.to_string()))?
+                .flush()
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        fs::rename(&self.tmp, &self.path).map_err(|e| fail(e.to_string()))
+    }
 }
 
-/// Assembles the outputs into `out` from the results in `dirs`.
+impl Drop for StreamedCsv {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The three CSV outputs, being written.
+struct Outputs {
+    sweep: StreamedCsv,
+    targets: StreamedCsv,
+    summary: StreamedCsv,
+    /// The metric columns of the job summaries (set by the first job).
+    header: Option<Vec<String>>,
+}
+
+/// One variant's rows, computed apart from the others (in parallel).
+struct VariantRows {
+    sweep: Vec<Vec<String>>,
+    targets: Vec<Vec<String>>,
+    stats: Vec<MetricStats>,
+    header: Vec<String>,
+}
+
+/// The rows and statistics of variant `v` from its replications' summaries.
+fn variant_rows(
+    grid: &Grid,
+    manifest: &SweepManifest,
+    v: usize,
+    tables: &[Table],
+) -> Result<VariantRows, SweepError> {
+    let header = tables.first().map(|t| t.header.clone()).unwrap_or_default();
+    if let Some(t) = tables.iter().find(|t| t.header != header) {
+        return Err(SweepError::Failed(format!(
+            "variant {v}: its runs' summaries have different columns ({} vs {})",
+            t.header.join(","),
+            header.join(",")
+        )));
+    }
+    let (mut sweep, mut targets) = (Vec::new(), Vec::new());
+    for (r, table) in tables.iter().enumerate() {
+        let mut prefix = vec![
+            v.to_string(),
+            r.to_string(),
+            replication_seed(manifest.base_seed, r as u32).to_string(),
+        ];
+        prefix.extend(grid.variants[v].iter().cloned());
+        for row in &table.rows {
+            targets.push(prefix.iter().chain(row).cloned().collect());
+        }
+        if let Some(all) = table.rows.last() {
+            sweep.push(prefix.iter().chain(all.iter().skip(1)).cloned().collect());
+        }
+    }
+    Ok(VariantRows {
+        stats: variant_statistics(v, &header, tables),
+        sweep,
+        targets,
+        header,
+    })
+}
+
+impl Outputs {
+    fn create(out: &Path) -> Result<Self, SweepError> {
+        Ok(Outputs {
+            sweep: StreamedCsv::create(out.join(SWEEP_CSV))?,
+            targets: StreamedCsv::create(out.join(SWEEP_TARGETS_CSV))?,
+            summary: StreamedCsv::create(out.join(SWEEP_SUMMARY_CSV))?,
+            header: None,
+        })
+    }
+
+    /// Writes the headers, from the first job's summary columns.
+    fn headers(&mut self, grid: &Grid, header: &[String]) -> Result<(), SweepError> {
+        let mut lead = vec!["variant".to_string(), "replication".into(), "seed".into()];
+        lead.extend(grid.keys.iter().cloned());
+        let sweep: Vec<String> = lead.iter().chain(&header[1..]).cloned().collect();
+        let targets: Vec<String> = lead.iter().chain(header).cloned().collect();
+        let mut summary = vec!["variant".to_string()];
+        summary.extend(grid.keys.iter().cloned());
+        summary
+            .extend(["target", "metric", "n", "mean", "sd", "ci95_half_width"].map(String::from));
+        self.sweep.write(&sweep)?;
+        self.targets.write(&targets)?;
+        self.summary.write(&summary)?;
+        self.header = Some(header.to_vec());
+        Ok(())
+    }
+
+    fn write(&mut self, grid: &Grid, rows: &VariantRows) -> Result<(), SweepError> {
+        match &self.header {
+            None => self.headers(grid, &rows.header)?,
+            Some(h) if *h != rows.header => {
+                return Err(SweepError::Failed(
+                    "the runs' summaries have different columns (results of another rpasim version?)"
+                        .into(),
+                ));
+            }
+            Some(_) => {}
+        }
+        for row in &rows.sweep {
+            self.sweep.write(row)?;
+        }
+        for row in &rows.targets {
+            self.targets.write(row)?;
+        }
+        for s in &rows.stats {
+            self.summary.write(&summary_row(grid, s))?;
+        }
+        Ok(())
+    }
+
+    fn commit(self) -> Result<(), SweepError> {
+        self.sweep.commit()?;
+        self.targets.commit()?;
+        self.summary.commit()
+    }
+}
+
+/// Assembles the outputs into `out` from the results in `dirs` (one sweep
+/// directory, or the shards being merged). Results are read and written a
+/// batch of variants at a time: memory does not grow with the sweep.
 pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Result<(), SweepError> {
     let grid = manifest.grid();
-    let results = job_results(&grid, dirs)?;
+    let io = |e| SweepError::Failed(format!("reading the results: {e}"));
+    let mut index = Index::scan(dirs).map_err(io)?;
+    check_complete(&grid, &index, dirs)?;
     fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
-    let mut header: Vec<String> = Vec::new();
-    let (mut all_rows, mut target_rows) = (Vec::new(), Vec::new());
-    let summaries: Vec<Table> = results
-        .par_iter()
-        .map(|r| read_job(r))
-        .collect::<Result<_, _>>()?;
-    for (job, summary) in grid.jobs().zip(summaries) {
-        let mut prefix = vec![
-            job.variant.to_string(),
-            job.replication.to_string(),
-            replication_seed(manifest.base_seed, job.replication).to_string(),
-        ];
-        prefix.extend(grid.variants[job.variant].iter().cloned());
-        for row in &summary.rows {
-            let mut r = prefix.clone();
-            r.extend(row.iter().cloned());
-            target_rows.push(r);
+    let mut outputs = Outputs::create(out)?;
+    let mut charted = Vec::new();
+    let r = grid.replications as usize;
+    let variants: Vec<usize> = (0..grid.variants.len()).collect();
+    for batch in variants.chunks(VARIANTS_PER_BATCH) {
+        let mut results = Vec::with_capacity(batch.len() * r);
+        for v in batch {
+            for job in v * r..(v + 1) * r {
+                results.push(index.fetch(job).map_err(io)?.unwrap_or_default());
+            }
         }
-        if let Some(all) = summary.rows.last() {
-            let mut r = prefix.clone();
-            r.extend(all.iter().skip(1).cloned());
-            all_rows.push(r);
+        let rows: Vec<VariantRows> = batch
+            .par_iter()
+            .zip(results.par_chunks(r))
+            .map(|(v, results)| {
+                let tables: Vec<Table> = results
+                    .iter()
+                    .map(|b| read_job(b))
+                    .collect::<Result<_, _>>()?;
+                variant_rows(&grid, manifest, *v, &tables)
+            })
+            .collect::<Result<_, _>>()?;
+        for variant in rows {
+            outputs.write(&grid, &variant)?;
+            charted.extend(
+                variant
+                    .stats
+                    .into_iter()
+                    .filter(|s| manifest.metrics.contains(&s.metric)),
+            );
         }
-        header = summary.header;
     }
-    let mut lead = vec!["variant".to_string(), "replication".into(), "seed".into()];
-    lead.extend(grid.keys.iter().cloned());
-    let metrics: Vec<String> = header.iter().skip(1).cloned().collect();
-    let sweep_header: Vec<String> = lead.iter().chain(&metrics).cloned().collect();
-    let targets_header: Vec<String> = lead.iter().chain(&header).cloned().collect();
-    let stats = statistics(&grid, &metrics, &target_rows, lead.len());
-    let write = |name: &str, bytes: Vec<u8>| {
-        write_atomically(&out.join(name), &bytes).map_err(|e| SweepError::io(out, e))
-    };
-    write(SWEEP_CSV, csv_bytes(&sweep_header, &all_rows)?)?;
-    write(SWEEP_TARGETS_CSV, csv_bytes(&targets_header, &target_rows)?)?;
-    write(SWEEP_SUMMARY_CSV, summary_bytes(&grid, &stats)?)?;
-    charts(out, manifest, &grid, &stats)
+    outputs.commit()?;
+    charts(out, manifest, &grid, &charted)
 }
 
 /// Statistics of one metric of one variant and target over its replications.
@@ -134,30 +281,20 @@ pub struct MetricStats {
     pub half_width: Option<f64>,
 }
 
-/// Statistics over replications, by variant, target and metric. `rows` are
-/// the per-target rows (`lead` columns, then target and metrics), grouped
-/// by job in grid order.
-fn statistics(
-    grid: &Grid,
-    metrics: &[String],
-    rows: &[Vec<String>],
-    lead: usize,
-) -> Vec<MetricStats> {
-    let per_job = rows.len() / (grid.variants.len() * grid.replications as usize).max(1);
-    let r = grid.replications as usize;
+/// Statistics over the replications of variant `v`, by target and metric
+/// (`header` is the summaries' columns: `target`, then the metrics).
+fn variant_statistics(v: usize, header: &[String], tables: &[Table]) -> Vec<MetricStats> {
+    let Some(first) = tables.first() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for v in 0..grid.variants.len() {
-        let jobs = &rows[v * r * per_job..(v + 1) * r * per_job];
-        for t in 0..per_job {
-            let target = jobs[t][lead].clone();
-            for (m, metric) in metrics.iter().enumerate() {
-                let values: Vec<f64> = (0..r)
-                    .filter_map(|j| jobs[j * per_job + t].get(lead + 1 + m)?.parse().ok())
-                    .collect();
-                if let Some(stats) = metric_stats(v, &target, metric, &values) {
-                    out.push(stats);
-                }
-            }
+    for (t, target_row) in first.rows.iter().enumerate() {
+        for (m, metric) in header.iter().enumerate().skip(1) {
+            let values: Vec<f64> = tables
+                .iter()
+                .filter_map(|table| table.rows.get(t)?.get(m)?.parse().ok())
+                .collect();
+            out.extend(metric_stats(v, &target_row[0], metric, &values));
         }
     }
     out
@@ -187,27 +324,19 @@ fn number(x: f64) -> String {
     format!("{x:.6}")
 }
 
-fn summary_bytes(grid: &Grid, stats: &[MetricStats]) -> Result<Vec<u8>, SweepError> {
-    let mut header = vec!["variant".to_string()];
-    header.extend(grid.keys.iter().cloned());
-    header.extend(["target", "metric", "n", "mean", "sd", "ci95_half_width"].map(String::from));
-    let rows: Vec<Vec<String>> = stats
-        .iter()
-        .map(|s| {
-            let mut row = vec![s.variant.to_string()];
-            row.extend(grid.variants[s.variant].iter().cloned());
-            row.extend([
-                s.target.clone(),
-                s.metric.clone(),
-                s.n.to_string(),
-                number(s.mean),
-                s.sd.map(number).unwrap_or_default(),
-                s.half_width.map(number).unwrap_or_default(),
-            ]);
-            row
-        })
-        .collect();
-    csv_bytes(&header, &rows)
+/// A row of `sweep-summary.csv`.
+fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
+    let mut row = vec![s.variant.to_string()];
+    row.extend(grid.variants[s.variant].iter().cloned());
+    row.extend([
+        s.target.clone(),
+        s.metric.clone(),
+        s.n.to_string(),
+        number(s.mean),
+        s.sd.map(number).unwrap_or_default(),
+        s.half_width.map(number).unwrap_or_default(),
+    ]);
+    row
 }
 
 /// One chart per charted metric and numeric dimension of the grid (linked

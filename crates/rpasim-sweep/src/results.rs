@@ -7,54 +7,127 @@
 //! never puts a corrupt row into the outputs. One file instead of one per
 //! job: creating thousands of files costs more than the simulations on some
 //! file systems, and serializes parallel writers on the directory.
+//!
+//! The log is never loaded whole: [`Index`] records where each result is,
+//! and [`Index::fetch`] reads one when it is needed, so assembling a sweep
+//! holds one variant's results at a time, however many runs it has.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::path::Path;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The log's file name in a sweep directory.
 pub const RESULTS_LOG: &str = "results.log";
 
-/// Job results by job index.
-pub type Results = BTreeMap<usize, Vec<u8>>;
-
-/// The complete records of a log, and the length they span.
-pub fn parse(bytes: &[u8]) -> (Results, usize) {
-    let mut results = Results::new();
-    let mut at = 0;
-    while let Some(line_end) = bytes[at..].iter().position(|b| *b == b'\n') {
-        let header = std::str::from_utf8(&bytes[at..at + line_end]).unwrap_or("");
-        let mut parts = header.split(' ');
-        let (Some("@job"), Some(index), Some(len)) = (parts.next(), parts.next(), parts.next())
-        else {
-            break;
-        };
-        let (Ok(index), Ok(len)) = (index.parse::<usize>(), len.parse::<usize>()) else {
-            break;
-        };
-        let start = at + line_end + 1;
-        let end = start + len;
-        if end + 1 > bytes.len() || bytes[end] != b'\n' {
-            break; // an interrupted write
-        }
-        results.insert(index, bytes[start..end].to_vec());
-        at = end + 1;
-    }
-    (results, at)
+/// Where one record's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Location {
+    /// Which log (index into [`Index::logs`]).
+    log: usize,
+    offset: u64,
+    len: usize,
 }
 
-/// Reads the complete records of a sweep directory's log (none if absent).
-pub fn read(dir: &Path) -> io::Result<Results> {
-    match File::open(dir.join(RESULTS_LOG)) {
-        Ok(mut f) => {
-            let mut bytes = Vec::new();
-            f.read_to_end(&mut bytes)?;
-            Ok(parse(&bytes).0)
+/// Job index to the (offset, length) of its result in one log.
+type Records = BTreeMap<usize, (u64, usize)>;
+
+/// The complete records of a log, and the length of the log they span
+/// (where a torn record would start).
+fn scan(path: &Path) -> io::Result<(Records, u64)> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    let size = file.metadata()?.len();
+    let mut reader = BufReader::new(file);
+    let (mut records, mut at) = (BTreeMap::new(), 0u64);
+    let mut header = Vec::new();
+    loop {
+        header.clear();
+        // A header is short: more than 64 bytes without a newline is a torn record.
+        let n = (&mut reader).take(64).read_until(b'\n', &mut header)?;
+        let Some((index, len)) = parse_header(&header) else {
+            break;
+        };
+        let start = at + n as u64;
+        let end = start + len as u64;
+        if end + 1 > size {
+            break; // an interrupted write
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Results::new()),
-        Err(e) => Err(e),
+        reader.seek_relative(len as i64)?;
+        let mut newline = [0u8];
+        reader.read_exact(&mut newline)?;
+        if newline[0] != b'\n' {
+            break;
+        }
+        records.insert(index, (start, len));
+        at = end + 1;
+    }
+    Ok((records, at))
+}
+
+/// `@job <index> <len>\n` -> (index, len).
+fn parse_header(line: &[u8]) -> Option<(usize, usize)> {
+    let text = std::str::from_utf8(line.strip_suffix(b"\n")?).ok()?;
+    let mut parts = text.split(' ');
+    let (Some("@job"), Some(index), Some(len), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some((index.parse().ok()?, len.parse().ok()?))
+}
+
+/// Where every finished job's result is, in the logs of one sweep
+/// directory or of the shards being merged.
+#[derive(Debug)]
+pub struct Index {
+    logs: Vec<PathBuf>,
+    records: BTreeMap<usize, Location>,
+    open: Vec<Option<BufReader<File>>>,
+}
+
+impl Index {
+    /// Scans the logs of `dirs` (a missing log has no results).
+    pub fn scan(dirs: &[PathBuf]) -> io::Result<Self> {
+        let mut records = BTreeMap::new();
+        let logs: Vec<PathBuf> = dirs.iter().map(|d| d.join(RESULTS_LOG)).collect();
+        for (log, path) in logs.iter().enumerate() {
+            let (found, _) = scan(path)?;
+            records.extend(
+                found
+                    .into_iter()
+                    .map(|(job, (offset, len))| (job, Location { log, offset, len })),
+            );
+        }
+        Ok(Index {
+            open: logs.iter().map(|_| None).collect(),
+            logs,
+            records,
+        })
+    }
+
+    /// Whether job `index` has a result.
+    pub fn contains(&self, index: usize) -> bool {
+        self.records.contains_key(&index)
+    }
+
+    /// Reads the result of job `index`, if there is one.
+    pub fn fetch(&mut self, index: usize) -> io::Result<Option<Vec<u8>>> {
+        let Some(at) = self.records.get(&index).copied() else {
+            return Ok(None);
+        };
+        let reader = match &mut self.open[at.log] {
+            Some(reader) => reader,
+            slot => slot.insert(BufReader::new(File::open(&self.logs[at.log])?)),
+        };
+        reader.seek(SeekFrom::Start(at.offset))?;
+        let mut bytes = vec![0; at.len];
+        reader.read_exact(&mut bytes)?;
+        Ok(Some(bytes))
     }
 }
 
@@ -66,26 +139,21 @@ pub struct Log {
 
 impl Log {
     /// Opens the log of `dir`: emptied, or, to resume, cut after its last
-    /// complete record. Returns the results already there.
-    pub fn open(dir: &Path, resume: bool) -> io::Result<(Log, Results)> {
+    /// complete record. Returns the jobs already done.
+    pub fn open(dir: &Path, resume: bool) -> io::Result<(Log, BTreeSet<usize>)> {
         let path = dir.join(RESULTS_LOG);
         let done = if resume {
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            let (existing, valid) = parse(&bytes);
+            let (records, valid) = scan(&path)?;
             OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
                 .open(&path)?
-                .set_len(valid as u64)?;
-            existing
+                .set_len(valid)?;
+            records.into_keys().collect()
         } else {
             File::create(&path)?;
-            Results::new()
+            BTreeSet::new()
         };
         let file = OpenOptions::new().append(true).open(&path)?;
         Ok((
@@ -124,15 +192,59 @@ mod tests {
         // A write cut in the middle.
         let path = dir.path().join(RESULTS_LOG);
         let mut bytes = std::fs::read(&path).expect("read");
+        let good = bytes.len() as u64;
         bytes.extend_from_slice(b"@job 7 100\npartial");
         std::fs::write(&path, &bytes).expect("write");
-        let results = read(dir.path()).expect("read");
-        assert_eq!(results.keys().copied().collect::<Vec<_>>(), vec![0, 3]);
-        assert_eq!(results[&3], b"a,b\n1,2\n");
+        let dirs = [dir.path().to_path_buf()];
+        let mut index = Index::scan(&dirs).expect("scan");
+        assert!(index.contains(0) && index.contains(3) && !index.contains(7));
+        assert_eq!(
+            index.fetch(3).expect("read").as_deref(),
+            Some(&b"a,b\n1,2\n"[..])
+        );
+        assert_eq!(index.fetch(0).expect("read").as_deref(), Some(&b"x"[..]));
+        assert_eq!(index.fetch(7).expect("read"), None);
         // Resuming cuts the torn tail and appends after the good records.
         let (log, done) = Log::open(dir.path(), true).expect("resume");
-        assert_eq!(done.len(), 2);
+        assert_eq!(done.into_iter().collect::<Vec<_>>(), vec![0, 3]);
+        assert_eq!(std::fs::metadata(&path).expect("meta").len(), good);
         log.append(7, b"y").expect("append");
-        assert_eq!(read(dir.path()).expect("read").len(), 3);
+        let mut index = Index::scan(&dirs).expect("scan");
+        assert_eq!(index.fetch(7).expect("read").as_deref(), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn a_torn_header_or_garbage_ends_the_log() {
+        for tail in [&b"@job 1"[..], b"@job x 3\nabc\n", b"@job 1 3\nabcd"] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut bytes = b"@job 0 2\nok\n".to_vec();
+            bytes.extend_from_slice(tail);
+            std::fs::write(dir.path().join(RESULTS_LOG), &bytes).expect("write");
+            let (records, valid) = scan(&dir.path().join(RESULTS_LOG)).expect("scan");
+            assert_eq!(records.keys().copied().collect::<Vec<_>>(), vec![0]);
+            assert_eq!(valid, 12);
+        }
+    }
+
+    #[test]
+    fn shards_are_read_from_their_own_logs() {
+        let (a, b) = (
+            tempfile::tempdir().expect("a"),
+            tempfile::tempdir().expect("b"),
+        );
+        Log::open(a.path(), false)
+            .expect("a")
+            .0
+            .append(0, b"zero")
+            .expect("append");
+        Log::open(b.path(), false)
+            .expect("b")
+            .0
+            .append(1, b"one")
+            .expect("append");
+        let mut index =
+            Index::scan(&[a.path().to_path_buf(), b.path().to_path_buf()]).expect("scan");
+        assert_eq!(index.fetch(1).expect("read").as_deref(), Some(&b"one"[..]));
+        assert_eq!(index.fetch(0).expect("read").as_deref(), Some(&b"zero"[..]));
     }
 }

@@ -245,7 +245,7 @@ pub fn run(
     let pending: Vec<Job> = all
         .iter()
         .copied()
-        .filter(|j| !done_before.contains_key(&j.index))
+        .filter(|j| !done_before.contains(&j.index))
         .collect();
     let stop_after: Option<usize> = std::env::var(STOP_AFTER_ENV)
         .ok()
