@@ -106,21 +106,26 @@ fn every_bundled_scenario_draws_every_chart_and_the_report() {
             .to_string_lossy()
             .into_owned();
         let out = dir.path().join(&stem);
-        let o = run_in(
-            &repo(),
-            &[
-                "run",
-                path.to_str().expect("utf-8"),
-                "--out",
-                out.to_str().expect("utf-8"),
-                "--quiet",
-            ],
-        );
+        let o = run_quietly(&path, &out);
         assert!(o.status.success(), "{stem}: {}", stderr(&o));
         check_outputs(&out);
         n += 1;
     }
     assert!(n >= 10, "{n} scenarios");
+}
+
+/// `rpasim run SCENARIO --out OUT --quiet`, from the repository.
+fn run_quietly(scenario: &Path, out: &Path) -> std::process::Output {
+    run_in(
+        &repo(),
+        &[
+            "run",
+            scenario.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--quiet",
+        ],
+    )
 }
 
 fn read_all(out: &Path) -> Vec<(String, Vec<u8>)> {
@@ -143,16 +148,7 @@ fn plot_redraws_identical_svgs_and_report() {
     for scenario in ["quickstart", "month-end", "shared-desk"] {
         let out = dir.path().join(scenario);
         let path = repo().join(format!("scenarios/{scenario}.toml"));
-        let o = run_in(
-            &repo(),
-            &[
-                "run",
-                path.to_str().expect("utf-8"),
-                "--out",
-                out.to_str().expect("utf-8"),
-                "-q",
-            ],
-        );
+        let o = run_quietly(&path, &out);
         assert!(o.status.success(), "{}", stderr(&o));
         let before = read_all(&out);
         for c in CHARTS {

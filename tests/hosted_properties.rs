@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::Collect;
+use common::simulate_watched;
 use proptest::prelude::*;
 use rpasim_core::arrival::ArrivalProcess;
 use rpasim_core::distribution::Distribution;
@@ -18,8 +18,7 @@ use rpasim_core::observer::EnvironmentSample;
 use rpasim_core::run::{Host, Priority};
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{
-    EnvironmentId, MachineId, Observer, RunRecord, SimDuration, SimTime, Simulation, TargetId,
-    TargetSample,
+    EnvironmentId, MachineId, Observer, RunRecord, SimDuration, SimTime, TargetId, TargetSample,
 };
 
 /// Checks every sample (one a minute) against the capacity rules.
@@ -200,9 +199,7 @@ fn simulate(spec: &ModelSpec) -> (Vec<RunRecord>, Watch, u64) {
             .collect(),
         violations: Vec::new(),
     };
-    let sim = Simulation::new(spec, (Collect::default(), watch)).expect("valid model");
-    let ((collect, watch), report) = sim.run();
-    (collect.runs, watch, report.runs)
+    simulate_watched(spec, watch)
 }
 
 proptest! {

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::Collect;
+use common::simulate_watched;
 use proptest::prelude::*;
 use rpasim_core::arrival::ArrivalProcess;
 use rpasim_core::distribution::Distribution;
@@ -22,8 +22,7 @@ use rpasim_core::observer::{Notable, NotableKind};
 use rpasim_core::run::{Host, Placement, Priority};
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{
-    EnvironmentId, FlowId, MachineId, Observer, Outcome, RunRecord, SimDuration, SimTime,
-    Simulation, TargetId,
+    EnvironmentId, FlowId, MachineId, Observer, Outcome, RunRecord, SimDuration, SimTime, TargetId,
 };
 
 /// Machine and group state rebuilt from notable events, and the checks.
@@ -232,9 +231,7 @@ fn simulate(spec: &ModelSpec) -> (Vec<RunRecord>, Watch, u64) {
         group_of: spec.machines.iter().map(|m| m.target).collect(),
         ..Watch::default()
     };
-    let sim = Simulation::new(spec, (Collect::default(), watch)).expect("valid model");
-    let ((collect, watch), report) = sim.run();
-    (collect.runs, watch, report.runs)
+    simulate_watched(spec, watch)
 }
 
 proptest! {

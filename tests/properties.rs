@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::Collect;
+use common::simulate_watched;
 use proptest::prelude::*;
 use rpasim_core::arrival::ArrivalProcess;
 use rpasim_core::distribution::Distribution;
@@ -15,8 +15,7 @@ use rpasim_core::observer::EnvironmentSample;
 use rpasim_core::run::{Host, Priority};
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{
-    EnvironmentId, Observer, Outcome, RunRecord, SimDuration, SimTime, Simulation, TargetId,
-    TargetSample,
+    EnvironmentId, Observer, Outcome, RunRecord, SimDuration, SimTime, TargetId, TargetSample,
 };
 
 /// Checks, as the simulation goes, what records alone cannot show.
@@ -169,9 +168,7 @@ fn simulate(spec: &ModelSpec) -> (Vec<RunRecord>, Watch, u64) {
             .collect(),
         violations: Vec::new(),
     };
-    let sim = Simulation::new(spec, (Collect::default(), watch)).expect("valid model");
-    let ((collect, watch), report) = sim.run();
-    (collect.runs, watch, report.runs)
+    simulate_watched(spec, watch)
 }
 
 proptest! {

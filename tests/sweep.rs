@@ -346,6 +346,23 @@ fn check_fails_a_worsened_scenario_and_passes_the_baseline() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+/// `rpasim check` of sweep `current`'s summary against sweep `a`'s.
+fn check_sweeps(dir: &Path, current: &str, tolerance: &str) -> std::process::Output {
+    let current = format!("{current}/sweep-summary.csv");
+    run_in(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "a/sweep-summary.csv",
+            "--current",
+            &current,
+            "--tolerance",
+            tolerance,
+        ],
+    )
+}
+
 #[test]
 fn check_of_sweeps_needs_significance() {
     let dir = setup();
@@ -356,18 +373,7 @@ fn check_of_sweeps_needs_significance() {
             .status
             .success()
     );
-    let noise = run_in(
-        dir.path(),
-        &[
-            "check",
-            "--baseline",
-            "a/sweep-summary.csv",
-            "--current",
-            "b/sweep-summary.csv",
-            "--tolerance",
-            "wait_mean_s=1%",
-        ],
-    );
+    let noise = check_sweeps(dir.path(), "b", "wait_mean_s=1%");
     assert_eq!(
         noise.status.code(),
         Some(0),
@@ -399,18 +405,7 @@ fn check_of_sweeps_needs_significance() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let regress = run_in(
-        dir.path(),
-        &[
-            "check",
-            "--baseline",
-            "a/sweep-summary.csv",
-            "--current",
-            "c/sweep-summary.csv",
-            "--tolerance",
-            "wait_mean_s=5%",
-        ],
-    );
+    let regress = check_sweeps(dir.path(), "c", "wait_mean_s=5%");
     assert_eq!(regress.status.code(), Some(1), "{}", stdout(&regress));
     assert!(stdout(&regress).contains("WORSE"));
     // The row names the varied value; a misspelt metric is bad input.
@@ -419,44 +414,46 @@ fn check_of_sweeps_needs_significance() {
         "{}",
         stdout(&regress)
     );
-    let typo = run_in(
-        dir.path(),
-        &[
-            "check",
-            "--baseline",
-            "a/sweep-summary.csv",
-            "--current",
-            "c/sweep-summary.csv",
-            "--tolerance",
-            "wait_mean=5%",
-        ],
-    );
+    let typo = check_sweeps(dir.path(), "c", "wait_mean=5%");
     assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
     assert!(stderr(&typo).contains("no metric \"wait_mean\""));
 }
 
 #[test]
-fn bundled_sweep_file_runs() {
+fn bundled_sweep_file_answers_its_question() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = repo().join("scenarios/sweeps/month-end-capacity.toml");
     let o = run_in(
         dir.path(),
-        &[
-            "sweep",
-            file.to_str().expect("utf-8"),
-            "--out",
-            "s",
-            "-q",
-            "--replications",
-            "2",
-        ],
+        &["sweep", file.to_str().expect("utf-8"), "--out", "s", "-q"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let rows = fs::read_to_string(dir.path().join("s/sweep.csv"))
         .expect("sweep.csv")
         .lines()
         .count();
-    assert!(rows > 4, "{rows}");
+    assert_eq!(rows, 1 + 5 * 5, "5 variants x 5 replications");
+    // As the README says: finance's mean p95 wait falls with every step of
+    // capacity and crosses 30 minutes between 30 and 36 add-ons.
+    let mut summary =
+        csv::Reader::from_path(dir.path().join("s/sweep-summary.csv")).expect("summary");
+    let header = summary.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let p95: Vec<(String, f64)> = summary
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| &r[col("target")] == "finance" && &r[col("metric")] == "wait_p95_s")
+        .map(|r| {
+            (
+                r[col("environments.prod.hosted_capacity")].to_string(),
+                r[col("mean")].parse().expect("number"),
+            )
+        })
+        .collect();
+    let capacities: Vec<&str> = p95.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(capacities, vec!["12", "18", "24", "30", "36"]);
+    assert!(p95.windows(2).all(|w| w[1].1 < w[0].1), "{p95:?}");
+    assert!(p95[3].1 > 1800.0 && p95[4].1 < 1800.0, "{p95:?}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rpasim_core::{Observer, RunRecord, SimReport, Simulation};
+use rpasim_core::{ModelSpec, Observer, RunRecord, SimReport, Simulation};
 use rpasim_report::runs::ArrivalOrder;
 use rpasim_report::{Recorder, Summary};
 use rpasim_scenario::Scenario;
@@ -40,6 +40,14 @@ impl Observer for Collect {
             Ok::<(), ()>(())
         });
     }
+}
+
+/// Simulates a model with a checking observer; returns the run records in
+/// arrival order, the observer, and how many runs arrived.
+pub fn simulate_watched<W: Observer>(spec: &ModelSpec, watch: W) -> (Vec<RunRecord>, W, u64) {
+    let sim = Simulation::new(spec, (Collect::default(), watch)).expect("valid model");
+    let ((collect, watch), report) = sim.run();
+    (collect.runs, watch, report.runs)
 }
 
 /// The rpasim binary built for these tests.

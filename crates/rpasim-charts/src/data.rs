@@ -102,12 +102,7 @@ fn waits_from_runs(path: &Path, m: &Manifest) -> io::Result<Vec<DurationHistogra
             .ok_or_else(|| invalid(path, &format!("no column {name}")))
     };
     let (target, arrival, wait) = (col("target")?, col("arrival_s")?, col("wait_s")?);
-    let index: std::collections::BTreeMap<&str, usize> = m
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
+    let index = target_index(m);
     for row in reader.records() {
         let row = row.map_err(io::Error::other)?;
         let (Some(arrival), Some(wait)) = (parse_ms(&row[arrival]), parse_ms(&row[wait])) else {
@@ -125,15 +120,19 @@ fn waits_from_runs(path: &Path, m: &Manifest) -> io::Result<Vec<DurationHistogra
     Ok(waits)
 }
 
-fn series_from_timeseries(path: &Path, m: &Manifest) -> io::Result<Vec<Vec<SeriesPoint>>> {
-    let table = CsvTable::read(path)?;
-    let mut d = Downsampler::new(m.targets.len(), m.horizon_ms);
-    let index: std::collections::BTreeMap<&str, usize> = m
-        .targets
+/// Each target's position in the manifest, by name.
+fn target_index(m: &Manifest) -> std::collections::BTreeMap<&str, usize> {
+    m.targets
         .iter()
         .enumerate()
         .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
+        .collect()
+}
+
+fn series_from_timeseries(path: &Path, m: &Manifest) -> io::Result<Vec<Vec<SeriesPoint>>> {
+    let table = CsvTable::read(path)?;
+    let mut d = Downsampler::new(m.targets.len(), m.horizon_ms);
+    let index = target_index(m);
     let target = table
         .column("target")
         .ok_or_else(|| invalid(path, "no column target"))?;

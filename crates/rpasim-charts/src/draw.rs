@@ -22,6 +22,8 @@ pub const SIZE: (u32, u32) = (1200, 700);
 /// Width of the legend panel, pixels.
 const LEGEND_WIDTH: u32 = 230;
 const FONT: &str = "sans-serif";
+/// Longest name in a legend or on an axis before it is shortened.
+const NAME_CHARS: usize = 24;
 const MS_PER_HOUR: f64 = 3_600_000.0;
 
 /// Ten colours that stay distinct (the "tab10" palette).
@@ -46,7 +48,7 @@ pub fn color(i: usize) -> RGBColor {
 /// Shortens a name to fit a legend or an axis, in the middle, so that
 /// names differing only at the end ("...-group-1", "...-group-2") stay apart.
 pub fn short(name: &str) -> String {
-    shorten(name, 24)
+    shorten(name, NAME_CHARS)
 }
 
 /// `text` shortened in the middle to at most `max` characters (`max` ≥ 4).
@@ -82,15 +84,38 @@ fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(String, RGBColor)],
 ) -> DrawResult<DB> {
+    titled_legend(area, &[], entries, NAME_CHARS)
+}
+
+/// A legend under title lines (bold), names shortened to `max_chars`; the
+/// entries that do not fit the panel are counted in a last line.
+pub(crate) fn titled_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &[&str],
+    entries: &[(String, RGBColor)],
+    max_chars: usize,
+) -> DrawResult<DB> {
+    for (i, line) in title.iter().enumerate() {
+        area.draw(&Text::new(
+            shorten(line, max_chars),
+            (8, 22 + 18 * i as i32),
+            (FONT, 15).into_font().style(FontStyle::Bold),
+        ))?;
+    }
+    let top = 50 + 18 * title.len() as i32;
     let (_, height) = area.dim_in_pixel();
-    let fits = ((height as usize).saturating_sub(60) / 22).max(1);
+    let fits = ((height as usize).saturating_sub(10 + top as usize) / 22).max(1);
     for (i, (name, c)) in entries.iter().take(fits).enumerate() {
-        let y = 50 + 22 * i as i32;
+        let y = top + 22 * i as i32;
         area.draw(&PathElement::new(vec![(8, y), (34, y)], c.stroke_width(4)))?;
-        area.draw(&Text::new(short(name), (42, y - 8), (FONT, 15)))?;
+        area.draw(&Text::new(
+            shorten(name, max_chars),
+            (42, y - 8),
+            (FONT, 15),
+        ))?;
     }
     if entries.len() > fits {
-        let y = 50 + 22 * fits as i32;
+        let y = top + 22 * fits as i32;
         area.draw(&Text::new(
             format!("+{} more", entries.len() - fits),
             (42, y - 8),

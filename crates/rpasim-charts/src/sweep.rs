@@ -8,7 +8,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::draw::{self, DrawResult, color, shorten};
+use crate::draw::{self, DrawResult, color};
 
 /// Width of the legend beside the plot: wider than the run charts', for
 /// labels made of several values.
@@ -58,27 +58,13 @@ fn draw_legend<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     // The title's parts (one per key) on lines of their own.
     let title: Vec<&str> = chart.legend_title.split(", ").take(4).collect();
-    for (i, line) in title.iter().enumerate() {
-        side.draw(&Text::new(
-            shorten(line, LEGEND_CHARS),
-            (8, 22 + 18 * i as i32),
-            ("sans-serif", 14).into_font().style(FontStyle::Bold),
-        ))?;
-    }
-    let top = 32 + 18 * title.len() as i32;
-    for (i, s) in chart.series.iter().enumerate().take(25) {
-        let y = top + 22 * i as i32;
-        side.draw(&PathElement::new(
-            vec![(8, y), (34, y)],
-            color(i).stroke_width(4),
-        ))?;
-        side.draw(&Text::new(
-            shorten(&s.label, LEGEND_CHARS),
-            (42, y - 8),
-            ("sans-serif", 14),
-        ))?;
-    }
-    Ok(())
+    let entries: Vec<(String, RGBColor)> = chart
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.label.clone(), color(i)))
+        .collect();
+    draw::titled_legend(side, &title, &entries, LEGEND_CHARS)
 }
 
 fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart) -> DrawResult<DB> {

@@ -468,8 +468,9 @@ impl<O: Observer> Simulation<O> {
             self.finish(&run, outcome);
         } else if t.queue.is_empty() && self.can_place(target, run.attended) {
             // Fast path, same result as queue-then-dispatch.
+            let attended = run.attended;
             let r = self.runs.insert(run);
-            self.start_run(target, r);
+            self.start_run(target, r, attended);
             self.after_pool_change(target);
         } else if t.queue.is_full() {
             self.finish(&run, Outcome::QueueFull);
@@ -596,7 +597,7 @@ impl<O: Observer> Simulation<O> {
             t.queue.remove(key);
             t.queued.decr(self.now);
             t.attended_queued -= u32::from(attended);
-            self.start_run(target, r);
+            self.start_run(target, r, attended);
         }
         self.after_pool_change(target);
     }
@@ -608,10 +609,9 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
-    /// Starts run `r` on a free bot of `target`: a machine chosen by the
+    /// Starts run `r` (attended or not) on a free bot of `target`: a machine chosen by the
     /// target's policy, or the hosted group's most recently readied bot.
-    fn start_run(&mut self, target: TargetId, r: RunRef) {
-        let attended = self.runs.get(r).is_some_and(|run| run.attended);
+    fn start_run(&mut self, target: TargetId, r: RunRef, attended: bool) {
         let (placement, cold_start, session_open) = match self.targets[target.index()].hosted {
             Some(h) => {
                 let Some((slot, cold, session)) = self.hosted[h].take_ready(self.now) else {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use rpasim_core::model::{Action, FlowSpec, Scope, Setting, TargetKind, TimelineEvent};
-use rpasim_core::{EnvironmentId, FlowId, SimDuration, SimTime, TargetId};
+use rpasim_core::{EnvironmentId, FlowId, MachineId, SimDuration, SimTime, TargetId};
 
 use super::access::Access;
 use super::targets::Targets;
@@ -193,15 +193,7 @@ impl Builder<'_> {
         tp: &KeyPath,
         t: &Targets,
     ) -> Option<Action> {
-        let Some(machine) = t.hosted_machines.get(target).copied() else {
-            let message = unknown(
-                "hosted machine",
-                target,
-                t.hosted_machines.keys().map(String::as_str),
-            );
-            self.error(tp.clone(), message);
-            return None;
-        };
+        let machine = self.machine_named(&t.hosted_machines, "hosted machine", target, tp)?;
         let duration = self.duration_of(e, Some(DEFAULT_RESTART), tp)?;
         Some(Action::Restart { machine, duration })
     }
@@ -239,15 +231,8 @@ impl Builder<'_> {
         path: &KeyPath,
         t: &Targets,
     ) -> Option<Action> {
-        let Some(machine) = t.machine_ids.get(target).copied() else {
-            let message = unknown(
-                "machine (registered or hosted)",
-                target,
-                t.machine_ids.keys().map(String::as_str),
-            );
-            self.error(tp.clone(), message);
-            return None;
-        };
+        let machine =
+            self.machine_named(&t.machine_ids, "machine (registered or hosted)", target, tp)?;
         let duration = self.duration_of(e, None, path)?;
         Some(Action::Offline {
             machine,
@@ -303,6 +288,23 @@ impl Builder<'_> {
                 None
             }
         }
+    }
+
+    /// The machine called `name` among `machines`, or an error at `path`
+    /// listing those there are.
+    fn machine_named(
+        &mut self,
+        machines: &BTreeMap<String, MachineId>,
+        what: &str,
+        name: &str,
+        path: &KeyPath,
+    ) -> Option<MachineId> {
+        let found = machines.get(name).copied();
+        if found.is_none() {
+            let message = unknown(what, name, machines.keys().map(String::as_str));
+            self.error(path.clone(), message);
+        }
+        found
     }
 
     fn flow_named(&mut self, name: &str, path: &KeyPath, flows: &[FlowSpec]) -> Option<FlowId> {
