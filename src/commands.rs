@@ -6,16 +6,14 @@ use std::time::Instant;
 use rpasim_charts::ChartData;
 use rpasim_core::Simulation;
 use rpasim_core::model::TargetKind;
-use rpasim_report::{Manifest, ManifestTarget, Recorder, StagedDir};
+use rpasim_report::outdir::{Contents, inspect};
+use rpasim_report::{Manifest, ManifestTarget, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir};
 use rpasim_scenario::Scenario;
 
 use crate::cli::{RunArgs, ScenarioArgs};
 use crate::console;
 use crate::error::CliError;
 use crate::progress::Progress;
-
-/// The effective scenario, copied into every output directory.
-pub const SCENARIO_COPY: &str = "scenario.toml";
 
 fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
     rpasim_scenario::load(&args.scenario, &args.overrides())
@@ -44,7 +42,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario.scenario));
-    let staged = StagedDir::create(&out).map_err(|e| CliError::io(&out, e))?;
+    let staged = StagedDir::create(&out, &RUN_OUTPUT)?;
     let dir = staged.path().to_path_buf();
     let io = |e| CliError::io(&dir, e);
     std::fs::write(dir.join(SCENARIO_COPY), &scenario.effective_toml).map_err(io)?;
@@ -65,7 +63,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         rpasim_charts::render(&dir, &data).map_err(io)?;
     }
     let charts = charts_start.elapsed();
-    let out = staged.commit().map_err(|e| CliError::io(&out, e))?;
+    let out = staged.commit()?;
     if !args.quiet {
         println!(
             "{}: {} simulated (seed {}), {} runs -> {}",
@@ -91,15 +89,22 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `rpasim plot`: redraws the charts and the report of an output directory.
+/// `rpasim plot`: redraws the charts and the report of an output directory
+/// (only an rpasim output; its charts are swapped in whole).
 pub fn plot(dir: &Path) -> Result<(), CliError> {
+    if inspect(dir, &RUN_OUTPUT)? != Contents::Ours {
+        return Err(CliError::Invalid(format!(
+            "{}: not an rpasim output directory (no manifest.toml written by rpasim run)",
+            dir.display()
+        )));
+    }
     let data = ChartData::load(dir).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData => CliError::Invalid(
             format!("{}: not an rpasim output directory ({e})", dir.display()),
         ),
         _ => CliError::io(dir, e),
     })?;
-    rpasim_charts::render(dir, &data).map_err(|e| CliError::io(dir, e))?;
+    rpasim_charts::redraw(dir, &data)?;
     println!(
         "{}: charts and {} redrawn",
         dir.display(),

@@ -29,6 +29,15 @@ impl CliError {
     }
 }
 
+impl From<rpasim_report::OutDirError> for CliError {
+    fn from(e: rpasim_report::OutDirError) -> Self {
+        match e {
+            rpasim_report::OutDirError::Refused(m) => CliError::Invalid(m),
+            io @ rpasim_report::OutDirError::Io(..) => CliError::Failed(io.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -15,11 +15,15 @@ fn main() {
     // No panic reaches the user as a backtrace: report it as an internal
     // error (exit status 1) with a request to file it.
     std::panic::set_hook(Box::new(|info| {
+        if rpasim_report::outdir::cleanup::interrupted() {
+            return;
+        }
         eprintln!(
             "rpasim: internal error: {info}\nThis is a bug in rpasim; please report it with the scenario."
         );
     }));
     let cli = Cli::parse();
+    clean_up_on_signals();
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Run(args) => commands::run(args),
         Command::Validate(args) => commands::validate(args),
@@ -28,6 +32,13 @@ fn main() {
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => sweep::check(args),
     });
+    if rpasim_report::outdir::cleanup::interrupted() {
+        // The signal thread is removing what was staged and will exit with
+        // the signal's status; errors caused by that removal are not news.
+        loop {
+            std::thread::park();
+        }
+    }
     let code = match result {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
@@ -38,3 +49,24 @@ fn main() {
     };
     std::process::exit(code);
 }
+
+/// On SIGINT, SIGTERM or SIGHUP: remove every staging directory and
+/// temporary file (the previous outputs stay as they were) and exit with
+/// 128 + the signal's number, as a shell reports a process killed by it.
+#[cfg(unix)]
+fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return; // no handler: the default action (no cleanup) applies
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            rpasim_report::outdir::cleanup::interrupt();
+            eprintln!("rpasim: interrupted; nothing was replaced, partial files removed");
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn clean_up_on_signals() {}

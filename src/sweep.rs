@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rpasim_report::StagedDir;
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
+use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output};
 use rpasim_sweep::runner::Progress;
 use rpasim_sweep::{RunOptions, Shard, SweepDefinition, SweepError, SweepManifest};
 
@@ -131,7 +133,7 @@ fn run_and_assemble(
     tick: &(dyn Fn(Progress) + Sync),
 ) -> Result<String, CliError> {
     let shard = options.shard;
-    let (manifest, report) = rpasim_sweep::runner::run(def, out, options, tick)?;
+    let (manifest, report, _locked) = rpasim_sweep::runner::run(def, out, options, tick)?;
     if report.interrupted {
         return Err(CliError::Failed(format!(
             "sweep interrupted after {} of {} runs; run again with --resume to finish",
@@ -179,12 +181,12 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
         )));
     }
     let dirs: Vec<PathBuf> = args.dirs.clone();
-    rpasim_sweep::assemble::assemble(&args.out, &manifests[0], &dirs)?;
-    std::fs::copy(
-        args.dirs[0].join(rpasim_sweep::runner::SWEEP_TOML),
-        args.out.join(rpasim_sweep::runner::SWEEP_TOML),
-    )
-    .map_err(|e| CliError::io(&args.out, e))?;
+    check_merge_output(&args.out, &dirs, &manifests[0])?;
+    // The merged sweep is staged beside --out and appears whole.
+    let staged = StagedDir::create(&args.out, &SWEEP_OUTPUT)?;
+    rpasim_sweep::assemble::assemble(staged.path(), &manifests[0], &dirs)?;
+    manifests[0].write(staged.path())?;
+    staged.commit()?;
     println!(
         "{} shards merged -> {}",
         args.dirs.len(),
@@ -223,7 +225,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             if let Some(parent) = args.baseline.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
             }
-            rpasim_sweep::runner::write_atomically(&args.baseline, bytes)
+            rpasim_report::outdir::write_atomically(&args.baseline, bytes)
                 .map_err(|e| CliError::io(&args.baseline, e))?;
             println!("baseline written: {}", args.baseline.display());
         }

@@ -23,10 +23,8 @@ use plotters::prelude::*;
 
 pub use data::ChartData;
 
-/// The report's file name.
-pub const REPORT_HTML: &str = "report.html";
-/// The charts' directory.
-pub const CHARTS_DIR: &str = "charts";
+use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
+pub use rpasim_report::{CHARTS_DIR, REPORT_HTML};
 
 /// The charts: file stem and title.
 pub const CHARTS: [(&str, &str); 5] = [
@@ -81,11 +79,33 @@ fn failed(what: &str, e: impl std::fmt::Debug) -> io::Error {
 }
 
 /// Draws every chart into `dir/charts` (PNG and SVG) and writes
-/// `dir/report.html`.
+/// `dir/report.html` (into an output being staged).
 pub fn render(dir: &Path, d: &ChartData) -> io::Result<()> {
-    register_fonts();
     let charts_dir = dir.join(CHARTS_DIR);
     fs::create_dir_all(&charts_dir)?;
+    let svgs = draw_all(&charts_dir, d)?;
+    fs::write(dir.join(REPORT_HTML), report::html(d, &svgs))
+}
+
+/// Redraws the charts and the report of an existing output directory:
+/// the new `charts/` is staged and swapped in whole, `report.html`
+/// replaced atomically, so an interruption leaves the old ones.
+pub fn redraw(dir: &Path, d: &ChartData) -> Result<(), OutDirError> {
+    let charts = dir.join(CHARTS_DIR);
+    let staged = StagedDir::create(&charts, &rpasim_report::CHARTS_OUTPUT)?;
+    let svgs = draw_all(staged.path(), d).map_err(|e| OutDirError::Io(charts.clone(), e))?;
+    staged.commit()?;
+    let report = dir.join(REPORT_HTML);
+    write_atomically(&report, report::html(d, &svgs).as_bytes())
+        .map_err(|e| OutDirError::Io(report, e))
+}
+
+type DrawnSvg = (&'static str, &'static str, String);
+
+/// Draws every chart into `charts_dir` as SVG and PNG; returns the SVGs
+/// for the report.
+fn draw_all(charts_dir: &Path, d: &ChartData) -> io::Result<Vec<DrawnSvg>> {
+    register_fonts();
     let mut svgs = Vec::with_capacity(CHARTS.len());
     for (name, title) in CHARTS {
         let size = size(name, d);
@@ -104,5 +124,5 @@ pub fn render(dir: &Path, d: &ChartData) -> io::Result<()> {
         }
         svgs.push((name, title, svg));
     }
-    fs::write(dir.join(REPORT_HTML), report::html(d, &svgs))
+    Ok(svgs)
 }

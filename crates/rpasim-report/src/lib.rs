@@ -21,7 +21,7 @@ pub mod table;
 pub mod timeseries;
 
 pub use manifest::{Manifest, ManifestTarget};
-pub use outdir::StagedDir;
+pub use outdir::{OutDirError, OutputKind, StagedDir};
 pub use recorder::{Names, Recorder};
 pub use summary::{Summary, SummaryRow};
 pub use table::CsvTable;
@@ -34,3 +34,41 @@ pub const SUMMARY_CSV: &str = "summary.csv";
 pub const TIMESERIES_CSV: &str = "timeseries.csv";
 /// File name of the notable events.
 pub const EVENTS_CSV: &str = "events.csv";
+/// File name of the scenario as simulated (with `--set` applied).
+pub const SCENARIO_COPY: &str = "scenario.toml";
+/// File name of the report page (drawn by `rpasim-charts`).
+pub const REPORT_HTML: &str = "report.html";
+/// Directory of the charts (drawn by `rpasim-charts`).
+pub const CHARTS_DIR: &str = "charts";
+
+/// An output directory of `rpasim run`: recognised by a `manifest.toml`
+/// carrying `rpasim_version`, and holding nothing but the files `run`
+/// writes (those of earlier versions included). A new output file must be
+/// added here, or the next run refuses to replace the directory.
+pub static RUN_OUTPUT: OutputKind = OutputKind {
+    name: "run output",
+    marker: Some(outdir::Marker {
+        file: manifest::MANIFEST_TOML,
+        signed: manifest::is_signed,
+    }),
+    files: &[
+        manifest::MANIFEST_TOML,
+        SCENARIO_COPY,
+        RUNS_CSV,
+        SUMMARY_CSV,
+        TIMESERIES_CSV,
+        EVENTS_CSV,
+        REPORT_HTML,
+    ],
+    extensions: &[],
+    dirs: &[(CHARTS_DIR, &["png", "svg"])],
+};
+
+/// The `charts/` directory of an output, staged whole when redrawn.
+pub static CHARTS_OUTPUT: OutputKind = OutputKind {
+    name: "charts directory",
+    marker: None,
+    files: &[],
+    extensions: &["png", "svg"],
+    dirs: &[],
+};

@@ -44,6 +44,13 @@ pub struct ManifestTarget {
     pub kind: String,
 }
 
+/// Whether a `manifest.toml` text was written by rpasim: a TOML table
+/// with an `rpasim_version` string (the key every version has written).
+pub fn is_signed(text: &str) -> bool {
+    text.parse::<toml::Table>()
+        .is_ok_and(|t| t.get("rpasim_version").is_some_and(toml::Value::is_str))
+}
+
 impl Manifest {
     /// Writes `manifest.toml` into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {

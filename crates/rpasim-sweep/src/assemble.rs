@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rpasim_charts::sweep::{SweepChart, SweepSeries, sweep_chart};
+use rpasim_report::outdir::{StagedDir, cleanup, partial_path};
 use rpasim_stats::ConfidenceInterval;
 
 use crate::SweepError;
@@ -64,16 +65,20 @@ struct StreamedCsv {
     tmp: PathBuf,
     path: PathBuf,
     writer: Option<csv::Writer<BufWriter<File>>>,
+    /// Removes `tmp` if the process is interrupted.
+    _registration: cleanup::Registration,
 }
 
 impl StreamedCsv {
     fn create(path: PathBuf) -> Result<Self, SweepError> {
-        let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+        let tmp = partial_path(&path);
+        let registration = cleanup::register(&tmp);
         let file = File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
         Ok(StreamedCsv {
             writer: Some(csv::Writer::from_writer(BufWriter::new(file))),
             tmp,
             path,
+            _registration: registration,
         })
     }
 
@@ -343,9 +348,29 @@ fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
 /// keys are charted against the first of them). A line per combination of
 /// the other dimensions' values, over all runs; when nothing else varies, a
 /// line per target and one over all runs. Charts are independent files,
-/// drawn in parallel.
+/// drawn in parallel into a staged `charts/` that replaces the old one
+/// whole (no chart of an earlier sweep survives).
 fn charts(
     out: &Path,
+    manifest: &SweepManifest,
+    grid: &Grid,
+    stats: &[MetricStats],
+) -> Result<(), SweepError> {
+    let target = out.join(rpasim_charts::CHARTS_DIR);
+    let staged =
+        StagedDir::create(&target, &rpasim_report::CHARTS_OUTPUT).map_err(|e| match e {
+            rpasim_report::OutDirError::Refused(m) => SweepError::Invalid(m),
+            io => SweepError::Failed(io.to_string()),
+        })?;
+    draw_charts(staged.path(), manifest, grid, stats)?;
+    staged
+        .commit()
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
+    Ok(())
+}
+
+fn draw_charts(
+    charts_dir: &Path,
     manifest: &SweepManifest,
     grid: &Grid,
     stats: &[MetricStats],
@@ -357,7 +382,7 @@ fn charts(
         .flat_map(|d| manifest.metrics.iter().map(move |m| (d, m)))
         .collect();
     todo.par_iter()
-        .try_for_each(|(d, metric)| chart(out, grid, stats, *d, metric))
+        .try_for_each(|(d, metric)| chart(charts_dir, grid, stats, *d, metric))
 }
 
 /// The keys whose values label the lines of a chart against dimension
@@ -422,7 +447,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
 }
 
 fn chart(
-    out: &Path,
+    charts_dir: &Path,
     grid: &Grid,
     stats: &[MetricStats],
     dim: usize,
@@ -461,8 +486,7 @@ fn chart(
         legend_title,
         series,
     };
-    sweep_chart(&out.join(rpasim_charts::CHARTS_DIR), &stem, &chart)
-        .map_err(|e| SweepError::io(out, e))
+    sweep_chart(charts_dir, &stem, &chart).map_err(|e| SweepError::io(charts_dir, e))
 }
 
 #[cfg(test)]

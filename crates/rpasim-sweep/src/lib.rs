@@ -13,6 +13,7 @@
 pub mod assemble;
 pub mod check;
 pub mod definition;
+pub mod directory;
 pub mod grid;
 pub mod results;
 pub mod runner;

@@ -4,19 +4,20 @@
 //! progress and `--resume` skips the rest.
 
 use std::fs;
-use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use rpasim_core::{ModelSpec, Simulation};
 use rpasim_report::Recorder;
+use rpasim_report::outdir::write_atomically;
 use rpasim_scenario::Override;
 use serde::{Deserialize, Serialize};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::SweepError;
 use crate::definition::SweepDefinition;
+use crate::directory::SweepDir;
 use crate::grid::{Grid, Job, Shard, replication_seed};
 use crate::results::Log;
 
@@ -81,7 +82,8 @@ impl SweepManifest {
         toml::from_str(&text).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
     }
 
-    fn write(&self, dir: &Path) -> Result<(), SweepError> {
+    /// Writes `sweep.toml` into `dir`, atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), SweepError> {
         let text = toml::to_string(self).map_err(|e| SweepError::Failed(e.to_string()))?;
         write_atomically(&dir.join(SWEEP_TOML), text.as_bytes()).map_err(|e| SweepError::io(dir, e))
     }
@@ -176,13 +178,6 @@ pub fn with_threads<T: Send>(
     Ok(pool.install(f))
 }
 
-/// Writes a file so that it appears whole or not at all.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
-}
-
 /// 128-bit SipHash of a text, in hex.
 fn hash(text: &str) -> String {
     let mut h = SipHasher13::new_with_keys(0, 0);
@@ -223,15 +218,17 @@ fn parse_overrides(list: &[String]) -> Result<Vec<Override>, SweepError> {
         .collect()
 }
 
-/// Runs the jobs of a sweep that are not done yet into `out`'s results log, calling
-/// `tick` after each (and once before the first). Checks every variant's scenario first, so a bad value
-/// fails before anything runs.
+/// Runs the jobs of a sweep that are not done yet into `out`'s results
+/// log, calling `tick` after each (and once before the first). Checks every
+/// variant's scenario first, so a bad value fails before anything runs or
+/// is written. Returns the sweep directory, locked: keep it while the
+/// outputs are assembled.
 pub fn run(
     def: &SweepDefinition,
     out: &Path,
     options: &RunOptions,
     tick: &(dyn Fn(Progress) + Sync),
-) -> Result<(SweepManifest, RunReport), SweepError> {
+) -> Result<(SweepManifest, RunReport, SweepDir), SweepError> {
     let (manifest, text) = manifest(def)?;
     let grid = manifest.grid();
     let all: Vec<Job> = grid
@@ -240,7 +237,8 @@ pub fn run(
         .collect();
     let variants = variant_overrides(def, &manifest, &text)?;
     // Only a valid sweep touches the output directory.
-    prepare(out, &manifest, options.resume)?;
+    let dir = SweepDir::open(out, &manifest, options.resume)?;
+    manifest.write(out)?;
     let (log, done_before) = Log::open(out, options.resume).map_err(|e| SweepError::io(out, e))?;
     let pending: Vec<Job> = all
         .iter()
@@ -288,7 +286,7 @@ pub fn run(
         skipped: all.len() - pending.len(),
         interrupted: ran < pending.len(),
     };
-    Ok((manifest, report))
+    Ok((manifest, report, dir))
 }
 
 /// The overrides of every variant, each checked once (in parallel) before
@@ -314,21 +312,6 @@ fn variant_overrides(
             Ok(list)
         })
         .collect()
-}
-
-/// Creates the sweep directory, or checks a resumed one is the same sweep.
-fn prepare(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), SweepError> {
-    if resume && out.join(SWEEP_TOML).exists() {
-        let existing = SweepManifest::read(out)?;
-        if !existing.same_sweep(manifest) {
-            return Err(SweepError::Invalid(format!(
-                "{}: --resume of a different sweep (scenario, values, seed or replications changed); use another --out",
-                out.display()
-            )));
-        }
-    }
-    fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
-    manifest.write(out)
 }
 
 /// One job: the scenario with its overrides and seed, simulated in memory;

@@ -1,0 +1,452 @@
+//! Staging an output beside its target and swapping it into place.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::OutDirError;
+use super::cleanup::{self, Registration};
+use super::kind::{Contents, OutputKind, inspect};
+use super::process::{self, DirLock};
+
+/// `.<name>.partial-<pid>`: the staging name of `name` for this process.
+pub fn partial_name(name: &str) -> String {
+    format!(".{name}.partial-{}", std::process::id())
+}
+
+/// The staging path of `path` for this process (same directory).
+pub fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(partial_name(&name))
+}
+
+/// `.<name>.partial-<pid>` -> (`name`, pid).
+pub fn parse_partial(file_name: &str) -> Option<(&str, u32)> {
+    let rest = file_name.strip_prefix('.')?;
+    let (name, pid) = rest.rsplit_once(".partial-")?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((name, pid.parse().ok()?))
+}
+
+/// `.<name>.old-<pid>`: where a platform without an atomic exchange puts
+/// the previous output for a moment (restored by the next run if the
+/// process died there).
+fn aside_name(name: &str, pid: u32) -> String {
+    format!(".{name}.old-{pid}")
+}
+
+fn parse_aside(file_name: &str) -> Option<(&str, u32)> {
+    let rest = file_name.strip_prefix('.')?;
+    let (name, pid) = rest.rsplit_once(".old-")?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((name, pid.parse().ok()?))
+}
+
+/// Writes a file so that it appears whole or not at all: into its staging
+/// name (removed if the process is interrupted), then renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = partial_path(path);
+    let _registration = cleanup::register(&tmp);
+    let result = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes the staging files (`.<name>.partial-<pid>`, and the legacy
+/// `<stem>.partial-<pid>`) that dead processes left in `dir`.
+pub fn clean_stale_files(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let pid = parse_partial(&name).map(|(_, pid)| pid).or_else(|| {
+            let (stem, pid) = name.rsplit_once(".partial-")?;
+            (!stem.is_empty()).then_some(())?;
+            pid.parse().ok()
+        });
+        if let Some(pid) = pid {
+            if entry.file_type()?.is_file() && process::stale(&entry.path(), pid) {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A staging directory for an output directory. Dropped without
+/// [`commit`](Self::commit), it is removed and the target left as it was.
+#[derive(Debug)]
+pub struct StagedDir {
+    staging: PathBuf,
+    target: PathBuf,
+    parent: PathBuf,
+    name: String,
+    kind: &'static OutputKind,
+    _lock: Option<DirLock>,
+    registration: Option<Registration>,
+}
+
+/// The directory that holds `target`, and its name there. `.` and `..`
+/// are resolved, so that `--out .` names the directory itself.
+fn locate(target: &Path) -> Result<(PathBuf, String), OutDirError> {
+    let abs = std::path::absolute(target).map_err(|e| OutDirError::io(target, e))?;
+    let abs = match fs::symlink_metadata(&abs) {
+        Ok(m) if !m.file_type().is_symlink() => {
+            fs::canonicalize(&abs).map_err(|e| OutDirError::io(target, e))?
+        }
+        _ => abs,
+    };
+    match (abs.parent(), abs.file_name().and_then(|n| n.to_str())) {
+        (Some(parent), Some(name)) if name != ".." => Ok((parent.to_path_buf(), name.to_string())),
+        _ => Err(OutDirError::Refused(format!(
+            "{}: not a directory rpasim can write an output to (give a named directory)",
+            target.display()
+        ))),
+    }
+}
+
+impl StagedDir {
+    /// Checks that `target` may be replaced (refused, touching nothing, if
+    /// it is not empty and not an earlier output of `kind`), removes the
+    /// staging that dead processes left for it, and creates this
+    /// process's staging directory beside it.
+    pub fn create(target: &Path, kind: &'static OutputKind) -> Result<Self, OutDirError> {
+        inspect(target, kind)?;
+        let (parent, name) = locate(target)?;
+        fs::create_dir_all(&parent).map_err(|e| OutDirError::io(&parent, e))?;
+        recover_stale(&parent, &name, kind)?;
+        let staging = parent.join(partial_name(&name));
+        if staging.exists() {
+            // Left by an earlier process with our pid: ours by name and pid.
+            remove_ours(&staging, kind)?;
+        }
+        fs::create_dir(&staging).map_err(|e| OutDirError::io(&staging, e))?;
+        let registration = Some(cleanup::register(&staging));
+        let lock = process::lock(&staging).map_err(|e| OutDirError::io(&staging, e))?;
+        Ok(StagedDir {
+            staging,
+            target: target.to_path_buf(),
+            parent,
+            name,
+            kind,
+            _lock: lock,
+            registration,
+        })
+    }
+
+    /// Where to write files now.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Where the files will be after [`commit`](Self::commit).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Puts the staged directory in place of the target, in one atomic
+    /// exchange where the platform has one, then removes the previous
+    /// output. The target is checked again first: if something not ours
+    /// appeared there meanwhile, nothing is replaced.
+    pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
+        let final_path = self.parent.join(&self.name);
+        for _ in 0..8 {
+            match inspect(&final_path, self.kind)? {
+                Contents::Missing => match rename_new(&self.staging, &final_path) {
+                    Ok(()) => return Ok(self.committed()),
+                    // Another process committed first: replace its output.
+                    Err(e) if exists_error(&e) => continue,
+                    Err(e) => return Err(OutDirError::io(&final_path, e)),
+                },
+                Contents::Empty | Contents::Ours => {
+                    if self.replace(&final_path)? {
+                        return Ok(self.committed());
+                    }
+                }
+            }
+        }
+        Err(OutDirError::Io(
+            final_path,
+            io::Error::other("the output kept changing while rpasim committed its own"),
+        ))
+    }
+
+    fn committed(&mut self) -> PathBuf {
+        self.registration = None;
+        self.target.clone()
+    }
+
+    /// Swaps the staging directory with the earlier output at `target` and
+    /// removes that one. `Ok(false)`: the target vanished; try again.
+    fn replace(&mut self, target: &Path) -> Result<bool, OutDirError> {
+        match exchange(&self.staging, target) {
+            Ok(true) => {}
+            Ok(false) => return self.replace_by_renames(target),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(OutDirError::io(target, e)),
+        }
+        // The previous output is now at the staging path. If something not
+        // ours slipped in between the check and the exchange, put it back.
+        if let Err(refusal) = inspect(&self.staging, self.kind) {
+            let _ = exchange(&self.staging, target);
+            return Err(refusal);
+        }
+        fs::remove_dir_all(&self.staging).map_err(|e| OutDirError::io(&self.staging, e))?;
+        Ok(true)
+    }
+
+    /// Without an atomic exchange: the previous output goes aside, the new
+    /// one in, and the previous one is removed. A process that dies in
+    /// between leaves the previous output aside, restored by the next run.
+    fn replace_by_renames(&mut self, target: &Path) -> Result<bool, OutDirError> {
+        let aside = self.parent.join(aside_name(&self.name, std::process::id()));
+        match fs::rename(target, &aside) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(OutDirError::io(target, e)),
+        }
+        if let Err(e) = fs::rename(&self.staging, target) {
+            let _ = fs::rename(&aside, target);
+            return Err(OutDirError::io(target, e));
+        }
+        fs::remove_dir_all(&aside).map_err(|e| OutDirError::io(&aside, e))?;
+        Ok(true)
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if self.registration.is_some() {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+fn exists_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty
+    )
+}
+
+/// Renames `from` to `to`, failing if `to` exists (even empty).
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(e) if !unsupported(e) => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    fs::rename(from, to)
+}
+
+/// Atomically exchanges two directories. `Ok(false)` where the platform or
+/// file system cannot.
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => Ok(true),
+            Err(e) if unsupported(e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn unsupported(e: rustix::io::Errno) -> bool {
+    use rustix::io::Errno;
+    e == Errno::INVAL || e == Errno::NOSYS || e == Errno::OPNOTSUPP
+}
+
+/// Removes a staging directory that its name says is ours, if its contents
+/// agree; refuses otherwise.
+fn remove_ours(path: &Path, kind: &OutputKind) -> Result<(), OutDirError> {
+    let staged = OutputKind {
+        marker: None,
+        ..*kind
+    };
+    inspect(path, &staged)?;
+    fs::remove_dir_all(path).map_err(|e| OutDirError::io(path, e))
+}
+
+/// Removes the staging directories that dead processes left beside
+/// `parent/name`, and puts back a previous output that one left aside.
+fn recover_stale(parent: &Path, name: &str, kind: &OutputKind) -> Result<(), OutDirError> {
+    let entries = fs::read_dir(parent).map_err(|e| OutDirError::io(parent, e))?;
+    let mut leftovers: Vec<(OsString, bool)> = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let text = file_name.to_string_lossy();
+        if let Some((n, pid)) = parse_partial(&text) {
+            if n == name && process::stale(&entry.path(), pid) {
+                leftovers.push((file_name.clone(), false));
+            }
+        } else if let Some((n, pid)) = parse_aside(&text) {
+            if n == name && process::stale(&entry.path(), pid) {
+                leftovers.push((file_name.clone(), true));
+            }
+        }
+    }
+    let target = parent.join(name);
+    for (file_name, aside) in leftovers {
+        let path = parent.join(&file_name);
+        if aside && fs::symlink_metadata(&target).is_err() {
+            fs::rename(&path, &target).map_err(|e| OutDirError::io(&path, e))?;
+        } else if remove_ours(&path, kind).is_err() {
+            // Not recognisably ours after all: leave it alone.
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::kind::Marker;
+    use super::*;
+
+    static KIND: OutputKind = OutputKind {
+        name: "test output",
+        marker: Some(Marker {
+            file: "manifest.toml",
+            signed: |t| t.contains("rpasim_version"),
+        }),
+        files: &["manifest.toml", "new.txt", "old.txt"],
+        extensions: &[],
+        dirs: &[],
+    };
+
+    fn stage(target: &Path, file: &str) -> StagedDir {
+        let staged = StagedDir::create(target, &KIND).expect("stage");
+        fs::write(
+            staged.path().join("manifest.toml"),
+            "rpasim_version = \"x\"",
+        )
+        .expect("w");
+        fs::write(staged.path().join(file), file).expect("write");
+        staged
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_replaces_and_drop_discards() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let target = root.path().join("out");
+        stage(&target, "old.txt").commit().expect("first commit");
+        drop(stage(&target, "new.txt"));
+        assert!(
+            target.join("old.txt").exists(),
+            "a failed run leaves the old output"
+        );
+        assert_eq!(names(root.path()), vec!["out"], "no staging left");
+        stage(&target, "new.txt").commit().expect("commit");
+        assert!(target.join("new.txt").exists() && !target.join("old.txt").exists());
+        assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn a_directory_not_ours_is_refused_untouched() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let target = root.path().join("mywork");
+        fs::create_dir(&target).expect("mkdir");
+        fs::write(target.join("thesis.tex"), "years of work").expect("write");
+        assert!(matches!(
+            StagedDir::create(&target, &KIND),
+            Err(OutDirError::Refused(_))
+        ));
+        assert_eq!(names(root.path()), vec!["mywork"]);
+        assert_eq!(names(&target), vec!["thesis.tex"]);
+    }
+
+    #[test]
+    fn something_foreign_appearing_before_the_commit_is_kept() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let target = root.path().join("out");
+        let staged = stage(&target, "new.txt");
+        fs::create_dir(&target).expect("mkdir");
+        fs::write(target.join("thesis.tex"), "mine").expect("write");
+        assert!(matches!(staged.commit(), Err(OutDirError::Refused(_))));
+        assert_eq!(names(&target), vec!["thesis.tex"]);
+        assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn staging_of_a_dead_process_is_removed_and_a_set_aside_output_restored() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let target = root.path().join("out");
+        // A process (pid u32::MAX - 1 never exists) died while staging...
+        let dead = root.path().join(".out.partial-4294967294");
+        fs::create_dir(&dead).expect("mkdir");
+        fs::write(dead.join("new.txt"), "half").expect("write");
+        // ...and another between its two renames, without an exchange.
+        let aside = root.path().join(".out.old-4294967294");
+        fs::create_dir(&aside).expect("mkdir");
+        fs::write(aside.join("manifest.toml"), "rpasim_version = \"x\"").expect("w");
+        fs::write(aside.join("old.txt"), "old").expect("write");
+        // A staging directory that is not ours by content is left alone.
+        let odd = root.path().join(".out.partial-4294967293");
+        fs::create_dir(&odd).expect("mkdir");
+        fs::write(odd.join("thesis.tex"), "mine").expect("write");
+        let staged = StagedDir::create(&target, &KIND).expect("stage");
+        assert!(!dead.exists(), "stale staging removed");
+        assert!(target.join("old.txt").exists(), "previous output restored");
+        assert!(odd.join("thesis.tex").exists());
+        drop(staged);
+    }
+
+    #[test]
+    fn dot_names_the_directory_itself() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let (parent, name) = locate(&root.path().join("a/..").join("b")).expect("locate");
+        assert_eq!(name, "b");
+        assert!(
+            parent.ends_with(".."),
+            "a missing path stays as written: {parent:?}"
+        );
+        let (parent, name) = locate(&root.path().join(".")).expect("locate");
+        assert_eq!(
+            parent.join(name),
+            fs::canonicalize(root.path()).expect("canonical")
+        );
+    }
+
+    #[test]
+    fn partial_names_round_trip() {
+        let name = partial_name("runs.csv");
+        assert_eq!(parse_partial(&name), Some(("runs.csv", std::process::id())));
+        assert_eq!(parse_partial(".x.partial-"), None);
+        assert_eq!(parse_partial("x.partial-1"), None);
+        assert_eq!(parse_aside(".out.old-7"), Some(("out", 7)));
+    }
+}

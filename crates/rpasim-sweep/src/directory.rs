@@ -1,0 +1,200 @@
+//! The sweep directory: recognised before it is touched, locked while a
+//! sweep writes it, and cleaned of what interrupted sweeps left.
+//!
+//! A sweep writes only into a directory that is new, empty, or holds the
+//! same sweep (`sweep.toml`); one holding another sweep, or anything rpasim
+//! did not write, is refused. `--resume` needs the `sweep.toml` that says
+//! which sweep a `results.log` belongs to.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rpasim_report::outdir::{self, Contents, DirLock, Marker, OutputKind, inspect};
+
+use crate::SweepError;
+use crate::assemble::{SWEEP_CSV, SWEEP_SUMMARY_CSV, SWEEP_TARGETS_CSV};
+use crate::results::RESULTS_LOG;
+use crate::runner::{SWEEP_TOML, SweepManifest};
+
+/// A sweep's directory (or a merged one): `sweep.toml` marks it.
+pub static SWEEP_OUTPUT: OutputKind = OutputKind {
+    name: "sweep",
+    marker: Some(Marker {
+        file: SWEEP_TOML,
+        signed: is_sweep_manifest,
+    }),
+    files: &[
+        SWEEP_TOML,
+        RESULTS_LOG,
+        SWEEP_CSV,
+        SWEEP_TARGETS_CSV,
+        SWEEP_SUMMARY_CSV,
+    ],
+    extensions: &[],
+    dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
+};
+
+/// Whether a `sweep.toml` text was written by rpasim.
+fn is_sweep_manifest(text: &str) -> bool {
+    text.parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("scenario_hash") && t.contains_key("variants"))
+}
+
+fn refused(e: outdir::OutDirError) -> SweepError {
+    match e {
+        outdir::OutDirError::Refused(m) => SweepError::Invalid(m),
+        io => SweepError::Failed(io.to_string()),
+    }
+}
+
+/// A sweep directory held by this process.
+#[derive(Debug)]
+pub struct SweepDir {
+    path: PathBuf,
+    _lock: Option<DirLock>,
+}
+
+impl SweepDir {
+    /// Opens `out` for the sweep `manifest`: creates it, or checks that it
+    /// is empty or holds the same sweep (`resume` then keeps its results),
+    /// locks it against a second sweep writing there at once, and removes
+    /// the temporary files of interrupted ones.
+    pub fn open(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<Self, SweepError> {
+        match inspect(out, &SWEEP_OUTPUT).map_err(refused)? {
+            Contents::Missing => fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?,
+            Contents::Empty => {}
+            Contents::Ours => same_sweep(out, manifest, resume)?,
+        }
+        let lock = outdir::lock_dir(out).map_err(|e| SweepError::io(out, e))?;
+        if lock.is_none() {
+            return Err(SweepError::Failed(format!(
+                "{}: another rpasim sweep is writing there now; wait for it, or use another --out",
+                out.display()
+            )));
+        }
+        outdir::clean_stale_files(out).map_err(|e| SweepError::io(out, e))?;
+        Ok(SweepDir {
+            path: out.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn same_sweep(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), SweepError> {
+    let existing = SweepManifest::read(out)?;
+    if existing.same_sweep(manifest) {
+        return Ok(());
+    }
+    let what = if resume {
+        "--resume of a different sweep (scenario, values, seed, replications or metrics changed)"
+    } else {
+        "it holds another sweep (its sweep.toml differs), which rpasim will not replace"
+    };
+    Err(SweepError::Invalid(format!(
+        "{}: {what}; use another --out, or remove that directory yourself",
+        out.display()
+    )))
+}
+
+/// Checks that `out` may receive the merge of `inputs`: it is none of
+/// them (nor a shard directory with results of its own), and holds
+/// nothing or an earlier merge of the same sweep.
+pub fn check_merge_output(
+    out: &Path,
+    inputs: &[PathBuf],
+    manifest: &SweepManifest,
+) -> Result<(), SweepError> {
+    if let Ok(real) = fs::canonicalize(out) {
+        if let Some(input) = inputs
+            .iter()
+            .find(|i| fs::canonicalize(i).is_ok_and(|i| i == real))
+        {
+            return Err(SweepError::Invalid(format!(
+                "--out {} is the shard {} being merged; merge into another directory",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
+    if inspect(out, &SWEEP_OUTPUT).map_err(refused)? == Contents::Ours {
+        if out.join(RESULTS_LOG).exists() {
+            return Err(SweepError::Invalid(format!(
+                "--out {} holds a sweep's results ({RESULTS_LOG}): it is a shard or a sweep \
+                 directory, which a merge will not replace; merge into another directory",
+                out.display()
+            )));
+        }
+        same_sweep(out, manifest, false)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(seed: u64) -> SweepManifest {
+        SweepManifest {
+            scenario: "s.toml".into(),
+            scenario_hash: "h".into(),
+            base_seed: seed,
+            replications: 1,
+            set: vec![],
+            keys: vec!["k".into()],
+            dimensions: vec![1],
+            variants: vec![vec!["1".into()]],
+            metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn another_sweep_or_foreign_files_are_refused() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let out = root.path().join("s");
+        let dir = SweepDir::open(&out, &manifest(1), false).expect("new");
+        manifest(1).write(&out).expect("write");
+        assert!(
+            SweepDir::open(&out, &manifest(1), false).is_err(),
+            "locked while the first is open"
+        );
+        drop(dir);
+        SweepDir::open(&out, &manifest(1), true).expect("same sweep");
+        let e = SweepDir::open(&out, &manifest(2), false).expect_err("another sweep");
+        assert!(matches!(e, SweepError::Invalid(m) if m.contains("another sweep")));
+        fs::write(out.join("notes.txt"), "mine").expect("write");
+        let e = SweepDir::open(&out, &manifest(1), true).expect_err("foreign file");
+        assert!(matches!(e, SweepError::Invalid(m) if m.contains("notes.txt")));
+    }
+
+    #[test]
+    fn results_without_their_sweep_toml_are_refused() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let out = root.path().join("s");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join(RESULTS_LOG), "@job 0 1\nx\n").expect("write");
+        let e = SweepDir::open(&out, &manifest(1), true).expect_err("no sweep.toml");
+        assert!(matches!(e, SweepError::Invalid(m) if m.contains("sweep.toml")));
+    }
+
+    #[test]
+    fn a_merge_never_writes_into_its_inputs() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let shard = root.path().join("d1");
+        SweepDir::open(&shard, &manifest(1), false).expect("new");
+        manifest(1).write(&shard).expect("write");
+        fs::write(shard.join(RESULTS_LOG), "").expect("write");
+        let inputs = [shard.clone()];
+        assert!(check_merge_output(&shard, &inputs, &manifest(1)).is_err());
+        let other = root.path().join("d2");
+        fs::create_dir(&other).expect("mkdir");
+        manifest(1).write(&other).expect("write");
+        fs::write(other.join(RESULTS_LOG), "").expect("write");
+        assert!(check_merge_output(&other, &inputs, &manifest(1)).is_err());
+        assert!(check_merge_output(&root.path().join("new"), &inputs, &manifest(1)).is_ok());
+    }
+}
