@@ -109,17 +109,16 @@ pub fn check_merge_output(
     inputs: &[PathBuf],
     manifest: &SweepManifest,
 ) -> Result<(), SweepError> {
-    if let Ok(real) = fs::canonicalize(out) {
-        if let Some(input) = inputs
+    if let Ok(real) = fs::canonicalize(out)
+        && let Some(input) = inputs
             .iter()
             .find(|i| fs::canonicalize(i).is_ok_and(|i| i == real))
-        {
-            return Err(SweepError::Invalid(format!(
-                "--out {} is the shard {} being merged; merge into another directory",
-                out.display(),
-                input.display()
-            )));
-        }
+    {
+        return Err(SweepError::Invalid(format!(
+            "--out {} is the shard {} being merged; merge into another directory",
+            out.display(),
+            input.display()
+        )));
     }
     if inspect(out, &SWEEP_OUTPUT).map_err(refused)? == Contents::Ours {
         if out.join(RESULTS_LOG).exists() {

@@ -133,10 +133,10 @@ fn is_ours(kind: &OutputKind, entry: &fs::DirEntry) -> bool {
             || has_extension(base, kind.extensions)
             || is_legacy_debris(kind, name);
     }
-    if kind_of.is_dir() {
-        if let Some((_, extensions)) = kind.dirs.iter().find(|(d, _)| *d == base) {
-            return holds_only(&entry.path(), extensions);
-        }
+    if kind_of.is_dir()
+        && let Some((_, extensions)) = kind.dirs.iter().find(|(d, _)| *d == base)
+    {
+        return holds_only(&entry.path(), extensions);
     }
     false
 }

@@ -75,10 +75,11 @@ pub fn clean_stale_files(dir: &Path) -> io::Result<()> {
             (!stem.is_empty()).then_some(())?;
             pid.parse().ok()
         });
-        if let Some(pid) = pid {
-            if entry.file_type()?.is_file() && process::stale(&entry.path(), pid) {
-                fs::remove_file(entry.path())?;
-            }
+        if let Some(pid) = pid
+            && entry.file_type()?.is_file()
+            && process::stale(&entry.path(), pid)
+        {
+            fs::remove_file(entry.path())?;
         }
     }
     Ok(())
@@ -301,14 +302,15 @@ fn recover_stale(parent: &Path, name: &str, kind: &OutputKind) -> Result<(), Out
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let text = file_name.to_string_lossy();
-        if let Some((n, pid)) = parse_partial(&text) {
-            if n == name && process::stale(&entry.path(), pid) {
-                leftovers.push((file_name.clone(), false));
-            }
-        } else if let Some((n, pid)) = parse_aside(&text) {
-            if n == name && process::stale(&entry.path(), pid) {
-                leftovers.push((file_name.clone(), true));
-            }
+        let (found, aside) = match parse_partial(&text) {
+            Some(found) => (Some(found), false),
+            None => (parse_aside(&text), true),
+        };
+        if let Some((n, pid)) = found
+            && n == name
+            && process::stale(&entry.path(), pid)
+        {
+            leftovers.push((file_name.clone(), aside));
         }
     }
     let target = parent.join(name);
