@@ -91,7 +91,7 @@ fn main() {
             "  {name:<34} mean {:>8.1} s   p95 {:>8.1} s   waited {:>5.1} %",
             all.wait_mean_ms / 1000.0,
             all.wait_p95_ms as f64 / 1000.0,
-            100.0 * all.waited_share()
+            100.0 * all.waited_share().unwrap_or(0.0)
         );
     }
     println!("(bots of a target are interchangeable here, so machine selection moves runs between");

@@ -102,11 +102,12 @@ pub struct CheckArgs {
     /// How much a metric may change: METRIC=5% or METRIC=3. Repeatable
     /// [default: 5% on succeeded, failed, queue_full, queue_timeout,
     /// run_timeout, machine_lost, wait_mean_s, wait_p95_s, wait_p99_s,
-    /// bot_hours, cold_starts].
+    /// start_p95_s, started_share, bot_hours, cold_starts].
     #[arg(long = "tolerance", value_name = "METRIC=AMOUNT")]
     pub tolerances: Vec<String>,
-    /// Write the scenario's current summary as the new baseline.
-    #[arg(long, requires = "scenario")]
+    /// Write the current summary (the SCENARIO run now, or --current
+    /// FILE, validated) as the new baseline.
+    #[arg(long)]
     pub update: bool,
 }
 

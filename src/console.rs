@@ -4,9 +4,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use rpasim_core::{Outcome, SimDuration, SimReport};
+use rpasim_report::summary::StartTime;
 use rpasim_report::{Summary, SummaryRow};
 
-/// The per-target table.
+/// The per-target table. `start p95` is the service level over every
+/// arrival (`never` when more than 5 % never started); `wait` columns are
+/// over the runs that started (`-` when none did).
 pub fn summary_table(summary: &Summary) -> String {
     let width = summary
         .rows
@@ -18,12 +21,14 @@ pub fn summary_table(summary: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>9}  {:>6}  other outcomes",
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>11}  {:>9}  {:>6}  other outcomes",
         "target",
         "arrivals",
         "succeeded",
         "wait p50",
         "wait p95",
+        "start p95",
+        "not started",
         "utilization",
         "bot-hours",
         "cold"
@@ -31,12 +36,14 @@ pub fn summary_table(summary: &Summary) -> String {
     for row in &summary.rows {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10.1}%  {:>9.1}  {:>6}  {}",
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
             row.target,
             row.arrivals,
             row.count(Outcome::Succeeded),
-            human(row.wait_p50_ms),
-            human(row.wait_p95_ms),
+            wait(row, row.wait_p50_ms),
+            wait(row, row.wait_p95_ms),
+            start(row.start_p95),
+            not_started(row),
             row.utilization * 100.0,
             row.bot_hours,
             row.cold_starts,
@@ -58,6 +65,33 @@ fn other_outcomes(row: &SummaryRow) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// A wait statistic over started runs, or `-` when none started.
+fn wait(row: &SummaryRow, ms: u64) -> String {
+    if row.started == 0 {
+        "-".into()
+    } else {
+        human(ms)
+    }
+}
+
+/// A time to start over every arrival: `never` beyond the runs that started.
+fn start(t: Option<StartTime>) -> String {
+    match t {
+        None => "-".into(),
+        Some(StartTime::Never) => "never".into(),
+        Some(StartTime::Ms(ms)) => human(ms),
+    }
+}
+
+/// "0", or "12 (4.0%)": runs that never started, or were still queued.
+fn not_started(row: &SummaryRow) -> String {
+    if row.not_started == 0 || row.arrivals == 0 {
+        return row.not_started.to_string();
+    }
+    let share = 100.0 * row.not_started as f64 / row.arrivals as f64;
+    format!("{} ({share:.1}%)", row.not_started)
 }
 
 /// A wait rounded to the second, in scenario units ("4m12s").

@@ -1,9 +1,11 @@
 //! The sweep subcommands: `sweep`, `merge`, `check`.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
+use rpasim_sweep::check::summary::SummaryFile;
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
 use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output};
@@ -29,7 +31,7 @@ fn invalid(e: DefinitionError) -> CliError {
 /// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
 /// which no scenario has).
 fn is_sweep_file(path: &Path) -> bool {
-    std::fs::read_to_string(path)
+    fs::read_to_string(path)
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
         .is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))
@@ -221,20 +223,38 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         }
     };
     if args.update {
-        if let Current::Bytes(bytes) = &current {
-            if let Some(parent) = args.baseline.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
-            }
-            rpasim_report::outdir::write_atomically(&args.baseline, bytes)
-                .map_err(|e| CliError::io(&args.baseline, e))?;
-            println!("baseline written: {}", args.baseline.display());
-        }
-        return Ok(());
+        return update_baseline(&args.baseline, &current);
     }
     let comparisons = rpasim_sweep::check::check(&args.baseline, current, &tolerances)?;
     print!("{}", rpasim_sweep::check::report(&comparisons));
     if comparisons.iter().any(|c| c.verdict == Verdict::Worse) {
         return Err(CliError::Regression);
     }
+    Ok(())
+}
+
+/// `check --update`: the current summary (validated) becomes the baseline.
+/// An existing baseline file is replaced only if it is a summary.
+fn update_baseline(baseline: &Path, current: &Current<'_>) -> Result<(), CliError> {
+    let summary = current.read()?;
+    summary.validate()?;
+    if fs::symlink_metadata(baseline).is_ok() {
+        SummaryFile::read(baseline).map_err(|e| {
+            CliError::Invalid(format!(
+                "{e}\n--update replaces only an earlier baseline (a summary written by rpasim); \
+                 choose another --baseline path"
+            ))
+        })?;
+    }
+    let bytes = match current {
+        Current::Bytes(b) => b.clone(),
+        Current::File(p) => fs::read(p).map_err(|e| CliError::io(p, e))?,
+    };
+    if let Some(parent) = baseline.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
+    }
+    rpasim_report::outdir::write_atomically(baseline, &bytes)
+        .map_err(|e| CliError::io(baseline, e))?;
+    println!("baseline written: {}", baseline.display());
     Ok(())
 }

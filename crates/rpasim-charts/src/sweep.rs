@@ -30,6 +30,10 @@ pub struct SweepChart {
     pub legend_title: String,
     /// The lines.
     pub series: Vec<SweepSeries>,
+    /// For a key whose values are not numbers: its values in order, one
+    /// category each on the x axis (points are at x = 0, 1, ...); empty for
+    /// a numeric axis.
+    pub categories: Vec<String>,
 }
 
 /// A line of a sweep chart.
@@ -37,7 +41,8 @@ pub struct SweepChart {
 pub struct SweepSeries {
     /// Legend text.
     pub label: String,
-    /// (value of the varied key, mean, half-width of the interval).
+    /// (value of the varied key, or its category's index; mean; half-width
+    /// of the interval).
     pub points: Vec<(f64, f64, f64)>,
 }
 
@@ -78,35 +83,55 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
         x1 = x1.max(*x);
         y1 = y1.max(m + h);
     }
-    if x0 >= x1 {
-        (x0, x1) = (x0 - 1.0, x0 + 1.0);
-    }
-    let pad = (x1 - x0) * 0.05;
+    let categorical = !c.categories.is_empty();
+    let (x0, x1) = if categorical {
+        // Half a category of room on each side.
+        (-0.45, c.categories.len() as f64 - 0.55)
+    } else {
+        if x0 >= x1 {
+            (x0, x1) = (x0 - 1.0, x0 + 1.0);
+        }
+        let pad = (x1 - x0) * 0.05;
+        (x0 - pad, x1 + pad)
+    };
     let mut chart = ChartBuilder::on(&plot)
         .caption(title.as_str(), ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..(y1.max(1e-9) * 1.1))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
+        .build_cartesian_2d(x0..x1, 0.0..(y1.max(1e-9) * 1.1))?;
+    let category = |x: &f64| {
+        let i = x.round();
+        let name = (i >= 0.0 && (x - i).abs() < 1e-6)
+            .then(|| c.categories.get(i as usize))
+            .flatten();
+        name.map_or_else(String::new, |n| draw::shorten(n, 18))
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 15))
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .draw()?;
+        .y_label_formatter(&|y| tick(*y));
+    if categorical {
+        mesh.x_labels(c.categories.len())
+            .x_label_formatter(&category)
+            .disable_x_mesh();
+    } else {
+        mesh.x_label_formatter(&|x| tick(*x));
+    }
+    mesh.draw()?;
     for (i, s) in series.iter().enumerate() {
         let c = color(i);
         chart.draw_series(s.points.iter().map(|(x, m, h)| {
             ErrorBar::new_vertical(*x, (m - h).max(0.0), *m, m + h, c.stroke_width(2), 10)
         }))?;
-        if s.points.len() < 2 {
-            chart.draw_series(std::iter::once(Circle::new(
-                (s.points[0].0, s.points[0].1),
-                4,
-                c.filled(),
-            )))?;
+        if s.points.len() < 2 || categorical {
+            // Categories have no order to draw a line or band along.
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
+            )?;
             continue;
         }
         let upper = s.points.iter().map(|(x, m, h)| (*x, m + h));

@@ -119,7 +119,7 @@ impl Recorder {
             runs: None,
             timeseries: None,
             events: None,
-            summary: SummaryBuilder::new(spec.targets.len(), spec.warmup),
+            summary: SummaryBuilder::new(spec.targets.len(), spec.warmup, spec.horizon),
             series: Downsampler::new(spec.targets.len(), spec.horizon.as_millis()),
             dir: None,
             error: None,

@@ -1,5 +1,12 @@
 //! `summary.csv`: per-target outcome counts, wait statistics and utilization
 //! over the measured window (runs arriving at or after the warm-up).
+//!
+//! Two views of waiting: `wait_*` over the runs that started (queueing
+//! theory is stated that way; empty cells when none started), and the
+//! service level `start_*` over every arrival, where a run that never
+//! started counts as never (`inf`) and one still queued at the horizon
+//! counts its wait so far. A configuration that rejects or times out runs
+//! can never look better on `start_*` than one where they start late.
 
 use std::io::Write;
 
@@ -14,7 +21,7 @@ pub const CI_LEVEL: f64 = 0.95;
 
 /// The columns of `summary.csv`: the contract's columns first, in its order,
 /// then the extensions.
-pub const HEADER: [&str; 29] = [
+pub const HEADER: [&str; 34] = [
     "target",
     "arrivals",
     "succeeded",
@@ -44,7 +51,15 @@ pub const HEADER: [&str; 29] = [
     "busy_bot_hours",
     "machine_expired",
     "provisioning_wait_share",
+    "not_started",
+    "started_share",
+    "start_p50_s",
+    "start_p95_s",
+    "start_p99_s",
 ];
+
+/// How an infinite time to start (a run that never started) is written.
+pub const NEVER: &str = "inf";
 
 /// Statistics of the runs of one target (or of all).
 #[derive(Debug, Clone, Default)]
@@ -56,12 +71,25 @@ struct RunStats {
     batch_means: BatchMeans,
     cold_starts: u64,
     provisioning_wait_ms: u64,
+    /// Time to start of the runs that started or were still queued at the
+    /// horizon (the others never started: infinite).
+    start_delays: DurationHistogram,
+    not_started: u64,
 }
 
 impl RunStats {
-    fn add(&mut self, r: &RunRecord) {
+    fn add(&mut self, r: &RunRecord, horizon: SimTime) {
         self.arrivals += 1;
         self.outcomes[r.outcome.index()] += 1;
+        match (r.start, r.outcome) {
+            (Some(start), _) => self.start_delays.record((start - r.arrival).as_millis()),
+            (None, Outcome::InFlight) => {
+                self.not_started += 1;
+                let so_far = horizon.as_millis().saturating_sub(r.arrival.as_millis());
+                self.start_delays.record(so_far);
+            }
+            (None, _) => self.not_started += 1,
+        }
         if let Some(wait) = r.wait() {
             let ms = wait.as_millis();
             self.waits.record(ms);
@@ -79,15 +107,18 @@ impl RunStats {
 #[derive(Debug)]
 pub struct SummaryBuilder {
     warmup: SimTime,
+    horizon: SimTime,
     targets: Vec<RunStats>,
     all: RunStats,
 }
 
 impl SummaryBuilder {
-    /// A builder for `targets` targets, ignoring runs that arrive before `warmup`.
-    pub fn new(targets: usize, warmup: SimTime) -> Self {
+    /// A builder for `targets` targets, ignoring runs that arrive before
+    /// `warmup`; runs still queued at `horizon` count their wait so far.
+    pub fn new(targets: usize, warmup: SimTime, horizon: SimTime) -> Self {
         SummaryBuilder {
             warmup,
+            horizon,
             targets: vec![RunStats::default(); targets],
             all: RunStats::default(),
         }
@@ -99,8 +130,8 @@ impl SummaryBuilder {
         if r.arrival < self.warmup {
             return;
         }
-        self.targets[r.target.index()].add(r);
-        self.all.add(r);
+        self.targets[r.target.index()].add(r, self.horizon);
+        self.all.add(r, self.horizon);
     }
 
     /// The summary, with the engine's time integrals.
@@ -173,6 +204,44 @@ pub struct SummaryRow {
     pub provisioning_wait_share: f64,
     /// Time-average number of queued runs.
     pub queue_mean: f64,
+    /// Runs that ended without starting, or were still queued at the horizon.
+    pub not_started: u64,
+    /// Median time from arrival to start over every arrival (`None`: no
+    /// arrival).
+    pub start_p50: Option<StartTime>,
+    /// 95th percentile of the time to start over every arrival.
+    pub start_p95: Option<StartTime>,
+    /// 99th percentile of the time to start over every arrival.
+    pub start_p99: Option<StartTime>,
+}
+
+/// A time from arrival to start, over every arrival: finite, or never
+/// (more than that share of the runs never started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartTime {
+    /// Milliseconds (within 0.1 %).
+    Ms(u64),
+    /// The runs at this rank never started.
+    Never,
+}
+
+impl StartTime {
+    fn of(stats: &RunStats, q: f64) -> Option<StartTime> {
+        (stats.arrivals > 0).then(|| {
+            stats
+                .start_delays
+                .quantile_of_ms(q, stats.arrivals)
+                .map_or(StartTime::Never, StartTime::Ms)
+        })
+    }
+
+    /// The `summary.csv` cell: seconds, or `inf`.
+    pub fn cell(self) -> String {
+        match self {
+            StartTime::Ms(ms) => seconds_f64(ms as f64),
+            StartTime::Never => NEVER.to_string(),
+        }
+    }
 }
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -206,7 +275,16 @@ impl SummaryRow {
             } else {
                 t.queued_run_ms as f64 / window_ms as f64
             },
+            not_started: s.not_started,
+            start_p50: StartTime::of(s, 0.50),
+            start_p95: StartTime::of(s, 0.95),
+            start_p99: StartTime::of(s, 0.99),
         }
+    }
+
+    /// Share of the arrivals that started (`None` without arrivals).
+    pub fn started_share(&self) -> Option<f64> {
+        (self.arrivals > 0).then(|| self.started as f64 / self.arrivals as f64)
     }
 
     /// Runs that ended with `outcome`.
@@ -214,17 +292,24 @@ impl SummaryRow {
         self.outcomes[outcome.index()]
     }
 
-    /// Share of started runs that had to wait.
-    pub fn waited_share(&self) -> f64 {
-        if self.started == 0 {
-            0.0
-        } else {
-            self.waited as f64 / self.started as f64
-        }
+    /// Share of started runs that had to wait (`None` when none started).
+    pub fn waited_share(&self) -> Option<f64> {
+        (self.started > 0).then(|| self.waited as f64 / self.started as f64)
     }
 
     fn fields(&self) -> Vec<String> {
-        let ms = |v: u64| seconds_f64(v as f64);
+        // Statistics over started runs have no value when none started:
+        // an empty cell, never a 0 that would read as "no wait".
+        let started = self.started > 0;
+        let ms = |v: u64| {
+            if started {
+                seconds_f64(v as f64)
+            } else {
+                String::new()
+            }
+        };
+        let share = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+        let start = |v: Option<StartTime>| v.map(StartTime::cell).unwrap_or_default();
         let c = |o| self.count(o).to_string();
         vec![
             self.target.clone(),
@@ -235,7 +320,11 @@ impl SummaryRow {
             c(Outcome::QueueTimeout),
             c(Outcome::RunTimeout),
             c(Outcome::InFlight),
-            seconds_f64(self.wait_mean_ms),
+            if started {
+                seconds_f64(self.wait_mean_ms)
+            } else {
+                String::new()
+            },
             ms(self.wait_p50_ms),
             ms(self.wait_p95_ms),
             ms(self.wait_p99_ms),
@@ -250,12 +339,17 @@ impl SummaryRow {
             c(Outcome::AccessDenied),
             c(Outcome::Cancelled),
             self.started.to_string(),
-            format!("{:.6}", self.waited_share()),
+            share(self.waited_share()),
             self.wait_mean_ci95_ms.map(seconds_f64).unwrap_or_default(),
             format!("{:.6}", self.queue_mean),
             format!("{:.3}", self.busy_bot_hours),
             c(Outcome::MachineExpired),
-            format!("{:.6}", self.provisioning_wait_share),
+            share(started.then_some(self.provisioning_wait_share)),
+            self.not_started.to_string(),
+            share(self.started_share()),
+            start(self.start_p50),
+            start(self.start_p95),
+            start(self.start_p99),
         ]
     }
 }

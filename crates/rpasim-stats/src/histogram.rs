@@ -80,6 +80,32 @@ impl DurationHistogram {
         self.histogram.value_at_quantile(q).min(self.max_ms)
     }
 
+    /// The `q`-quantile of a population of `total` durations of which this
+    /// histogram holds the `count()` smallest, the others being infinite
+    /// (runs that never started): `None` when the quantile's rank falls
+    /// among the infinite ones. With `total == count()` it is
+    /// [`quantile_ms`](Self::quantile_ms). `total` must be at least 1.
+    pub fn quantile_of_ms(&self, q: f64, total: u64) -> Option<u64> {
+        let finite = self.count();
+        if finite >= total {
+            return Some(self.quantile_ms(q));
+        }
+        // The rank (from 1) of the q-quantile among `total` values.
+        let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+        if rank > finite {
+            return None;
+        }
+        let mut seen = 0;
+        for v in self.histogram.iter_recorded() {
+            seen += v.count_at_value();
+            if seen >= rank {
+                let value = self.histogram.highest_equivalent(v.value_iterated_to());
+                return Some(value.min(self.max_ms));
+            }
+        }
+        Some(self.max_ms)
+    }
+
     /// Adds every duration of another histogram.
     pub fn merge(&mut self, other: &DurationHistogram) {
         // Both auto-resize, so adding cannot fail for lack of range.
@@ -109,6 +135,24 @@ mod tests {
         }
         assert_eq!(h.max_ms(), 3_700_000);
         assert_eq!(h.mean_ms(), 37.0 * 50_000.5);
+    }
+
+    #[test]
+    fn quantiles_of_a_population_with_infinite_values() {
+        let mut h = DurationHistogram::new();
+        for v in 1..=90u64 {
+            h.record(v * 1_000);
+        }
+        // 100 values: 90 finite, 10 infinite.
+        let near = |got: Option<u64>, exact: f64| {
+            got.is_some_and(|g| (g as f64 / exact - 1.0).abs() <= QUANTILE_RELATIVE_ERROR)
+        };
+        assert!(near(h.quantile_of_ms(0.5, 100), 50_000.0));
+        assert!(near(h.quantile_of_ms(0.9, 100), 90_000.0));
+        assert_eq!(h.quantile_of_ms(0.91, 100), None);
+        assert_eq!(h.quantile_of_ms(0.95, 100), None);
+        assert_eq!(h.quantile_of_ms(0.95, 90), Some(h.quantile_ms(0.95)));
+        assert_eq!(DurationHistogram::new().quantile_of_ms(0.5, 3), None);
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub fn student_t_quantile(confidence: f64, df: u64) -> Option<f64> {
 /// Two-sided p-value of Welch's t-test that two means differ, from each
 /// sample's mean, standard deviation and size (n ≥ 2 each). With no spread
 /// at all, different means are certain (p = 0) and equal ones p = 1.
+/// `None` whenever the test does not apply: fewer than 2 observations, or
+/// a mean or deviation that is not a finite number (a deviation must also
+/// be at least 0) — never a panic.
 pub fn welch_p_value(
     mean_a: f64,
     sd_a: f64,
@@ -24,7 +27,8 @@ pub fn welch_p_value(
     sd_b: f64,
     n_b: u64,
 ) -> Option<f64> {
-    if n_a < 2 || n_b < 2 {
+    let finite = [mean_a, sd_a, mean_b, sd_b].iter().all(|x| x.is_finite());
+    if n_a < 2 || n_b < 2 || !finite || sd_a < 0.0 || sd_b < 0.0 {
         return None;
     }
     let (va, vb) = (sd_a * sd_a / n_a as f64, sd_b * sd_b / n_b as f64);
@@ -34,8 +38,11 @@ pub fn welch_p_value(
     }
     let t = (mean_a - mean_b) / se;
     let df = (va + vb).powi(2) / (va * va / (n_a - 1) as f64 + vb * vb / (n_b - 1) as f64);
+    if !t.is_finite() || !df.is_finite() || df <= 0.0 {
+        return None;
+    }
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
-    Some(2.0 * (1.0 - dist.cdf(t.abs())))
+    Some((2.0 * (1.0 - dist.cdf(t.abs()))).clamp(0.0, 1.0))
 }
 
 /// A mean with the half-width of its confidence interval.
@@ -111,6 +118,16 @@ mod tests {
         assert_eq!(welch_p_value(5.0, 0.0, 3, 5.0, 0.0, 3), Some(1.0));
         assert_eq!(welch_p_value(5.0, 0.0, 3, 6.0, 0.0, 3), Some(0.0));
         assert_eq!(welch_p_value(5.0, 1.0, 1, 6.0, 1.0, 3), None);
+        // Degenerate inputs give no p-value, and no panic.
+        for (m, sd) in [
+            (f64::NAN, 1.0),
+            (f64::INFINITY, 1.0),
+            (5.0, f64::NAN),
+            (5.0, -1.0),
+        ] {
+            assert_eq!(welch_p_value(m, sd, 3, 6.0, 1.0, 3), None, "{m} {sd}");
+        }
+        assert_eq!(welch_p_value(5.0, 1e-300, 3, 6.0, 1e-300, 3), Some(0.0));
     }
 
     #[test]

@@ -278,8 +278,9 @@ pub struct MetricStats {
     pub metric: String,
     /// Replications with a value.
     pub n: usize,
-    /// Mean.
-    pub mean: f64,
+    /// Mean: `None` when no replication has a value (e.g. a wait when no
+    /// run started), infinite when one is infinite (runs never started).
+    pub mean: Option<f64>,
     /// Sample standard deviation (`None` for one replication).
     pub sd: Option<f64>,
     /// Half-width of the 95 % interval (`None` for one replication).
@@ -295,38 +296,49 @@ fn variant_statistics(v: usize, header: &[String], tables: &[Table]) -> Vec<Metr
     let mut out = Vec::new();
     for (t, target_row) in first.rows.iter().enumerate() {
         for (m, metric) in header.iter().enumerate().skip(1) {
+            // An empty cell has no value (left out of n); "inf" is a value.
             let values: Vec<f64> = tables
                 .iter()
                 .filter_map(|table| table.rows.get(t)?.get(m)?.parse().ok())
+                .filter(|x: &f64| !x.is_nan())
                 .collect();
-            out.extend(metric_stats(v, &target_row[0], metric, &values));
+            out.push(metric_stats(v, &target_row[0], metric, &values));
         }
     }
     out
 }
 
-fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> Option<MetricStats> {
-    if values.is_empty() {
-        return None;
-    }
-    let mean = values.iter().sum::<f64>() / values.len() as f64;
-    let ci = ConfidenceInterval::of_independent(values, CONFIDENCE);
-    let sd = (values.len() > 1).then(|| {
-        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
-    });
-    Some(MetricStats {
+fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> MetricStats {
+    let stats = |mean, sd, half_width| MetricStats {
         variant,
         target: target.to_string(),
         metric: metric.to_string(),
         n: values.len(),
         mean,
         sd,
-        half_width: ci.map(|c| c.half_width),
-    })
+        half_width,
+    };
+    if values.is_empty() {
+        return stats(None, None, None);
+    }
+    if values.iter().any(|x| x.is_infinite()) {
+        // A replication where runs never started: no finite mean, no spread.
+        return stats(Some(f64::INFINITY), None, None);
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let ci = ConfidenceInterval::of_independent(values, CONFIDENCE);
+    let sd = (values.len() > 1).then(|| {
+        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
+    });
+    stats(Some(mean), sd, ci.map(|c| c.half_width))
 }
 
 fn number(x: f64) -> String {
-    format!("{x:.6}")
+    if x.is_infinite() {
+        rpasim_report::summary::NEVER.to_string()
+    } else {
+        format!("{x:.6}")
+    }
 }
 
 /// A row of `sweep-summary.csv`.
@@ -337,7 +349,7 @@ fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
         s.target.clone(),
         s.metric.clone(),
         s.n.to_string(),
-        number(s.mean),
+        s.mean.map(number).unwrap_or_default(),
         s.sd.map(number).unwrap_or_default(),
         s.half_width.map(number).unwrap_or_default(),
     ]);
@@ -375,10 +387,8 @@ fn draw_charts(
     grid: &Grid,
     stats: &[MetricStats],
 ) -> Result<(), SweepError> {
-    let numeric = |k: usize| grid.variants.iter().all(|v| v[k].parse::<f64>().is_ok());
     let dimensions = grid.dimension_keys();
     let todo: Vec<(usize, &String)> = (0..dimensions.len())
-        .filter(|d| numeric(dimensions[*d].start))
         .flat_map(|d| manifest.metrics.iter().map(move |m| (d, m)))
         .collect();
     todo.par_iter()
@@ -396,11 +406,36 @@ fn legend_keys(grid: &Grid, dim: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The values of key `k` in order, when they are not all numbers: the
+/// categories of its chart's x axis (empty for a numeric key).
+fn categories(grid: &Grid, k: usize) -> Vec<String> {
+    if grid
+        .variants
+        .iter()
+        .all(|v| v[k].parse::<f64>().is_ok_and(f64::is_finite))
+    {
+        return Vec::new();
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for v in &grid.variants {
+        if !seen.contains(&v[k]) {
+            seen.push(v[k].clone());
+        }
+    }
+    seen
+}
+
 /// The lines of the chart of `metric` against dimension `dim`, labelled by
-/// target and/or the values of the other dimensions' keys.
+/// target and/or the values of the other dimensions' keys. A mean that is
+/// missing or infinite has no point.
 fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) -> Vec<SweepSeries> {
     let dimensions = grid.dimension_keys();
     let x = dimensions[dim].start;
+    let categories = categories(grid, x);
+    let x_of = |value: &str| match categories.iter().position(|c| c == value) {
+        Some(i) => i as f64,
+        None => value.parse::<f64>().unwrap_or(0.0),
+    };
     let others = legend_keys(grid, dim);
     let targets: Vec<&str> = if dimensions.len() == 1 {
         stats
@@ -414,9 +449,10 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     let mut series: Vec<SweepSeries> = Vec::new();
     for target in &targets {
         for (v, values) in grid.variants.iter().enumerate() {
-            let Some(s) = stats
+            let Some((s, mean)) = stats
                 .iter()
                 .find(|s| s.variant == v && s.target == *target && s.metric == metric)
+                .and_then(|s| Some((s, s.mean.filter(|m| m.is_finite())?)))
             else {
                 continue;
             };
@@ -429,11 +465,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
             } else {
                 parts.join(", ")
             };
-            let point = (
-                values[x].parse::<f64>().unwrap_or(0.0),
-                s.mean,
-                s.half_width.unwrap_or(0.0),
-            );
+            let point = (x_of(&values[x]), mean, s.half_width.unwrap_or(0.0));
             match series.iter_mut().find(|s| s.label == label) {
                 Some(existing) => existing.points.push(point),
                 None => series.push(SweepSeries {
@@ -485,6 +517,7 @@ fn chart(
         y_desc: metric.to_string(),
         legend_title,
         series,
+        categories: categories(grid, grid.dimension_keys()[dim].start),
     };
     sweep_chart(charts_dir, &stem, &chart).map_err(|e| SweepError::io(charts_dir, e))
 }
@@ -499,7 +532,7 @@ mod tests {
             target: target.into(),
             metric: "wait_p95_s".into(),
             n: 2,
-            mean,
+            mean: Some(mean),
             sd: Some(1.0),
             half_width: Some(2.0),
         }

@@ -59,6 +59,13 @@ pub struct SweepDefinition {
 #[error("{0}")]
 pub struct DefinitionError(pub String);
 
+/// Most values one key may take (a range expands to at most this many).
+pub const MAX_VALUES_PER_KEY: u64 = 100_000;
+/// Most variants in a sweep (the grid is held in memory).
+pub const MAX_VARIANTS: u64 = 1_000_000;
+/// Most jobs (variants × replications) in a sweep.
+pub const MAX_JOBS: u64 = 10_000_000;
+
 /// Parses `KEY=VALUES` where VALUES is a list (`5,10,20`), a range
 /// (`5..50:5`, both ends included, integers or decimals) or one value.
 pub fn parse_vary(arg: &str) -> Result<Vary, DefinitionError> {
@@ -96,9 +103,18 @@ pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
 
 fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
     let bad = || format!("invalid range {from}..{to}:{step}; expected FROM..TO:STEP, e.g. 5..50:5");
+    let too_many = |count: f64| {
+        format!(
+            "range {from}..{to}:{step} has {count:.0} values; at most {MAX_VALUES_PER_KEY} per key"
+        )
+    };
     if let (Ok(a), Ok(b), Ok(s)) = (from.parse::<i64>(), to.parse::<i64>(), step.parse::<i64>()) {
         if s <= 0 || b < a {
             return Err(bad());
+        }
+        let count = (i128::from(b) - i128::from(a)) / i128::from(s) + 1;
+        if count > i128::from(MAX_VALUES_PER_KEY) {
+            return Err(too_many(count as f64));
         }
         return Ok((0..)
             .map(|i| a + i * s)
@@ -114,7 +130,11 @@ fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String>
     if !(s > 0.0 && b >= a && a.is_finite() && b.is_finite()) {
         return Err(bad());
     }
-    let steps = ((b - a) / s + 1e-9).floor() as i64;
+    let count = ((b - a) / s + 1e-9).floor() + 1.0;
+    if count.is_nan() || count > MAX_VALUES_PER_KEY as f64 {
+        return Err(too_many(count));
+    }
+    let steps = count as i64 - 1;
     // Decimal places of the step, so 0.1 steps print as 0.3, not 0.30000000000000004.
     let places = step.split_once('.').map_or(0, |(_, f)| f.len());
     Ok((0..=steps)
@@ -251,7 +271,67 @@ impl SweepDefinition {
         if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
             return Err(DefinitionError(format!("{} is varied twice", w[0])));
         }
+        self.check_size()?;
+        self.check_metrics()
+    }
+
+    /// Refuses a grid too large to hold or to run, before it is built.
+    fn check_size(&self) -> Result<(), DefinitionError> {
+        if let Some(v) = self
+            .vary
+            .iter()
+            .find(|v| v.values.len() as u64 > MAX_VALUES_PER_KEY)
+        {
+            return Err(DefinitionError(format!(
+                "vary {}: {} values; at most {MAX_VALUES_PER_KEY} per key",
+                v.key,
+                v.values.len()
+            )));
+        }
+        let variants = self
+            .vary
+            .iter()
+            .try_fold(1u64, |n, v| n.checked_mul(v.values.len() as u64))
+            .unwrap_or(u64::MAX);
+        if variants > MAX_VARIANTS {
+            return Err(DefinitionError(format!(
+                "{variants} variants; a sweep may have at most {MAX_VARIANTS} (vary fewer values)"
+            )));
+        }
+        let jobs = variants.saturating_mul(u64::from(self.replications));
+        if jobs > MAX_JOBS {
+            return Err(DefinitionError(format!(
+                "{variants} variants x {} replications = {jobs} runs; a sweep may have at most \
+                 {MAX_JOBS} (split it, or fewer replications)",
+                self.replications
+            )));
+        }
         Ok(())
+    }
+
+    /// Every charted metric must be a column of `summary.csv`.
+    fn check_metrics(&self) -> Result<(), DefinitionError> {
+        let known = &rpasim_report::summary::HEADER[1..];
+        match self.metrics.iter().find(|m| !known.contains(&m.as_str())) {
+            None => Ok(()),
+            Some(m) => {
+                let close = known
+                    .iter()
+                    .filter(|k| k.contains(m.as_str()) || strsim::levenshtein(k, m) <= 2)
+                    .copied()
+                    .collect::<Vec<_>>();
+                let hint = if close.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", close.join(" or "))
+                };
+                Err(DefinitionError(format!(
+                    "--metric {m:?} is not a metric; the metrics are the columns of summary.csv: \
+                     {}{hint}",
+                    known.join(", ")
+                )))
+            }
+        }
     }
 
     /// The metrics to chart.

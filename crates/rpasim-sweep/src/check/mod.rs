@@ -1,0 +1,552 @@
+//! Regression checks: a run's `summary.csv` (or a sweep's
+//! `sweep-summary.csv`) against a baseline, metric by metric.
+//!
+//! Each metric has a direction: waits, timeouts, rejections, failures and
+//! cost are worse when higher; successes and the started share when lower;
+//! the rest (arrivals, utilization...) are neutral and checked only when
+//! given a tolerance, in both directions. A difference is a regression when
+//! it is in the bad direction and beyond the tolerance; for sweep summaries
+//! (replications), it must also be statistically significant by Welch's
+//! two-sided t-test at 5 % on the replication means.
+//!
+//! A check cannot pass by accident: every value is validated
+//! ([`summary`]), both sides must have the same targets (or variants) and
+//! metrics, and a value that is gone (an empty cell: no run started) or
+//! infinite (runs never started) where the baseline had a number is worse.
+
+pub mod summary;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rpasim_stats::welch_p_value;
+
+use crate::SweepError;
+use crate::grid::short_key;
+use summary::{Kind, SummaryFile, Value};
+
+/// Significance level of the t-test for sweep summaries.
+pub const SIGNIFICANCE: f64 = 0.05;
+
+/// Metrics checked, at 5 %, when no tolerance is given.
+pub const DEFAULT_METRICS: [&str; 13] = [
+    "succeeded",
+    "failed",
+    "queue_full",
+    "queue_timeout",
+    "run_timeout",
+    "machine_lost",
+    "wait_mean_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "start_p95_s",
+    "started_share",
+    "bot_hours",
+    "cold_starts",
+];
+
+/// Which way a metric gets worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher is worse (waits, failures, cost).
+    LowerIsBetter,
+    /// Lower is worse (successes).
+    HigherIsBetter,
+    /// Either way is a change to look at.
+    Neutral,
+}
+
+/// The direction of a `summary.csv` metric.
+pub fn direction(metric: &str) -> Direction {
+    match metric {
+        "succeeded" | "started" | "started_share" => Direction::HigherIsBetter,
+        "arrivals" | "utilization" | "busy_bot_hours" => Direction::Neutral,
+        _ => Direction::LowerIsBetter,
+    }
+}
+
+/// How much a metric may move: relative (`5%`) or absolute (`3`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tolerance {
+    /// The metric.
+    pub metric: String,
+    /// Allowed change as a fraction of the baseline.
+    pub relative: f64,
+    /// Allowed change in the metric's unit.
+    pub absolute: f64,
+}
+
+impl std::str::FromStr for Tolerance {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (metric, amount) = s.split_once('=').ok_or_else(|| {
+            format!(
+                "--tolerance expects METRIC=AMOUNT, e.g. wait_p95_s=5% or queue_full=3; got {s:?}"
+            )
+        })?;
+        let bad =
+            || format!("--tolerance {metric}: {amount:?} is not a percentage (5%) or a number (3)");
+        let (relative, absolute) = match amount.trim().strip_suffix('%') {
+            Some(p) => (p.trim().parse::<f64>().map_err(|_| bad())? / 100.0, 0.0),
+            None => (0.0, amount.trim().parse::<f64>().map_err(|_| bad())?),
+        };
+        if relative < 0.0 || absolute < 0.0 || !relative.is_finite() || !absolute.is_finite() {
+            return Err(bad());
+        }
+        let metric = metric.trim();
+        if metric.is_empty() {
+            return Err(format!("--tolerance {s:?}: no metric named"));
+        }
+        Ok(Tolerance {
+            metric: metric.to_string(),
+            relative,
+            absolute,
+        })
+    }
+}
+
+impl Tolerance {
+    /// A relative tolerance.
+    pub fn percent(metric: &str, percent: f64) -> Self {
+        Tolerance {
+            metric: metric.to_string(),
+            relative: percent / 100.0,
+            absolute: 0.0,
+        }
+    }
+
+    fn allowed(&self, baseline: f64) -> f64 {
+        (self.relative * baseline.abs()).max(self.absolute)
+    }
+
+    fn describe(&self) -> String {
+        match (self.relative > 0.0, self.absolute > 0.0) {
+            (true, _) => format!("{}%", self.relative * 100.0),
+            (false, true) => format!("{}", self.absolute),
+            _ => "0".into(),
+        }
+    }
+}
+
+/// The verdict on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within tolerance (or not significant).
+    Ok,
+    /// Better than the baseline beyond the tolerance.
+    Better,
+    /// Worse beyond the tolerance (and significant).
+    Worse,
+}
+
+/// One metric of one row compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The target, or the variant's varied values.
+    pub row: String,
+    /// The metric.
+    pub metric: String,
+    /// Baseline value (mean for sweeps).
+    pub baseline: Value,
+    /// Current value.
+    pub current: Value,
+    /// The tolerance applied.
+    pub tolerance: String,
+    /// Welch's p-value (sweep summaries).
+    pub p_value: Option<f64>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// A summary to check: a file, or the bytes of a run just made.
+pub enum Current<'a> {
+    /// `summary.csv` or `sweep-summary.csv`.
+    File(&'a Path),
+    /// A `summary.csv` in memory.
+    Bytes(Vec<u8>),
+}
+
+impl Current<'_> {
+    /// Reads and shapes it.
+    pub fn read(&self) -> Result<SummaryFile, SweepError> {
+        match self {
+            Current::File(p) => SummaryFile::read(p),
+            Current::Bytes(b) => SummaryFile::parse(b, "the current run's summary".into()),
+        }
+    }
+}
+
+/// Compares `current` with the baseline file.
+pub fn check(
+    baseline: &Path,
+    current: Current<'_>,
+    tolerances: &[Tolerance],
+) -> Result<Vec<Comparison>, SweepError> {
+    let base = SummaryFile::read(baseline)?;
+    let cur = current.read()?;
+    if base.kind != cur.kind {
+        return Err(SweepError::Invalid(format!(
+            "{} and {} are summaries of different kinds (summary.csv vs sweep-summary.csv)",
+            base.origin, cur.origin
+        )));
+    }
+    let tolerances: Vec<Tolerance> = if tolerances.is_empty() {
+        DEFAULT_METRICS
+            .iter()
+            .map(|m| Tolerance::percent(m, 5.0))
+            .collect()
+    } else {
+        tolerances.to_vec()
+    };
+    if let Some(t) = tolerances
+        .iter()
+        .enumerate()
+        .find(|(i, t)| tolerances[..*i].iter().any(|u| u.metric == t.metric))
+    {
+        return Err(SweepError::Invalid(format!(
+            "--tolerance {} is given twice",
+            t.1.metric
+        )));
+    }
+    match base.kind {
+        Kind::Sweep => compare_sweeps(&base, &cur, &tolerances),
+        Kind::Run => compare_runs(&base, &cur, &tolerances),
+    }
+}
+
+/// The verdict on a metric moving from `baseline` to `current`.
+fn verdict(t: &Tolerance, baseline: Value, current: Value, significant: bool) -> Verdict {
+    let dir = direction(&t.metric);
+    // A value lost (no run started) or gone to infinity is the worst there
+    // is for a metric that should be low, and a change for a neutral one.
+    let rank = |v: Value| match v {
+        Value::Finite(_) => 1,
+        Value::Infinite | Value::Empty => 2,
+    };
+    let (b, c) = match (baseline, current) {
+        (Value::Finite(b), Value::Finite(c)) => (b, c),
+        (b, c) if b == c => return Verdict::Ok,
+        (b, c) => {
+            let up = rank(c) > rank(b) || (b == Value::Empty && c == Value::Infinite);
+            return match dir {
+                Direction::LowerIsBetter if up => Verdict::Worse,
+                Direction::HigherIsBetter if !up => Verdict::Worse,
+                Direction::Neutral => Verdict::Worse,
+                _ if c == Value::Empty => Verdict::Worse,
+                _ => Verdict::Better,
+            };
+        }
+    };
+    let diff = c - b;
+    if diff.abs() <= t.allowed(b) || !significant {
+        return Verdict::Ok;
+    }
+    let worse = match dir {
+        Direction::LowerIsBetter => diff > 0.0,
+        Direction::HigherIsBetter => diff < 0.0,
+        Direction::Neutral => true,
+    };
+    if worse {
+        Verdict::Worse
+    } else {
+        Verdict::Better
+    }
+}
+
+/// The column of each tolerance's metric, present in `summary`.
+fn metric_columns(
+    summary: &SummaryFile,
+    tolerances: &[Tolerance],
+) -> Result<Vec<usize>, SweepError> {
+    tolerances
+        .iter()
+        .map(|t| {
+            summary.column(&t.metric).ok_or_else(|| {
+                SweepError::Invalid(format!(
+                    "{}: no column {:?} (metrics are the columns of summary.csv)",
+                    summary.origin, t.metric
+                ))
+            })
+        })
+        .collect()
+}
+
+fn missing(name: &str, what: &str, in_file: &str, not_in: &str) -> SweepError {
+    SweepError::Invalid(format!(
+        "{what} {name:?} is in {in_file} but not in {not_in}: the two summaries are not of the same targets"
+    ))
+}
+
+fn compare_runs(
+    base: &SummaryFile,
+    cur: &SummaryFile,
+    tolerances: &[Tolerance],
+) -> Result<Vec<Comparison>, SweepError> {
+    let (base_cols, cur_cols) = (
+        metric_columns(base, tolerances)?,
+        metric_columns(cur, tolerances)?,
+    );
+    let (base_rows, cur_rows) = (base.by_target()?, cur.by_target()?);
+    if let Some(t) = cur_rows.keys().find(|t| !base_rows.contains_key(*t)) {
+        return Err(missing(t, "target", &cur.origin, &base.origin));
+    }
+    let mut out = Vec::new();
+    // In the baseline's row order: targets, then `all`.
+    for (line, b) in &base.rows {
+        let target = b[0].as_str();
+        let &(cur_line, c) = cur_rows
+            .get(target)
+            .ok_or_else(|| missing(target, "target", &base.origin, &cur.origin))?;
+        for (i, t) in tolerances.iter().enumerate() {
+            let baseline = base.value(*line, b, base_cols[i], &t.metric)?;
+            let current = cur.value(cur_line, c, cur_cols[i], &t.metric)?;
+            out.push(Comparison {
+                row: target.to_string(),
+                metric: t.metric.clone(),
+                baseline,
+                current,
+                tolerance: t.describe(),
+                p_value: None,
+                verdict: verdict(t, baseline, current, true),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn compare_sweeps(
+    base: &SummaryFile,
+    cur: &SummaryFile,
+    tolerances: &[Tolerance],
+) -> Result<Vec<Comparison>, SweepError> {
+    let (base_rows, cur_rows) = (base.sweep_rows()?, cur.sweep_rows()?);
+    for t in tolerances {
+        for (file, rows) in [(base, &base_rows), (cur, &cur_rows)] {
+            if !rows.keys().any(|(_, m)| *m == t.metric) {
+                return Err(SweepError::Invalid(format!(
+                    "{}: no metric {:?} in the sweep summary",
+                    file.origin, t.metric
+                )));
+            }
+        }
+    }
+    let checked = |m: &str| tolerances.iter().any(|t| t.metric == m);
+    if let Some(((label, m), _)) = cur_rows
+        .iter()
+        .find(|((l, m), _)| checked(m) && !base_rows.contains_key(&(l.clone(), m.clone())))
+    {
+        return Err(missing(
+            &shown(label),
+            &format!("variant ({m})"),
+            &cur.origin,
+            &base.origin,
+        ));
+    }
+    // The varied keys, for showing a row: the columns between `variant`
+    // and `target`.
+    let metric_col = base.column("metric").unwrap_or(2);
+    let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
+    let mut out = Vec::new();
+    for (_, row) in &base.rows {
+        let metric = &row[metric_col];
+        let Some(t) = tolerances.iter().find(|t| t.metric == *metric) else {
+            continue;
+        };
+        let label = row[1..metric_col].join("\u{1f}");
+        let key = (label.clone(), metric.clone());
+        let b = &base_rows[&key];
+        let c = cur_rows.get(&key).ok_or_else(|| {
+            missing(
+                &shown(&label),
+                &format!("variant ({metric})"),
+                &base.origin,
+                &cur.origin,
+            )
+        })?;
+        let p = match (b.mean, c.mean, b.sd, c.sd) {
+            (Value::Finite(bm), Value::Finite(cm), Some(bs), Some(cs)) => {
+                welch_p_value(cm, cs, c.n, bm, bs, b.n)
+            }
+            _ => None,
+        };
+        let significant = p.is_none_or(|p| p < SIGNIFICANCE);
+        let mut parts: Vec<String> = keys
+            .iter()
+            .zip(&b.label)
+            .map(|(k, v)| format!("{}={v}", short_key(k)))
+            .collect();
+        parts.push(b.label.last().cloned().unwrap_or_default());
+        out.push(Comparison {
+            row: parts.join(", "),
+            metric: t.metric.clone(),
+            baseline: b.mean,
+            current: c.mean,
+            tolerance: t.describe(),
+            p_value: p,
+            verdict: verdict(t, b.mean, c.mean, significant),
+        });
+    }
+    Ok(out)
+}
+
+fn shown(label: &str) -> String {
+    label.replace('\u{1f}', ", ")
+}
+
+/// A value for the table: the number, `inf`, or `(none)`.
+fn cell(v: Value) -> String {
+    match v {
+        Value::Finite(x) => format!("{x:.3}"),
+        Value::Infinite => "inf".into(),
+        Value::Empty => "(none)".into(),
+    }
+}
+
+/// The change from baseline to current, for the table.
+fn change(c: &Comparison) -> String {
+    match (c.baseline, c.current) {
+        (Value::Finite(b), Value::Finite(x)) if b != 0.0 => {
+            format!("{:+.1}%", 100.0 * (x - b) / b.abs())
+        }
+        (Value::Finite(b), Value::Finite(x)) => format!("{:+}", x - b),
+        (b, x) if b == x => "0".into(),
+        (_, Value::Infinite) => "to inf".into(),
+        (_, Value::Empty) => "lost".into(),
+        _ => "new".into(),
+    }
+}
+
+/// The table printed by `rpasim check`: every row that changed, then a
+/// one-line verdict.
+pub fn report(comparisons: &[Comparison]) -> String {
+    let mut out = String::new();
+    let changed: Vec<&Comparison> = comparisons
+        .iter()
+        .filter(|c| c.current != c.baseline || c.verdict != Verdict::Ok)
+        .collect();
+    if !changed.is_empty() {
+        let width = changed
+            .iter()
+            .map(|c| c.row.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<22} {:>14} {:>14} {:>9} {:>9} {:>8}  verdict",
+            "target", "metric", "baseline", "current", "change", "allowed", "p"
+        );
+        for c in changed {
+            let p = c
+                .p_value
+                .map(|p| format!("{p:.3}"))
+                .unwrap_or_else(|| "-".into());
+            let verdict = match c.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Better => "better",
+                Verdict::Worse => "WORSE",
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<22} {:>14} {:>14} {:>9} {:>9} {:>8}  {verdict}",
+                c.row,
+                c.metric,
+                cell(c.baseline),
+                cell(c.current),
+                change(c),
+                c.tolerance,
+                p
+            );
+        }
+    }
+    let worse = comparisons
+        .iter()
+        .filter(|c| c.verdict == Verdict::Worse)
+        .count();
+    let _ = writeln!(
+        out,
+        "{} comparisons, {} worse beyond tolerance",
+        comparisons.len(),
+        worse
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tol(s: &str) -> Tolerance {
+        s.parse().expect("valid")
+    }
+
+    fn f(x: f64) -> Value {
+        Value::Finite(x)
+    }
+
+    #[test]
+    fn tolerances_parse() {
+        assert_eq!(tol("wait_p95_s=5%").relative, 0.05);
+        assert_eq!(tol("queue_full=3").absolute, 3.0);
+        for bad in ["x", "x=-1", "=5%", "x=NaN", "x=inf%"] {
+            assert!(bad.parse::<Tolerance>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_metric_direction() {
+        let t = tol("wait_p95_s=10%");
+        assert_eq!(verdict(&t, f(100.0), f(109.0), true), Verdict::Ok);
+        assert_eq!(verdict(&t, f(100.0), f(111.0), true), Verdict::Worse);
+        assert_eq!(verdict(&t, f(100.0), f(80.0), true), Verdict::Better);
+        assert_eq!(
+            verdict(&t, f(100.0), f(111.0), false),
+            Verdict::Ok,
+            "not significant"
+        );
+        let s = tol("succeeded=1%");
+        assert_eq!(verdict(&s, f(1000.0), f(980.0), true), Verdict::Worse);
+        // From zero, any increase beyond an absolute allowance is worse.
+        assert_eq!(
+            verdict(&tol("queue_full=0"), f(0.0), f(1.0), true),
+            Verdict::Worse
+        );
+    }
+
+    #[test]
+    fn a_value_lost_or_gone_to_infinity_is_worse_whatever_the_tolerance() {
+        let wait = tol("wait_p95_s=1000%");
+        assert_eq!(verdict(&wait, f(60.0), Value::Empty, true), Verdict::Worse);
+        assert_eq!(verdict(&wait, Value::Empty, f(60.0), true), Verdict::Better);
+        assert_eq!(
+            verdict(&wait, Value::Empty, Value::Empty, true),
+            Verdict::Ok
+        );
+        let start = tol("start_p95_s=1000%");
+        assert_eq!(
+            verdict(&start, f(60.0), Value::Infinite, true),
+            Verdict::Worse
+        );
+        assert_eq!(
+            verdict(&start, Value::Infinite, f(60.0), true),
+            Verdict::Better
+        );
+        assert_eq!(
+            verdict(&start, Value::Infinite, Value::Infinite, true),
+            Verdict::Ok
+        );
+        assert_eq!(
+            verdict(&start, Value::Empty, Value::Infinite, true),
+            Verdict::Worse
+        );
+        let share = tol("started_share=90%");
+        assert_eq!(verdict(&share, f(1.0), f(0.05), true), Verdict::Worse);
+        assert_eq!(verdict(&share, f(1.0), Value::Empty, true), Verdict::Worse);
+        let neutral = tol("utilization=1000%");
+        assert_eq!(
+            verdict(&neutral, f(0.5), Value::Empty, true),
+            Verdict::Worse
+        );
+    }
+}
