@@ -100,12 +100,14 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, 0.0..(y1.max(1e-9) * 1.1))?;
+    // About 8 pixels a character over a plot ~720 pixels wide.
+    let label_chars = (90 / c.categories.len().max(1)).clamp(8, 40);
     let category = |x: &f64| {
         let i = x.round();
         let name = (i >= 0.0 && (x - i).abs() < 1e-6)
             .then(|| c.categories.get(i as usize))
             .flatten();
-        name.map_or_else(String::new, |n| draw::shorten(n, 18))
+        name.map_or_else(String::new, |n| draw::shorten(n, label_chars))
     };
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(x_desc)

@@ -413,6 +413,7 @@ fn change(c: &Comparison) -> String {
         (b, x) if b == x => "0".into(),
         (_, Value::Infinite) => "to inf".into(),
         (_, Value::Empty) => "lost".into(),
+        (Value::Infinite, _) => "from inf".into(),
         _ => "new".into(),
     }
 }
