@@ -520,9 +520,8 @@ pub enum DistributionValue {
     Table(DistributionTable),
 }
 
-/// The table form of a distribution.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+/// The table form of a distribution: exactly one kind.
+#[derive(Debug, Clone, PartialEq)]
 pub enum DistributionTable {
     /// `{ exponential = { mean = "1h" } }`.
     Exponential {
@@ -545,6 +544,68 @@ pub enum DistributionTable {
     },
 }
 
+/// The kinds of distribution table, as written.
+const DISTRIBUTION_KINDS: &[&str] = &["exponential", "uniform", "lognormal"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeanParams {
+    mean: DurationText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeParams {
+    min: DurationText,
+    max: DurationText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeanSdParams {
+    mean: DurationText,
+    sd: DurationText,
+}
+
+/// Reads a distribution table key by key: one kind, its parameters, and
+/// nothing after it. (Serde's externally tagged enums read the first key
+/// of a map and ignore the rest, so a second kind would pass unread.)
+fn distribution_table<'de, A: MapAccess<'de>>(mut map: A) -> Result<DistributionTable, A::Error> {
+    let Some(kind) = map.next_key::<String>()? else {
+        return Err(de::Error::custom(format!(
+            "an empty table; expected one kind of distribution: {}",
+            DISTRIBUTION_KINDS.join(", ")
+        )));
+    };
+    let table = match kind.as_str() {
+        "exponential" => {
+            let p: MeanParams = map.next_value()?;
+            DistributionTable::Exponential { mean: p.mean }
+        }
+        "uniform" => {
+            let p: RangeParams = map.next_value()?;
+            DistributionTable::Uniform {
+                min: p.min,
+                max: p.max,
+            }
+        }
+        "lognormal" => {
+            let p: MeanSdParams = map.next_value()?;
+            DistributionTable::Lognormal {
+                mean: p.mean,
+                sd: p.sd,
+            }
+        }
+        other => return Err(de::Error::unknown_variant(other, DISTRIBUTION_KINDS)),
+    };
+    if let Some(extra) = map.next_key::<String>()? {
+        return Err(de::Error::custom(format!(
+            "a distribution has exactly one kind, but {kind:?} and {extra:?} are both given"
+        )));
+    }
+    Ok(table)
+}
+
 impl<'de> Deserialize<'de> for DistributionValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -563,8 +624,7 @@ impl<'de> Deserialize<'de> for DistributionValue {
                     .map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistributionValue, A::Error> {
-                DistributionTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(DistributionValue::Table)
+                distribution_table(map).map(DistributionValue::Table)
             }
         }
         d.deserialize_any(V)
