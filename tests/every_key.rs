@@ -163,7 +163,7 @@ proptest! {
         let places = tables(&doc);
         let place = &places[table % places.len()];
         let set = Override { key: dotted(place, &key), value: "1".into() };
-        let e = rpasim_scenario::parse(text, path, &[set.clone()])
+        let e = rpasim_scenario::parse(text, path, std::slice::from_ref(&set))
             .expect_err("an unknown key is an error");
         let shown = e.to_string();
         prop_assert!(shown.contains(&key), "--set {}: {}", set, shown);
