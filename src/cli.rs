@@ -131,16 +131,26 @@ pub struct ScenarioArgs {
     /// (array entries by name). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<Override>,
+    /// Refuse scenarios estimated to bring more runs than this (same as
+    /// --set limits.max_runs=N) [default: 20000000].
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<u64>,
 }
 
 impl ScenarioArgs {
-    /// Every override, `--seed` last so that it wins.
+    /// Every override, `--seed` and `--max-runs` last so that they win.
     pub fn overrides(&self) -> Vec<Override> {
         let mut all = self.set.clone();
         if let Some(seed) = self.seed {
             all.push(Override {
                 key: "simulation.seed".into(),
                 value: seed.to_string(),
+            });
+        }
+        if let Some(n) = self.max_runs {
+            all.push(Override {
+                key: "limits.max_runs".into(),
+                value: n.to_string(),
             });
         }
         all

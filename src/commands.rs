@@ -23,13 +23,19 @@ fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
 /// `rpasim validate`.
 pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
     let s = load(args)?;
+    let (runs, events, bytes) = rpasim_scenario::build::limits::estimate(&s.spec);
+    let about = rpasim_scenario::build::limits::about;
     println!(
-        "{}: valid ({} targets, {} machines, {} flows, horizon {})",
+        "{}: valid ({} targets, {} machines, {} flows, horizon {}; about {} runs, {} events, \
+         {:.0} MB of output)",
         args.scenario.display(),
         s.spec.targets.len(),
         s.spec.machines.len(),
         s.spec.flows.len(),
         s.spec.horizon,
+        about(runs),
+        about(events),
+        (bytes / 1e6).ceil(),
     );
     Ok(())
 }

@@ -187,6 +187,8 @@ fn start_long_run(dir: &Path, out: &str) -> Child {
                 .expect("utf-8"),
             "--set",
             "simulation.horizon=880d",
+            "--max-runs",
+            "30000000",
             "--out",
             out,
             "-q",

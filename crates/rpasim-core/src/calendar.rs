@@ -76,6 +76,23 @@ impl RateProfile {
         self.weekly.iter().all(|m| *m == 0.0)
     }
 
+    /// The integral of the multiplier over the first `hours` hours from
+    /// time 0 (Monday 00:00): the expected arrivals at a rate of 1 an hour.
+    pub fn integral(&self, hours: f64) -> f64 {
+        if hours.is_nan() || hours <= 0.0 {
+            return 0.0;
+        }
+        let week = HOURS_PER_WEEK as f64;
+        let weeks = (hours / week).floor();
+        let rest = hours - weeks * week;
+        let mut sum = weeks * self.weekly.iter().sum::<f64>();
+        for (h, m) in self.weekly.iter().enumerate() {
+            let covered = (rest - h as f64).clamp(0.0, 1.0);
+            sum += covered * m;
+        }
+        sum
+    }
+
     /// Mean multiplier over a week.
     pub fn mean(&self) -> f64 {
         self.weekly.iter().sum::<f64>() / HOURS_PER_WEEK as f64

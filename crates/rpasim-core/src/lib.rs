@@ -26,6 +26,7 @@ pub mod random;
 pub mod run;
 pub mod selection;
 pub mod time;
+pub mod workload;
 
 pub use engine::Simulation;
 pub use ids::{EnvironmentId, FlowId, MachineId, TargetId};

@@ -170,7 +170,21 @@ pub struct LimitsSection {
     pub max_bots_per_hosted_group: u32,
     /// Most hosted machine groups in an environment.
     pub max_hosted_groups_per_environment: u32,
+    /// Most runs a simulation may bring (estimated before it starts).
+    pub max_runs: u64,
+    /// Most events a simulation may handle (estimated).
+    pub max_events: u64,
+    /// Most megabytes of output files a run may write (estimated).
+    pub max_output_mb: u64,
 }
+
+/// Default of `[limits] max_runs`: every bundled scenario and a 10-million
+/// run benchmark pass.
+pub const DEFAULT_MAX_RUNS: u64 = 20_000_000;
+/// Default of `[limits] max_events`.
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
+/// Default of `[limits] max_output_mb`.
+pub const DEFAULT_MAX_OUTPUT_MB: u64 = 4_000;
 
 impl Default for LimitsSection {
     fn default() -> Self {
@@ -183,6 +197,9 @@ impl Default for LimitsSection {
             max_bots_per_machine: 10,
             max_bots_per_hosted_group: 50,
             max_hosted_groups_per_environment: 10,
+            max_runs: DEFAULT_MAX_RUNS,
+            max_events: DEFAULT_MAX_EVENTS,
+            max_output_mb: DEFAULT_MAX_OUTPUT_MB,
         }
     }
 }
@@ -417,10 +434,20 @@ pub struct DurationText(pub SimDuration);
 
 const DURATION_EXAMPLES: &str = r#"a duration such as "90s", "10m", "3h", "28d" or "1h30m""#;
 
-/// Parses a scenario duration (millisecond resolution, rounded).
+/// The longest duration a scenario may write: 1000 years (so that sums of
+/// times stay far from overflowing milliseconds).
+pub const MAX_DURATION: SimDuration = SimDuration::from_millis(1000 * 365 * 86_400_000);
+
+/// Parses a scenario duration (millisecond resolution, rounded; at most
+/// [`MAX_DURATION`]).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("invalid duration {text:?} ({e}); expected {DURATION_EXAMPLES}"))?;
+    if d.as_millis() > u128::from(MAX_DURATION.as_millis()) {
+        return Err(format!(
+            "duration {text:?} is longer than 1000 years; no scenario needs that"
+        ));
+    }
     let ms = d.as_nanos().div_ceil(500_000) / 2; // nearest millisecond
     u64::try_from(ms)
         .map(SimDuration::from_millis)

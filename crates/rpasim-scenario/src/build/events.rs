@@ -435,9 +435,12 @@ impl Builder<'_> {
                 ))
             }
             Setting::CommittedBots(_) | Setting::HostedCapacity(_) | Setting::QueueCapacity(_)
-                if !integer =>
+                if !integer || value > f64::from(super::limits::MAX_QUEUE_CAPACITY) =>
             {
-                Some(format!("must be a whole number, 0 or more, got {value}"))
+                Some(format!(
+                    "must be a whole number from 0 to {}, got {value}",
+                    super::limits::MAX_QUEUE_CAPACITY
+                ))
             }
             Setting::FailureProbability(_) if !(0.0..=1.0).contains(&value) => {
                 Some(format!("must be a probability from 0 to 1, got {value}"))

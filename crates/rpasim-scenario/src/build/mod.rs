@@ -10,6 +10,7 @@ mod access;
 mod events;
 mod flows;
 mod hosted;
+pub mod limits;
 mod targets;
 
 use std::collections::BTreeMap;
@@ -50,12 +51,20 @@ pub struct Issue {
 
 /// Builds the model, or returns every problem found.
 pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issue>> {
+    let too_many = limits::check_counts(file);
+    if !too_many.is_empty() {
+        return Err(too_many);
+    }
     let mut b = Builder {
         file,
         base_dir,
         issues: Vec::new(),
     };
     let spec = b.model();
+    if b.issues.is_empty() {
+        // Only a model that is valid otherwise is worth estimating.
+        b.check_workload(&spec);
+    }
     if b.issues.is_empty() {
         Ok(spec)
     } else {
@@ -150,6 +159,23 @@ impl Builder<'_> {
                 KeyPath::root("limits").key("max_bots_per_hosted_group"),
                 message,
             );
+        }
+        if l.queue_capacity > limits::MAX_QUEUE_CAPACITY {
+            let message = format!(
+                "must be at most {}, got {} (every queued run is held in memory)",
+                limits::MAX_QUEUE_CAPACITY,
+                l.queue_capacity
+            );
+            self.error(KeyPath::root("limits").key("queue_capacity"), message);
+        }
+        for (key, value) in [
+            ("max_runs", l.max_runs),
+            ("max_events", l.max_events),
+            ("max_output_mb", l.max_output_mb),
+        ] {
+            if value == 0 {
+                self.error(KeyPath::root("limits").key(key), "must be at least 1");
+            }
         }
         for (key, value) in [
             ("queue_timeout", l.queue_timeout.0),
