@@ -31,7 +31,7 @@ fn invalid(e: DefinitionError) -> CliError {
 /// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
 /// which no scenario has).
 fn is_sweep_file(path: &Path) -> bool {
-    fs::read_to_string(path)
+    rpasim_scenario::input::read_text(path, "", rpasim_scenario::input::MAX_SCENARIO_BYTES)
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
         .is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))

@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod error;
+pub mod input;
 pub mod overrides;
 pub mod schema;
 pub mod trace;
@@ -41,8 +42,8 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Problem::in_file(path, format!("cannot read the scenario: {e}")))?;
+    let text = input::read_text(path, "the scenario", input::MAX_SCENARIO_BYTES)
+        .map_err(|m| Problem::in_file(path, m))?;
     parse(&text, path, overrides)
 }
 

@@ -222,8 +222,12 @@ fn edit_value_text(v: &toml_edit::Value) -> String {
 impl SweepDefinition {
     /// Reads a sweep file; its `scenario` is relative to it.
     pub fn from_file(path: &Path) -> Result<Self, DefinitionError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
+        let text = rpasim_scenario::input::read_text(
+            path,
+            "the sweep file",
+            rpasim_scenario::input::MAX_SCENARIO_BYTES,
+        )
+        .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
         let file: SweepFile = toml::from_str(&text)
             .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
         let vary = vary_in_order(&text)

@@ -3,7 +3,6 @@
 //! ([`crate::results`]), so an interrupted sweep loses at most the jobs in
 //! progress and `--resume` skips the rest.
 
-use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -76,7 +75,12 @@ impl SweepManifest {
     /// Reads `sweep.toml` from a sweep directory.
     pub fn read(dir: &Path) -> Result<Self, SweepError> {
         let path = dir.join(SWEEP_TOML);
-        let text = fs::read_to_string(&path).map_err(|e| {
+        let text = rpasim_scenario::input::read_text(
+            &path,
+            "sweep.toml",
+            rpasim_scenario::input::MAX_SCENARIO_BYTES,
+        )
+        .map_err(|e| {
             SweepError::Invalid(format!("{}: {e} (not a sweep directory?)", path.display()))
         })?;
         toml::from_str(&text).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
@@ -188,12 +192,12 @@ fn hash(text: &str) -> String {
 /// Prepares the manifest of a definition (reading and checking the scenario).
 pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepError> {
     def.check().map_err(|e| SweepError::Invalid(e.0))?;
-    let text = fs::read_to_string(&def.scenario).map_err(|e| {
-        SweepError::Invalid(format!(
-            "{}: cannot read the scenario: {e}",
-            def.scenario.display()
-        ))
-    })?;
+    let text = rpasim_scenario::input::read_text(
+        &def.scenario,
+        "the scenario",
+        rpasim_scenario::input::MAX_SCENARIO_BYTES,
+    )
+    .map_err(|e| SweepError::Invalid(format!("{}: {e}", def.scenario.display())))?;
     let set = parse_overrides(&def.set)?;
     let base = rpasim_scenario::parse(&text, &def.scenario, &set)
         .map_err(|e| SweepError::Invalid(e.to_string()))?;

@@ -312,7 +312,7 @@ impl Builder<'_> {
 
     fn trace(&mut self, file: &str, path: KeyPath, _horizon: SimTime) -> Option<ArrivalProcess> {
         let full = self.base_dir.join(file);
-        match trace::load(&full) {
+        match trace::load(&full, self.file.limits.max_runs) {
             Ok(times) => Some(ArrivalProcess::Trace(times)),
             Err(e) => {
                 self.issues.push(Issue {

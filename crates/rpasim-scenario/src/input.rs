@@ -1,0 +1,108 @@
+//! Files the user names, read with care: regular files only (a FIFO would
+//! block forever, `/dev/zero` never ends, a directory is a mistake), of
+//! bounded size, read streaming; and messages never quote the content of
+//! a file that turns out not to be what was expected (a credentials file
+//! given by mistake stays private).
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest scenario or sweep file read (a scenario of 100,000 machines
+/// is about 6 MB).
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// The largest trace file read (about 20 million arrival instants).
+pub const MAX_TRACE_BYTES: u64 = 256 << 20;
+
+/// Checks that `path` is a regular file (following symbolic links) of at
+/// most `limit` bytes; returns its size. `what` names it in messages
+/// ("the scenario", "the trace").
+pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String> {
+    let meta = fs::metadata(path).map_err(|e| format!("cannot read {what}: {e}"))?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(format!("{what} is a directory, not a file"));
+    }
+    if !kind.is_file() {
+        return Err(format!(
+            "{what} is not a regular file (a FIFO, socket or device cannot be read as one)"
+        ));
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "{what} has {} bytes, more than the {} MB rpasim reads",
+            meta.len(),
+            limit >> 20
+        ));
+    }
+    Ok(meta.len())
+}
+
+/// Opens a checked regular file for streaming, reading at most `limit`
+/// bytes (a file that grows while read is cut there).
+pub fn open(path: &Path, what: &str, limit: u64) -> Result<io::Take<File>, String> {
+    check_regular(path, what, limit)?;
+    let file = File::open(path).map_err(|e| format!("cannot read {what}: {e}"))?;
+    Ok(file.take(limit))
+}
+
+/// Reads a checked regular file as UTF-8 text.
+pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, String> {
+    let mut text = String::new();
+    open(path, what, limit)?
+        .read_to_string(&mut text)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => format!("{what} is not UTF-8 text"),
+            _ => format!("cannot read {what}: {e}"),
+        })?;
+    Ok(text)
+}
+
+/// A short, printable excerpt of a value from a file known to be of the
+/// expected kind: at most 24 characters, control characters replaced.
+pub fn excerpt(value: &str) -> String {
+    let mut s: String = value
+        .chars()
+        .take(24)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if value.chars().count() > 24 {
+        s.push('…');
+    }
+    format!("{s:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(
+            check_regular(dir.path(), "x", 10)
+                .unwrap_err()
+                .contains("directory")
+        );
+        let f = dir.path().join("f");
+        fs::write(&f, "0123456789ab").expect("write");
+        assert!(check_regular(&f, "x", 10).unwrap_err().contains("12 bytes"));
+        assert_eq!(read_text(&f, "x", 100).expect("read"), "0123456789ab");
+        #[cfg(unix)]
+        assert!(
+            check_regular(Path::new("/dev/zero"), "x", 10)
+                .unwrap_err()
+                .contains("not a regular file")
+        );
+        fs::write(&f, [0xff, 0xfe, 0x00]).expect("write");
+        assert!(read_text(&f, "x", 100).unwrap_err().contains("not UTF-8"));
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("soon"), "\"soon\"");
+        assert_eq!(excerpt("a\u{1b}[31mb"), "\"a?[31mb\"");
+        assert_eq!(excerpt(&"x".repeat(40)).chars().count(), 27);
+    }
+}
