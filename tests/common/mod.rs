@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rpasim_core::{ModelSpec, Observer, RunRecord, SimReport, Simulation};
-use rpasim_report::runs::ArrivalOrder;
+use rpasim_report::order::ArrivalOrder;
 use rpasim_report::{Recorder, Summary};
 use rpasim_scenario::Scenario;
 
@@ -37,7 +37,7 @@ impl Observer for Collect {
         let runs = &mut self.runs;
         let _ = self.order.push(*record, |r| {
             runs.push(r);
-            Ok::<(), ()>(())
+            Ok::<(), std::io::Error>(())
         });
     }
 }

@@ -12,6 +12,7 @@
 pub mod events;
 pub mod format;
 pub mod manifest;
+pub mod order;
 pub mod outdir;
 pub mod recorder;
 pub mod runs;

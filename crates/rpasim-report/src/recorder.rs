@@ -12,7 +12,8 @@ use rpasim_core::{
 };
 
 use crate::events::EventsWriter;
-use crate::runs::{ArrivalOrder, RunsWriter};
+use crate::order::ArrivalOrder;
+use crate::runs::RunsWriter;
 use crate::series::{Downsampler, SampleValues, SeriesPoint};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::timeseries::TimeseriesWriter;
@@ -108,6 +109,8 @@ impl Recorder {
         r.timeseries = Some(timeseries);
         r.events = Some(events);
         r.dir = Some(dir.to_path_buf());
+        // Records held back by a long run spill next to the outputs.
+        r.order = ArrivalOrder::spilling_into(Some(dir.to_path_buf()));
         Ok(r)
     }
 

@@ -1,6 +1,6 @@
-//! `runs.csv`: one row per run, in arrival order.
+//! `runs.csv`: one row per run, in arrival order (put back in that order
+//! by [`crate::order::ArrivalOrder`]).
 
-use std::collections::VecDeque;
 use std::io::Write;
 
 use rpasim_core::RunRecord;
@@ -90,46 +90,6 @@ impl<W: Write> RunsWriter<W> {
     }
 }
 
-/// Puts records that arrive in end order back into arrival (id) order.
-///
-/// Holds a record only while an earlier run is still in flight, so memory is
-/// bounded by the runs that arrived during the longest stay in the system.
-#[derive(Debug, Default)]
-pub struct ArrivalOrder {
-    next_id: u64,
-    pending: VecDeque<Option<RunRecord>>,
-}
-
-impl ArrivalOrder {
-    /// Accepts a record and passes every record now in order to `emit`.
-    pub fn push<E>(
-        &mut self,
-        record: RunRecord,
-        mut emit: impl FnMut(RunRecord) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let Some(offset) = record.id.checked_sub(self.next_id) else {
-            return Ok(()); // already emitted: ids are unique, so never happens
-        };
-        let offset = offset as usize;
-        if self.pending.len() <= offset {
-            self.pending.resize(offset + 1, None);
-        }
-        self.pending[offset] = Some(record);
-        while let Some(Some(_)) = self.pending.front() {
-            if let Some(Some(r)) = self.pending.pop_front() {
-                self.next_id += 1;
-                emit(r)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Records waiting for an earlier one.
-    pub fn held(&self) -> usize {
-        self.pending.iter().filter(|r| r.is_some()).count()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,25 +109,6 @@ mod tests {
             cold_start: None,
             attempts: 1,
         }
-    }
-
-    #[test]
-    fn records_come_out_in_arrival_order() {
-        let mut order = ArrivalOrder::default();
-        let mut out = Vec::new();
-        for id in [2, 0, 3, 1, 4] {
-            order
-                .push(record(id), |r| {
-                    out.push(r.id);
-                    Ok::<(), ()>(())
-                })
-                .expect("no error");
-            if id == 0 {
-                assert_eq!(order.held(), 1);
-            }
-        }
-        assert_eq!(out, vec![0, 1, 2, 3, 4]);
-        assert_eq!(order.held(), 0);
     }
 
     #[test]
