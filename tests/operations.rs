@@ -433,6 +433,155 @@ fn certificate_renewal_drops_old_and_offline_machines_and_empty_groups_expire() 
     );
 }
 
+/// Certificate events of a scenario: (day, kind, detail).
+fn certificate_notables(text: &str) -> Vec<(u64, NotableKind, String)> {
+    #[derive(Default)]
+    struct Certificates(Vec<(u64, NotableKind, String)>);
+    impl Observer for Certificates {
+        fn run_finished(&mut self, _: &RunRecord) {}
+        fn notable(&mut self, time: SimTime, e: &Notable) {
+            if matches!(
+                e.kind,
+                NotableKind::CertificateRenewed | NotableKind::CertificateExpired
+            ) {
+                self.0
+                    .push((time.as_millis() / 86_400_000, e.kind, e.detail.clone()));
+            }
+        }
+    }
+    simulate(&scenario(text), Certificates::default()).0.0
+}
+
+const CERTIFIED: &str = "[simulation]\nhorizon = \"3d\"\n\n\
+    [limits]\nqueue_timeout = \"none\"\n\n\
+    [[machine_groups]]\nname = \"g\"\ncertificate_expires = \"2d\"\n\n\
+    [[machines]]\nname = \"m\"\ngroup = \"g\"\n";
+
+#[test]
+fn a_two_hour_outage_over_the_expiry_does_not_stop_the_renewal() {
+    // Offline 1d23h-2d1h, over the expiry at 2d: the machine was connected
+    // during the renewal period (the 30 days before), so the group renews.
+    let text = format!(
+        "{CERTIFIED}{}{}",
+        event("offline", "m", "1d23h", "for = \"2h\"\n"),
+        flow("f", "g", "10m", &["2d30m", "2d3h"])
+    );
+    assert_eq!(
+        timeline(&runs(&text)),
+        vec![
+            (Outcome::Succeeded, Some(49 * 60), Some(49 * 60 + 10)),
+            (Outcome::Succeeded, Some(51 * 60), Some(51 * 60 + 10)),
+        ]
+    );
+    let notes = certificate_notables(&text);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].0, notes[0].1),
+        (2, NotableKind::CertificateRenewed)
+    );
+    assert!(
+        notes[0].2.contains("next expiry at 1828d"),
+        "{}",
+        notes[0].2
+    );
+}
+
+#[test]
+fn a_machine_in_maintenance_is_connected_for_the_renewal() {
+    // A renewal period of 1 day (a setting), all of it in maintenance, and
+    // the expiry too: maintenance only stops new assignments.
+    let text = format!(
+        "{}{}{}",
+        CERTIFIED.replace("[limits]\n", "[limits]\nrenewal_period = \"1d\"\n"),
+        event("maintenance", "g", "1d", "for = \"1d12h\"\n"),
+        flow("f", "g", "10m", &["2d6h"])
+    );
+    assert_eq!(
+        timeline(&runs(&text)),
+        vec![(Outcome::Succeeded, Some(60 * 60), Some(60 * 60 + 10))]
+    );
+    assert_eq!(
+        certificate_notables(&text)[0].1,
+        NotableKind::CertificateRenewed
+    );
+}
+
+#[test]
+fn a_renewed_certificate_expires_again_five_years_later() {
+    // Renewed at 1d; the next expiry is five years (1826 days) on, at 1827d.
+    let base = "[simulation]\nhorizon = \"1830d\"\nsample_every = \"1d\"\n\n\
+        [limits]\nqueue_timeout = \"none\"\n\n\
+        [[machine_groups]]\nname = \"g\"\ncertificate_expires = \"1d\"\n\n\
+        [[machines]]\nname = \"m\"\ngroup = \"g\"\n"
+        .to_string()
+        + &flow("f", "g", "10m", &["1d1h", "1828d"]);
+    // Always online: renewed both times; the run after the second expiry runs.
+    let online = runs(&base);
+    assert_eq!(online[1].outcome, Outcome::Succeeded);
+    let notes = certificate_notables(&base);
+    assert_eq!(
+        notes.iter().map(|n| (n.0, n.1)).collect::<Vec<_>>(),
+        vec![
+            (1, NotableKind::CertificateRenewed),
+            (1827, NotableKind::CertificateRenewed)
+        ]
+    );
+    // Offline from 2d for good: nobody connected in the period before the
+    // second expiry; the run after it ends certificate_expired.
+    let text = base + &event("offline", "m", "2d", "for = \"2000d\"\n");
+    let all = runs(&text);
+    assert_eq!(all[0].outcome, Outcome::Succeeded);
+    assert_eq!(
+        timeline(&all[1..]),
+        vec![(Outcome::CertificateExpired, None, Some(1828 * 24 * 60))]
+    );
+    let notes = certificate_notables(&text);
+    assert_eq!(
+        notes.iter().map(|n| (n.0, n.1)).collect::<Vec<_>>(),
+        vec![
+            (1, NotableKind::CertificateRenewed),
+            (1827, NotableKind::CertificateExpired)
+        ]
+    );
+}
+
+#[test]
+fn a_trial_hosted_machine_is_deleted_after_14_idle_days() {
+    // The trial has no hosted add-on: its hosted machine (ready at 30 min)
+    // runs at 1h-1h10m, is idle from then, and is deleted 14 days later.
+    let text = "[simulation]\nhorizon = \"20d\"\n\n\
+        [[environments]]\nname = \"eval\"\nlicense = \"trial\"\n\n\
+        [[hosted_machines]]\nname = \"hm\"\n"
+        .to_string()
+        + &flow("f", "hm", "10m", &["1h", "14d1h9m", "14d1h11m"]);
+    assert_eq!(
+        timeline(&runs(&text)),
+        vec![
+            (Outcome::Succeeded, Some(60), Some(70)),
+            // 1 minute before the deletion: it runs, and the clock restarts.
+            (
+                Outcome::Succeeded,
+                Some(14 * 1440 + 69),
+                Some(14 * 1440 + 79)
+            ),
+            (
+                Outcome::Succeeded,
+                Some(14 * 1440 + 79),
+                Some(14 * 1440 + 89)
+            ),
+        ]
+    );
+    let idle = "[simulation]\nhorizon = \"20d\"\n\n\
+        [[environments]]\nname = \"eval\"\nlicense = \"trial\"\n\n\
+        [[hosted_machines]]\nname = \"hm\"\n"
+        .to_string()
+        + &flow("f", "hm", "10m", &["1h", "14d1h11m"]);
+    assert_eq!(
+        timeline(&runs(&idle))[1],
+        (Outcome::MachineExpired, None, Some(14 * 1440 + 71))
+    );
+}
+
 // ----- 7. access ----------------------------------------------------------------
 
 #[test]

@@ -148,8 +148,47 @@ pub struct TargetOptions {
     /// per bot session (until the machine goes offline or restarts, or the
     /// hosted bot is reprovisioned).
     pub session_reuse: bool,
-    /// When a machine group's certificate expires (renewed then, 5 years on).
-    pub certificate_expires: Option<SimTime>,
+    /// A machine group's certificate and the rules of its renewal.
+    pub certificate: Option<CertificateSpec>,
+}
+
+/// A machine group's certificate: when it first expires, and how it is
+/// renewed. Renewal is a period, not an instant: the group renews if at
+/// least one eligible machine is connected at any moment of the
+/// `renewal_period` before an expiry (a machine in maintenance is
+/// connected; an offline one is not), and the renewed certificate expires
+/// `validity` later. At each expiry, machines below `minimum_version` or
+/// not online at any moment of the `online_window` before it leave the
+/// group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateSpec {
+    /// The first expiry.
+    pub expires: SimTime,
+    /// How long a renewed certificate is valid (default 5 years).
+    pub validity: SimDuration,
+    /// The period before each expiry in which the group renews (default
+    /// 30 days).
+    pub renewal_period: SimDuration,
+    /// A machine must have been online in this window before an expiry to
+    /// stay in the group (default 6 months).
+    pub online_window: SimDuration,
+    /// Machines below this version leave the group at an expiry (default
+    /// 2.23).
+    pub minimum_version: Version,
+}
+
+impl CertificateSpec {
+    /// The service's default rules ("The mentioned values are the default,
+    /// but can be changed").
+    pub fn with_defaults(expires: SimTime) -> Self {
+        CertificateSpec {
+            expires,
+            validity: SimDuration::from_days(5 * 365 + 1),
+            renewal_period: SimDuration::from_days(30),
+            online_window: SimDuration::from_days(183),
+            minimum_version: Version::CERTIFICATE_MINIMUM,
+        }
+    }
 }
 
 /// A registered machine, or a hosted machine.
@@ -450,6 +489,14 @@ impl ModelSpec {
                     format!("target {}", t.name),
                     "environment",
                     t.environment.0,
+                ));
+            }
+            if let Some(c) = &t.options.certificate
+                && (c.validity == SimDuration::ZERO || c.online_window == SimDuration::ZERO)
+            {
+                return Err(range(
+                    format!("certificate of {}", t.name),
+                    "validity and online window must be positive".into(),
                 ));
             }
         }

@@ -176,6 +176,17 @@ pub struct LimitsSection {
     pub max_events: u64,
     /// Most megabytes of output files a run may write (estimated).
     pub max_output_mb: u64,
+    /// How long a renewed machine group certificate is valid.
+    pub certificate_validity: DurationText,
+    /// The period before a certificate's expiry in which its group renews
+    /// if one eligible machine is connected.
+    pub renewal_period: DurationText,
+    /// A machine must have been online in this window before a certificate
+    /// expires to stay in its group.
+    pub certificate_online_window: DurationText,
+    /// Machines below this runtime version leave their group when its
+    /// certificate expires (`"2.23"`).
+    pub certificate_minimum_version: String,
 }
 
 /// Default of `[limits] max_runs`: every bundled scenario and a 10-million
@@ -200,6 +211,10 @@ impl Default for LimitsSection {
             max_runs: DEFAULT_MAX_RUNS,
             max_events: DEFAULT_MAX_EVENTS,
             max_output_mb: DEFAULT_MAX_OUTPUT_MB,
+            certificate_validity: DurationText(SimDuration::from_days(5 * 365 + 1)),
+            renewal_period: DurationText(SimDuration::from_days(30)),
+            certificate_online_window: DurationText(SimDuration::from_days(183)),
+            certificate_minimum_version: "2.23".into(),
         }
     }
 }

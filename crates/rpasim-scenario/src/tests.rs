@@ -322,14 +322,28 @@ target = "hm-1"
 
     #[test]
     fn hosted_machines_are_deleted_after_14_days_only_without_add_ons() {
+        // The trial has no add-on: its hosted machine is deleted when idle.
         let text = HOSTED
-            .replace("hosted_capacity = 6\n", "")
+            .replace("hosted_capacity = 6\n", "license = \"trial\"\n")
             .replace("[[hosted_groups]]\nname = \"finance\"\ncommitted_bots = 2\nmax_bots = 4\nprovisioning = { uniform = { min = \"10m\", max = \"15m\" } }\n", "")
             .replace("[[hosted_groups]]\nname = \"sales\"\nmax_bots = 6\nscale_in = \"immediate\"\nexpire_after_idle = \"none\"\n", "");
         let text = text[..text.find("[[flows]]").expect("flows")].to_string();
         let s = parse_ok(&text);
         let hm = s.spec.machines[0].hosted.as_ref().expect("hosted machine");
         assert_eq!(hm.delete_after_idle, Some(SimDuration::from_days(14)));
+        // Without add-ons and without the trial, no hosted machine exists.
+        let p = single(&text.replace("license = \"trial\"\n", ""));
+        assert_eq!(p.key.as_deref(), Some("hosted_machines.hm-1.name"));
+        assert!(p.message.contains("no hosted RPA add-ons"), "{p}");
+        // The trial grants one hosted machine per tenant, apart from its
+        // two hosted-group bots.
+        let two = text.replace(
+            "[[hosted_machines]]\nname = \"hm-1\"\n",
+            "[[hosted_machines]]\nname = \"hm-1\"\n\n[[hosted_machines]]\nname = \"hm-2\"\n",
+        );
+        let p = single(&two);
+        assert_eq!(p.key.as_deref(), Some("hosted_machines.hm-2.name"));
+        assert!(p.message.contains("1 hosted machine per tenant"), "{p}");
     }
 
     #[test]
@@ -514,7 +528,7 @@ value = 3
         assert_eq!(s.spec.events.len(), 3);
         assert!(s.spec.flows[1].attended);
         assert!(s.spec.machines[0].options.outages.is_some());
-        assert!(s.spec.targets[0].options.certificate_expires.is_some());
+        assert!(s.spec.targets[0].options.certificate.is_some());
     }
 
     #[test]

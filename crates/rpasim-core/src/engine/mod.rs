@@ -10,6 +10,7 @@
 //! come and go in [`hosted_machines`].
 
 mod autoscale;
+mod certificates;
 mod hosted_machines;
 mod operations;
 #[cfg(test)]
@@ -72,6 +73,8 @@ enum Event {
     OfflineEnd { machine: MachineId, random: bool },
     /// A random outage of a machine starts.
     Failure(MachineId),
+    /// The renewal period of a machine group's certificate opens.
+    RenewalStart(TargetId),
     /// A machine group's certificate reaches its expiry.
     CertificateExpiry(TargetId),
 }
@@ -171,8 +174,8 @@ pub struct Simulation<O> {
     hosted_machines: Vec<Option<HostedMachineState>>,
     machine_ops: Vec<operations::MachineOps>,
     requeue_lost_runs: bool,
-    /// Certificate expiry of each target, if it has one.
-    certificate_expiries: Vec<Option<SimTime>>,
+    /// The certificate of each target, if it has one (and has not expired).
+    certificates: Vec<Option<certificates::CertificateState>>,
     timeline: Vec<TimelineEvent>,
     runs: InFlight,
     next_run_id: u64,
@@ -203,10 +206,14 @@ impl<O: Observer> Simulation<O> {
             hosted_machines: vec![None; spec.machines.len()],
             machine_ops: Vec::new(),
             requeue_lost_runs: spec.scheduler.requeue_lost_runs,
-            certificate_expiries: spec
+            certificates: spec
                 .targets
                 .iter()
-                .map(|t| t.options.certificate_expires)
+                .map(|t| {
+                    t.options
+                        .certificate
+                        .map(certificates::CertificateState::new)
+                })
                 .collect(),
             timeline: spec.events.clone(),
             runs: InFlight::default(),
@@ -379,6 +386,7 @@ impl<O: Observer> Simulation<O> {
             }
             Event::OfflineEnd { machine, random } => self.on_offline_end(machine, random),
             Event::Failure(machine) => self.on_failure(machine),
+            Event::RenewalStart(target) => self.on_renewal_start(target),
             Event::CertificateExpiry(target) => self.on_certificate_expiry(target),
         }
     }

@@ -11,34 +11,28 @@
 //! - offline: no new run; running runs end `machine_lost`, or go back to
 //!   their queue (re-queued at the time of the loss, with a new queue
 //!   timeout, if there is room); overlapping outages merge;
-//! - certificate renewal drops machines below version 2.23 or not online in
-//!   the last 6 months (183 days); a group left empty, or with no machine
-//!   able to run, expires: its runs end `certificate_expired`.
+//! - certificates: see [`super::certificates`].
 
 use super::{Event, Observer, Simulation};
 use crate::distribution::Sampler;
-use crate::ids::{FlowId, MachineId, TargetId};
+use crate::ids::{FlowId, MachineId};
 use crate::inflight::Stage;
 use crate::machine::block;
 use crate::model::{ModelSpec, Scope, Setting, Version};
 use crate::observer::NotableKind;
 use crate::random::{SimRng, Streams};
 use crate::run::{Host, Outcome};
-use crate::time::{MS_PER_DAY, SimDuration};
-
-/// The window before a certificate's expiry in which a machine must have
-/// been online to keep its membership ("6 months").
-pub const CERTIFICATE_ONLINE_WINDOW: SimDuration = SimDuration::from_millis(183 * MS_PER_DAY);
+use crate::time::SimDuration;
 
 /// Operational state of one machine.
 #[derive(Debug)]
 pub(super) struct MachineOps {
-    version: Version,
+    pub(super) version: Version,
     /// Open outages (overlapping ones merge).
-    offline: u32,
+    pub(super) offline: u32,
     /// When it went offline, in ms from the start (negative: before it);
     /// `None` while online.
-    offline_since: Option<i64>,
+    pub(super) offline_since: Option<i64>,
     /// Open maintenance windows of its own.
     maintenance: u32,
     /// Bumped when its group's maintenance ends, voiding its own windows.
@@ -72,17 +66,12 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Schedules the first random outage of each machine and every
-    /// certificate expiry.
+    /// certificate's renewal.
     pub(super) fn schedule_operations(&mut self) {
         for m in 0..self.machine_ops.len() {
             self.schedule_failure(MachineId::from_index(m));
         }
-        for t in 0..self.targets.len() {
-            if let Some(at) = self.certificate_expiries[t] {
-                self.events
-                    .schedule(at, Event::CertificateExpiry(TargetId::from_index(t)));
-            }
-        }
+        self.schedule_certificates();
     }
 
     fn schedule_failure(&mut self, machine: MachineId) {
@@ -254,6 +243,7 @@ impl<O: Observer> Simulation<O> {
                 String::new(),
             );
             self.refresh_machine(m);
+            self.note_connected(m);
         }
         if random {
             self.schedule_failure(m);
@@ -276,62 +266,6 @@ impl<O: Observer> Simulation<O> {
             } else {
                 self.finish(&run, Outcome::MachineLost);
             }
-        }
-    }
-
-    // ----- certificates ------------------------------------------------
-
-    pub(super) fn on_certificate_expiry(&mut self, t: TargetId) {
-        let oldest_allowed =
-            self.now.as_millis() as i64 - CERTIFICATE_ONLINE_WINDOW.as_millis() as i64;
-        for m in self.targets[t.index()].members.clone() {
-            if self.fleet.is_removed(m) {
-                continue;
-            }
-            let ops = &self.machine_ops[m.index()];
-            let reason = if ops.version < Version::CERTIFICATE_MINIMUM {
-                Some(format!(
-                    "version {}.{} below 2.23",
-                    ops.version.0, ops.version.1
-                ))
-            } else if ops
-                .offline_since
-                .is_some_and(|since| since < oldest_allowed)
-            {
-                Some("not online in the 6 months before expiry".to_string())
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                self.fleet.remove(m);
-                self.notable(NotableKind::MachineDropped, Some(t), Some(m), reason);
-            }
-        }
-        self.sync_available(t);
-        let members = &self.targets[t.index()].members;
-        let remaining: Vec<MachineId> = members
-            .iter()
-            .copied()
-            .filter(|m| !self.fleet.is_removed(*m))
-            .collect();
-        let inactive = remaining.iter().all(|m| !self.fleet.is_available(*m));
-        if remaining.is_empty() || inactive {
-            let detail = if remaining.is_empty() {
-                "no machine left"
-            } else {
-                "no active machine"
-            };
-            self.targets[t.index()].closed = Some(Outcome::CertificateExpired);
-            self.drain_queue(t, Outcome::CertificateExpired);
-            self.notable(
-                NotableKind::CertificateExpired,
-                Some(t),
-                None,
-                detail.to_string(),
-            );
-        } else {
-            let detail = format!("{} machines kept", remaining.len());
-            self.notable(NotableKind::CertificateRenewed, Some(t), None, detail);
         }
     }
 

@@ -5,7 +5,7 @@ use rpasim_core::model::{EnvironmentSpec, HostedGroupSpec, ScaleIn, TargetKind};
 use rpasim_core::{EnvironmentId, SimDuration, TargetId};
 
 use super::targets::Targets;
-use super::{Builder, unknown};
+use super::{Builder, TRIAL_HOSTED_MACHINES, unknown};
 use crate::error::KeyPath;
 use crate::schema::HostedGroupEntry;
 
@@ -88,8 +88,9 @@ impl Builder<'_> {
         }
     }
 
-    /// Hosted machines counted in each environment's capacity (only where
-    /// the environment has hosted capacity).
+    /// Hosted machines counted in each environment's capacity: where it
+    /// has hosted add-ons (the trial grants its one hosted machine apart
+    /// from its two hosted-group bots).
     pub(super) fn counted_hosted_machines(
         &self,
         envs: &[EnvironmentSpec],
@@ -105,7 +106,8 @@ impl Builder<'_> {
                     .iter()
                     .filter(|m| m.hosted.is_some() && in_env(m))
                     .count() as u32;
-                if envs[e].hosted_capacity > 0 { n } else { 0 }
+                let add_ons = self.has_hosted_add_ons(EnvironmentId::from_index(e));
+                if add_ons { n } else { 0 }
             })
             .collect()
     }
@@ -141,7 +143,20 @@ impl Builder<'_> {
                 .iter()
                 .filter(|m| m.hosted.is_some() && in_env(m.target))
                 .count() as u32;
-            let counted_machines = if env.hosted_capacity > 0 { machines } else { 0 };
+            let add_ons = self.has_hosted_add_ons(id);
+            let counted_machines = if add_ons { machines } else { 0 };
+            if !add_ons && !self.is_trial(id) && machines > 0 {
+                let first = self.first_hosted_machine(t, in_env);
+                let message = format!(
+                    "environment {:?} has no hosted RPA add-ons (hosted_capacity is 0) and no trial: \
+                     no hosted machine can exist there; set hosted_capacity, or license = \"trial\"",
+                    env.name
+                );
+                self.error(
+                    KeyPath::root("hosted_machines").index(first).key("name"),
+                    message,
+                );
+            }
             if committed + counted_machines > env.hosted_capacity && !groups.is_empty() {
                 let message = format!(
                     "committed bots ({committed}) plus hosted machines ({counted_machines}) exceed the \
@@ -154,7 +169,7 @@ impl Builder<'_> {
                         .key("committed_bots"),
                     message,
                 );
-            } else if env.hosted_capacity > 0 && machines > env.hosted_capacity {
+            } else if add_ons && machines > env.hosted_capacity {
                 let message = format!(
                     "{machines} hosted machines exceed the hosted capacity of environment {:?} ({})",
                     env.name, env.hosted_capacity
@@ -167,6 +182,7 @@ impl Builder<'_> {
                 );
             }
         }
+        self.check_trial_machines(t);
         debug_assert!(
             t.specs
                 .iter()
@@ -174,5 +190,47 @@ impl Builder<'_> {
                 .count()
                 == t.hosted_groups.len()
         );
+    }
+
+    /// The trial grants one hosted machine per tenant (the scenario).
+    fn check_trial_machines(&mut self, t: &Targets) {
+        let on_trial: Vec<usize> = self
+            .file
+            .hosted_machines
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                t.hosted_machines
+                    .get(&m.name)
+                    .map(|id| t.specs[t.machines[id.index()].target.index()].environment)
+                    .is_some_and(|env| self.is_trial(env))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(extra) = on_trial.get(TRIAL_HOSTED_MACHINES) {
+            let message = format!(
+                "{} hosted machines under the trial; it grants the capacity of {TRIAL_HOSTED_MACHINES} \
+                 hosted machine per tenant",
+                on_trial.len()
+            );
+            self.error(
+                KeyPath::root("hosted_machines").index(*extra).key("name"),
+                message,
+            );
+        }
+    }
+
+    /// The index in `[[hosted_machines]]` of the first hosted machine whose
+    /// target passes `keep`.
+    fn first_hosted_machine(&self, t: &Targets, keep: impl Fn(TargetId) -> bool) -> usize {
+        self.file
+            .hosted_machines
+            .iter()
+            .position(|m| {
+                t.hosted_machines
+                    .get(&m.name)
+                    .is_some_and(|id| keep(t.machines[id.index()].target))
+            })
+            .unwrap_or(0)
     }
 }

@@ -31,8 +31,12 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 /// The time-series interval when `sample_every` is not given.
 pub const DEFAULT_SAMPLE_EVERY: SimDuration = SimDuration::from_mins(5);
 
-/// Hosted capacity of the `license = "trial"` preset.
+/// Hosted capacity of the `license = "trial"` preset: bots of hosted
+/// groups running in parallel.
 pub const TRIAL_HOSTED_CAPACITY: u32 = 2;
+
+/// Hosted machines the trial grants, per tenant (the whole scenario).
+pub const TRIAL_HOSTED_MACHINES: usize = 1;
 
 /// Hosted groups per environment under the trial preset.
 pub const TRIAL_MAX_HOSTED_GROUPS: u32 = 10;
@@ -90,6 +94,7 @@ impl Builder<'_> {
     fn model(&mut self) -> ModelSpec {
         let (horizon, warmup, sample_every) = self.simulation();
         self.limits();
+        self.certificate_rules();
         let environments = self.environments();
         let targets = self.targets(&environments);
         let mut access = self.access(&targets);
@@ -240,15 +245,30 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether an environment runs under the trial preset.
+    fn is_trial(&self, env: EnvironmentId) -> bool {
+        self.file
+            .environments
+            .get(env.index())
+            .is_some_and(|e| e.license.as_deref() == Some("trial"))
+    }
+
+    /// Whether an environment has hosted RPA add-ons (hosted capacity
+    /// bought, not the trial's).
+    fn has_hosted_add_ons(&self, env: EnvironmentId) -> bool {
+        !self.is_trial(env)
+            && self
+                .file
+                .environments
+                .get(env.index())
+                .and_then(|e| e.hosted_capacity)
+                .is_some_and(|c| c > 0)
+    }
+
     /// Most hosted groups the environment may hold.
     fn max_hosted_groups(&self, env: EnvironmentId) -> u32 {
         let limit = self.file.limits.max_hosted_groups_per_environment;
-        let trial = self
-            .file
-            .environments
-            .get(env.index())
-            .is_some_and(|e| e.license.as_deref() == Some("trial"));
-        if trial {
+        if self.is_trial(env) {
             limit.min(TRIAL_MAX_HOSTED_GROUPS)
         } else {
             limit

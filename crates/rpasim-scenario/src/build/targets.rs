@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use rpasim_core::distribution::Distribution;
 use rpasim_core::model::{
-    EnvironmentSpec, HostedGroupSpec, HostedMachineSpec, MachineOptions, MachineSpec,
-    RandomOutages, TargetKind, TargetOptions, TargetSpec, Version,
+    CertificateSpec, EnvironmentSpec, HostedGroupSpec, HostedMachineSpec, MachineOptions,
+    MachineSpec, RandomOutages, TargetKind, TargetOptions, TargetSpec, Version,
 };
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{EnvironmentId, MachineId, SimDuration, SimTime, TargetId};
@@ -103,7 +103,9 @@ impl Builder<'_> {
             let view = g.target_options();
             let kind = TargetKind::MachineGroup;
             let mut spec = self.target(&g.name, kind, env, g.selection.as_deref(), view, &path, &t);
-            spec.options.certificate_expires = g.certificate_expires.map(|d| SimTime::ZERO + d.0);
+            spec.options.certificate = g
+                .certificate_expires
+                .map(|d| self.certificate(SimTime::ZERO + d.0));
             t.add(spec, view.owner, &path);
         }
         for (i, g) in f.hosted_groups.iter().enumerate() {
@@ -166,7 +168,7 @@ impl Builder<'_> {
                 .unwrap_or(LimitDuration(Some(DEFAULT_HOSTED_MACHINE_DELETE_AFTER)));
             if let Some(id) = self.machine(&view, Some(hosted), path.clone(), envs, &mut t) {
                 t.hosted_machines.insert(m.name.clone(), id);
-                self.hosted_machine_deletion(id, delete_after, &path, envs, &mut t);
+                self.hosted_machine_deletion(id, delete_after, &path, &mut t);
             }
         }
         self.check_group_sizes(&t.group_sizes);
@@ -214,7 +216,7 @@ impl Builder<'_> {
                 selection_delay,
                 session_overhead,
                 session_reuse: options.session_reuse.unwrap_or(false),
-                certificate_expires: None,
+                certificate: None,
             },
         }
     }
@@ -371,13 +373,14 @@ impl Builder<'_> {
         Some(TargetId::from_index(g))
     }
 
-    /// The 14-day deletion applies only in environments without hosted add-ons.
+    /// The 14-day deletion applies only in environments without hosted
+    /// add-ons: under the trial (with add-ons, a hosted machine is kept;
+    /// without either, it cannot exist: [`Builder::check_hosted_capacity`]).
     fn hosted_machine_deletion(
         &mut self,
         id: MachineId,
         delete_after: LimitDuration,
         path: &KeyPath,
-        envs: &[EnvironmentSpec],
         targets: &mut Targets,
     ) {
         if delete_after.0 == Some(SimDuration::ZERO) {
@@ -386,11 +389,9 @@ impl Builder<'_> {
                 "must be positive, or \"none\"",
             );
         }
-        let m = &mut targets.machines[id.index()];
-        let env = targets.specs[m.target.index()].environment;
-        if envs[env.index()].hosted_capacity == 0
-            && let Some(h) = &mut m.hosted
-        {
+        let env = targets.specs[targets.machines[id.index()].target.index()].environment;
+        let no_add_ons = !self.has_hosted_add_ons(env);
+        if no_add_ons && let Some(h) = &mut targets.machines[id.index()].hosted {
             h.delete_after_idle = delete_after.0;
         }
     }
@@ -445,6 +446,52 @@ impl Builder<'_> {
 }
 
 /// `"2.23"` as a version.
+impl Builder<'_> {
+    /// A certificate expiring at `expires`, renewed by the rules of
+    /// `[limits]` (checked in [`Builder::certificate_rules`]).
+    fn certificate(&self, expires: SimTime) -> CertificateSpec {
+        let l = &self.file.limits;
+        CertificateSpec {
+            expires,
+            validity: l.certificate_validity.0,
+            renewal_period: l.renewal_period.0,
+            online_window: l.certificate_online_window.0,
+            minimum_version: parse_version(&l.certificate_minimum_version)
+                .unwrap_or(Version::CERTIFICATE_MINIMUM),
+        }
+    }
+
+    /// Checks the certificate rules of `[limits]`.
+    pub(super) fn certificate_rules(&mut self) {
+        let l = &self.file.limits;
+        let path = KeyPath::root("limits");
+        let (validity, period, window) = (
+            l.certificate_validity.0,
+            l.renewal_period.0,
+            l.certificate_online_window.0,
+        );
+        if validity == SimDuration::ZERO {
+            self.error(path.key("certificate_validity"), "must be positive");
+        } else if period > validity {
+            let message = format!(
+                "must be at most certificate_validity ({validity}): a renewal period cannot be \
+                 longer than the certificate it renews"
+            );
+            self.error(path.key("renewal_period"), message);
+        }
+        if window == SimDuration::ZERO {
+            self.error(path.key("certificate_online_window"), "must be positive");
+        }
+        if parse_version(&l.certificate_minimum_version).is_none() {
+            let message = format!(
+                "must be a version such as \"2.23\", got {:?}",
+                l.certificate_minimum_version
+            );
+            self.error(path.key("certificate_minimum_version"), message);
+        }
+    }
+}
+
 fn parse_version(text: &str) -> Option<Version> {
     let (major, minor) = text.trim().split_once('.')?;
     Some(Version(major.parse().ok()?, minor.parse().ok()?))
