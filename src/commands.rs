@@ -20,9 +20,19 @@ fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
         .map_err(|e| CliError::Invalid(e.to_string()))
 }
 
+/// A scenario whose output files may be written (their estimated size is
+/// within `[limits] max_output_mb`).
+fn load_for_output(args: &ScenarioArgs) -> Result<Scenario, CliError> {
+    let s = load(args)?;
+    match &s.output_refusal {
+        Some(e) => Err(CliError::Invalid(e.to_string())),
+        None => Ok(s),
+    }
+}
+
 /// `rpasim validate`.
 pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
-    let s = load(args)?;
+    let s = load_for_output(args)?;
     let (runs, events, bytes) = rpasim_scenario::build::limits::estimate(&s.spec);
     let about = rpasim_scenario::build::limits::about;
     println!(
@@ -43,7 +53,7 @@ pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
 /// `rpasim run`.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let scenario = load(&args.scenario)?;
+    let scenario = load_for_output(&args.scenario)?;
     let out = args
         .out
         .clone()

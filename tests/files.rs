@@ -189,6 +189,8 @@ fn start_long_run(dir: &Path, out: &str) -> Child {
             "simulation.horizon=880d",
             "--max-runs",
             "30000000",
+            "--set",
+            "limits.max_output_mb=4000",
             "--out",
             out,
             "-q",

@@ -38,6 +38,10 @@ pub struct Scenario {
     pub effective_toml: String,
     /// The model.
     pub spec: ModelSpec,
+    /// Why writing this run's output files would be refused (their
+    /// estimated size is over `[limits] max_output_mb`), if it would.
+    /// Commands that keep results in memory (sweeps, checks) ignore it.
+    pub output_refusal: Option<ScenarioError>,
 }
 
 /// Reads and validates a scenario file.
@@ -71,6 +75,9 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
     let spec = build::build(&file, base_dir).map_err(|issues| ScenarioError {
         problems: issues.into_iter().map(|i| locator.issue(i)).collect(),
     })?;
+    let output_refusal = build::limits::output_issue(&file, &spec).map(|i| ScenarioError {
+        problems: vec![locator.issue(i)],
+    });
     let name = file.simulation.name.clone().unwrap_or_else(|| {
         source
             .file_stem()
@@ -82,6 +89,7 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
         source: source.to_path_buf(),
         effective_toml: effective.clone(),
         spec,
+        output_refusal,
     })
 }
 

@@ -194,8 +194,9 @@ pub struct LimitsSection {
 pub const DEFAULT_MAX_RUNS: u64 = 20_000_000;
 /// Default of `[limits] max_events`.
 pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
-/// Default of `[limits] max_output_mb`.
-pub const DEFAULT_MAX_OUTPUT_MB: u64 = 4_000;
+/// Default of `[limits] max_output_mb`: a 10-million-run benchmark writes
+/// about 900 MB; a century sampled every 5 minutes is refused.
+pub const DEFAULT_MAX_OUTPUT_MB: u64 = 1_024;
 
 impl Default for LimitsSection {
     fn default() -> Self {

@@ -445,10 +445,16 @@ impl Builder<'_> {
             Setting::FailureProbability(_) if !(0.0..=1.0).contains(&value) => {
                 Some(format!("must be a probability from 0 to 1, got {value}"))
             }
-            Setting::ArrivalRate(f) if !(value.is_finite() && value > 0.0) => Some(format!(
-                "per_hour of flow {:?} must be positive, got {value}",
-                cx.flows[f.index()].name
-            )),
+            Setting::ArrivalRate(f)
+                if !(value.is_finite() && value > 0.0 && value <= super::limits::MAX_PER_HOUR) =>
+            {
+                Some(format!(
+                    "per_hour of flow {:?} must be positive and at most {}, got {}",
+                    cx.flows[f.index()].name,
+                    super::limits::MAX_PER_HOUR,
+                    super::num(value)
+                ))
+            }
             Setting::ArrivalRate(f)
                 if !matches!(
                     cx.flows[f.index()].arrivals,

@@ -8,7 +8,7 @@ use rpasim_core::{SimDuration, SimTime, TargetId};
 
 use super::access::Access;
 use super::targets::{TargetIndex, Targets};
-use super::{Builder, Issue, unknown};
+use super::{Builder, Issue, limits, num, unknown};
 use crate::error::KeyPath;
 use crate::schema::{ArrivalsTable, DistributionTable, DistributionValue, FlowEntry, PoissonTable};
 use crate::trace;
@@ -50,7 +50,7 @@ impl Builder<'_> {
         if !(0.0..=1.0).contains(&flow.failure_probability) {
             let message = format!(
                 "must be a probability from 0 to 1, got {}",
-                flow.failure_probability
+                num(flow.failure_probability)
             );
             self.error(path.key("failure_probability"), message);
         }
@@ -259,10 +259,14 @@ impl Builder<'_> {
     }
 
     fn poisson(&mut self, p: &PoissonTable, path: KeyPath) -> Option<ArrivalProcess> {
-        if !(p.per_hour.is_finite() && p.per_hour > 0.0) {
+        if !(p.per_hour.is_finite() && p.per_hour > 0.0 && p.per_hour <= limits::MAX_PER_HOUR) {
             self.error(
                 path.key("per_hour"),
-                format!("must be a positive rate, got {}", p.per_hour),
+                format!(
+                    "must be a positive rate of at most {} an hour, got {}",
+                    limits::MAX_PER_HOUR,
+                    num(p.per_hour)
+                ),
             );
             return None;
         }
@@ -300,10 +304,15 @@ impl Builder<'_> {
             );
             return None;
         };
-        if let Some(bad) = array.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+        let sane = |x: &f64| x.is_finite() && (0.0..=limits::MAX_MULTIPLIER).contains(x);
+        if let Some(bad) = array.iter().position(|x| !sane(x)) {
             self.error(
                 path.index(bad),
-                format!("multipliers must be 0 or more, got {}", array[bad]),
+                format!(
+                    "multipliers must be from 0 to {}, got {}",
+                    limits::MAX_MULTIPLIER,
+                    num(array[bad])
+                ),
             );
             return None;
         }

@@ -16,6 +16,16 @@ pub const MAX_ENTRIES: usize = 100_000;
 pub const MAX_INSTANTS: usize = 1_000_000;
 /// Largest queue capacity (memory holds every queued run).
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
+/// Largest Poisson rate, runs an hour (about 280 a second).
+pub const MAX_PER_HOUR: f64 = 1e6;
+/// Largest multiplier of an hourly or daily profile.
+pub const MAX_MULTIPLIER: f64 = 1e3;
+
+/// Whether an estimate exceeds a limit; an estimate that is not a number
+/// (an overflow) exceeds every limit.
+fn exceeds(estimate: f64, limit: u64) -> bool {
+    estimate.is_nan() || estimate > limit as f64
+}
 
 /// Bytes of a `runs.csv` row besides the names (measured: ~85 with short
 /// names over a 30-day horizon).
@@ -127,15 +137,16 @@ pub fn estimate(spec: &ModelSpec) -> (f64, f64, f64) {
 const RAISE: &str = "raise the limit in [limits] if this is meant";
 
 impl Builder<'_> {
-    /// Refuses a model whose estimated runs, events or output exceed the
-    /// limits, naming the flow or setting that asks for the most.
+    /// Refuses a model whose estimated runs or events exceed the limits,
+    /// naming the flow or setting that asks for the most (the output's size
+    /// is checked apart: [`output_issue`]).
     pub(super) fn check_workload(&mut self, spec: &ModelSpec) {
         let limits = &self.file.limits;
         let w = Workload::of(spec);
         let total = w.total_runs();
         let biggest = (0..w.runs.len()).max_by(|a, b| w.runs[*a].total_cmp(&w.runs[*b]));
         let flow_path = |i: usize| KeyPath::root("flows").index(i).key("arrivals");
-        if total > limits.max_runs as f64 {
+        if exceeds(total, limits.max_runs) {
             let i = biggest.unwrap_or(0);
             let message = format!(
                 "flow {:?} would bring about {} runs in {} ({} for all flows), more than the \
@@ -149,7 +160,7 @@ impl Builder<'_> {
             self.error(flow_path(i), message);
             return;
         }
-        if w.events > limits.max_events as f64 {
+        if exceeds(w.events, limits.max_events) {
             let runs_events = rpasim_core::workload::EVENTS_PER_RUN * total;
             let path = if 2.0 * w.outages > runs_events.max(w.samples as f64) {
                 KeyPath::root("machines")
@@ -168,44 +179,57 @@ impl Builder<'_> {
                 limits.max_events
             );
             self.error(path, message);
-            return;
-        }
-        let out = OutputEstimate::of(spec, &w);
-        let limit = limits.max_output_mb as f64 * 1e6;
-        if out.total() > limit {
-            let runs: f64 = out.runs.iter().sum();
-            let (path, what) = if out.timeseries > runs.max(out.events) {
-                (
-                    KeyPath::root("simulation").key("sample_every"),
-                    format!(
-                        "timeseries.csv alone, {} samples of {} targets",
-                        about(w.samples as f64),
-                        spec.targets.len()
-                    ),
-                )
-            } else if out.events > runs {
-                (
-                    KeyPath::root("machines"),
-                    "events.csv, for random outages".into(),
-                )
-            } else {
-                let i = biggest.unwrap_or(0);
-                (
-                    flow_path(i),
-                    format!(
-                        "runs.csv, about {} runs of flow {:?}",
-                        about(w.runs[i]),
-                        spec.flows[i].name
-                    ),
-                )
-            };
-            let message = format!(
-                "the outputs would take about {:.0} MB (mostly {what}), more than the limit of \
-                 {} MB; {RAISE} (max_output_mb)",
-                out.total() / 1e6,
-                limits.max_output_mb
-            );
-            self.error(path, message);
         }
     }
+}
+
+/// Refuses a model whose outputs would exceed `[limits] max_output_mb`,
+/// naming what writes the most. Only for commands that write the run's
+/// files (`run`, `validate`): sweeps and checks keep summaries in memory.
+pub fn output_issue(file: &ScenarioFile, spec: &ModelSpec) -> Option<Issue> {
+    let limits = &file.limits;
+    let w = Workload::of(spec);
+    let biggest = (0..w.runs.len()).max_by(|a, b| w.runs[*a].total_cmp(&w.runs[*b]));
+    let flow_path = |i: usize| KeyPath::root("flows").index(i).key("arrivals");
+    let out = OutputEstimate::of(spec, &w);
+    if !exceeds(out.total() / 1e6, limits.max_output_mb) {
+        return None;
+    }
+    let runs: f64 = out.runs.iter().sum();
+    let (path, what) = if out.timeseries > runs.max(out.events) {
+        (
+            KeyPath::root("simulation").key("sample_every"),
+            format!(
+                "timeseries.csv alone, {} samples of {} targets",
+                about(w.samples as f64),
+                spec.targets.len()
+            ),
+        )
+    } else if out.events > runs {
+        (
+            KeyPath::root("machines"),
+            "events.csv, for random outages".into(),
+        )
+    } else {
+        let i = biggest.unwrap_or(0);
+        (
+            flow_path(i),
+            format!(
+                "runs.csv, about {} runs of flow {:?}",
+                about(w.runs[i]),
+                spec.flows[i].name
+            ),
+        )
+    };
+    let message = format!(
+        "the outputs would take about {:.0} MB (mostly {what}), more than the limit of \
+         {} MB; {RAISE} (max_output_mb)",
+        out.total() / 1e6,
+        limits.max_output_mb
+    );
+    Some(Issue {
+        path,
+        message,
+        external: None,
+    })
 }

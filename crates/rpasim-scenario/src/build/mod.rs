@@ -324,6 +324,16 @@ impl Builder<'_> {
     }
 }
 
+/// A number for a message: plain, or in scientific notation when huge or
+/// tiny (1e308 is not 309 digits).
+pub(crate) fn num(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// "unknown KIND "name"; expected one of: a, b (did you mean "c"?)".
 fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'n str>) -> String {
     let known: Vec<&str> = known.collect();
