@@ -320,15 +320,27 @@ impl Builder<'_> {
     }
 
     fn trace(&mut self, file: &str, path: KeyPath, _horizon: SimTime) -> Option<ArrivalProcess> {
+        if file.trim().is_empty() {
+            self.error(path, "the trace file name is empty");
+            return None;
+        }
         let full = self.base_dir.join(file);
         match trace::load(&full, self.file.limits.max_runs) {
             Ok(times) => Some(ArrivalProcess::Trace(times)),
-            Err(e) => {
+            // A problem at a line of the trace: reported there.
+            Err(e) if e.line.is_some() => {
                 self.issues.push(Issue {
                     path,
                     message: e.message,
                     external: Some((full, e.line)),
                 });
+                None
+            }
+            // The file cannot be read at all: reported at the scenario's
+            // key, the path quoted (it may hold anything).
+            Err(e) => {
+                let shown = full.display().to_string();
+                self.error(path, format!("trace file {shown:?}: {}", e.message));
                 None
             }
         }
