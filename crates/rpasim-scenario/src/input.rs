@@ -8,9 +8,10 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The largest scenario or sweep file read (a scenario of 100,000 machines
-/// is about 6 MB).
-pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+/// The largest scenario or sweep file read (10,000 machines with a flow
+/// each take about 2 MB; parsing takes up to ~100 bytes of memory per byte
+/// of a file of tiny tables).
+pub const MAX_SCENARIO_BYTES: u64 = 8 << 20;
 
 /// The largest trace file read (about 20 million arrival instants).
 pub const MAX_TRACE_BYTES: u64 = 256 << 20;

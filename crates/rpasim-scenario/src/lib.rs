@@ -54,6 +54,7 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
 /// Validates scenario text; `source` names it in messages and anchors the
 /// relative paths of trace files.
 pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    too_many_tables(text, source)?;
     let effective = overrides::apply(text, source, overrides)?;
     let doc = Document::parse(effective.as_str()).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
@@ -91,6 +92,30 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
         spec,
         output_refusal,
     })
+}
+
+/// Refuses, before parsing (which costs memory per table: about 3 KB), a
+/// text with more `[[...]]` entries than a scenario needs: one list at its
+/// limit of entries and a fifth of that besides.
+fn too_many_tables(text: &str, source: &Path) -> Result<(), Problem> {
+    let most = build::limits::MAX_ENTRIES * 6 / 5;
+    let mut headers = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[["));
+    match headers.nth(most) {
+        None => Ok(()),
+        Some((line, _)) => Err(Problem {
+            file: source.to_path_buf(),
+            line: Some(line + 1),
+            column: Some(1),
+            key: None,
+            message: format!(
+                "more than {most} [[...]] entries; rpasim takes at most {} per list",
+                build::limits::MAX_ENTRIES
+            ),
+        }),
+    }
 }
 
 /// Turns key paths and byte offsets into [`Problem`]s.

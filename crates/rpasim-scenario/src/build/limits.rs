@@ -16,8 +16,10 @@ pub const MAX_ENTRIES: usize = 100_000;
 pub const MAX_INSTANTS: usize = 1_000_000;
 /// Largest queue capacity (memory holds every queued run).
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
-/// Largest Poisson rate, runs an hour (about 280 a second).
-pub const MAX_PER_HOUR: f64 = 1e6;
+/// Largest Poisson rate, runs an hour: a sanity bound (with profile
+/// multipliers, rates stay far from overflowing); the work a rate brings
+/// is limited by `max_runs`.
+pub const MAX_PER_HOUR: f64 = 1e9;
 /// Largest multiplier of an hourly or daily profile.
 pub const MAX_MULTIPLIER: f64 = 1e3;
 
