@@ -5,9 +5,9 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{repo, run_in, stderr};
+use common::{bundled_scenarios, repo, run_in, stderr};
 use proptest::prelude::*;
 use rpasim_scenario::Override;
 use toml_edit::{DocumentMut, Item, Value};
@@ -17,22 +17,6 @@ use toml_edit::{DocumentMut, Item, Value};
 enum Step {
     Key(String),
     Entry(usize),
-}
-
-/// The bundled scenarios, with their text.
-fn bundled() -> Vec<(PathBuf, String)> {
-    let mut out: Vec<(PathBuf, String)> = fs::read_dir(repo().join("scenarios"))
-        .expect("scenarios")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            let text = fs::read_to_string(&p).expect("read");
-            (p, text)
-        })
-        .collect();
-    out.sort();
-    assert!(out.len() >= 13, "{} bundled scenarios", out.len());
-    out
 }
 
 /// Every table (standard or inline, top-level or nested, entries of arrays
@@ -138,7 +122,7 @@ proptest! {
         key in unknown_key(),
         kind in 0u8..5,
     ) {
-        let all = bundled();
+        let all = bundled_scenarios();
         let (path, text) = &all[scenario % all.len()];
         let mut doc: DocumentMut = text.parse().expect("bundled TOML");
         let places = tables(&doc);
@@ -157,7 +141,7 @@ proptest! {
         table in 0usize..4096,
         key in unknown_key(),
     ) {
-        let all = bundled();
+        let all = bundled_scenarios();
         let (path, text) = &all[scenario % all.len()];
         let doc: DocumentMut = text.parse().expect("bundled TOML");
         let places = tables(&doc);
@@ -174,7 +158,7 @@ proptest! {
 #[test]
 fn through_the_binary_unknown_keys_exit_2() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (i, (path, text)) in bundled().into_iter().enumerate() {
+    for (i, (path, text)) in bundled_scenarios().into_iter().enumerate() {
         let mut doc: DocumentMut = text.parse().expect("bundled TOML");
         let places = tables(&doc);
         let place = places[(i * 7) % places.len()].clone();

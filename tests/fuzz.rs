@@ -7,27 +7,12 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
 
-use common::{repo, run_in, stderr};
+use common::{bundled_scenarios, repo, run_in, stderr};
 use proptest::prelude::*;
 use rpasim_core::Outcome;
 use rpasim_report::Recorder;
 use rpasim_scenario::build::limits;
-
-fn bundled() -> Vec<(PathBuf, String)> {
-    let mut out: Vec<(PathBuf, String)> = fs::read_dir(repo().join("scenarios"))
-        .expect("scenarios")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            let text = fs::read_to_string(&p).expect("read");
-            (p, text)
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 /// Simulations larger than this are only parsed (a test must stay quick).
 const SIMULATED_RUNS: f64 = 50_000.0;
@@ -37,7 +22,7 @@ proptest! {
 
     #[test]
     fn a_mutant_is_simulated_or_refused_with_a_location(scenario in 0usize..64, seed: u64) {
-        let all = bundled();
+        let all = bundled_scenarios();
         let (path, text) = &all[scenario % all.len()];
         let mutant = rpasim_fuzz::mutate(text, seed);
         let parsed = std::panic::catch_unwind(|| rpasim_scenario::parse(&mutant.text, path, &[]));
@@ -85,7 +70,7 @@ fn mutants_through_the_binary_exit_0_or_2() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(repo().join("scenarios/traces"), dir.path().join("traces"))
         .expect("traces");
-    let all = bundled();
+    let all = bundled_scenarios();
     let mut refused = 0;
     for seed in 0..40u64 {
         let (_, text) = &all[seed as usize % all.len()];

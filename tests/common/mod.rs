@@ -78,3 +78,19 @@ pub fn stderr(o: &Output) -> String {
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// The bundled scenarios (`scenarios/*.toml`) with their text, by path.
+pub fn bundled_scenarios() -> Vec<(PathBuf, String)> {
+    let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("read");
+            (p, text)
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 13, "{} bundled scenarios", out.len());
+    out
+}

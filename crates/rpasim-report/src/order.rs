@@ -312,11 +312,12 @@ fn decode(b: &[u8]) -> io::Result<RunRecord> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rpasim_core::run::Priority;
 
-    fn record(id: u64) -> RunRecord {
+    /// A rejected run, for tests of this crate.
+    pub(crate) fn record(id: u64) -> RunRecord {
         RunRecord {
             id,
             flow: FlowId(0),

@@ -93,23 +93,7 @@ impl<W: Write> RunsWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rpasim_core::{FlowId, Outcome, SimTime, TargetId};
-
-    fn record(id: u64) -> RunRecord {
-        RunRecord {
-            id,
-            flow: FlowId(0),
-            target: TargetId(0),
-            priority: Priority::HIGH,
-            arrival: SimTime::from_millis(1_500),
-            start: None,
-            end: Some(SimTime::from_millis(1_500)),
-            placement: None,
-            outcome: Outcome::QueueFull,
-            cold_start: None,
-            attempts: 1,
-        }
-    }
+    use crate::order::tests::record;
 
     #[test]
     fn row_format() {

@@ -60,6 +60,18 @@ pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, String> 
     Ok(text)
 }
 
+/// What is wrong with a CSV file, without the content it was reading.
+pub fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".into(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Io(e) => e.to_string(),
+        _ => "malformed CSV".into(),
+    }
+}
+
 /// A short, printable excerpt of a value from a file known to be of the
 /// expected kind: at most 24 characters, control characters replaced.
 pub fn excerpt(value: &str) -> String {

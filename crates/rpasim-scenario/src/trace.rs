@@ -44,7 +44,10 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Vec<SimTime>, TraceError> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize);
-            err(line, format!("malformed CSV row ({})", csv_problem(&e)))
+            err(
+                line,
+                format!("malformed CSV row ({})", input::csv_problem(&e)),
+            )
         })?;
         let line = record.position().map(|p| p.line() as usize);
         if times.len() as u64 >= max_rows {
@@ -87,18 +90,6 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Vec<SimTime>, TraceError> {
         times.push(SimTime::from_millis(ms as u64));
     }
     Ok(times)
-}
-
-/// A CSV error without the content it was reading.
-fn csv_problem(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".into(),
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
-        csv::ErrorKind::Io(e) => e.to_string(),
-        _ => "malformed CSV".into(),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
+use rpasim_scenario::input::{csv_problem, excerpt};
+
 use crate::SweepError;
 
 /// The largest summary read (a sweep summary of 100,000 variants is ~50 MB).
@@ -319,30 +321,6 @@ fn kind_of(header: &[String]) -> Option<Kind> {
             .zip(SWEEP_COLUMNS)
             .all(|(h, c)| h == c);
     (is(0, "variant") && tail_matches).then_some(Kind::Sweep)
-}
-
-/// A CSV error without the content it was reading.
-fn csv_problem(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".into(),
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
-        _ => "malformed CSV".into(),
-    }
-}
-
-/// A cell quoted for a message: at most 24 printable characters.
-fn excerpt(cell: &str) -> String {
-    let mut s: String = cell
-        .chars()
-        .take(24)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if cell.chars().count() > 24 {
-        s.push('…');
-    }
-    format!("{s:?}")
 }
 
 #[cfg(test)]
