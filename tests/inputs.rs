@@ -156,6 +156,19 @@ fn too_many_entries_are_refused_before_building() {
     }
     let o = validate(dir.path(), &text, &[]);
     assert_refused(&o, &["machines", "100001 entries", "at most 100000"]);
+    // One million machines (30 MB) are refused by size, before parsing.
+    for i in 100_001..1_000_000 {
+        text.push_str(&format!("[[machines]]\nname = \"m{i}\"\n"));
+    }
+    fs::write(dir.path().join("s.toml"), &text).expect("write");
+    let o = run_in(dir.path(), &["validate", "s.toml"]);
+    assert_refused(
+        &o,
+        &[
+            "s.toml: the scenario has",
+            "more than the 8 MB rpasim reads",
+        ],
+    );
 }
 
 #[cfg(unix)]

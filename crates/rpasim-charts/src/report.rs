@@ -68,7 +68,13 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
         m.runs,
         escape(&m.rpasim_version)
     );
-    out.push_str("<h2>Summary</h2>\n<p>From <code>summary.csv</code>: waits in seconds over runs that started; utilization is busy over available bot time.</p>\n");
+    out.push_str(
+        "<h2>Summary</h2>\n<p>From <code>summary.csv</code>: <code>wait_*</code> in seconds over \
+         the runs that started (blank when none did); <code>start_p50_s</code> to \
+         <code>start_p99_s</code>, the service level, over every run that arrived \
+         (<code>inf</code>: more than that share never started); utilization is busy over \
+         available bot time.</p>\n",
+    );
     table(&mut out, &d.summary, None);
     out.push_str("<h2>Charts</h2>\n");
     for (name, title, svg) in charts {
