@@ -71,9 +71,10 @@ struct RunStats {
     batch_means: BatchMeans,
     cold_starts: u64,
     provisioning_wait_ms: u64,
-    /// Time to start of the runs that started or were still queued at the
-    /// horizon (the others never started: infinite).
-    start_delays: DurationHistogram,
+    /// Wait so far of the runs still queued at the horizon (few: at most
+    /// the queue's capacity). With `waits`, the finite times to start; the
+    /// other runs that did not start never will (infinite).
+    queued_at_horizon: Vec<u64>,
     not_started: u64,
 }
 
@@ -81,14 +82,12 @@ impl RunStats {
     fn add(&mut self, r: &RunRecord, horizon: SimTime) {
         self.arrivals += 1;
         self.outcomes[r.outcome.index()] += 1;
-        match (r.start, r.outcome) {
-            (Some(start), _) => self.start_delays.record((start - r.arrival).as_millis()),
-            (None, Outcome::InFlight) => {
-                self.not_started += 1;
+        if r.start.is_none() {
+            self.not_started += 1;
+            if r.outcome == Outcome::InFlight {
                 let so_far = horizon.as_millis().saturating_sub(r.arrival.as_millis());
-                self.start_delays.record(so_far);
+                self.queued_at_horizon.push(so_far);
             }
-            (None, _) => self.not_started += 1,
         }
         if let Some(wait) = r.wait() {
             let ms = wait.as_millis();
@@ -226,12 +225,27 @@ pub enum StartTime {
 }
 
 impl StartTime {
-    fn of(stats: &RunStats, q: f64) -> Option<StartTime> {
-        (stats.arrivals > 0).then(|| {
-            stats
-                .start_delays
-                .quantile_of_ms(q, stats.arrivals)
-                .map_or(StartTime::Never, StartTime::Ms)
+    /// The `q`-quantiles of the time to start over every arrival, from the
+    /// waits of the started runs and the waits so far of the queued ones
+    /// (merged only here, once: one histogram per target while running).
+    fn quantiles<const N: usize>(stats: &RunStats, qs: [f64; N]) -> [Option<StartTime>; N] {
+        let merged;
+        let finite = if stats.queued_at_horizon.is_empty() {
+            &stats.waits
+        } else {
+            let mut h = stats.waits.clone();
+            for ms in &stats.queued_at_horizon {
+                h.record(*ms);
+            }
+            merged = h;
+            &merged
+        };
+        qs.map(|q| {
+            (stats.arrivals > 0).then(|| {
+                finite
+                    .quantile_of_ms(q, stats.arrivals)
+                    .map_or(StartTime::Never, StartTime::Ms)
+            })
         })
     }
 
@@ -253,6 +267,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl SummaryRow {
     fn new(target: String, s: &RunStats, t: &TargetTotals, window_ms: u64) -> Self {
+        let [start_p50, start_p95, start_p99] = StartTime::quantiles(s, [0.50, 0.95, 0.99]);
         SummaryRow {
             target,
             arrivals: s.arrivals,
@@ -276,9 +291,9 @@ impl SummaryRow {
                 t.queued_run_ms as f64 / window_ms as f64
             },
             not_started: s.not_started,
-            start_p50: StartTime::of(s, 0.50),
-            start_p95: StartTime::of(s, 0.95),
-            start_p99: StartTime::of(s, 0.99),
+            start_p50,
+            start_p95,
+            start_p99,
         }
     }
 
