@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
-use rpasim_sweep::check::summary::SummaryFile;
+use rpasim_sweep::check::summary::{Kind, SummaryFile};
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
 use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output};
@@ -197,13 +197,23 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The summary.csv of a scenario run now, in memory.
+/// The summary of a scenario run now, in memory: its `summary-flows.csv`
+/// when the baseline is one (or, for a new baseline, is named so), else its
+/// `summary.csv`.
 fn current_summary(
     scenario: &Path,
     set: &[rpasim_scenario::Override],
+    baseline: &Path,
 ) -> Result<Vec<u8>, CliError> {
     let s = rpasim_scenario::load(scenario, set).map_err(|e| CliError::Invalid(e.to_string()))?;
-    Ok(rpasim_sweep::runner::summary_csv(&s.spec)?)
+    let (targets, flows) = rpasim_sweep::runner::summaries(&s.spec)?;
+    let of_flows = match SummaryFile::read(baseline) {
+        Ok(b) => b.kind == Kind::Flows,
+        Err(_) => baseline
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with("flows.csv")),
+    };
+    Ok(if of_flows { flows } else { targets })
 }
 
 /// `rpasim check`: exit 1 when a metric got worse beyond its tolerance.
@@ -215,7 +225,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         .collect::<Result<_, _>>()?;
     let current = match (&args.current, &args.scenario) {
         (Some(file), _) => Current::File(file),
-        (None, Some(scenario)) => Current::Bytes(current_summary(scenario, &args.set)?),
+        (None, Some(scenario)) => {
+            Current::Bytes(current_summary(scenario, &args.set, &args.baseline)?)
+        }
         (None, None) => {
             return Err(CliError::Invalid(
                 "give --current FILE or a SCENARIO".into(),

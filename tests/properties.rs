@@ -245,4 +245,24 @@ proptest! {
             prop_assert_eq!(busy, bots[r.target.index()], "run {} waited at {} with a free bot", r.id, t);
         }
     }
+
+    #[test]
+    fn flow_rows_add_up_to_their_target_rows(spec in model()) {
+        // summary-flows.csv: every count of a target is the sum of its flows'.
+        let summary = common::summarize(&spec);
+        for (t, target) in spec.targets.iter().enumerate() {
+            let row = &summary.rows[t];
+            let flows: Vec<_> = summary.flows.iter().filter(|f| f.target == target.name).collect();
+            let sum = |f: &dyn Fn(&rpasim_report::SummaryRow) -> u64| flows.iter().map(|r| f(&r.stats)).sum::<u64>();
+            prop_assert_eq!(sum(&|r| r.arrivals), row.arrivals);
+            prop_assert_eq!(sum(&|r| r.started), row.started);
+            prop_assert_eq!(sum(&|r| r.not_started), row.not_started);
+            prop_assert_eq!(sum(&|r| r.cold_starts), row.cold_starts);
+            for o in Outcome::ALL {
+                prop_assert_eq!(sum(&|r| r.count(o)), row.count(o), "{}", o);
+            }
+            prop_assert!(flows.iter().all(|f| !f.stats.pool));
+        }
+        prop_assert_eq!(summary.flows.len(), spec.flows.len());
+    }
 }

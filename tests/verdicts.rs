@@ -395,3 +395,66 @@ fn sweep_metrics_are_checked_and_text_dimensions_charted() {
         .expect("a chart for a text dimension");
     assert!(svg.contains("\nrandom\n"), "categories on the x axis");
 }
+
+#[test]
+fn flows_are_summarised_and_checked_by_name() {
+    let dir = setup();
+    let d = dir.path();
+    let text = fs::read_to_string(d.join("healthy/summary-flows.csv")).expect("written by run");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("flow,target,arrivals,succeeded,")
+    );
+    let row: Vec<&str> = lines.next().expect("one flow").split(',').collect();
+    let target_row = all_row(&d.join("healthy/summary.csv"));
+    assert_eq!((row[0], row[1]), ("f", "m"));
+    // One flow on its target: the same counts, and no pool figures.
+    assert_eq!(row[2], cell(&target_row, "arrivals"));
+    let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    assert_eq!(row[at("utilization")], "");
+    assert_eq!(row[at("bot_hours")], "");
+    // check by flow name, against the same flows of the dead configuration.
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "healthy/summary-flows.csv",
+            "--current",
+            "dead/summary-flows.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("f  "), "{}", stdout(&o));
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "healthy/summary-flows.csv",
+            "--current",
+            "dead/summary-flows.csv",
+            "--tolerance",
+            "bot_hours=5%",
+        ],
+    );
+    assert_invalid(&o, &["a flow has no bot_hours"]);
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "healthy/summary-flows.csv",
+            "--current",
+            "dead/summary.csv",
+        ],
+    );
+    assert_invalid(&o, &["different kinds"]);
+    // Against the scenario itself: its flows, unchanged.
+    let o = check(
+        d,
+        &["--baseline", "healthy/summary-flows.csv", "healthy.toml"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

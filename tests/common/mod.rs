@@ -24,6 +24,13 @@ pub fn simulate<O: Observer>(s: &Scenario, extra: O) -> (O, SimReport, Summary) 
     (extra, report, summary)
 }
 
+/// Simulates a model in memory; returns its summary.
+pub fn summarize(spec: &ModelSpec) -> Summary {
+    let sim = Simulation::new(spec, Recorder::summary_only(spec)).expect("valid model");
+    let (recorder, report) = sim.run();
+    recorder.finish(&report).expect("no I/O")
+}
+
 /// Collects every run record, in arrival order.
 #[derive(Debug, Default)]
 pub struct Collect {

@@ -8,7 +8,9 @@ use std::path::Path;
 
 pub use rpasim_report::CsvTable;
 use rpasim_report::series::{Downsampler, SampleValues, SeriesPoint};
-use rpasim_report::{EVENTS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, Summary, TIMESERIES_CSV};
+use rpasim_report::{
+    EVENTS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, Summary, TIMESERIES_CSV,
+};
 use rpasim_stats::DurationHistogram;
 
 /// The scenario copy written beside the outputs.
@@ -21,6 +23,9 @@ pub struct ChartData {
     pub manifest: Manifest,
     /// `summary.csv`: one row per target, then `all`.
     pub summary: CsvTable,
+    /// `summary-flows.csv`: one row per flow (empty for an output written
+    /// before rpasim wrote it).
+    pub flows: CsvTable,
     /// Waits of started runs in the measured window, by summary row.
     pub waits: Vec<DurationHistogram>,
     /// Time series reduced for drawing, by target.
@@ -43,6 +48,7 @@ impl ChartData {
         Ok(ChartData {
             manifest,
             summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
+            flows: flows_table(dir)?,
             waits: summary.wait_histograms.clone(),
             series,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
@@ -57,6 +63,7 @@ impl ChartData {
         let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest)?;
         Ok(ChartData {
             summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
+            flows: flows_table(dir)?,
             waits,
             series,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
@@ -72,6 +79,17 @@ impl ChartData {
             .iter()
             .map(|t| t.name.as_str())
             .collect()
+    }
+}
+
+/// `summary-flows.csv` of an output directory; empty when the output
+/// predates it.
+fn flows_table(dir: &Path) -> io::Result<CsvTable> {
+    let path = dir.join(SUMMARY_FLOWS_CSV);
+    if path.exists() {
+        CsvTable::read(&path)
+    } else {
+        Ok(CsvTable::default())
     }
 }
 

@@ -76,6 +76,21 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
          available bot time.</p>\n",
     );
     table(&mut out, &d.summary, None);
+    if !d.flows.rows.is_empty() {
+        out.push_str(
+            "<h2>Flows</h2>\n<p>From <code>summary-flows.csv</code>: the same figures for the \
+             runs of each flow (a flow shares its target's bots and queue, so it has no \
+             utilization, bot-hours or queue length of its own).</p>\n",
+        );
+        table(&mut out, &d.flows, None);
+        if d.flows.rows.len() > MAX_EVENTS {
+            let _ = writeln!(
+                out,
+                "<p>The first {MAX_EVENTS} of {} flows; every one is in <code>summary-flows.csv</code>.</p>",
+                d.flows.rows.len()
+            );
+        }
+    }
     out.push_str("<h2>Charts</h2>\n");
     for (name, title, svg) in charts {
         let _ = writeln!(

@@ -24,13 +24,15 @@ pub mod timeseries;
 pub use manifest::{Manifest, ManifestTarget};
 pub use outdir::{OutDirError, OutputKind, StagedDir};
 pub use recorder::{Names, Recorder};
-pub use summary::{Summary, SummaryRow};
+pub use summary::{FlowRow, Summary, SummaryRow};
 pub use table::CsvTable;
 
 /// File name of the per-run table.
 pub const RUNS_CSV: &str = "runs.csv";
 /// File name of the per-target summary.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// File name of the per-flow summary.
+pub const SUMMARY_FLOWS_CSV: &str = "summary-flows.csv";
 /// File name of the sampled time series.
 pub const TIMESERIES_CSV: &str = "timeseries.csv";
 /// File name of the notable events.
@@ -57,6 +59,7 @@ pub static RUN_OUTPUT: OutputKind = OutputKind {
         SCENARIO_COPY,
         RUNS_CSV,
         SUMMARY_CSV,
+        SUMMARY_FLOWS_CSV,
         TIMESERIES_CSV,
         EVENTS_CSV,
         REPORT_HTML,

@@ -17,7 +17,7 @@ use crate::runs::RunsWriter;
 use crate::series::{Downsampler, SampleValues, SeriesPoint};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::timeseries::TimeseriesWriter;
-use crate::{EVENTS_CSV, RUNS_CSV, SUMMARY_CSV, TIMESERIES_CSV};
+use crate::{EVENTS_CSV, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, TIMESERIES_CSV};
 
 /// Names of the entities, by id: the core knows only ids.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +32,8 @@ pub struct Names {
     pub environments: Vec<String>,
     /// The environment of each target, by [`TargetId`].
     pub target_environments: Vec<EnvironmentId>,
+    /// The target of each flow, by [`FlowId`].
+    pub flow_targets: Vec<TargetId>,
 }
 
 impl Names {
@@ -43,6 +45,7 @@ impl Names {
             machines: spec.machines.iter().map(|m| m.name.clone()).collect(),
             environments: spec.environments.iter().map(|e| e.name.clone()).collect(),
             target_environments: spec.targets.iter().map(|t| t.environment).collect(),
+            flow_targets: spec.flows.iter().map(|f| f.target).collect(),
         }
     }
 
@@ -122,7 +125,12 @@ impl Recorder {
             runs: None,
             timeseries: None,
             events: None,
-            summary: SummaryBuilder::new(spec.targets.len(), spec.warmup, spec.horizon),
+            summary: SummaryBuilder::new(
+                spec.targets.len(),
+                spec.flows.len(),
+                spec.warmup,
+                spec.horizon,
+            ),
             series: Downsampler::new(spec.targets.len(), spec.horizon.as_millis()),
             dir: None,
             error: None,
@@ -156,6 +164,8 @@ impl Recorder {
         if let Some(dir) = &self.dir {
             let file = BufWriter::new(File::create(dir.join(SUMMARY_CSV))?);
             summary.write_csv(file).map_err(io::Error::from)?;
+            let file = BufWriter::new(File::create(dir.join(SUMMARY_FLOWS_CSV))?);
+            summary.write_flows_csv(file).map_err(io::Error::from)?;
         }
         Ok((summary, self.series.finish()))
     }

@@ -108,17 +108,20 @@ pub struct SummaryBuilder {
     warmup: SimTime,
     horizon: SimTime,
     targets: Vec<RunStats>,
+    flows: Vec<RunStats>,
     all: RunStats,
 }
 
 impl SummaryBuilder {
-    /// A builder for `targets` targets, ignoring runs that arrive before
-    /// `warmup`; runs still queued at `horizon` count their wait so far.
-    pub fn new(targets: usize, warmup: SimTime, horizon: SimTime) -> Self {
+    /// A builder for `targets` targets and `flows` flows, ignoring runs
+    /// that arrive before `warmup`; runs still queued at `horizon` count
+    /// their wait so far.
+    pub fn new(targets: usize, flows: usize, warmup: SimTime, horizon: SimTime) -> Self {
         SummaryBuilder {
             warmup,
             horizon,
             targets: vec![RunStats::default(); targets],
+            flows: vec![RunStats::default(); flows],
             all: RunStats::default(),
         }
     }
@@ -130,6 +133,7 @@ impl SummaryBuilder {
             return;
         }
         self.targets[r.target.index()].add(r, self.horizon);
+        self.flows[r.flow.index()].add(r, self.horizon);
         self.all.add(r, self.horizon);
     }
 
@@ -154,21 +158,36 @@ impl SummaryBuilder {
             &all_totals,
             window_ms,
         ));
+        let flows = self
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(f, stats)| FlowRow {
+                target: names.target(names.flow_targets[f]).to_string(),
+                stats: SummaryRow::flow(names.flows[f].clone(), stats),
+            })
+            .collect();
         let mut wait_histograms: Vec<DurationHistogram> =
             self.targets.into_iter().map(|t| t.waits).collect();
         wait_histograms.push(self.all.waits);
         Summary {
             rows,
+            flows,
             wait_histograms,
         }
     }
 }
 
-/// One row of `summary.csv`.
+/// One row of `summary.csv` (a target, or `all`) or of `summary-flows.csv`
+/// (a flow).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
-    /// Target name, or `all`.
+    /// Target name, `all`, or the flow's name in a flow's row.
     pub target: String,
+    /// Whether the row has the figures of a pool of bots (utilization,
+    /// bot-hours, busy bot-hours, queue length): a target's or `all`'s, not
+    /// a flow's (flows share their target's bots and queue).
+    pub pool: bool,
     /// Runs that arrived in the measured window.
     pub arrivals: u64,
     /// Count per outcome, indexed by [`Outcome::index`].
@@ -270,6 +289,7 @@ impl SummaryRow {
         let [start_p50, start_p95, start_p99] = StartTime::quantiles(s, [0.50, 0.95, 0.99]);
         SummaryRow {
             target,
+            pool: true,
             arrivals: s.arrivals,
             outcomes: s.outcomes,
             started: s.waits.count(),
@@ -294,6 +314,14 @@ impl SummaryRow {
             start_p50,
             start_p95,
             start_p99,
+        }
+    }
+
+    /// The row of a flow: its runs' statistics, without pool figures.
+    fn flow(name: String, s: &RunStats) -> Self {
+        SummaryRow {
+            pool: false,
+            ..SummaryRow::new(name, s, &TargetTotals::default(), 0)
         }
     }
 
@@ -324,6 +352,8 @@ impl SummaryRow {
             }
         };
         let share = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+        // Pool figures belong to targets; a flow's row leaves them empty.
+        let pool = |cell: String| if self.pool { cell } else { String::new() };
         let start = |v: Option<StartTime>| v.map(StartTime::cell).unwrap_or_default();
         let c = |o| self.count(o).to_string();
         vec![
@@ -344,8 +374,8 @@ impl SummaryRow {
             ms(self.wait_p95_ms),
             ms(self.wait_p99_ms),
             ms(self.wait_max_ms),
-            format!("{:.6}", self.utilization),
-            format!("{:.3}", self.bot_hours),
+            pool(format!("{:.6}", self.utilization)),
+            pool(format!("{:.3}", self.bot_hours)),
             self.cold_starts.to_string(),
             c(Outcome::MachineLost),
             c(Outcome::GroupEmpty),
@@ -356,8 +386,8 @@ impl SummaryRow {
             self.started.to_string(),
             share(self.waited_share()),
             self.wait_mean_ci95_ms.map(seconds_f64).unwrap_or_default(),
-            format!("{:.6}", self.queue_mean),
-            format!("{:.3}", self.busy_bot_hours),
+            pool(format!("{:.6}", self.queue_mean)),
+            pool(format!("{:.3}", self.busy_bot_hours)),
             c(Outcome::MachineExpired),
             share(started.then_some(self.provisioning_wait_share)),
             self.not_started.to_string(),
@@ -369,11 +399,32 @@ impl SummaryRow {
     }
 }
 
-/// The rows of `summary.csv`: one per target, then `all`.
+/// One row of `summary-flows.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRow {
+    /// The flow's target.
+    pub target: String,
+    /// Its runs' statistics (`stats.target` is the flow's name).
+    pub stats: SummaryRow,
+}
+
+/// The columns of `summary-flows.csv`: `flow`, `target`, then the metric
+/// columns of `summary.csv`.
+pub fn flows_header() -> Vec<&'static str> {
+    ["flow", "target"]
+        .into_iter()
+        .chain(HEADER[1..].iter().copied())
+        .collect()
+}
+
+/// The rows of `summary.csv` (one per target, then `all`) and of
+/// `summary-flows.csv` (one per flow).
 #[derive(Debug, Clone)]
 pub struct Summary {
     /// Rows in target order, `all` last.
     pub rows: Vec<SummaryRow>,
+    /// One row per flow, in flow order.
+    pub flows: Vec<FlowRow>,
     /// The waits behind each row (same order), for charts.
     pub wait_histograms: Vec<DurationHistogram>,
 }
@@ -389,6 +440,19 @@ impl Summary {
         self.rows
             .last()
             .expect("a summary always has its `all` row")
+    }
+
+    /// Writes `summary-flows.csv`.
+    pub fn write_flows_csv<W: Write>(&self, out: W) -> csv::Result<()> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(flows_header())?;
+        for f in &self.flows {
+            let mut fields = f.stats.fields();
+            fields.insert(1, f.target.clone());
+            csv.write_record(fields)?;
+        }
+        csv.flush()?;
+        Ok(())
     }
 
     /// Writes `summary.csv`.

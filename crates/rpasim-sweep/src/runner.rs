@@ -339,17 +339,23 @@ fn simulate(
 /// Simulates a scenario in memory, recording only its summary; returns
 /// the bytes of its `summary.csv`.
 pub fn summary_csv(spec: &ModelSpec) -> Result<Vec<u8>, SweepError> {
+    summaries(spec).map(|(summary, _)| summary)
+}
+
+/// Simulates a scenario in memory; returns the bytes of its `summary.csv`
+/// and of its `summary-flows.csv`.
+pub fn summaries(spec: &ModelSpec) -> Result<(Vec<u8>, Vec<u8>), SweepError> {
     let sim = Simulation::new(spec, Recorder::summary_only(spec))
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
     let (recorder, report) = sim.run();
     let summary = recorder
         .finish(&report)
         .map_err(|e| SweepError::Failed(e.to_string()))?;
-    let mut bytes = Vec::new();
-    summary
-        .write_csv(&mut bytes)
-        .map_err(|e| SweepError::Failed(e.to_string()))?;
-    Ok(bytes)
+    let failed = |e: csv::Error| SweepError::Failed(e.to_string());
+    let (mut targets, mut flows) = (Vec::new(), Vec::new());
+    summary.write_csv(&mut targets).map_err(failed)?;
+    summary.write_flows_csv(&mut flows).map_err(failed)?;
+    Ok((targets, flows))
 }
 
 #[cfg(test)]

@@ -187,13 +187,16 @@ pub fn check(
     let cur = current.read()?;
     if base.kind != cur.kind {
         return Err(SweepError::Invalid(format!(
-            "{} and {} are summaries of different kinds (summary.csv vs sweep-summary.csv)",
+            "{} and {} are summaries of different kinds (summary.csv, summary-flows.csv, \
+             sweep-summary.csv)",
             base.origin, cur.origin
         )));
     }
     let tolerances: Vec<Tolerance> = if tolerances.is_empty() {
         DEFAULT_METRICS
             .iter()
+            // A flow has no pool of its own: its cost is its target's.
+            .filter(|m| base.kind != Kind::Flows || !summary::POOL_METRICS.contains(m))
             .map(|m| Tolerance::percent(m, 5.0))
             .collect()
     } else {
@@ -209,9 +212,20 @@ pub fn check(
             t.1.metric
         )));
     }
+    if base.kind == Kind::Flows
+        && let Some(t) = tolerances
+            .iter()
+            .find(|t| summary::POOL_METRICS.contains(&t.metric.as_str()))
+    {
+        return Err(SweepError::Invalid(format!(
+            "--tolerance {}: a flow has no {} of its own (it shares its target's bots and \
+             queue); check it on summary.csv",
+            t.metric, t.metric
+        )));
+    }
     match base.kind {
         Kind::Sweep => compare_sweeps(&base, &cur, &tolerances),
-        Kind::Run => compare_runs(&base, &cur, &tolerances),
+        Kind::Run | Kind::Flows => compare_runs(&base, &cur, &tolerances),
     }
 }
 
@@ -274,7 +288,7 @@ fn metric_columns(
 
 fn missing(name: &str, what: &str, in_file: &str, not_in: &str) -> SweepError {
     SweepError::Invalid(format!(
-        "{what} {name:?} is in {in_file} but not in {not_in}: the two summaries are not of the same targets"
+        "{what} {name:?} is in {in_file} but not in {not_in}: the two summaries are not of the same targets or flows"
     ))
 }
 
@@ -288,8 +302,9 @@ fn compare_runs(
         metric_columns(cur, tolerances)?,
     );
     let (base_rows, cur_rows) = (base.by_target()?, cur.by_target()?);
+    let what = base.row_kind();
     if let Some(t) = cur_rows.keys().find(|t| !base_rows.contains_key(*t)) {
-        return Err(missing(t, "target", &cur.origin, &base.origin));
+        return Err(missing(t, what, &cur.origin, &base.origin));
     }
     let mut out = Vec::new();
     // In the baseline's row order: targets, then `all`.
@@ -297,7 +312,7 @@ fn compare_runs(
         let target = b[0].as_str();
         let &(cur_line, c) = cur_rows
             .get(target)
-            .ok_or_else(|| missing(target, "target", &base.origin, &cur.origin))?;
+            .ok_or_else(|| missing(target, what, &base.origin, &cur.origin))?;
         for (i, t) in tolerances.iter().enumerate() {
             let baseline = base.value(*line, b, base_cols[i], &t.metric)?;
             let current = cur.value(cur_line, c, cur_cols[i], &t.metric)?;

@@ -40,10 +40,17 @@ impl Value {
     }
 }
 
+/// Figures of a pool of bots: a target's, empty in a flow's row.
+pub const POOL_METRICS: [&str; 4] = ["utilization", "bot_hours", "busy_bot_hours", "queue_mean"];
+
 /// Whether a metric's cell may be empty: statistics over started runs,
-/// shares (of nothing, without arrivals) and times to start.
-fn may_be_empty(metric: &str) -> bool {
-    metric.starts_with("wait_") || metric.ends_with("_share") || metric.starts_with("start_")
+/// shares (of nothing, without arrivals) and times to start; in a flow's
+/// row, the pool figures.
+fn may_be_empty(kind: Kind, metric: &str) -> bool {
+    metric.starts_with("wait_")
+        || metric.ends_with("_share")
+        || metric.starts_with("start_")
+        || (kind == Kind::Flows && POOL_METRICS.contains(&metric))
 }
 
 /// Whether a metric may be infinite: the times to start over every arrival.
@@ -56,6 +63,8 @@ fn may_be_infinite(metric: &str) -> bool {
 pub enum Kind {
     /// A run's `summary.csv`: a row per target.
     Run,
+    /// A run's `summary-flows.csv`: a row per flow.
+    Flows,
     /// A sweep's `sweep-summary.csv`: a row per variant, target and metric.
     Sweep,
 }
@@ -110,8 +119,9 @@ impl SummaryFile {
             .collect();
         let kind = kind_of(&header).ok_or_else(|| {
             invalid(
-                "not a summary.csv or a sweep-summary.csv: its first line is not their header \
-                 (\"target,arrivals,...\" or \"variant,...,target,metric,n,mean,sd,ci95_half_width\")"
+                "not a summary.csv, summary-flows.csv or sweep-summary.csv: its first line is not \
+                 their header (\"target,arrivals,...\", \"flow,target,arrivals,...\" or \
+                 \"variant,...,target,metric,n,mean,sd,ci95_half_width\")"
                     .into(),
             )
         })?;
@@ -164,7 +174,7 @@ impl SummaryFile {
         let cell = row.get(column).map_or("", |c| c.trim());
         let bad = |m: String| self.problem(line, name, m);
         if cell.is_empty() {
-            return if may_be_empty(metric) {
+            return if may_be_empty(self.kind, metric) {
                 Ok(Value::Empty)
             } else {
                 Err(bad(format!("empty, but {metric} needs a number")))
@@ -195,19 +205,29 @@ impl SummaryFile {
         Ok(Value::Finite(x))
     }
 
-    /// Every row of a run summary by target, refusing duplicates.
+    /// What a row is named by: `target`, or `flow` in `summary-flows.csv`.
+    pub fn row_kind(&self) -> &'static str {
+        match self.kind {
+            Kind::Flows => "flow",
+            _ => "target",
+        }
+    }
+
+    /// Every row of a run summary (or a flows summary) by its name,
+    /// refusing duplicates.
     pub fn by_target(&self) -> Result<BTreeMap<&str, (u64, &[String])>, SweepError> {
+        let what = self.row_kind();
         let mut out = BTreeMap::new();
         for (line, row) in &self.rows {
-            let target = row.first().map_or("", String::as_str);
-            if target.is_empty() {
-                return Err(self.problem(*line, "target", "empty target name"));
+            let name = row.first().map_or("", String::as_str);
+            if name.is_empty() {
+                return Err(self.problem(*line, what, format!("empty {what} name")));
             }
-            if let Some((first, _)) = out.insert(target, (*line, row.as_slice())) {
+            if let Some((first, _)) = out.insert(name, (*line, row.as_slice())) {
                 return Err(self.problem(
                     *line,
-                    "target",
-                    format!("target {target:?} appears twice (also line {first})"),
+                    what,
+                    format!("{what} {name:?} appears twice (also line {first})"),
                 ));
             }
         }
@@ -218,10 +238,12 @@ impl SummaryFile {
     /// about to become a baseline).
     pub fn validate(&self) -> Result<(), SweepError> {
         match self.kind {
-            Kind::Run => {
+            Kind::Run | Kind::Flows => {
                 self.by_target()?;
+                // Metrics start after the name (and a flow's target).
+                let first = if self.kind == Kind::Flows { 2 } else { 1 };
                 for (line, row) in &self.rows {
-                    for (c, metric) in self.header.iter().enumerate().skip(1) {
+                    for (c, metric) in self.header.iter().enumerate().skip(first) {
                         self.value(*line, row, c, metric)?;
                     }
                 }
@@ -313,6 +335,9 @@ fn kind_of(header: &[String]) -> Option<Kind> {
     let is = |i: usize, name: &str| header.get(i).is_some_and(|h| h == name);
     if is(0, "target") && is(1, "arrivals") {
         return Some(Kind::Run);
+    }
+    if is(0, "flow") && is(1, "target") && is(2, "arrivals") {
+        return Some(Kind::Flows);
     }
     let n = header.len();
     let tail_matches = n > SWEEP_COLUMNS.len()
