@@ -583,3 +583,90 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     );
     assert_same_outputs(dir.path(), "clean", "killed");
 }
+
+#[test]
+fn sweeps_summarise_flows_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "sweep",
+            scenario.to_str().expect("utf-8"),
+            "--vary",
+            "machines.vm-03.bots=1,2",
+            "--replications",
+            "3",
+            "--out",
+            "s",
+            "-q",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let o = rpasim()
+        .current_dir(dir.path())
+        .args(args(&[]))
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| {
+        let mut r = csv::Reader::from_path(dir.path().join("s").join(name)).expect(name);
+        let header: Vec<String> = r
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.expect("row").iter().map(String::from).collect())
+            .collect();
+        (header, rows)
+    };
+    let (fh, flows) = read("sweep-flows.csv");
+    let (th, targets) = read("sweep-targets.csv");
+    assert_eq!(flows.len(), 2 * 3 * 4, "variants x replications x flows");
+    let col = |h: &[String], name: &str| h.iter().position(|c| c == name).expect(name);
+    // Per variant and replication, the flows of `sales` add up to `sales`.
+    for t in targets.iter().filter(|t| t[col(&th, "target")] == "sales") {
+        let key = |r: &Vec<String>| (r[0].clone(), r[1].clone());
+        let sum: u64 = flows
+            .iter()
+            .filter(|f| key(f) == key(t) && f[col(&fh, "target")] == "sales")
+            .map(|f| f[col(&fh, "arrivals")].parse::<u64>().expect("count"))
+            .sum();
+        assert_eq!(sum.to_string(), t[col(&th, "arrivals")]);
+    }
+    let (sh, summary) = read("sweep-summary.csv");
+    let refunds: Vec<&Vec<String>> = summary
+        .iter()
+        .filter(|r| r[col(&sh, "target")] == "flow:urgent-refunds")
+        .collect();
+    assert!(
+        refunds
+            .iter()
+            .any(|r| r[col(&sh, "metric")] == "start_p95_s")
+    );
+    assert!(
+        refunds.iter().all(|r| r[col(&sh, "metric")] != "bot_hours"),
+        "flows have no pool metrics"
+    );
+    // A sweep directory of an earlier version (no results format) is not resumed.
+    let toml = dir.path().join("s/sweep.toml");
+    let text = fs::read_to_string(&toml).expect("sweep.toml");
+    fs::write(&toml, text.replace("format = 2\n", "")).expect("write");
+    let o = rpasim()
+        .current_dir(dir.path())
+        .args(args(&["--resume"]))
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another rpasim version"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -58,6 +58,10 @@ pub const HEADER: [&str; 34] = [
     "start_p99_s",
 ];
 
+/// The columns that are figures of a pool of bots: a target's, empty in a
+/// flow's row (flows share their target's bots and queue).
+pub const POOL_COLUMNS: [&str; 4] = ["utilization", "bot_hours", "busy_bot_hours", "queue_mean"];
+
 /// How an infinite time to start (a run that never started) is written.
 pub const NEVER: &str = "inf";
 

@@ -28,14 +28,35 @@ use rpasim_report::CsvTable as Table;
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// Per-target rows.
 pub const SWEEP_TARGETS_CSV: &str = "sweep-targets.csv";
+/// Per-flow rows.
+pub const SWEEP_FLOWS_CSV: &str = "sweep-flows.csv";
+/// How a flow's rows are named in the `target` column of
+/// `sweep-summary.csv`: `flow:<name>` (a target's rows keep its name, so
+/// that filters on target names see no new rows).
+pub const FLOW_PREFIX: &str = "flow:";
 /// Statistics per variant and metric.
 pub const SWEEP_SUMMARY_CSV: &str = "sweep-summary.csv";
 /// Confidence level of `sweep-summary.csv`.
 pub const CONFIDENCE: f64 = 0.95;
 
-/// One job's summary (`summary.csv`: targets, then `all`).
-fn read_job(bytes: &[u8]) -> Result<Table, SweepError> {
-    Table::parse(bytes).map_err(|e| SweepError::Failed(format!("a job's result: {e}")))
+/// One job's summaries: `summary.csv` (targets, then `all`) and
+/// `summary-flows.csv`.
+struct JobTables {
+    targets: Table,
+    flows: Table,
+}
+
+fn read_job(bytes: &[u8]) -> Result<JobTables, SweepError> {
+    let parse =
+        |b: &[u8]| Table::parse(b).map_err(|e| SweepError::Failed(format!("a job's result: {e}")));
+    let (targets, flows) = crate::results::split_job_result(bytes);
+    let flows = flows.ok_or_else(|| {
+        SweepError::Failed("a job's result has no flows (written by an earlier rpasim)".into())
+    })?;
+    Ok(JobTables {
+        targets: parse(targets)?,
+        flows: parse(flows)?,
+    })
 }
 
 /// Variants assembled at once: their results are in memory together, and
@@ -110,21 +131,24 @@ impl Drop for StreamedCsv {
     }
 }
 
-/// The three CSV outputs, being written.
+/// The four CSV outputs, being written.
 struct Outputs {
     sweep: StreamedCsv,
     targets: StreamedCsv,
+    flows: StreamedCsv,
     summary: StreamedCsv,
-    /// The metric columns of the job summaries (set by the first job).
-    header: Option<Vec<String>>,
+    /// The columns of the job summaries and flow summaries (set by the
+    /// first job).
+    header: Option<(Vec<String>, Vec<String>)>,
 }
 
 /// One variant's rows, computed apart from the others (in parallel).
 struct VariantRows {
     sweep: Vec<Vec<String>>,
     targets: Vec<Vec<String>>,
+    flows: Vec<Vec<String>>,
     stats: Vec<MetricStats>,
-    header: Vec<String>,
+    header: (Vec<String>, Vec<String>),
 }
 
 /// The rows and statistics of variant `v` from its replications' summaries.
@@ -132,18 +156,25 @@ fn variant_rows(
     grid: &Grid,
     manifest: &SweepManifest,
     v: usize,
-    tables: &[Table],
+    jobs: &[JobTables],
 ) -> Result<VariantRows, SweepError> {
-    let header = tables.first().map(|t| t.header.clone()).unwrap_or_default();
-    if let Some(t) = tables.iter().find(|t| t.header != header) {
+    let header = jobs
+        .first()
+        .map(|j| (j.targets.header.clone(), j.flows.header.clone()))
+        .unwrap_or_default();
+    if let Some(j) = jobs
+        .iter()
+        .find(|j| j.targets.header != header.0 || j.flows.header != header.1)
+    {
         return Err(SweepError::Failed(format!(
             "variant {v}: its runs' summaries have different columns ({} vs {})",
-            t.header.join(","),
-            header.join(",")
+            j.targets.header.join(","),
+            header.0.join(",")
         )));
     }
-    let (mut sweep, mut targets) = (Vec::new(), Vec::new());
-    for (r, table) in tables.iter().enumerate() {
+    let (mut sweep, mut targets, mut flows) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, job) in jobs.iter().enumerate() {
+        let table = &job.targets;
         let mut prefix = vec![
             v.to_string(),
             r.to_string(),
@@ -153,14 +184,22 @@ fn variant_rows(
         for row in &table.rows {
             targets.push(prefix.iter().chain(row).cloned().collect());
         }
+        for row in &job.flows.rows {
+            flows.push(prefix.iter().chain(row).cloned().collect());
+        }
         if let Some(all) = table.rows.last() {
             sweep.push(prefix.iter().chain(all.iter().skip(1)).cloned().collect());
         }
     }
+    let target_tables: Vec<&Table> = jobs.iter().map(|j| &j.targets).collect();
+    let flow_tables: Vec<&Table> = jobs.iter().map(|j| &j.flows).collect();
+    let mut stats = variant_statistics(v, &header.0, &target_tables, 1);
+    stats.extend(variant_statistics(v, &header.1, &flow_tables, 2));
     Ok(VariantRows {
-        stats: variant_statistics(v, &header, tables),
+        stats,
         sweep,
         targets,
+        flows,
         header,
     })
 }
@@ -170,25 +209,32 @@ impl Outputs {
         Ok(Outputs {
             sweep: StreamedCsv::create(out.join(SWEEP_CSV))?,
             targets: StreamedCsv::create(out.join(SWEEP_TARGETS_CSV))?,
+            flows: StreamedCsv::create(out.join(SWEEP_FLOWS_CSV))?,
             summary: StreamedCsv::create(out.join(SWEEP_SUMMARY_CSV))?,
             header: None,
         })
     }
 
     /// Writes the headers, from the first job's summary columns.
-    fn headers(&mut self, grid: &Grid, header: &[String]) -> Result<(), SweepError> {
+    fn headers(
+        &mut self,
+        grid: &Grid,
+        header: &(Vec<String>, Vec<String>),
+    ) -> Result<(), SweepError> {
         let mut lead = vec!["variant".to_string(), "replication".into(), "seed".into()];
         lead.extend(grid.keys.iter().cloned());
-        let sweep: Vec<String> = lead.iter().chain(&header[1..]).cloned().collect();
-        let targets: Vec<String> = lead.iter().chain(header).cloned().collect();
+        let sweep: Vec<String> = lead.iter().chain(&header.0[1..]).cloned().collect();
+        let targets: Vec<String> = lead.iter().chain(&header.0).cloned().collect();
+        let flows: Vec<String> = lead.iter().chain(&header.1).cloned().collect();
         let mut summary = vec!["variant".to_string()];
         summary.extend(grid.keys.iter().cloned());
         summary
             .extend(["target", "metric", "n", "mean", "sd", "ci95_half_width"].map(String::from));
         self.sweep.write(&sweep)?;
         self.targets.write(&targets)?;
+        self.flows.write(&flows)?;
         self.summary.write(&summary)?;
-        self.header = Some(header.to_vec());
+        self.header = Some(header.clone());
         Ok(())
     }
 
@@ -209,6 +255,9 @@ impl Outputs {
         for row in &rows.targets {
             self.targets.write(row)?;
         }
+        for row in &rows.flows {
+            self.flows.write(row)?;
+        }
         for s in &rows.stats {
             self.summary.write(&summary_row(grid, s))?;
         }
@@ -218,6 +267,7 @@ impl Outputs {
     fn commit(self) -> Result<(), SweepError> {
         self.sweep.commit()?;
         self.targets.commit()?;
+        self.flows.commit()?;
         self.summary.commit()
     }
 }
@@ -226,6 +276,18 @@ impl Outputs {
 /// directory, or the shards being merged). Results are read and written a
 /// batch of variants at a time: memory does not grow with the sweep.
 pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Result<(), SweepError> {
+    if manifest.format != crate::runner::RESULTS_FORMAT {
+        return Err(SweepError::Invalid(format!(
+            "the results in {} were written by another version of rpasim (results format {}, \
+             this version reads {}): run the sweep again into a new directory",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            manifest.format,
+            crate::runner::RESULTS_FORMAT
+        )));
+    }
     let grid = manifest.grid();
     let io = |e| SweepError::Failed(format!("reading the results: {e}"));
     let mut index = Index::scan(dirs).map_err(io)?;
@@ -246,11 +308,11 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
             .par_iter()
             .zip(results.par_chunks(r))
             .map(|(v, results)| {
-                let tables: Vec<Table> = results
+                let jobs: Vec<JobTables> = results
                     .iter()
                     .map(|b| read_job(b))
                     .collect::<Result<_, _>>()?;
-                variant_rows(&grid, manifest, *v, &tables)
+                variant_rows(&grid, manifest, *v, &jobs)
             })
             .collect::<Result<_, _>>()?;
         for variant in rows {
@@ -259,7 +321,7 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
                 variant
                     .stats
                     .into_iter()
-                    .filter(|s| manifest.metrics.contains(&s.metric)),
+                    .filter(|s| s.flow.is_none() && manifest.metrics.contains(&s.metric)),
             );
         }
     }
@@ -272,8 +334,10 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
 pub struct MetricStats {
     /// Variant index.
     pub variant: usize,
-    /// Target name, or `all`.
+    /// Target name, or `all` (for a flow: its target).
     pub target: String,
+    /// The flow, for a flow's statistics.
+    pub flow: Option<String>,
     /// Metric name.
     pub metric: String,
     /// Replications with a value.
@@ -287,22 +351,39 @@ pub struct MetricStats {
     pub half_width: Option<f64>,
 }
 
-/// Statistics over the replications of variant `v`, by target and metric
-/// (`header` is the summaries' columns: `target`, then the metrics).
-fn variant_statistics(v: usize, header: &[String], tables: &[Table]) -> Vec<MetricStats> {
+/// Statistics over the replications of variant `v`, by row and metric.
+/// `header` is the summaries' columns: `target` then the metrics (`skip` =
+/// 1), or `flow`, `target` then the metrics (`skip` = 2).
+fn variant_statistics(
+    v: usize,
+    header: &[String],
+    tables: &[&Table],
+    skip: usize,
+) -> Vec<MetricStats> {
     let Some(first) = tables.first() else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (t, target_row) in first.rows.iter().enumerate() {
-        for (m, metric) in header.iter().enumerate().skip(1) {
+    for (t, row) in first.rows.iter().enumerate() {
+        let (target, flow) = if skip == 2 {
+            (row[1].as_str(), Some(row[0].clone()))
+        } else {
+            (row[0].as_str(), None)
+        };
+        for (m, metric) in header.iter().enumerate().skip(skip) {
+            // A flow has no pool of its own: no statistics of one.
+            if flow.is_some() && rpasim_report::summary::POOL_COLUMNS.contains(&metric.as_str()) {
+                continue;
+            }
             // An empty cell has no value (left out of n); "inf" is a value.
             let values: Vec<f64> = tables
                 .iter()
                 .filter_map(|table| table.rows.get(t)?.get(m)?.parse().ok())
                 .filter(|x: &f64| !x.is_nan())
                 .collect();
-            out.push(metric_stats(v, &target_row[0], metric, &values));
+            let mut stats = metric_stats(v, target, metric, &values);
+            stats.flow = flow.clone();
+            out.push(stats);
         }
     }
     out
@@ -312,6 +393,7 @@ fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> M
     let stats = |mean, sd, half_width| MetricStats {
         variant,
         target: target.to_string(),
+        flow: None,
         metric: metric.to_string(),
         n: values.len(),
         mean,
@@ -346,7 +428,9 @@ fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
     let mut row = vec![s.variant.to_string()];
     row.extend(grid.variants[s.variant].iter().cloned());
     row.extend([
-        s.target.clone(),
+        s.flow
+            .as_ref()
+            .map_or_else(|| s.target.clone(), |f| format!("{FLOW_PREFIX}{f}")),
         s.metric.clone(),
         s.n.to_string(),
         s.mean.map(number).unwrap_or_default(),
@@ -440,7 +524,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     let targets: Vec<&str> = if dimensions.len() == 1 {
         stats
             .iter()
-            .filter(|s| s.variant == 0 && s.metric == metric)
+            .filter(|s| s.variant == 0 && s.metric == metric && s.flow.is_none())
             .map(|s| s.target.as_str())
             .collect()
     } else {
@@ -451,7 +535,9 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
         for (v, values) in grid.variants.iter().enumerate() {
             let Some((s, mean)) = stats
                 .iter()
-                .find(|s| s.variant == v && s.target == *target && s.metric == metric)
+                .find(|s| {
+                    s.variant == v && s.target == *target && s.metric == metric && s.flow.is_none()
+                })
                 .and_then(|s| Some((s, s.mean.filter(|m| m.is_finite())?)))
             else {
                 continue;
@@ -530,6 +616,7 @@ mod tests {
         MetricStats {
             variant,
             target: target.into(),
+            flow: None,
             metric: "wait_p95_s".into(),
             n: 2,
             mean: Some(mean),

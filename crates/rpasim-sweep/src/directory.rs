@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rpasim_report::outdir::{self, Contents, DirLock, Marker, OutputKind, inspect};
 
 use crate::SweepError;
-use crate::assemble::{SWEEP_CSV, SWEEP_SUMMARY_CSV, SWEEP_TARGETS_CSV};
+use crate::assemble::{SWEEP_CSV, SWEEP_FLOWS_CSV, SWEEP_SUMMARY_CSV, SWEEP_TARGETS_CSV};
 use crate::results::RESULTS_LOG;
 use crate::runner::{SWEEP_TOML, SweepManifest};
 
@@ -29,6 +29,7 @@ pub static SWEEP_OUTPUT: OutputKind = OutputKind {
         SWEEP_CSV,
         SWEEP_TARGETS_CSV,
         SWEEP_SUMMARY_CSV,
+        SWEEP_FLOWS_CSV,
     ],
     extensions: &[],
     dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
@@ -91,7 +92,8 @@ fn same_sweep(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), 
         return Ok(());
     }
     let what = if resume {
-        "--resume of a different sweep (scenario, values, seed, replications or metrics changed)"
+        "--resume of a different sweep (scenario, values, seed, replications or metrics changed, \
+         or results of another rpasim version)"
     } else {
         "it holds another sweep (its sweep.toml differs), which rpasim will not replace"
     };
@@ -148,6 +150,7 @@ mod tests {
             dimensions: vec![1],
             variants: vec![vec!["1".into()]],
             metrics: vec![],
+            format: crate::runner::RESULTS_FORMAT,
         }
     }
 

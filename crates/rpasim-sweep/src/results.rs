@@ -21,6 +21,30 @@ use std::sync::Mutex;
 /// The log's file name in a sweep directory.
 pub const RESULTS_LOG: &str = "results.log";
 
+/// Separates a job's `summary.csv` from its `summary-flows.csv` in its
+/// result (a line no CSV of a summary can hold).
+const FLOWS_MARKER: &[u8] = b"#flows\n";
+
+/// One job's result: its `summary.csv` and `summary-flows.csv`, as bytes.
+pub fn job_result(targets: &[u8], flows: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(targets.len() + flows.len() + FLOWS_MARKER.len());
+    bytes.extend_from_slice(targets);
+    bytes.extend_from_slice(FLOWS_MARKER);
+    bytes.extend_from_slice(flows);
+    bytes
+}
+
+/// A job's result split into its `summary.csv` and `summary-flows.csv`.
+pub fn split_job_result(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match bytes
+        .windows(FLOWS_MARKER.len())
+        .position(|w| w == FLOWS_MARKER)
+    {
+        Some(i) => (&bytes[..i], Some(&bytes[i + FLOWS_MARKER.len()..])),
+        None => (bytes, None),
+    }
+}
+
 /// Where one record's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Location {
@@ -211,6 +235,19 @@ mod tests {
         log.append(7, b"y").expect("append");
         let mut index = Index::scan(&dirs).expect("scan");
         assert_eq!(index.fetch(7).expect("read").as_deref(), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn a_result_holds_both_summaries() {
+        let bytes = job_result(b"target,arrivals\nall,1\n", b"flow,target\nf,all\n");
+        assert_eq!(
+            split_job_result(&bytes),
+            (
+                &b"target,arrivals\nall,1\n"[..],
+                Some(&b"flow,target\nf,all\n"[..])
+            )
+        );
+        assert_eq!(split_job_result(b"a\n"), (&b"a\n"[..], None));
     }
 
     #[test]

@@ -49,6 +49,18 @@ pub struct SweepManifest {
     pub variants: Vec<Vec<String>>,
     /// Metrics to chart.
     pub metrics: Vec<String>,
+    /// Format of the job results: 2 since they hold the flows' summaries
+    /// too (1, absent from `sweep.toml`, before). Results of another format
+    /// are not resumed or merged.
+    #[serde(default = "first_format")]
+    pub format: u32,
+}
+
+/// The format of job results this version writes.
+pub const RESULTS_FORMAT: u32 = 2;
+
+fn first_format() -> u32 {
+    1
 }
 
 impl SweepManifest {
@@ -212,6 +224,7 @@ pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepE
         dimensions: grid.dimensions.clone(),
         variants: grid.variants.clone(),
         metrics: def.chart_metrics(),
+        format: RESULTS_FORMAT,
     };
     Ok((manifest, text))
 }
@@ -319,7 +332,7 @@ fn variant_overrides(
 }
 
 /// One job: the scenario with its overrides and seed, simulated in memory;
-/// its `summary.csv` as bytes.
+/// its `summary.csv` and `summary-flows.csv` as one result.
 fn simulate(
     text: &str,
     path: &Path,
@@ -333,7 +346,8 @@ fn simulate(
     });
     let scenario = rpasim_scenario::parse(text, path, &list)
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
-    summary_csv(&scenario.spec)
+    let (targets, flows) = summaries(&scenario.spec)?;
+    Ok(crate::results::job_result(&targets, &flows))
 }
 
 /// Simulates a scenario in memory, recording only its summary; returns
@@ -397,6 +411,7 @@ mod tests {
             dimensions: vec![1],
             variants: vec![vec!["1".into()]],
             metrics: vec![],
+            format: RESULTS_FORMAT,
         };
         let moved = SweepManifest {
             scenario: "/data/scenarios/x.toml".into(),

@@ -41,7 +41,7 @@ impl Value {
 }
 
 /// Figures of a pool of bots: a target's, empty in a flow's row.
-pub const POOL_METRICS: [&str; 4] = ["utilization", "bot_hours", "busy_bot_hours", "queue_mean"];
+pub use rpasim_report::summary::POOL_COLUMNS as POOL_METRICS;
 
 /// Whether a metric's cell may be empty: statistics over started runs,
 /// shares (of nothing, without arrivals) and times to start; in a flow's
