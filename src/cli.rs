@@ -175,4 +175,12 @@ pub struct RunArgs {
     /// Skip the charts and report.html (faster, e.g. in CI).
     #[arg(long)]
     pub no_charts: bool,
+    /// A service-level goal, NAME.METRIC<=VALUE or >=VALUE (NAME a target,
+    /// a flow or all), e.g. finance.start_p95_s<=30m. Repeatable; replaces
+    /// the scenario's [[goals]].
+    #[arg(long = "goal", value_name = "GOAL")]
+    pub goals: Vec<String>,
+    /// Exit with status 1 when a goal is missed (the outputs are written).
+    #[arg(long)]
+    pub require_goals: bool,
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use rpasim_charts::ChartData;
 use rpasim_core::Simulation;
 use rpasim_core::model::TargetKind;
+use rpasim_report::goals::Goal;
 use rpasim_report::outdir::{Contents, inspect};
 use rpasim_report::{Manifest, ManifestTarget, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir};
 use rpasim_scenario::Scenario;
@@ -54,6 +55,7 @@ pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let scenario = load_for_output(&args.scenario)?;
+    let goals = goals(args, &scenario)?;
     let out = args
         .out
         .clone()
@@ -71,6 +73,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let engine = engine_start.elapsed();
     progress.finish();
     let (summary, series) = recorder.finish_with_series(&report).map_err(io)?;
+    let judged = rpasim_report::goals::judge(&goals, &summary);
+    if !judged.is_empty() {
+        let file = std::fs::File::create(dir.join(rpasim_report::GOALS_CSV)).map_err(io)?;
+        rpasim_report::goals::write_csv(&judged, std::io::BufWriter::new(file))
+            .map_err(|e| CliError::io(&dir, e.into()))?;
+    }
     let manifest = manifest(&scenario, &args.scenario.scenario, report.runs);
     manifest.write(&dir).map_err(io)?;
     let charts_start = Instant::now();
@@ -90,6 +98,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             out.display()
         );
         print!("{}", console::summary_table(&summary));
+        print!("{}", console::goals(&judged));
     }
     if args.stats {
         let timing = console::Timing {
@@ -102,7 +111,23 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             console::stats(&report, &timing, console::peak_memory())
         );
     }
+    let missed = judged.iter().filter(|j| !j.met).count();
+    if args.require_goals && missed > 0 {
+        return Err(CliError::GoalsMissed(missed));
+    }
     Ok(())
+}
+
+/// The goals of a run: `--goal` when given, else the scenario's
+/// `[[goals]]`; checked before anything runs.
+fn goals(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Goal>, CliError> {
+    if args.goals.is_empty() {
+        return Ok(scenario.goals.clone());
+    }
+    args.goals
+        .iter()
+        .map(|g| rpasim_scenario::goals::parse_cli(g, &scenario.spec).map_err(CliError::Invalid))
+        .collect()
 }
 
 /// `rpasim plot`: redraws the charts and the report of an output directory

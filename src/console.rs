@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use rpasim_core::{Outcome, SimDuration, SimReport};
+use rpasim_report::goals::{Judged, human as human_goal};
 use rpasim_report::summary::StartTime;
 use rpasim_report::{Summary, SummaryRow};
 
@@ -65,6 +66,21 @@ fn other_outcomes(row: &SummaryRow) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// One line per goal: met or missed, with the measured value.
+pub fn goals(judged: &[Judged]) -> String {
+    let mut out = String::new();
+    for j in judged {
+        let verdict = if j.met { "met   " } else { "MISSED" };
+        let _ = writeln!(
+            out,
+            "goal {verdict} {} (measured {})",
+            j.goal.describe(),
+            human_goal(&j.goal.metric, j.measured)
+        );
+    }
+    out
 }
 
 /// A wait statistic over started runs, or `-` when none started.

@@ -12,6 +12,9 @@ pub enum CliError {
     Failed(String),
     /// `rpasim check` found a regression (exit status 1; the table says which).
     Regression,
+    /// `rpasim run --require-goals`: this many goals were missed (exit
+    /// status 1; the console says which).
+    GoalsMissed(usize),
 }
 
 impl CliError {
@@ -24,7 +27,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Invalid(_) => 2,
-            CliError::Failed(_) | CliError::Regression => 1,
+            CliError::Failed(_) | CliError::Regression | CliError::GoalsMissed(_) => 1,
         }
     }
 }
@@ -45,6 +48,7 @@ impl fmt::Display for CliError {
             CliError::Regression => {
                 f.write_str("metrics got worse beyond their tolerance (see the table above)")
             }
+            CliError::GoalsMissed(n) => write!(f, "{n} goal(s) missed (see goals.csv)"),
         }
     }
 }

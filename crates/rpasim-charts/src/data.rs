@@ -9,7 +9,8 @@ use std::path::Path;
 pub use rpasim_report::CsvTable;
 use rpasim_report::series::{Downsampler, SampleValues, SeriesPoint};
 use rpasim_report::{
-    EVENTS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, Summary, TIMESERIES_CSV,
+    EVENTS_CSV, GOALS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, Summary,
+    TIMESERIES_CSV,
 };
 use rpasim_stats::DurationHistogram;
 
@@ -26,6 +27,8 @@ pub struct ChartData {
     /// `summary-flows.csv`: one row per flow (empty for an output written
     /// before rpasim wrote it).
     pub flows: CsvTable,
+    /// `goals.csv`: the goals and their verdicts (empty without goals).
+    pub goals: CsvTable,
     /// Waits of started runs in the measured window, by summary row.
     pub waits: Vec<DurationHistogram>,
     /// Time series reduced for drawing, by target.
@@ -48,7 +51,8 @@ impl ChartData {
         Ok(ChartData {
             manifest,
             summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
-            flows: flows_table(dir)?,
+            flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
+            goals: optional_table(dir, GOALS_CSV)?,
             waits: summary.wait_histograms.clone(),
             series,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
@@ -63,7 +67,8 @@ impl ChartData {
         let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest)?;
         Ok(ChartData {
             summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
-            flows: flows_table(dir)?,
+            flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
+            goals: optional_table(dir, GOALS_CSV)?,
             waits,
             series,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
@@ -82,10 +87,10 @@ impl ChartData {
     }
 }
 
-/// `summary-flows.csv` of an output directory; empty when the output
-/// predates it.
-fn flows_table(dir: &Path) -> io::Result<CsvTable> {
-    let path = dir.join(SUMMARY_FLOWS_CSV);
+/// A table of an output directory that not every output has (goals), or
+/// that outputs of earlier versions lack (flows): empty when absent.
+fn optional_table(dir: &Path, name: &str) -> io::Result<CsvTable> {
+    let path = dir.join(name);
     if path.exists() {
         CsvTable::read(&path)
     } else {

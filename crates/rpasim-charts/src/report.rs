@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use rpasim_report::goals::{Measured, human};
+
 use crate::data::{ChartData, CsvTable, parse_ms};
 
 /// Most notable events listed in the report (the rest are in events.csv).
@@ -39,7 +41,8 @@ const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1250p
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.chart{margin:1.5em 0}\
 .chart svg{max-width:100%;height:auto}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}\
-.question{font-size:1.2em;font-style:italic}.wide{overflow-x:auto}";
+.question{font-size:1.2em;font-style:italic}.wide{overflow-x:auto}\
+.goals li{margin:.3em 0}.goals .met strong{color:#1a7f37}.goals .missed strong{color:#c62828}";
 
 /// The page, with the charts' SVG text (name, title, svg).
 pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
@@ -68,6 +71,7 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
         m.runs,
         escape(&m.rpasim_version)
     );
+    goals(&mut out, &d.goals);
     out.push_str(
         "<h2>Summary</h2>\n<p>From <code>summary.csv</code>: <code>wait_*</code> in seconds over \
          the runs that started (blank when none did); <code>start_p50_s</code> to \
@@ -145,6 +149,48 @@ fn table(out: &mut String, t: &CsvTable, time_column: Option<usize>) {
         out.push_str("</tr>\n");
     }
     out.push_str("</table></div>\n");
+}
+
+/// The goals first: met or missed, with what the run measured.
+fn goals(out: &mut String, t: &CsvTable) {
+    if t.rows.is_empty() {
+        return;
+    }
+    let at = |name: &str| t.column(name);
+    let (Some(goal), Some(metric), Some(value), Some(met)) =
+        (at("goal"), at("metric"), at("value"), at("met"))
+    else {
+        return;
+    };
+    let missed = t.rows.iter().filter(|r| r[met] != "yes").count();
+    let _ = writeln!(
+        out,
+        "<h2>Goals</h2>\n<p>{} of {} goals met (from <code>goals.csv</code>; a goal is met \
+         only by a value on the right side of its bound: <code>inf</code> or no value never \
+         meets it).</p>\n<ul class=\"goals\">",
+        t.rows.len() - missed,
+        t.rows.len()
+    );
+    for r in &t.rows {
+        let (class, verdict) = if r[met] == "yes" {
+            ("met", "met")
+        } else {
+            ("missed", "MISSED")
+        };
+        let measured = match r[value].as_str() {
+            "" => Measured::None,
+            rpasim_report::summary::NEVER => Measured::Never,
+            v => v.parse().map_or(Measured::None, Measured::Value),
+        };
+        let shown = human(&r[metric], measured);
+        let _ = writeln!(
+            out,
+            "<li class=\"{class}\"><strong>{verdict}</strong> <code>{}</code>: measured {}</li>",
+            escape(&r[goal]),
+            escape(&shown)
+        );
+    }
+    out.push_str("</ul>\n");
 }
 
 fn events(out: &mut String, t: &CsvTable) {

@@ -11,6 +11,7 @@
 
 pub mod events;
 pub mod format;
+pub mod goals;
 pub mod manifest;
 pub mod order;
 pub mod outdir;
@@ -31,6 +32,8 @@ pub use table::CsvTable;
 pub const RUNS_CSV: &str = "runs.csv";
 /// File name of the per-target summary.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// File name of the goals' verdicts.
+pub const GOALS_CSV: &str = "goals.csv";
 /// File name of the per-flow summary.
 pub const SUMMARY_FLOWS_CSV: &str = "summary-flows.csv";
 /// File name of the sampled time series.
@@ -60,6 +63,7 @@ pub static RUN_OUTPUT: OutputKind = OutputKind {
         RUNS_CSV,
         SUMMARY_CSV,
         SUMMARY_FLOWS_CSV,
+        GOALS_CSV,
         TIMESERIES_CSV,
         EVENTS_CSV,
         REPORT_HTML,

@@ -344,7 +344,8 @@ impl SummaryRow {
         (self.started > 0).then(|| self.waited as f64 / self.started as f64)
     }
 
-    fn fields(&self) -> Vec<String> {
+    /// The cells of this row, as written to the summary CSV files.
+    pub(crate) fn fields(&self) -> Vec<String> {
         // Statistics over started runs have no value when none started:
         // an empty cell, never a 0 that would read as "no wait".
         let started = self.started > 0;

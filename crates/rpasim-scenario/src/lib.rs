@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod error;
+pub mod goals;
 pub mod input;
 pub mod overrides;
 pub mod schema;
@@ -42,6 +43,8 @@ pub struct Scenario {
     /// estimated size is over `[limits] max_output_mb`), if it would.
     /// Commands that keep results in memory (sweeps, checks) ignore it.
     pub output_refusal: Option<ScenarioError>,
+    /// The service levels of `[[goals]]`.
+    pub goals: Vec<rpasim_report::goals::Goal>,
 }
 
 /// Reads and validates a scenario file.
@@ -76,6 +79,9 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
     let spec = build::build(&file, base_dir).map_err(|issues| ScenarioError {
         problems: issues.into_iter().map(|i| locator.issue(i)).collect(),
     })?;
+    let goals = build::goals(&file, &spec).map_err(|issues| ScenarioError {
+        problems: issues.into_iter().map(|i| locator.issue(i)).collect(),
+    })?;
     let output_refusal = build::limits::output_issue(&file, &spec).map(|i| ScenarioError {
         problems: vec![locator.issue(i)],
     });
@@ -91,6 +97,7 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
         effective_toml: effective.clone(),
         spec,
         output_refusal,
+        goals,
     })
 }
 

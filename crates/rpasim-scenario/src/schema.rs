@@ -49,6 +49,50 @@ pub struct ScenarioFile {
     /// `[[shares]]`: a target shared with a user.
     #[serde(default)]
     pub shares: Vec<ShareEntry>,
+    /// `[[goals]]`: service levels to meet.
+    #[serde(default)]
+    pub goals: Vec<GoalEntry>,
+}
+
+/// `[[goals]]`: a bound on one metric of a target, a flow or `all`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalEntry {
+    /// A target, a flow, or `all`.
+    pub name: String,
+    /// A column of `summary.csv`.
+    pub metric: String,
+    /// An upper bound: a number, a duration for `_s` metrics (`"30m"`), a
+    /// percentage for shares (`"95%"`).
+    pub at_most: Option<BoundText>,
+    /// A lower bound, written the same way.
+    pub at_least: Option<BoundText>,
+}
+
+/// A goal's bound as written: a string or a number, kept as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundText(pub String);
+
+impl<'de> Deserialize<'de> for BoundText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = BoundText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, a duration such as \"30m\", or a percentage such as \"95%\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BoundText, E> {
+                Ok(BoundText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<BoundText, E> {
+                Ok(BoundText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<BoundText, E> {
+                Ok(BoundText(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `[[users]]`.

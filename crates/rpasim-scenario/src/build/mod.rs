@@ -22,6 +22,8 @@ use rpasim_core::model::{
 use rpasim_core::selection::SelectionPolicy;
 use rpasim_core::{EnvironmentId, SimDuration, SimTime};
 
+use rpasim_report::goals::Goal;
+
 use crate::error::KeyPath;
 use crate::schema::{EnvironmentEntry, ScenarioFile};
 
@@ -334,8 +336,55 @@ pub(crate) fn num(x: f64) -> String {
     }
 }
 
+/// The `[[goals]]` of a scenario, checked against its model.
+pub fn goals(file: &ScenarioFile, spec: &ModelSpec) -> Result<Vec<Goal>, Vec<Issue>> {
+    let (mut goals, mut issues) = (Vec::new(), Vec::new());
+    let mut error = |path: KeyPath, message: String| {
+        issues.push(Issue {
+            path,
+            message,
+            external: None,
+        });
+    };
+    for (i, g) in file.goals.iter().enumerate() {
+        let path = KeyPath::root("goals").index(i);
+        let name = crate::goals::check_name(&g.name, spec);
+        let metric = crate::goals::check_metric(&g.metric);
+        if let Err(m) = &name {
+            error(path.key("name"), m.clone());
+        }
+        if let Err(m) = &metric {
+            error(path.key("metric"), m.clone());
+        }
+        let (key, bound, at_most) = match (&g.at_most, &g.at_least) {
+            (Some(b), None) => ("at_most", b, true),
+            (None, Some(b)) => ("at_least", b, false),
+            _ => {
+                error(path, "give exactly one of at_most and at_least".into());
+                continue;
+            }
+        };
+        match crate::goals::parse_bound(&g.metric, &bound.0) {
+            Ok(value) if name.is_ok() && metric.is_ok() => goals.push(Goal {
+                name: g.name.clone(),
+                metric: g.metric.clone(),
+                bound: value,
+                at_most,
+                written: bound.0.clone(),
+            }),
+            Ok(_) => {}
+            Err(m) => error(path.key(key), m),
+        }
+    }
+    if issues.is_empty() {
+        Ok(goals)
+    } else {
+        Err(issues)
+    }
+}
+
 /// "unknown KIND "name"; expected one of: a, b (did you mean "c"?)".
-fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'n str>) -> String {
+pub(crate) fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'n str>) -> String {
     let known: Vec<&str> = known.collect();
     if known.is_empty() {
         return format!("unknown {kind} {name:?}: none is declared");

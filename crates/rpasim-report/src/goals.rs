@@ -1,0 +1,188 @@
+//! Service-level goals, judged against a run's summary: `NAME.METRIC <=
+//! VALUE` or `>= VALUE`, where NAME is a target, a flow or `all` and METRIC
+//! a column of `summary.csv`. A goal is met only by a number on the right
+//! side of its bound: an empty cell (no run started) or `inf` (runs never
+//! started) never meets an upper bound, and an empty cell never meets a
+//! lower one. `goals.csv` says, goal by goal, the value and the verdict.
+
+use std::io::Write;
+
+use rpasim_core::SimDuration;
+
+use crate::summary::{HEADER, NEVER, Summary, SummaryRow};
+
+/// A goal: a bound on one metric of one target, flow or `all`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    /// A target, a flow, or `all`.
+    pub name: String,
+    /// A column of `summary.csv` (seconds for `_s` metrics, a fraction
+    /// for shares).
+    pub metric: String,
+    /// The bound, in the metric's unit.
+    pub bound: f64,
+    /// `<=` (true) or `>=`.
+    pub at_most: bool,
+    /// The bound as the user wrote it (`30m`, `95%`), for messages.
+    pub written: String,
+}
+
+impl Goal {
+    /// `finance.start_p95_s <= 30m`.
+    pub fn describe(&self) -> String {
+        let op = if self.at_most { "<=" } else { ">=" };
+        format!("{}.{} {op} {}", self.name, self.metric, self.written)
+    }
+}
+
+/// The metrics a goal may bound: the columns of `summary.csv` after
+/// `target`.
+pub fn metrics() -> &'static [&'static str] {
+    &HEADER[1..]
+}
+
+/// A metric's value in a summary: a number, infinite, or none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measured {
+    /// A number in the metric's unit.
+    Value(f64),
+    /// `inf`: more than that share of the runs never started.
+    Never,
+    /// No value (e.g. a wait when no run started).
+    None,
+}
+
+impl Measured {
+    /// As in `goals.csv`: the number, `inf`, or empty.
+    pub fn cell(self) -> String {
+        match self {
+            Measured::Value(x) => format!("{x:.6}"),
+            Measured::Never => NEVER.to_string(),
+            Measured::None => String::new(),
+        }
+    }
+}
+
+/// A goal with its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// The goal.
+    pub goal: Goal,
+    /// Whether `goal.name` is a flow (else a target or `all`).
+    pub flow: bool,
+    /// What the run measured.
+    pub measured: Measured,
+    /// Whether the goal is met.
+    pub met: bool,
+}
+
+/// Judges each goal against a summary (targets, flows and `all`).
+pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
+    goals
+        .iter()
+        .map(|g| {
+            let target = summary.rows.iter().find(|r| r.target == g.name);
+            let (row, flow) = match target {
+                Some(r) => (Some(r), false),
+                None => (
+                    summary
+                        .flows
+                        .iter()
+                        .find(|f| f.stats.target == g.name)
+                        .map(|f| &f.stats),
+                    true,
+                ),
+            };
+            let measured = row.map_or(Measured::None, |r| measure(r, &g.metric));
+            Judged {
+                goal: g.clone(),
+                flow,
+                measured,
+                met: meets(g, measured),
+            }
+        })
+        .collect()
+}
+
+/// Whether a measured value meets a goal: only a number on the right side
+/// of the bound does.
+pub fn meets(goal: &Goal, measured: Measured) -> bool {
+    match measured {
+        Measured::Value(x) if goal.at_most => x <= goal.bound,
+        Measured::Value(x) => x >= goal.bound,
+        Measured::Never | Measured::None => false,
+    }
+}
+
+/// The value of a metric in a summary row, read from its own cell (so a
+/// goal sees exactly what `summary.csv` says).
+fn measure(row: &SummaryRow, metric: &str) -> Measured {
+    let Some(column) = HEADER.iter().position(|h| *h == metric) else {
+        return Measured::None;
+    };
+    let cell = row.fields().swap_remove(column);
+    match cell.as_str() {
+        "" => Measured::None,
+        NEVER => Measured::Never,
+        text => text.parse().map_or(Measured::None, Measured::Value),
+    }
+}
+
+/// Writes `goals.csv`: one row per goal.
+pub fn write_csv<W: Write>(judged: &[Judged], out: W) -> csv::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(["name", "metric", "bound", "value", "met", "goal"])?;
+    for j in judged {
+        let op = if j.goal.at_most { "<=" } else { ">=" };
+        csv.write_record([
+            j.goal.name.as_str(),
+            j.goal.metric.as_str(),
+            &format!("{op} {}", j.goal.bound),
+            &j.measured.cell(),
+            if j.met { "yes" } else { "no" },
+            &j.goal.describe(),
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// A value for a person: seconds as a duration, shares as percentages.
+pub fn human(metric: &str, m: Measured) -> String {
+    match m {
+        Measured::None => "no value".into(),
+        Measured::Never => "never".into(),
+        Measured::Value(x) if metric.ends_with("_s") => {
+            // Rounded to the second, in scenario units ("1h35m43s").
+            let s = (x.max(0.0)).round() as u64;
+            SimDuration::from_millis(s * 1000).to_string()
+        }
+        Measured::Value(x) if metric.ends_with("_share") => format!("{:.1}%", x * 100.0),
+        Measured::Value(x) => format!("{x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_are_met_only_by_a_number_on_the_right_side() {
+        let goal = |at_most, bound| Goal {
+            name: "g".into(),
+            metric: "start_p95_s".into(),
+            bound,
+            at_most,
+            written: bound.to_string(),
+        };
+        assert!(meets(&goal(true, 60.0), Measured::Value(60.0)));
+        assert!(!meets(&goal(true, 60.0), Measured::Value(60.001)));
+        assert!(meets(&goal(false, 0.9), Measured::Value(0.95)));
+        assert!(!meets(&goal(true, 60.0), Measured::Never));
+        assert!(!meets(&goal(true, 60.0), Measured::None));
+        assert!(!meets(&goal(false, 0.9), Measured::None));
+        assert_eq!(human("start_p95_s", Measured::Value(5742.591)), "1h35m43s");
+        assert_eq!(human("started_share", Measured::Value(0.5)), "50.0%");
+        assert_eq!(goal(true, 1800.0).describe(), "g.start_p95_s <= 1800");
+    }
+}

@@ -1,0 +1,124 @@
+//! Service-level goals as a user writes them: `[[goals]]` in a scenario, or
+//! `--goal NAME.METRIC<=VALUE` on the command line. Checked against the
+//! scenario's targets and flows and the summary's metrics (a misspelt
+//! name or metric is an error with a "did you mean"); the bound is a
+//! number, a duration for `_s` metrics (`30m`) or a percentage for shares
+//! (`95%`).
+
+use rpasim_core::ModelSpec;
+use rpasim_report::goals::{Goal, metrics};
+
+use crate::build::unknown;
+use crate::schema::parse_duration;
+
+/// What a goal's name may be: a target, a flow, or `all`.
+fn names(spec: &ModelSpec) -> Vec<&str> {
+    spec.targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(spec.flows.iter().map(|f| f.name.as_str()))
+        .chain(std::iter::once("all"))
+        .collect()
+}
+
+/// Checks a goal's name against the model.
+pub fn check_name(name: &str, spec: &ModelSpec) -> Result<(), String> {
+    let known = names(spec);
+    if known.contains(&name) {
+        Ok(())
+    } else {
+        Err(unknown("target or flow", name, known.into_iter()))
+    }
+}
+
+/// Checks a goal's metric against the columns of `summary.csv`.
+pub fn check_metric(metric: &str) -> Result<(), String> {
+    if metrics().contains(&metric) {
+        Ok(())
+    } else {
+        Err(unknown("metric", metric, metrics().iter().copied()))
+    }
+}
+
+/// A bound in the metric's unit: seconds for `_s` metrics (a duration
+/// such as `30m`, or a number of seconds), a fraction for shares (`95%`
+/// or `0.95`), else a number; never negative, never NaN.
+pub fn parse_bound(metric: &str, text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let bad = |expected: &str| format!("{text:?} is not {expected}");
+    let value = if metric.ends_with("_s") {
+        match text.parse::<f64>() {
+            Ok(seconds) => seconds,
+            Err(_) => {
+                let d = parse_duration(text).map_err(|_| {
+                    bad("a duration such as \"30m\" or \"1h30m\", or a number of seconds")
+                })?;
+                d.as_millis() as f64 / 1000.0
+            }
+        }
+    } else if metric.ends_with("_share") {
+        let fraction = match text.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+            None => text.parse::<f64>(),
+        }
+        .map_err(|_| bad("a percentage such as \"95%\", or a fraction such as 0.95"))?;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(format!("{text:?} is not a share between 0 and 100 %"));
+        }
+        fraction
+    } else {
+        text.parse::<f64>().map_err(|_| bad("a number"))?
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!(
+            "{text:?} is not a bound: it must be a finite number, 0 or more"
+        ));
+    }
+    Ok(value)
+}
+
+/// Parses `NAME.METRIC<=VALUE` (or `>=`) and checks it against the model.
+pub fn parse_cli(text: &str, spec: &ModelSpec) -> Result<Goal, String> {
+    let fail = |m: String| format!("--goal {text:?}: {m}");
+    let (left, at_most, bound) = match (text.split_once("<="), text.split_once(">=")) {
+        (Some((l, v)), None) => (l, true, v),
+        (None, Some((l, v))) => (l, false, v),
+        _ => {
+            return Err(fail(
+                "expected NAME.METRIC<=VALUE or NAME.METRIC>=VALUE, e.g. finance.start_p95_s<=30m"
+                    .into(),
+            ));
+        }
+    };
+    let (name, metric) = left.trim().rsplit_once('.').ok_or_else(|| {
+        fail("expected NAME.METRIC before the comparison, e.g. finance.start_p95_s".into())
+    })?;
+    check_name(name, spec).map_err(fail)?;
+    check_metric(metric).map_err(fail)?;
+    let value = parse_bound(metric, bound).map_err(fail)?;
+    Ok(Goal {
+        name: name.to_string(),
+        metric: metric.to_string(),
+        bound: value,
+        at_most,
+        written: bound.trim().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_read_in_the_metric_unit() {
+        assert_eq!(parse_bound("start_p95_s", "30m"), Ok(1800.0));
+        assert_eq!(parse_bound("start_p95_s", "90"), Ok(90.0));
+        assert_eq!(parse_bound("started_share", "95%"), Ok(0.95));
+        assert_eq!(parse_bound("started_share", "0.9"), Ok(0.9));
+        assert_eq!(parse_bound("queue_full", "3"), Ok(3.0));
+        assert!(parse_bound("started_share", "120%").is_err());
+        assert!(parse_bound("start_p95_s", "soon").is_err());
+        assert!(parse_bound("queue_full", "-1").is_err());
+        assert!(parse_bound("queue_full", "NaN").is_err());
+    }
+}
