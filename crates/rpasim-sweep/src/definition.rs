@@ -67,7 +67,8 @@ pub const MAX_VARIANTS: u64 = 1_000_000;
 pub const MAX_JOBS: u64 = 10_000_000;
 
 /// Parses `KEY=VALUES` where VALUES is a list (`5,10,20`), a range
-/// (`5..50:5`, both ends included, integers or decimals) or one value.
+/// (`5..50:5`, or `20..40` by steps of 1; both ends included, integers or
+/// decimals) or one value.
 pub fn parse_vary(arg: &str) -> Result<Vary, DefinitionError> {
     let (key, values) = arg.split_once('=').ok_or_else(|| {
         DefinitionError(format!(
@@ -85,12 +86,18 @@ pub fn parse_vary(arg: &str) -> Result<Vary, DefinitionError> {
     })
 }
 
-/// Expands `5..50:5` into 5, 10, ... 50, or splits a list on commas.
+/// Expands `5..50:5` into 5, 10, ... 50 (and `20..40` by steps of 1), or
+/// splits a list on commas.
 pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
     if let Some((range, step)) = text.split_once(':')
         && let Some((from, to)) = range.split_once("..")
     {
         return expand_range(from.trim(), to.trim(), step.trim());
+    }
+    if !text.contains(',')
+        && let Some((from, to)) = text.split_once("..")
+    {
+        return expand_range(from.trim(), to.trim(), "1");
     }
     let values: Vec<String> = text.split(',').map(|v| v.trim().to_string()).collect();
     if values.iter().any(String::is_empty) {
@@ -102,7 +109,11 @@ pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
 }
 
 fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
-    let bad = || format!("invalid range {from}..{to}:{step}; expected FROM..TO:STEP, e.g. 5..50:5");
+    let bad = || {
+        format!(
+            "invalid range {from}..{to}:{step}; expected FROM..TO:STEP, e.g. 5..50:5, or FROM..TO by steps of 1"
+        )
+    };
     let too_many = |count: f64| {
         format!(
             "range {from}..{to}:{step} has {count:.0} values; at most {MAX_VALUES_PER_KEY} per key"
@@ -370,6 +381,12 @@ mod tests {
             parse_values("0.1..0.3:0.1").expect("decimals"),
             vec!["0.1", "0.2", "0.3"]
         );
+        assert_eq!(
+            parse_values("20..23").expect("steps of 1"),
+            vec!["20", "21", "22", "23"]
+        );
+        assert!(parse_values("5..1").is_err(), "nothing in it");
+        assert!(parse_values("0..1000000000").is_err(), "too many values");
         assert_eq!(
             parse_values("random,least_recently_used")
                 .expect("words")
