@@ -32,6 +32,46 @@ pub enum Command {
     Merge(MergeArgs),
     /// Compare summary metrics with a baseline; exit 1 if any got worse.
     Check(CheckArgs),
+    /// The cheapest setting that meets service-level goals, with confidence.
+    Plan(PlanArgs),
+}
+
+/// Arguments of `rpasim plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The scenario.
+    pub scenario: PathBuf,
+    /// A goal, NAME.METRIC<=VALUE or >=VALUE (NAME a target, a flow or
+    /// all). Repeatable [default: the scenario's [[goals]]].
+    #[arg(long = "goal", value_name = "GOAL")]
+    pub goals: Vec<String>,
+    /// What may change: KEY=VALUES as --vary takes it (5,10,20; 20..40;
+    /// 5..50:5; linked keys 'a|b=12|10,18|16'), values from fewer to more
+    /// resources. Repeatable: several make a grid.
+    #[arg(long = "search", value_name = "KEY=VALUES", required = true)]
+    pub search: Vec<String>,
+    /// Confidence of each decision (one-sided).
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Replications of a candidate: at least MIN, added until decided, at
+    /// most MAX.
+    #[arg(long, value_name = "MIN..MAX", default_value = "5..50")]
+    pub replications: String,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Base seed of the replications [default: the scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A fixed override for every candidate, as for `run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Output directory [default: reports/<scenario stem>-plan].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress and no sentence (the exit status and the files say it).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `rpasim sweep`.

@@ -15,6 +15,9 @@ pub enum CliError {
     /// `rpasim run --require-goals`: this many goals were missed (exit
     /// status 1; the console says which).
     GoalsMissed(usize),
+    /// `rpasim plan`: no candidate meets the goals (exit status 1; the
+    /// console says how close the best came).
+    NoAnswer,
 }
 
 impl CliError {
@@ -27,7 +30,10 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Invalid(_) => 2,
-            CliError::Failed(_) | CliError::Regression | CliError::GoalsMissed(_) => 1,
+            CliError::Failed(_)
+            | CliError::Regression
+            | CliError::GoalsMissed(_)
+            | CliError::NoAnswer => 1,
         }
     }
 }
@@ -49,6 +55,7 @@ impl fmt::Display for CliError {
                 f.write_str("metrics got worse beyond their tolerance (see the table above)")
             }
             CliError::GoalsMissed(n) => write!(f, "{n} goal(s) missed (see goals.csv)"),
+            CliError::NoAnswer => f.write_str("no candidate of the search space meets the goals"),
         }
     }
 }

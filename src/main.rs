@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod console;
 mod error;
+mod plan;
 mod progress;
 mod sweep;
 
@@ -31,6 +32,7 @@ fn main() {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => sweep::check(args),
+        Command::Plan(args) => plan::plan(args),
     });
     if rpasim_report::outdir::cleanup::interrupted() {
         // The signal thread is removing what was staged and will exit with

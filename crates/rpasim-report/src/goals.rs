@@ -81,19 +81,8 @@ pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
     goals
         .iter()
         .map(|g| {
-            let target = summary.rows.iter().find(|r| r.target == g.name);
-            let (row, flow) = match target {
-                Some(r) => (Some(r), false),
-                None => (
-                    summary
-                        .flows
-                        .iter()
-                        .find(|f| f.stats.target == g.name)
-                        .map(|f| &f.stats),
-                    true,
-                ),
-            };
-            let measured = row.map_or(Measured::None, |r| measure(r, &g.metric));
+            let flow = !summary.rows.iter().any(|r| r.target == g.name);
+            let measured = measure_goal(g, summary);
             Judged {
                 goal: g.clone(),
                 flow,
@@ -102,6 +91,23 @@ pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
             }
         })
         .collect()
+}
+
+/// What a summary says of a goal's metric: the row of its target (or
+/// `all`), else of its flow.
+pub fn measure_goal(goal: &Goal, summary: &Summary) -> Measured {
+    let row = summary
+        .rows
+        .iter()
+        .find(|r| r.target == goal.name)
+        .or_else(|| {
+            summary
+                .flows
+                .iter()
+                .find(|f| f.stats.target == goal.name)
+                .map(|f| &f.stats)
+        });
+    row.map_or(Measured::None, |r| measure(r, &goal.metric))
 }
 
 /// Whether a measured value meets a goal: only a number on the right side
@@ -152,8 +158,10 @@ pub fn human(metric: &str, m: Measured) -> String {
     match m {
         Measured::None => "no value".into(),
         Measured::Never => "never".into(),
+        // Under a minute with a decimal; longer rounded to the second, in
+        // scenario units ("1h35m43s").
+        Measured::Value(x) if metric.ends_with("_s") && x < 59.95 => format!("{x:.1}s"),
         Measured::Value(x) if metric.ends_with("_s") => {
-            // Rounded to the second, in scenario units ("1h35m43s").
             let s = (x.max(0.0)).round() as u64;
             SimDuration::from_millis(s * 1000).to_string()
         }
@@ -182,6 +190,7 @@ mod tests {
         assert!(!meets(&goal(true, 60.0), Measured::None));
         assert!(!meets(&goal(false, 0.9), Measured::None));
         assert_eq!(human("start_p95_s", Measured::Value(5742.591)), "1h35m43s");
+        assert_eq!(human("wait_mean_s", Measured::Value(4.3578)), "4.4s");
         assert_eq!(human("started_share", Measured::Value(0.5)), "50.0%");
         assert_eq!(goal(true, 1800.0).describe(), "g.start_p95_s <= 1800");
     }

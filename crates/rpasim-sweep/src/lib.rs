@@ -15,6 +15,7 @@ pub mod check;
 pub mod definition;
 pub mod directory;
 pub mod grid;
+pub mod plan;
 pub mod results;
 pub mod runner;
 

@@ -1,0 +1,268 @@
+//! Evaluating one candidate of a plan: replications with common random
+//! numbers (replication r has the same seed for every candidate), added
+//! until every goal is decided with the stated confidence.
+//!
+//! For each goal, each replication gives one observation of its metric (a
+//! replication's p95 is one number; its mean over replications is what the
+//! goal bounds). With n observations, mean m and standard deviation s, the
+//! one-sided bound at confidence c is m ± t(c, n − 1)·s/√n. An upper bound
+//! (`at_most`) is met when the upper confidence bound is at most the
+//! threshold, and failed when the lower one is above it; otherwise the goal
+//! is undecided and more replications are run, from MIN up to MAX. A
+//! replication where the metric has no value or is infinite (runs that
+//! never started) counts as infinitely bad: the candidate fails that goal.
+
+use rayon::prelude::*;
+use rpasim_core::Simulation;
+use rpasim_report::Recorder;
+use rpasim_report::goals::{Goal, Measured, measure_goal};
+use rpasim_scenario::Override;
+use rpasim_stats::student_t_quantile;
+
+use crate::SweepError;
+use crate::grid::replication_seed;
+
+/// A candidate's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every goal is met with the stated confidence.
+    Meets,
+    /// Some goal is missed with the stated confidence.
+    Fails,
+    /// Not decided within the most replications allowed: never taken as
+    /// meeting.
+    Undecided,
+}
+
+impl Verdict {
+    /// As in `plan.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Meets => "meets",
+            Verdict::Fails => "fails",
+            Verdict::Undecided => "undecided",
+        }
+    }
+}
+
+/// One goal on one candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalEstimate {
+    /// Mean of the metric over the replications (infinite when one was).
+    pub mean: f64,
+    /// The confidence bound on the side that must meet the threshold: the
+    /// upper bound for `at_most`, the lower for `at_least`.
+    pub bound: f64,
+    /// The bound on the other side (for deciding a failure).
+    pub other: f64,
+    /// This goal's verdict.
+    pub verdict: Verdict,
+}
+
+/// The per-goal estimate from observations (`at_most`: smaller is better).
+pub fn estimate(goal: &Goal, values: &[f64], confidence: f64) -> GoalEstimate {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+    if !mean.is_finite() || n == 0 {
+        let worst = if goal.at_most {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        };
+        return GoalEstimate {
+            mean: worst,
+            bound: worst,
+            other: worst,
+            verdict: Verdict::Fails,
+        };
+    }
+    let sd = if n > 1 {
+        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    // One-sided at c is two-sided at 2c - 1.
+    let t = student_t_quantile(2.0 * confidence - 1.0, (n as u64).saturating_sub(1))
+        .unwrap_or(f64::INFINITY);
+    let half = if sd == 0.0 {
+        0.0
+    } else {
+        t * sd / (n as f64).sqrt()
+    };
+    let (upper, lower) = (mean + half, mean - half);
+    let (bound, other) = if goal.at_most {
+        (upper, lower)
+    } else {
+        (lower, upper)
+    };
+    let verdict = match goal.at_most {
+        true if upper <= goal.bound => Verdict::Meets,
+        true if lower > goal.bound => Verdict::Fails,
+        false if lower >= goal.bound => Verdict::Meets,
+        false if upper < goal.bound => Verdict::Fails,
+        _ => Verdict::Undecided,
+    };
+    GoalEstimate {
+        mean,
+        bound,
+        other,
+        verdict,
+    }
+}
+
+/// A candidate evaluated: its estimates per goal and its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The candidate (index into the plan's variants).
+    pub variant: usize,
+    /// Replications run.
+    pub replications: u32,
+    /// One per goal, in goal order.
+    pub goals: Vec<GoalEstimate>,
+    /// Every goal met: meets; one failed: fails; else undecided.
+    pub verdict: Verdict,
+}
+
+/// How candidates are evaluated.
+#[derive(Debug, Clone)]
+pub struct Evaluator<'a> {
+    /// The scenario text and its path (for trace files and messages).
+    pub text: &'a str,
+    /// The scenario's path.
+    pub path: &'a std::path::Path,
+    /// The goals.
+    pub goals: &'a [Goal],
+    /// Confidence of the decisions (e.g. 0.95).
+    pub confidence: f64,
+    /// Fewest and most replications of a candidate.
+    pub replications: (u32, u32),
+    /// Base seed of the replications.
+    pub seed: u64,
+}
+
+impl Evaluator<'_> {
+    /// Evaluates a candidate given by its overrides: replications in
+    /// parallel batches (the first `MIN`, then doubling) until decided or
+    /// at `MAX`.
+    pub fn evaluate(
+        &self,
+        variant: usize,
+        overrides: &[Override],
+    ) -> Result<Evaluation, SweepError> {
+        let (min, max) = self.replications;
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); self.goals.len()];
+        let mut n = 0u32;
+        loop {
+            let batch = if n == 0 { min } else { n.min(max - n) };
+            let observed: Vec<Vec<f64>> = (n..n + batch)
+                .into_par_iter()
+                .map(|r| self.replication(overrides, r))
+                .collect::<Result<_, _>>()?;
+            for obs in observed {
+                for (g, x) in obs.into_iter().enumerate() {
+                    values[g].push(x);
+                }
+            }
+            n += batch;
+            let goals: Vec<GoalEstimate> = self
+                .goals
+                .iter()
+                .zip(&values)
+                .map(|(g, v)| estimate(g, v, self.confidence))
+                .collect();
+            let verdict = if goals.iter().any(|g| g.verdict == Verdict::Fails) {
+                Verdict::Fails
+            } else if goals.iter().all(|g| g.verdict == Verdict::Meets) {
+                Verdict::Meets
+            } else {
+                Verdict::Undecided
+            };
+            if verdict != Verdict::Undecided || n >= max {
+                return Ok(Evaluation {
+                    variant,
+                    replications: n,
+                    goals,
+                    verdict,
+                });
+            }
+        }
+    }
+
+    /// One replication: the value of every goal's metric (infinitely bad
+    /// when it has none or is infinite).
+    fn replication(&self, overrides: &[Override], r: u32) -> Result<Vec<f64>, SweepError> {
+        let mut list = overrides.to_vec();
+        list.push(Override {
+            key: "simulation.seed".into(),
+            value: replication_seed(self.seed, r).to_string(),
+        });
+        let scenario = rpasim_scenario::parse(self.text, self.path, &list)
+            .map_err(|e| SweepError::Invalid(e.to_string()))?;
+        let spec = &scenario.spec;
+        let sim = Simulation::new(spec, Recorder::summary_only(spec))
+            .map_err(|e| SweepError::Invalid(e.to_string()))?;
+        let (recorder, report) = sim.run();
+        let summary = recorder
+            .finish(&report)
+            .map_err(|e| SweepError::Failed(e.to_string()))?;
+        Ok(self
+            .goals
+            .iter()
+            .map(|g| match measure_goal(g, &summary) {
+                Measured::Value(x) => x,
+                Measured::Never | Measured::None if g.at_most => f64::INFINITY,
+                Measured::Never | Measured::None => f64::NEG_INFINITY,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goal(at_most: bool, bound: f64) -> Goal {
+        Goal {
+            name: "all".into(),
+            metric: "wait_mean_s".into(),
+            bound,
+            at_most,
+            written: bound.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_goal_is_decided_by_its_one_sided_bound() {
+        // Mean 10, sd √0.75, n 5: t(0.95 one-sided, 4 df) = 2.131847,
+        // half-width 2.131847 × 0.866025 / √5 = 0.825661.
+        let xs = [9.0, 10.0, 11.0, 10.0 + 0.5f64.sqrt(), 10.0 - 0.5f64.sqrt()];
+        let e = estimate(&goal(true, 11.0), &xs, 0.95);
+        assert!((e.mean - 10.0).abs() < 1e-9);
+        assert!((e.bound - 10.825661).abs() < 1e-6, "{}", e.bound);
+        assert_eq!(e.verdict, Verdict::Meets);
+        assert_eq!(
+            estimate(&goal(true, 10.5), &xs, 0.95).verdict,
+            Verdict::Undecided
+        );
+        assert_eq!(
+            estimate(&goal(true, 9.0), &xs, 0.95).verdict,
+            Verdict::Fails
+        );
+        assert_eq!(
+            estimate(&goal(false, 9.0), &xs, 0.95).verdict,
+            Verdict::Meets
+        );
+        assert_eq!(
+            estimate(&goal(false, 11.0), &xs, 0.95).verdict,
+            Verdict::Fails
+        );
+        // A replication where runs never started fails an upper bound.
+        let e = estimate(&goal(true, 1e12), &[1.0, f64::INFINITY], 0.95);
+        assert_eq!((e.verdict, e.mean), (Verdict::Fails, f64::INFINITY));
+        // No spread: the mean decides.
+        assert_eq!(
+            estimate(&goal(true, 3.0), &[3.0, 3.0], 0.95).verdict,
+            Verdict::Meets
+        );
+    }
+}

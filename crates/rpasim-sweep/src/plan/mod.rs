@@ -1,0 +1,486 @@
+//! `rpasim plan`: the cheapest setting that meets service-level goals, with
+//! the statistical confidence said out loud.
+//!
+//! The search space is given as `sweep --vary` takes it (`--search`): one
+//! or more dimensions, linked keys allowed. Its cost, without prices, is the
+//! sum of a candidate's searched values. Candidates are evaluated with
+//! replications and common random numbers ([`evaluate`]) and searched
+//! assuming more never hurts ([`search`]). The outputs are `plan.csv`
+//! (every evaluated candidate), `answer.toml` (what was asked, and the
+//! `[answer]` when one was found) and `scenario.toml` (the answer applied).
+
+pub mod evaluate;
+pub mod search;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rpasim_report::goals::Goal;
+use rpasim_report::outdir::{Marker, OutputKind};
+use rpasim_scenario::Override;
+
+use crate::SweepError;
+use crate::definition::{SweepDefinition, Vary};
+use crate::grid::Grid;
+use evaluate::{Evaluation, Evaluator, Verdict};
+
+/// Every evaluated candidate.
+pub const PLAN_CSV: &str = "plan.csv";
+/// What was asked and the answer.
+pub const ANSWER_TOML: &str = "answer.toml";
+/// The scenario with the answer applied.
+pub const SCENARIO_TOML: &str = "scenario.toml";
+
+/// A plan's output directory, marked by its `answer.toml`.
+pub static PLAN_OUTPUT: OutputKind = OutputKind {
+    name: "plan",
+    marker: Some(Marker {
+        file: ANSWER_TOML,
+        signed: is_answer,
+    }),
+    files: &[PLAN_CSV, ANSWER_TOML, SCENARIO_TOML],
+    extensions: &[],
+    dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
+};
+
+fn is_answer(text: &str) -> bool {
+    text.parse::<toml::Table>().is_ok_and(|t| {
+        t.get("plan")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|p| p.contains_key("rpasim_version"))
+    })
+}
+
+/// Most replications of one candidate.
+pub const MAX_REPLICATIONS: u32 = 1000;
+
+/// What a plan is asked.
+#[derive(Debug, Clone)]
+pub struct PlanDefinition {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// What may change: keys and their values, as `--vary` takes them.
+    pub search: Vec<Vary>,
+    /// The goals to meet.
+    pub goals: Vec<Goal>,
+    /// Confidence of the decisions, e.g. 0.95.
+    pub confidence: f64,
+    /// Fewest and most replications of a candidate.
+    pub replications: (u32, u32),
+    /// Base seed of the replications (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Fixed overrides, as for `run`.
+    pub set: Vec<String>,
+}
+
+/// A plan checked and ready to run: nothing is written before this.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    text: String,
+    grid: Grid,
+    /// Each candidate's overrides (fixed ones first).
+    overrides: Vec<Vec<Override>>,
+    /// Each candidate's cost.
+    pub costs: Vec<f64>,
+    /// Each candidate's position in each dimension's values.
+    positions: Vec<Vec<usize>>,
+    base_seed: u64,
+}
+
+/// A plan's result.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The searched keys and candidates.
+    pub grid: Grid,
+    /// Each candidate's cost.
+    pub costs: Vec<f64>,
+    /// The goals.
+    pub goals: Vec<Goal>,
+    /// The candidates evaluated, in the order they were.
+    pub evaluations: Vec<Evaluation>,
+    /// The cheapest candidate that meets every goal.
+    pub answer: Option<usize>,
+    /// Pairs (meets, fails) that contradict the assumption that more never
+    /// hurts.
+    pub violations: Vec<(usize, usize)>,
+    /// Confidence of the decisions.
+    pub confidence: f64,
+}
+
+impl Plan {
+    /// Simulations made (replications over all candidates).
+    pub fn runs(&self) -> u64 {
+        self.evaluations
+            .iter()
+            .map(|e| u64::from(e.replications))
+            .sum()
+    }
+
+    /// The evaluation of a candidate, if it was evaluated.
+    pub fn evaluation(&self, variant: usize) -> Option<&Evaluation> {
+        self.evaluations.iter().find(|e| e.variant == variant)
+    }
+
+    /// A candidate's values as `key = value` pairs.
+    pub fn describe(&self, variant: usize) -> String {
+        self.grid
+            .keys
+            .iter()
+            .zip(&self.grid.variants[variant])
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn invalid(m: impl Into<String>) -> SweepError {
+    SweepError::Invalid(m.into())
+}
+
+/// Checks a plan: goals, confidence, replications, and every candidate's
+/// scenario (a bad value fails before anything runs or is written).
+pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
+    if def.goals.is_empty() {
+        return Err(invalid(
+            "no goal: give --goal NAME.METRIC<=VALUE, or [[goals]] in the scenario",
+        ));
+    }
+    if def.search.is_empty() {
+        return Err(invalid(
+            "nothing to search: give --search KEY=VALUES, e.g. machines.vm-01.bots=1..10",
+        ));
+    }
+    if !(def.confidence > 0.5 && def.confidence < 1.0) {
+        return Err(invalid(format!(
+            "--confidence must be above 0.5 and below 1, e.g. 0.95; got {}",
+            def.confidence
+        )));
+    }
+    let (min, max) = def.replications;
+    if min < 2 || max < min || max > MAX_REPLICATIONS {
+        return Err(invalid(format!(
+            "--replications MIN..MAX needs 2 <= MIN <= MAX <= {MAX_REPLICATIONS}; got {min}..{max}"
+        )));
+    }
+    let sweep = SweepDefinition {
+        scenario: def.scenario.clone(),
+        vary: def.search.clone(),
+        replications: 1,
+        seed: def.seed,
+        set: def.set.clone(),
+        metrics: Vec::new(),
+    };
+    sweep
+        .check()
+        .map_err(|e| invalid(e.0.replace("vary ", "search ")))?;
+    let (manifest, text) = crate::runner::manifest(&sweep)?;
+    let grid = manifest.grid();
+    let costs = grid
+        .variants
+        .iter()
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "--search value {v:?} is not a number: the cost of a candidate \
+                                 is the sum of its searched values"
+                            ))
+                        })
+                })
+                .sum::<Result<f64, _>>()
+        })
+        .collect::<Result<Vec<f64>, _>>()?;
+    let overrides = candidate_overrides(def, &grid, &text)?;
+    Ok(Prepared {
+        positions: positions(&def.search, grid.variants.len()),
+        text,
+        grid,
+        overrides,
+        costs,
+        base_seed: manifest.base_seed,
+    })
+}
+
+/// Every candidate's overrides, each checked once (in parallel).
+fn candidate_overrides(
+    def: &PlanDefinition,
+    grid: &Grid,
+    text: &str,
+) -> Result<Vec<Vec<Override>>, SweepError> {
+    let parse = |list: &[String]| -> Result<Vec<Override>, SweepError> {
+        list.iter()
+            .map(|o| o.parse::<Override>().map_err(SweepError::Invalid))
+            .collect()
+    };
+    (0..grid.variants.len())
+        .into_par_iter()
+        .map(|v| {
+            let mut list = parse(&def.set)?;
+            list.extend(parse(&grid.overrides(v))?);
+            rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
+                invalid(format!(
+                    "candidate {} ({}): {e}",
+                    v,
+                    grid.overrides(v).join(", ")
+                ))
+            })?;
+            Ok(list)
+        })
+        .collect()
+}
+
+/// Each candidate's position in each dimension's values (the grid varies
+/// the first dimension slowest).
+fn positions(search: &[Vary], variants: usize) -> Vec<Vec<usize>> {
+    (0..variants)
+        .map(|mut v| {
+            let mut at = vec![0; search.len()];
+            for (d, dim) in search.iter().enumerate().rev() {
+                let n = dim.values.len().max(1);
+                at[d] = v % n;
+                v /= n;
+            }
+            at
+        })
+        .collect()
+}
+
+/// Runs the plan on the current rayon pool, calling `tick` with the
+/// candidates evaluated and the runs made after each evaluation.
+pub fn run(
+    def: &PlanDefinition,
+    prepared: &Prepared,
+    tick: &(dyn Fn(usize, u64) + Sync),
+) -> Result<Plan, SweepError> {
+    let evaluator = Evaluator {
+        text: &prepared.text,
+        path: &def.scenario,
+        goals: &def.goals,
+        confidence: def.confidence,
+        replications: def.replications,
+        seed: prepared.base_seed,
+    };
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let mut eval = |candidate: usize| -> Result<Verdict, SweepError> {
+        let e = evaluator.evaluate(candidate, &prepared.overrides[candidate])?;
+        let verdict = e.verdict;
+        evaluations.push(e);
+        let runs = evaluations.iter().map(|e| u64::from(e.replications)).sum();
+        tick(evaluations.len(), runs);
+        Ok(verdict)
+    };
+    let mut order: Vec<usize> = (0..prepared.costs.len()).collect();
+    order.sort_by(|a, b| {
+        prepared.costs[*a]
+            .total_cmp(&prepared.costs[*b])
+            .then(a.cmp(b))
+    });
+    let found = if def.search.len() == 1 {
+        search::one_dimension(&order, &mut eval)?
+    } else {
+        let covers = |a: usize, b: usize| {
+            prepared.positions[a]
+                .iter()
+                .zip(&prepared.positions[b])
+                .all(|(x, y)| x <= y)
+        };
+        search::grid(&order, &covers, &mut eval)?
+    };
+    Ok(Plan {
+        grid: prepared.grid.clone(),
+        costs: prepared.costs.clone(),
+        goals: def.goals.clone(),
+        evaluations,
+        answer: found.answer,
+        violations: found.violations,
+        confidence: def.confidence,
+    })
+}
+
+fn number(x: f64) -> String {
+    if x.is_infinite() {
+        rpasim_report::summary::NEVER.to_string()
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+/// A goal's column prefix in `plan.csv`: `finance.start_p95_s`.
+fn goal_column(g: &Goal) -> String {
+    format!("{}.{}", g.name, g.metric)
+}
+
+/// Writes `plan.csv`: one row per evaluated candidate, in the order they
+/// were evaluated.
+pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
+    let fail = |e: csv::Error| SweepError::Failed(format!("{}: {e}", path.display()));
+    let mut w = csv::Writer::from_path(path).map_err(fail)?;
+    let mut header = vec!["evaluated".to_string()];
+    header.extend(plan.grid.keys.iter().cloned());
+    header.push("replications".into());
+    for g in &plan.goals {
+        let c = goal_column(g);
+        header.extend([
+            format!("{c}_mean"),
+            format!("{c}_bound"),
+            format!("{c}_met"),
+        ]);
+    }
+    header.extend(["cost".to_string(), "verdict".into()]);
+    w.write_record(&header).map_err(fail)?;
+    for (i, e) in plan.evaluations.iter().enumerate() {
+        let mut row = vec![(i + 1).to_string()];
+        row.extend(plan.grid.variants[e.variant].iter().cloned());
+        row.push(e.replications.to_string());
+        for g in &e.goals {
+            row.extend([
+                number(g.mean),
+                number(g.bound),
+                g.verdict
+                    .as_str()
+                    .replace("meets", "yes")
+                    .replace("fails", "no"),
+            ]);
+        }
+        row.extend([
+            format!("{}", plan.costs[e.variant]),
+            e.verdict.as_str().into(),
+        ]);
+        w.write_record(&row).map_err(fail)?;
+    }
+    w.flush().map_err(|e| SweepError::io(path, e))
+}
+
+/// A searched value as TOML: an integer, a float, or a string.
+fn toml_value(text: &str) -> toml::Value {
+    if let Ok(i) = text.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(x) = text.parse::<f64>() {
+        toml::Value::Float(x)
+    } else {
+        toml::Value::String(text.to_string())
+    }
+}
+
+/// `answer.toml`: `[plan]` (what was asked), `[answer]` (each searched key
+/// to its chosen value; absent when nothing meets) and the goals with the
+/// chosen candidate's estimates.
+pub fn answer_toml(plan: &Plan, scenario: &Path) -> String {
+    // Written table by table, so that `[plan]` comes first.
+    let mut p = toml::Table::new();
+    p.insert(
+        "rpasim_version".into(),
+        env!("CARGO_PKG_VERSION").to_string().into(),
+    );
+    p.insert("scenario".into(), scenario.display().to_string().into());
+    p.insert("confidence".into(), plan.confidence.into());
+    p.insert("evaluated".into(), (plan.evaluations.len() as i64).into());
+    p.insert("simulations".into(), (plan.runs() as i64).into());
+    p.insert(
+        "monotone".into(),
+        toml::Value::Boolean(plan.violations.is_empty()),
+    );
+    let mut out = String::new();
+    let mut section = |name: &str, value: toml::Value| {
+        let mut t = toml::Table::new();
+        t.insert(name.into(), value);
+        out.push_str(&toml::to_string(&t).unwrap_or_default());
+        out.push('\n');
+    };
+    section("plan", p.into());
+    if let Some(a) = plan.answer {
+        let answer: toml::Table = plan
+            .grid
+            .keys
+            .iter()
+            .zip(&plan.grid.variants[a])
+            .map(|(k, v)| (k.clone(), toml_value(v)))
+            .collect();
+        section("answer", answer.into());
+        if let Some(e) = plan.evaluation(a) {
+            let goals: Vec<toml::Value> = plan
+                .goals
+                .iter()
+                .zip(&e.goals)
+                .map(|(g, est)| {
+                    let mut t = toml::Table::new();
+                    t.insert("goal".into(), g.describe().into());
+                    t.insert("mean".into(), est.mean.into());
+                    t.insert("bound".into(), est.bound.into());
+                    t.insert("replications".into(), i64::from(e.replications).into());
+                    t.into()
+                })
+                .collect();
+            section("goals", goals.into());
+        }
+    }
+    out
+}
+
+/// Writes the plan's files into `dir`: `plan.csv`, `answer.toml`, and, when
+/// an answer was found, `scenario.toml` with it applied.
+pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepError> {
+    write_plan_csv(plan, &dir.join(PLAN_CSV))?;
+    let answer = dir.join(ANSWER_TOML);
+    fs::write(&answer, answer_toml(plan, &def.scenario)).map_err(|e| SweepError::io(&answer, e))?;
+    if let Some(a) = plan.answer {
+        let text = rpasim_scenario::input::read_text(
+            &def.scenario,
+            "the scenario",
+            rpasim_scenario::input::MAX_SCENARIO_BYTES,
+        )
+        .map_err(invalid)?;
+        let mut list: Vec<Override> = def
+            .set
+            .iter()
+            .map(|o| o.parse::<Override>().map_err(SweepError::Invalid))
+            .collect::<Result<_, _>>()?;
+        list.extend(
+            plan.grid
+                .overrides(a)
+                .iter()
+                .map(|o| o.parse::<Override>().map_err(SweepError::Invalid))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        let applied = rpasim_scenario::overrides::apply(&text, &def.scenario, &list)
+            .map_err(|e| SweepError::Failed(e.to_string()))?;
+        let path = dir.join(SCENARIO_TOML);
+        fs::write(&path, applied).map_err(|e| SweepError::io(&path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_follow_the_grid_order() {
+        let search = vec![
+            Vary {
+                key: "a".into(),
+                values: vec!["1".into(), "2".into()],
+            },
+            Vary {
+                key: "b".into(),
+                values: vec!["5".into(), "6".into(), "7".into()],
+            },
+        ];
+        // Variants: (1,5) (1,6) (1,7) (2,5) (2,6) (2,7).
+        assert_eq!(positions(&search, 6)[4], vec![1, 1]);
+        assert_eq!(positions(&search, 6)[2], vec![0, 2]);
+    }
+
+    #[test]
+    fn searched_values_keep_their_type_in_the_answer() {
+        assert_eq!(toml_value("28"), toml::Value::Integer(28));
+        assert_eq!(toml_value("0.5"), toml::Value::Float(0.5));
+        assert_eq!(toml_value("random"), toml::Value::String("random".into()));
+    }
+}

@@ -1,0 +1,245 @@
+//! `rpasim plan`: the cheapest setting that meets goals, exactly where
+//! queueing theory knows the answer; few evaluations; exit statuses.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::{run_in, stderr, stdout};
+use rpasim_stats::queueing::{erlang_c, mmc_mean_wait};
+
+/// M/M/c on one standalone machine: arrivals at `per_hour`, exponential
+/// runs of mean 1 minute, no queue limit.
+fn mmc(per_hour: f64) -> String {
+    format!(
+        r#"[simulation]
+seed = 11
+horizon = "2d"
+sample_every = "1d"
+
+[limits]
+max_bots_per_machine = 64
+queue_capacity = 1000000
+queue_timeout = "none"
+
+[[machines]]
+name = "pool"
+bots = 1
+
+[[flows]]
+name = "work"
+target = "pool"
+duration = {{ exponential = {{ mean = "1m" }} }}
+arrivals = {{ poisson = {{ per_hour = {per_hour} }} }}
+"#
+    )
+}
+
+fn plan(dir: &Path, scenario: &str, args: &[&str]) -> Output {
+    fs::write(dir.join("s.toml"), scenario).expect("write");
+    let mut all = vec!["plan", "s.toml", "--out", "p"];
+    all.extend_from_slice(args);
+    run_in(dir, &all)
+}
+
+/// The rows of `plan.csv`, by column name.
+fn rows(dir: &Path) -> Vec<Vec<(String, String)>> {
+    let mut r = csv::Reader::from_path(dir.join("p/plan.csv")).expect("plan.csv");
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    r.records()
+        .map(|x| {
+            header
+                .iter()
+                .cloned()
+                .zip(x.expect("row").iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], column: &str) -> &'a str {
+    &row.iter().find(|(h, _)| h == column).expect(column).1
+}
+
+/// The smallest stable c (more bots than the offered load `a`) whose
+/// value of `f` is at most `bound`.
+fn smallest(a: f64, bound: f64, f: impl Fn(u32) -> f64) -> u32 {
+    (1..=64u32)
+        .filter(|c| f64::from(*c) > a)
+        .find(|c| f(*c) <= bound)
+        .expect("reachable")
+}
+
+#[test]
+fn the_answer_is_erlang_c_where_theory_knows_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (per_hour, mu) = (960.0, 1.0 / 60.0);
+    let lambda = per_hour / 3600.0;
+    let a = lambda / mu;
+    let wait = |c: u32| mmc_mean_wait(c, lambda, mu);
+    // A threshold with clear room on either side: the geometric mean of
+    // the mean waits of two neighbouring sizes (a factor about 2 apart).
+    let c_wait = 20;
+    let threshold = (wait(c_wait) * wait(c_wait - 1)).sqrt();
+    assert_eq!(smallest(a, threshold, wait), c_wait, "Erlang C's answer");
+    let o = plan(
+        dir.path(),
+        &mmc(per_hour),
+        &[
+            "--search",
+            "machines.pool.bots=17..40",
+            "--goal",
+            &format!("all.wait_mean_s<={threshold}"),
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(
+        answer.contains(&format!("\"machines.pool.bots\" = {c_wait}\n")),
+        "{answer}"
+    );
+    assert!(
+        stdout(&o).contains("machines.pool.bots = 20 meets"),
+        "{}",
+        stdout(&o)
+    );
+    // A second goal, on the probability of waiting, moves the answer to
+    // where Erlang C meets both.
+    let share = |c: u32| erlang_c(c, a);
+    let c_share = 22;
+    let threshold_share = (share(c_share) * share(c_share - 1)).sqrt();
+    assert_eq!(smallest(a, threshold_share, share), c_share);
+    let o = plan(
+        dir.path(),
+        &mmc(per_hour),
+        &[
+            "--search",
+            "machines.pool.bots=17..40",
+            "--goal",
+            &format!("all.wait_mean_s<={threshold}"),
+            "--goal",
+            &format!("all.waited_share<={threshold_share}"),
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(answer.contains("\"machines.pool.bots\" = 22\n"), "{answer}");
+    // The answer applied: the scenario runs as is.
+    let applied = fs::read_to_string(dir.path().join("p/scenario.toml")).expect("scenario");
+    assert!(applied.contains("bots = 22"), "{applied}");
+}
+
+/// A burst of 150 one-hour runs on one bot: a queue of capacity q rejects
+/// 149 - q of them. Deterministic, so every decision takes MIN runs.
+const BURST: &str = r#"[simulation]
+horizon = "1d"
+
+[limits]
+queue_timeout = "none"
+
+[[machines]]
+name = "m"
+bots = 1
+
+[[flows]]
+name = "burst"
+target = "m"
+duration = "1h"
+arrivals = { every = "2d", burst = 150 }
+"#;
+
+#[test]
+fn two_hundred_values_take_a_handful_of_evaluations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "limits.queue_capacity=1..200",
+            "--goal",
+            "all.queue_full<=0",
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let rows = rows(dir.path());
+    let most = 2.0 * 200f64.log2() + 4.0;
+    assert!(rows.len() as f64 <= most, "{} evaluations", rows.len());
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(
+        answer.contains("\"limits.queue_capacity\" = 149\n"),
+        "{answer}"
+    );
+    // Every row says its verdict consistently with its capacity.
+    for r in &rows {
+        let capacity: u32 = cell(r, "limits.queue_capacity").parse().expect("number");
+        let expected = if capacity >= 149 { "meets" } else { "fails" };
+        assert_eq!(cell(r, "verdict"), expected, "{r:?}");
+        assert_eq!(cell(r, "replications"), "5");
+    }
+}
+
+#[test]
+fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "limits.queue_capacity=1..100",
+            "--goal",
+            "all.queue_full<=0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("no candidate meets"), "{}", stdout(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(!answer.contains("[answer]"), "{answer}");
+    assert!(!dir.path().join("p/scenario.toml").exists());
+    fs::remove_dir_all(dir.path().join("p")).expect("rm");
+    for (args, says) in [
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=1..100",
+                "--goal",
+                "all.queue_ful<=0",
+            ],
+            "did you mean \"queue_full\"",
+        ),
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=100..1",
+                "--goal",
+                "all.queue_full<=0",
+            ],
+            "invalid range",
+        ),
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=1..9",
+                "--goal",
+                "all.queue_full<=0",
+                "--replications",
+                "1..3",
+            ],
+            "2 <= MIN",
+        ),
+        (vec!["--search", "limits.queue_capacity=1..9"], "no goal"),
+    ] {
+        let o = plan(dir.path(), BURST, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert!(!dir.path().join("p").exists(), "nothing written");
+    }
+}
