@@ -87,8 +87,12 @@ pub fn parse_vary(arg: &str) -> Result<Vary, DefinitionError> {
 }
 
 /// Expands `5..50:5` into 5, 10, ... 50 (and `20..40` by steps of 1), or
-/// splits a list on commas.
+/// splits a list on commas. For linked keys, `12..60:2|10..58:2` zips
+/// ranges of as many values into `12|10`, `14|12`, ...
 pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
+    if text.contains('|') && text.contains("..") && !text.contains(',') {
+        return zip_ranges(text);
+    }
     if let Some((range, step)) = text.split_once(':')
         && let Some((from, to)) = range.split_once("..")
     {
@@ -106,6 +110,31 @@ pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
         ));
     }
     Ok(values)
+}
+
+/// `12..60:2|10..58:2` -> `12|10`, `14|12`, ...: the linked keys' ranges,
+/// which must have as many values each.
+fn zip_ranges(text: &str) -> Result<Vec<String>, String> {
+    let parts: Vec<Vec<String>> = text
+        .split('|')
+        .map(|part| parse_values(part.trim()))
+        .collect::<Result<_, _>>()?;
+    let n = parts[0].len();
+    if let Some(other) = parts.iter().find(|p| p.len() != n) {
+        return Err(format!(
+            "linked ranges in {text:?} have {n} and {} values; they must have as many",
+            other.len()
+        ));
+    }
+    Ok((0..n)
+        .map(|i| {
+            parts
+                .iter()
+                .map(|p| p[i].as_str())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect())
 }
 
 fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
@@ -386,6 +415,14 @@ mod tests {
             vec!["20", "21", "22", "23"]
         );
         assert!(parse_values("5..1").is_err(), "nothing in it");
+        assert_eq!(
+            parse_values("12..16:2|10..14:2").expect("linked ranges"),
+            vec!["12|10", "14|12", "16|14"]
+        );
+        assert!(
+            parse_values("12..16:2|10..20:2").is_err(),
+            "unequal lengths"
+        );
         assert!(parse_values("0..1000000000").is_err(), "too many values");
         assert_eq!(
             parse_values("random,least_recently_used")
