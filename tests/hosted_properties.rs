@@ -142,6 +142,7 @@ prop_compose! {
             flows: Vec::new(),
             hosted_groups: Vec::new(),
             events: Vec::new(),
+            prices: None,
         };
         for (i, mut g) in groups.into_iter().enumerate() {
             g.target = TargetId::from_index(i);

@@ -195,6 +195,7 @@ prop_compose! {
             flows: Vec::new(),
             hosted_groups: Vec::new(),
             events,
+            prices: None,
         };
         for (i, (b, outage)) in bots.into_iter().zip(outages).enumerate() {
             spec.machines.push(MachineSpec {

@@ -243,3 +243,116 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
         assert!(!dir.path().join("p").exists(), "nothing written");
     }
 }
+
+/// Two kinds of capacity that can stand in for each other on one goal: a
+/// machine's bots serve one burst, a hosted group's add-ons another. Ten
+/// one-hour runs each at time 0, a queue timeout of 30 minutes: b bots
+/// start b runs, a add-ons start a runs (after the 10-minute provisioning),
+/// the others time out. So `all.started_share >= 50%` needs a + b >= 10.
+fn two_kinds(prices: &str) -> String {
+    format!(
+        r#"[simulation]
+horizon = "30d"
+sample_every = "1d"
+
+[limits]
+queue_timeout = "30m"
+
+[[environments]]
+name = "prod"
+hosted_capacity = 2
+
+[[machine_groups]]
+name = "g"
+
+[[machines]]
+name = "vm"
+group = "g"
+bots = 1
+
+[[hosted_groups]]
+name = "h"
+max_bots = 2
+provisioning = "10m"
+
+[[flows]]
+name = "x"
+target = "g"
+duration = "1h"
+arrivals = {{ every = "60d", burst = 10 }}
+
+[[flows]]
+name = "y"
+target = "h"
+duration = "1h"
+arrivals = {{ every = "60d", burst = 10 }}
+{prices}"#
+    )
+}
+
+#[test]
+fn with_prices_the_cheaper_of_two_feasible_combinations_is_taken() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let search = [
+        "--search",
+        "machines.vm.bots=2,8",
+        "--search",
+        "environments.prod.hosted_capacity|hosted_groups.h.max_bots=2|2,8|8",
+        "--goal",
+        "all.started_share>=50%",
+    ];
+    // Bots at 100 a month, add-ons at 300, over 30 days (one month):
+    // 8 bots + 2 add-ons = 1,400; 2 bots + 8 add-ons = 2,600; 8 + 8 = 3,200;
+    // 2 + 2 = 800 does not meet (4 of 20 runs start).
+    let cheap_bots = "\n[costs]\nunattended_bot_per_month = 100\nhosted_addon_per_month = 300\n";
+    let o = plan(dir.path(), &two_kinds(cheap_bots), &search);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(answer.contains("\"machines.vm.bots\" = 8\n"), "{answer}");
+    assert!(
+        answer.contains("\"environments.prod.hosted_capacity\" = 2\n"),
+        "{answer}"
+    );
+    let costs: Vec<(String, String)> = rows(dir.path())
+        .iter()
+        .map(|r| (cell(r, "verdict").to_string(), cell(r, "cost").to_string()))
+        .collect();
+    assert!(costs.contains(&("fails".into(), "800".into())), "{costs:?}");
+    assert!(
+        costs.contains(&("meets".into(), "1400".into())),
+        "{costs:?}"
+    );
+    // The other way round, add-ons are cheaper: 2 bots + 8 add-ons.
+    fs::remove_dir_all(dir.path().join("p")).expect("rm");
+    let cheap_addons = "\n[costs]\nunattended_bot_per_month = 300\nhosted_addon_per_month = 100\n";
+    let o = plan(dir.path(), &two_kinds(cheap_addons), &search);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(answer.contains("\"machines.vm.bots\" = 2\n"), "{answer}");
+    assert!(
+        answer.contains("\"environments.prod.hosted_capacity\" = 8\n"),
+        "{answer}"
+    );
+    // The answer applied, run: summary.csv has the cost of its capacity.
+    let o = run_in(
+        dir.path(),
+        &["run", "p/scenario.toml", "--out", "r", "-q", "--no-charts"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = fs::read_to_string(dir.path().join("r/summary.csv")).expect("summary");
+    let header: Vec<&str> = summary.lines().next().expect("header").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "cost")
+        .expect("cost column");
+    let cost_of = |target: &str| -> String {
+        summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{target},")))
+            .map(|l| l.split(',').nth(at).expect("cell").to_string())
+            .expect("row")
+    };
+    assert_eq!(cost_of("g"), "600.00", "2 bots at 300");
+    assert_eq!(cost_of("h"), "", "add-ons belong to the environment");
+    assert_eq!(cost_of("all"), "1400.00", "600 + 8 add-ons at 100");
+}

@@ -133,6 +133,7 @@ prop_compose! {
             flows: Vec::new(),
             hosted_groups: Vec::new(),
             events: Vec::new(),
+            prices: None,
         };
         for (i, (mut t, bots)) in targets.into_iter().enumerate() {
             t.name = format!("t{i}");

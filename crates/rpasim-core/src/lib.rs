@@ -12,6 +12,7 @@
 pub mod arrival;
 pub mod calendar;
 pub mod capacity;
+pub mod cost;
 pub mod distribution;
 pub mod engine;
 pub mod event;

@@ -41,6 +41,9 @@ pub struct ModelSpec {
     pub hosted_groups: Vec<HostedGroupSpec>,
     /// What-if events on the timeline, in any order.
     pub events: Vec<TimelineEvent>,
+    /// The user's prices of capacity (`[costs]`), if given: the cost of the
+    /// model ([`crate::cost`]) is reported and plans minimise it.
+    pub prices: Option<crate::cost::Prices>,
 }
 
 /// Scheduler behaviour.

@@ -130,7 +130,8 @@ impl Recorder {
                 spec.flows.len(),
                 spec.warmup,
                 spec.horizon,
-            ),
+            )
+            .with_cost(spec.prices.map(|p| rpasim_core::cost::cost(spec, &p))),
             series: Downsampler::new(spec.targets.len(), spec.horizon.as_millis()),
             dir: None,
             error: None,

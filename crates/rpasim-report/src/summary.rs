@@ -10,6 +10,7 @@
 
 use std::io::Write;
 
+use rpasim_core::cost::Cost;
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
@@ -21,7 +22,7 @@ pub const CI_LEVEL: f64 = 0.95;
 
 /// The columns of `summary.csv`: the contract's columns first, in its order,
 /// then the extensions.
-pub const HEADER: [&str; 34] = [
+pub const HEADER: [&str; 35] = [
     "target",
     "arrivals",
     "succeeded",
@@ -56,11 +57,18 @@ pub const HEADER: [&str; 34] = [
     "start_p50_s",
     "start_p95_s",
     "start_p99_s",
+    "cost",
 ];
 
 /// The columns that are figures of a pool of bots: a target's, empty in a
 /// flow's row (flows share their target's bots and queue).
-pub const POOL_COLUMNS: [&str; 4] = ["utilization", "bot_hours", "busy_bot_hours", "queue_mean"];
+pub const POOL_COLUMNS: [&str; 5] = [
+    "utilization",
+    "bot_hours",
+    "busy_bot_hours",
+    "queue_mean",
+    "cost",
+];
 
 /// How an infinite time to start (a run that never started) is written.
 pub const NEVER: &str = "inf";
@@ -111,6 +119,8 @@ impl RunStats {
 pub struct SummaryBuilder {
     warmup: SimTime,
     horizon: SimTime,
+    /// The cost of the capacity, at the user's prices, if given.
+    cost: Option<Cost>,
     targets: Vec<RunStats>,
     flows: Vec<RunStats>,
     all: RunStats,
@@ -124,10 +134,17 @@ impl SummaryBuilder {
         SummaryBuilder {
             warmup,
             horizon,
+            cost: None,
             targets: vec![RunStats::default(); targets],
             flows: vec![RunStats::default(); flows],
             all: RunStats::default(),
         }
+    }
+
+    /// The summary reports this cost of the capacity (`cost` column).
+    pub fn with_cost(mut self, cost: Option<Cost>) -> Self {
+        self.cost = cost;
+        self
     }
 
     /// Counts one finished run. Feed runs in arrival order: the batch-means
@@ -149,19 +166,13 @@ impl SummaryBuilder {
         for (i, stats) in self.targets.iter().enumerate() {
             let totals = report.targets.get(i).copied().unwrap_or_default();
             all_totals.add(&totals);
-            rows.push(SummaryRow::new(
-                names.targets[i].clone(),
-                stats,
-                &totals,
-                window_ms,
-            ));
+            let mut row = SummaryRow::new(names.targets[i].clone(), stats, &totals, window_ms);
+            row.cost = self.cost.as_ref().and_then(|c| c.targets[i]);
+            rows.push(row);
         }
-        rows.push(SummaryRow::new(
-            "all".into(),
-            &self.all,
-            &all_totals,
-            window_ms,
-        ));
+        let mut all = SummaryRow::new("all".into(), &self.all, &all_totals, window_ms);
+        all.cost = self.cost.as_ref().map(|c| c.all);
+        rows.push(all);
         let flows = self
             .flows
             .iter()
@@ -235,6 +246,9 @@ pub struct SummaryRow {
     pub start_p95: Option<StartTime>,
     /// 99th percentile of the time to start over every arrival.
     pub start_p99: Option<StartTime>,
+    /// What the capacity costs over the horizon at the user's prices
+    /// (`[costs]`); `None` without prices, and for a flow.
+    pub cost: Option<f64>,
 }
 
 /// A time from arrival to start, over every arrival: finite, or never
@@ -318,6 +332,7 @@ impl SummaryRow {
             start_p50,
             start_p95,
             start_p99,
+            cost: None,
         }
     }
 
@@ -400,6 +415,7 @@ impl SummaryRow {
             start(self.start_p50),
             start(self.start_p95),
             start(self.start_p99),
+            self.cost.map(|c| format!("{c:.2}")).unwrap_or_default(),
         ]
     }
 }

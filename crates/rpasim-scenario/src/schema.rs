@@ -52,6 +52,24 @@ pub struct ScenarioFile {
     /// `[[goals]]`: service levels to meet.
     #[serde(default)]
     pub goals: Vec<GoalEntry>,
+    /// `[costs]`: the user's prices of capacity.
+    pub costs: Option<CostsSection>,
+}
+
+/// `[costs]`: prices per month (30 days), in the user's currency; there is
+/// no built-in price.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostsSection {
+    /// Per unattended bot of a registered machine.
+    #[serde(default)]
+    pub unattended_bot_per_month: f64,
+    /// Per hosted RPA add-on of an environment.
+    #[serde(default)]
+    pub hosted_addon_per_month: f64,
+    /// Per hosted machine.
+    #[serde(default)]
+    pub hosted_machine_per_month: f64,
 }
 
 /// `[[goals]]`: a bound on one metric of a target, a flow or `all`.

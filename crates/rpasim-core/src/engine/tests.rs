@@ -53,6 +53,7 @@ fn model(
         flows: Vec::new(),
         hosted_groups: Vec::new(),
         events: Vec::new(),
+        prices: None,
     }
 }
 

@@ -129,6 +129,7 @@ impl Builder<'_> {
             flows,
             hosted_groups: targets.hosted_groups,
             events,
+            prices: self.prices(),
         }
     }
 
@@ -245,6 +246,29 @@ impl Builder<'_> {
             hosted_capacity,
             capacity_policy,
         }
+    }
+
+    /// The prices of `[costs]`: finite, 0 or more.
+    fn prices(&mut self) -> Option<rpasim_core::cost::Prices> {
+        let c = self.file.costs.as_ref()?;
+        let path = KeyPath::root("costs");
+        for (key, value) in [
+            ("unattended_bot_per_month", c.unattended_bot_per_month),
+            ("hosted_addon_per_month", c.hosted_addon_per_month),
+            ("hosted_machine_per_month", c.hosted_machine_per_month),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                self.error(
+                    path.key(key),
+                    format!("must be a price of 0 or more, got {}", num(value)),
+                );
+            }
+        }
+        Some(rpasim_core::cost::Prices {
+            unattended_bot: c.unattended_bot_per_month,
+            hosted_addon: c.hosted_addon_per_month,
+            hosted_machine: c.hosted_machine_per_month,
+        })
     }
 
     /// Whether an environment runs under the trial preset.

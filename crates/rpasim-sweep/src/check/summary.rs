@@ -44,12 +44,13 @@ impl Value {
 pub use rpasim_report::summary::POOL_COLUMNS as POOL_METRICS;
 
 /// Whether a metric's cell may be empty: statistics over started runs,
-/// shares (of nothing, without arrivals) and times to start; in a flow's
-/// row, the pool figures.
+/// shares (of nothing, without arrivals), times to start, the cost
+/// (without prices); in a flow's row, the pool figures.
 fn may_be_empty(kind: Kind, metric: &str) -> bool {
     metric.starts_with("wait_")
         || metric.ends_with("_share")
         || metric.starts_with("start_")
+        || metric == "cost"
         || (kind == Kind::Flows && POOL_METRICS.contains(&metric))
 }
 

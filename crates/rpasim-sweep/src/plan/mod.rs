@@ -2,8 +2,9 @@
 //! the statistical confidence said out loud.
 //!
 //! The search space is given as `sweep --vary` takes it (`--search`): one
-//! or more dimensions, linked keys allowed. Its cost, without prices, is the
-//! sum of a candidate's searched values. Candidates are evaluated with
+//! or more dimensions, linked keys allowed. A candidate's cost is what its
+//! capacity costs at the scenario's prices (`[costs]`), or, without
+//! prices, the sum of its searched values. Candidates are evaluated with
 //! replications and common random numbers ([`evaluate`]) and searched
 //! assuming more never hurts ([`search`]). The outputs are `plan.csv`
 //! (every evaluated candidate), `answer.toml` (what was asked, and the
@@ -176,8 +177,25 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         .map_err(|e| invalid(e.0.replace("vary ", "search ")))?;
     let (manifest, text) = crate::runner::manifest(&sweep)?;
     let grid = manifest.grid();
-    let costs = grid
-        .variants
+    let (overrides, priced) = candidate_overrides(def, &grid, &text)?;
+    // With prices, the cost of the capacity; else the sum of the values.
+    let costs = match priced.into_iter().collect::<Option<Vec<f64>>>() {
+        Some(costs) => costs,
+        None => summed_costs(&grid)?,
+    };
+    Ok(Prepared {
+        positions: positions(&def.search, grid.variants.len()),
+        text,
+        grid,
+        overrides,
+        costs,
+        base_seed: manifest.base_seed,
+    })
+}
+
+/// Without prices: the sum of each candidate's searched values.
+fn summed_costs(grid: &Grid) -> Result<Vec<f64>, SweepError> {
+    grid.variants
         .iter()
         .map(|values| {
             values
@@ -195,24 +213,17 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
                 })
                 .sum::<Result<f64, _>>()
         })
-        .collect::<Result<Vec<f64>, _>>()?;
-    let overrides = candidate_overrides(def, &grid, &text)?;
-    Ok(Prepared {
-        positions: positions(&def.search, grid.variants.len()),
-        text,
-        grid,
-        overrides,
-        costs,
-        base_seed: manifest.base_seed,
-    })
+        .collect()
 }
 
-/// Every candidate's overrides, each checked once (in parallel).
+/// Every candidate's overrides, each checked once (in parallel), with the
+/// cost of its capacity when the scenario has prices (`[costs]`).
+#[allow(clippy::type_complexity)]
 fn candidate_overrides(
     def: &PlanDefinition,
     grid: &Grid,
     text: &str,
-) -> Result<Vec<Vec<Override>>, SweepError> {
+) -> Result<(Vec<Vec<Override>>, Vec<Option<f64>>), SweepError> {
     let parse = |list: &[String]| -> Result<Vec<Override>, SweepError> {
         list.iter()
             .map(|o| o.parse::<Override>().map_err(SweepError::Invalid))
@@ -223,16 +234,19 @@ fn candidate_overrides(
         .map(|v| {
             let mut list = parse(&def.set)?;
             list.extend(parse(&grid.overrides(v))?);
-            rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
+            let scenario = rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
                 invalid(format!(
                     "candidate {} ({}): {e}",
                     v,
                     grid.overrides(v).join(", ")
                 ))
             })?;
-            Ok(list)
+            let spec = &scenario.spec;
+            let cost = spec.prices.map(|p| rpasim_core::cost::cost(spec, &p).all);
+            Ok((list, cost))
         })
-        .collect()
+        .collect::<Result<Vec<_>, SweepError>>()
+        .map(|all| all.into_iter().unzip())
 }
 
 /// Each candidate's position in each dimension's values (the grid varies
