@@ -177,6 +177,12 @@ fn two_hundred_values_take_a_handful_of_evaluations() {
         answer.contains("\"limits.queue_capacity\" = 149\n"),
         "{answer}"
     );
+    // A chart of the goal's metric per candidate, against the capacity.
+    let svg = fs::read_to_string(dir.path().join("p/charts/all_queue_full.svg")).expect("chart");
+    let doc = roxmltree::Document::parse(&svg).expect("an SVG");
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.iter().any(|t| t.contains("limits.queue_capacity")));
+    assert!(dir.path().join("p/charts/all_queue_full.png").exists());
     // Every row says its verdict consistently with its capacity.
     for r in &rows {
         let capacity: u32 = cell(r, "limits.queue_capacity").parse().expect("number");

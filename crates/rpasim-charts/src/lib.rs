@@ -10,6 +10,7 @@
 
 pub mod data;
 pub mod draw;
+pub mod plan;
 pub mod report;
 pub mod sweep;
 

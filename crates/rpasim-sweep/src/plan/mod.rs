@@ -437,10 +437,69 @@ pub fn answer_toml(plan: &Plan, scenario: &Path) -> String {
     out
 }
 
-/// Writes the plan's files into `dir`: `plan.csv`, `answer.toml`, and, when
-/// an answer was found, `scenario.toml` with it applied.
+/// One chart per goal in `dir/charts`: its metric for every evaluated
+/// candidate against the searched value (one dimension) or the cost
+/// (several), with the threshold, the decisive confidence bound and the
+/// verdict.
+fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
+    // One dimension (its keys linked or not): against its first key.
+    let one_numeric_key = plan.grid.dimensions.len() == 1
+        && plan
+            .grid
+            .variants
+            .iter()
+            .all(|v| v[0].parse::<f64>().is_ok_and(f64::is_finite));
+    let x = |variant: usize| {
+        if one_numeric_key {
+            plan.grid.variants[variant][0].parse().unwrap_or(0.0)
+        } else {
+            plan.costs[variant]
+        }
+    };
+    let x_desc = if one_numeric_key {
+        match &plan.grid.keys[..] {
+            [first, linked @ ..] if !linked.is_empty() => {
+                format!("{first} (with {})", linked.join(", "))
+            }
+            keys => keys[0].clone(),
+        }
+    } else {
+        "cost".to_string()
+    };
+    for (g, goal) in plan.goals.iter().enumerate() {
+        let chart = rpasim_charts::plan::PlanChart {
+            title: format!(
+                "{}: mean and {:.0} % bound per candidate",
+                goal.describe(),
+                plan.confidence * 100.0
+            ),
+            x_desc: x_desc.clone(),
+            y_desc: goal.metric.clone(),
+            threshold: goal.bound,
+            points: plan
+                .evaluations
+                .iter()
+                .map(|e| rpasim_charts::plan::PlanPoint {
+                    x: x(e.variant),
+                    mean: e.goals[g].mean,
+                    bound: e.goals[g].bound,
+                    verdict: e.verdict.as_str().to_string(),
+                })
+                .collect(),
+        };
+        let stem = goal_column(goal).replace(['.', '/', '\\'], "_");
+        rpasim_charts::plan::plan_chart(&dir.join(rpasim_charts::CHARTS_DIR), &stem, &chart)
+            .map_err(|e| SweepError::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Writes the plan's files into `dir`: `plan.csv`, `answer.toml`, a chart
+/// per goal, and, when an answer was found, `scenario.toml` with it
+/// applied.
 pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepError> {
     write_plan_csv(plan, &dir.join(PLAN_CSV))?;
+    charts(plan, dir)?;
     let answer = dir.join(ANSWER_TOML);
     fs::write(&answer, answer_toml(plan, &def.scenario)).map_err(|e| SweepError::io(&answer, e))?;
     if let Some(a) = plan.answer {
