@@ -50,6 +50,31 @@ pub fn register_fonts() {
     });
 }
 
+/// Draws a chart twice, as `dir/stem.svg` and `dir/stem.png`: `svg` and
+/// `png` are the same drawing on each backend.
+pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
+    dir: &Path,
+    stem: &str,
+    size: (u32, u32),
+    svg: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), E>,
+    png: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), F>,
+) -> io::Result<()> {
+    register_fonts();
+    fs::create_dir_all(dir)?;
+    let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        svg(&root).map_err(|e| fail(format!("{e:?}")))?;
+        root.present().map_err(|e| fail(format!("{e:?}")))?;
+    }
+    fs::write(dir.join(format!("{stem}.svg")), text)?;
+    let path = dir.join(format!("{stem}.png"));
+    let root = BitMapBackend::new(&path, size).into_drawing_area();
+    png(&root).map_err(|e| fail(format!("{e:?}")))?;
+    root.present().map_err(|e| fail(format!("{e:?}")))
+}
+
 /// The pixel size of a chart.
 fn size(name: &str, d: &ChartData) -> (u32, u32) {
     match name {

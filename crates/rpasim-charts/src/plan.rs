@@ -3,7 +3,6 @@
 //! with the goal's threshold, the confidence bound of each estimate, and
 //! each candidate's verdict marked.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -115,18 +114,11 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
 
 /// Draws `dir/stem.svg` and `dir/stem.png`.
 pub fn plan_chart(dir: &Path, stem: &str, chart: &PlanChart) -> io::Result<()> {
-    crate::register_fonts();
-    fs::create_dir_all(dir)?;
-    let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
-        draw_plan(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
-        root.present().map_err(|e| fail(format!("{e:?}")))?;
-    }
-    fs::write(dir.join(format!("{stem}.svg")), svg)?;
-    let png = dir.join(format!("{stem}.png"));
-    let root = BitMapBackend::new(&png, draw::SIZE).into_drawing_area();
-    draw_plan(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
-    root.present().map_err(|e| fail(format!("{e:?}")))
+    crate::write_svg_and_png(
+        dir,
+        stem,
+        draw::SIZE,
+        |root| draw_plan(root, chart),
+        |root| draw_plan(root, chart),
+    )
 }

@@ -1,7 +1,6 @@
 //! Sweep charts: a metric against a varied key, one line per combination
 //! of the other keys, with the 95 % confidence band of each point.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -161,18 +160,11 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
 
 /// Draws `dir/stem.svg` and `dir/stem.png`.
 pub fn sweep_chart(dir: &Path, stem: &str, chart: &SweepChart) -> io::Result<()> {
-    crate::register_fonts();
-    fs::create_dir_all(dir)?;
-    let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
-        draw_sweep(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
-        root.present().map_err(|e| fail(format!("{e:?}")))?;
-    }
-    fs::write(dir.join(format!("{stem}.svg")), svg)?;
-    let png = dir.join(format!("{stem}.png"));
-    let root = BitMapBackend::new(&png, draw::SIZE).into_drawing_area();
-    draw_sweep(&root, chart).map_err(|e| fail(format!("{e:?}")))?;
-    root.present().map_err(|e| fail(format!("{e:?}")))
+    crate::write_svg_and_png(
+        dir,
+        stem,
+        draw::SIZE,
+        |root| draw_sweep(root, chart),
+        |root| draw_sweep(root, chart),
+    )
 }

@@ -356,15 +356,20 @@ pub fn summary_csv(spec: &ModelSpec) -> Result<Vec<u8>, SweepError> {
     summaries(spec).map(|(summary, _)| summary)
 }
 
-/// Simulates a scenario in memory; returns the bytes of its `summary.csv`
-/// and of its `summary-flows.csv`.
-pub fn summaries(spec: &ModelSpec) -> Result<(Vec<u8>, Vec<u8>), SweepError> {
+/// Simulates a scenario in memory; returns its summary (targets and flows).
+pub fn summarize(spec: &ModelSpec) -> Result<rpasim_report::Summary, SweepError> {
     let sim = Simulation::new(spec, Recorder::summary_only(spec))
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
     let (recorder, report) = sim.run();
-    let summary = recorder
+    recorder
         .finish(&report)
-        .map_err(|e| SweepError::Failed(e.to_string()))?;
+        .map_err(|e| SweepError::Failed(e.to_string()))
+}
+
+/// Simulates a scenario in memory; returns the bytes of its `summary.csv`
+/// and of its `summary-flows.csv`.
+pub fn summaries(spec: &ModelSpec) -> Result<(Vec<u8>, Vec<u8>), SweepError> {
+    let summary = summarize(spec)?;
     let failed = |e: csv::Error| SweepError::Failed(e.to_string());
     let (mut targets, mut flows) = (Vec::new(), Vec::new());
     summary.write_csv(&mut targets).map_err(failed)?;

@@ -13,8 +13,6 @@
 //! never started) counts as infinitely bad: the candidate fails that goal.
 
 use rayon::prelude::*;
-use rpasim_core::Simulation;
-use rpasim_report::Recorder;
 use rpasim_report::goals::{Goal, Measured, measure_goal};
 use rpasim_scenario::Override;
 use rpasim_stats::student_t_quantile;
@@ -198,13 +196,7 @@ impl Evaluator<'_> {
         });
         let scenario = rpasim_scenario::parse(self.text, self.path, &list)
             .map_err(|e| SweepError::Invalid(e.to_string()))?;
-        let spec = &scenario.spec;
-        let sim = Simulation::new(spec, Recorder::summary_only(spec))
-            .map_err(|e| SweepError::Invalid(e.to_string()))?;
-        let (recorder, report) = sim.run();
-        let summary = recorder
-            .finish(&report)
-            .map_err(|e| SweepError::Failed(e.to_string()))?;
+        let summary = crate::runner::summarize(&scenario.spec)?;
         Ok(self
             .goals
             .iter()
