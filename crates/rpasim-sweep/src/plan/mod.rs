@@ -265,6 +265,21 @@ fn positions(search: &[Vary], variants: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The candidates one step up from `candidate` in one dimension.
+fn neighbours_above(positions: &[Vec<usize>], search: &[Vary], candidate: usize) -> Vec<usize> {
+    let at = &positions[candidate];
+    let mut stride = 1;
+    let mut up = Vec::new();
+    for (d, dim) in search.iter().enumerate().rev() {
+        if at[d] + 1 < dim.values.len() {
+            up.push(candidate + stride);
+        }
+        stride *= dim.values.len().max(1);
+    }
+    up.sort_unstable();
+    up
+}
+
 /// Runs the plan on the current rayon pool, calling `tick` with the
 /// candidates evaluated and the runs made after each evaluation.
 pub fn run(
@@ -304,7 +319,8 @@ pub fn run(
                 .zip(&prepared.positions[b])
                 .all(|(x, y)| x <= y)
         };
-        search::grid(&order, &covers, &mut eval)?
+        let above = |c: usize| neighbours_above(&prepared.positions, &def.search, c);
+        search::grid(&order, &covers, &above, &mut eval)?
     };
     Ok(Plan {
         grid: prepared.grid.clone(),
@@ -548,6 +564,9 @@ mod tests {
         // Variants: (1,5) (1,6) (1,7) (2,5) (2,6) (2,7).
         assert_eq!(positions(&search, 6)[4], vec![1, 1]);
         assert_eq!(positions(&search, 6)[2], vec![0, 2]);
+        let p = positions(&search, 6);
+        assert_eq!(neighbours_above(&p, &search, 1), vec![2, 4]);
+        assert_eq!(neighbours_above(&p, &search, 5), Vec::<usize>::new());
     }
 
     #[test]

@@ -11,9 +11,14 @@
 //!   skipped (it would fail too); the first that meets is the answer, as
 //!   every cheaper one failed or was skipped.
 //!
-//! `Undecided` is never taken as meeting. After the search, what was
-//! evaluated is checked against the assumption: a candidate that meets
-//! while one with at least as much of every dimension fails is reported.
+//! `Undecided` is never taken as meeting. Bisection and pruning only ever
+//! evaluate points the assumption has not yet decided, so they cannot
+//! contradict it by themselves; the answer's neighbours one step up in
+//! each dimension are therefore evaluated too (one more evaluation in one
+//! dimension). Then what was evaluated is checked against the assumption:
+//! a candidate that meets while one with at least as much of every
+//! dimension fails is reported, so the user knows the answer may not be
+//! the cheapest.
 
 use std::collections::BTreeMap;
 
@@ -51,26 +56,36 @@ pub fn one_dimension(
     order: &[usize],
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
 ) -> Result<Found, SweepError> {
+    let covers = |a: usize, b: usize| position(order, a) <= position(order, b);
+    let above = |c: usize| {
+        order
+            .get(position(order, c) + 1)
+            .copied()
+            .into_iter()
+            .collect()
+    };
+    let answer = bisect(order, eval)?;
+    check(answer, &covers, &above, eval)
+}
+
+/// Bisection for the first candidate of `order` that meets, evaluating
+/// each candidate at most once.
+fn bisect(
+    order: &[usize],
+    eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
+) -> Result<(Option<usize>, BTreeMap<usize, Verdict>), SweepError> {
     let mut memo = Memo {
         eval,
         seen: BTreeMap::new(),
     };
     let (Some(&first), Some(&last)) = (order.first(), order.last()) else {
-        return Ok(Found {
-            answer: None,
-            violations: Vec::new(),
-        });
+        return Ok((None, memo.seen));
     };
     if memo.get(last)? != Verdict::Meets {
-        return Ok(Found {
-            answer: None,
-            violations: Vec::new(),
-        });
+        return Ok((None, memo.seen));
     }
     if memo.get(first)? == Verdict::Meets {
-        return Ok(found(Some(first), &memo.seen, &|a, b| {
-            position(order, a) <= position(order, b)
-        }));
+        return Ok((Some(first), memo.seen));
     }
     // order[lo] does not meet, order[hi] meets.
     let (mut lo, mut hi) = (0, order.len() - 1);
@@ -82,9 +97,25 @@ pub fn one_dimension(
             lo = mid;
         }
     }
-    Ok(found(Some(order[hi]), &memo.seen, &|a, b| {
-        position(order, a) <= position(order, b)
-    }))
+    Ok((Some(order[hi]), memo.seen))
+}
+
+/// Evaluates the answer's neighbours above it (`above`) and reports what
+/// contradicts monotonicity among everything evaluated.
+fn check(
+    (answer, mut seen): (Option<usize>, BTreeMap<usize, Verdict>),
+    covers: &dyn Fn(usize, usize) -> bool,
+    above: &dyn Fn(usize) -> Vec<usize>,
+    eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
+) -> Result<Found, SweepError> {
+    if let Some(a) = answer {
+        for n in above(a) {
+            if let std::collections::btree_map::Entry::Vacant(e) = seen.entry(n) {
+                e.insert(eval(n)?);
+            }
+        }
+    }
+    Ok(found(answer, &seen, covers))
 }
 
 fn position(order: &[usize], candidate: usize) -> usize {
@@ -93,12 +124,25 @@ fn position(order: &[usize], candidate: usize) -> usize {
 
 /// Several dimensions: `order` lists the candidates from cheapest to
 /// dearest; `covers(a, b)` says whether `b` has at least as much of every
-/// dimension as `a`.
+/// dimension as `a`; `above(c)` lists the candidates one step up from `c`
+/// in one dimension.
 pub fn grid(
     order: &[usize],
     covers: &dyn Fn(usize, usize) -> bool,
+    above: &dyn Fn(usize) -> Vec<usize>,
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
 ) -> Result<Found, SweepError> {
+    let answer = cheapest(order, covers, eval)?;
+    check(answer, covers, above, eval)
+}
+
+/// The first candidate of `order` that meets, skipping those some failed
+/// candidate covers.
+fn cheapest(
+    order: &[usize],
+    covers: &dyn Fn(usize, usize) -> bool,
+    eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
+) -> Result<(Option<usize>, BTreeMap<usize, Verdict>), SweepError> {
     let mut memo = Memo {
         eval,
         seen: BTreeMap::new(),
@@ -109,12 +153,12 @@ pub fn grid(
             continue;
         }
         match memo.get(candidate)? {
-            Verdict::Meets => return Ok(found(Some(candidate), &memo.seen, covers)),
+            Verdict::Meets => return Ok((Some(candidate), memo.seen)),
             Verdict::Fails => failed.push(candidate),
             Verdict::Undecided => {}
         }
     }
-    Ok(found(None, &memo.seen, covers))
+    Ok((None, memo.seen))
 }
 
 fn found(
@@ -156,7 +200,7 @@ mod tests {
                 .expect("search");
             assert_eq!(f.answer, (threshold < 200).then_some(threshold));
             assert!(
-                calls.len() <= 2 + 8,
+                calls.len() <= 2 + 8 + 1,
                 "{threshold}: {} evaluations",
                 calls.len()
             );
@@ -172,8 +216,17 @@ mod tests {
         let mut order: Vec<usize> = (0..points.len()).collect();
         order.sort_by_key(|&i| (points[i].0 + 2 * points[i].1, i));
         let covers = |x: usize, y: usize| points[x].0 <= points[y].0 && points[x].1 <= points[y].1;
+        let above = |x: usize| {
+            let (a, b) = points[x];
+            points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p == (a + 1, b) || **p == (a, b + 1))
+                .map(|(i, _)| i)
+                .collect()
+        };
         let mut calls = Vec::new();
-        let f = grid(&order, &covers, &mut |c| {
+        let f = grid(&order, &covers, &above, &mut |c| {
             calls.push(c);
             Ok(if points[c].0 + points[c].1 >= 4 {
                 Verdict::Meets
@@ -189,6 +242,24 @@ mod tests {
             "pruned: {} evaluations",
             calls.len()
         );
+    }
+
+    #[test]
+    fn the_answers_neighbour_is_checked_and_a_dip_reported() {
+        // 2 meets, 3 fails (a dip), 4.. meet: bisection evaluates 9, 0, 4,
+        // 2, 1 and lands on 2 without seeing the dip; its neighbour 3
+        // shows it.
+        let order: Vec<usize> = (0..10).collect();
+        let dip = |c: usize| {
+            if c == 2 || c >= 4 {
+                Verdict::Meets
+            } else {
+                Verdict::Fails
+            }
+        };
+        let f = one_dimension(&order, &mut |c| Ok(dip(c))).expect("search");
+        assert_eq!(f.answer, Some(2));
+        assert_eq!(f.violations, vec![(2, 3)]);
     }
 
     #[test]
