@@ -10,7 +10,8 @@ use rpasim_report::{Summary, SummaryRow};
 
 /// The per-target table. `start p95` is the service level over every
 /// arrival (`never` when more than 5 % never started); `wait` columns are
-/// over the runs that started (`-` when none did).
+/// over the runs that started (`-` when none did); `waiting mostly` names
+/// the reason most of the waiting went to, with its share.
 pub fn summary_table(summary: &Summary) -> String {
     let width = summary
         .rows
@@ -22,13 +23,14 @@ pub fn summary_table(summary: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>11}  {:>9}  {:>6}  other outcomes",
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:<19}  {:>11}  {:>11}  {:>9}  {:>6}  other outcomes",
         "target",
         "arrivals",
         "succeeded",
         "wait p50",
         "wait p95",
         "start p95",
+        "waiting mostly",
         "not started",
         "utilization",
         "bot-hours",
@@ -37,13 +39,14 @@ pub fn summary_table(summary: &Summary) -> String {
     for row in &summary.rows {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:<19}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
             row.target,
             row.arrivals,
             row.count(Outcome::Succeeded),
             wait(row, row.wait_p50_ms),
             wait(row, row.wait_p95_ms),
             start(row.start_p95),
+            mostly(row),
             not_started(row),
             row.utilization * 100.0,
             row.bot_hours,
@@ -52,6 +55,18 @@ pub fn summary_table(summary: &Summary) -> String {
         );
     }
     out
+}
+
+/// The reason most of the waiting went to, with its share: "capacity
+/// (62%)"; `-` when nobody waited.
+pub fn mostly(row: &SummaryRow) -> String {
+    match row.dominant_reason() {
+        Some(reason) => {
+            let share = row.reason_share(reason).unwrap_or(0.0) * 100.0;
+            format!("{} ({share:.0}%)", reason.as_str())
+        }
+        None => "-".into(),
+    }
 }
 
 /// Non-zero outcomes other than success: "12 queue_timeout, 3 failed".

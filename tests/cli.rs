@@ -447,10 +447,34 @@ arrivals = { at = ["0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "
     );
     let runs = read(&dir.path().join("o/runs.csv"));
     assert_eq!(
-        runs.lines().filter(|l| l.ends_with(",600.000,1")).count(),
+        runs.lines()
+            .filter(|l| l.contains(",600.000,1,600.000,0,0,"))
+            .count(),
         5,
-        "five cold starts of 10 min"
+        "five cold starts of 10 min, all of it provisioning"
     );
+    // Every run waited the first 10 minutes for provisioning (no bot was
+    // ready), then for busy bots (the group at max_bots): waves at 10, 40,
+    // 70 and 100 minutes.
+    let mut table = csv::Reader::from_reader(runs.as_bytes());
+    let header = table.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (wait, prov, busy) = (
+        col("wait_s"),
+        col("wait_provisioning_s"),
+        col("wait_busy_s"),
+    );
+    let mut waves = Vec::new();
+    for row in table.records() {
+        let row = row.expect("row");
+        let secs = |i: usize| row[i].parse::<f64>().expect("seconds");
+        assert_eq!(secs(prov), 600.0, "{row:?}");
+        assert_eq!(secs(busy), secs(wait) - 600.0, "{row:?}");
+        waves.push(secs(wait) as u64 / 60);
+    }
+    waves.sort_unstable();
+    waves.dedup();
+    assert_eq!(waves, vec![10, 40, 70, 100]);
 }
 
 #[test]

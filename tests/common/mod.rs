@@ -51,10 +51,32 @@ impl Observer for Collect {
 
 /// Simulates a model with a checking observer; returns the run records in
 /// arrival order, the observer, and how many runs arrived.
+/// Every model simulated this way also checks that the engine's wait
+/// reasons are current after every event and that every run's wait split
+/// adds up to the millisecond.
 pub fn simulate_watched<W: Observer>(spec: &ModelSpec, watch: W) -> (Vec<RunRecord>, W, u64) {
-    let sim = Simulation::new(spec, (Collect::default(), watch)).expect("valid model");
+    let sim = Simulation::new(spec, (Collect::default(), watch))
+        .expect("valid model")
+        .check_wait_reasons();
     let ((collect, watch), report) = sim.run();
+    for r in &collect.runs {
+        assert_wait_split_adds_up(r, report.horizon);
+    }
     (collect.runs, watch, report.runs)
+}
+
+/// A run's wait reasons add up to its wait if it started, else to its time
+/// in the queue (until it ended, or the horizon).
+pub fn assert_wait_split_adds_up(r: &RunRecord, horizon: rpasim_core::SimTime) {
+    let until = r.start.or(r.end).unwrap_or(horizon);
+    assert_eq!(
+        r.waits.total().as_millis(),
+        until.as_millis() - r.arrival.as_millis(),
+        "run {} ({:?}, {:?})",
+        r.id,
+        r.outcome,
+        r.waits
+    );
 }
 
 /// The rpasim binary built for these tests.

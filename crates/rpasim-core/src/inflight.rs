@@ -9,6 +9,7 @@ use crate::ids::{FlowId, TargetId};
 use crate::queue::QueueKey;
 use crate::run::{Host, Outcome, Placement, RunRecord};
 use crate::time::{SimDuration, SimTime};
+use crate::wait::WaitSplit;
 
 /// A handle to an in-flight run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub(crate) struct InFlightRun {
     /// Drawn at arrival, for the same reason.
     pub fails: bool,
     pub stage: Stage,
+    /// Its wait by reason so far (while queued, with the target's clocks
+    /// at its enqueue subtracted: see [`WaitSplit`]).
+    pub waits: WaitSplit,
 }
 
 impl InFlightRun {
@@ -78,6 +82,7 @@ impl InFlightRun {
             outcome,
             cold_start,
             attempts: self.attempts,
+            waits: self.waits,
         }
     }
 }
@@ -210,6 +215,7 @@ mod tests {
                 outcome: Outcome::Succeeded,
                 cold_start: None,
             },
+            waits: Default::default(),
         }
     }
 

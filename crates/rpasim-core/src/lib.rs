@@ -27,6 +27,7 @@ pub mod random;
 pub mod run;
 pub mod selection;
 pub mod time;
+pub mod wait;
 pub mod workload;
 
 pub use engine::Simulation;

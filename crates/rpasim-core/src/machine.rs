@@ -19,6 +19,21 @@ pub mod block {
     pub const OFFLINE: u8 = 4;
     /// In maintenance mode (its own, or its group's).
     pub const MAINTENANCE: u8 = 8;
+
+    /// The class a set of reasons counts under when a pool's unavailable
+    /// bots are counted (index in [`super::Fleet::unavailable_bots`]):
+    /// maintenance before offline before provisioning or restarting.
+    pub(crate) fn class(blocked: u8) -> Option<usize> {
+        if blocked & MAINTENANCE != 0 {
+            Some(0)
+        } else if blocked & OFFLINE != 0 {
+            Some(1)
+        } else if blocked & (PROVISIONING | RESTARTING) != 0 {
+            Some(2)
+        } else {
+            None
+        }
+    }
 }
 
 /// Runtime state of one machine.
@@ -56,6 +71,8 @@ struct PoolIndex {
     bots: u32,
     /// Bots of available machines.
     available_bots: u32,
+    /// Bots of unavailable machines (not removed) by [`block::class`].
+    unavailable_bots: [u32; 3],
 }
 
 /// All machines of a simulation and the free-bot index of every target.
@@ -115,6 +132,23 @@ impl Fleet {
         self.pools[target.index()].available_bots
     }
 
+    /// Bots of a target's machines that accept no runs, by why: in
+    /// maintenance, offline, provisioning or restarting (a machine for
+    /// several reasons counts under the first).
+    pub fn unavailable_bots(&self, target: TargetId) -> [u32; 3] {
+        self.pools[target.index()].unavailable_bots
+    }
+
+    /// Why a machine accepts no runs ([`block::class`]), if it does not.
+    pub fn unavailable_class(&self, machine: MachineId) -> Option<usize> {
+        let m = &self.machines[machine.index()];
+        if m.removed {
+            None
+        } else {
+            block::class(m.blocked)
+        }
+    }
+
     /// Whether a machine accepts runs.
     pub fn is_available(&self, machine: MachineId) -> bool {
         self.machines[machine.index()].available
@@ -139,6 +173,7 @@ impl Fleet {
     /// Sets or clears one [`block`] reason; the machine accepts runs when
     /// none holds (running runs are the caller's business).
     pub fn set_blocked(&mut self, machine: MachineId, reason: u8, on: bool) {
+        self.uncount_unavailable(machine);
         let m = &mut self.machines[machine.index()];
         if on {
             m.blocked |= reason;
@@ -147,6 +182,31 @@ impl Fleet {
         }
         let available = m.blocked == 0;
         self.set_available(machine, available);
+        self.count_unavailable(machine);
+    }
+
+    /// Removes a machine's bots from its pool's unavailable counts (before
+    /// a change of its bots or reasons; [`Self::count_unavailable`] after).
+    fn uncount_unavailable(&mut self, machine: MachineId) {
+        self.adjust_unavailable(machine, false);
+    }
+
+    /// Adds a machine's bots to its pool's unavailable counts.
+    fn count_unavailable(&mut self, machine: MachineId) {
+        self.adjust_unavailable(machine, true);
+    }
+
+    fn adjust_unavailable(&mut self, machine: MachineId, add: bool) {
+        let Some(class) = self.unavailable_class(machine) else {
+            return;
+        };
+        let m = &self.machines[machine.index()];
+        let count = &mut self.pools[m.target.index()].unavailable_bots[class];
+        if add {
+            *count += m.bots;
+        } else {
+            *count -= m.bots;
+        }
     }
 
     /// Whether a [`block`] reason holds for a machine.
@@ -190,6 +250,7 @@ impl Fleet {
     /// the new number stop being offered now, and those running a run
     /// disappear when it ends.
     pub fn set_bots(&mut self, machine: MachineId, bots: u32) {
+        self.uncount_unavailable(machine);
         let available = self.machines[machine.index()].available;
         self.set_available(machine, false);
         let m = &mut self.machines[machine.index()];
@@ -207,6 +268,7 @@ impl Fleet {
             self.pools[target.index()].bots = self.pools[target.index()].bots + bots - old;
         }
         self.set_available(machine, available);
+        self.count_unavailable(machine);
     }
 
     /// Makes a machine accept runs, or stop accepting them (running runs
@@ -235,6 +297,7 @@ impl Fleet {
     /// Deletes a machine for good: it stops accepting runs and its bots
     /// leave the pool.
     pub fn remove(&mut self, machine: MachineId) {
+        self.uncount_unavailable(machine);
         self.set_available(machine, false);
         self.machines[machine.index()].blocked = u8::MAX;
         let m = &mut self.machines[machine.index()];
@@ -387,8 +450,12 @@ mod tests {
             (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
             (1, 1, 1)
         );
+        assert_eq!(f.unavailable_bots(t), [2, 0, 0], "maintenance first");
         f.set_blocked(MachineId(1), block::OFFLINE, false);
         assert!(!f.is_available(MachineId(1)), "still in maintenance");
+        f.set_bots(MachineId(1), 3);
+        assert_eq!(f.unavailable_bots(t), [3, 0, 0]);
+        f.set_bots(MachineId(1), 2);
         // A run ending on an unavailable machine frees no usable bot...
         f.release(MachineId(1), p.bot, SimTime::ZERO);
         assert_eq!(f.free_bots(t), 1);
@@ -398,7 +465,11 @@ mod tests {
             (f.free_bots(t), f.available_bots(t), f.candidates(t).len()),
             (3, 3, 2)
         );
+        assert_eq!(f.unavailable_bots(t), [0, 0, 0]);
+        f.set_blocked(MachineId(0), block::OFFLINE, true);
+        assert_eq!(f.unavailable_bots(t), [0, 1, 0]);
         f.remove(MachineId(0));
+        assert_eq!(f.unavailable_bots(t), [0, 0, 0], "removed bots are gone");
         assert_eq!(
             (f.free_bots(t), f.bots(t), f.candidates(t).len()),
             (2, 2, 1)

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::ids::{FlowId, MachineId, TargetId};
 use crate::time::{SimDuration, SimTime};
+use crate::wait::WaitSplit;
 
 /// Queue priority of a run; higher runs first.
 pub struct Priority;
@@ -157,6 +158,10 @@ pub struct RunRecord {
     /// How many times it started (more than 1 when re-queued after its
     /// machine went offline); 1 for runs that never started.
     pub attempts: u32,
+    /// Its time before starting, by reason: the parts add up to its wait
+    /// (`start - arrival`) for a run that started, and to its time in the
+    /// queue (until it ended, or the horizon) for one that did not.
+    pub waits: WaitSplit,
 }
 
 impl RunRecord {

@@ -18,6 +18,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use rpasim_core::run::{Host, Placement};
+use rpasim_core::wait::{REASONS, WaitSplit};
 use rpasim_core::{FlowId, MachineId, Outcome, RunRecord, SimDuration, SimTime, TargetId};
 
 /// Ids held in the window beyond the oldest run in flight.
@@ -239,8 +240,8 @@ impl Spill {
     }
 }
 
-/// Bytes of an encoded record.
-const RECORD_BYTES: usize = 68;
+/// Bytes of an encoded record: 68 of fields, 8 per wait reason.
+const RECORD_BYTES: usize = 68 + 8 * REASONS;
 /// An absent time.
 const NONE: u64 = u64::MAX;
 
@@ -272,6 +273,9 @@ fn encode(r: &RunRecord) -> [u8; RECORD_BYTES] {
     let cold = r.cold_start.map_or(NONE, SimDuration::as_millis);
     b[56..64].copy_from_slice(&cold.to_le_bytes());
     b[64..68].copy_from_slice(&r.attempts.to_le_bytes());
+    for (i, ms) in r.waits.millis().iter().enumerate() {
+        b[68 + 8 * i..76 + 8 * i].copy_from_slice(&ms.to_le_bytes());
+    }
     b
 }
 
@@ -308,6 +312,7 @@ fn decode(b: &[u8]) -> io::Result<RunRecord> {
         outcome,
         cold_start: (cold != NONE).then(|| SimDuration::from_millis(cold)),
         attempts: u32_at(64),
+        waits: WaitSplit::from_millis(std::array::from_fn(|i| u64_at(68 + 8 * i))),
     })
 }
 
@@ -330,6 +335,7 @@ pub(crate) mod tests {
             outcome: Outcome::QueueFull,
             cold_start: None,
             attempts: 1,
+            waits: WaitSplit::default(),
         }
     }
 
@@ -393,6 +399,7 @@ pub(crate) mod tests {
             outcome: Outcome::InFlight,
             cold_start: Some(SimDuration::from_millis(600_000)),
             attempts: 3,
+            waits: WaitSplit::from_millis([1, 2, 3, 4, 5, 6, 7, u64::MAX]),
         };
         assert_eq!(decode(&encode(&r)).expect("decodes"), r);
         let m = RunRecord {

@@ -9,8 +9,10 @@ use rpasim_core::run::Priority;
 use crate::format::push_seconds;
 use crate::recorder::Names;
 
-/// Column names of `runs.csv`.
-pub const HEADER: [&str; 13] = [
+/// Column names of `runs.csv`: the run, then its time before starting
+/// split by reason (`wait_<reason>_s`, in the order of
+/// [`rpasim_core::wait::WaitReason::ALL`]).
+pub const HEADER: [&str; 21] = [
     "run_id",
     "flow",
     "target",
@@ -24,6 +26,14 @@ pub const HEADER: [&str; 13] = [
     "outcome",
     "cold_start_s",
     "attempts",
+    "wait_provisioning_s",
+    "wait_capacity_s",
+    "wait_busy_s",
+    "wait_maintenance_s",
+    "wait_offline_s",
+    "wait_selection_s",
+    "wait_blocked_s",
+    "wait_lost_s",
 ];
 
 /// Writes run rows.
@@ -73,6 +83,14 @@ impl<W: Write> RunsWriter<W> {
         self.csv.write_field(r.outcome.as_str())?;
         self.seconds(r.cold_start.map(|d| d.as_millis()))?;
         self.csv.write_field(int.format(r.attempts))?;
+        for ms in r.waits.millis() {
+            if *ms == 0 {
+                // Most reasons of most runs: no formatting.
+                self.csv.write_field("0")?;
+            } else {
+                self.seconds(Some(*ms))?;
+            }
+        }
         self.csv.write_record(None::<&[u8]>)
     }
 
@@ -107,8 +125,10 @@ mod tests {
         let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
         assert_eq!(
             text,
-            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s,attempts\n\
-             0,f,g,high,1.500,,1.500,,,,queue_full,,1\n"
+            "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s,attempts,\
+             wait_provisioning_s,wait_capacity_s,wait_busy_s,wait_maintenance_s,wait_offline_s,\
+             wait_selection_s,wait_blocked_s,wait_lost_s\n\
+             0,f,g,high,1.500,,1.500,,,,queue_full,,1,0,0,0,0,0,0,0,0\n"
         );
     }
 }

@@ -11,6 +11,7 @@
 use std::io::Write;
 
 use rpasim_core::cost::Cost;
+use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
@@ -22,7 +23,7 @@ pub const CI_LEVEL: f64 = 0.95;
 
 /// The columns of `summary.csv`: the contract's columns first, in its order,
 /// then the extensions.
-pub const HEADER: [&str; 35] = [
+pub const HEADER: [&str; 44] = [
     "target",
     "arrivals",
     "succeeded",
@@ -58,7 +59,21 @@ pub const HEADER: [&str; 35] = [
     "start_p95_s",
     "start_p99_s",
     "cost",
+    "wait_hours",
+    "wait_provisioning_share",
+    "wait_capacity_share",
+    "wait_busy_share",
+    "wait_maintenance_share",
+    "wait_offline_share",
+    "wait_selection_share",
+    "wait_blocked_share",
+    "wait_lost_share",
 ];
+
+/// The column of a wait reason's share (`wait_capacity_share`).
+pub fn reason_share_column(reason: WaitReason) -> &'static str {
+    HEADER[HEADER.len() - REASONS + reason.index()]
+}
 
 /// The columns that are figures of a pool of bots: a target's, empty in a
 /// flow's row (flows share their target's bots and queue).
@@ -88,6 +103,9 @@ struct RunStats {
     /// other runs that did not start never will (infinite).
     queued_at_horizon: Vec<u64>,
     not_started: u64,
+    /// Time waited per reason, milliseconds (started runs' waits and the
+    /// queue time of runs that did not start).
+    reason_ms: [u128; REASONS],
 }
 
 impl RunStats {
@@ -110,6 +128,9 @@ impl RunStats {
         if let Some(provisioning) = r.cold_start {
             self.cold_starts += 1;
             self.provisioning_wait_ms += provisioning.as_millis();
+        }
+        for (sum, ms) in self.reason_ms.iter_mut().zip(r.waits.millis()) {
+            *sum += u128::from(*ms);
         }
     }
 }
@@ -249,6 +270,9 @@ pub struct SummaryRow {
     /// What the capacity costs over the horizon at the user's prices
     /// (`[costs]`); `None` without prices, and for a flow.
     pub cost: Option<f64>,
+    /// Time runs spent waiting, by [`WaitReason`], milliseconds: started
+    /// runs' waits and the queue time of runs that did not start.
+    pub reason_ms: [u128; REASONS],
 }
 
 /// A time from arrival to start, over every arrival: finite, or never
@@ -333,6 +357,7 @@ impl SummaryRow {
             start_p95,
             start_p99,
             cost: None,
+            reason_ms: s.reason_ms,
         }
     }
 
@@ -347,6 +372,29 @@ impl SummaryRow {
     /// Share of the arrivals that started (`None` without arrivals).
     pub fn started_share(&self) -> Option<f64> {
         (self.arrivals > 0).then(|| self.started as f64 / self.arrivals as f64)
+    }
+
+    /// Time runs spent waiting, hours (every reason).
+    pub fn wait_hours(&self) -> f64 {
+        self.reason_ms.iter().sum::<u128>() as f64 / MS_PER_HOUR
+    }
+
+    /// A reason's share of the time runs spent waiting (`None` when
+    /// nobody waited).
+    pub fn reason_share(&self, reason: WaitReason) -> Option<f64> {
+        let total: u128 = self.reason_ms.iter().sum();
+        (total > 0).then(|| self.reason_ms[reason.index()] as f64 / total as f64)
+    }
+
+    /// The reason most of the waiting went to (`None` when nobody waited).
+    pub fn dominant_reason(&self) -> Option<WaitReason> {
+        let (i, ms) = self
+            .reason_ms
+            .iter()
+            .enumerate()
+            .rev()
+            .max_by_key(|(_, ms)| **ms)?;
+        (*ms > 0).then_some(WaitReason::ALL[i])
     }
 
     /// Runs that ended with `outcome`.
@@ -376,7 +424,7 @@ impl SummaryRow {
         let pool = |cell: String| if self.pool { cell } else { String::new() };
         let start = |v: Option<StartTime>| v.map(StartTime::cell).unwrap_or_default();
         let c = |o| self.count(o).to_string();
-        vec![
+        let mut cells = vec![
             self.target.clone(),
             self.arrivals.to_string(),
             c(Outcome::Succeeded),
@@ -416,7 +464,10 @@ impl SummaryRow {
             start(self.start_p95),
             start(self.start_p99),
             self.cost.map(|c| format!("{c:.2}")).unwrap_or_default(),
-        ]
+        ];
+        cells.push(format!("{:.3}", self.wait_hours()));
+        cells.extend(WaitReason::ALL.map(|r| share(self.reason_share(r))));
+        cells
     }
 }
 

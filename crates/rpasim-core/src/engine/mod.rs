@@ -15,6 +15,7 @@ mod hosted_machines;
 mod operations;
 #[cfg(test)]
 mod tests;
+mod waiting;
 
 use rand::RngExt;
 
@@ -35,6 +36,7 @@ use crate::random::{SimRng, Streams};
 use crate::run::{Host, Outcome, Placement};
 use crate::selection::MachineSelection;
 use crate::time::{SimDuration, SimTime};
+use crate::wait::{WaitClocks, WaitReason};
 
 /// Something that happens at an instant. Small and plain (ids and integers)
 /// because most of the engine's time goes to moving these through the heap.
@@ -133,6 +135,8 @@ struct TargetState {
     busy: Level,
     /// Bots able to run: available machines' bots, or provisioned hosted bots.
     available: Level,
+    /// Time spent per wait reason, for splitting queued runs' waits.
+    wait: WaitClocks,
 }
 
 /// An environment's hosted capacity during the simulation.
@@ -183,6 +187,8 @@ pub struct Simulation<O> {
     samples: Vec<TargetSample>,
     environment_samples: Vec<EnvironmentSample>,
     observer: O,
+    /// Check after every event that each target's wait reason is current.
+    check_waits: bool,
 }
 
 impl<O: Observer> Simulation<O> {
@@ -222,6 +228,7 @@ impl<O: Observer> Simulation<O> {
             samples: Vec::with_capacity(spec.targets.len()),
             environment_samples: Vec::with_capacity(spec.environments.len()),
             observer,
+            check_waits: cfg!(test),
         };
         sim.build_targets(spec, &streams);
         sim.build_environments(spec);
@@ -270,6 +277,7 @@ impl<O: Observer> Simulation<O> {
                 queued: Level::new(0),
                 busy: Level::new(0),
                 available: Level::new(self.fleet.available_bots(target)),
+                wait: WaitClocks::new(),
             });
         }
     }
@@ -287,6 +295,15 @@ impl<O: Observer> Simulation<O> {
                 policy: e.capacity_policy.build(),
             });
         }
+    }
+
+    /// Checks after every event that the reason each target's queued runs
+    /// wait for is up to date, panicking if not: a missed update would
+    /// misattribute waits silently. Costs a pass over the targets per
+    /// event; for property tests.
+    pub fn check_wait_reasons(mut self) -> Self {
+        self.check_waits = true;
+        self
     }
 
     /// Replaces the machine-selection policy of a target (before [`run`](Self::run)).
@@ -332,9 +349,15 @@ impl<O: Observer> Simulation<O> {
             self.now = time;
             self.events_handled += 1;
             self.handle(event);
+            if self.check_waits {
+                self.assert_waits_current();
+            }
         }
         self.now = self.horizon;
-        for run in self.runs.drain_by_arrival() {
+        for mut run in self.runs.drain_by_arrival() {
+            if matches!(run.stage, Stage::Queued(_)) {
+                self.leave_queue(&mut run);
+            }
             self.observer
                 .run_finished(&run.record(None, Outcome::InFlight));
         }
@@ -413,6 +436,7 @@ impl<O: Observer> Simulation<O> {
             Action::RevokeAccess { flows } => self.revoke_access(&flows),
             Action::Set { setting, value } => self.apply_setting(setting, value),
         }
+        self.refresh_all_waits();
     }
 
     fn notable(
@@ -526,13 +550,15 @@ impl<O: Observer> Simulation<O> {
             fails,
             attempts: 1,
             stage: Stage::Queued(QueueKey::default()),
+            waits: Default::default(),
         }
     }
 
     /// Puts a run in its target's queue (which has room).
-    fn enqueue(&mut self, run: InFlightRun) {
+    fn enqueue(&mut self, mut run: InFlightRun) {
         let (target, attended) = (run.target, run.attended);
         let t = &mut self.targets[target.index()];
+        run.waits.enter(&t.wait.read(self.now, attended));
         let rank = t.discipline.rank(&QueuedRun {
             run_id: run.id,
             flow: run.flow,
@@ -605,16 +631,23 @@ impl<O: Observer> Simulation<O> {
             t.queue.remove(key);
             t.queued.decr(self.now);
             t.attended_queued -= u32::from(attended);
+            let clocks = t.wait.read(self.now, attended);
+            if let Some(run) = self.runs.get_mut(r) {
+                run.waits.leave(&clocks);
+            }
             self.start_run(target, r, attended);
         }
         self.after_pool_change(target);
     }
 
-    /// Bookkeeping after bots of `target` were taken or freed.
+    /// Bookkeeping after bots of `target` were taken or freed: a hosted
+    /// group scales, and the reason queued runs wait for is brought up to
+    /// date.
     fn after_pool_change(&mut self, target: TargetId) {
         if let Some(h) = self.targets[target.index()].hosted {
             self.autoscale(h);
         }
+        self.refresh_wait(target);
     }
 
     /// Starts run `r` (attended or not) on a free bot of `target`: a machine chosen by the
@@ -666,6 +699,7 @@ impl<O: Observer> Simulation<O> {
             _ => (work, Outcome::Succeeded),
         };
         let start = self.now + delay;
+        run.waits.add(WaitReason::Selection, delay);
         // The run waited for the provisioning only since it arrived.
         let cold_start = cold_start.map(|took| took.min(self.now - run.arrival));
         run.stage = Stage::Running {
@@ -736,7 +770,8 @@ impl<O: Observer> Simulation<O> {
         t.queued.set(self.now, 0);
         t.attended_queued = 0;
         for r in drained {
-            if let Some(run) = self.runs.remove(r) {
+            if let Some(mut run) = self.runs.remove(r) {
+                self.leave_queue(&mut run);
                 self.finish(&run, outcome);
             }
         }
@@ -760,7 +795,8 @@ impl<O: Observer> Simulation<O> {
         self.targets[target.index()].timer_armed = false;
         while let Some(r) = self.targets[target.index()].queue.pop_expired(self.now) {
             self.targets[target.index()].queued.decr(self.now);
-            if let Some(run) = self.runs.remove(r) {
+            if let Some(mut run) = self.runs.remove(r) {
+                self.leave_queue(&mut run);
                 self.finish(&run, Outcome::QueueTimeout);
             }
         }
@@ -784,6 +820,7 @@ impl<O: Observer> Simulation<O> {
             None => self.fleet.available_bots(target),
         };
         self.targets[target.index()].available.set(self.now, value);
+        self.refresh_wait(target);
     }
 
     fn on_sample(&mut self) {

@@ -23,6 +23,7 @@ use crate::observer::NotableKind;
 use crate::random::{SimRng, Streams};
 use crate::run::{Host, Outcome};
 use crate::time::SimDuration;
+use crate::wait::WaitReason;
 
 /// Operational state of one machine.
 #[derive(Debug)]
@@ -256,12 +257,22 @@ impl<O: Observer> Simulation<O> {
             let Some(mut run) = self.runs.remove(r) else {
                 continue;
             };
-            let Stage::Running { placement, .. } = run.stage else {
+            let Stage::Running {
+                placement, start, ..
+            } = run.stage
+            else {
                 continue;
             };
             self.release_bot(run.target, placement);
             if requeue && !self.targets[run.target.index()].queue.is_full() {
                 run.attempts += 1;
+                // Its wait goes on: the time it ran is lost, and a
+                // selection delay cut short counts only up to now.
+                if self.now >= start {
+                    run.waits.add(WaitReason::Lost, self.now - start);
+                } else {
+                    run.waits.remove(WaitReason::Selection, start - self.now);
+                }
                 self.enqueue(run);
             } else {
                 self.finish(&run, Outcome::MachineLost);

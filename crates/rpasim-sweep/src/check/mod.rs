@@ -61,8 +61,17 @@ pub fn direction(metric: &str) -> Direction {
     match metric {
         "succeeded" | "started" | "started_share" => Direction::HigherIsBetter,
         "arrivals" | "utilization" | "busy_bot_hours" => Direction::Neutral,
+        // Where the waiting went shifts; how much is waited is `wait_hours`.
+        m if is_reason_share(m) => Direction::Neutral,
         _ => Direction::LowerIsBetter,
     }
+}
+
+/// Whether a metric is a wait reason's share (`wait_busy_share`).
+fn is_reason_share(metric: &str) -> bool {
+    rpasim_core::wait::WaitReason::ALL
+        .iter()
+        .any(|r| rpasim_report::summary::reason_share_column(*r) == metric)
 }
 
 /// How much a metric may move: relative (`5%`) or absolute (`3`).
