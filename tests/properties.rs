@@ -263,7 +263,23 @@ proptest! {
                 prop_assert_eq!(sum(&|r| r.count(o)), row.count(o), "{}", o);
             }
             prop_assert!(flows.iter().all(|f| !f.stats.pool));
+            for reason in rpasim_core::wait::WaitReason::ALL {
+                let ms = |r: &rpasim_report::SummaryRow| r.reason_ms[reason.index()];
+                prop_assert_eq!(flows.iter().map(|f| ms(&f.stats)).sum::<u128>(), ms(row));
+            }
         }
         prop_assert_eq!(summary.flows.len(), spec.flows.len());
+        // Where any run waited, the reasons' shares add up to 1.
+        for row in summary.rows.iter().chain(summary.flows.iter().map(|f| &f.stats)) {
+            let shares: Vec<f64> = rpasim_core::wait::WaitReason::ALL
+                .iter()
+                .filter_map(|r| row.reason_share(*r))
+                .collect();
+            if row.wait_hours() > 0.0 {
+                prop_assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{:?}", shares);
+            } else {
+                prop_assert!(shares.is_empty());
+            }
+        }
     }
 }
