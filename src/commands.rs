@@ -59,7 +59,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| default_out(&args.scenario.scenario));
+        .unwrap_or_else(|| default_out(&args.scenario.scenario, &what_changed(&args.scenario)));
     let staged = StagedDir::create(&out, &RUN_OUTPUT)?;
     let dir = staged.path().to_path_buf();
     let io = |e| CliError::io(&dir, e);
@@ -79,7 +79,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         rpasim_report::goals::write_csv(&judged, std::io::BufWriter::new(file))
             .map_err(|e| CliError::io(&dir, e.into()))?;
     }
-    let manifest = manifest(&scenario, &args.scenario.scenario, report.runs);
+    let mut manifest = manifest(&scenario, &args.scenario.scenario, report.runs);
+    manifest.overrides = what_changed(&args.scenario);
     manifest.write(&dir).map_err(io)?;
     let charts_start = Instant::now();
     if !args.no_charts {
@@ -172,6 +173,7 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
         warmup_ms: s.spec.warmup.as_millis(),
         sample_every_ms: s.spec.sample_every.as_millis(),
         runs,
+        overrides: Vec::new(),
         targets: s
             .spec
             .targets
@@ -184,10 +186,32 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
     }
 }
 
-/// `reports/<scenario file stem>`.
-fn default_out(scenario: &Path) -> PathBuf {
+/// The overrides that change what is simulated (`--set`, `--seed`), as
+/// `key=value`: recorded in the manifest and the report.
+fn what_changed(args: &ScenarioArgs) -> Vec<String> {
+    args.overrides()
+        .iter()
+        .filter(|o| o.key != "limits.max_runs")
+        .map(|o| format!("{}={}", o.key, o.value))
+        .collect()
+}
+
+/// `reports/<scenario file stem>`, or with overrides
+/// `reports/<stem>-<8 hex digits of a hash of them>`, so that a what-if
+/// never silently replaces the plain scenario's report (and the same
+/// what-if finds its own directory again).
+fn default_out(scenario: &Path, overrides: &[String]) -> PathBuf {
     let stem = scenario
         .file_stem()
         .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-    Path::new("reports").join(stem)
+    if overrides.is_empty() {
+        return Path::new("reports").join(stem);
+    }
+    // FNV-1a: stable across versions and platforms, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in overrides.join("\n").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Path::new("reports").join(format!("{stem}-{:08x}", hash >> 32))
 }

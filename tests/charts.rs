@@ -9,7 +9,8 @@ use std::path::Path;
 
 use common::{repo, run_in, stderr};
 
-const CHARTS: [&str; 5] = [
+const CHARTS: [&str; 6] = [
+    "wait-reasons",
     "queue-length",
     "bots",
     "wait-cdf",
@@ -26,15 +27,29 @@ fn targets(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Whether runs of a target waited at all (its `wait_hours`).
+fn waited(out: &Path, target: &str) -> bool {
+    let mut r = csv::Reader::from_path(out.join("summary.csv")).expect("summary.csv");
+    let header = r.headers().expect("header").clone();
+    let col = header
+        .iter()
+        .position(|h| h == "wait_hours")
+        .expect("wait_hours");
+    r.records()
+        .map(|r| r.expect("row"))
+        .any(|r| r[0] == *target && r[col].parse::<f64>().unwrap_or(0.0) > 0.0)
+}
+
 fn check_outputs(out: &Path) {
     let names = targets(out);
     for chart in CHARTS {
         let png = out.join(format!("charts/{chart}.png"));
         let image = image::open(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
-        let expected = if chart == "bots" {
-            (1200, 50 + 260 * names.len().div_ceil(2) as u32)
-        } else {
-            (1200, 700)
+        let expected = match chart {
+            "bots" => (1200, 50 + 260 * names.len().div_ceil(2) as u32),
+            // Its height follows its bars: checked below by its names.
+            "wait-reasons" => (1200, image.height()),
+            _ => (1200, 700),
         };
         assert_eq!(
             (image.width(), image.height()),
@@ -56,7 +71,9 @@ fn check_outputs(out: &Path) {
                 .chars()
                 .skip(name.chars().count().saturating_sub(12))
                 .collect();
-            if chart != "wait-cdf" {
+            // The CDF names only targets whose runs started, the reasons
+            // only targets where runs waited.
+            if chart != "wait-cdf" && (chart != "wait-reasons" || waited(out, name)) {
                 assert!(
                     text.contains(tail.as_str()),
                     "{chart}.svg does not name {name}"
@@ -64,22 +81,43 @@ fn check_outputs(out: &Path) {
             }
         }
     }
-    // The report shows summary.csv's own numbers.
+    // The report: self-contained, every summary column and row, and the
+    // wait reasons' shares of every row add up.
     let html = fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<script"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(html.matches("<svg").count() >= CHARTS.len());
     let mut summary = csv::Reader::from_path(out.join("summary.csv")).expect("summary.csv");
-    for h in summary.headers().expect("header") {
+    let header = summary.headers().expect("header").clone();
+    for h in &header {
         assert!(
-            html.contains(&format!("<th>{h}</th>")),
+            html.contains(&format!(">{h}</th>")),
             "report lacks column {h}"
         );
     }
     for row in summary.records() {
         let row = row.expect("row");
-        let cells: String = row.iter().map(|c| format!("<td>{c}</td>")).collect();
+        let cell = |name: &str| &row[header.iter().position(|h| h == name).expect(name)];
         assert!(
-            html.contains(&cells),
+            html.contains(&format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td>",
+                &row[0],
+                cell("arrivals")
+            )),
             "report lacks the summary row {:?}",
+            &row[0]
+        );
+        let shares: f64 = header
+            .iter()
+            .zip(row.iter())
+            .filter(|(h, _)| h.starts_with("wait_") && h.ends_with("_share"))
+            .map(|(_, v)| v.parse::<f64>().unwrap_or(0.0))
+            .sum();
+        let hours: f64 = cell("wait_hours").parse().expect("wait_hours");
+        let expected = if hours > 0.0 { 1.0 } else { 0.0 };
+        assert!(
+            (shares - expected).abs() < 1e-5,
+            "{}: shares {shares}",
             &row[0]
         );
     }

@@ -7,7 +7,9 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+use rpasim_core::wait::WaitReason;
 use rpasim_report::series::SeriesPoint;
+use rpasim_report::summary;
 
 use crate::data::ChartData;
 
@@ -484,6 +486,154 @@ pub fn outcomes<DB: DrawingBackend>(
     }
     let entries: Vec<(String, RGBColor)> =
         present.iter().map(|(o, c)| (o.to_string(), *c)).collect();
+    legend(&side, &entries)
+}
+
+/// Wait reasons, in the order of their `summary.csv` share columns, with
+/// their colours.
+pub fn reason_colors() -> [(WaitReason, RGBColor); 8] {
+    WaitReason::ALL.map(|r| {
+        let c = match r {
+            WaitReason::Provisioning => RGBColor(255, 127, 14),
+            WaitReason::Capacity => RGBColor(214, 39, 40),
+            WaitReason::Busy => RGBColor(31, 119, 180),
+            WaitReason::Maintenance => RGBColor(148, 103, 189),
+            WaitReason::Offline => RGBColor(60, 60, 60),
+            WaitReason::Selection => RGBColor(44, 160, 44),
+            WaitReason::Blocked => RGBColor(140, 86, 75),
+            WaitReason::Lost => RGBColor(227, 119, 194),
+        };
+        (r, c)
+    })
+}
+
+/// Most targets drawn one by one in a chart of targets; the rest are
+/// summed into "others".
+pub const MOST_TARGETS: usize = 15;
+
+/// Hours waited per reason of one bar.
+struct ReasonBar {
+    name: String,
+    hours: [f64; 8],
+}
+
+/// The bars of the wait-reasons chart: the targets that waited most (at
+/// most [`MOST_TARGETS`]), then one bar for all the others.
+fn reason_bars(d: &ChartData) -> Vec<ReasonBar> {
+    let names = d.target_names();
+    let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
+    let mut bars: Vec<ReasonBar> = rows
+        .iter()
+        .zip(&names)
+        .map(|(r, name)| {
+            let total = d.summary.number(r, "wait_hours");
+            ReasonBar {
+                name: name.to_string(),
+                hours: WaitReason::ALL
+                    .map(|w| total * d.summary.number(r, summary::reason_share_column(w))),
+            }
+        })
+        .filter(|b| b.hours.iter().sum::<f64>() > 0.0)
+        .collect();
+    // Most waiting first; the sort is stable, so ties keep target order.
+    bars.sort_by(|a, b| {
+        let sum = |x: &ReasonBar| x.hours.iter().sum::<f64>();
+        sum(b).total_cmp(&sum(a))
+    });
+    if bars.len() > MOST_TARGETS + 1 {
+        let rest = bars.split_off(MOST_TARGETS);
+        let mut others = ReasonBar {
+            name: format!("{} others", rest.len()),
+            hours: [0.0; 8],
+        };
+        for b in &rest {
+            for (o, h) in others.hours.iter_mut().zip(b.hours) {
+                *o += h;
+            }
+        }
+        bars.push(others);
+    }
+    bars
+}
+
+/// How many bars the wait-reasons chart has (for its height).
+pub fn reason_bar_count(d: &ChartData) -> usize {
+    reason_bars(d).len()
+}
+
+/// Where the waiting went: per target, hours waited stacked by reason.
+pub fn wait_reasons<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let mut bars = reason_bars(d);
+    // The first category is drawn at the bottom: most waiting on top.
+    bars.reverse();
+    let names: Vec<&str> = bars.iter().map(|b| b.name.as_str()).collect();
+    let x_max = bars
+        .iter()
+        .map(|b| b.hours.iter().sum::<f64>())
+        .fold(0.0, f64::max)
+        .max(1e-3)
+        * 1.05;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!("{}: where the waiting went", d.manifest.name),
+            (FONT, 24),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("hours runs spent waiting, by reason (every run that arrived)")
+        .label_style((FONT, 14))
+        .y_labels(names.len().max(1))
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .draw()?;
+    if bars.is_empty() {
+        let (w, h) = plot.dim_in_pixel();
+        plot.draw(&Text::new(
+            "no run waited",
+            (w as i32 / 3, h as i32 / 2),
+            (FONT, 20),
+        ))?;
+    }
+    let colors = reason_colors();
+    for (i, b) in bars.iter().enumerate() {
+        let mut left = 0.0;
+        for ((_, c), h) in colors.iter().zip(b.hours) {
+            if h <= 0.0 {
+                continue;
+            }
+            let i = i as u32;
+            let mut bar = Rectangle::new(
+                [
+                    (left, SegmentValue::Exact(i)),
+                    (left + h, SegmentValue::Exact(i + 1)),
+                ],
+                c.filled(),
+            );
+            bar.set_margin(6, 6, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            left += h;
+        }
+    }
+    let entries: Vec<(String, RGBColor)> = colors
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| bars.iter().any(|b| b.hours[*k] > 0.0))
+        .map(|(_, (r, c))| (r.as_str().to_string(), *c))
+        .collect();
     legend(&side, &entries)
 }
 

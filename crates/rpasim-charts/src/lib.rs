@@ -1,4 +1,4 @@
-//! Charts and a report a planner can open: five charts as PNG and SVG in
+//! Charts and a report a planner can open: six charts as PNG and SVG in
 //! `charts/`, and `report.html`, one self-contained page.
 //!
 //! Invariants: no system library (text is drawn with ab_glyph from the
@@ -28,7 +28,8 @@ use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
 pub use rpasim_report::{CHARTS_DIR, REPORT_HTML};
 
 /// The charts: file stem and title.
-pub const CHARTS: [(&str, &str); 5] = [
+pub const CHARTS: [(&str, &str); 6] = [
+    ("wait-reasons", "Where the waiting went"),
     ("queue-length", "Queue length over time"),
     (
         "bots",
@@ -78,6 +79,14 @@ pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
 /// The pixel size of a chart.
 fn size(name: &str, d: &ChartData) -> (u32, u32) {
     match name {
+        // Bars of a comfortable thickness for a few targets or many.
+        "wait-reasons" => {
+            let bars = draw::reason_bar_count(d) as u32;
+            (
+                draw::SIZE.0,
+                (160 + 60 * bars).clamp(320, draw::SIZE.1 + 200),
+            )
+        }
         "bots" => (
             draw::SIZE.0,
             50 + 260 * d.series.len().div_ceil(2).max(1) as u32,
@@ -92,6 +101,7 @@ fn draw_chart<DB: DrawingBackend>(
     d: &ChartData,
 ) -> draw::DrawResult<DB> {
     match name {
+        "wait-reasons" => draw::wait_reasons(root, d),
         "queue-length" => draw::queue_length(root, d),
         "bots" => draw::bots(root, d),
         "wait-cdf" => draw::wait_cdf(root, d),

@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
+use rpasim_core::wait::WaitReason;
+use rpasim_report::format::{human_duration, human_share};
 use rpasim_report::goals::{Measured, human};
+use rpasim_report::summary::{NEVER, reason_share_column};
 
 use crate::data::{ChartData, CsvTable, parse_ms};
 
@@ -38,8 +41,9 @@ pub fn clock(ms: u64) -> String {
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1250px;color:#222}\
-table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.chart{margin:1.5em 0}\
+table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}\
+th{background:#f3f3f3}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.chart{margin:1.5em 0}\
+.overrides{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}\
 .chart svg{max-width:100%;height:auto}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}\
 .question{font-size:1.2em;font-style:italic}.wide{overflow-x:auto}\
 .goals li{margin:.3em 0}.goals .met strong{color:#1a7f37}.goals .missed strong{color:#c62828}";
@@ -57,27 +61,22 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
     if let Some(q) = &m.question {
         let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
     }
-    let _ = writeln!(
-        out,
-        "<p>Scenario <code>{}</code>, seed {}, {} simulated{}, {} runs; rpasim {}.</p>",
-        escape(&m.scenario),
-        m.seed,
-        escape(&duration(m.horizon_ms)),
-        if m.warmup_ms > 0 {
-            format!(" (statistics after a warm-up of {})", duration(m.warmup_ms))
-        } else {
-            String::new()
-        },
-        m.runs,
-        escape(&m.rpasim_version)
-    );
+    facts(&mut out, d);
     goals(&mut out, &d.goals);
+    glance(&mut out, d);
+    if let Some((_, title, svg)) = charts.iter().find(|(n, _, _)| *n == "wait-reasons") {
+        chart(&mut out, "wait-reasons", title, svg);
+    }
+    out.push_str("<h2>Over time, and per target</h2>\n");
+    for (name, title, svg) in charts.iter().filter(|(n, _, _)| *n != "wait-reasons") {
+        chart(&mut out, name, title, svg);
+    }
     out.push_str(
-        "<h2>Summary</h2>\n<p>From <code>summary.csv</code>: <code>wait_*</code> in seconds over \
-         the runs that started (blank when none did); <code>start_p50_s</code> to \
-         <code>start_p99_s</code>, the service level, over every run that arrived \
-         (<code>inf</code>: more than that share never started); utilization is busy over \
-         available bot time.</p>\n",
+        "<h2>Summary</h2>\n<p>Every figure of <code>summary.csv</code>, in human units \
+         (the file has seconds and fractions): <code>wait_*</code> over the runs that \
+         started (blank when none did); <code>start_p50_s</code> to <code>start_p99_s</code>, \
+         the service level, over every run that arrived (never: more than that share never \
+         started); <code>wait_&lt;reason&gt;_share</code>, where the waiting went.</p>\n",
     );
     table(&mut out, &d.summary, None);
     if !d.flows.rows.is_empty() {
@@ -95,19 +94,10 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
             );
         }
     }
-    out.push_str("<h2>Charts</h2>\n");
-    for (name, title, svg) in charts {
-        let _ = writeln!(
-            out,
-            "<div class=\"chart\" id=\"{name}\"><h3>{}</h3>{}</div>",
-            escape(title),
-            strip_xml_header(svg)
-        );
-    }
     events(&mut out, &d.events);
     let _ = writeln!(
         out,
-        "<h2>Settings</h2>\n<p>The scenario as simulated (with <code>--set</code> overrides applied):</p>\n<pre>{}</pre>",
+        "<h2>Settings</h2>\n<p>The scenario as simulated (with any <code>--set</code> overrides applied):</p>\n<pre>{}</pre>",
         escape(&d.scenario_toml)
     );
     out.push_str("</body></html>\n");
@@ -130,25 +120,199 @@ fn strip_xml_header(svg: &str) -> &str {
     }
 }
 
-/// An HTML table of CSV cells, exactly as written; `time_column` shown as a clock.
+/// An HTML table of CSV cells in human units (durations, shares); text
+/// left-aligned, numbers right-aligned; `time_column` shown as a clock.
 fn table(out: &mut String, t: &CsvTable, time_column: Option<usize>) {
     out.push_str("<div class=\"wide\"><table>\n<tr>");
-    for h in &t.header {
-        let _ = write!(out, "<th>{}</th>", escape(h));
+    for (i, h) in t.header.iter().enumerate() {
+        let class = if numeric_column(h) {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let name = if time_column == Some(i) {
+            "time (day, hh:mm:ss)"
+        } else {
+            h
+        };
+        let _ = write!(out, "<th{class}>{}</th>", escape(name));
     }
     out.push_str("</tr>\n");
     for row in t.rows.iter().take(MAX_EVENTS) {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
+            let column = t.header.get(i).map_or("", String::as_str);
             let text = match (time_column, parse_ms(cell)) {
                 (Some(c), Some(ms)) if c == i => clock(ms),
-                _ => cell.clone(),
+                _ => human_cell(column, cell),
             };
-            let _ = write!(out, "<td>{}</td>", escape(&text));
+            let class = if numeric_column(column) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(&text));
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</table></div>\n");
+}
+
+/// Whether a summary or events column holds numbers.
+fn numeric_column(name: &str) -> bool {
+    !matches!(
+        name,
+        "target" | "flow" | "event" | "machine" | "detail" | "goal" | "metric" | "met" | "bound"
+    ) && name != "time_s"
+}
+
+/// A cell in human units: `_s` columns as durations (`1h35m`, `never`),
+/// shares and utilization as percentages; other cells as written.
+fn human_cell(column: &str, cell: &str) -> String {
+    if cell.is_empty() {
+        return String::new();
+    }
+    if cell == NEVER {
+        return "never".into();
+    }
+    let Ok(x) = cell.parse::<f64>() else {
+        return cell.to_string();
+    };
+    if column.ends_with("_s") {
+        human_duration(x)
+    } else if column.ends_with("_share") || column == "utilization" {
+        human_share(x)
+    } else {
+        cell.to_string()
+    }
+}
+
+/// One chart, inlined.
+fn chart(out: &mut String, name: &str, title: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "<div class=\"chart\" id=\"{name}\"><h3>{}</h3>{}</div>",
+        escape(title),
+        strip_xml_header(svg)
+    );
+}
+
+/// What was simulated, exactly: the scenario, the seed, any overrides.
+fn facts(out: &mut String, d: &ChartData) {
+    let m = &d.manifest;
+    let _ = writeln!(
+        out,
+        "<p>Scenario <code>{}</code>, seed {}, {} simulated{}, {} runs; rpasim {}.</p>",
+        escape(&m.scenario),
+        m.seed,
+        escape(&duration(m.horizon_ms)),
+        if m.warmup_ms > 0 {
+            format!(" (statistics after a warm-up of {})", duration(m.warmup_ms))
+        } else {
+            String::new()
+        },
+        m.runs,
+        escape(&m.rpasim_version)
+    );
+    if !m.overrides.is_empty() {
+        let list: Vec<String> = m
+            .overrides
+            .iter()
+            .map(|o| format!("<code>--set {}</code>", escape(o)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"overrides\">Simulated with overrides of the scenario file: {}.</p>",
+            list.join(", ")
+        );
+    }
+}
+
+/// What a reason means, in words.
+fn reason_words(r: WaitReason) -> &'static str {
+    match r {
+        WaitReason::Provisioning => "bots being provisioned",
+        WaitReason::Capacity => "no free hosted add-on",
+        WaitReason::Busy => "every bot busy",
+        WaitReason::Maintenance => "machines in maintenance",
+        WaitReason::Offline => "machines offline",
+        WaitReason::Selection => "the selection delay",
+        WaitReason::Blocked => "blocked behind the queue's head",
+        WaitReason::Lost => "work lost to outages",
+    }
+}
+
+/// "mostly every bot busy (81.0 %), then bots being provisioned (19.0 %)":
+/// the reasons of at least 1 % of a row's waiting, largest first.
+fn where_it_went(t: &CsvTable, row: &[String]) -> String {
+    let mut parts: Vec<(f64, WaitReason)> = WaitReason::ALL
+        .iter()
+        .map(|r| (t.number(row, reason_share_column(*r)), *r))
+        .filter(|(share, _)| *share >= 0.01)
+        .collect();
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let words: Vec<String> = parts
+        .iter()
+        .map(|(share, r)| format!("{} ({})", reason_words(*r), human_share(*share)))
+        .collect();
+    match words.split_first() {
+        None => "nobody waited".into(),
+        Some((first, [])) => format!("all {first}"),
+        Some((first, rest)) => format!("mostly {first}, then {}", rest.join(", ")),
+    }
+}
+
+/// The answer first: per target and flow, how soon runs started and where
+/// the waiting went.
+fn glance(out: &mut String, d: &ChartData) {
+    out.push_str(
+        "<h2>How soon runs started, and why they waited</h2>\n<p>Time from arrival to \
+         start over every run that arrived (a run that never started counts as never), and \
+         the time runs spent waiting split by reason (README, \"Why runs wait\").</p>\n",
+    );
+    out.push_str(
+        "<div class=\"wide\"><table>\n<tr><th>target or flow</th><th class=\"num\">arrivals</th>\
+         <th class=\"num\">started within (p50)</th><th class=\"num\">(p95)</th>\
+         <th class=\"num\">(p99)</th><th class=\"num\">not started</th>\
+         <th class=\"num\">hours waited</th><th>where the waiting went</th></tr>\n",
+    );
+    let targets = d.target_names().len();
+    let rows = d.summary.rows.iter().take(targets.min(MAX_EVENTS));
+    for row in rows {
+        glance_row(out, &d.summary, row, &row[0]);
+    }
+    if d.flows.rows.len() > 1 {
+        for row in d.flows.rows.iter().take(MAX_EVENTS) {
+            let name = format!("{} (flow, on {})", row[0], row.get(1).map_or("", |s| s));
+            glance_row(out, &d.flows, row, &name);
+        }
+    }
+    out.push_str("</table></div>\n");
+}
+
+fn glance_row(out: &mut String, t: &CsvTable, row: &[String], name: &str) {
+    let cell = |c: &str| t.column(c).and_then(|i| row.get(i)).map_or("", |s| s);
+    let arrivals = t.number(row, "arrivals");
+    let not_started = t.number(row, "not_started");
+    let not_started = if arrivals > 0.0 && not_started > 0.0 {
+        format!("{not_started} ({})", human_share(not_started / arrivals))
+    } else {
+        format!("{not_started}")
+    };
+    let _ = writeln!(
+        out,
+        "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+         <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+         <td class=\"num\">{:.1}</td><td>{}</td></tr>",
+        escape(name),
+        escape(cell("arrivals")),
+        escape(&human_cell("start_p50_s", cell("start_p50_s"))),
+        escape(&human_cell("start_p95_s", cell("start_p95_s"))),
+        escape(&human_cell("start_p99_s", cell("start_p99_s"))),
+        escape(&not_started),
+        t.number(row, "wait_hours"),
+        escape(&where_it_went(t, row)),
+    );
 }
 
 /// The goals first: met or missed, with what the run measured.
@@ -179,7 +343,7 @@ fn goals(out: &mut String, t: &CsvTable) {
         };
         let measured = match r[value].as_str() {
             "" => Measured::None,
-            rpasim_report::summary::NEVER => Measured::Never,
+            NEVER => Measured::Never,
             v => v.parse().map_or(Measured::None, Measured::Value),
         };
         let shown = human(&r[metric], measured);
@@ -220,6 +384,10 @@ mod tests {
     fn text_is_escaped_and_times_read_as_a_clock() {
         assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
         assert_eq!(clock(0), "day 1, 00:00:00");
+        assert_eq!(human_cell("start_p95_s", "5972.000"), "1h40m");
+        assert_eq!(human_cell("start_p95_s", "inf"), "never");
+        assert_eq!(human_cell("waited_share", "0.25"), "25.0 %");
+        assert_eq!(human_cell("arrivals", "12"), "12");
         assert_eq!(
             clock(((2 * 24 + 14) * 3600 + 5 * 60) * 1000),
             "day 3, 14:05:00"

@@ -23,9 +23,55 @@ pub fn seconds_f64(ms: f64) -> String {
     format!("{:.3}", ms / 1000.0)
 }
 
+/// A duration for a person to read, in at most two units: `0.4s`, `42s`,
+/// `12m30s`, `1h35m`, `2d3h` (rounded to the smaller unit).
+pub fn human_duration(secs: f64) -> String {
+    let secs = secs.max(0.0);
+    if secs < 10.0 {
+        let text = format!("{secs:.1}");
+        return format!("{}s", text.trim_end_matches(".0"));
+    }
+    let s = secs.round() as u64;
+    let (big, small, names) = if s < 60 {
+        return format!("{s}s");
+    } else if s < 3_600 {
+        (60, 1, ("m", "s"))
+    } else if s < 86_400 {
+        (3_600, 60, ("h", "m"))
+    } else {
+        (86_400, 3_600, ("d", "h"))
+    };
+    let units = (s + small / 2) / small;
+    let per = big / small;
+    let (a, b) = (units / per, units % per);
+    if b == 0 {
+        format!("{a}{}", names.0)
+    } else {
+        format!("{a}{}{b}{}", names.0, names.1)
+    }
+}
+
+/// A share for a person to read: `31.2 %`.
+pub fn human_share(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_two_units() {
+        assert_eq!(human_duration(0.0), "0s");
+        assert_eq!(human_duration(0.4), "0.4s");
+        assert_eq!(human_duration(42.0), "42s");
+        assert_eq!(human_duration(750.0), "12m30s");
+        assert_eq!(human_duration(5_700.0), "1h35m");
+        assert_eq!(human_duration(5_729.0), "1h35m");
+        assert_eq!(human_duration(3_600.0), "1h");
+        assert_eq!(human_duration(183_600.0), "2d3h");
+        assert_eq!(human_share(0.3123), "31.2 %");
+    }
 
     #[test]
     fn seconds_have_millisecond_precision() {

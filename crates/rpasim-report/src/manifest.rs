@@ -30,6 +30,10 @@ pub struct Manifest {
     pub sample_every_ms: u64,
     /// Runs simulated (warm-up included).
     pub runs: u64,
+    /// The `--set` overrides applied to the scenario file (`key=value`),
+    /// `--seed` included; empty for outputs of earlier versions.
+    #[serde(default)]
+    pub overrides: Vec<String>,
     /// Targets in summary order.
     pub targets: Vec<ManifestTarget>,
 }
@@ -82,6 +86,7 @@ mod tests {
             warmup_ms: 0,
             sample_every_ms: 300_000,
             runs: 12,
+            overrides: vec!["machines.pc.bots=3".into()],
             targets: vec![ManifestTarget {
                 name: "g".into(),
                 kind: "hosted_group".into(),
