@@ -148,8 +148,8 @@ fn a_selection_delay_is_selection() {
     let r = runs(&text);
     // The first holds the bot at once and starts 50 s later; the second
     // waits for the busy bot until 650 s, then its own 50 s.
-    assert_eq!(split(&r[0]), vec![(WaitReason::Selection, 50)]);
-    assert_eq!(split(&r[1]), vec![(Busy, 640), (WaitReason::Selection, 50)]);
+    assert_eq!(split(&r[0]), vec![(Selection, 50)]);
+    assert_eq!(split(&r[1]), vec![(Busy, 640), (Selection, 50)]);
 }
 
 #[test]
