@@ -36,75 +36,94 @@ pub const HEADER: [&str; 21] = [
     "wait_lost_s",
 ];
 
-/// Writes run rows.
+/// Writes run rows: each row is built in a line buffer and written at
+/// once. Only names can need CSV quoting; numbers are formatted in place.
 #[derive(Debug)]
 pub struct RunsWriter<W: Write> {
-    csv: csv::Writer<W>,
-    scratch: Vec<u8>,
+    out: W,
+    line: Vec<u8>,
 }
 
 impl<W: Write> RunsWriter<W> {
     /// A writer that has written the header.
-    pub fn new(out: W) -> csv::Result<Self> {
-        let mut csv = csv::WriterBuilder::new()
-            .buffer_capacity(1 << 16)
-            .from_writer(out);
-        csv.write_record(HEADER)?;
+    pub fn new(mut out: W) -> csv::Result<Self> {
+        out.write_all(HEADER.join(",").as_bytes())?;
+        out.write_all(b"\n")?;
         Ok(RunsWriter {
-            csv,
-            scratch: Vec::with_capacity(32),
+            out,
+            line: Vec::with_capacity(256),
         })
     }
 
     /// Writes one run.
     pub fn write(&mut self, r: &RunRecord, names: &Names) -> csv::Result<()> {
         let mut int = itoa::Buffer::new();
-        self.csv.write_field(int.format(r.id))?;
-        self.csv.write_field(names.flow(r.flow))?;
-        self.csv.write_field(names.target(r.target))?;
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(int.format(r.id).as_bytes());
+        push_text(line, names.flow(r.flow));
+        push_text(line, names.target(r.target));
         match Priority::name(r.priority) {
-            Some(name) => self.csv.write_field(name)?,
-            None => self.csv.write_field(int.format(r.priority))?,
+            Some(name) => push_text(line, name),
+            None => push_text(line, int.format(r.priority)),
         }
-        self.seconds(Some(r.arrival.as_millis()))?;
-        self.seconds(r.start.map(|t| t.as_millis()))?;
-        self.seconds(r.end.map(|t| t.as_millis()))?;
-        self.seconds(r.wait().map(|w| w.as_millis()))?;
+        push_ms(line, Some(r.arrival.as_millis()));
+        push_ms(line, r.start.map(|t| t.as_millis()));
+        push_ms(line, r.end.map(|t| t.as_millis()));
+        push_ms(line, r.wait().map(|w| w.as_millis()));
         match r.placement {
             Some(p) => {
-                self.csv.write_field(names.host(p.host))?;
-                self.csv.write_field(int.format(p.bot))?;
+                push_text(line, names.host(p.host));
+                push_text(line, int.format(p.bot));
             }
-            None => {
-                self.csv.write_field("")?;
-                self.csv.write_field("")?;
-            }
+            None => line.extend_from_slice(b",,"),
         }
-        self.csv.write_field(r.outcome.as_str())?;
-        self.seconds(r.cold_start.map(|d| d.as_millis()))?;
-        self.csv.write_field(int.format(r.attempts))?;
+        push_text(line, r.outcome.as_str());
+        push_ms(line, r.cold_start.map(|d| d.as_millis()));
+        push_text(line, int.format(r.attempts));
         for ms in r.waits.millis() {
             if *ms == 0 {
                 // Most reasons of most runs: no formatting.
-                self.csv.write_field("0")?;
+                line.extend_from_slice(b",0");
             } else {
-                self.seconds(Some(*ms))?;
+                push_ms(line, Some(*ms));
             }
         }
-        self.csv.write_record(None::<&[u8]>)
-    }
-
-    fn seconds(&mut self, ms: Option<u64>) -> csv::Result<()> {
-        self.scratch.clear();
-        if let Some(ms) = ms {
-            push_seconds(&mut self.scratch, ms);
-        }
-        self.csv.write_field(&self.scratch)
+        line.push(b'\n');
+        self.out.write_all(line)?;
+        Ok(())
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn into_inner(self) -> std::io::Result<W> {
-        self.csv.into_inner().map_err(|e| e.into_error())
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Appends `,` and a text field, quoted as CSV requires (a name with a
+/// comma, a quote or a line break).
+fn push_text(line: &mut Vec<u8>, text: &str) {
+    line.push(b',');
+    if text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        line.push(b'"');
+        for b in text.bytes() {
+            if b == b'"' {
+                line.push(b'"');
+            }
+            line.push(b);
+        }
+        line.push(b'"');
+    } else {
+        line.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Appends `,` and milliseconds as seconds (empty when absent).
+fn push_ms(line: &mut Vec<u8>, ms: Option<u64>) {
+    line.push(b',');
+    if let Some(ms) = ms {
+        push_seconds(line, ms);
     }
 }
 
@@ -130,5 +149,22 @@ mod tests {
              wait_selection_s,wait_blocked_s,wait_lost_s\n\
              0,f,g,high,1.500,,1.500,,,,queue_full,,1,0,0,0,0,0,0,0,0\n"
         );
+    }
+
+    #[test]
+    fn names_are_quoted_as_csv_requires() {
+        let mut line = Vec::new();
+        push_text(&mut line, "plain");
+        push_text(&mut line, "a,b");
+        push_text(&mut line, "say \"hi\"");
+        assert_eq!(line, b",plain,\"a,b\",\"say \"\"hi\"\"\"");
+        // The csv crate reads back what was written.
+        let text = format!("x{}\n", String::from_utf8(line).expect("utf-8"));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let row = reader.records().next().expect("row").expect("valid");
+        assert_eq!(&row[2], "a,b");
+        assert_eq!(&row[3], "say \"hi\"");
     }
 }
