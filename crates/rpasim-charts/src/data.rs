@@ -37,6 +37,55 @@ pub struct ChartData {
     pub events: CsvTable,
     /// The scenario as simulated.
     pub scenario_toml: String,
+    /// The targets drawn one by one (indices in summary order): all of
+    /// them up to [`MOST_TARGETS`], else those whose runs waited most.
+    pub shown: Vec<usize>,
+}
+
+/// Most targets drawn one by one in a chart; with more, the charts show
+/// those whose runs waited most, and say so.
+pub const MOST_TARGETS: usize = 15;
+
+/// The targets to draw: all up to [`MOST_TARGETS`], else the ones with the
+/// most hours waited (then most arrivals; then summary order), in summary
+/// order.
+fn choose_shown(summary: &CsvTable, targets: usize) -> Vec<usize> {
+    if targets <= MOST_TARGETS {
+        return (0..targets).collect();
+    }
+    let rows = &summary.rows[..targets.min(summary.rows.len())];
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let key = |i: usize| {
+        (
+            summary.number(&rows[i], "wait_hours"),
+            summary.number(&rows[i], "arrivals"),
+        )
+    };
+    order.sort_by(|a, b| {
+        let (ka, kb) = (key(*a), key(*b));
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(a.cmp(b))
+    });
+    order.truncate(MOST_TARGETS);
+    order.sort_unstable();
+    order
+}
+
+/// Keeps the entries of `all` at `shown` (and the last, `all`'s, when
+/// `with_all`), leaving the others empty: memory for what is drawn only.
+fn keep_shown<T: Default>(all: Vec<T>, shown: &[usize], with_all: bool) -> Vec<T> {
+    let last = all.len().saturating_sub(1);
+    all.into_iter()
+        .enumerate()
+        .map(|(i, x)| {
+            if shown.binary_search(&i).is_ok() || (with_all && i == last) {
+                x
+            } else {
+                T::default()
+            }
+        })
+        .collect()
 }
 
 impl ChartData {
@@ -48,13 +97,29 @@ impl ChartData {
         summary: &Summary,
         series: Vec<Vec<SeriesPoint>>,
     ) -> io::Result<Self> {
+        let table = CsvTable::read(&dir.join(SUMMARY_CSV))?;
+        let shown = choose_shown(&table, manifest.targets.len());
+        let waits = summary
+            .wait_histograms
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let drawn = shown.binary_search(&i).is_ok() || i == manifest.targets.len();
+                if drawn {
+                    h.clone()
+                } else {
+                    DurationHistogram::new()
+                }
+            })
+            .collect();
         Ok(ChartData {
             manifest,
-            summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
+            summary: table,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
-            waits: summary.wait_histograms.clone(),
-            series,
+            waits,
+            series: keep_shown(series, &shown, false),
+            shown,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
             scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
         })
@@ -63,27 +128,69 @@ impl ChartData {
     /// From an output directory alone (`rpasim plot`).
     pub fn load(dir: &Path) -> io::Result<Self> {
         let manifest = Manifest::read(dir)?;
+        let summary = CsvTable::read(&dir.join(SUMMARY_CSV))?;
+        let shown = choose_shown(&summary, manifest.targets.len());
         let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest)?;
         let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest)?;
         Ok(ChartData {
-            summary: CsvTable::read(&dir.join(SUMMARY_CSV))?,
+            waits: keep_shown(waits, &shown, true),
+            series: keep_shown(series, &shown, false),
+            shown,
+            summary,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
-            waits,
-            series,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
             scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
             manifest,
         })
     }
 
-    /// Target names, in summary order (without `all`).
+    /// Names of the targets drawn one by one ([`Self::shown`]), in
+    /// summary order.
     pub fn target_names(&self) -> Vec<&str> {
-        self.manifest
-            .targets
+        self.shown
             .iter()
-            .map(|t| t.name.as_str())
+            .map(|i| self.manifest.targets[*i].name.as_str())
             .collect()
+    }
+
+    /// The time series of the targets drawn, in the order of
+    /// [`Self::target_names`].
+    pub fn shown_series(&self) -> Vec<&[SeriesPoint]> {
+        self.shown
+            .iter()
+            .map(|i| self.series.get(*i).map_or(&[][..], Vec::as_slice))
+            .collect()
+    }
+
+    /// The wait histograms of the targets drawn.
+    pub fn shown_waits(&self) -> Vec<&DurationHistogram> {
+        self.shown
+            .iter()
+            .filter_map(|i| self.waits.get(*i))
+            .collect()
+    }
+
+    /// The `summary.csv` rows of the targets drawn.
+    pub fn shown_rows(&self) -> Vec<&Vec<String>> {
+        self.shown
+            .iter()
+            .filter_map(|i| self.summary.rows.get(*i))
+            .collect()
+    }
+
+    /// What a chart of targets shows when not all: " (the 15 of 10000
+    /// targets whose runs waited most)"; empty when it shows all.
+    pub fn scope(&self) -> String {
+        let all = self.manifest.targets.len();
+        if self.shown.len() < all {
+            format!(
+                " (the {} of {all} targets whose runs waited most)",
+                self.shown.len()
+            )
+        } else {
+            String::new()
+        }
     }
 }
 

@@ -136,9 +136,10 @@ pub fn queue_length<DB: DrawingBackend>(
     let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
     let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
     let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
-    let y_max = d
-        .series
+    let shown = d.shown_series();
+    let y_max = shown
         .iter()
+        .copied()
         .flatten()
         .map(|p| p.queued_max)
         .max()
@@ -147,7 +148,7 @@ pub fn queue_length<DB: DrawingBackend>(
         * 1.05;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
-            format!("{}: queue length over time", d.manifest.name),
+            format!("{}: queue length over time{}", d.manifest.name, d.scope()),
             (FONT, 24),
         )
         .margin(15)
@@ -162,7 +163,7 @@ pub fn queue_length<DB: DrawingBackend>(
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     let names = d.target_names();
-    for (i, series) in d.series.iter().enumerate() {
+    for (i, series) in shown.iter().enumerate() {
         let points = series
             .iter()
             .map(|p| (p.time_ms as f64 / unit, f64::from(p.queued_max)));
@@ -182,7 +183,7 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
     root.fill(&WHITE)?;
     let (header, body) = root.split_vertically(50);
     header.draw(&Text::new(
-        format!("{}: bots over time", d.manifest.name),
+        format!("{}: bots over time{}", d.manifest.name, d.scope()),
         (15, 12),
         (FONT, 24),
     ))?;
@@ -197,12 +198,13 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
         header.draw(&Rectangle::new([(x, 20), (x + 18, 34)], c.filled()))?;
         header.draw(&Text::new(name.to_string(), (x + 24, 19), (FONT, 14)))?;
     }
-    let n = d.series.len().max(1);
+    let shown = d.shown_series();
+    let n = shown.len().max(1);
     let rows = n.div_ceil(2);
     let panels = body.split_evenly((rows, if n == 1 { 1 } else { 2 }));
     let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
     let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
-    for ((panel, series), name) in panels.iter().zip(&d.series).zip(d.target_names()) {
+    for ((panel, series), name) in panels.iter().zip(shown).zip(d.target_names()) {
         bot_panel(panel, series, &short(name), x_max, unit, unit_name)?;
     }
     Ok(())
@@ -271,15 +273,15 @@ pub fn wait_cdf<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-    let targets = d.target_names().len();
-    let x_max = d.waits[..targets.min(d.waits.len())]
+    let waits = d.shown_waits();
+    let x_max = waits
         .iter()
         .map(|h| h.max_ms() as f64 / 1000.0)
         .fold(10.0, f64::max)
         * 1.5;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
-            format!("{}: wait-time distribution", d.manifest.name),
+            format!("{}: wait-time distribution{}", d.manifest.name, d.scope()),
             (FONT, 24),
         )
         .margin(15)
@@ -305,7 +307,7 @@ pub fn wait_cdf<DB: DrawingBackend>(
         )))?;
     }
     let mut entries = Vec::new();
-    for (i, (h, name)) in d.waits.iter().zip(d.target_names()).enumerate() {
+    for (i, (h, name)) in waits.iter().zip(d.target_names()).enumerate() {
         if h.count() == 0 {
             continue;
         }
@@ -373,13 +375,17 @@ pub fn utilization_cost<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (header, body) = root.split_vertically(50);
     header.draw(&Text::new(
-        format!("{}: utilization and cost per target", d.manifest.name),
+        format!(
+            "{}: utilization and cost per target{}",
+            d.manifest.name,
+            d.scope()
+        ),
         (15, 12),
         (FONT, 24),
     ))?;
     let (left, right) = body.split_horizontally(SIZE.0 / 2);
     let names = d.target_names();
-    let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
+    let rows = d.shown_rows();
     let utilization: Vec<f64> = rows
         .iter()
         .map(|r| 100.0 * d.summary.number(r, "utilization"))
@@ -429,7 +435,7 @@ pub fn outcomes<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
     let names = d.target_names();
-    let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
+    let rows = d.shown_rows();
     let present: Vec<(&str, RGBColor)> = OUTCOMES
         .iter()
         .copied()
@@ -441,10 +447,10 @@ pub fn outcomes<DB: DrawingBackend>(
             .map(|(o, _)| d.summary.number(r, o))
             .sum::<f64>()
     };
-    let x_max = rows.iter().map(total).fold(0.0, f64::max).max(1.0) * 1.05;
+    let x_max = rows.iter().map(|r| total(r)).fold(0.0, f64::max).max(1.0) * 1.05;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
-            format!("{}: outcomes per target", d.manifest.name),
+            format!("{}: outcomes per target{}", d.manifest.name, d.scope()),
             (FONT, 24),
         )
         .margin(15)
@@ -507,9 +513,7 @@ pub fn reason_colors() -> [(WaitReason, RGBColor); 8] {
     })
 }
 
-/// Most targets drawn one by one in a chart of targets; the rest are
-/// summed into "others".
-pub const MOST_TARGETS: usize = 15;
+use crate::data::MOST_TARGETS;
 
 /// Hours waited per reason of one bar.
 struct ReasonBar {
@@ -520,7 +524,7 @@ struct ReasonBar {
 /// The bars of the wait-reasons chart: the targets that waited most (at
 /// most [`MOST_TARGETS`]), then one bar for all the others.
 fn reason_bars(d: &ChartData) -> Vec<ReasonBar> {
-    let names = d.target_names();
+    let names: Vec<&str> = d.manifest.targets.iter().map(|t| t.name.as_str()).collect();
     let rows = &d.summary.rows[..names.len().min(d.summary.rows.len())];
     let mut bars: Vec<ReasonBar> = rows
         .iter()

@@ -89,7 +89,7 @@ fn size(name: &str, d: &ChartData) -> (u32, u32) {
         }
         "bots" => (
             draw::SIZE.0,
-            50 + 260 * d.series.len().div_ceil(2).max(1) as u32,
+            50 + 260 * d.shown.len().div_ceil(2).max(1) as u32,
         ),
         _ => draw::SIZE,
     }

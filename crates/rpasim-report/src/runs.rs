@@ -105,7 +105,10 @@ impl<W: Write> RunsWriter<W> {
 /// comma, a quote or a line break).
 fn push_text(line: &mut Vec<u8>, text: &str) {
     line.push(b',');
-    if text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
         line.push(b'"');
         for b in text.bytes() {
             if b == b'"' {
