@@ -1,4 +1,8 @@
-//! Durations in a histogram: memory stays flat whatever the number of runs.
+//! Durations in a histogram: memory stays flat whatever the number of runs,
+//! and small for the many small populations of a scenario with thousands of
+//! targets and flows.
+
+use std::borrow::Cow;
 
 use hdrhistogram::Histogram;
 
@@ -11,11 +15,42 @@ pub const QUANTILE_RELATIVE_ERROR: f64 = 0.001;
 
 /// A distribution of millisecond durations: exact count, mean and maximum;
 /// quantiles within [`QUANTILE_RELATIVE_ERROR`].
+///
+/// A few durations are kept as they are (an HDR histogram of three
+/// significant digits takes ~100 KB, which 20,000 targets and flows cannot
+/// afford); beyond [`EXACT_UP_TO`] they go into the HDR histogram. Every
+/// answer is computed from an HDR histogram of the same values either way,
+/// so the results do not depend on the representation.
 #[derive(Debug, Clone)]
 pub struct DurationHistogram {
-    histogram: Histogram<u64>,
+    store: Store,
     sum_ms: u128,
     max_ms: u64,
+}
+
+/// Most durations kept as they are before they go into an HDR histogram.
+pub const EXACT_UP_TO: usize = 2_048;
+
+#[derive(Debug, Clone)]
+enum Store {
+    Exact(Vec<u64>),
+    Hdr(Histogram<u64>),
+}
+
+/// An empty HDR histogram of the precision this module promises.
+fn empty_hdr() -> Histogram<u64> {
+    let mut histogram =
+        Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
+    histogram.auto(true);
+    histogram
+}
+
+/// Records into an auto-resizing HDR histogram: only values beyond 2^63,
+/// which no simulated duration reaches, could fail.
+fn record_hdr(h: &mut Histogram<u64>, ms: u64) {
+    if h.record(ms).is_err() {
+        h.saturating_record(ms);
+    }
 }
 
 impl Default for DurationHistogram {
@@ -27,11 +62,8 @@ impl Default for DurationHistogram {
 impl DurationHistogram {
     /// An empty histogram.
     pub fn new() -> Self {
-        let mut histogram =
-            Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
-        histogram.auto(true);
         DurationHistogram {
-            histogram,
+            store: Store::Exact(Vec::new()),
             sum_ms: 0,
             max_ms: 0,
         }
@@ -39,18 +71,40 @@ impl DurationHistogram {
 
     /// Adds one duration.
     pub fn record(&mut self, ms: u64) {
-        // With auto-resize on, recording grows the range and can only fail
-        // for values beyond 2^63, which no simulated duration reaches.
-        if self.histogram.record(ms).is_err() {
-            self.histogram.saturating_record(ms);
+        match &mut self.store {
+            Store::Exact(values) if values.len() < EXACT_UP_TO => values.push(ms),
+            Store::Exact(_) => {
+                let mut h = self.hdr().into_owned();
+                record_hdr(&mut h, ms);
+                self.store = Store::Hdr(h);
+            }
+            Store::Hdr(h) => record_hdr(h, ms),
         }
         self.sum_ms += u128::from(ms);
         self.max_ms = self.max_ms.max(ms);
     }
 
+    /// The HDR histogram of the values (built for the question when they
+    /// are kept as they are).
+    fn hdr(&self) -> Cow<'_, Histogram<u64>> {
+        match &self.store {
+            Store::Hdr(h) => Cow::Borrowed(h),
+            Store::Exact(values) => {
+                let mut h = empty_hdr();
+                for v in values {
+                    record_hdr(&mut h, *v);
+                }
+                Cow::Owned(h)
+            }
+        }
+    }
+
     /// Number of durations recorded.
     pub fn count(&self) -> u64 {
-        self.histogram.len()
+        match &self.store {
+            Store::Exact(values) => values.len() as u64,
+            Store::Hdr(h) => h.len(),
+        }
     }
 
     /// Exact mean in milliseconds (0 when empty).
@@ -77,7 +131,7 @@ impl DurationHistogram {
         if self.count() == 0 {
             return 0;
         }
-        self.histogram.value_at_quantile(q).min(self.max_ms)
+        self.hdr().value_at_quantile(q).min(self.max_ms)
     }
 
     /// The `q`-quantile of a population of `total` durations of which this
@@ -96,10 +150,11 @@ impl DurationHistogram {
             return None;
         }
         let mut seen = 0;
-        for v in self.histogram.iter_recorded() {
+        let histogram = self.hdr();
+        for v in histogram.iter_recorded() {
             seen += v.count_at_value();
             if seen >= rank {
-                let value = self.histogram.highest_equivalent(v.value_iterated_to());
+                let value = histogram.highest_equivalent(v.value_iterated_to());
                 return Some(value.min(self.max_ms));
             }
         }
@@ -108,8 +163,19 @@ impl DurationHistogram {
 
     /// Adds every duration of another histogram.
     pub fn merge(&mut self, other: &DurationHistogram) {
-        // Both auto-resize, so adding cannot fail for lack of range.
-        let _ = self.histogram.add(&other.histogram);
+        match (&mut self.store, &other.store) {
+            (Store::Exact(mine), Store::Exact(theirs))
+                if mine.len() + theirs.len() <= EXACT_UP_TO =>
+            {
+                mine.extend_from_slice(theirs);
+            }
+            _ => {
+                let mut h = self.hdr().into_owned();
+                // Both auto-resize, so adding cannot fail for lack of range.
+                let _ = h.add(&*other.hdr());
+                self.store = Store::Hdr(h);
+            }
+        }
         self.sum_ms += other.sum_ms;
         self.max_ms = self.max_ms.max(other.max_ms);
     }
@@ -153,6 +219,37 @@ mod tests {
         assert_eq!(h.quantile_of_ms(0.95, 100), None);
         assert_eq!(h.quantile_of_ms(0.95, 90), Some(h.quantile_ms(0.95)));
         assert_eq!(DurationHistogram::new().quantile_of_ms(0.5, 3), None);
+    }
+
+    #[test]
+    fn kept_values_and_the_hdr_histogram_give_the_same_answers() {
+        let values: Vec<u64> = (0..EXACT_UP_TO as u64 + 500)
+            .map(|i| (i * 7_919) % 3_600_000)
+            .collect();
+        let mut few = DurationHistogram::new();
+        let mut hdr = empty_hdr();
+        for (i, v) in values.iter().enumerate() {
+            few.record(*v);
+            record_hdr(&mut hdr, *v);
+            if i % 97 == 0 || i + 1 == values.len() {
+                for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+                    let expected = hdr.value_at_quantile(q).min(few.max_ms());
+                    assert_eq!(few.quantile_ms(q), expected, "{i} values, q={q}");
+                }
+                assert_eq!(few.count(), hdr.len());
+            }
+        }
+        assert!(matches!(few.store, Store::Hdr(_)), "beyond the limit");
+        // Merging small ones stays small; a large one makes it HDR.
+        let mut a = DurationHistogram::new();
+        let mut b = DurationHistogram::new();
+        a.record(5);
+        b.record(7);
+        a.merge(&b);
+        assert!(matches!(a.store, Store::Exact(ref v) if v.len() == 2));
+        a.merge(&few);
+        assert_eq!(a.count(), few.count() + 2);
+        assert_eq!(a.max_ms(), few.max_ms());
     }
 
     #[test]
