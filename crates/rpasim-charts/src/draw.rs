@@ -6,6 +6,7 @@
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use rpasim_core::wait::WaitReason;
 use rpasim_report::series::SeriesPoint;
@@ -160,7 +161,7 @@ pub fn queue_length<DB: DrawingBackend>(
         .x_desc(unit_name)
         .y_desc("queued runs (peak per interval)")
         .label_style((FONT, 15))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&integer_label)
         .draw()?;
     let names = d.target_names();
     for (i, series) in shown.iter().enumerate() {
@@ -241,7 +242,7 @@ fn bot_panel<DB: DrawingBackend>(
         .x_desc(unit_name)
         .y_desc("bots")
         .label_style((FONT, 12))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&integer_label)
         .x_labels(8)
         .y_labels(5)
         .draw()?;
@@ -265,6 +266,29 @@ fn bot_panel<DB: DrawingBackend>(
 
 /// The log-scale axis starts at one second: shorter waits (and zero) sit on it.
 const CDF_MIN_SECONDS: f64 = 1.0;
+
+/// Ticks of the wait axis, in human durations.
+const CDF_TICKS: [(f64, &str); 9] = [
+    (1.0, "1s"),
+    (10.0, "10s"),
+    (60.0, "1m"),
+    (600.0, "10m"),
+    (3_600.0, "1h"),
+    (43_200.0, "12h"),
+    (432_000.0, "5d"),
+    (2_592_000.0, "30d"),
+    (31_536_000.0, "1y"),
+];
+
+/// A label of an axis that counts things: integers only, so that a small
+/// range never reads `0, 0, 1, 2, 2`.
+fn integer_label(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
 
 /// Empirical CDF of waits per target (log time axis), p50/p95/p99 marked.
 pub fn wait_cdf<DB: DrawingBackend>(
@@ -290,10 +314,24 @@ pub fn wait_cdf<DB: DrawingBackend>(
         .build_cartesian_2d((CDF_MIN_SECONDS..x_max).log_scale(), 0.0..1.02)?;
     chart
         .configure_mesh()
-        .x_desc("wait (seconds, log scale; waits under 1 s drawn at 1 s)")
+        .disable_x_mesh()
+        .x_labels(0)
+        .x_label_formatter(&|_| String::new())
+        .x_desc("wait (log scale; waits under 1 s drawn at 1 s)")
         .y_desc("share of started runs that waited at most this long")
         .label_style((FONT, 15))
         .draw()?;
+    let tick_style = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for (secs, label) in CDF_TICKS.iter().filter(|(s, _)| *s <= x_max) {
+        let line = vec![(*secs, 0.0), (*secs, 1.02)];
+        chart.draw_series(LineSeries::new(line, RGBColor(225, 225, 225)))?;
+        let (x, y) = chart.backend_coord(&(*secs, 0.0));
+        plot.draw(&Text::new(
+            label.to_string(),
+            (x, y + 6),
+            tick_style.clone(),
+        ))?;
+    }
     for (level, label) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
         let line = vec![(CDF_MIN_SECONDS, level), (x_max, level)];
         chart.draw_series(LineSeries::new(
@@ -447,7 +485,8 @@ pub fn outcomes<DB: DrawingBackend>(
             .map(|(o, _)| d.summary.number(r, o))
             .sum::<f64>()
     };
-    let x_max = rows.iter().map(|r| total(r)).fold(0.0, f64::max).max(1.0) * 1.05;
+    // Room on the right for each bar's note of its rarer outcomes.
+    let x_max = rows.iter().map(|r| total(r)).fold(0.0, f64::max).max(1.0) * 1.45;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!("{}: outcomes per target{}", d.manifest.name, d.scope()),
@@ -462,7 +501,7 @@ pub fn outcomes<DB: DrawingBackend>(
         .disable_y_mesh()
         .x_desc("runs arrived in the measured window")
         .label_style((FONT, 14))
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&integer_label)
         .y_labels(names.len().max(1))
         .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -490,9 +529,40 @@ pub fn outcomes<DB: DrawingBackend>(
             }
         }
     }
+    // Outcomes too rare to see as a band (0.3 % failures) are written out.
+    let note_style =
+        TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, r) in rows.iter().enumerate() {
+        let arrivals = total(r);
+        let note = outcome_note(&present, |o| d.summary.number(r, o), arrivals);
+        let at = (arrivals + x_max * 0.01, SegmentValue::CenterOf(i as u32));
+        chart.draw_series(std::iter::once(Text::new(note, at, note_style.clone())))?;
+    }
     let entries: Vec<(String, RGBColor)> =
         present.iter().map(|(o, c)| (o.to_string(), *c)).collect();
     legend(&side, &entries)
+}
+
+/// "8 failed (0.3 %)": the outcomes of a bar other than success, with
+/// their shares; "all succeeded" when there are none.
+fn outcome_note(
+    present: &[(&str, RGBColor)],
+    count: impl Fn(&str) -> f64,
+    arrivals: f64,
+) -> String {
+    let parts: Vec<String> = present
+        .iter()
+        .filter(|(o, _)| *o != "succeeded" && count(o) > 0.0)
+        .map(|(o, _)| {
+            let n = count(o);
+            format!("{n:.0} {o} ({:.1} %)", 100.0 * n / arrivals.max(1.0))
+        })
+        .collect();
+    if parts.is_empty() {
+        "all succeeded".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// Wait reasons, in the order of their `summary.csv` share columns, with
