@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rpasim_charts::ChartData;
-use rpasim_core::Simulation;
 use rpasim_core::model::TargetKind;
+use rpasim_core::{Simulation, TargetId};
 use rpasim_report::goals::Goal;
+use rpasim_report::manifest::ManifestEnvironment;
 use rpasim_report::outdir::{Contents, inspect};
 use rpasim_report::{Manifest, ManifestTarget, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir};
 use rpasim_scenario::Scenario;
@@ -178,9 +179,26 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
             .spec
             .targets
             .iter()
-            .map(|t| ManifestTarget {
-                name: t.name.clone(),
-                kind: kind(t.kind).to_string(),
+            .enumerate()
+            .map(|(i, t)| {
+                let hosted = s.spec.hosted_group(TargetId::from_index(i));
+                ManifestTarget {
+                    name: t.name.clone(),
+                    kind: kind(t.kind).to_string(),
+                    max_bots: hosted.map(|h| h.max_bots),
+                    environment: hosted
+                        .map(|_| s.spec.environments[t.environment.index()].name.clone()),
+                }
+            })
+            .collect(),
+        environments: s
+            .spec
+            .environments
+            .iter()
+            .filter(|e| e.hosted_capacity > 0)
+            .map(|e| ManifestEnvironment {
+                name: e.name.clone(),
+                hosted_capacity: e.hosted_capacity,
             })
             .collect(),
     }

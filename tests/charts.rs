@@ -9,10 +9,11 @@ use std::path::Path;
 
 use common::{repo, run_in, stderr};
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 7] = [
     "wait-reasons",
     "queue-length",
     "bots",
+    "hosted-capacity",
     "wait-cdf",
     "utilization-cost",
     "outcomes",
@@ -73,7 +74,13 @@ fn check_outputs(out: &Path) {
                 .collect();
             // The CDF names only targets whose runs started, the reasons
             // only targets where runs waited.
-            if chart != "wait-cdf" && (chart != "wait-reasons" || waited(out, name)) {
+            // and the hosted capacity only hosted groups.
+            let named = match chart {
+                "wait-cdf" | "hosted-capacity" => false,
+                "wait-reasons" => waited(out, name),
+                _ => true,
+            };
+            if named {
                 assert!(
                     text.contains(tail.as_str()),
                     "{chart}.svg does not name {name}"

@@ -168,7 +168,7 @@ fn plot_redraws_only_an_rpasim_output() {
         !dir.path().join("out/charts/old-chart.svg").exists(),
         "charts are replaced whole"
     );
-    assert_eq!(names(&dir.path().join("out/charts")).len(), 12);
+    assert_eq!(names(&dir.path().join("out/charts")).len(), 14);
     assert_eq!(
         names(dir.path()),
         vec!["mywork", "notes.txt", "out", "quickstart.toml"]

@@ -72,6 +72,20 @@ fn choose_shown(summary: &CsvTable, targets: usize) -> Vec<usize> {
     order
 }
 
+/// The targets whose series are kept: those drawn one by one, and every
+/// hosted group (for the hosted-capacity chart).
+fn with_hosted_groups(shown: &[usize], manifest: &Manifest) -> Vec<usize> {
+    let mut kept: Vec<usize> = manifest
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| t.max_bots.is_some() || shown.binary_search(i).is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
 /// Keeps the entries of `all` at `shown` (and the last, `all`'s, when
 /// `with_all`), leaving the others empty: memory for what is drawn only.
 fn keep_shown<T: Default>(all: Vec<T>, shown: &[usize], with_all: bool) -> Vec<T> {
@@ -99,6 +113,7 @@ impl ChartData {
     ) -> io::Result<Self> {
         let table = CsvTable::read(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&table, manifest.targets.len());
+        let kept = with_hosted_groups(&shown, &manifest);
         let waits = summary
             .wait_histograms
             .iter()
@@ -118,7 +133,7 @@ impl ChartData {
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
             waits,
-            series: keep_shown(series, &shown, false),
+            series: keep_shown(series, &kept, false),
             shown,
             events: CsvTable::read(&dir.join(EVENTS_CSV))?,
             scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
@@ -130,11 +145,12 @@ impl ChartData {
         let manifest = Manifest::read(dir)?;
         let summary = CsvTable::read(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&summary, manifest.targets.len());
+        let kept = with_hosted_groups(&shown, &manifest);
         let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest)?;
         let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest)?;
         Ok(ChartData {
             waits: keep_shown(waits, &shown, true),
-            series: keep_shown(series, &shown, false),
+            series: keep_shown(series, &kept, false),
             shown,
             summary,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
@@ -288,8 +304,36 @@ fn series_from_timeseries(path: &Path, m: &Manifest) -> io::Result<Vec<Vec<Serie
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Chart data with nothing in it, over a horizon of `horizon_ms`.
+    pub(crate) fn empty_data(horizon_ms: u64) -> ChartData {
+        ChartData {
+            manifest: Manifest {
+                rpasim_version: "test".into(),
+                name: "t".into(),
+                question: None,
+                scenario: "t.toml".into(),
+                seed: 1,
+                horizon_ms,
+                warmup_ms: 0,
+                sample_every_ms: 1_000,
+                runs: 0,
+                overrides: Vec::new(),
+                targets: Vec::new(),
+                environments: Vec::new(),
+            },
+            summary: CsvTable::default(),
+            flows: CsvTable::default(),
+            goals: CsvTable::default(),
+            waits: Vec::new(),
+            series: Vec::new(),
+            events: CsvTable::default(),
+            scenario_toml: String::new(),
+            shown: Vec::new(),
+        }
+    }
 
     #[test]
     fn seconds_parse_to_exact_milliseconds() {

@@ -13,6 +13,7 @@ use rpasim_report::series::SeriesPoint;
 use rpasim_report::summary;
 
 use crate::data::ChartData;
+use crate::timeline::{self, MARK_KEY, Mark, Span, SpanKind};
 
 /// A stacked band: its top for a point, and its colour.
 type Band = (fn(&SeriesPoint) -> u32, RGBColor);
@@ -195,20 +196,112 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
         ("demand (running + queued)", BLACK),
     ];
     for (i, (name, c)) in key.iter().enumerate() {
-        let x = 470 + 150 * i as i32;
-        header.draw(&Rectangle::new([(x, 20), (x + 18, 34)], c.filled()))?;
-        header.draw(&Text::new(name.to_string(), (x + 24, 19), (FONT, 14)))?;
+        let x = 430 + 150 * i as i32;
+        header.draw(&Rectangle::new([(x, 6), (x + 18, 20)], c.filled()))?;
+        header.draw(&Text::new(name.to_string(), (x + 24, 5), (FONT, 14)))?;
     }
+    // Second line: what is drawn over the bands.
+    let spans = [
+        ("maintenance", SpanKind::Maintenance.color()),
+        ("offline", SpanKind::Offline.color()),
+    ];
+    let mut x = 430;
+    for (name, c) in spans {
+        header.draw(&Rectangle::new([(x, 30), (x + 18, 44)], c.filled()))?;
+        header.draw(&Text::new(name, (x + 24, 29), (FONT, 13)))?;
+        x += 100;
+    }
+    for (name, c) in MARK_KEY {
+        header.draw(&PathElement::new(
+            vec![(x + 9, 28), (x + 9, 46)],
+            c.stroke_width(2),
+        ))?;
+        header.draw(&Text::new(name, (x + 16, 29), (FONT, 13)))?;
+        x += 124;
+    }
+    header.draw(&PathElement::new(
+        vec![(x, 37), (x + 18, 37)],
+        LIMIT.stroke_width(2),
+    ))?;
+    header.draw(&Text::new("limits", (x + 24, 29), (FONT, 13)))?;
     let shown = d.shown_series();
     let n = shown.len().max(1);
     let rows = n.div_ceil(2);
     let panels = body.split_evenly((rows, if n == 1 { 1 } else { 2 }));
     let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
     let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
-    for ((panel, series), name) in panels.iter().zip(shown).zip(d.target_names()) {
-        bot_panel(panel, series, &short(name), x_max, unit, unit_name)?;
+    for ((panel, series), (i, name)) in panels
+        .iter()
+        .zip(shown)
+        .zip(d.shown.iter().zip(d.target_names()))
+    {
+        let (spans, marks) = timeline::of_target(d, name);
+        let axis = Axis {
+            x_max,
+            unit,
+            unit_name,
+        };
+        let changed = timeline::settings_changed(d, name);
+        let over = Over {
+            spans: &spans,
+            marks: &marks,
+            limits: &limits(d, *i, series, changed),
+        };
+        bot_panel(panel, series, &short(name), &axis, &over)?;
     }
     Ok(())
+}
+
+/// The time axis of a panel.
+struct Axis<'a> {
+    x_max: f64,
+    unit: f64,
+    unit_name: &'a str,
+}
+
+/// What is drawn over a panel's bands: timeline spans and marks, and the
+/// limits that explain a plateau.
+struct Over<'a> {
+    spans: &'a [Span],
+    marks: &'a [Mark],
+    limits: &'a [(String, u32)],
+}
+
+/// Colour of limit lines.
+const LIMIT: RGBColor = RGBColor(200, 30, 30);
+
+/// The limits of target `i`'s bots: a hosted group's `max_bots` and its
+/// environment's hosted capacity (as at the start: "at start" when a
+/// setting of the target changed later); a machine target's bot count
+/// (the most it had available).
+fn limits(d: &ChartData, i: usize, series: &[SeriesPoint], changed: bool) -> Vec<(String, u32)> {
+    let Some(t) = d.manifest.targets.get(i) else {
+        return Vec::new();
+    };
+    let when = if changed { " at start" } else { "" };
+    let mut out = Vec::new();
+    if let Some(max) = t.max_bots {
+        out.push((format!("max_bots {max}{when}"), max));
+        let env = d
+            .manifest
+            .environments
+            .iter()
+            .find(|e| Some(&e.name) == t.environment.as_ref());
+        if let Some(e) = env.filter(|e| e.hosted_capacity != max) {
+            let name = format!("{} capacity {}{when}", e.name, e.hosted_capacity);
+            out.push((name, e.hosted_capacity));
+        }
+    } else if t.kind == "machine_group" || t.kind == "machine" {
+        let bots = series
+            .iter()
+            .map(|p| p.busy + p.ready + p.provisioning)
+            .max()
+            .unwrap_or(0);
+        if bots > 0 {
+            out.push((format!("{bots} bots"), bots));
+        }
+    }
+    out
 }
 
 const BOT_BUSY: RGBColor = RGBColor(31, 119, 180);
@@ -219,16 +312,22 @@ fn bot_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     series: &[SeriesPoint],
     name: &str,
-    x_max: f64,
-    unit: f64,
-    unit_name: &str,
+    axis: &Axis,
+    over: &Over,
 ) -> DrawResult<DB> {
+    let Axis {
+        x_max,
+        unit,
+        unit_name,
+    } = *axis;
     let total = |p: &SeriesPoint| p.busy + p.ready + p.provisioning;
+    let highest_limit = over.limits.iter().map(|(_, v)| *v).max().unwrap_or(0);
     let y_max = series
         .iter()
         .map(|p| total(p).max(p.demand_max))
         .max()
         .unwrap_or(0)
+        .max(highest_limit)
         .max(1) as f64
         * 1.1;
     let mut chart = ChartBuilder::on(panel)
@@ -247,6 +346,13 @@ fn bot_panel<DB: DrawingBackend>(
         .y_labels(5)
         .draw()?;
     let at = |p: &SeriesPoint| p.time_ms as f64 / unit;
+    let x = |ms: u64| ms as f64 / unit;
+    chart.draw_series(over.spans.iter().map(|s| {
+        Rectangle::new(
+            [(x(s.from_ms), 0.0), (x(s.to_ms), y_max)],
+            s.kind.color().filled(),
+        )
+    }))?;
     let layers: [Band; 3] = [
         (|p| p.busy + p.ready + p.provisioning, BOT_PROVISIONING),
         (|p| p.busy + p.ready, BOT_READY),
@@ -261,6 +367,27 @@ fn bot_panel<DB: DrawingBackend>(
     }
     let demand = series.iter().map(|p| (at(p), f64::from(p.demand_max)));
     chart.draw_series(LineSeries::new(demand, BLACK.stroke_width(2)))?;
+    for m in over.marks {
+        let line = vec![(x(m.at_ms), 0.0), (x(m.at_ms), y_max)];
+        chart.draw_series(LineSeries::new(line, m.color.mix(0.7).stroke_width(1)))?;
+    }
+    let label = TextStyle::from((FONT, 12).into_font())
+        .color(&LIMIT)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    for (name, value) in over.limits {
+        let y = f64::from(*value);
+        chart.draw_series(DashedLineSeries::new(
+            vec![(0.0, y), (x_max, y)],
+            6,
+            4,
+            LIMIT.stroke_width(2),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            name.clone(),
+            (x_max * 0.99, y),
+            label.clone(),
+        )))?;
+    }
     Ok(())
 }
 
@@ -563,6 +690,109 @@ fn outcome_note(
     } else {
         parts.join(", ")
     }
+}
+
+/// Per environment with hosted capacity: the add-ons each of its hosted
+/// groups holds over time (provisioning, idle-warm and busy bots), with the
+/// capacity as at the start.
+pub fn hosted_capacity<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let envs = &d.manifest.environments;
+    if envs.is_empty() {
+        let (w, h) = plot.dim_in_pixel();
+        plot.draw(&Text::new(
+            format!("{}: no hosted capacity in this scenario", d.manifest.name),
+            (w as i32 / 6, h as i32 / 2),
+            (FONT, 20),
+        ))?;
+        return Ok(());
+    }
+    let panels = plot.split_evenly((envs.len(), 1));
+    let mut entries: Vec<(String, RGBColor)> = Vec::new();
+    for (panel, env) in panels.iter().zip(envs) {
+        let groups: Vec<(usize, &str)> = d
+            .manifest
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.environment.as_deref() == Some(env.name.as_str()))
+            .map(|(i, t)| (i, t.name.as_str()))
+            .collect();
+        capacity_panel(panel, d, env, &groups)?;
+        for (i, name) in &groups {
+            entries.push((name.to_string(), color(*i)));
+        }
+    }
+    legend(&side, &entries)
+}
+
+fn capacity_panel<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+    env: &rpasim_report::manifest::ManifestEnvironment,
+    groups: &[(usize, &str)],
+) -> DrawResult<DB> {
+    let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
+    let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
+    let held = |p: &SeriesPoint| p.busy + p.ready + p.provisioning;
+    let series: Vec<&[SeriesPoint]> = groups
+        .iter()
+        .map(|(i, _)| d.series.get(*i).map_or(&[][..], Vec::as_slice))
+        .collect();
+    // One line per group: the series are reduced per group (each bucket's
+    // snapshot is the group's own), so they are not stacked.
+    let top = series
+        .iter()
+        .flat_map(|s| s.iter().map(held))
+        .max()
+        .unwrap_or(0)
+        .max(env.hosted_capacity)
+        .max(1);
+    let mut chart = ChartBuilder::on(panel)
+        .caption(
+            format!(
+                "{}: hosted capacity of {}, add-ons held per group",
+                d.manifest.name, env.name
+            ),
+            (FONT, 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..x_max, 0.0..f64::from(top) * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(unit_name)
+        .y_desc("add-ons held (bots provisioning, idle or busy)")
+        .label_style((FONT, 14))
+        .y_label_formatter(&integer_label)
+        .draw()?;
+    for ((i, _), s) in groups.iter().zip(&series) {
+        let line = s
+            .iter()
+            .map(|p| (p.time_ms as f64 / unit, f64::from(held(p))));
+        chart.draw_series(LineSeries::new(line, color(*i).stroke_width(2)))?;
+    }
+    let y = f64::from(env.hosted_capacity);
+    chart.draw_series(DashedLineSeries::new(
+        vec![(0.0, y), (x_max, y)],
+        6,
+        4,
+        LIMIT.stroke_width(2),
+    ))?;
+    let label = TextStyle::from((FONT, 12).into_font())
+        .color(&LIMIT)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    chart.draw_series(std::iter::once(Text::new(
+        format!("hosted capacity {} (at start)", env.hosted_capacity),
+        (x_max * 0.99, y),
+        label,
+    )))?;
+    Ok(())
 }
 
 /// Wait reasons, in the order of their `summary.csv` share columns, with

@@ -1,4 +1,4 @@
-//! Charts and a report a planner can open: six charts as PNG and SVG in
+//! Charts and a report a planner can open: seven charts as PNG and SVG in
 //! `charts/`, and `report.html`, one self-contained page.
 //!
 //! Invariants: no system library (text is drawn with ab_glyph from the
@@ -13,6 +13,7 @@ pub mod draw;
 pub mod plan;
 pub mod report;
 pub mod sweep;
+pub mod timeline;
 
 use std::fs;
 use std::io;
@@ -28,13 +29,14 @@ use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
 pub use rpasim_report::{CHARTS_DIR, REPORT_HTML};
 
 /// The charts: file stem and title.
-pub const CHARTS: [(&str, &str); 6] = [
+pub const CHARTS: [(&str, &str); 7] = [
     ("wait-reasons", "Where the waiting went"),
     ("queue-length", "Queue length over time"),
     (
         "bots",
         "Bots over time: busy, ready and provisioning, with demand",
     ),
+    ("hosted-capacity", "Hosted capacity: add-ons held per group"),
     ("wait-cdf", "Wait-time distribution"),
     ("utilization-cost", "Utilization and cost"),
     ("outcomes", "Outcomes per target"),
@@ -104,6 +106,7 @@ fn draw_chart<DB: DrawingBackend>(
         "wait-reasons" => draw::wait_reasons(root, d),
         "queue-length" => draw::queue_length(root, d),
         "bots" => draw::bots(root, d),
+        "hosted-capacity" => draw::hosted_capacity(root, d),
         "wait-cdf" => draw::wait_cdf(root, d),
         "utilization-cost" => draw::utilization_cost(root, d),
         _ => draw::outcomes(root, d),

@@ -36,6 +36,20 @@ pub struct Manifest {
     pub overrides: Vec<String>,
     /// Targets in summary order.
     pub targets: Vec<ManifestTarget>,
+    /// Environments with hosted capacity at the start (for the charts'
+    /// limit lines); empty for outputs of earlier versions.
+    #[serde(default)]
+    pub environments: Vec<ManifestEnvironment>,
+}
+
+/// An environment of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEnvironment {
+    /// Name.
+    pub name: String,
+    /// Hosted capacity (add-ons) at the start.
+    pub hosted_capacity: u32,
 }
 
 /// A target of the run.
@@ -46,6 +60,12 @@ pub struct ManifestTarget {
     pub name: String,
     /// `machine`, `machine_group`, `hosted_group` or `hosted_machine`.
     pub kind: String,
+    /// A hosted group's `max_bots` at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bots: Option<u32>,
+    /// A hosted group's environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// Whether a `manifest.toml` text was written by rpasim: a TOML table
@@ -90,6 +110,12 @@ mod tests {
             targets: vec![ManifestTarget {
                 name: "g".into(),
                 kind: "hosted_group".into(),
+                max_bots: Some(10),
+                environment: Some("prod".into()),
+            }],
+            environments: vec![ManifestEnvironment {
+                name: "prod".into(),
+                hosted_capacity: 12,
             }],
         };
         let dir = tempfile::tempdir().expect("temp dir");
