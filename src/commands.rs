@@ -135,9 +135,16 @@ fn goals(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Goal>, CliError> {
 /// `rpasim plot`: redraws the charts and the report of an output directory
 /// (only an rpasim output; its charts are swapped in whole).
 pub fn plot(dir: &Path) -> Result<(), CliError> {
+    // A sweep directory is recognised by its own marker (sweep.toml).
+    if dir.join(rpasim_sweep::runner::SWEEP_TOML).is_file()
+        && inspect(dir, &rpasim_sweep::directory::SWEEP_OUTPUT)? == Contents::Ours
+    {
+        return plot_sweep(dir);
+    }
     if inspect(dir, &RUN_OUTPUT)? != Contents::Ours {
         return Err(CliError::Invalid(format!(
-            "{}: not an rpasim output directory (no manifest.toml written by rpasim run)",
+            "{}: not an rpasim output directory (no manifest.toml written by rpasim run, \
+             no sweep.toml written by rpasim sweep)",
             dir.display()
         )));
     }
@@ -153,6 +160,18 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
         dir.display(),
         rpasim_charts::REPORT_HTML
     );
+    Ok(())
+}
+
+/// `rpasim plot` of a sweep directory: its summaries and charts assembled
+/// again from its results (the same bytes), locked against a sweep
+/// writing there at once.
+fn plot_sweep(dir: &Path) -> Result<(), CliError> {
+    let invalid = |e: rpasim_sweep::SweepError| CliError::Invalid(e.to_string());
+    let manifest = rpasim_sweep::runner::SweepManifest::read(dir).map_err(invalid)?;
+    let _lock = rpasim_sweep::directory::SweepDir::open(dir, &manifest, true).map_err(invalid)?;
+    rpasim_sweep::assemble::assemble(dir, &manifest, &[dir.to_path_buf()]).map_err(invalid)?;
+    println!("{}: sweep summaries and charts redrawn", dir.display());
     Ok(())
 }
 

@@ -670,3 +670,48 @@ fn sweeps_summarise_flows_too() {
         stderr(&o)
     );
 }
+
+#[test]
+fn plot_redraws_a_sweep_with_its_goals_threshold() {
+    let dir = setup();
+    let with_goal = format!(
+        "{HOSTED}\n[[goals]]\nname = \"pool\"\nmetric = \"start_p95_s\"\nat_most = \"30m\"\n"
+    );
+    fs::write(dir.path().join("hosted.toml"), with_goal).expect("write");
+    let o = sweep(
+        dir.path(),
+        &[
+            "--metric",
+            "start_p95_s",
+            "--metric",
+            "wait_busy_share",
+            "--metric",
+            "bot_hours",
+            "--out",
+            "s",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("s");
+    let before = outputs(&out);
+    let svg = before
+        .iter()
+        .find(|(name, _)| name.contains("start_p95_s"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .expect("a start_p95_s chart");
+    assert!(
+        svg.contains("goal: pool.start_p95_s &lt;= 30m"),
+        "no threshold"
+    );
+    assert!(
+        svg.contains("start_p95_s (hours)") || svg.contains("start_p95_s (minutes)"),
+        "long durations read in hours or minutes"
+    );
+    // Lines for the target and for all: the title says they are per target.
+    assert!(svg.contains("start_p95_s per target by pool.max_bots"));
+    // Charts deleted: `plot` draws them again, byte for byte.
+    fs::remove_dir_all(out.join("charts")).expect("rm charts");
+    let o = run_in(dir.path(), &["plot", "s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(outputs(&out), before);
+}

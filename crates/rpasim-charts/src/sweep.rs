@@ -6,6 +6,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::draw::{self, DrawResult, color};
 
@@ -33,7 +34,14 @@ pub struct SweepChart {
     /// category each on the x axis (points are at x = 0, 1, ...); empty for
     /// a numeric axis.
     pub categories: Vec<String>,
+    /// Goals on the charted metric: a dashed line each at its bound, with
+    /// its text (`finance.start_p95_s <= 30m`).
+    pub thresholds: Vec<(String, f64)>,
 }
+
+/// Longest x-axis description before it is shortened (the full keys are
+/// in the legend's title).
+const X_DESC_CHARS: usize = 80;
 
 /// A line of a sweep chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +51,23 @@ pub struct SweepSeries {
     /// (value of the varied key, or its category's index; mean; half-width
     /// of the interval).
     pub points: Vec<(f64, f64, f64)>,
+}
+
+/// The unit of the y axis of `metric` whose values reach `top`: seconds
+/// (`_s` metrics) read in minutes or hours when long, so that the ticks
+/// are round durations.
+fn y_unit(metric: &str, top: f64) -> (f64, String) {
+    if !metric.ends_with("_s") {
+        return (1.0, metric.to_string());
+    }
+    let (scale, unit) = if top >= 7_200.0 {
+        (3_600.0, "hours")
+    } else if top >= 120.0 {
+        (60.0, "minutes")
+    } else {
+        (1.0, "seconds")
+    };
+    (scale, format!("{metric} ({unit})"))
 }
 
 /// An axis label: no decimals on large or whole numbers, a few on small ones.
@@ -60,8 +85,14 @@ fn draw_legend<DB: DrawingBackend>(
     side: &DrawingArea<DB, Shift>,
     chart: &SweepChart,
 ) -> DrawResult<DB> {
-    // The title's parts (one per key) on lines of their own.
-    let title: Vec<&str> = chart.legend_title.split(", ").take(4).collect();
+    // The title's parts (one per key) on lines of their own; a shortened
+    // x-axis description is written out whole first.
+    let mut title: Vec<&str> = Vec::new();
+    if chart.x_desc.chars().count() > X_DESC_CHARS {
+        title.push("x axis:");
+        title.extend(chart.x_desc.split(" (with ").take(3));
+    }
+    title.extend(chart.legend_title.split(", ").take(4));
     let entries: Vec<(String, RGBColor)> = chart
         .series
         .iter()
@@ -72,15 +103,44 @@ fn draw_legend<DB: DrawingBackend>(
 }
 
 fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart) -> DrawResult<DB> {
-    let (title, x_desc, y_desc, series) = (&c.title, &c.x_desc, &c.y_desc, &c.series);
+    let top = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|(_, m, h)| m + h))
+        .chain(c.thresholds.iter().map(|(_, b)| *b))
+        .fold(0.0, f64::max);
+    let (scale, y_desc) = y_unit(&c.y_desc, top);
+    let scaled: Vec<SweepSeries> = c
+        .series
+        .iter()
+        .map(|s| SweepSeries {
+            label: s.label.clone(),
+            points: s
+                .points
+                .iter()
+                .map(|(x, m, h)| (*x, m / scale, h / scale))
+                .collect(),
+        })
+        .collect();
+    let thresholds: Vec<(String, f64)> = c
+        .thresholds
+        .iter()
+        .map(|(t, b)| (t.clone(), b / scale))
+        .collect();
+    let (title, x_desc, y_desc, series) = (&c.title, &c.x_desc, &y_desc, &scaled);
     root.fill(&WHITE)?;
     let (plot, side) = root.split_horizontally(draw::SIZE.0 - LEGEND_WIDTH);
     let points = series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0.0f64);
+    let mut integers = true;
     for (x, m, h) in points {
         x0 = x0.min(*x);
         x1 = x1.max(*x);
         y1 = y1.max(m + h);
+        integers &= x.fract() == 0.0;
+    }
+    for (_, bound) in &thresholds {
+        y1 = y1.max(*bound);
     }
     let categorical = !c.categories.is_empty();
     let (x0, x1) = if categorical {
@@ -108,19 +168,46 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
             .flatten();
         name.map_or_else(String::new, |n| draw::shorten(n, label_chars))
     };
+    let x_desc = draw::shorten(x_desc, X_DESC_CHARS);
+    let y_label = |y: &f64| tick(*y);
+    // Integer dimensions (bots, add-ons) get integer ticks only.
+    let x_label = |x: &f64| {
+        if integers && x.fract() != 0.0 {
+            String::new()
+        } else {
+            tick(*x)
+        }
+    };
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 15))
-        .y_label_formatter(&|y| tick(*y));
+        .y_label_formatter(&y_label);
     if categorical {
         mesh.x_labels(c.categories.len())
             .x_label_formatter(&category)
             .disable_x_mesh();
     } else {
-        mesh.x_label_formatter(&|x| tick(*x));
+        mesh.x_label_formatter(&x_label);
     }
     mesh.draw()?;
+    let goal = RGBColor(200, 30, 30);
+    let style = TextStyle::from(("sans-serif", 14).into_font())
+        .color(&goal)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    for (text, bound) in &thresholds {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x0, *bound), (x1, *bound)],
+            8,
+            5,
+            goal.stroke_width(2),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("goal: {text}"),
+            (x1 - (x1 - x0) * 0.01, *bound),
+            style.clone(),
+        )))?;
+    }
     for (i, s) in series.iter().enumerate() {
         let c = color(i);
         chart.draw_series(s.points.iter().map(|(x, m, h)| {

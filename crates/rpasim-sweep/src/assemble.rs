@@ -475,8 +475,20 @@ fn draw_charts(
     let todo: Vec<(usize, &String)> = (0..dimensions.len())
         .flat_map(|d| manifest.metrics.iter().map(move |m| (d, m)))
         .collect();
+    let goals = scenario_goals(manifest);
     todo.par_iter()
-        .try_for_each(|(d, metric)| chart(charts_dir, grid, stats, *d, metric))
+        .try_for_each(|(d, metric)| chart(charts_dir, grid, stats, *d, metric, &goals))
+}
+
+/// The goals of the sweep's scenario (its `[[goals]]`), for threshold
+/// lines; none when the scenario cannot be read now (a merge on another
+/// machine): the charts are drawn without them.
+fn scenario_goals(manifest: &SweepManifest) -> Vec<rpasim_report::goals::Goal> {
+    let set: Vec<rpasim_scenario::overrides::Override> =
+        manifest.set.iter().filter_map(|o| o.parse().ok()).collect();
+    rpasim_scenario::load(Path::new(&manifest.scenario), &set)
+        .map(|s| s.goals)
+        .unwrap_or_default()
 }
 
 /// The keys whose values label the lines of a chart against dimension
@@ -570,11 +582,27 @@ fn chart(
     stats: &[MetricStats],
     dim: usize,
     metric: &str,
+    goals: &[rpasim_report::goals::Goal],
 ) -> Result<(), SweepError> {
     let series = chart_series(grid, stats, dim, metric);
     if series.is_empty() {
         return Ok(());
     }
+    let thresholds = goals
+        .iter()
+        .filter(|g| g.metric == metric)
+        .map(|g| (g.describe(), g.bound))
+        .collect();
+    // Name the target in the title when every line is of the same one.
+    let targets: std::collections::BTreeSet<&str> = stats
+        .iter()
+        .filter(|s| s.metric == metric)
+        .map(|s| s.target.as_str())
+        .collect();
+    let of_target = match targets.iter().next() {
+        Some(t) if targets.len() == 1 => format!(" of {t}"),
+        _ => " per target".to_string(),
+    };
     let keys = &grid.keys[grid.dimension_keys()[dim].clone()];
     let x_desc = match keys {
         [first, linked @ ..] if !linked.is_empty() => {
@@ -595,7 +623,7 @@ fn chart(
     };
     let chart = SweepChart {
         title: format!(
-            "{metric} by {}: mean and 95 % interval over {} replications",
+            "{metric}{of_target} by {}: mean and 95 % interval over {} replications",
             short_key(&keys[0]),
             grid.replications
         ),
@@ -604,6 +632,7 @@ fn chart(
         legend_title,
         series,
         categories: categories(grid, grid.dimension_keys()[dim].start),
+        thresholds,
     };
     sweep_chart(charts_dir, &stem, &chart).map_err(|e| SweepError::io(charts_dir, e))
 }
