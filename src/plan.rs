@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
 use rpasim_report::goals::{Goal, Measured, human};
 use rpasim_sweep::definition::parse_vary;
-use rpasim_sweep::plan::evaluate::Verdict;
+use rpasim_sweep::plan::evaluate::{Evaluation, Verdict};
 use rpasim_sweep::plan::{self, PLAN_OUTPUT, Plan, PlanDefinition};
 
 use crate::cli::PlanArgs;
@@ -156,6 +156,28 @@ fn estimate(plan: &Plan, variant: usize) -> String {
         .join("; ")
 }
 
+/// "; waiting mostly capacity (62 %)": where the first goal's target or
+/// flow waited on a candidate that does not meet; empty when unknown.
+fn mostly(e: &Evaluation) -> String {
+    let Some(Some(shares)) = e.waits.first() else {
+        return String::new();
+    };
+    let (i, share) =
+        shares.iter().enumerate().fold(
+            (0, 0.0),
+            |best, (i, s)| if *s > best.1 { (i, *s) } else { best },
+        );
+    if share <= 0.0 {
+        return String::new();
+    }
+    let reason = rpasim_core::wait::WaitReason::ALL[i];
+    format!(
+        "; waiting mostly {} ({:.0} %)",
+        reason.as_str(),
+        share * 100.0
+    )
+}
+
 /// The answer in one sentence, with its margin.
 fn sentence(plan: &Plan) -> String {
     let confidence = format!("{:.0} % confidence", plan.confidence * 100.0);
@@ -181,10 +203,11 @@ fn sentence(plan: &Plan) -> String {
                 .max_by(|x, y| plan.costs[x.variant].total_cmp(&plan.costs[y.variant]));
             if let Some(b) = below {
                 s.push_str(&format!(
-                    "; {} {} ({})",
+                    "; {} {} ({}{})",
                     plan.describe(b.variant),
                     b.verdict.as_str(),
-                    estimate(plan, b.variant)
+                    estimate(plan, b.variant),
+                    mostly(b)
                 ));
             }
             s
@@ -197,10 +220,11 @@ fn sentence(plan: &Plan) -> String {
             match best {
                 Some(b) => format!(
                     "no candidate meets {goals} with {confidence}; the most of the search space, \
-                     {}, {} ({})",
+                     {}, {} ({}{})",
                     plan.describe(b.variant),
                     b.verdict.as_str(),
-                    estimate(plan, b.variant)
+                    estimate(plan, b.variant),
+                    mostly(b)
                 ),
                 None => format!("no candidate meets {goals}"),
             }

@@ -110,6 +110,29 @@ fn the_answer_is_erlang_c_where_theory_knows_it() {
         "{}",
         stdout(&o)
     );
+    // M/M/c: every candidate's waiting is for busy bots, and the shares of
+    // each evaluated row add up to 1 (empty where no run waited at all, as
+    // with 40 bots).
+    let mut with_waits = 0;
+    for row in rows(dir.path()) {
+        if cell(&row, "all.wait_busy_share").is_empty() {
+            continue;
+        }
+        with_waits += 1;
+        let share = |reason: &str| -> f64 {
+            cell(&row, &format!("all.wait_{reason}_share"))
+                .parse()
+                .expect("share")
+        };
+        assert!((share("busy") - 1.0).abs() < 1e-9, "{row:?}");
+        let sum: f64 = ["provisioning", "capacity", "busy", "maintenance", "offline"]
+            .iter()
+            .chain(&["selection", "blocked", "lost"])
+            .map(|r| share(r))
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-6);
+    }
+    assert!(with_waits >= 3, "{with_waits} candidates where runs waited");
     // A second goal, on the probability of waiting, moves the answer to
     // where Erlang C meets both.
     let share = |c: u32| erlang_c(c, a);

@@ -96,7 +96,13 @@ pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
 /// What a summary says of a goal's metric: the row of its target (or
 /// `all`), else of its flow.
 pub fn measure_goal(goal: &Goal, summary: &Summary) -> Measured {
-    let row = summary
+    goal_row(goal, summary).map_or(Measured::None, |r| measure(r, &goal.metric))
+}
+
+/// The summary row a goal is about: its target's (or `all`), else its
+/// flow's.
+pub fn goal_row<'a>(goal: &Goal, summary: &'a Summary) -> Option<&'a SummaryRow> {
+    summary
         .rows
         .iter()
         .find(|r| r.target == goal.name)
@@ -106,8 +112,7 @@ pub fn measure_goal(goal: &Goal, summary: &Summary) -> Measured {
                 .iter()
                 .find(|f| f.stats.target == goal.name)
                 .map(|f| &f.stats)
-        });
-    row.map_or(Measured::None, |r| measure(r, &goal.metric))
+        })
 }
 
 /// Whether a measured value meets a goal: only a number on the right side

@@ -13,7 +13,8 @@
 //! never started) counts as infinitely bad: the candidate fails that goal.
 
 use rayon::prelude::*;
-use rpasim_report::goals::{Goal, Measured, measure_goal};
+use rpasim_core::wait::{REASONS, WaitReason};
+use rpasim_report::goals::{Goal, Measured, goal_row, measure_goal};
 use rpasim_scenario::Override;
 use rpasim_stats::student_t_quantile;
 
@@ -119,6 +120,29 @@ pub struct Evaluation {
     pub goals: Vec<GoalEstimate>,
     /// Every goal met: meets; one failed: fails; else undecided.
     pub verdict: Verdict,
+    /// Per goal, where the waiting of its target or flow went: each wait
+    /// reason's share, averaged over the replications where runs waited
+    /// (`None` when none did).
+    pub waits: Vec<Option<[f64; REASONS]>>,
+}
+
+/// What one replication says: each goal's metric, and where its target's
+/// or flow's waiting went.
+struct Observation {
+    values: Vec<f64>,
+    shares: Vec<Option<[f64; REASONS]>>,
+}
+
+/// The mean of the shares over the replications that have them.
+fn mean_shares(all: &[Option<[f64; REASONS]>]) -> Option<[f64; REASONS]> {
+    let some: Vec<&[f64; REASONS]> = all.iter().flatten().collect();
+    if some.is_empty() {
+        return None;
+    }
+    let n = some.len() as f64;
+    Some(std::array::from_fn(|i| {
+        some.iter().map(|s| s[i]).sum::<f64>() / n
+    }))
 }
 
 /// How candidates are evaluated.
@@ -149,16 +173,20 @@ impl Evaluator<'_> {
     ) -> Result<Evaluation, SweepError> {
         let (min, max) = self.replications;
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); self.goals.len()];
+        let mut shares: Vec<Vec<Option<[f64; REASONS]>>> = vec![Vec::new(); self.goals.len()];
         let mut n = 0u32;
         loop {
             let batch = if n == 0 { min } else { n.min(max - n) };
-            let observed: Vec<Vec<f64>> = (n..n + batch)
+            let observed: Vec<Observation> = (n..n + batch)
                 .into_par_iter()
                 .map(|r| self.replication(overrides, r))
                 .collect::<Result<_, _>>()?;
             for obs in observed {
-                for (g, x) in obs.into_iter().enumerate() {
+                for (g, x) in obs.values.into_iter().enumerate() {
                     values[g].push(x);
+                }
+                for (g, s) in obs.shares.into_iter().enumerate() {
+                    shares[g].push(s);
                 }
             }
             n += batch;
@@ -181,6 +209,7 @@ impl Evaluator<'_> {
                     replications: n,
                     goals,
                     verdict,
+                    waits: shares.iter().map(|s| mean_shares(s)).collect(),
                 });
             }
         }
@@ -188,7 +217,7 @@ impl Evaluator<'_> {
 
     /// One replication: the value of every goal's metric (infinitely bad
     /// when it has none or is infinite).
-    fn replication(&self, overrides: &[Override], r: u32) -> Result<Vec<f64>, SweepError> {
+    fn replication(&self, overrides: &[Override], r: u32) -> Result<Observation, SweepError> {
         let mut list = overrides.to_vec();
         list.push(Override {
             key: "simulation.seed".into(),
@@ -197,7 +226,7 @@ impl Evaluator<'_> {
         let scenario = rpasim_scenario::parse(self.text, self.path, &list)
             .map_err(|e| SweepError::Invalid(e.to_string()))?;
         let summary = crate::runner::summarize(&scenario.spec)?;
-        Ok(self
+        let values = self
             .goals
             .iter()
             .map(|g| match measure_goal(g, &summary) {
@@ -205,7 +234,17 @@ impl Evaluator<'_> {
                 Measured::Never | Measured::None if g.at_most => f64::INFINITY,
                 Measured::Never | Measured::None => f64::NEG_INFINITY,
             })
-            .collect())
+            .collect();
+        let shares = self
+            .goals
+            .iter()
+            .map(|g| {
+                let row = goal_row(g, &summary)?;
+                row.reason_share(WaitReason::Busy)?;
+                Some(WaitReason::ALL.map(|w| row.reason_share(w).unwrap_or(0.0)))
+            })
+            .collect();
+        Ok(Observation { values, shares })
     }
 }
 

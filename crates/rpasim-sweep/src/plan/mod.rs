@@ -17,8 +17,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_report::goals::Goal;
 use rpasim_report::outdir::{Marker, OutputKind};
+use rpasim_report::summary::reason_share_column;
 use rpasim_scenario::Override;
 
 use crate::SweepError;
@@ -363,6 +365,10 @@ pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
         ]);
     }
     header.extend(["cost".to_string(), "verdict".into()]);
+    // Where the waiting went, per goal: `finance.wait_capacity_share`.
+    for g in &plan.goals {
+        header.extend(WaitReason::ALL.map(|r| format!("{}.{}", g.name, reason_share_column(r))));
+    }
     w.write_record(&header).map_err(fail)?;
     for (i, e) in plan.evaluations.iter().enumerate() {
         let mut row = vec![(i + 1).to_string()];
@@ -382,6 +388,12 @@ pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
             format!("{}", plan.costs[e.variant]),
             e.verdict.as_str().into(),
         ]);
+        for shares in &e.waits {
+            match shares {
+                Some(s) => row.extend(s.iter().map(|x| format!("{x:.6}"))),
+                None => row.extend(std::iter::repeat_n(String::new(), REASONS)),
+            }
+        }
         w.write_record(&row).map_err(fail)?;
     }
     w.flush().map_err(|e| SweepError::io(path, e))
