@@ -703,11 +703,13 @@ pub fn hosted_capacity<DB: DrawingBackend>(
     let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
     let envs = &d.manifest.environments;
     if envs.is_empty() {
-        let (w, h) = plot.dim_in_pixel();
         plot.draw(&Text::new(
-            format!("{}: no hosted capacity in this scenario", d.manifest.name),
-            (w as i32 / 6, h as i32 / 2),
-            (FONT, 20),
+            format!(
+                "{}: no hosted capacity in this scenario (no hosted group or hosted machine)",
+                d.manifest.name
+            ),
+            (15, 30),
+            (FONT, 18),
         ))?;
         return Ok(());
     }

@@ -89,6 +89,8 @@ fn size(name: &str, d: &ChartData) -> (u32, u32) {
                 (160 + 60 * bars).clamp(320, draw::SIZE.1 + 200),
             )
         }
+        // A line saying there is none, without hosted capacity.
+        "hosted-capacity" if d.manifest.environments.is_empty() => (draw::SIZE.0, 80),
         "bots" => (
             draw::SIZE.0,
             50 + 260 * d.shown.len().div_ceil(2).max(1) as u32,
