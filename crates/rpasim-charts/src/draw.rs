@@ -165,6 +165,22 @@ pub fn queue_length<DB: DrawingBackend>(
         .y_label_formatter(&integer_label)
         .draw()?;
     let names = d.target_names();
+    // The timeline of the targets drawn: windows and outages shaded,
+    // instants as thin lines (the bots chart has them per target).
+    let x = |ms: u64| ms as f64 / unit;
+    for name in &names {
+        let (spans, marks) = timeline::of_target(d, name);
+        chart.draw_series(spans.iter().map(|s| {
+            Rectangle::new(
+                [(x(s.from_ms), 0.0), (x(s.to_ms), y_max)],
+                s.kind.color().filled(),
+            )
+        }))?;
+        for m in marks {
+            let line = vec![(x(m.at_ms), 0.0), (x(m.at_ms), y_max)];
+            chart.draw_series(LineSeries::new(line, m.color.mix(0.5).stroke_width(1)))?;
+        }
+    }
     for (i, series) in shown.iter().enumerate() {
         let points = series
             .iter()
