@@ -30,6 +30,9 @@ pub enum Distribution {
         /// Standard deviation of the distribution.
         sd: SimDuration,
     },
+    /// The observed values themselves, each drawn with equal probability
+    /// (durations measured in a run history).
+    Empirical(Vec<SimDuration>),
 }
 
 /// Why a distribution's parameters are unusable.
@@ -38,6 +41,9 @@ pub enum DistributionError {
     /// A mean that must be positive is zero.
     #[error("the mean must be positive")]
     ZeroMean,
+    /// An empirical distribution without a value, or whose values are all 0.
+    #[error("an empirical distribution needs at least one positive value")]
+    NoValues,
     /// `min` is greater than `max`.
     #[error("min ({min}) is greater than max ({max})")]
     MinAboveMax {
@@ -61,6 +67,11 @@ impl Distribution {
             Distribution::Uniform { min, max } if min > max => {
                 Err(DistributionError::MinAboveMax { min, max })
             }
+            Distribution::Empirical(ref values)
+                if values.iter().all(|v| *v == SimDuration::ZERO) =>
+            {
+                Err(DistributionError::NoValues)
+            }
             _ => Ok(()),
         }
     }
@@ -73,6 +84,11 @@ impl Distribution {
             Distribution::Uniform { min, max } => {
                 SimDuration::from_millis((min.as_millis() + max.as_millis()) / 2)
             }
+            Distribution::Empirical(ref values) => {
+                let sum: u128 = values.iter().map(|v| u128::from(v.as_millis())).sum();
+                let n = values.len().max(1) as u128;
+                SimDuration::from_millis(u64::try_from(sum / n).unwrap_or(u64::MAX))
+            }
         }
     }
 
@@ -80,6 +96,7 @@ impl Distribution {
     pub fn sampler(&self) -> Sampler {
         let ms = |d: SimDuration| d.as_millis() as f64;
         let kind = match *self {
+            Distribution::Empirical(ref values) => SamplerKind::Empirical(values.as_slice().into()),
             Distribution::Constant(d) => SamplerKind::Constant(d),
             Distribution::Exponential { mean } => match Exp::new(1.0 / ms(mean).max(1e-9)) {
                 Ok(exp) => SamplerKind::Exponential(exp),
@@ -110,8 +127,13 @@ pub struct Sampler {
 enum SamplerKind {
     Constant(SimDuration),
     Exponential(Exp<f64>),
-    Uniform { min: u64, max: u64 },
+    Uniform {
+        min: u64,
+        max: u64,
+    },
     LogNormal(LogNormal<f64>),
+    /// Shared, so that cloning a sampler does not copy the values.
+    Empirical(std::sync::Arc<[SimDuration]>),
 }
 
 impl Sampler {
@@ -127,6 +149,10 @@ impl Sampler {
                 SimDuration::from_millis(rng.random_range(*min..=*max))
             }
             SamplerKind::LogNormal(ln) => SimDuration::from_millis_f64(ln.sample(rng)),
+            SamplerKind::Empirical(values) => values
+                .get(rng.random_range(0..values.len().max(1)))
+                .copied()
+                .unwrap_or(SimDuration::ZERO),
         }
     }
 }
@@ -166,6 +192,47 @@ mod tests {
             200_000,
         );
         assert!((uni / 750_000.0 - 1.0).abs() < 0.005, "{uni}");
+    }
+
+    #[test]
+    fn empirical_draws_the_observed_values_equally() {
+        // 1, 2, ..., 10 minutes: mean 5.5 min, every value about 10 %.
+        let values: Vec<SimDuration> = (1..=10).map(SimDuration::from_mins).collect();
+        let d = Distribution::Empirical(values.clone());
+        assert_eq!(d.mean(), SimDuration::from_millis(330_000));
+        let s = d.sampler();
+        let mut rng = Streams::new(1).stream("test");
+        let n = 100_000;
+        let mut counts = [0u32; 10];
+        let mut sum = 0u64;
+        for _ in 0..n {
+            let v = s.sample(&mut rng);
+            let i = values
+                .iter()
+                .position(|x| *x == v)
+                .expect("an observed value");
+            counts[i] += 1;
+            sum += v.as_millis();
+        }
+        let mean = sum as f64 / f64::from(n);
+        assert!((mean / 330_000.0 - 1.0).abs() < 0.01, "{mean}");
+        // Each value's share within 5 sd of 10 % (sd = sqrt(0.09 / n)).
+        for c in counts {
+            let share = f64::from(c) / f64::from(n);
+            assert!(
+                (share - 0.1).abs() < 5.0 * (0.09 / f64::from(n)).sqrt(),
+                "{share}"
+            );
+        }
+        // The same stream gives the same draws.
+        let mut a = Streams::new(7).stream("x");
+        let mut b = Streams::new(7).stream("x");
+        let draws = |r: &mut SimRng| (0..50).map(|_| s.sample(r)).collect::<Vec<_>>();
+        assert_eq!(draws(&mut a), draws(&mut b));
+        assert_eq!(
+            Distribution::Empirical(vec![SimDuration::ZERO]).validate(),
+            Err(DistributionError::NoValues)
+        );
     }
 
     #[test]

@@ -647,10 +647,13 @@ pub enum DistributionTable {
         /// Standard deviation.
         sd: DurationText,
     },
+    /// `{ empirical = ["4m", "6m30s", "12m"] }`: observed durations, each
+    /// drawn with equal probability.
+    Empirical(Vec<DurationText>),
 }
 
 /// The kinds of distribution table, as written.
-const DISTRIBUTION_KINDS: &[&str] = &["exponential", "uniform", "lognormal"];
+const DISTRIBUTION_KINDS: &[&str] = &["exponential", "uniform", "lognormal", "empirical"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -701,6 +704,7 @@ fn distribution_table<'de, A: MapAccess<'de>>(mut map: A) -> Result<Distribution
                 sd: p.sd,
             }
         }
+        "empirical" => DistributionTable::Empirical(map.next_value()?),
         other => return Err(de::Error::unknown_variant(other, DISTRIBUTION_KINDS)),
     };
     if let Some(extra) = map.next_key::<String>()? {
@@ -719,8 +723,9 @@ impl<'de> Deserialize<'de> for DistributionValue {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
                     "a duration such as \"10m\", or a table: { exponential = { mean = \"1h\" } }, \
-                     { uniform = { min = \"10m\", max = \"15m\" } } or \
-                     { lognormal = { mean = \"6m\", sd = \"3m\" } }",
+                     { uniform = { min = \"10m\", max = \"15m\" } }, \
+                     { lognormal = { mean = \"6m\", sd = \"3m\" } } or \
+                     { empirical = [\"4m\", \"6m30s\"] }",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DistributionValue, E> {

@@ -166,6 +166,20 @@ impl Builder<'_> {
                     sd: sd.0,
                 }
             }
+            DistributionValue::Table(DistributionTable::Empirical(values)) => {
+                let path = path.key("empirical");
+                if values.len() > limits::MAX_INSTANTS {
+                    let message =
+                        format!("{} values; at most {}", values.len(), limits::MAX_INSTANTS);
+                    self.error(path, message);
+                    return None;
+                }
+                if values.iter().all(|v| v.0 == SimDuration::ZERO) {
+                    self.error(path, "needs at least one positive duration");
+                    return None;
+                }
+                Distribution::Empirical(values.iter().map(|v| v.0).collect())
+            }
         };
         Some(d)
     }
