@@ -86,3 +86,71 @@ fn an_empirical_distribution_needs_a_positive_value() {
     let s = scenario(SCENARIO);
     assert_eq!(s.spec.flows[0].duration.mean().as_millis(), 630_000);
 }
+
+/// A replay: each run of the trace takes its own duration and outcome.
+const REPLAY: &str = r#"[simulation]
+horizon = "1d"
+
+[[machines]]
+name = "pc"
+
+[[flows]]
+name = "history"
+target = "pc"
+arrivals = { trace = "runs.csv" }
+"#;
+
+#[test]
+fn a_trace_with_durations_and_outcomes_is_replayed_run_by_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("replay.toml"), REPLAY).expect("write");
+    // Out of time order; the two runs at 60 s keep their file order.
+    let rows = [
+        "arrival_s,duration_s,outcome",
+        "60,30,failed",
+        "0,600,succeeded",
+        "60,10,succeeded",
+    ];
+    fs::write(dir.path().join("runs.csv"), rows.join("\n") + "\n").expect("trace");
+    let o = run_in(
+        dir.path(),
+        &["run", "replay.toml", "--out", "a", "--quiet", "--no-charts"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = fs::read_to_string(dir.path().join("a/runs.csv")).expect("runs");
+    let timeline: Vec<String> = runs
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{} {} {} {}", f[4], f[5], f[6], f[10])
+        })
+        .collect();
+    assert_eq!(
+        timeline,
+        vec![
+            "0.000 0.000 600.000 succeeded",
+            "60.000 600.000 630.000 failed",
+            "60.000 630.000 640.000 succeeded",
+        ]
+    );
+    // The same rows in another order: the same bytes.
+    let shuffled = [rows[0], rows[2], rows[1], rows[3]];
+    fs::write(dir.path().join("runs.csv"), shuffled.join("\n") + "\n").expect("trace");
+    let o = run_in(
+        dir.path(),
+        &["run", "replay.toml", "--out", "b", "--quiet", "--no-charts"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = fs::read_to_string(dir.path().join("b/runs.csv")).expect("runs");
+    assert_eq!(again, runs);
+    // Without durations in the trace, a flow needs its own.
+    fs::write(dir.path().join("runs.csv"), "arrival_s\n0\n").expect("trace");
+    let o = run_in(dir.path(), &["validate", "replay.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("flows.history.duration"),
+        "{}",
+        stderr(&o)
+    );
+}

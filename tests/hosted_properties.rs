@@ -178,6 +178,7 @@ prop_compose! {
                 failure_probability: 0.0,
                 attended: false,
                 arrivals,
+                recorded: None,
             });
         }
         let groups = spec.hosted_groups.len();

@@ -221,6 +221,7 @@ prop_compose! {
                 failure_probability: 0.0,
                 attended: false,
                 arrivals: ArrivalProcess::Poisson { per_hour, profile: None },
+                recorded: None,
             });
         }
         spec

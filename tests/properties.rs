@@ -151,6 +151,7 @@ prop_compose! {
                 failure_probability,
                 attended: false,
                 arrivals,
+                recorded: None,
             });
         }
         spec

@@ -451,6 +451,19 @@ pub struct FlowSpec {
     pub attended: bool,
     /// When runs are triggered.
     pub arrivals: ArrivalProcess,
+    /// Runs recorded with a trace, in arrival order: run k of the flow takes
+    /// the k-th recorded duration and outcome instead of drawing them (a
+    /// replay of a run history). `None`: durations and failures are drawn.
+    pub recorded: Option<Vec<RecordedRun>>,
+}
+
+/// A run's own duration and outcome, from a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedRun {
+    /// How long it ran.
+    pub duration: SimDuration,
+    /// Whether it failed (at the end of its duration).
+    pub failed: bool,
 }
 
 /// A structural error in a [`ModelSpec`].

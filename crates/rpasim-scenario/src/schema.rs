@@ -460,8 +460,9 @@ pub struct FlowEntry {
     /// `"high"`, `"normal"` or an integer.
     #[serde(default)]
     pub priority: PriorityValue,
-    /// Run durations.
-    pub duration: DistributionValue,
+    /// Run durations (optional when the arrivals are a trace with each
+    /// run's own `duration_s`).
+    pub duration: Option<DistributionValue>,
     /// Probability that a run fails.
     #[serde(default)]
     pub failure_probability: f64,

@@ -100,6 +100,8 @@ struct FlowState {
     arrival_generation: u32,
     /// The owner lost access to the target: later runs end `access_denied`.
     denied: bool,
+    /// Recorded durations and outcomes, by run index (a replayed trace).
+    recorded: Option<Vec<crate::model::RecordedRun>>,
 }
 
 /// A target (queue + pool) during the simulation.
@@ -535,8 +537,19 @@ impl<O: Observer> Simulation<O> {
         let id = self.next_run_id;
         self.next_run_id += 1;
         let f = &mut self.flows[flow.index()];
-        let duration = f.durations.sample(&mut f.duration_rng);
-        let fails = f.failure_probability > 0.0 && f.failure_rng.random_bool(f.failure_probability);
+        let recorded = f
+            .recorded
+            .as_ref()
+            .and_then(|r| r.get(f.runs_so_far as usize));
+        let (duration, fails) = match recorded {
+            Some(run) => (run.duration, run.failed),
+            None => {
+                let duration = f.durations.sample(&mut f.duration_rng);
+                let fails =
+                    f.failure_probability > 0.0 && f.failure_rng.random_bool(f.failure_probability);
+                (duration, fails)
+            }
+        };
         f.runs_so_far += 1;
         InFlightRun {
             id,
@@ -892,5 +905,6 @@ fn flow_state(f: &crate::model::FlowSpec, streams: &Streams) -> FlowState {
         runs_so_far: 0,
         arrival_generation: 0,
         denied: false,
+        recorded: f.recorded.clone(),
     }
 }

@@ -67,6 +67,7 @@ fn flow(name: &str, priority: i64, minutes: u64, at: &[u64]) -> FlowSpec {
         failure_probability: 0.0,
         attended: false,
         arrivals: ArrivalProcess::At(at.iter().map(|m| SimTime::from_millis(m * MIN)).collect()),
+        recorded: None,
     }
 }
 

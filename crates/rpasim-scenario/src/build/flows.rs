@@ -55,8 +55,23 @@ impl Builder<'_> {
             self.error(path.key("failure_probability"), message);
         }
         let attended = self.mode(flow, target, path, t);
-        let duration = self.distribution(&flow.duration, path.key("duration"));
         let arrivals = self.arrivals(&flow.arrivals, path.key("arrivals"), horizon);
+        let recorded = self.recorded.take();
+        let duration = match (&flow.duration, &recorded) {
+            (Some(d), _) => self.distribution(d, path.key("duration")),
+            // A replay: every run has its own duration; the distribution
+            // is theirs (for the mean in estimates).
+            (None, Some(runs)) if runs.iter().any(|r| r.duration > SimDuration::ZERO) => Some(
+                Distribution::Empirical(runs.iter().map(|r| r.duration).collect()),
+            ),
+            (None, Some(_)) => Some(Distribution::Constant(SimDuration::ZERO)),
+            (None, None) => {
+                let message = "missing: a duration (\"10m\", or a distribution table), \
+                               unless the arrivals are a trace with a duration_s column";
+                self.error(path.key("duration"), message);
+                None
+            }
+        };
         Some(FlowSpec {
             name: flow.name.clone(),
             target: target?,
@@ -65,6 +80,7 @@ impl Builder<'_> {
             failure_probability: flow.failure_probability,
             attended,
             arrivals: arrivals?,
+            recorded,
         })
     }
 
@@ -340,7 +356,10 @@ impl Builder<'_> {
         }
         let full = self.base_dir.join(file);
         match trace::load(&full, self.file.limits.max_runs) {
-            Ok(times) => Some(ArrivalProcess::Trace(times)),
+            Ok(t) => {
+                self.recorded = t.recorded;
+                Some(ArrivalProcess::Trace(t.times))
+            }
             // A problem at a line of the trace: reported there.
             Err(e) if e.line.is_some() => {
                 self.issues.push(Issue {

@@ -65,6 +65,7 @@ pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issu
         file,
         base_dir,
         issues: Vec::new(),
+        recorded: None,
     };
     let spec = b.model();
     if b.issues.is_empty() {
@@ -82,6 +83,9 @@ struct Builder<'f> {
     file: &'f ScenarioFile,
     base_dir: &'f Path,
     issues: Vec<Issue>,
+    /// The recorded runs of the trace just read by `arrivals`, taken by the
+    /// flow being built.
+    recorded: Option<Vec<rpasim_core::model::RecordedRun>>,
 }
 
 impl Builder<'_> {
