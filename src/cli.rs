@@ -34,6 +34,23 @@ pub enum Command {
     Check(CheckArgs),
     /// The cheapest setting that meets service-level goals, with confidence.
     Plan(PlanArgs),
+    /// Scenarios from a run history (DesktopFlowRuns / flowsession CSV): a
+    /// replay and a fitted model.
+    Import(ImportArgs),
+}
+
+/// Arguments of `rpasim import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The run history: a CSV export of the flowsession table
+    /// (DesktopFlowRuns), with a header.
+    pub history: PathBuf,
+    /// Output directory (replay.toml, scenario.toml, traces/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `rpasim plan`.

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod console;
 mod error;
+mod import;
 mod plan;
 mod progress;
 mod sweep;
@@ -33,6 +34,7 @@ fn main() {
         Command::Merge(args) => sweep::merge(args),
         Command::Check(args) => sweep::check(args),
         Command::Plan(args) => plan::plan(args),
+        Command::Import(args) => import::import(args),
     });
     if rpasim_report::outdir::cleanup::interrupted() {
         // The signal thread is removing what was staged and will exit with

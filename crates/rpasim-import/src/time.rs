@@ -1,0 +1,125 @@
+//! ISO 8601 timestamps as exported by Dataverse: `2026-03-02T08:15:00Z`,
+//! with or without a zone (UTC when absent), `T` or a space, and 0 to 7
+//! fractional digits; read to the millisecond (UTC, since 1970).
+
+/// Milliseconds since 1970-01-01T00:00:00Z of a timestamp.
+pub fn parse(text: &str) -> Result<i64, String> {
+    let bad = || format!("not an ISO 8601 timestamp: {}", excerpt(text));
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+        return Err(bad());
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return Err(bad());
+    }
+    let num = |from: usize, to: usize| -> Result<i64, String> {
+        let s = t.get(from..to).ok_or_else(bad)?;
+        if !s.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse::<i64>().map_err(|_| bad())
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(bad());
+    }
+    let mut rest = &t[19..];
+    let mut ms = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 7 {
+            return Err(bad());
+        }
+        let first3: String = frac[..digits]
+            .chars()
+            .chain("000".chars())
+            .take(3)
+            .collect();
+        ms = first3.parse::<i64>().map_err(|_| bad())?;
+        rest = &frac[digits..];
+    }
+    let offset_min = match rest {
+        "" | "Z" | "z" => 0,
+        zone if zone.len() == 6 && matches!(&zone[..1], "+" | "-") && &zone[3..4] == ":" => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let h: i64 = zone[1..3].parse().map_err(|_| bad())?;
+            let m: i64 = zone[4..6].parse().map_err(|_| bad())?;
+            sign * (h * 60 + m)
+        }
+        _ => return Err(bad()),
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_min * 60;
+    Ok(seconds * 1_000 + ms)
+}
+
+/// The 1-based weekday of a day count since 1970-01-01 (a Thursday):
+/// 0 Monday ... 6 Sunday.
+pub fn weekday(days: i64) -> i64 {
+    (days + 3).rem_euclid(7)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// At most 40 characters of a value, for messages.
+pub fn excerpt(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        format!("{short:?}...")
+    } else {
+        format!("{short:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_with_and_without_zone_and_fractions() {
+        assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse("1970-01-02 00:00:01"), Ok(86_401_000));
+        assert_eq!(
+            parse("2026-03-02T08:15:00.1234567"),
+            parse("2026-03-02T08:15:00.123Z")
+        );
+        assert_eq!(
+            parse("2026-03-02T10:15:00+02:00"),
+            parse("2026-03-02T08:15:00Z")
+        );
+        // 2024-02-29 exists, 2026-02-29 does not.
+        assert!(parse("2024-02-29T00:00:00").is_ok());
+        assert!(parse("2026-02-29T00:00:00").is_err());
+        assert!(parse("yesterday").is_err());
+        assert!(parse("2026-03-02T08:15:00.12345678").is_err(), "8 digits");
+        // 2026-03-02 is a Monday.
+        let days = parse("2026-03-02T00:00:00").expect("valid") / 86_400_000;
+        assert_eq!(weekday(days), 0);
+    }
+}

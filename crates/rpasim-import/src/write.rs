@@ -1,0 +1,355 @@
+//! Writing the two scenarios and the replay's traces.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::ImportReport;
+use crate::fleet::Fleet;
+use crate::history::{History, HistoryRun, Status};
+use crate::time;
+
+const MS_PER_HOUR: i64 = 3_600_000;
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+/// Most observed durations written into a fitted flow's `empirical` list;
+/// beyond, evenly spaced order statistics stand for them.
+pub const MAX_EMPIRICAL: usize = 10_000;
+
+/// The runs of one flow on one target.
+struct Stream<'a> {
+    flow: String,
+    target: String,
+    runs: Vec<&'a HistoryRun>,
+}
+
+/// A TOML basic string.
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Time 0: the Monday 00:00 (UTC) at or before the first run's createdon.
+fn time_zero(history: &History) -> i64 {
+    let first = history.runs.iter().map(|r| r.created).min().unwrap_or(0);
+    let day = first.div_euclid(MS_PER_DAY);
+    (day - time::weekday(day)) * MS_PER_DAY
+}
+
+/// The last instant the history shows.
+fn last_instant(history: &History) -> i64 {
+    history
+        .runs
+        .iter()
+        .flat_map(|r| [Some(r.created), r.started, r.completed])
+        .flatten()
+        .max()
+        .unwrap_or(0)
+}
+
+/// Writes `replay.toml`, `scenario.toml` and `traces/` into `out`.
+pub fn scenarios(
+    history: &History,
+    fleet: &Fleet,
+    source: &Path,
+    out: &Path,
+    report: &mut ImportReport,
+) -> io::Result<()> {
+    let t0 = time_zero(history);
+    let end = last_instant(history);
+    // Whole hours, with one to spare after the last run.
+    let hours = (end - t0).div_euclid(MS_PER_HOUR) + 2;
+    let streams = streams(history, fleet, report);
+    let fleet_toml = fleet_toml(fleet);
+    let header = format!(
+        "# Imported by rpasim {} from {} ({} runs).\n# Time 0 is Monday 00:00 UTC before the \
+         first createdon; the horizon covers the last run.\n# Fleet: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        source.display(),
+        history.runs.len(),
+        fleet.notes.first().map_or("", String::as_str)
+    );
+    fs::create_dir_all(out.join("traces"))?;
+    let mut replay = format!(
+        "{header}# The replay: every run with its own arrival, duration and outcome \
+         (traces/).\n\n[simulation]\nname = \"replay\"\nhorizon = \"{hours}h\"\n\n{}",
+        fleet_toml
+    );
+    let mut fitted = format!(
+        "{header}# The fitted model: per flow a Poisson rate with hourly and daily profiles \
+         estimated from the arrivals, the observed durations (empirical), the observed \
+         failure share.\n\n[simulation]\nname = \"fitted\"\nhorizon = \"{hours}h\"\n\n{}",
+        fleet_toml
+    );
+    for (i, s) in streams.iter().enumerate() {
+        let file = format!("traces/flow-{:03}.csv", i + 1);
+        write_trace(&out.join(&file), s, t0, end)?;
+        let _ = write!(
+            replay,
+            "\n[[flows]]\nname = {}\ntarget = {}\narrivals = {{ trace = {} }}\n",
+            quote(&s.flow),
+            quote(&s.target),
+            quote(&file)
+        );
+        fitted.push_str(&fitted_flow(s, t0, hours));
+    }
+    fs::write(out.join("replay.toml"), replay)?;
+    fs::write(out.join("scenario.toml"), fitted)
+}
+
+/// Splits the runs by flow and target (a flow queued on two targets is
+/// two flows here: rpasim's flows have one target).
+fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -> Vec<Stream<'a>> {
+    // A run that names no target goes to its flow's most used one.
+    let mut usual: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (r, t) in history.runs.iter().zip(&fleet.targets) {
+        if let Some(t) = t {
+            *usual.entry(&r.flow).or_default().entry(t).or_default() += 1;
+        }
+    }
+    let fallback = |flow: &str| -> Option<String> {
+        let counts = usual.get(flow)?;
+        let best = counts.values().max()?;
+        counts
+            .iter()
+            .find(|(_, n)| *n == best)
+            .map(|(t, _)| t.to_string())
+    };
+    let mut by_key: BTreeMap<(String, String), Vec<&HistoryRun>> = BTreeMap::new();
+    let mut dropped = 0;
+    for (r, t) in history.runs.iter().zip(&fleet.targets) {
+        match t.clone().or_else(|| fallback(&r.flow)) {
+            Some(t) => by_key.entry((r.flow.clone(), t)).or_default().push(r),
+            None => dropped += 1,
+        }
+    }
+    if dropped > 0 {
+        report.notes.push(format!(
+            "{dropped} runs of flows never seen on a machine or group were left out"
+        ));
+    }
+    let targets_per_flow = by_key
+        .keys()
+        .fold(BTreeMap::<&str, usize>::new(), |mut m, (f, _)| {
+            *m.entry(f.as_str()).or_default() += 1;
+            m
+        });
+    by_key
+        .iter()
+        .map(|((flow, target), runs)| Stream {
+            flow: if targets_per_flow.get(flow.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{flow} @ {target}")
+            } else {
+                flow.clone()
+            },
+            target: target.clone(),
+            runs: runs.clone(),
+        })
+        .collect()
+}
+
+fn fleet_toml(fleet: &Fleet) -> String {
+    let mut out = String::new();
+    let most = fleet.machines.iter().map(|m| m.bots).max().unwrap_or(1);
+    if most > 10 {
+        let _ = writeln!(out, "[limits]\nmax_bots_per_machine = {most}\n");
+    }
+    for g in &fleet.groups {
+        let _ = writeln!(out, "[[machine_groups]]\nname = {}\n", quote(g));
+    }
+    for m in &fleet.machines {
+        let _ = writeln!(out, "[[machines]]\nname = {}", quote(&m.name));
+        if let Some(g) = &m.group {
+            let _ = writeln!(out, "group = {}", quote(g));
+        }
+        let _ = writeln!(out, "bots = {}\n", m.bots);
+    }
+    out
+}
+
+/// A run's duration: observed, or until the export's end for a run still
+/// running; `None` for a run that never started.
+fn duration(r: &HistoryRun, end: i64) -> Option<i64> {
+    let start = r.started?;
+    Some(r.completed.unwrap_or(end) - start)
+}
+
+fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64) -> io::Result<()> {
+    let observed: Vec<i64> = s.runs.iter().filter_map(|r| duration(r, end)).collect();
+    let median = {
+        let mut v = observed.clone();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(0)
+    };
+    let mut text = String::from("arrival_s,duration_s,outcome\n");
+    for r in &s.runs {
+        // A run that never started takes its flow's median duration.
+        let took = duration(r, end).unwrap_or(median);
+        let outcome = if r.status == Status::Failed {
+            "failed"
+        } else {
+            "succeeded"
+        };
+        let _ = writeln!(
+            text,
+            "{},{},{outcome}",
+            seconds(r.created - t0),
+            seconds(took)
+        );
+    }
+    fs::write(path, text)
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+/// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
+/// with profiles), the observed durations, the failure share.
+fn fitted_flow(s: &Stream, t0: i64, hours: i64) -> String {
+    let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, hours));
+    let mut durations: Vec<i64> = s
+        .runs
+        .iter()
+        .filter(|r| r.status != Status::Open)
+        .filter_map(|r| Some(r.completed? - r.started?))
+        .collect();
+    durations.sort_unstable();
+    if durations.len() > MAX_EMPIRICAL {
+        let k = durations.len();
+        durations = (0..MAX_EMPIRICAL)
+            .map(|i| durations[i * k / MAX_EMPIRICAL])
+            .collect();
+    }
+    if durations.iter().all(|d| *d == 0) {
+        durations = vec![1];
+    }
+    let list: Vec<String> = durations.iter().map(|d| format!("\"{d}ms\"")).collect();
+    let ended = s.runs.iter().filter(|r| r.status != Status::Open).count();
+    let failed = s.runs.iter().filter(|r| r.status == Status::Failed).count();
+    let failure = if ended > 0 {
+        failed as f64 / ended as f64
+    } else {
+        0.0
+    };
+    format!(
+        "\n[[flows]]\nname = {}\ntarget = {}\nfailure_probability = {failure:.6}\n\
+         duration = {{ empirical = [{}] }}\narrivals = {arrivals}\n",
+        quote(&s.flow),
+        quote(&s.target),
+        list.join(", ")
+    )
+}
+
+/// Clearly scheduled batches: at least 80 % of the runs arrive in bursts
+/// (several at the same instant), all at the same time of day. Then a cron
+/// schedule at that time on the weekdays seen, with the median burst.
+fn batches(s: &Stream, t0: i64) -> Option<String> {
+    let mut bursts: BTreeMap<i64, usize> = BTreeMap::new();
+    for r in &s.runs {
+        *bursts.entry(r.created - t0).or_default() += 1;
+    }
+    let in_bursts: usize = bursts.values().filter(|n| **n >= 2).sum();
+    if (in_bursts as f64) < 0.8 * s.runs.len() as f64 {
+        return None;
+    }
+    let big: Vec<(i64, usize)> = bursts.into_iter().filter(|(_, n)| *n >= 2).collect();
+    let time_of_day = big[0].0.rem_euclid(MS_PER_DAY);
+    if time_of_day % 60_000 != 0
+        || big
+            .iter()
+            .any(|(t, _)| t.rem_euclid(MS_PER_DAY) != time_of_day)
+    {
+        return None;
+    }
+    let mut sizes: Vec<usize> = big.iter().map(|(_, n)| *n).collect();
+    sizes.sort_unstable();
+    let burst = sizes[sizes.len() / 2];
+    // Time 0 is a Monday: day k is weekday k % 7; cron counts Sunday as 0.
+    let mut days: Vec<i64> = big
+        .iter()
+        .map(|(t, _)| (t.div_euclid(MS_PER_DAY).rem_euclid(7) + 1) % 7)
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let dow = if days.len() == 7 {
+        "*".to_string()
+    } else {
+        days.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let minutes = time_of_day / 60_000;
+    Some(format!(
+        "{{ cron = \"{} {} * * {dow}\", burst = {burst} }}",
+        minutes % 60,
+        minutes / 60
+    ))
+}
+
+/// A Poisson rate with an hourly and a daily profile whose expected
+/// arrivals per hour of the day and per day of the week equal the
+/// observed ones over the horizon (iterative proportional fitting of the
+/// two profiles on the hours the horizon holds).
+fn poisson(s: &Stream, t0: i64, hours: i64) -> String {
+    let n = s.runs.len() as f64;
+    let per_hour = n / hours.max(1) as f64;
+    // Exposure: hours of the horizon by hour of the day and day of week.
+    let mut exposure = [[0f64; 7]; 24];
+    for h in 0..hours {
+        exposure[(h % 24) as usize][((h / 24) % 7) as usize] += 1.0;
+    }
+    let (mut by_hour, mut by_day) = ([0f64; 24], [0f64; 7]);
+    for r in &s.runs {
+        let h = (r.created - t0).div_euclid(MS_PER_HOUR);
+        by_hour[h.rem_euclid(24) as usize] += 1.0;
+        by_day[(h.div_euclid(24)).rem_euclid(7) as usize] += 1.0;
+    }
+    let (mut hourly, mut daily) = ([1f64; 24], [1f64; 7]);
+    for _ in 0..50 {
+        for h in 0..24 {
+            let expected: f64 = (0..7)
+                .map(|d| per_hour * hourly[h] * daily[d] * exposure[h][d])
+                .sum();
+            hourly[h] = if expected > 0.0 {
+                hourly[h] * by_hour[h] / expected
+            } else {
+                0.0
+            };
+        }
+        for d in 0..7 {
+            let expected: f64 = (0..24)
+                .map(|h| per_hour * hourly[h] * daily[d] * exposure[h][d])
+                .sum();
+            daily[d] = if expected > 0.0 {
+                daily[d] * by_day[d] / expected
+            } else {
+                0.0
+            };
+        }
+    }
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.4}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{{ poisson = {{ per_hour = {per_hour:.6}, hourly = [{}], daily = [{}] }} }}",
+        list(&hourly),
+        list(&daily)
+    )
+}

@@ -1,0 +1,60 @@
+//! `rpasim import`: a run history into a replay and a fitted scenario.
+
+use rpasim_report::StagedDir;
+use rpasim_report::outdir::{Marker, OutputKind};
+
+use crate::cli::ImportArgs;
+use crate::error::CliError;
+
+/// The replay scenario, the marker of an import's output.
+const REPLAY_TOML: &str = "replay.toml";
+
+/// What an import writes, and how an earlier one is recognised.
+static IMPORT_OUTPUT: OutputKind = OutputKind {
+    name: "import",
+    marker: Some(Marker {
+        file: REPLAY_TOML,
+        signed: is_replay,
+    }),
+    files: &[REPLAY_TOML, "scenario.toml"],
+    extensions: &[],
+    dirs: &[("traces", &["csv"])],
+};
+
+fn is_replay(text: &str) -> bool {
+    text.starts_with("# Imported by rpasim")
+}
+
+/// `rpasim import HISTORY --out DIR`.
+pub fn import(args: &ImportArgs) -> Result<(), CliError> {
+    let staged = StagedDir::create(&args.out, &IMPORT_OUTPUT)?;
+    let report = rpasim_import::import(&args.history, staged.path()).map_err(|e| {
+        if e.path == args.history {
+            CliError::Invalid(e.to_string())
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    })?;
+    let out = staged.commit()?;
+    if !args.quiet {
+        println!(
+            "{}: {} runs ({} still open at the export's end, {} attended, {} duplicate rows \
+             skipped, {} with an unknown status) -> {}",
+            args.history.display(),
+            report.runs,
+            report.open,
+            report.attended,
+            report.duplicates,
+            report.unknown_status,
+            out.display()
+        );
+        for note in &report.notes {
+            println!("  {note}");
+        }
+        println!(
+            "  replay: rpasim run {0}/replay.toml; fitted model: rpasim run {0}/scenario.toml",
+            out.display()
+        );
+    }
+    Ok(())
+}

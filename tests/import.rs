@@ -1,0 +1,312 @@
+//! `rpasim import`: a history made from a known scenario comes back as a
+//! replay that reproduces it and a fleet that matches it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{run_in, stderr};
+
+/// The truth: a group of three identical single-bot machines and a
+/// standalone machine with two bots; office-hours Poisson work, a nightly
+/// batch, failures.
+const TRUTH: &str = r#"[simulation]
+seed = 4
+horizon = "7d"
+
+[[machine_groups]]
+name = "finance"
+
+[[machines]]
+name = "f-01"
+group = "finance"
+
+[[machines]]
+name = "f-02"
+group = "finance"
+
+[[machines]]
+name = "f-03"
+group = "finance"
+
+[[machines]]
+name = "pc"
+bots = 2
+
+[[flows]]
+name = "invoices"
+target = "finance"
+duration = { lognormal = { mean = "12m", sd = "6m" } }
+failure_probability = 0.05
+arrivals = { poisson = { per_hour = 12, hourly = [0,0,0,0,0,0,0,0.5,1,1.5,1.5,1,1,1.5,1.5,1,0.5,0,0,0,0,0,0,0], daily = [1,1,1,1,1,0,0] } }
+
+[[flows]]
+name = "nightly"
+target = "pc"
+duration = "25m"
+arrivals = { cron = "0 2 * * *", burst = 6 }
+"#;
+
+/// 2026-03-02, a Monday, in seconds since 1970.
+const MONDAY: i64 = 1_772_409_600;
+
+/// An ISO 8601 timestamp, 7 fractional digits, no zone.
+fn stamp(seconds_from_start: &str) -> String {
+    let (s, ms) = seconds_from_start
+        .split_once('.')
+        .unwrap_or((seconds_from_start, "0"));
+    let total = MONDAY + s.parse::<i64>().expect("seconds");
+    let (days, rest) = (total.div_euclid(86_400), total.rem_euclid(86_400));
+    // Civil date from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:0<3}0000",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// The history of a run's runs.csv, as DesktopFlowRuns rows.
+fn history(runs_csv: &str, shuffle: bool) -> String {
+    let mut r = csv::Reader::from_reader(runs_csv.as_bytes());
+    let h = r.headers().expect("header").clone();
+    let c = |n: &str| h.iter().position(|x| x == n).expect(n);
+    let mut rows = Vec::new();
+    for row in r.records() {
+        let row = row.expect("row");
+        let (target, machine) = (&row[c("target")], &row[c("machine")]);
+        let group = if target == "finance" { "finance" } else { "" };
+        let machine = if machine.is_empty() && group.is_empty() {
+            target
+        } else {
+            machine
+        };
+        let status = match &row[c("outcome")] {
+            "succeeded" => "4",
+            "failed" => "8",
+            "in_flight" => "2",
+            _ => "10",
+        };
+        let when = |col: &str| {
+            let v = &row[c(col)];
+            if v.is_empty() {
+                String::new()
+            } else {
+                stamp(v)
+            }
+        };
+        rows.push(format!(
+            "{},{},{},{},{},2,{},{},{}",
+            row[c("run_id")].parse::<u64>().expect("id") + 1000,
+            when("arrival_s"),
+            when("start_s"),
+            when("end_s"),
+            status,
+            machine,
+            group,
+            &row[c("flow")]
+        ));
+    }
+    if shuffle {
+        rows.reverse();
+        let half = rows.len() / 2;
+        rows.rotate_left(half);
+    }
+    format!(
+        "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n{}\n",
+        rows.join("\n")
+    )
+}
+
+/// Mean wait and count of started runs per flow, from a runs.csv.
+fn waits(runs_csv: &str) -> BTreeMap<String, (f64, usize)> {
+    let mut r = csv::Reader::from_reader(runs_csv.as_bytes());
+    let h = r.headers().expect("header").clone();
+    let c = |n: &str| h.iter().position(|x| x == n).expect(n);
+    let mut out: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.expect("row");
+        let e = out.entry(row[c("flow")].to_string()).or_default();
+        if let Ok(w) = row[c("wait_s")].parse::<f64>() {
+            e.0 += w;
+        }
+        e.1 += 1;
+    }
+    out
+}
+
+/// Pearson's correlation of two series.
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+fn import_and_replay(dir: &Path, history_csv: &str, out: &str) -> String {
+    fs::write(dir.join(format!("{out}.csv")), history_csv).expect("history");
+    let o = run_in(dir, &["import", &format!("{out}.csv"), "--out", out, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let replay = format!("{out}/replay.toml");
+    let o = run_in(
+        dir,
+        &[
+            "run",
+            &replay,
+            "--out",
+            &format!("{out}-run"),
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fitted = format!("{out}/scenario.toml");
+    let o = run_in(dir, &["validate", &fitted]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fs::read_to_string(dir.join(format!("{out}-run/runs.csv"))).expect("runs")
+}
+
+#[test]
+fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "truth.toml",
+            "--out",
+            "truth",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    let replayed = import_and_replay(dir.path(), &history(&truth, false), "h");
+    // The fleet as it was.
+    let replay = fs::read_to_string(dir.path().join("h/replay.toml")).expect("replay");
+    for expected in [
+        "[[machine_groups]]\nname = \"finance\"",
+        "name = \"f-01\"\ngroup = \"finance\"\nbots = 1",
+        "name = \"f-03\"\ngroup = \"finance\"\nbots = 1",
+        "name = \"pc\"\nbots = 2",
+    ] {
+        assert!(replay.contains(expected), "{expected} not in\n{replay}");
+    }
+    // Each flow's run count exactly, its mean wait within 1 %.
+    let (before, after) = (waits(&truth), waits(&replayed));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (flow, (sum, n)) in &before {
+        let (sum2, n2) = after[flow];
+        assert_eq!(*n, n2, "{flow}: runs");
+        let (m, m2) = (sum / *n as f64, sum2 / n2 as f64);
+        assert!(
+            (m - m2).abs() <= 0.01 * m.max(1.0),
+            "{flow}: mean wait {m} vs {m2}"
+        );
+    }
+    // The fitted model: run counts per flow within 10 % over the same
+    // horizon, the office-hours profile found again, the nightly batch
+    // recognised as a schedule.
+    let fitted = fs::read_to_string(dir.path().join("h/scenario.toml")).expect("fitted");
+    assert!(
+        fitted.contains("arrivals = { cron = \"0 2 * * *\", burst = 6 }"),
+        "{fitted}"
+    );
+    let hourly: Vec<f64> = fitted
+        .split("hourly = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("an hourly profile")
+        .split(',')
+        .map(|x| x.trim().parse().expect("number"))
+        .collect();
+    let truth_hourly = [
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 1.5, 1.5, 1.0, 1.0, 1.5, 1.5, 1.0, 0.5, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
+    let r = correlation(&hourly, &truth_hourly);
+    assert!(r > 0.9, "hourly profile correlation {r}");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "h/scenario.toml",
+            "--out",
+            "fit",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fit = waits(&fs::read_to_string(dir.path().join("fit/runs.csv")).expect("runs"));
+    for (flow, (_, n)) in &before {
+        let m = fit[flow].1 as f64;
+        assert!(
+            (m / *n as f64 - 1.0).abs() <= 0.10,
+            "{flow}: {m} fitted runs vs {n}"
+        );
+    }
+    // The same history shuffled: the same replay, byte for byte.
+    let shuffled = import_and_replay(dir.path(), &history(&truth, true), "s");
+    assert_eq!(shuffled, replayed);
+    for file in ["replay.toml", "scenario.toml", "traces/flow-001.csv"] {
+        let a = fs::read_to_string(dir.path().join("h").join(file)).expect("a");
+        let b = fs::read_to_string(dir.path().join("s").join(file)).expect("b");
+        // Only the header's source file name differs.
+        let strip = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+        assert_eq!(strip(&a), strip(&b), "{file}");
+    }
+}
+
+#[test]
+fn malformed_histories_exit_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n";
+    let cases = [
+        (
+            "nocol.csv",
+            "flowsessionid,startedon\n1,2026-03-02T00:00:00Z\n".to_string(),
+            "nocol.csv:1",
+        ),
+        (
+            "badtime.csv",
+            format!("{head}1,2026-03-02T00:00:00Z,,,4,2,pc,,f\n2,yesterday,,,4,2,pc,,f\n"),
+            "badtime.csv:3 (column createdon)",
+        ),
+        (
+            "before.csv",
+            format!("{head}1,2026-03-02T01:00:00Z,2026-03-02T00:00:00Z,,4,2,pc,,f\n"),
+            "before.csv:2 (column startedon)",
+        ),
+        (
+            "binary.csv",
+            "\u{0}\u{1}\u{2}garbage".to_string(),
+            "binary.csv:1",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        fs::write(dir.path().join(name), text).expect("write");
+        let o = run_in(dir.path(), &["import", name, "--out", "o"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{name}: {}", stderr(&o));
+        assert!(!dir.path().join("o").exists(), "{name}: nothing written");
+    }
+}
