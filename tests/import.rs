@@ -310,3 +310,51 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
         assert!(!dir.path().join("o").exists(), "{name}: nothing written");
     }
 }
+
+mod subsets {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small valid history: two flows on a group and a machine, a run
+    /// still running and one still queued at the end.
+    fn rows() -> Vec<String> {
+        let mut rows = Vec::new();
+        for i in 0..24 {
+            let start = format!("2026-03-02T{:02}:{:02}:00Z", 8 + i / 4, (i % 4) * 15);
+            let started = format!("2026-03-02T{:02}:{:02}:30Z", 8 + i / 4, (i % 4) * 15);
+            let ended = format!("2026-03-02T{:02}:{:02}:10Z", 8 + i / 4, (i % 4) * 15 + 9);
+            let (machine, group, flow) = if i % 3 == 0 {
+                ("pc", "", "reports")
+            } else {
+                (["m1", "m2"][i % 2], "g", "orders")
+            };
+            let status = if i % 7 == 0 { "8" } else { "4" };
+            rows.push(format!(
+                "{i},{start},{started},{ended},{status},2,{machine},{group},{flow}"
+            ));
+        }
+        rows.push("100,2026-03-02T15:00:00Z,2026-03-02T15:00:05Z,,2,2,m1,g,orders".into());
+        rows.push("101,2026-03-02T15:01:00Z,,,1,2,,g,orders".into());
+        rows
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_subset_of_a_valid_history_imports_and_replays(keep in proptest::collection::vec(any::<bool>(), 26)) {
+            let all = rows();
+            let chosen: Vec<&String> = all.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r).collect();
+            // A history needs a run on a machine or group.
+            prop_assume!(chosen.iter().any(|r| r.contains(",m1,") || r.contains(",m2,") || r.contains(",pc,")));
+            let dir = tempfile::tempdir().expect("temp dir");
+            let text = format!(
+                "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n{}\n",
+                chosen.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("\n")
+            );
+            let runs = import_and_replay(dir.path(), &text, "h");
+            let replayed = runs.lines().count() - 1;
+            prop_assert_eq!(replayed, chosen.len());
+        }
+    }
+}

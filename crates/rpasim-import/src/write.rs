@@ -15,7 +15,11 @@ const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 /// Most observed durations written into a fitted flow's `empirical` list;
 /// beyond, evenly spaced order statistics stand for them.
-pub const MAX_EMPIRICAL: usize = 10_000;
+pub const MAX_EMPIRICAL: usize = 2_000;
+/// Most durations written into a fitted scenario in all, so that it stays
+/// far below the 8 MB a scenario may have: with many flows each gets
+/// fewer (at least 100).
+pub const MAX_EMPIRICAL_TOTAL: usize = 300_000;
 
 /// The runs of one flow on one target.
 struct Stream<'a> {
@@ -103,7 +107,8 @@ pub fn scenarios(
             quote(&s.target),
             quote(&file)
         );
-        fitted.push_str(&fitted_flow(s, t0, hours));
+        let cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
+        fitted.push_str(&fitted_flow(s, t0, hours, cap));
     }
     fs::write(out.join("replay.toml"), replay)?;
     fs::write(out.join("scenario.toml"), fitted)
@@ -218,7 +223,7 @@ fn seconds(ms: i64) -> String {
 
 /// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
 /// with profiles), the observed durations, the failure share.
-fn fitted_flow(s: &Stream, t0: i64, hours: i64) -> String {
+fn fitted_flow(s: &Stream, t0: i64, hours: i64, cap: usize) -> String {
     let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, hours));
     let mut durations: Vec<i64> = s
         .runs
@@ -227,11 +232,9 @@ fn fitted_flow(s: &Stream, t0: i64, hours: i64) -> String {
         .filter_map(|r| Some(r.completed? - r.started?))
         .collect();
     durations.sort_unstable();
-    if durations.len() > MAX_EMPIRICAL {
+    if durations.len() > cap {
         let k = durations.len();
-        durations = (0..MAX_EMPIRICAL)
-            .map(|i| durations[i * k / MAX_EMPIRICAL])
-            .collect();
+        durations = (0..cap).map(|i| durations[i * k / cap]).collect();
     }
     if durations.iter().all(|d| *d == 0) {
         durations = vec![1];
