@@ -48,6 +48,15 @@ pub struct ImportArgs {
     /// Output directory (replay.toml, scenario.toml, traces/).
     #[arg(long)]
     pub out: PathBuf,
+    /// Only runs created at or after this ISO 8601 instant (UTC when no zone).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only runs created before this ISO 8601 instant.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only these desktop flows (names as in regardingobjectidname). Repeatable.
+    #[arg(long = "flows", value_name = "NAME", num_args = 1..)]
+    pub flows: Vec<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

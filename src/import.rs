@@ -27,8 +27,20 @@ fn is_replay(text: &str) -> bool {
 
 /// `rpasim import HISTORY --out DIR`.
 pub fn import(args: &ImportArgs) -> Result<(), CliError> {
+    let instant = |flag: &str, text: &Option<String>| -> Result<Option<i64>, CliError> {
+        text.as_deref()
+            .map(|t| {
+                rpasim_import::time::parse(t).map_err(|m| CliError::Invalid(format!("{flag}: {m}")))
+            })
+            .transpose()
+    };
+    let selection = rpasim_import::Selection {
+        from: instant("--from", &args.from)?,
+        to: instant("--to", &args.to)?,
+        flows: args.flows.clone(),
+    };
     let staged = StagedDir::create(&args.out, &IMPORT_OUTPUT)?;
-    let report = rpasim_import::import(&args.history, staged.path()).map_err(|e| {
+    let report = rpasim_import::import(&args.history, staged.path(), &selection).map_err(|e| {
         if e.path == args.history {
             CliError::Invalid(e.to_string())
         } else {

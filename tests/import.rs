@@ -358,3 +358,62 @@ mod subsets {
         }
     }
 }
+
+#[test]
+fn flows_and_a_time_window_select_what_is_imported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "truth.toml",
+            "--out",
+            "truth",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    fs::write(dir.path().join("h.csv"), history(&truth, false)).expect("history");
+    let o = run_in(
+        dir.path(),
+        &["import", "h.csv", "--out", "n", "--flows", "nightly", "-q"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let replay = fs::read_to_string(dir.path().join("n/replay.toml")).expect("replay");
+    assert!(replay.contains("name = \"nightly\"") && !replay.contains("name = \"invoices\""));
+    // Tuesday only: its nightly batch of six at 02:00.
+    let o = run_in(
+        dir.path(),
+        &[
+            "import",
+            "h.csv",
+            "--out",
+            "t",
+            "--flows",
+            "nightly",
+            "--from",
+            "2026-03-03T00:00:00Z",
+            "--to",
+            "2026-03-04T00:00:00Z",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let trace = fs::read_to_string(dir.path().join("t/traces/flow-001.csv")).expect("trace");
+    assert_eq!(trace.lines().count(), 1 + 6, "{trace}");
+    for (args, expected) in [
+        (vec!["--flows", "payroll"], "no run of flow \"payroll\""),
+        (vec!["--from", "2030-01-01T00:00:00Z"], "--from/--to window"),
+        (vec!["--to", "soon"], "--to: not an ISO 8601 timestamp"),
+    ] {
+        let mut all = vec!["import", "h.csv", "--out", "x"];
+        all.extend(args);
+        let o = run_in(dir.path(), &all);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{}", stderr(&o));
+        assert!(!dir.path().join("x").exists());
+    }
+}

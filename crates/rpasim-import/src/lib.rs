@@ -72,10 +72,56 @@ pub struct ImportReport {
     pub notes: Vec<String>,
 }
 
+/// Which runs of a history to import.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Runs created at or after this instant (ms since 1970, UTC).
+    pub from: Option<i64>,
+    /// Runs created before this instant.
+    pub to: Option<i64>,
+    /// Only these flows (all when empty).
+    pub flows: Vec<String>,
+}
+
+impl Selection {
+    /// Keeps the selected runs; an error names a flow with no run, or a
+    /// window with none.
+    fn apply(&self, history: &mut History, path: &Path) -> Result<(), ImportError> {
+        for f in &self.flows {
+            if !history.runs.iter().any(|r| &r.flow == f) {
+                return Err(ImportError::file(
+                    path,
+                    format!(
+                        "--flows: no run of flow {} in the history",
+                        time::excerpt(f)
+                    ),
+                ));
+            }
+        }
+        history.runs.retain(|r| {
+            self.from.is_none_or(|t| r.created >= t)
+                && self.to.is_none_or(|t| r.created < t)
+                && (self.flows.is_empty() || self.flows.contains(&r.flow))
+        });
+        if history.runs.is_empty() {
+            return Err(ImportError::file(
+                path,
+                "no run of the history is in the --from/--to window".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Imports `history` into `out` (an existing, empty directory): writes
 /// `replay.toml`, `scenario.toml` and `traces/*.csv`.
-pub fn import(history_path: &Path, out: &Path) -> Result<ImportReport, ImportError> {
+pub fn import(
+    history_path: &Path,
+    out: &Path,
+    selection: &Selection,
+) -> Result<ImportReport, ImportError> {
     let mut history = history::read(history_path)?;
+    selection.apply(&mut history, history_path)?;
     history.runs.sort_by(|a, b| {
         (
             a.created,
