@@ -417,3 +417,73 @@ fn flows_and_a_time_window_select_what_is_imported() {
         assert!(!dir.path().join("x").exists());
     }
 }
+
+#[test]
+fn the_web_apis_odata_json_imports_like_the_csv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "truth.toml",
+            "--out",
+            "truth",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    let csv_text = history(&truth, false);
+    // The same rows as OData JSON: numbers as numbers, empty cells as null.
+    let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = rows.headers().expect("header").clone();
+    let objects: Vec<String> = rows
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            let fields: Vec<String> = header
+                .iter()
+                .zip(r.iter())
+                .map(|(k, v)| match (k, v) {
+                    (_, "") => format!("\"{k}\": null"),
+                    ("statuscode" | "runmode", v) => format!("\"{k}\": {v}"),
+                    (k, v) => format!("\"{k}\": \"{v}\""),
+                })
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        })
+        .collect();
+    let json = format!(
+        "{{\"@odata.context\": \"x\", \"value\": [\n{}\n]}}\n",
+        objects.join(",\n")
+    );
+    let from_csv = import_and_replay(dir.path(), &csv_text, "c");
+    fs::write(dir.path().join("j.json"), &json).expect("json");
+    let o = run_in(dir.path(), &["import", "j.json", "--out", "j", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "j/replay.toml",
+            "--out",
+            "j-run",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_json = fs::read_to_string(dir.path().join("j-run/runs.csv")).expect("runs");
+    assert_eq!(from_json, from_csv);
+    // A JSON file that is not OData: exit 2 with its line.
+    fs::write(
+        dir.path().join("bad.json"),
+        "{\"value\": [\n{\"createdon\": 3,\n",
+    )
+    .expect("write");
+    let o = run_in(dir.path(), &["import", "bad.json", "--out", "b"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.json:"), "{}", stderr(&o));
+}

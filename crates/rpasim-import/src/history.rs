@@ -1,9 +1,11 @@
 //! Reading a run history: the Dataverse `flowsession` table as exported
-//! for analytics (DesktopFlowRuns), a CSV with a header. Any row order;
+//! for analytics (DesktopFlowRuns), as CSV with a header or the Web API's OData
+//! JSON (`{"value": [...]}`). Any row order;
 //! lookups by name where the `...name` column is present, else by id.
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::ImportError;
@@ -57,7 +59,64 @@ pub struct History {
     pub unknown_status: u64,
 }
 
-/// Reads a history CSV.
+/// The columns a history's rows are read from: the name of each, as the
+/// file has it (a name where the `...name` column is present, else the id).
+struct Columns {
+    created: String,
+    flow: String,
+    started: Option<String>,
+    completed: Option<String>,
+    status: Option<String>,
+    runmode: Option<String>,
+    machine: Option<String>,
+    group: Option<String>,
+    id: Option<String>,
+}
+
+impl Columns {
+    /// The columns of a header, or what is missing.
+    fn of(header: &[String], path: &Path) -> Result<Columns, ImportError> {
+        let col = |name: &str| {
+            header
+                .iter()
+                .find(|h| h.eq_ignore_ascii_case(name))
+                .cloned()
+        };
+        let Some(created) = col("createdon") else {
+            return Err(ImportError::at(
+                path,
+                1,
+                None,
+                "not a run history: no createdon column (the DesktopFlowRuns / flowsession \
+                 export, as CSV with a header or OData JSON)"
+                    .into(),
+            ));
+        };
+        let Some(flow) = col("regardingobjectidname").or_else(|| col("regardingobjectid")) else {
+            return Err(ImportError::at(
+                path,
+                1,
+                None,
+                "missing column regardingobjectidname (or regardingobjectid): the desktop flow"
+                    .into(),
+            ));
+        };
+        Ok(Columns {
+            created,
+            flow,
+            started: col("startedon"),
+            completed: col("completedon"),
+            status: col("statuscode"),
+            runmode: col("runmode"),
+            machine: col("machineidname").or_else(|| col("machineid")),
+            group: col("machinegroupidname").or_else(|| col("machinegroupid")),
+            id: col("flowsessionid"),
+        })
+    }
+}
+
+/// Reads a history: CSV with a header, or the Web API's OData JSON
+/// (`{"value": [...]}`), told apart by the first character.
 pub fn read(path: &Path) -> Result<History, ImportError> {
     let file = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
     let meta = file
@@ -72,38 +131,33 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
             format!("larger than {} bytes", MAX_HISTORY_BYTES),
         ));
     }
+    let mut reader = BufReader::new(file);
+    let first = reader
+        .fill_buf()
+        .map_err(|e| ImportError::file(path, e.to_string()))?
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace());
+    let history = if first == Some(b'{') {
+        read_json(reader, path)?
+    } else {
+        read_csv(reader, path)?
+    };
+    if history.runs.is_empty() {
+        return Err(ImportError::file(path, "no run in the history".into()));
+    }
+    Ok(history)
+}
+
+fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(file);
-    let header = reader.headers().ok().cloned().unwrap_or_default();
-    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(created) = col("createdon") else {
-        return Err(ImportError::at(
-            path,
-            1,
-            None,
-            "not a run history: its first line is not a CSV header with a createdon column \
-             (the DesktopFlowRuns / flowsession export)"
-                .into(),
-        ));
-    };
-    let flow = col("regardingobjectidname").or_else(|| col("regardingobjectid"));
-    let Some(flow) = flow else {
-        return Err(ImportError::at(
-            path,
-            1,
-            None,
-            "missing column regardingobjectidname (or regardingobjectid): the desktop flow".into(),
-        ));
-    };
-    let started = col("startedon");
-    let completed = col("completedon");
-    let status = col("statuscode");
-    let runmode = col("runmode");
-    let machine = col("machineidname").or_else(|| col("machineid"));
-    let group = col("machinegroupidname").or_else(|| col("machinegroupid"));
-    let id = col("flowsessionid");
-    let name = |i: usize| header.get(i).unwrap_or("").to_string();
+        .from_reader(input);
+    let header: Vec<String> = reader
+        .headers()
+        .map(|h| h.iter().map(String::from).collect())
+        .unwrap_or_default();
+    let cols = Columns::of(&header, path)?;
     let mut history = History::default();
     let mut seen = BTreeSet::new();
     for record in reader.records() {
@@ -112,84 +166,164 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
             ImportError::at(path, line, None, format!("malformed CSV row ({e})"))
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
-        if let Some(i) = id {
-            let key = field(Some(i)).to_string();
-            if !key.is_empty() && !seen.insert(key) {
-                history.duplicates += 1;
-                continue;
-            }
-        }
-        let when = |i: Option<usize>| -> Result<Option<i64>, ImportError> {
-            let text = field(i);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            time::parse(text)
-                .map(Some)
-                .map_err(|m| ImportError::at(path, line, i.map(name), m))
+        let field = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_string()
         };
-        let Some(created_at) = when(Some(created))? else {
-            return Err(ImportError::at(
-                path,
-                line,
-                Some(name(created)),
-                "empty: every run has a createdon".into(),
-            ));
-        };
-        let started_at = when(started)?;
-        let completed_at = when(completed)?;
-        if started_at.is_some_and(|s| s < created_at) {
-            return Err(ImportError::at(
-                path,
-                line,
-                started.map(name),
-                "startedon is before createdon".into(),
-            ));
-        }
-        if let (Some(s), Some(c)) = (started_at, completed_at)
-            && c < s
-        {
-            return Err(ImportError::at(
-                path,
-                line,
-                completed.map(name),
-                "completedon is before startedon".into(),
-            ));
-        }
-        let code = field(status);
-        let status = match code {
-            "4" => Status::Succeeded,
-            "7" | "8" | "9" | "10" | "11" => Status::Failed,
-            _ if completed_at.is_none() => Status::Open,
-            _ => {
-                history.unknown_status += 1;
-                Status::Unknown
-            }
-        };
-        let flow_name = field(Some(flow));
-        if flow_name.is_empty() {
-            return Err(ImportError::at(
-                path,
-                line,
-                Some(name(flow)),
-                "empty: every run belongs to a desktop flow".into(),
-            ));
-        }
-        let text = |i: Option<usize>| Some(field(i).to_string()).filter(|s| !s.is_empty());
-        history.runs.push(HistoryRun {
-            flow: flow_name.to_string(),
-            created: created_at,
-            started: started_at,
-            completed: completed_at,
-            status,
-            attended: field(runmode) == "1",
-            machine: text(machine),
-            group: text(group),
-        });
-    }
-    if history.runs.is_empty() {
-        return Err(ImportError::file(path, "no run in the history".into()));
+        add_run(
+            &mut history,
+            &mut seen,
+            &cols,
+            &field,
+            Place::Line(line),
+            path,
+        )?;
     }
     Ok(history)
+}
+
+/// The Web API's answer: `{"value": [ {column: value, ...}, ... ]}`.
+#[derive(serde::Deserialize)]
+struct OData {
+    value: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
+    let data: OData = serde_json::from_reader(input).map_err(|e| ImportError {
+        path: path.to_path_buf(),
+        line: Some(e.line() as u64),
+        column: None,
+        message: format!(
+            "not OData JSON with a \"value\" array of runs (column {})",
+            e.column()
+        ),
+    })?;
+    let mut header: Vec<String> = Vec::new();
+    for row in &data.value {
+        for key in row.keys() {
+            if !header.contains(key) {
+                header.push(key.clone());
+            }
+        }
+    }
+    let cols = Columns::of(&header, path)?;
+    let mut history = History::default();
+    let mut seen = BTreeSet::new();
+    for (i, row) in data.value.iter().enumerate() {
+        let field = |name: &str| match row.get(name) {
+            Some(serde_json::Value::String(s)) => s.trim().to_string(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        };
+        add_run(
+            &mut history,
+            &mut seen,
+            &cols,
+            &field,
+            Place::Run(i + 1),
+            path,
+        )?;
+    }
+    Ok(history)
+}
+
+/// Where a row is: a CSV line, or the n-th run of a JSON `value` array.
+#[derive(Clone, Copy)]
+enum Place {
+    Line(u64),
+    Run(usize),
+}
+
+impl Place {
+    fn error(self, path: &Path, column: &str, message: String) -> ImportError {
+        match self {
+            Place::Line(line) => ImportError::at(path, line, Some(column.to_string()), message),
+            Place::Run(n) => ImportError {
+                path: path.to_path_buf(),
+                line: None,
+                column: Some(column.to_string()),
+                message: format!("run {n} of \"value\": {message}"),
+            },
+        }
+    }
+}
+
+/// Adds one row's run (or counts it as a duplicate).
+fn add_run(
+    history: &mut History,
+    seen: &mut BTreeSet<String>,
+    cols: &Columns,
+    field: &dyn Fn(&str) -> String,
+    place: Place,
+    path: &Path,
+) -> Result<(), ImportError> {
+    let get = |c: &Option<String>| c.as_deref().map(field).unwrap_or_default();
+    let key = get(&cols.id);
+    if !key.is_empty() && !seen.insert(key) {
+        history.duplicates += 1;
+        return Ok(());
+    }
+    let when = |c: Option<&String>| -> Result<Option<i64>, ImportError> {
+        let Some(c) = c else { return Ok(None) };
+        let text = field(c);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        time::parse(&text)
+            .map(Some)
+            .map_err(|m| place.error(path, c, m))
+    };
+    let Some(created) = when(Some(&cols.created))? else {
+        return Err(place.error(
+            path,
+            &cols.created,
+            "empty: every run has a createdon".into(),
+        ));
+    };
+    let started = when(cols.started.as_ref())?;
+    let completed = when(cols.completed.as_ref())?;
+    if started.is_some_and(|s| s < created) {
+        let c = cols.started.as_deref().unwrap_or("startedon");
+        return Err(place.error(path, c, "startedon is before createdon".into()));
+    }
+    if let (Some(s), Some(e)) = (started, completed)
+        && e < s
+    {
+        let c = cols.completed.as_deref().unwrap_or("completedon");
+        return Err(place.error(path, c, "completedon is before startedon".into()));
+    }
+    let status = match get(&cols.status).as_str() {
+        "4" => Status::Succeeded,
+        "7" | "8" | "9" | "10" | "11" => Status::Failed,
+        _ if completed.is_none() => Status::Open,
+        _ => {
+            history.unknown_status += 1;
+            Status::Unknown
+        }
+    };
+    let flow = field(&cols.flow);
+    if flow.is_empty() {
+        return Err(place.error(
+            path,
+            &cols.flow,
+            "empty: every run belongs to a desktop flow".into(),
+        ));
+    }
+    let text = |c: &Option<String>| Some(get(c)).filter(|s| !s.is_empty());
+    history.runs.push(HistoryRun {
+        flow,
+        created,
+        started,
+        completed,
+        status,
+        attended: get(&cols.runmode) == "1",
+        machine: text(&cols.machine),
+        group: text(&cols.group),
+    });
+    Ok(())
 }
