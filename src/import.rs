@@ -16,7 +16,7 @@ static IMPORT_OUTPUT: OutputKind = OutputKind {
         file: REPLAY_TOML,
         signed: is_replay,
     }),
-    files: &[REPLAY_TOML, "scenario.toml"],
+    files: &[REPLAY_TOML, "scenario.toml", "calibration.csv"],
     extensions: &[],
     dirs: &[("traces", &["csv"])],
 };

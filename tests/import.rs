@@ -222,6 +222,16 @@ fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
             "{flow}: mean wait {m} vs {m2}"
         );
     }
+    // The calibration says so: replayed waits equal the observed ones, and
+    // every run starts when it did.
+    let calibration =
+        fs::read_to_string(dir.path().join("h/calibration.csv")).expect("calibration");
+    for line in calibration.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[2], f[3], "runs: {line}");
+        assert_eq!(f[4], f[5], "mean wait: {line}");
+        assert_eq!(f[11], "0.000", "start error p95: {line}");
+    }
     // The fitted model: run counts per flow within 10 % over the same
     // horizon, the office-hours profile found again, the nightly batch
     // recognised as a schedule.
@@ -274,6 +284,29 @@ fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
         let strip = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
         assert_eq!(strip(&a), strip(&b), "{file}");
     }
+}
+
+#[test]
+fn the_calibration_says_when_the_history_waited_longer_than_its_fleet_explains() {
+    // One bot (never two runs at once on pc), yet the second run waited an
+    // hour although the bot was free after 10 minutes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
+                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,,f\n\
+                2,2026-03-02T08:00:00Z,2026-03-02T09:00:00Z,2026-03-02T09:10:00Z,4,2,pc,,f\n";
+    fs::write(dir.path().join("h.csv"), text).expect("write");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("f: observed waits are 500 % longer than simulated (1800.0 s vs 300.0 s)"),
+        "{out}"
+    );
+    let calibration = fs::read_to_string(dir.path().join("o/calibration.csv")).expect("csv");
+    assert!(
+        calibration.contains("f,pc,2,2,1800.000,300.000,"),
+        "{calibration}"
+    );
 }
 
 #[test]

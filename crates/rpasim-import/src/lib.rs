@@ -12,6 +12,7 @@
 //! Invariant: the output depends only on the history's rows, not on their
 //! order (runs are sorted by time, then by their fields).
 
+pub mod calibrate;
 pub mod fleet;
 pub mod history;
 pub mod time;
@@ -158,7 +159,9 @@ pub fn import(
         attended: history.runs.iter().filter(|r| r.attended).count(),
         notes: fleet.notes.clone(),
     };
-    write::scenarios(&history, &fleet, history_path, out, &mut report)
+    let flows = write::scenarios(&history, &fleet, history_path, out, &mut report)
         .map_err(|e| ImportError::file(out, e.to_string()))?;
+    let verdicts = calibrate::calibrate(out, &flows).map_err(|e| ImportError::file(out, e))?;
+    report.notes.extend(verdicts);
     Ok(report)
 }

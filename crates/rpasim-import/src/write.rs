@@ -63,14 +63,27 @@ fn last_instant(history: &History) -> i64 {
         .unwrap_or(0)
 }
 
-/// Writes `replay.toml`, `scenario.toml` and `traces/` into `out`.
+/// A replayed flow as the calibration compares it: its name and target,
+/// and its runs' observed (createdon, startedon) relative to time 0, in
+/// the replay's run order.
+pub struct ReplayedFlow {
+    /// Name in `replay.toml`.
+    pub flow: String,
+    /// Its target.
+    pub target: String,
+    /// (arrival, observed start) of each run, ms from time 0.
+    pub runs: Vec<(i64, Option<i64>)>,
+}
+
+/// Writes `replay.toml`, `scenario.toml` and `traces/` into `out`; returns
+/// the replayed flows, in `replay.toml`'s order.
 pub fn scenarios(
     history: &History,
     fleet: &Fleet,
     source: &Path,
     out: &Path,
     report: &mut ImportReport,
-) -> io::Result<()> {
+) -> io::Result<Vec<ReplayedFlow>> {
     let t0 = time_zero(history);
     let end = last_instant(history);
     // Whole hours, with one to spare after the last run.
@@ -111,7 +124,19 @@ pub fn scenarios(
         fitted.push_str(&fitted_flow(s, t0, hours, cap));
     }
     fs::write(out.join("replay.toml"), replay)?;
-    fs::write(out.join("scenario.toml"), fitted)
+    fs::write(out.join("scenario.toml"), fitted)?;
+    Ok(streams
+        .iter()
+        .map(|s| ReplayedFlow {
+            flow: s.flow.clone(),
+            target: s.target.clone(),
+            runs: s
+                .runs
+                .iter()
+                .map(|r| (r.created - t0, r.started.map(|x| x - t0)))
+                .collect(),
+        })
+        .collect())
 }
 
 /// Splits the runs by flow and target (a flow queued on two targets is
