@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use rpasim_core::wait::dominant;
 use rpasim_core::{Outcome, SimDuration, SimReport};
 use rpasim_report::goals::{Judged, human as human_goal};
 use rpasim_report::summary::StartTime;
@@ -60,11 +61,8 @@ pub fn summary_table(summary: &Summary) -> String {
 /// The reason most of the waiting went to, with its share: "capacity
 /// (62%)"; `-` when nobody waited.
 pub fn mostly(row: &SummaryRow) -> String {
-    match row.dominant_reason() {
-        Some(reason) => {
-            let share = row.reason_share(reason).unwrap_or(0.0) * 100.0;
-            format!("{} ({share:.0}%)", reason.as_str())
-        }
+    match row.reason_shares().and_then(|s| dominant(&s)) {
+        Some((reason, share)) => format!("{} ({:.0}%)", reason.as_str(), share * 100.0),
         None => "-".into(),
     }
 }

@@ -162,15 +162,9 @@ fn mostly(e: &Evaluation) -> String {
     let Some(Some(shares)) = e.waits.first() else {
         return String::new();
     };
-    let (i, share) =
-        shares.iter().enumerate().fold(
-            (0, 0.0),
-            |best, (i, s)| if *s > best.1 { (i, *s) } else { best },
-        );
-    if share <= 0.0 {
+    let Some((reason, share)) = rpasim_core::wait::dominant(shares) else {
         return String::new();
-    }
-    let reason = rpasim_core::wait::WaitReason::ALL[i];
+    };
     format!(
         "; waiting mostly {} ({:.0} %)",
         reason.as_str(),

@@ -146,6 +146,24 @@ fn waits(runs_csv: &str) -> BTreeMap<String, (f64, usize)> {
     out
 }
 
+/// Simulates the truth in `dir` and returns its runs.csv.
+fn truth_runs(dir: &Path) -> String {
+    fs::write(dir.join("truth.toml"), TRUTH).expect("write");
+    let o = run_in(
+        dir,
+        &[
+            "run",
+            "truth.toml",
+            "--out",
+            "truth",
+            "--quiet",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    fs::read_to_string(dir.join("truth/runs.csv")).expect("runs")
+}
+
 /// Pearson's correlation of two series.
 fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
@@ -182,20 +200,7 @@ fn import_and_replay(dir: &Path, history_csv: &str, out: &str) -> String {
 #[test]
 fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
-    let o = run_in(
-        dir.path(),
-        &[
-            "run",
-            "truth.toml",
-            "--out",
-            "truth",
-            "--quiet",
-            "--no-charts",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    let truth = truth_runs(dir.path());
     let replayed = import_and_replay(dir.path(), &history(&truth, false), "h");
     // The fleet as it was.
     let replay = fs::read_to_string(dir.path().join("h/replay.toml")).expect("replay");
@@ -395,20 +400,7 @@ mod subsets {
 #[test]
 fn flows_and_a_time_window_select_what_is_imported() {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
-    let o = run_in(
-        dir.path(),
-        &[
-            "run",
-            "truth.toml",
-            "--out",
-            "truth",
-            "--quiet",
-            "--no-charts",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    let truth = truth_runs(dir.path());
     fs::write(dir.path().join("h.csv"), history(&truth, false)).expect("history");
     let o = run_in(
         dir.path(),
@@ -454,20 +446,7 @@ fn flows_and_a_time_window_select_what_is_imported() {
 #[test]
 fn the_web_apis_odata_json_imports_like_the_csv() {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("truth.toml"), TRUTH).expect("write");
-    let o = run_in(
-        dir.path(),
-        &[
-            "run",
-            "truth.toml",
-            "--out",
-            "truth",
-            "--quiet",
-            "--no-charts",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let truth = fs::read_to_string(dir.path().join("truth/runs.csv")).expect("runs");
+    let truth = truth_runs(dir.path());
     let csv_text = history(&truth, false);
     // The same rows as OData JSON: numbers as numbers, empty cells as null.
     let mut rows = csv::Reader::from_reader(csv_text.as_bytes());

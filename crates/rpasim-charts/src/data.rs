@@ -75,15 +75,14 @@ fn choose_shown(summary: &CsvTable, targets: usize) -> Vec<usize> {
 /// The targets whose series are kept: those drawn one by one, and every
 /// hosted group (for the hosted-capacity chart).
 fn with_hosted_groups(shown: &[usize], manifest: &Manifest) -> Vec<usize> {
-    let mut kept: Vec<usize> = manifest
+    // In index order, as `keep_shown`'s binary search needs.
+    manifest
         .targets
         .iter()
         .enumerate()
         .filter(|(i, t)| t.max_bots.is_some() || shown.binary_search(i).is_ok())
         .map(|(i, _)| i)
-        .collect();
-    kept.sort_unstable();
-    kept
+        .collect()
 }
 
 /// Keeps the entries of `all` at `shown` (and the last, `all`'s, when

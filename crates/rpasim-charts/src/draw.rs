@@ -5,6 +5,8 @@
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordu32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -505,24 +507,32 @@ pub fn wait_cdf<DB: DrawingBackend>(
     legend(&side, &entries)
 }
 
-/// Horizontal bars of one value per target.
-fn bars<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
+/// A chart with one horizontal bar slot per name (bottom first) and a
+/// value axis from 0 to `x_max`: what the bar charts share.
+type CategoryChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordu32>>>;
+
+/// The caption, axes and name labels of a bar chart over `names`
+/// (`x_label`: plotters' own labels when `None`).
+fn category_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: (&str, u32),
     x_desc: &str,
     names: &[&str],
-    values: &[f64],
-) -> DrawResult<DB> {
-    let x_max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
+    x_max: f64,
+    x_label: Option<&dyn Fn(&f64) -> String>,
+) -> Result<CategoryChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
+        .caption(caption.0, (FONT, caption.1))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(190)
         .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
+    let mut mesh = chart.configure_mesh();
+    if let Some(f) = x_label {
+        mesh.x_label_formatter(f);
+    }
+    mesh.disable_y_mesh()
         .x_desc(x_desc)
         .label_style((FONT, 14))
         .y_labels(names.len().max(1))
@@ -533,18 +543,45 @@ fn bars<DB: DrawingBackend>(
             SegmentValue::Last => String::new(),
         })
         .draw()?;
-    chart.draw_series(values.iter().enumerate().map(|(i, v)| {
-        let i = i as u32;
+    Ok(chart)
+}
+
+/// Draws bar `i` as segments laid end to end from 0 (empty ones skipped).
+fn stacked_bar<DB: DrawingBackend>(
+    chart: &mut CategoryChart<'_, DB>,
+    i: usize,
+    segments: impl IntoIterator<Item = (f64, RGBColor)>,
+) -> DrawResult<DB> {
+    let i = i as u32;
+    let mut left = 0.0;
+    for (v, c) in segments.into_iter().filter(|(v, _)| *v > 0.0) {
         let mut bar = Rectangle::new(
             [
-                (0.0, SegmentValue::Exact(i)),
-                (*v, SegmentValue::Exact(i + 1)),
+                (left, SegmentValue::Exact(i)),
+                (left + v, SegmentValue::Exact(i + 1)),
             ],
-            color(i as usize).filled(),
+            c.filled(),
         );
         bar.set_margin(6, 6, 0, 0);
-        bar
-    }))?;
+        chart.draw_series(std::iter::once(bar))?;
+        left += v;
+    }
+    Ok(())
+}
+
+/// Horizontal bars of one value per target.
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    names: &[&str],
+    values: &[f64],
+) -> DrawResult<DB> {
+    let x_max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
+    let mut chart = category_chart(area, (title, 20), x_desc, names, x_max, None)?;
+    for (i, v) in values.iter().enumerate() {
+        stacked_bar(&mut chart, i, [(*v, color(i))])?;
+    }
     Ok(())
 }
 
@@ -630,47 +667,19 @@ pub fn outcomes<DB: DrawingBackend>(
     };
     // Room on the right for each bar's note of its rarer outcomes.
     let x_max = rows.iter().map(|r| total(r)).fold(0.0, f64::max).max(1.0) * 1.45;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            format!("{}: outcomes per target{}", d.manifest.name, d.scope()),
-            (FONT, 24),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(190)
-        .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("runs arrived in the measured window")
-        .label_style((FONT, 14))
-        .x_label_formatter(&integer_label)
-        .y_labels(names.len().max(1))
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        })
-        .draw()?;
+    let caption = format!("{}: outcomes per target{}", d.manifest.name, d.scope());
+    let x_desc = "runs arrived in the measured window";
+    let mut chart = category_chart(
+        &plot,
+        (&caption, 24),
+        x_desc,
+        &names,
+        x_max,
+        Some(&integer_label),
+    )?;
     for (i, r) in rows.iter().enumerate() {
-        let mut left = 0.0;
-        for (o, c) in &present {
-            let v = d.summary.number(r, o);
-            if v > 0.0 {
-                let i = i as u32;
-                let mut bar = Rectangle::new(
-                    [
-                        (left, SegmentValue::Exact(i)),
-                        (left + v, SegmentValue::Exact(i + 1)),
-                    ],
-                    c.filled(),
-                );
-                bar.set_margin(6, 6, 0, 0);
-                chart.draw_series(std::iter::once(bar))?;
-                left += v;
-            }
-        }
+        let segments = present.iter().map(|(o, c)| (d.summary.number(r, o), *c));
+        stacked_bar(&mut chart, i, segments)?;
     }
     // Outcomes too rare to see as a band (0.3 % failures) are written out.
     let note_style =
@@ -900,28 +909,9 @@ pub fn wait_reasons<DB: DrawingBackend>(
         .fold(0.0, f64::max)
         .max(1e-3)
         * 1.05;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            format!("{}: where the waiting went", d.manifest.name),
-            (FONT, 24),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(190)
-        .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("hours runs spent waiting, by reason (every run that arrived)")
-        .label_style((FONT, 14))
-        .y_labels(names.len().max(1))
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        })
-        .draw()?;
+    let caption = format!("{}: where the waiting went", d.manifest.name);
+    let x_desc = "hours runs spent waiting, by reason (every run that arrived)";
+    let mut chart = category_chart(&plot, (&caption, 24), x_desc, &names, x_max, None)?;
     if bars.is_empty() {
         let (w, h) = plot.dim_in_pixel();
         plot.draw(&Text::new(
@@ -932,23 +922,8 @@ pub fn wait_reasons<DB: DrawingBackend>(
     }
     let colors = reason_colors();
     for (i, b) in bars.iter().enumerate() {
-        let mut left = 0.0;
-        for ((_, c), h) in colors.iter().zip(b.hours) {
-            if h <= 0.0 {
-                continue;
-            }
-            let i = i as u32;
-            let mut bar = Rectangle::new(
-                [
-                    (left, SegmentValue::Exact(i)),
-                    (left + h, SegmentValue::Exact(i + 1)),
-                ],
-                c.filled(),
-            );
-            bar.set_margin(6, 6, 0, 0);
-            chart.draw_series(std::iter::once(bar))?;
-            left += h;
-        }
+        let segments = colors.iter().zip(b.hours).map(|((_, c), h)| (h, *c));
+        stacked_bar(&mut chart, i, segments)?;
     }
     let entries: Vec<(String, RGBColor)> = colors
         .iter()

@@ -77,6 +77,17 @@ impl WaitReason {
 /// Number of reasons.
 pub const REASONS: usize = WaitReason::ALL.len();
 
+/// The reason with the largest share (the first on a tie), with its
+/// share; `None` when no share is positive.
+pub fn dominant(shares: &[f64; REASONS]) -> Option<(WaitReason, f64)> {
+    let (i, share) =
+        shares.iter().enumerate().fold(
+            (0, 0.0),
+            |best, (i, s)| if *s > best.1 { (i, *s) } else { best },
+        );
+    (share > 0.0).then_some((WaitReason::ALL[i], share))
+}
+
 /// A run's wait split by reason, in milliseconds.
 ///
 /// While a run is queued it holds the clocks' readings at its enqueue

@@ -3,7 +3,7 @@
 //! JSON (`{"value": [...]}`). Any row order;
 //! lookups by name where the `...name` column is present, else by id.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -158,6 +158,12 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
         .map(|h| h.iter().map(String::from).collect())
         .unwrap_or_default();
     let cols = Columns::of(&header, path)?;
+    // Each column's position, found once rather than per row.
+    let index: BTreeMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let mut history = History::default();
     let mut seen = BTreeSet::new();
     for record in reader.records() {
@@ -167,10 +173,9 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
         })?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
+            index
+                .get(name)
+                .and_then(|i| record.get(*i))
                 .unwrap_or("")
                 .to_string()
         };

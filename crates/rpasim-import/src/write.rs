@@ -328,6 +328,16 @@ fn batches(s: &Stream, t0: i64) -> Option<String> {
     ))
 }
 
+/// One step of proportional fitting: a multiplier scaled so that what it
+/// predicts is what was observed (0 where nothing could be observed).
+fn rescale(multiplier: f64, observed: f64, expected: f64) -> f64 {
+    if expected > 0.0 {
+        multiplier * observed / expected
+    } else {
+        0.0
+    }
+}
+
 /// A Poisson rate with an hourly and a daily profile whose expected
 /// arrivals per hour of the day and per day of the week equal the
 /// observed ones over the horizon (iterative proportional fitting of the
@@ -352,21 +362,13 @@ fn poisson(s: &Stream, t0: i64, hours: i64) -> String {
             let expected: f64 = (0..7)
                 .map(|d| per_hour * hourly[h] * daily[d] * exposure[h][d])
                 .sum();
-            hourly[h] = if expected > 0.0 {
-                hourly[h] * by_hour[h] / expected
-            } else {
-                0.0
-            };
+            hourly[h] = rescale(hourly[h], by_hour[h], expected);
         }
         for d in 0..7 {
             let expected: f64 = (0..24)
                 .map(|h| per_hour * hourly[h] * daily[d] * exposure[h][d])
                 .sum();
-            daily[d] = if expected > 0.0 {
-                daily[d] * by_day[d] / expected
-            } else {
-                0.0
-            };
+            daily[d] = rescale(daily[d], by_day[d], expected);
         }
     }
     let list = |v: &[f64]| {

@@ -382,19 +382,14 @@ impl SummaryRow {
     /// A reason's share of the time runs spent waiting (`None` when
     /// nobody waited).
     pub fn reason_share(&self, reason: WaitReason) -> Option<f64> {
-        let total: u128 = self.reason_ms.iter().sum();
-        (total > 0).then(|| self.reason_ms[reason.index()] as f64 / total as f64)
+        self.reason_shares().map(|s| s[reason.index()])
     }
 
-    /// The reason most of the waiting went to (`None` when nobody waited).
-    pub fn dominant_reason(&self) -> Option<WaitReason> {
-        let (i, ms) = self
-            .reason_ms
-            .iter()
-            .enumerate()
-            .rev()
-            .max_by_key(|(_, ms)| **ms)?;
-        (*ms > 0).then_some(WaitReason::ALL[i])
+    /// Every reason's share of the waiting, in the order of
+    /// [`WaitReason::ALL`] (`None` when nobody waited).
+    pub fn reason_shares(&self) -> Option<[f64; REASONS]> {
+        let total: u128 = self.reason_ms.iter().sum();
+        (total > 0).then(|| self.reason_ms.map(|ms| ms as f64 / total as f64))
     }
 
     /// Runs that ended with `outcome`.

@@ -13,7 +13,7 @@
 //! never started) counts as infinitely bad: the candidate fails that goal.
 
 use rayon::prelude::*;
-use rpasim_core::wait::{REASONS, WaitReason};
+use rpasim_core::wait::REASONS;
 use rpasim_report::goals::{Goal, Measured, goal_row, measure_goal};
 use rpasim_scenario::Override;
 use rpasim_stats::student_t_quantile;
@@ -238,11 +238,7 @@ impl Evaluator<'_> {
         let shares = self
             .goals
             .iter()
-            .map(|g| {
-                let row = goal_row(g, &summary)?;
-                row.reason_share(WaitReason::Busy)?;
-                Some(WaitReason::ALL.map(|w| row.reason_share(w).unwrap_or(0.0)))
-            })
+            .map(|g| goal_row(g, &summary)?.reason_shares())
             .collect();
         Ok(Observation { values, shares })
     }
