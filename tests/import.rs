@@ -11,10 +11,11 @@ use common::{run_in, stderr};
 
 /// The truth: a group of three identical single-bot machines and a
 /// standalone machine with two bots; office-hours Poisson work, a nightly
-/// batch, failures.
+/// batch, failures; exported at 02:30 on the second Monday, while that
+/// night's batch runs (two running, two queued).
 const TRUTH: &str = r#"[simulation]
 seed = 4
-horizon = "7d"
+horizon = "7d2h30m"
 
 [[machine_groups]]
 name = "finance"
@@ -201,7 +202,14 @@ fn import_and_replay(dir: &Path, history_csv: &str, out: &str) -> String {
 fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
     let dir = tempfile::tempdir().expect("temp dir");
     let truth = truth_runs(dir.path());
-    let replayed = import_and_replay(dir.path(), &history(&truth, false), "h");
+    let exported = history(&truth, false);
+    let open = |row: &&str| row.split(',').nth(3) == Some("");
+    let (running, queued) = exported
+        .lines()
+        .filter(open)
+        .partition::<Vec<&str>, _>(|row| row.split(',').nth(2) != Some(""));
+    assert_eq!((running.len(), queued.len()), (2, 2), "{exported}");
+    let replayed = import_and_replay(dir.path(), &exported, "h");
     // The fleet as it was.
     let replay = fs::read_to_string(dir.path().join("h/replay.toml")).expect("replay");
     for expected in [

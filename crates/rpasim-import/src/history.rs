@@ -302,10 +302,12 @@ fn add_run(
         let c = cols.completed.as_deref().unwrap_or("completedon");
         return Err(place.error(path, c, "completedon is before startedon".into()));
     }
+    // A run without completedon had not ended when the history was
+    // exported, whatever its code says.
     let status = match get(&cols.status).as_str() {
+        _ if completed.is_none() => Status::Open,
         "4" => Status::Succeeded,
         "7" | "8" | "9" | "10" | "11" => Status::Failed,
-        _ if completed.is_none() => Status::Open,
         _ => {
             history.unknown_status += 1;
             Status::Unknown

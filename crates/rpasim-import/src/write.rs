@@ -86,13 +86,15 @@ pub fn scenarios(
 ) -> io::Result<Vec<ReplayedFlow>> {
     let t0 = time_zero(history);
     let end = last_instant(history);
-    // Whole hours, with one to spare after the last run.
-    let hours = (end - t0).div_euclid(MS_PER_HOUR) + 2;
+    // The horizon is a second after the export's last instant (an arrival
+    // at the horizon would not be replayed): runs still queued then stay
+    // queued in the replay, and runs still running stay running.
+    let horizon = horizon_text(end - t0 + HORIZON_SLACK);
     let streams = streams(history, fleet, report);
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
         "# Imported by rpasim {} from {} ({} runs).\n# Time 0 is Monday 00:00 UTC before the \
-         first createdon; the horizon covers the last run.\n# Fleet: {}\n",
+         first createdon; the horizon is a second after the history's last instant.\n# Fleet: {}\n",
         env!("CARGO_PKG_VERSION"),
         source.display(),
         history.runs.len(),
@@ -101,13 +103,13 @@ pub fn scenarios(
     fs::create_dir_all(out.join("traces"))?;
     let mut replay = format!(
         "{header}# The replay: every run with its own arrival, duration and outcome \
-         (traces/).\n\n[simulation]\nname = \"replay\"\nhorizon = \"{hours}h\"\n\n{}",
+         (traces/).\n\n[simulation]\nname = \"replay\"\nhorizon = \"{horizon}\"\n\n{}",
         fleet_toml
     );
     let mut fitted = format!(
         "{header}# The fitted model: per flow a Poisson rate with hourly and daily profiles \
          estimated from the arrivals, the observed durations (empirical), the observed \
-         failure share.\n\n[simulation]\nname = \"fitted\"\nhorizon = \"{hours}h\"\n\n{}",
+         failure share.\n\n[simulation]\nname = \"fitted\"\nhorizon = \"{horizon}\"\n\n{}",
         fleet_toml
     );
     for (i, s) in streams.iter().enumerate() {
@@ -121,7 +123,7 @@ pub fn scenarios(
             quote(&file)
         );
         let cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
-        fitted.push_str(&fitted_flow(s, t0, hours, cap));
+        fitted.push_str(&fitted_flow(s, t0, end - t0 + HORIZON_SLACK, cap));
     }
     fs::write(out.join("replay.toml"), replay)?;
     fs::write(out.join("scenario.toml"), fitted)?;
@@ -209,15 +211,41 @@ fn fleet_toml(fleet: &Fleet) -> String {
     out
 }
 
-/// A run's duration: observed, or until the export's end for a run still
-/// running; `None` for a run that never started.
+/// How far the horizon is after the history's last instant, ms.
+const HORIZON_SLACK: i64 = 1000;
+
+/// A run's duration: observed; for a run still running at the export's
+/// end, a minute beyond it (all the history knows is that it ran at
+/// least that long; the replay's horizon ends first); `None` for a run
+/// that never started.
 fn duration(r: &HistoryRun, end: i64) -> Option<i64> {
     let start = r.started?;
-    Some(r.completed.unwrap_or(end) - start)
+    Some(r.completed.unwrap_or(end + 60 * HORIZON_SLACK) - start)
+}
+
+/// A horizon of `ms` as a scenario duration (`170h2m3s45ms`).
+fn horizon_text(ms: i64) -> String {
+    let parts = [
+        (ms / MS_PER_HOUR, "h"),
+        (ms / 60_000 % 60, "m"),
+        (ms / 1000 % 60, "s"),
+        (ms % 1000, "ms"),
+    ];
+    let text: String = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if text.is_empty() { "1ms".into() } else { text }
 }
 
 fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64) -> io::Result<()> {
-    let observed: Vec<i64> = s.runs.iter().filter_map(|r| duration(r, end)).collect();
+    let observed: Vec<i64> = s
+        .runs
+        .iter()
+        .filter(|r| r.completed.is_some())
+        .filter_map(|r| duration(r, end))
+        .collect();
     let median = {
         let mut v = observed.clone();
         v.sort_unstable();
@@ -248,8 +276,8 @@ fn seconds(ms: i64) -> String {
 
 /// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
 /// with profiles), the observed durations, the failure share.
-fn fitted_flow(s: &Stream, t0: i64, hours: i64, cap: usize) -> String {
-    let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, hours));
+fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
+    let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
     let mut durations: Vec<i64> = s
         .runs
         .iter()
@@ -342,8 +370,11 @@ fn rescale(multiplier: f64, observed: f64, expected: f64) -> f64 {
 /// arrivals per hour of the day and per day of the week equal the
 /// observed ones over the horizon (iterative proportional fitting of the
 /// two profiles on the hours the horizon holds).
-fn poisson(s: &Stream, t0: i64, hours: i64) -> String {
+fn poisson(s: &Stream, t0: i64, horizon: i64) -> String {
     let n = s.runs.len() as f64;
+    // Whole hours, the last one in part counted whole: a profile fitted on
+    // a few seconds of an hour would be a spike, not a rate.
+    let hours = (horizon + MS_PER_HOUR - 1) / MS_PER_HOUR;
     let per_hour = n / hours.max(1) as f64;
     // Exposure: hours of the horizon by hour of the day and day of week.
     let mut exposure = [[0f64; 7]; 24];
