@@ -507,3 +507,33 @@ fn the_web_apis_odata_json_imports_like_the_csv() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("bad.json:"), "{}", stderr(&o));
 }
+
+#[test]
+fn attended_runs_are_replayed_as_attended_runs_of_their_machine() {
+    // Two attended runs queued at once on pc: one session, so the second
+    // waits 10 minutes; an unattended run of the same flow beside them.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
+                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,1,pc,,f\n\
+                2,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,2026-03-02T08:20:00Z,4,1,pc,,f\n\
+                3,2026-03-02T08:05:00Z,2026-03-02T08:05:00Z,2026-03-02T08:15:00Z,4,2,pc,,f\n";
+    let runs = import_and_replay(dir.path(), text, "a");
+    let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
+    assert!(
+        replay.contains("name = \"f (attended)\"\ntarget = \"pc\"\nmode = \"attended\"\n"),
+        "{replay}"
+    );
+    let fitted = fs::read_to_string(dir.path().join("a/scenario.toml")).expect("fitted");
+    assert!(
+        fitted.contains("name = \"f (attended)\"\ntarget = \"pc\"\nmode = \"attended\"\n"),
+        "{fitted}"
+    );
+    let w = waits(&runs);
+    assert_eq!(w["f (attended)"], (600.0, 2), "{runs}");
+    assert_eq!(w["f"], (0.0, 1), "{runs}");
+    let calibration = fs::read_to_string(dir.path().join("a/calibration.csv")).expect("csv");
+    assert!(
+        calibration.contains("f (attended),pc,2,2,300.000,300.000,"),
+        "{calibration}"
+    );
+}

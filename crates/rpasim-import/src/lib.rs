@@ -67,7 +67,7 @@ pub struct ImportReport {
     pub unknown_status: u64,
     /// Runs still running or queued at the end of the export.
     pub open: usize,
-    /// Attended runs (replayed as unattended runs of their target).
+    /// Attended runs (replayed as attended runs of the machine they ran on).
     pub attended: usize,
     /// Lines saying what was inferred, and from what.
     pub notes: Vec<String>,

@@ -1,6 +1,6 @@
 //! Writing the two scenarios and the replay's traces.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
@@ -21,11 +21,24 @@ pub const MAX_EMPIRICAL: usize = 2_000;
 /// fewer (at least 100).
 pub const MAX_EMPIRICAL_TOTAL: usize = 300_000;
 
-/// The runs of one flow on one target.
+/// The runs of one flow on one target, in one run mode.
 struct Stream<'a> {
     flow: String,
     target: String,
+    /// Run by the signed-in user (`mode = "attended"`).
+    attended: bool,
     runs: Vec<&'a HistoryRun>,
+}
+
+impl Stream<'_> {
+    /// The `mode` line of its flow, if not the default.
+    fn mode(&self) -> &'static str {
+        if self.attended {
+            "mode = \"attended\"\n"
+        } else {
+            ""
+        }
+    }
 }
 
 /// A TOML basic string.
@@ -117,9 +130,10 @@ pub fn scenarios(
         write_trace(&out.join(&file), s, t0, end)?;
         let _ = write!(
             replay,
-            "\n[[flows]]\nname = {}\ntarget = {}\narrivals = {{ trace = {} }}\n",
+            "\n[[flows]]\nname = {}\ntarget = {}\n{}arrivals = {{ trace = {} }}\n",
             quote(&s.flow),
             quote(&s.target),
+            s.mode(),
             quote(&file)
         );
         let cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
@@ -141,29 +155,44 @@ pub fn scenarios(
         .collect())
 }
 
-/// Splits the runs by flow and target (a flow queued on two targets is
-/// two flows here: rpasim's flows have one target).
+/// Splits the runs by flow, target and run mode (a flow queued on two
+/// targets is two flows here: rpasim's flows have one target). An
+/// attended run's target is the machine it ran on: the signed-in user's.
 fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -> Vec<Stream<'a>> {
+    let target_of = |r: &HistoryRun, t: &Option<String>| {
+        if r.attended {
+            r.machine.clone()
+        } else {
+            t.clone()
+        }
+    };
     // A run that names no target goes to its flow's most used one.
-    let mut usual: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    let mut usual: BTreeMap<(&str, bool), BTreeMap<String, usize>> = BTreeMap::new();
     for (r, t) in history.runs.iter().zip(&fleet.targets) {
-        if let Some(t) = t {
-            *usual.entry(&r.flow).or_default().entry(t).or_default() += 1;
+        if let Some(t) = target_of(r, t) {
+            *usual
+                .entry((&r.flow, r.attended))
+                .or_default()
+                .entry(t)
+                .or_default() += 1;
         }
     }
-    let fallback = |flow: &str| -> Option<String> {
-        let counts = usual.get(flow)?;
+    let fallback = |r: &HistoryRun| -> Option<String> {
+        let counts = usual.get(&(r.flow.as_str(), r.attended))?;
         let best = counts.values().max()?;
         counts
             .iter()
             .find(|(_, n)| *n == best)
-            .map(|(t, _)| t.to_string())
+            .map(|(t, _)| t.clone())
     };
-    let mut by_key: BTreeMap<(String, String), Vec<&HistoryRun>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, String, bool), Vec<&HistoryRun>> = BTreeMap::new();
     let mut dropped = 0;
     for (r, t) in history.runs.iter().zip(&fleet.targets) {
-        match t.clone().or_else(|| fallback(&r.flow)) {
-            Some(t) => by_key.entry((r.flow.clone(), t)).or_default().push(r),
+        match target_of(r, t).or_else(|| fallback(r)) {
+            Some(t) => by_key
+                .entry((r.flow.clone(), t, r.attended))
+                .or_default()
+                .push(r),
             None => dropped += 1,
         }
     }
@@ -172,22 +201,30 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             "{dropped} runs of flows never seen on a machine or group were left out"
         ));
     }
-    let targets_per_flow = by_key
-        .keys()
-        .fold(BTreeMap::<&str, usize>::new(), |mut m, (f, _)| {
-            *m.entry(f.as_str()).or_default() += 1;
-            m
-        });
+    // Per flow: its targets and its modes, to name its streams apart.
+    let mut seen: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<bool>)> = BTreeMap::new();
+    for (f, t, a) in by_key.keys() {
+        let e = seen.entry(f.as_str()).or_default();
+        e.0.insert(t.as_str());
+        e.1.insert(*a);
+    }
     by_key
         .iter()
-        .map(|((flow, target), runs)| Stream {
-            flow: if targets_per_flow.get(flow.as_str()).copied().unwrap_or(0) > 1 {
-                format!("{flow} @ {target}")
-            } else {
-                flow.clone()
-            },
-            target: target.clone(),
-            runs: runs.clone(),
+        .map(|((flow, target, attended), runs)| {
+            let (targets, modes) = &seen[flow.as_str()];
+            let mut name = flow.clone();
+            if targets.len() > 1 {
+                name = format!("{name} @ {target}");
+            }
+            if modes.len() > 1 && *attended {
+                name.push_str(" (attended)");
+            }
+            Stream {
+                flow: name,
+                target: target.clone(),
+                attended: *attended,
+                runs: runs.clone(),
+            }
         })
         .collect()
 }
@@ -301,10 +338,11 @@ fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
         0.0
     };
     format!(
-        "\n[[flows]]\nname = {}\ntarget = {}\nfailure_probability = {failure:.6}\n\
+        "\n[[flows]]\nname = {}\ntarget = {}\n{}failure_probability = {failure:.6}\n\
          duration = {{ empirical = [{}] }}\narrivals = {arrivals}\n",
         quote(&s.flow),
         quote(&s.target),
+        s.mode(),
         list.join(", ")
     )
 }
