@@ -54,6 +54,11 @@ pub struct ImportArgs {
     /// Only runs created before this ISO 8601 instant.
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
+    /// A partial scenario giving what a history cannot tell (hosted groups
+    /// and their capacity, bots never used at once, environments): its
+    /// targets override or complete the inferred ones.
+    #[arg(long, value_name = "FLEET.toml")]
+    pub fleet: Option<PathBuf>,
     /// Only these desktop flows (names as in regardingobjectidname). Repeatable.
     #[arg(long = "flows", value_name = "NAME", num_args = 1..)]
     pub flows: Vec<String>,

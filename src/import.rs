@@ -40,8 +40,14 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         flows: args.flows.clone(),
     };
     let staged = StagedDir::create(&args.out, &IMPORT_OUTPUT)?;
-    let report = rpasim_import::import(&args.history, staged.path(), &selection).map_err(|e| {
-        if e.path == args.history {
+    let report = rpasim_import::import(
+        &args.history,
+        staged.path(),
+        &selection,
+        args.fleet.as_deref(),
+    )
+    .map_err(|e| {
+        if e.path == args.history || Some(&e.path) == args.fleet.as_ref() {
             CliError::Invalid(e.to_string())
         } else {
             CliError::Failed(e.to_string())

@@ -537,3 +537,90 @@ fn attended_runs_are_replayed_as_attended_runs_of_their_machine() {
         "{calibration}"
     );
 }
+
+/// A history with runs on two VMs of a group that is really hosted, and
+/// on a machine whose third bot was never used.
+const CLOUDY: &str = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
+    1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,vm-1,cloud,orders\n\
+    2,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,vm-2,cloud,orders\n\
+    3,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:30:00Z,4,2,pc,,reports\n\
+    4,2026-03-02T08:00:00Z,2026-03-02T08:30:00Z,2026-03-02T09:00:00Z,4,2,pc,,reports\n";
+
+#[test]
+fn a_fleet_file_gives_what_the_history_cannot_tell() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("h.csv"), CLOUDY).expect("history");
+    fs::write(
+        dir.path().join("fleet.toml"),
+        "# Our tenant.\n[[environments]]\nname = \"prod\"\nhosted_capacity = 6\n\n\
+         [[hosted_groups]]\nname = \"cloud\"\nenvironment = \"prod\"\nmax_bots = 6\n\n\
+         [[machines]]\nname = \"pc\"\nbots = 2\n",
+    )
+    .expect("fleet");
+    let o = run_in(
+        dir.path(),
+        &["import", "h.csv", "--fleet", "fleet.toml", "--out", "o"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    for said in [
+        "group cloud: as fleet.toml gives it (hosted)",
+        "machine pc: as fleet.toml gives it (the history showed 1 bot)",
+        "2 machines seen in hosted groups are their VMs, not machines of their own",
+        "fleet.toml adds prod",
+    ] {
+        assert!(out.contains(said), "{said} not in\n{out}");
+    }
+    let replay = fs::read_to_string(dir.path().join("o/replay.toml")).expect("replay");
+    assert!(replay.contains("# Our tenant."), "{replay}");
+    assert!(
+        !replay.contains("vm-1") && !replay.contains("[[machine_groups]]"),
+        "{replay}"
+    );
+    assert_eq!(replay.matches("name = \"pc\"").count(), 1, "{replay}");
+    // With pc's second bot the second report does not wait: the
+    // calibration says the history waited longer than this fleet explains.
+    let calibration = fs::read_to_string(dir.path().join("o/calibration.csv")).expect("csv");
+    assert!(
+        calibration.contains("reports,pc,2,2,900.000,0.000,"),
+        "{calibration}"
+    );
+    // The fitted model has the same fleet.
+    let o = run_in(dir.path(), &["validate", "o/scenario.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_fleet_file_that_is_not_a_fleet_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("h.csv"), CLOUDY).expect("history");
+    let cases = [
+        (
+            "work.toml",
+            "[[flows]]\nname = \"x\"\n",
+            "work.toml: \"flows\": not part of a fleet",
+        ),
+        (
+            "syntax.toml",
+            "[[machines]]\nname = \"pc\"\nbots = = 2\n",
+            "syntax.toml:3: column 8: not valid TOML",
+        ),
+        (
+            "group.toml",
+            "# ok\n[[machines]]\nname = \"pc\"\ngroup = \"nowhere\"\n",
+            "group.toml:4: column",
+        ),
+        ("binary.toml", "\u{0}\u{1}\u{2}", "binary.toml"),
+    ];
+    for (file, text, expected) in cases {
+        fs::write(dir.path().join(file), text).expect("fleet");
+        let out = format!("out-{file}");
+        let o = run_in(
+            dir.path(),
+            &["import", "h.csv", "--fleet", file, "--out", &out],
+        );
+        assert_eq!(o.status.code(), Some(2), "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{file}: {}", stderr(&o));
+        assert!(!dir.path().join(out).exists(), "{file}: written");
+    }
+}

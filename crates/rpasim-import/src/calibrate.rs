@@ -93,27 +93,46 @@ pub fn calibrate(out: &Path, flows: &[ReplayedFlow]) -> Result<Vec<String>, Stri
     Ok(verdicts)
 }
 
+/// Waits shorter than this (s) are "no wait" when compared in shares.
+const NO_WAIT_S: f64 = 1.0;
+
 /// A flow's verdict in words.
 fn verdict(flow: &str, observed: Option<f64>, replayed: Option<f64>) -> String {
-    match (observed, replayed) {
-        (Some(o), Some(s)) if (o - s).abs() <= AGREEMENT * o.max(1.0) => format!(
+    let (Some(o), Some(s)) = (observed, replayed) else {
+        return format!("calibration: {flow}: no run started, nothing to compare");
+    };
+    let longer = "something the history does not show is slowing it (sessions, machines \
+                  offline, bots the fleet did not show)";
+    let shorter = "the history had more capacity than it shows (bots never used at once; \
+                   give them with a fleet)";
+    if (o - s).abs() <= AGREEMENT * o.max(NO_WAIT_S) {
+        format!(
             "calibration: {flow}: the replay reproduces the observed mean wait ({o:.1} s vs \
              {s:.1} s, within {:.0} %): the model of the scheduler fits this history",
             AGREEMENT * 100.0
-        ),
-        (Some(o), Some(s)) if o > s => format!(
+        )
+    } else if s < NO_WAIT_S {
+        format!(
+            "calibration: {flow}: observed runs waited {o:.1} s on average, replayed ones \
+             did not wait: {longer}"
+        )
+    } else if o < NO_WAIT_S {
+        format!(
+            "calibration: {flow}: observed runs did not wait, replayed ones waited {s:.1} s \
+             on average: {shorter}"
+        )
+    } else if o > s {
+        format!(
             "calibration: {flow}: observed waits are {:.0} % longer than simulated ({o:.1} s vs \
-             {s:.1} s): something the history does not show is slowing it (sessions, machines \
-             offline, bots the fleet did not show)",
-            100.0 * (o / s.max(1e-3) - 1.0)
-        ),
-        (Some(o), Some(s)) => format!(
+             {s:.1} s): {longer}",
+            100.0 * (o / s - 1.0)
+        )
+    } else {
+        format!(
             "calibration: {flow}: observed waits are {:.0} % shorter than simulated ({o:.1} s vs \
-             {s:.1} s): the history had more capacity than it shows (bots never used at once; \
-             give them with a fleet)",
-            100.0 * (1.0 - o / s.max(1e-3))
-        ),
-        _ => format!("calibration: {flow}: no run started, nothing to compare"),
+             {s:.1} s): {shorter}",
+            100.0 * (1.0 - o / s)
+        )
     }
 }
 

@@ -1,7 +1,9 @@
 //! The fleet a history shows: machine groups, machines and their bots.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
+use crate::ImportError;
 use crate::history::History;
 
 /// A machine seen in the history.
@@ -27,6 +29,8 @@ pub struct Fleet {
     pub targets: Vec<Option<String>>,
     /// What was inferred and from what.
     pub notes: Vec<String>,
+    /// The fleet file that completes it, if any.
+    pub fleet_file: Option<FleetFile>,
 }
 
 /// Infers the fleet; `None` when no run names a machine or a group.
@@ -108,5 +112,187 @@ pub fn infer(history: &History) -> Option<Fleet> {
         machines,
         targets,
         notes,
+        fleet_file: None,
     })
+}
+
+/// Sections a fleet file may hold: what a history cannot tell.
+pub const FLEET_SECTIONS: &[&str] = &[
+    "limits",
+    "scheduler",
+    "environments",
+    "machine_groups",
+    "machines",
+    "hosted_groups",
+    "hosted_machines",
+    "users",
+    "shares",
+    "costs",
+];
+
+/// The fleet's sections that declare targets.
+const TARGET_SECTIONS: &[&str] = &[
+    "machine_groups",
+    "machines",
+    "hosted_groups",
+    "hosted_machines",
+];
+
+/// A partial scenario (`--fleet FLEET.toml`) whose targets override or
+/// complete the inferred ones.
+#[derive(Debug, Clone)]
+pub struct FleetFile {
+    /// Where it was read.
+    pub path: PathBuf,
+    /// Its text, written verbatim (comments and all) into both scenarios.
+    pub text: String,
+    /// Names it declares, by section (`environments`, `machines`,
+    /// `hosted_groups`, ...).
+    names: BTreeMap<&'static str, BTreeSet<String>>,
+    /// It has a `[limits]` section.
+    has_limits: bool,
+}
+
+impl FleetFile {
+    /// Reads and checks a fleet file: TOML, only [`FLEET_SECTIONS`], every
+    /// target named. Errors name the file, and the line and column of TOML
+    /// errors; nothing of a file that is not TOML text is quoted.
+    pub fn read(path: &Path) -> Result<FleetFile, ImportError> {
+        let fail = |line: Option<u64>, m: String| ImportError {
+            path: path.to_path_buf(),
+            line,
+            column: None,
+            message: m,
+        };
+        let text = rpasim_scenario::input::read_text(
+            path,
+            "the fleet",
+            rpasim_scenario::input::MAX_SCENARIO_BYTES,
+        )
+        .map_err(|m| fail(None, m))?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            fail(
+                Some(line),
+                format!("column {col}: not valid TOML: {}", e.message()),
+            )
+        })?;
+        let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+        for (key, value) in &table {
+            let Some(section) = FLEET_SECTIONS.iter().find(|s| *s == key) else {
+                return Err(fail(
+                    None,
+                    format!(
+                        "{}: not part of a fleet (the history gives the work); a fleet has {}",
+                        crate::time::excerpt(key),
+                        FLEET_SECTIONS.join(", ")
+                    ),
+                ));
+            };
+            if *section != "environments" && !TARGET_SECTIONS.contains(section) {
+                continue;
+            }
+            let entries = value.as_array().ok_or_else(|| {
+                fail(
+                    None,
+                    format!("{section}: expected an array of tables ([[{section}]])"),
+                )
+            })?;
+            for (i, entry) in entries.iter().enumerate() {
+                let name = entry
+                    .get("name")
+                    .and_then(toml::Value::as_str)
+                    .ok_or_else(|| fail(None, format!("{section}[{i}].name: expected a name")))?;
+                names.entry(section).or_default().insert(name.to_string());
+            }
+        }
+        Ok(FleetFile {
+            path: path.to_path_buf(),
+            has_limits: table.contains_key("limits"),
+            text,
+            names,
+        })
+    }
+
+    /// Whether it declares a target of `kind` named `name`.
+    fn declares(&self, kind: &str, name: &str) -> bool {
+        self.names.get(kind).is_some_and(|n| n.contains(name))
+    }
+
+    /// Whether it declares any target named `name`.
+    fn declares_target(&self, name: &str) -> bool {
+        TARGET_SECTIONS.iter().any(|k| self.declares(k, name))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
+}
+
+impl Fleet {
+    /// Lets `file` override or complete the inferred fleet: a target it
+    /// declares replaces the inferred one of that name; a group it declares
+    /// hosted takes the machines seen in it with it (they were its VMs).
+    /// Notes say what changed.
+    pub fn apply(&mut self, file: &FleetFile) {
+        let source = file.path.display();
+        let hosted = |g: &str| file.declares("hosted_groups", g);
+        let inferred: BTreeSet<String> = self
+            .groups
+            .iter()
+            .cloned()
+            .chain(self.machines.iter().map(|m| m.name.clone()))
+            .collect();
+        self.groups.retain(|g| {
+            if !file.declares_target(g) {
+                return true;
+            }
+            self.notes.push(format!(
+                "group {g}: as {source} gives it{}",
+                if hosted(g) { " (hosted)" } else { "" }
+            ));
+            false
+        });
+        let mut vms = 0;
+        self.machines.retain(|m| {
+            if file.declares_target(&m.name) {
+                self.notes.push(format!(
+                    "machine {}: as {source} gives it (the history showed {} bot{})",
+                    m.name,
+                    m.bots,
+                    if m.bots == 1 { "" } else { "s" }
+                ));
+                return false;
+            }
+            let vm = m.group.as_deref().is_some_and(hosted);
+            vms += usize::from(vm);
+            !vm
+        });
+        if vms > 0 {
+            self.notes.push(format!(
+                "{vms} machines seen in hosted groups are their VMs, not machines of their own"
+            ));
+        }
+        let added: Vec<String> = file
+            .names
+            .values()
+            .flatten()
+            .filter(|n| !inferred.contains(*n))
+            .cloned()
+            .collect();
+        if !added.is_empty() {
+            self.notes
+                .push(format!("{source} adds {}", added.join(", ")));
+        }
+        self.fleet_file = Some(file.clone());
+    }
+
+    /// Whether `[limits]` comes from the fleet file.
+    pub fn limits_given(&self) -> bool {
+        self.fleet_file.as_ref().is_some_and(|f| f.has_limits)
+    }
 }

@@ -120,7 +120,9 @@ pub fn import(
     history_path: &Path,
     out: &Path,
     selection: &Selection,
+    fleet_path: Option<&Path>,
 ) -> Result<ImportReport, ImportError> {
+    let fleet_file = fleet_path.map(fleet::FleetFile::read).transpose()?;
     let mut history = history::read(history_path)?;
     selection.apply(&mut history, history_path)?;
     history.runs.sort_by(|a, b| {
@@ -141,12 +143,15 @@ pub fn import(
                 &b.group,
             ))
     });
-    let fleet = fleet::infer(&history).ok_or_else(|| {
+    let mut fleet = fleet::infer(&history).ok_or_else(|| {
         ImportError::file(
             history_path,
             "no run names a machine or a machine group: the fleet cannot be inferred".into(),
         )
     })?;
+    if let Some(f) = &fleet_file {
+        fleet.apply(f);
+    }
     let mut report = ImportReport {
         runs: history.runs.len(),
         duplicates: history.duplicates,
@@ -161,7 +166,51 @@ pub fn import(
     };
     let flows = write::scenarios(&history, &fleet, history_path, out, &mut report)
         .map_err(|e| ImportError::file(out, e.to_string()))?;
+    if let Some(f) = &fleet_file {
+        check_with_fleet(out, f)?;
+    }
     let verdicts = calibrate::calibrate(out, &flows).map_err(|e| ImportError::file(out, e))?;
     report.notes.extend(verdicts);
     Ok(report)
+}
+
+/// The marker before a fleet file's text in the scenarios written.
+pub(crate) const FLEET_BLOCK: &str = "(as written there):\n";
+
+/// Checks that the replay made with a fleet file is a valid scenario; a
+/// problem inside the fleet's text is told at its line in the fleet file.
+fn check_with_fleet(out: &Path, fleet: &fleet::FleetFile) -> Result<(), ImportError> {
+    let replay = out.join("replay.toml");
+    let text =
+        std::fs::read_to_string(&replay).map_err(|e| ImportError::file(out, e.to_string()))?;
+    let Err(e) = rpasim_scenario::parse(&text, &replay, &[]) else {
+        return Ok(());
+    };
+    // Line of replay.toml where the fleet's first line is.
+    let first = text.find(FLEET_BLOCK).map_or(0, |i| {
+        text[..i + FLEET_BLOCK.len()].matches('\n').count() + 1
+    });
+    let fleet_lines = fleet.text.lines().count();
+    let p = &e.problems[0];
+    let line = p
+        .line
+        .filter(|l| (first..first + fleet_lines).contains(l))
+        .map(|l| (l + 1 - first) as u64);
+    let mut message = String::new();
+    if let (Some(_), Some(c)) = (line, p.column) {
+        message.push_str(&format!("column {c}: "));
+    }
+    if let Some(k) = &p.key {
+        message.push_str(&format!("{k}: "));
+    }
+    message.push_str(&p.message);
+    if line.is_none() {
+        message.push_str(" (with the targets and flows of the history)");
+    }
+    Err(ImportError {
+        path: fleet.path.clone(),
+        line,
+        column: None,
+        message,
+    })
 }

@@ -113,16 +113,27 @@ pub fn scenarios(
         history.runs.len(),
         fleet.notes.first().map_or("", String::as_str)
     );
+    // A fleet file's text comes first, before any table of ours, so that
+    // it reads as written (its top-level keys stay top-level).
+    let given = match &fleet.fleet_file {
+        Some(f) => format!(
+            "\n# From {} {}{}\n",
+            f.path.display(),
+            crate::FLEET_BLOCK,
+            f.text.trim_end()
+        ),
+        None => String::new(),
+    };
     fs::create_dir_all(out.join("traces"))?;
     let mut replay = format!(
         "{header}# The replay: every run with its own arrival, duration and outcome \
-         (traces/).\n\n[simulation]\nname = \"replay\"\nhorizon = \"{horizon}\"\n\n{}",
+         (traces/).\n{given}\n[simulation]\nname = \"replay\"\nhorizon = \"{horizon}\"\n\n{}",
         fleet_toml
     );
     let mut fitted = format!(
         "{header}# The fitted model: per flow a Poisson rate with hourly and daily profiles \
          estimated from the arrivals, the observed durations (empirical), the observed \
-         failure share.\n\n[simulation]\nname = \"fitted\"\nhorizon = \"{horizon}\"\n\n{}",
+         failure share.\n{given}\n[simulation]\nname = \"fitted\"\nhorizon = \"{horizon}\"\n\n{}",
         fleet_toml
     );
     for (i, s) in streams.iter().enumerate() {
@@ -229,10 +240,11 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
         .collect()
 }
 
+/// The inferred targets (those a fleet file did not give).
 fn fleet_toml(fleet: &Fleet) -> String {
-    let mut out = String::new();
+    let mut out = String::from("# Inferred from the history:\n");
     let most = fleet.machines.iter().map(|m| m.bots).max().unwrap_or(1);
-    if most > 10 {
+    if most > 10 && !fleet.limits_given() {
         let _ = writeln!(out, "[limits]\nmax_bots_per_machine = {most}\n");
     }
     for g in &fleet.groups {
