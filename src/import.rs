@@ -16,9 +16,17 @@ static IMPORT_OUTPUT: OutputKind = OutputKind {
         file: REPLAY_TOML,
         signed: is_replay,
     }),
-    files: &[REPLAY_TOML, "scenario.toml", "calibration.csv"],
+    files: &[
+        REPLAY_TOML,
+        "scenario.toml",
+        "calibration.csv",
+        rpasim_charts::calibration::CALIBRATION_HTML,
+    ],
     extensions: &[],
-    dirs: &[("traces", &["csv"])],
+    dirs: &[
+        ("traces", &["csv"]),
+        (rpasim_charts::CHARTS_DIR, &["svg", "png"]),
+    ],
 };
 
 fn is_replay(text: &str) -> bool {
@@ -53,6 +61,12 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
             CliError::Failed(e.to_string())
         }
     })?;
+    rpasim_charts::calibration::write(
+        staged.path(),
+        &args.history.display().to_string(),
+        &report.calibration,
+    )
+    .map_err(|e| CliError::Failed(format!("writing the calibration page: {e}")))?;
     let out = staged.commit()?;
     if !args.quiet {
         println!(
@@ -70,7 +84,8 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
             println!("  {note}");
         }
         println!(
-            "  replay: rpasim run {0}/replay.toml; fitted model: rpasim run {0}/scenario.toml",
+            "  calibration: {0}/calibration.html; replay: rpasim run {0}/replay.toml; \
+             fitted model: rpasim run {0}/scenario.toml",
             out.display()
         );
     }

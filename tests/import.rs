@@ -244,6 +244,30 @@ fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
         assert_eq!(f[2], f[3], "runs: {line}");
         assert_eq!(f[4], f[5], "mean wait: {line}");
         assert_eq!(f[11], "0.000", "start error p95: {line}");
+        // The replay keeps the bots as busy as the history did; the fitted
+        // model's runs are within 10 % of the history's.
+        assert_eq!(f[16], f[17], "utilization: {line}");
+        let (observed, fitted) = (
+            f[2].parse::<f64>().expect("n"),
+            f[12].parse::<f64>().expect("n"),
+        );
+        assert!(
+            (fitted / observed - 1.0).abs() <= 0.10,
+            "fitted runs: {line}"
+        );
+    }
+    // The page says the same, with both charts inline and as PNG.
+    let page = fs::read_to_string(dir.path().join("h/calibration.html")).expect("page");
+    for expected in [
+        "invoices: the replay reproduces the observed mean wait",
+        "id=\"calibration-waits\"><h3>Waits per target</h3><svg",
+        "id=\"calibration-arrivals\"><h3>Arrivals per hour of the week</h3><svg",
+    ] {
+        assert!(page.contains(expected), "{expected} not in the page");
+    }
+    for png in ["calibration-waits.png", "calibration-arrivals.png"] {
+        let bytes = fs::read(dir.path().join("h/charts").join(png)).expect("png");
+        assert!(bytes.starts_with(b"\x89PNG"), "{png}");
     }
     // The fitted model: run counts per flow within 10 % over the same
     // horizon, the office-hours profile found again, the nightly batch

@@ -26,8 +26,8 @@ pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>
 /// Size of most charts, pixels.
 pub const SIZE: (u32, u32) = (1200, 700);
 /// Width of the legend panel, pixels.
-const LEGEND_WIDTH: u32 = 230;
-const FONT: &str = "sans-serif";
+pub(crate) const LEGEND_WIDTH: u32 = 230;
+pub(crate) const FONT: &str = "sans-serif";
 /// Longest name in a legend or on an axis before it is shortened.
 const NAME_CHARS: usize = 24;
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -410,10 +410,10 @@ fn bot_panel<DB: DrawingBackend>(
 }
 
 /// The log-scale axis starts at one second: shorter waits (and zero) sit on it.
-const CDF_MIN_SECONDS: f64 = 1.0;
+pub(crate) const CDF_MIN_SECONDS: f64 = 1.0;
 
 /// Ticks of the wait axis, in human durations.
-const CDF_TICKS: [(f64, &str); 9] = [
+pub(crate) const CDF_TICKS: [(f64, &str); 9] = [
     (1.0, "1s"),
     (10.0, "10s"),
     (60.0, "1m"),

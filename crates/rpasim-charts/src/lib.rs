@@ -8,6 +8,7 @@
 //!
 //! Entry point: [`render`].
 
+pub mod calibration;
 pub mod data;
 pub mod draw;
 pub mod plan;

@@ -40,7 +40,7 @@ pub fn clock(ms: u64) -> String {
     )
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1250px;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1250px;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}\
 th{background:#f3f3f3}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.chart{margin:1.5em 0}\
 .overrides{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}\
@@ -188,7 +188,7 @@ fn human_cell(column: &str, cell: &str) -> String {
 }
 
 /// One chart, inlined.
-fn chart(out: &mut String, name: &str, title: &str, svg: &str) {
+pub(crate) fn chart(out: &mut String, name: &str, title: &str, svg: &str) {
     let _ = writeln!(
         out,
         "<div class=\"chart\" id=\"{name}\"><h3>{}</h3>{}</div>",

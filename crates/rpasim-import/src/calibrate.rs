@@ -1,21 +1,27 @@
-//! Calibration: the replay simulated at once and compared with the history,
-//! flow by flow (`calibration.csv`): observed and replayed waits, and how
-//! far each replayed start is from the observed one. When the replay
+//! Calibration: the replay and the fitted model simulated at once and
+//! compared with the history, flow by flow (`calibration.csv`): runs,
+//! waits observed, replayed and fitted, how far each replayed start is
+//! from the observed one, and each target's utilization. When the replay
 //! reproduces the observed waits, rpasim's model of the scheduler fits
 //! this history; when observed waits are longer, something the history
-//! does not show slowed the runs (sessions, machines offline, ...).
+//! does not show slowed the runs (sessions, machines offline, ...). The
+//! fitted model is compared too: its waits differ from the replay's by
+//! what the fit changed (arrivals drawn, not replayed).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use rpasim_core::{Observer, RunRecord, Simulation};
+use rpasim_core::{Observer, RunRecord, SimReport, Simulation};
 
 use crate::write::ReplayedFlow;
 
 /// Within this share, replayed and observed mean waits agree.
 pub const AGREEMENT: f64 = 0.03;
+/// Hours in a week: the x axis of the arrivals compared.
+pub const HOURS_OF_WEEK: usize = 168;
+const MS_PER_HOUR: i64 = 3_600_000;
 
-/// Collects the replay's runs.
+/// Collects a simulation's runs.
 #[derive(Default)]
 struct Runs(Vec<RunRecord>);
 
@@ -25,74 +31,279 @@ impl Observer for Runs {
     }
 }
 
-/// Mean, median and 95th percentile of values in ms, as seconds.
-fn stats(mut ms: Vec<i64>) -> Option<(f64, f64, f64)> {
-    if ms.is_empty() {
-        return None;
-    }
-    ms.sort_unstable();
-    let at =
-        |q: f64| ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1] as f64 / 1000.0;
-    let mean = ms.iter().sum::<i64>() as f64 / ms.len() as f64 / 1000.0;
-    Some((mean, at(0.5), at(0.95)))
+/// Mean, median and 95th percentile of waits, seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitStats {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
 }
 
-/// Simulates `out/replay.toml`, writes `out/calibration.csv` and returns a
-/// verdict per flow, in words.
-pub fn calibrate(out: &Path, flows: &[ReplayedFlow]) -> Result<Vec<String>, String> {
-    let scenario =
-        rpasim_scenario::load(&out.join("replay.toml"), &[]).map_err(|e| e.to_string())?;
+impl WaitStats {
+    /// Of values in ms; `None` when there are none.
+    fn of(mut ms: Vec<i64>) -> Option<WaitStats> {
+        if ms.is_empty() {
+            return None;
+        }
+        ms.sort_unstable();
+        let at = |q: f64| {
+            ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1] as f64 / 1000.0
+        };
+        let mean = ms.iter().sum::<i64>() as f64 / ms.len() as f64 / 1000.0;
+        Some(WaitStats {
+            mean,
+            p50: at(0.5),
+            p95: at(0.95),
+        })
+    }
+}
+
+/// Observed, replayed and fitted values of one quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Compared<T> {
+    /// From the history.
+    pub observed: T,
+    /// From the replay.
+    pub replayed: T,
+    /// From the fitted model (one simulation with its seed).
+    pub fitted: T,
+}
+
+/// One flow's calibration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowCalibration {
+    /// Flow name (as in the scenarios).
+    pub flow: String,
+    /// Its target.
+    pub target: String,
+    /// Runs.
+    pub runs: Compared<usize>,
+    /// Waits of the runs that started.
+    pub waits: Compared<Option<WaitStats>>,
+    /// Median and 95th percentile of |replayed start − observed start|, s.
+    pub start_error: Option<(f64, f64)>,
+    /// Its target's utilization (busy bot time over available bot time;
+    /// the observed one over the replay's available bot time).
+    pub utilization: Compared<Option<f64>>,
+}
+
+/// What the calibration found, for `calibration.csv`, the console and
+/// `calibration.html`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Calibration {
+    /// Per flow, in the scenarios' order.
+    pub flows: Vec<FlowCalibration>,
+    /// A verdict per flow, in words.
+    pub verdicts: Vec<String>,
+    /// Per target: waits (s) of started runs observed, replayed, fitted.
+    pub waits: Vec<(String, Compared<Vec<f64>>)>,
+    /// Arrivals per hour of the week (Monday 00:00 first), averaged over
+    /// the weeks the horizon holds: observed and fitted.
+    pub arrivals: (Vec<f64>, Vec<f64>),
+}
+
+/// A scenario of `out`, simulated with its own seed.
+fn simulate(out: &Path, file: &str) -> Result<(Vec<RunRecord>, SimReport, Vec<String>), String> {
+    let scenario = rpasim_scenario::load(&out.join(file), &[]).map_err(|e| e.to_string())?;
+    let names = scenario
+        .spec
+        .targets
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
     let sim = Simulation::new(&scenario.spec, Runs::default()).map_err(|e| e.to_string())?;
-    let (mut runs, _) = sim.run();
+    let (mut runs, report) = sim.run();
     runs.0.sort_by_key(|r| r.id);
-    let mut csv = String::from(
-        "flow,target,runs_observed,runs_replayed,wait_mean_observed_s,wait_mean_replayed_s,\
-         wait_p50_observed_s,wait_p50_replayed_s,wait_p95_observed_s,wait_p95_replayed_s,\
-         start_error_p50_s,start_error_p95_s\n",
-    );
-    let mut verdicts = Vec::new();
+    Ok((runs.0, report, names))
+}
+
+/// Started runs' waits in ms.
+fn waits_ms<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<i64> {
+    runs.filter_map(|r| Some(r.wait()?.as_millis() as i64))
+        .collect()
+}
+
+/// Utilization of target `name` in a simulation: busy over available bot time.
+fn utilization(
+    report: &SimReport,
+    names: &[String],
+    name: &str,
+    busy_ms: Option<f64>,
+) -> Option<f64> {
+    let i = names.iter().position(|n| n == name)?;
+    let t = report.targets.get(i)?;
+    let available = t.available_bot_ms as f64;
+    (available > 0.0).then(|| busy_ms.unwrap_or(t.busy_bot_ms as f64) / available)
+}
+
+/// Simulates `out/replay.toml` and `out/scenario.toml`, compares them with
+/// the history (`flows`, in the scenarios' order; `horizon_ms` the
+/// replay's), writes `out/calibration.csv` and returns what it found.
+pub fn calibrate(
+    out: &Path,
+    flows: &[ReplayedFlow],
+    horizon_ms: i64,
+) -> Result<Calibration, String> {
+    let (replay, replay_report, names) = simulate(out, "replay.toml")?;
+    let (fitted, fitted_report, _) = simulate(out, "scenario.toml")?;
+    let mut calibration = Calibration::default();
     for (i, f) in flows.iter().enumerate() {
-        let replayed: Vec<&RunRecord> = runs.0.iter().filter(|r| r.flow.index() == i).collect();
+        let replayed: Vec<&RunRecord> = replay.iter().filter(|r| r.flow.index() == i).collect();
+        let fits: Vec<&RunRecord> = fitted.iter().filter(|r| r.flow.index() == i).collect();
         let observed: Vec<i64> = f
             .runs
             .iter()
-            .filter_map(|(a, s)| Some(s.as_ref()? - a))
-            .collect();
-        let simulated: Vec<i64> = replayed
-            .iter()
-            .filter_map(|r| Some(r.wait()?.as_millis() as i64))
+            .filter_map(|r| Some(r.start? - r.arrival))
             .collect();
         // Run k of the flow in the replay is run k of the history.
         let errors: Vec<i64> = f
             .runs
             .iter()
             .zip(&replayed)
-            .filter_map(|((_, s), r)| Some((r.start?.as_millis() as i64 - (*s)?).abs()))
+            .filter_map(|(o, r)| Some((r.start?.as_millis() as i64 - o.start?).abs()))
             .collect();
-        let cell = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_default();
-        let (o, s, e) = (stats(observed), stats(simulated), stats(errors));
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
-            quote_csv(&f.flow),
-            quote_csv(&f.target),
-            f.runs.len(),
-            replayed.len(),
-            cell(o.map(|x| x.0)),
-            cell(s.map(|x| x.0)),
-            cell(o.map(|x| x.1)),
-            cell(s.map(|x| x.1)),
-            cell(o.map(|x| x.2)),
-            cell(s.map(|x| x.2)),
-            cell(e.map(|x| x.1)),
-            cell(e.map(|x| x.2)),
-        );
-        verdicts.push(verdict(&f.flow, o.map(|x| x.0), s.map(|x| x.0)));
+        let observed_busy: f64 = flows
+            .iter()
+            .filter(|g| g.target == f.target)
+            .flat_map(|g| &g.runs)
+            .map(|r| r.busy_ms as f64)
+            .sum();
+        let waits = Compared {
+            observed: WaitStats::of(observed),
+            replayed: WaitStats::of(waits_ms(replayed.iter().copied())),
+            fitted: WaitStats::of(waits_ms(fits.iter().copied())),
+        };
+        calibration.verdicts.push(verdict(
+            &f.flow,
+            waits.observed.map(|w| w.mean),
+            waits.replayed.map(|w| w.mean),
+        ));
+        calibration.flows.push(FlowCalibration {
+            flow: f.flow.clone(),
+            target: f.target.clone(),
+            runs: Compared {
+                observed: f.runs.len(),
+                replayed: replayed.len(),
+                fitted: fits.len(),
+            },
+            waits,
+            start_error: WaitStats::of(errors).map(|e| (e.p50, e.p95)),
+            utilization: Compared {
+                observed: utilization(&replay_report, &names, &f.target, Some(observed_busy)),
+                replayed: utilization(&replay_report, &names, &f.target, None),
+                fitted: utilization(&fitted_report, &names, &f.target, None),
+            },
+        });
     }
-    std::fs::write(out.join("calibration.csv"), csv).map_err(|e| e.to_string())?;
-    Ok(verdicts)
+    calibration.waits = target_waits(flows, &replay, &fitted, &names);
+    calibration.arrivals = (
+        per_hour_of_week(
+            flows.iter().flat_map(|f| &f.runs).map(|r| r.arrival),
+            horizon_ms,
+        ),
+        per_hour_of_week(
+            fitted.iter().map(|r| r.arrival.as_millis() as i64),
+            horizon_ms,
+        ),
+    );
+    std::fs::write(out.join("calibration.csv"), csv(&calibration.flows))
+        .map_err(|e| e.to_string())?;
+    Ok(calibration)
 }
 
+/// Per target (in the scenarios' order), the waits in seconds of its
+/// started runs observed, replayed and fitted.
+fn target_waits(
+    flows: &[ReplayedFlow],
+    replay: &[RunRecord],
+    fitted: &[RunRecord],
+    names: &[String],
+) -> Vec<(String, Compared<Vec<f64>>)> {
+    let secs = |ms: Vec<i64>| ms.into_iter().map(|w| w as f64 / 1000.0).collect();
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| flows.iter().any(|f| &f.target == *n))
+        .map(|(i, name)| {
+            let observed: Vec<i64> = flows
+                .iter()
+                .filter(|f| &f.target == name)
+                .flat_map(|f| &f.runs)
+                .filter_map(|r| Some(r.start? - r.arrival))
+                .collect();
+            let of = |runs: &[RunRecord]| waits_ms(runs.iter().filter(|r| r.target.index() == i));
+            (
+                name.clone(),
+                Compared {
+                    observed: secs(observed),
+                    replayed: secs(of(replay)),
+                    fitted: secs(of(fitted)),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Arrivals (ms from time 0, a Monday 00:00) per hour of the week, each
+/// divided by how many times that hour occurs in the horizon.
+fn per_hour_of_week(arrivals: impl Iterator<Item = i64>, horizon_ms: i64) -> Vec<f64> {
+    let mut counts = vec![0f64; HOURS_OF_WEEK];
+    for a in arrivals {
+        counts[(a.div_euclid(MS_PER_HOUR) as usize) % HOURS_OF_WEEK] += 1.0;
+    }
+    let hours = (horizon_ms + MS_PER_HOUR - 1) / MS_PER_HOUR;
+    let mut exposure = vec![0f64; HOURS_OF_WEEK];
+    for h in 0..hours {
+        exposure[h as usize % HOURS_OF_WEEK] += 1.0;
+    }
+    counts
+        .iter()
+        .zip(&exposure)
+        .map(|(c, e)| if *e > 0.0 { c / e } else { 0.0 })
+        .collect()
+}
+
+/// The rows of `calibration.csv`.
+fn csv(flows: &[FlowCalibration]) -> String {
+    let mut csv = String::from(
+        "flow,target,runs_observed,runs_replayed,wait_mean_observed_s,wait_mean_replayed_s,\
+         wait_p50_observed_s,wait_p50_replayed_s,wait_p95_observed_s,wait_p95_replayed_s,\
+         start_error_p50_s,start_error_p95_s,runs_fitted,wait_mean_fitted_s,wait_p50_fitted_s,\
+         wait_p95_fitted_s,utilization_observed,utilization_replayed,utilization_fitted\n",
+    );
+    let cell = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_default();
+    let share = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
+    for f in flows {
+        let w = &f.waits;
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            quote_csv(&f.flow),
+            quote_csv(&f.target),
+            f.runs.observed,
+            f.runs.replayed,
+            cell(w.observed.map(|x| x.mean)),
+            cell(w.replayed.map(|x| x.mean)),
+            cell(w.observed.map(|x| x.p50)),
+            cell(w.replayed.map(|x| x.p50)),
+            cell(w.observed.map(|x| x.p95)),
+            cell(w.replayed.map(|x| x.p95)),
+            cell(f.start_error.map(|x| x.0)),
+            cell(f.start_error.map(|x| x.1)),
+            f.runs.fitted,
+            cell(w.fitted.map(|x| x.mean)),
+            cell(w.fitted.map(|x| x.p50)),
+            cell(w.fitted.map(|x| x.p95)),
+            share(f.utilization.observed),
+            share(f.utilization.replayed),
+            share(f.utilization.fitted),
+        );
+    }
+    csv
+}
 /// Waits shorter than this (s) are "no wait" when compared in shares.
 const NO_WAIT_S: f64 = 1.0;
 

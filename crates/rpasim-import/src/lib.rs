@@ -71,6 +71,8 @@ pub struct ImportReport {
     pub attended: usize,
     /// Lines saying what was inferred, and from what.
     pub notes: Vec<String>,
+    /// The replay and the fitted model compared with the history.
+    pub calibration: calibrate::Calibration,
 }
 
 /// Which runs of a history to import.
@@ -163,14 +165,17 @@ pub fn import(
             .count(),
         attended: history.runs.iter().filter(|r| r.attended).count(),
         notes: fleet.notes.clone(),
+        calibration: calibrate::Calibration::default(),
     };
-    let flows = write::scenarios(&history, &fleet, history_path, out, &mut report)
+    let written = write::scenarios(&history, &fleet, history_path, out, &mut report)
         .map_err(|e| ImportError::file(out, e.to_string()))?;
     if let Some(f) = &fleet_file {
         check_with_fleet(out, f)?;
     }
-    let verdicts = calibrate::calibrate(out, &flows).map_err(|e| ImportError::file(out, e))?;
-    report.notes.extend(verdicts);
+    let calibration = calibrate::calibrate(out, &written.flows, written.horizon_ms)
+        .map_err(|e| ImportError::file(out, e))?;
+    report.notes.extend(calibration.verdicts.iter().cloned());
+    report.calibration = calibration;
     Ok(report)
 }
 

@@ -77,15 +77,34 @@ fn last_instant(history: &History) -> i64 {
 }
 
 /// A replayed flow as the calibration compares it: its name and target,
-/// and its runs' observed (createdon, startedon) relative to time 0, in
-/// the replay's run order.
+/// and its runs as observed, in the replay's run order.
 pub struct ReplayedFlow {
     /// Name in `replay.toml`.
     pub flow: String,
     /// Its target.
     pub target: String,
-    /// (arrival, observed start) of each run, ms from time 0.
-    pub runs: Vec<(i64, Option<i64>)>,
+    /// Its runs.
+    pub runs: Vec<ObservedRun>,
+}
+
+/// A run as the history shows it, times in ms from time 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObservedRun {
+    /// When it was queued.
+    pub arrival: i64,
+    /// When it started, if it did.
+    pub start: Option<i64>,
+    /// Unattended bot time it took before the export's end (0 for an
+    /// attended run: it holds the user's session, not an unattended bot).
+    pub busy_ms: i64,
+}
+
+/// What the scenarios were written from, for the calibration.
+pub struct Written {
+    /// The flows, in the scenarios' order.
+    pub flows: Vec<ReplayedFlow>,
+    /// The horizon, ms.
+    pub horizon_ms: i64,
 }
 
 /// Writes `replay.toml`, `scenario.toml` and `traces/` into `out`; returns
@@ -96,13 +115,14 @@ pub fn scenarios(
     source: &Path,
     out: &Path,
     report: &mut ImportReport,
-) -> io::Result<Vec<ReplayedFlow>> {
+) -> io::Result<Written> {
     let t0 = time_zero(history);
     let end = last_instant(history);
     // The horizon is a second after the export's last instant (an arrival
     // at the horizon would not be replayed): runs still queued then stay
     // queued in the replay, and runs still running stay running.
-    let horizon = horizon_text(end - t0 + HORIZON_SLACK);
+    let horizon_ms = end - t0 + HORIZON_SLACK;
+    let horizon = horizon_text(horizon_ms);
     let streams = streams(history, fleet, report);
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
@@ -152,7 +172,7 @@ pub fn scenarios(
     }
     fs::write(out.join("replay.toml"), replay)?;
     fs::write(out.join("scenario.toml"), fitted)?;
-    Ok(streams
+    let flows = streams
         .iter()
         .map(|s| ReplayedFlow {
             flow: s.flow.clone(),
@@ -160,10 +180,18 @@ pub fn scenarios(
             runs: s
                 .runs
                 .iter()
-                .map(|r| (r.created - t0, r.started.map(|x| x - t0)))
+                .map(|r| ObservedRun {
+                    arrival: r.created - t0,
+                    start: r.started.map(|x| x - t0),
+                    busy_ms: match (s.attended, r.started) {
+                        (false, Some(start)) => r.completed.unwrap_or(end).min(end) - start,
+                        _ => 0,
+                    },
+                })
                 .collect(),
         })
-        .collect())
+        .collect();
+    Ok(Written { flows, horizon_ms })
 }
 
 /// Splits the runs by flow, target and run mode (a flow queued on two
