@@ -648,3 +648,26 @@ fn a_fleet_file_that_is_not_a_fleet_exits_2_naming_it() {
         assert!(!dir.path().join(out).exists(), "{file}: written");
     }
 }
+
+#[test]
+fn duration_columns_are_cross_checked_not_trusted() {
+    // runwaitduration in seconds (one row wrong), runexecutionduration in
+    // milliseconds: the replay takes the timestamps either way.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,regardingobjectidname,runwaitduration,runexecutionduration\n\
+                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,f,0,600000\n\
+                2,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,2026-03-02T08:20:00Z,4,2,pc,f,600,600000\n\
+                3,2026-03-02T09:00:00Z,2026-03-02T09:00:00Z,2026-03-02T09:10:00Z,4,2,pc,f,999,n/a\n";
+    fs::write(dir.path().join("h.csv"), text).expect("write");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    for said in [
+        "runwaitduration agrees with the timestamps in 2 of 3 rows (66.7 %, read as seconds)",
+        "runexecutionduration agrees with the timestamps in 2 of 2 rows (100.0 %, read as milliseconds)",
+    ] {
+        assert!(out.contains(said), "{said} not in\n{out}");
+    }
+    let trace = fs::read_to_string(dir.path().join("o/traces/flow-001.csv")).expect("trace");
+    assert!(trace.contains("\n32400.000,600.000,succeeded"), "{trace}");
+}

@@ -8,6 +8,7 @@
 //! fitted model is compared too: its waits differ from the replay's by
 //! what the fit changed (arrivals drawn, not replayed).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -21,13 +22,39 @@ pub const AGREEMENT: f64 = 0.03;
 pub const HOURS_OF_WEEK: usize = 168;
 const MS_PER_HOUR: i64 = 3_600_000;
 
+/// What the calibration needs of a simulated run (a fraction of a
+/// `RunRecord`: a replay of a million runs is held twice).
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    id: u64,
+    flow: u32,
+    target: u32,
+    /// Arrival, ms.
+    arrival: i64,
+    /// Start, ms, if it started.
+    start: Option<i64>,
+}
+
+impl Seen {
+    /// Its wait in ms, if it started.
+    fn wait(&self) -> Option<i64> {
+        Some(self.start? - self.arrival)
+    }
+}
+
 /// Collects a simulation's runs.
 #[derive(Default)]
-struct Runs(Vec<RunRecord>);
+struct Runs(Vec<Seen>);
 
 impl Observer for Runs {
-    fn run_finished(&mut self, record: &RunRecord) {
-        self.0.push(*record);
+    fn run_finished(&mut self, r: &RunRecord) {
+        self.0.push(Seen {
+            id: r.id,
+            flow: r.flow.index() as u32,
+            target: r.target.index() as u32,
+            arrival: r.arrival.as_millis() as i64,
+            start: r.start.map(|s| s.as_millis() as i64),
+        });
     }
 }
 
@@ -106,7 +133,7 @@ pub struct Calibration {
 }
 
 /// A scenario of `out`, simulated with its own seed.
-fn simulate(out: &Path, file: &str) -> Result<(Vec<RunRecord>, SimReport, Vec<String>), String> {
+fn simulate(out: &Path, file: &str) -> Result<(Vec<Seen>, SimReport, Vec<String>), String> {
     let scenario = rpasim_scenario::load(&out.join(file), &[]).map_err(|e| e.to_string())?;
     let names = scenario
         .spec
@@ -120,10 +147,20 @@ fn simulate(out: &Path, file: &str) -> Result<(Vec<RunRecord>, SimReport, Vec<St
     Ok((runs.0, report, names))
 }
 
+/// Runs by flow index, each in run order.
+fn by_flow(runs: &[Seen], flows: usize) -> Vec<Vec<&Seen>> {
+    let mut out = vec![Vec::new(); flows];
+    for r in runs {
+        if let Some(list) = out.get_mut(r.flow as usize) {
+            list.push(r);
+        }
+    }
+    out
+}
+
 /// Started runs' waits in ms.
-fn waits_ms<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<i64> {
-    runs.filter_map(|r| Some(r.wait()?.as_millis() as i64))
-        .collect()
+fn waits_ms<'a>(runs: impl Iterator<Item = &'a Seen>) -> Vec<i64> {
+    runs.filter_map(Seen::wait).collect()
 }
 
 /// Utilization of target `name` in a simulation: busy over available bot time.
@@ -150,9 +187,16 @@ pub fn calibrate(
     let (replay, replay_report, names) = simulate(out, "replay.toml")?;
     let (fitted, fitted_report, _) = simulate(out, "scenario.toml")?;
     let mut calibration = Calibration::default();
+    let (replay_by_flow, fitted_by_flow) =
+        (by_flow(&replay, flows.len()), by_flow(&fitted, flows.len()));
+    // Observed busy bot time per target.
+    let mut observed_busy: BTreeMap<&str, f64> = BTreeMap::new();
+    for f in flows {
+        *observed_busy.entry(&f.target).or_default() +=
+            f.runs.iter().map(|r| r.busy_ms as f64).sum::<f64>();
+    }
     for (i, f) in flows.iter().enumerate() {
-        let replayed: Vec<&RunRecord> = replay.iter().filter(|r| r.flow.index() == i).collect();
-        let fits: Vec<&RunRecord> = fitted.iter().filter(|r| r.flow.index() == i).collect();
+        let (replayed, fits) = (&replay_by_flow[i], &fitted_by_flow[i]);
         let observed: Vec<i64> = f
             .runs
             .iter()
@@ -162,15 +206,10 @@ pub fn calibrate(
         let errors: Vec<i64> = f
             .runs
             .iter()
-            .zip(&replayed)
-            .filter_map(|(o, r)| Some((r.start?.as_millis() as i64 - o.start?).abs()))
+            .zip(replayed)
+            .filter_map(|(o, r)| Some((r.start? - o.start?).abs()))
             .collect();
-        let observed_busy: f64 = flows
-            .iter()
-            .filter(|g| g.target == f.target)
-            .flat_map(|g| &g.runs)
-            .map(|r| r.busy_ms as f64)
-            .sum();
+        let busy = observed_busy.get(f.target.as_str()).copied();
         let waits = Compared {
             observed: WaitStats::of(observed),
             replayed: WaitStats::of(waits_ms(replayed.iter().copied())),
@@ -192,7 +231,7 @@ pub fn calibrate(
             waits,
             start_error: WaitStats::of(errors).map(|e| (e.p50, e.p95)),
             utilization: Compared {
-                observed: utilization(&replay_report, &names, &f.target, Some(observed_busy)),
+                observed: utilization(&replay_report, &names, &f.target, busy),
                 replayed: utilization(&replay_report, &names, &f.target, None),
                 fitted: utilization(&fitted_report, &names, &f.target, None),
             },
@@ -204,10 +243,7 @@ pub fn calibrate(
             flows.iter().flat_map(|f| &f.runs).map(|r| r.arrival),
             horizon_ms,
         ),
-        per_hour_of_week(
-            fitted.iter().map(|r| r.arrival.as_millis() as i64),
-            horizon_ms,
-        ),
+        per_hour_of_week(fitted.iter().map(|r| r.arrival), horizon_ms),
     );
     std::fs::write(out.join("calibration.csv"), csv(&calibration.flows))
         .map_err(|e| e.to_string())?;
@@ -218,32 +254,39 @@ pub fn calibrate(
 /// started runs observed, replayed and fitted.
 fn target_waits(
     flows: &[ReplayedFlow],
-    replay: &[RunRecord],
-    fitted: &[RunRecord],
+    replay: &[Seen],
+    fitted: &[Seen],
     names: &[String],
 ) -> Vec<(String, Compared<Vec<f64>>)> {
-    let secs = |ms: Vec<i64>| ms.into_iter().map(|w| w as f64 / 1000.0).collect();
-    names
+    let secs = |ms: i64| ms as f64 / 1000.0;
+    let mut per: Vec<Compared<Vec<f64>>> = vec![Compared::default(); names.len()];
+    let index: BTreeMap<&str, usize> = names
         .iter()
         .enumerate()
-        .filter(|(_, n)| flows.iter().any(|f| &f.target == *n))
-        .map(|(i, name)| {
-            let observed: Vec<i64> = flows
-                .iter()
-                .filter(|f| &f.target == name)
-                .flat_map(|f| &f.runs)
-                .filter_map(|r| Some(r.start? - r.arrival))
-                .collect();
-            let of = |runs: &[RunRecord]| waits_ms(runs.iter().filter(|r| r.target.index() == i));
-            (
-                name.clone(),
-                Compared {
-                    observed: secs(observed),
-                    replayed: secs(of(replay)),
-                    fitted: secs(of(fitted)),
-                },
-            )
-        })
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    for f in flows {
+        if let Some(i) = index.get(f.target.as_str()) {
+            let observed = f.runs.iter().filter_map(|r| Some(r.start? - r.arrival));
+            per[*i].observed.extend(observed.map(secs));
+        }
+    }
+    for r in replay {
+        if let (Some(w), Some(p)) = (r.wait(), per.get_mut(r.target as usize)) {
+            p.replayed.push(secs(w));
+        }
+    }
+    for r in fitted {
+        if let (Some(w), Some(p)) = (r.wait(), per.get_mut(r.target as usize)) {
+            p.fitted.push(secs(w));
+        }
+    }
+    let used: BTreeSet<&str> = flows.iter().map(|f| f.target.as_str()).collect();
+    names
+        .iter()
+        .zip(per)
+        .filter(|(n, _)| used.contains(n.as_str()))
+        .map(|(n, c)| (n.clone(), c))
         .collect()
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::ImportError;
 use crate::history::History;
@@ -26,7 +27,7 @@ pub struct Fleet {
     pub machines: Vec<Machine>,
     /// Each run's target (its group, else its machine), in history order;
     /// `None` for a run that names neither (queued at the end).
-    pub targets: Vec<Option<String>>,
+    pub targets: Vec<Option<Arc<str>>>,
     /// What was inferred and from what.
     pub notes: Vec<String>,
     /// The fleet file that completes it, if any.
@@ -47,16 +48,16 @@ pub fn infer(history: &History) -> Option<Fleet> {
     let mut changes: BTreeMap<&str, Vec<(i64, i32)>> = BTreeMap::new();
     for r in &history.runs {
         if let Some(g) = &r.group {
-            *groups.entry(g.clone()).or_default() += 1;
+            *groups.entry(g.to_string()).or_default() += 1;
         }
         if let Some(m) = &r.machine {
-            let entry = group_of.entry(m.clone()).or_insert(None);
+            let entry = group_of.entry(m.to_string()).or_insert(None);
             if entry.is_none() {
-                entry.clone_from(&r.group);
+                *entry = r.group.as_deref().map(str::to_string);
             }
             if let (false, Some(start)) = (r.attended, r.started) {
                 let stop = r.completed.unwrap_or(end);
-                let list = changes.entry(m.as_str()).or_default();
+                let list = changes.entry(m).or_default();
                 list.push((start, 1));
                 list.push((stop, -1));
             }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::ImportError;
 use crate::time;
@@ -17,8 +18,9 @@ pub const MAX_HISTORY_BYTES: u64 = 2 << 30;
 /// One run of the history, times in ms since 1970 (UTC).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRun {
-    /// The desktop flow.
-    pub flow: String,
+    /// The desktop flow (names are shared between runs: a history of a
+    /// million runs holds each name once).
+    pub flow: Arc<str>,
     /// When it was queued.
     pub created: i64,
     /// When it started on a bot, if it did.
@@ -30,9 +32,9 @@ pub struct HistoryRun {
     /// Run by the signed-in user (runmode 1).
     pub attended: bool,
     /// The machine it ran on.
-    pub machine: Option<String>,
+    pub machine: Option<Arc<str>>,
     /// The machine group it was queued on.
-    pub group: Option<String>,
+    pub group: Option<Arc<str>>,
 }
 
 /// A run's `statuscode`, as far as a replay cares.
@@ -57,6 +59,98 @@ pub struct History {
     pub duplicates: u64,
     /// Rows with a status code outside the documented list.
     pub unknown_status: u64,
+    /// Every name read, once.
+    names: BTreeSet<Arc<str>>,
+    /// The duration columns present, checked against the timestamps.
+    pub cross_checks: Vec<CrossCheck>,
+}
+
+/// Which span of a run a duration column measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// `runwaitduration`: createdon to startedon.
+    Wait,
+    /// `runexecutionduration`: startedon to completedon.
+    Execution,
+    /// `runduration`: createdon to completedon.
+    Total,
+}
+
+impl Span {
+    /// The span from a run's timestamps, ms, when it has them.
+    fn of(self, created: i64, started: Option<i64>, completed: Option<i64>) -> Option<i64> {
+        match self {
+            Span::Wait => Some(started? - created),
+            Span::Execution => Some(completed? - started?),
+            Span::Total => Some(completed? - created),
+        }
+    }
+}
+
+/// A duration column (`runwaitduration`, ...) compared with the durations
+/// the timestamps give. Its unit is not documented: it is compared read as
+/// seconds and as milliseconds. Durations always come from the timestamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossCheck {
+    /// The column.
+    pub column: String,
+    /// What it measures.
+    pub span: Span,
+    /// Rows with both the value and the timestamps.
+    pub compared: u64,
+    /// Rows where it agrees (within 1 s or 1 %) read as seconds.
+    pub as_seconds: u64,
+    /// Rows where it agrees read as milliseconds.
+    pub as_ms: u64,
+    /// Values that are not numbers.
+    pub not_numbers: u64,
+}
+
+impl CrossCheck {
+    /// One row's value against the span its timestamps give (ms).
+    fn add(&mut self, value: &str, span_ms: i64) {
+        let Ok(v) = value.trim().parse::<f64>() else {
+            self.not_numbers += 1;
+            return;
+        };
+        self.compared += 1;
+        let close = |ms: f64| (ms - span_ms as f64).abs() <= (0.01 * span_ms as f64).max(1000.0);
+        self.as_seconds += u64::from(close(v * 1000.0));
+        self.as_ms += u64::from(close(v));
+    }
+
+    /// What it found, in words.
+    pub fn note(&self) -> String {
+        if self.compared == 0 {
+            return format!(
+                "{}: no row to compare with the timestamps ({} not numbers)",
+                self.column, self.not_numbers
+            );
+        }
+        let (unit, agree) = if self.as_seconds >= self.as_ms {
+            ("seconds", self.as_seconds)
+        } else {
+            ("milliseconds", self.as_ms)
+        };
+        let share = 100.0 * agree as f64 / self.compared as f64;
+        format!(
+            "{} agrees with the timestamps in {agree} of {} rows ({share:.1} %, read as {unit}); \
+             durations are taken from the timestamps",
+            self.column, self.compared
+        )
+    }
+}
+
+impl History {
+    /// The shared copy of `name`.
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = name.into();
+        self.names.insert(n.clone());
+        n
+    }
 }
 
 /// The columns a history's rows are read from: the name of each, as the
@@ -71,9 +165,30 @@ struct Columns {
     machine: Option<String>,
     group: Option<String>,
     id: Option<String>,
+    /// Duration columns present, with the span each measures.
+    durations: Vec<(String, Span)>,
 }
 
 impl Columns {
+    /// An empty history with a cross-check for each duration column.
+    fn history(&self) -> History {
+        History {
+            cross_checks: self
+                .durations
+                .iter()
+                .map(|(column, span)| CrossCheck {
+                    column: column.clone(),
+                    span: *span,
+                    compared: 0,
+                    as_seconds: 0,
+                    as_ms: 0,
+                    not_numbers: 0,
+                })
+                .collect(),
+            ..History::default()
+        }
+    }
+
     /// The columns of a header, or what is missing.
     fn of(header: &[String], path: &Path) -> Result<Columns, ImportError> {
         let col = |name: &str| {
@@ -111,6 +226,14 @@ impl Columns {
             machine: col("machineidname").or_else(|| col("machineid")),
             group: col("machinegroupidname").or_else(|| col("machinegroupid")),
             id: col("flowsessionid"),
+            durations: [
+                ("runwaitduration", Span::Wait),
+                ("runexecutionduration", Span::Execution),
+                ("runduration", Span::Total),
+            ]
+            .into_iter()
+            .filter_map(|(name, span)| Some((col(name)?, span)))
+            .collect(),
         })
     }
 }
@@ -164,7 +287,7 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
         .enumerate()
         .map(|(i, h)| (h.as_str(), i))
         .collect();
-    let mut history = History::default();
+    let mut history = cols.history();
     let mut seen = BTreeSet::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -216,7 +339,7 @@ fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
         }
     }
     let cols = Columns::of(&header, path)?;
-    let mut history = History::default();
+    let mut history = cols.history();
     let mut seen = BTreeSet::new();
     for (i, row) in data.value.iter().enumerate() {
         let field = |name: &str| match row.get(name) {
@@ -254,6 +377,21 @@ impl Place {
                 column: Some(column.to_string()),
                 message: format!("run {n} of \"value\": {message}"),
             },
+        }
+    }
+}
+
+/// Compares a row's duration columns with its timestamps.
+fn cross_check(
+    history: &mut History,
+    cols: &Columns,
+    field: &dyn Fn(&str) -> String,
+    (created, started, completed): (i64, Option<i64>, Option<i64>),
+) {
+    for (check, (column, span)) in history.cross_checks.iter_mut().zip(&cols.durations) {
+        let value = field(column);
+        if let (false, Some(ms)) = (value.is_empty(), span.of(created, started, completed)) {
+            check.add(&value, ms);
         }
     }
 }
@@ -302,6 +440,7 @@ fn add_run(
         let c = cols.completed.as_deref().unwrap_or("completedon");
         return Err(place.error(path, c, "completedon is before startedon".into()));
     }
+    cross_check(history, cols, field, (created, started, completed));
     // A run without completedon had not ended when the history was
     // exported, whatever its code says.
     let status = match get(&cols.status).as_str() {
@@ -321,7 +460,13 @@ fn add_run(
             "empty: every run belongs to a desktop flow".into(),
         ));
     }
-    let text = |c: &Option<String>| Some(get(c)).filter(|s| !s.is_empty());
+    let flow = history.intern(&flow);
+    let mut text = |c: &Option<String>| {
+        Some(get(c))
+            .filter(|s| !s.is_empty())
+            .map(|s| history.intern(&s))
+    };
+    let (machine, group) = (text(&cols.machine), text(&cols.group));
     history.runs.push(HistoryRun {
         flow,
         created,
@@ -329,8 +474,8 @@ fn add_run(
         completed,
         status,
         attended: get(&cols.runmode) == "1",
-        machine: text(&cols.machine),
-        group: text(&cols.group),
+        machine,
+        group,
     });
     Ok(())
 }

@@ -91,7 +91,7 @@ impl Selection {
     /// window with none.
     fn apply(&self, history: &mut History, path: &Path) -> Result<(), ImportError> {
         for f in &self.flows {
-            if !history.runs.iter().any(|r| &r.flow == f) {
+            if !history.runs.iter().any(|r| *r.flow == **f) {
                 return Err(ImportError::file(
                     path,
                     format!(
@@ -104,7 +104,7 @@ impl Selection {
         history.runs.retain(|r| {
             self.from.is_none_or(|t| r.created >= t)
                 && self.to.is_none_or(|t| r.created < t)
-                && (self.flows.is_empty() || self.flows.contains(&r.flow))
+                && (self.flows.is_empty() || self.flows.iter().any(|f| **f == *r.flow))
         });
         if history.runs.is_empty() {
             return Err(ImportError::file(
@@ -164,7 +164,12 @@ pub fn import(
             .filter(|r| r.status == Status::Open)
             .count(),
         attended: history.runs.iter().filter(|r| r.attended).count(),
-        notes: fleet.notes.clone(),
+        notes: fleet
+            .notes
+            .iter()
+            .cloned()
+            .chain(history.cross_checks.iter().map(history::CrossCheck::note))
+            .collect(),
         calibration: calibrate::Calibration::default(),
     };
     let written = write::scenarios(&history, &fleet, history_path, out, &mut report)

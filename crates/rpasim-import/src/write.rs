@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::ImportReport;
 use crate::fleet::Fleet;
@@ -198,7 +199,7 @@ pub fn scenarios(
 /// targets is two flows here: rpasim's flows have one target). An
 /// attended run's target is the machine it ran on: the signed-in user's.
 fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -> Vec<Stream<'a>> {
-    let target_of = |r: &HistoryRun, t: &Option<String>| {
+    let target_of = |r: &HistoryRun, t: &Option<Arc<str>>| {
         if r.attended {
             r.machine.clone()
         } else {
@@ -206,7 +207,7 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
         }
     };
     // A run that names no target goes to its flow's most used one.
-    let mut usual: BTreeMap<(&str, bool), BTreeMap<String, usize>> = BTreeMap::new();
+    let mut usual: BTreeMap<(&str, bool), BTreeMap<Arc<str>, usize>> = BTreeMap::new();
     for (r, t) in history.runs.iter().zip(&fleet.targets) {
         if let Some(t) = target_of(r, t) {
             *usual
@@ -216,15 +217,15 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
                 .or_default() += 1;
         }
     }
-    let fallback = |r: &HistoryRun| -> Option<String> {
-        let counts = usual.get(&(r.flow.as_str(), r.attended))?;
+    let fallback = |r: &HistoryRun| -> Option<Arc<str>> {
+        let counts = usual.get(&(&*r.flow, r.attended))?;
         let best = counts.values().max()?;
         counts
             .iter()
             .find(|(_, n)| *n == best)
             .map(|(t, _)| t.clone())
     };
-    let mut by_key: BTreeMap<(String, String, bool), Vec<&HistoryRun>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(Arc<str>, Arc<str>, bool), Vec<&HistoryRun>> = BTreeMap::new();
     let mut dropped = 0;
     for (r, t) in history.runs.iter().zip(&fleet.targets) {
         match target_of(r, t).or_else(|| fallback(r)) {
@@ -243,15 +244,15 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
     // Per flow: its targets and its modes, to name its streams apart.
     let mut seen: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<bool>)> = BTreeMap::new();
     for (f, t, a) in by_key.keys() {
-        let e = seen.entry(f.as_str()).or_default();
-        e.0.insert(t.as_str());
+        let e = seen.entry(f).or_default();
+        e.0.insert(t);
         e.1.insert(*a);
     }
     by_key
         .iter()
         .map(|((flow, target, attended), runs)| {
-            let (targets, modes) = &seen[flow.as_str()];
-            let mut name = flow.clone();
+            let (targets, modes) = &seen[&**flow];
+            let mut name = flow.to_string();
             if targets.len() > 1 {
                 name = format!("{name} @ {target}");
             }
@@ -260,7 +261,7 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             }
             Stream {
                 flow: name,
-                target: target.clone(),
+                target: target.to_string(),
                 attended: *attended,
                 runs: runs.clone(),
             }
