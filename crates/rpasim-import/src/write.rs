@@ -195,6 +195,9 @@ pub fn scenarios(
     Ok(Written { flows, horizon_ms })
 }
 
+/// A stream's flow, target and whether it is attended.
+type StreamKey = (Arc<str>, Arc<str>, bool);
+
 /// Splits the runs by flow, target and run mode (a flow queued on two
 /// targets is two flows here: rpasim's flows have one target). An
 /// attended run's target is the machine it ran on: the signed-in user's.
@@ -225,7 +228,7 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             .find(|(_, n)| *n == best)
             .map(|(t, _)| t.clone())
     };
-    let mut by_key: BTreeMap<(Arc<str>, Arc<str>, bool), Vec<&HistoryRun>> = BTreeMap::new();
+    let mut by_key: BTreeMap<StreamKey, Vec<&HistoryRun>> = BTreeMap::new();
     let mut dropped = 0;
     for (r, t) in history.runs.iter().zip(&fleet.targets) {
         match target_of(r, t).or_else(|| fallback(r)) {
