@@ -277,6 +277,16 @@ fn a_history_of_a_known_scenario_replays_to_its_waits_and_fleet() {
         fitted.contains("arrivals = { cron = \"0 2 * * *\", burst = 6 }"),
         "{fitted}"
     );
+    // Beside the observed durations, the lognormal of their moments (the
+    // truth's: mean 12m, sd 6m).
+    let lognormal = fitted
+        .split("# duration = { lognormal = { mean = \"")
+        .nth(1)
+        .expect("a lognormal comment");
+    assert!(
+        lognormal.starts_with("11m") || lognormal.starts_with("12m"),
+        "{lognormal}"
+    );
     let hourly: Vec<f64> = fitted
         .split("hourly = [")
         .nth(1)

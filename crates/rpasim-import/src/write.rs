@@ -123,7 +123,7 @@ pub fn scenarios(
     // at the horizon would not be replayed): runs still queued then stay
     // queued in the replay, and runs still running stay running.
     let horizon_ms = end - t0 + HORIZON_SLACK;
-    let horizon = horizon_text(horizon_ms);
+    let horizon = duration_text(horizon_ms);
     let streams = streams(history, fleet, report);
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
@@ -304,8 +304,8 @@ fn duration(r: &HistoryRun, end: i64) -> Option<i64> {
     Some(r.completed.unwrap_or(end + 60 * HORIZON_SLACK) - start)
 }
 
-/// A horizon of `ms` as a scenario duration (`170h2m3s45ms`).
-fn horizon_text(ms: i64) -> String {
+/// A duration of `ms` as a scenario writes it (`170h2m3s45ms`).
+fn duration_text(ms: i64) -> String {
     let parts = [
         (ms / MS_PER_HOUR, "h"),
         (ms / 60_000 % 60, "m"),
@@ -366,6 +366,7 @@ fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
         .filter_map(|r| Some(r.completed? - r.started?))
         .collect();
     durations.sort_unstable();
+    let lognormal = lognormal_comment(&durations);
     if durations.len() > cap {
         let k = durations.len();
         durations = (0..cap).map(|i| durations[i * k / cap]).collect();
@@ -383,11 +384,35 @@ fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
     };
     format!(
         "\n[[flows]]\nname = {}\ntarget = {}\n{}failure_probability = {failure:.6}\n\
-         duration = {{ empirical = [{}] }}\narrivals = {arrivals}\n",
+         {lognormal}duration = {{ empirical = [{}] }}\narrivals = {arrivals}\n",
         quote(&s.flow),
         quote(&s.target),
         s.mode(),
         list.join(", ")
+    )
+}
+
+/// A comment giving the lognormal with the observed durations' mean and
+/// standard deviation, for a smoother model than the observed values.
+fn lognormal_comment(ms: &[i64]) -> String {
+    if ms.len() < 2 {
+        return String::new();
+    }
+    let n = ms.len() as f64;
+    let mean = ms.iter().sum::<i64>() as f64 / n;
+    let var = ms.iter().map(|d| (*d as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let (mean, sd) = (mean.round() as i64, var.sqrt().round() as i64);
+    if mean <= 0 || sd <= 0 {
+        return String::new();
+    }
+    format!(
+        "# {} observed durations: mean {}, sd {}; a lognormal with the same moments:\n\
+         # duration = {{ lognormal = {{ mean = \"{}\", sd = \"{}\" }} }}\n",
+        ms.len(),
+        duration_text(mean),
+        duration_text(sd),
+        duration_text(mean),
+        duration_text(sd)
     )
 }
 
