@@ -37,6 +37,27 @@ pub enum Command {
     /// Scenarios from a run history (DesktopFlowRuns / flowsession CSV): a
     /// replay and a fitted model.
     Import(ImportArgs),
+    /// Print a shell completion script (source it, or put it where your
+    /// shell loads completions).
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff; view it with `man -l`): rpasim(1), or a
+    /// subcommand's, rpasim-run(1) for `rpasim man run`.
+    Man(ManArgs),
+}
+
+/// Arguments of `rpasim man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand, for its own page.
+    pub subcommand: Option<String>,
+}
+
+/// Arguments of `rpasim completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `rpasim import`.

@@ -7,6 +7,7 @@ mod error;
 mod import;
 mod plan;
 mod progress;
+mod shell;
 mod sweep;
 
 use clap::Parser;
@@ -35,6 +36,8 @@ fn main() {
         Command::Check(args) => sweep::check(args),
         Command::Plan(args) => plan::plan(args),
         Command::Import(args) => import::import(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     });
     if rpasim_report::outdir::cleanup::interrupted() {
         // The signal thread is removing what was staged and will exit with

@@ -1,0 +1,51 @@
+//! `rpasim completions SHELL` and `rpasim man`: what shells and `man` need,
+//! generated from the same clap definitions that parse the command line.
+
+use std::io::Write as _;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::error::CliError;
+
+/// Writes the completion script of `args.shell` to stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), CliError> {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "rpasim", &mut out);
+    write_stdout(&out)
+}
+
+/// Writes a manual page (roff) to stdout: rpasim(1), or a subcommand's
+/// (rpasim-run(1), ...), which rpasim(1) refers to.
+pub fn man(args: &ManArgs) -> Result<(), CliError> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    // Built, subcommands get their display names (rpasim-run).
+    cmd.build();
+    let page = match &args.subcommand {
+        None => cmd,
+        Some(name) => cmd
+            .find_subcommand(name)
+            .map(|sub| sub.clone().version(env!("CARGO_PKG_VERSION")))
+            .ok_or_else(|| {
+                let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+                CliError::Invalid(format!(
+                    "man: no subcommand {name:?}; one of {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| CliError::Failed(format!("rendering the manual page: {e}")))?;
+    write_stdout(&out)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::Failed(format!("writing to stdout: {e}")))
+}
