@@ -154,7 +154,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only shard I of N (jobs whose index is I-1 modulo N); combine
-    /// the shards with `rpasim merge`.
+    /// the shards with `rpasim merge`. `auto`: the array task's shard, from
+    /// Slurm's, Kubernetes Indexed Jobs' or AWS Batch's variables.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Keep the results already in the output directory and run the rest.

@@ -91,7 +91,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let shard = args
         .shard
         .as_deref()
-        .map(Shard::parse)
+        .map(|text| match text {
+            "auto" => Shard::from_environment(|name| std::env::var(name).ok()),
+            _ => Shard::parse(text),
+        })
         .transpose()
         .map_err(invalid)?;
     let out = args.out.clone().unwrap_or_else(|| {

@@ -715,3 +715,89 @@ fn plot_redraws_a_sweep_with_its_goals_threshold() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(outputs(&out), before);
 }
+
+/// Every file of a directory, by relative path, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("inside")
+                    .display()
+                    .to_string();
+                files.push((name, fs::read(&path).expect("file")));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn shard_auto_is_the_shard_the_scheduler_gives() {
+    let dir = setup();
+    let o = sweep(dir.path(), &["--out", "given", "--shard", "2/3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let variables = [
+        ("SLURM_ARRAY_TASK_ID", "2"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ];
+    let scheduled = |out: &str, vars: &[(&str, &str)]| {
+        let mut cmd = common::rpasim();
+        cmd.current_dir(dir.path()).args([
+            "sweep",
+            "hosted.toml",
+            "--vary",
+            "hosted_groups.pool.max_bots=4,8,12",
+            "--replications",
+            "5",
+            "-q",
+            "--shard",
+            "auto",
+            "--out",
+            out,
+        ]);
+        for name in [
+            "SLURM_ARRAY_TASK_ID",
+            "JOB_COMPLETION_INDEX",
+            "AWS_BATCH_JOB_ARRAY_INDEX",
+        ] {
+            cmd.env_remove(name);
+        }
+        cmd.envs(vars.iter().copied())
+            .output()
+            .expect("rpasim runs")
+    };
+    let o = scheduled("auto", &variables);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        tree(&dir.path().join("given")),
+        tree(&dir.path().join("auto"))
+    );
+    // Kubernetes counts from 0: index 1 of 3 is the same shard.
+    let o = scheduled(
+        "k8s",
+        &[("JOB_COMPLETION_INDEX", "1"), ("JOB_COMPLETIONS", "3")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        tree(&dir.path().join("given")),
+        tree(&dir.path().join("k8s"))
+    );
+    // Outside an array task: exit 2, saying what it looked for.
+    let o = scheduled("none", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("none of SLURM_ARRAY_TASK_ID (Slurm), JOB_COMPLETION_INDEX"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("none").exists());
+}

@@ -1,9 +1,15 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # A sweep as a Slurm array job: one task per shard, then one merge.
 #
-#   sbatch --array=1-8 docs/cluster/slurm-array.sh      # the 8 shards
-#   sbatch --dependency=afterok:<array job id> --wrap \
-#     "rpasim merge reports/sweep-shard-{1..8} --out reports/sweep"
+#   sbatch --parsable --array=1-8 docs/cluster/slurm-array.sh      # prints the job id
+#   sbatch --dependency=afterok:<job id> --wrap \
+#     'rpasim merge reports/sweep-shard-* --out reports/sweep'
+#
+# `--shard auto` takes the shard from Slurm's SLURM_ARRAY_TASK_ID,
+# SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (and _STEP), so the array
+# size is said once, in --array. The merge is run by /bin/sh (that is what
+# `sbatch --wrap` uses): a glob, which any POSIX shell expands, not bash's
+# {1..8}. Start from a reports/ without older sweep-shard-* directories.
 #
 # Every shard writes its own directory; `rpasim merge` checks that they are
 # shards of the same sweep and that every run is present, and writes files
@@ -12,11 +18,10 @@
 #SBATCH --job-name=rpasim-sweep
 #SBATCH --cpus-per-task=4
 #SBATCH --time=02:00:00
-set -euo pipefail
-SHARDS=${SLURM_ARRAY_TASK_COUNT:-8}
+set -eu
 rpasim sweep scenarios/sweeps/month-end-capacity.toml \
   --replications 20 \
-  --shard "${SLURM_ARRAY_TASK_ID}/${SHARDS}" \
+  --shard auto \
   --jobs "${SLURM_CPUS_PER_TASK:-4}" \
   --out "reports/sweep-shard-${SLURM_ARRAY_TASK_ID}" \
   --resume --quiet

@@ -140,6 +140,85 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
+    /// `--shard auto`: the shard the cluster's scheduler gave this task,
+    /// from its environment (`var` looks a variable up): a Slurm job
+    /// array (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`,
+    /// `SLURM_ARRAY_TASK_COUNT`, and `SLURM_ARRAY_TASK_STEP` when the
+    /// array has one), a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`,
+    /// 0-based, with `JOB_COMPLETIONS`, which the manifest sets to its
+    /// `completions`), or an AWS Batch array job
+    /// (`AWS_BATCH_JOB_ARRAY_INDEX`, 0-based, `AWS_BATCH_JOB_ARRAY_SIZE`).
+    /// An error says which variables it looked for, or which is missing or
+    /// wrong.
+    pub fn from_environment(var: impl Fn(&str) -> Option<String>) -> Result<Self, DefinitionError> {
+        let number = |name: &str| -> Result<Option<u64>, DefinitionError> {
+            var(name)
+                .map(|v| {
+                    v.trim().parse::<u64>().map_err(|_| {
+                        DefinitionError(format!(
+                            "--shard auto: {name} is {:?}, not a whole number",
+                            v.chars().take(40).collect::<String>()
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let needs = |name: &str, with: &str| {
+            DefinitionError(format!("--shard auto: {with} is set but {name} is not"))
+        };
+        let shard = |zero_based: u64, count: u64, from: &str| {
+            let fits = count > 0 && zero_based < count && count <= u64::from(u32::MAX);
+            if !fits {
+                return Err(DefinitionError(format!(
+                    "--shard auto: {from} gives task {} of {count}, not a shard",
+                    zero_based + 1
+                )));
+            }
+            Ok(Shard {
+                index: zero_based as u32 + 1,
+                count: count as u32,
+            })
+        };
+        if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+            let count = number("SLURM_ARRAY_TASK_COUNT")?
+                .ok_or_else(|| needs("SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_ID"))?;
+            let min = number("SLURM_ARRAY_TASK_MIN")?
+                .ok_or_else(|| needs("SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_ID"))?;
+            let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            let offset = id
+                .checked_sub(min)
+                .filter(|o| o % step == 0)
+                .ok_or_else(|| {
+                    DefinitionError(format!(
+                        "--shard auto: task {id} is not on the Slurm array's range (from {min} in \
+                     steps of {step}); give the array as a range, e.g. --array=1-{count}"
+                    ))
+                })?;
+            return shard(offset / step, count, "the Slurm array");
+        }
+        if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = number("JOB_COMPLETIONS")?.ok_or_else(|| {
+                DefinitionError(
+                    "--shard auto: JOB_COMPLETION_INDEX is set but JOB_COMPLETIONS is not; set it \
+                     in the Job's manifest to its completions"
+                        .into(),
+                )
+            })?;
+            return shard(index, count, "the Kubernetes Indexed Job");
+        }
+        if let Some(index) = number("AWS_BATCH_JOB_ARRAY_INDEX")? {
+            let count = number("AWS_BATCH_JOB_ARRAY_SIZE")?
+                .ok_or_else(|| needs("AWS_BATCH_JOB_ARRAY_SIZE", "AWS_BATCH_JOB_ARRAY_INDEX"))?;
+            return shard(index, count, "the AWS Batch array job");
+        }
+        Err(DefinitionError(
+            "--shard auto: not in an array task: none of SLURM_ARRAY_TASK_ID (Slurm), \
+             JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX \
+             (AWS Batch) is set; give the shard as I/N"
+                .into(),
+        ))
+    }
+
     /// Whether the shard runs a job.
     pub fn contains(&self, job: &Job) -> bool {
         job.index % self.count as usize == (self.index - 1) as usize
@@ -169,6 +248,67 @@ mod tests {
             set: Vec::new(),
             metrics: Vec::new(),
         }
+    }
+
+    /// A lookup of the given variables.
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn shard_auto_reads_slurm_kubernetes_and_aws_batch() {
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ]);
+        assert_eq!(Shard::from_environment(slurm), Shard::parse("2/3"));
+        // --array=0-6:2 (0, 2, 4, 6): task 4 is the third of four.
+        let stepped = env(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+        ]);
+        assert_eq!(Shard::from_environment(stepped), Shard::parse("3/4"));
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "0"), ("JOB_COMPLETIONS", "8")]);
+        assert_eq!(Shard::from_environment(k8s), Shard::parse("1/8"));
+        let aws = env(&[
+            ("AWS_BATCH_JOB_ARRAY_INDEX", "9"),
+            ("AWS_BATCH_JOB_ARRAY_SIZE", "10"),
+        ]);
+        assert_eq!(Shard::from_environment(aws), Shard::parse("10/10"));
+    }
+
+    #[test]
+    fn shard_auto_says_what_it_looked_for_and_what_is_wrong() {
+        let message =
+            |vars: &[(&str, &str)]| Shard::from_environment(env(vars)).expect_err("an error").0;
+        let none = message(&[]);
+        for name in [
+            "SLURM_ARRAY_TASK_ID",
+            "JOB_COMPLETION_INDEX",
+            "AWS_BATCH_JOB_ARRAY_INDEX",
+        ] {
+            assert!(none.contains(name), "{none}");
+        }
+        assert!(message(&[("JOB_COMPLETION_INDEX", "1")]).contains("JOB_COMPLETIONS is not"));
+        assert!(message(&[("SLURM_ARRAY_TASK_ID", "x")]).contains("SLURM_ARRAY_TASK_ID is \"x\""));
+        let gap = message(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ]);
+        assert!(gap.contains("task 5 of 3, not a shard"), "{gap}");
+        let size = message(&[
+            ("AWS_BATCH_JOB_ARRAY_INDEX", "0"),
+            ("AWS_BATCH_JOB_ARRAY_SIZE", "0"),
+        ]);
+        assert!(size.contains("not a shard"), "{size}");
     }
 
     #[test]
