@@ -750,7 +750,7 @@ fn shard_auto_is_the_shard_the_scheduler_gives() {
         ("SLURM_ARRAY_TASK_COUNT", "3"),
     ];
     let scheduled = |out: &str, vars: &[(&str, &str)]| {
-        let mut cmd = common::rpasim();
+        let mut cmd = rpasim();
         cmd.current_dir(dir.path()).args([
             "sweep",
             "hosted.toml",
