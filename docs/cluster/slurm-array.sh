@@ -15,13 +15,16 @@
 # shards of the same sweep and that every run is present, and writes files
 # byte-identical to an unsharded sweep. A shard that was cut off can be
 # rerun with --resume: finished runs are kept.
+#
+# RPASIM, SWEEP, REPLICATIONS and REPORTS may be set when submitting (sbatch
+# passes the environment on); tests/cluster/slurm.sh runs this very file.
 #SBATCH --job-name=rpasim-sweep
 #SBATCH --cpus-per-task=4
 #SBATCH --time=02:00:00
 set -eu
-rpasim sweep scenarios/sweeps/month-end-capacity.toml \
-  --replications 20 \
+"${RPASIM:-rpasim}" sweep "${SWEEP:-scenarios/sweeps/month-end-capacity.toml}" \
+  --replications "${REPLICATIONS:-20}" \
   --shard auto \
   --jobs "${SLURM_CPUS_PER_TASK:-4}" \
-  --out "reports/sweep-shard-${SLURM_ARRAY_TASK_ID}" \
+  --out "${REPORTS:-reports}/sweep-shard-${SLURM_ARRAY_TASK_ID}" \
   --resume --quiet
