@@ -40,9 +40,29 @@ pub enum Command {
     /// Print a shell completion script (source it, or put it where your
     /// shell loads completions).
     Completions(CompletionsArgs),
+    /// Print the JSON Schema of scenario files or of sweep files (what
+    /// schema/*.schema.json hold, for editors).
+    Schema(SchemaArgs),
     /// Print a manual page (roff; view it with `man -l`): rpasim(1), or a
     /// subcommand's, rpasim-run(1) for `rpasim man run`.
     Man(ManArgs),
+}
+
+/// Arguments of `rpasim schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file format.
+    #[arg(value_enum, default_value = "scenario")]
+    pub format: SchemaFormat,
+}
+
+/// A file format with a JSON Schema.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// Scenario files.
+    Scenario,
+    /// Sweep files.
+    Sweep,
 }
 
 /// Arguments of `rpasim man`.

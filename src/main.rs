@@ -38,6 +38,7 @@ fn main() {
         Command::Import(args) => import::import(args),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
+        Command::Schema(args) => shell::schema(args),
     });
     if rpasim_report::outdir::cleanup::interrupted() {
         // The signal thread is removing what was staged and will exit with

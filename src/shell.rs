@@ -1,11 +1,12 @@
-//! `rpasim completions SHELL` and `rpasim man`: what shells and `man` need,
-//! generated from the same clap definitions that parse the command line.
+//! `rpasim completions SHELL`, `rpasim man` and `rpasim schema`: what
+//! shells, `man` and editors need, generated from the same definitions
+//! (clap's, serde's) that parse the command line and the files.
 
 use std::io::Write as _;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs, SchemaArgs, SchemaFormat};
 use crate::error::CliError;
 
 /// Writes the completion script of `args.shell` to stdout.
@@ -40,6 +41,19 @@ pub fn man(args: &ManArgs) -> Result<(), CliError> {
         .render(&mut out)
         .map_err(|e| CliError::Failed(format!("rendering the manual page: {e}")))?;
     write_stdout(&out)
+}
+
+/// Writes the JSON Schema of a file format to stdout (pretty, with a final
+/// newline: the bytes of schema/*.schema.json).
+pub fn schema(args: &SchemaArgs) -> Result<(), CliError> {
+    let value = match args.format {
+        SchemaFormat::Scenario => rpasim_scenario::json_schema::scenario_schema(),
+        SchemaFormat::Sweep => rpasim_sweep::definition::sweep_schema(),
+    };
+    let mut text = serde_json::to_string_pretty(&value)
+        .map_err(|e| CliError::Failed(format!("writing the schema: {e}")))?;
+    text.push('\n');
+    write_stdout(text.as_bytes())
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {

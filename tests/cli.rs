@@ -373,7 +373,9 @@ fn every_bundled_scenario_is_valid() {
         if path.extension().is_some_and(|e| e == "toml") {
             let o = run_in(&repo(), &["validate", path.to_str().expect("utf-8")]);
             assert!(o.status.success(), "{}: {}", path.display(), stderr(&o));
+            // After the line naming its JSON Schema, a header comment.
             let head = read(&path);
+            let head = head.split_once('\n').map_or("", |(_, rest)| rest);
             assert!(
                 head.starts_with("# "),
                 "{} has no header comment",

@@ -13,6 +13,7 @@ pub mod build;
 pub mod error;
 pub mod goals;
 pub mod input;
+pub mod json_schema;
 pub mod overrides;
 pub mod schema;
 pub mod trace;

@@ -7,11 +7,12 @@ use std::fmt;
 
 use rpasim_core::SimDuration;
 use rpasim_core::run::Priority;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// `[simulation]`: seed, horizon, sampling.
@@ -58,7 +59,7 @@ pub struct ScenarioFile {
 
 /// `[costs]`: prices per month (30 days), in the user's currency; there is
 /// no built-in price.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CostsSection {
     /// Per unattended bot of a registered machine.
@@ -73,7 +74,7 @@ pub struct CostsSection {
 }
 
 /// `[[goals]]`: a bound on one metric of a target, a flow or `all`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalEntry {
     /// A target, a flow, or `all`.
@@ -114,7 +115,7 @@ impl<'de> Deserialize<'de> for BoundText {
 }
 
 /// `[[users]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserEntry {
     /// Unique name.
@@ -122,7 +123,7 @@ pub struct UserEntry {
 }
 
 /// `[[shares]]`: the service's "Manage access".
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareEntry {
     /// A machine, group, hosted group or hosted machine.
@@ -139,7 +140,7 @@ pub struct ShareEntry {
 macro_rules! target_entry {
     ($(#[$doc:meta])* $name:ident { $($body:tt)* }) => {
         $(#[$doc])*
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($body)*
@@ -192,7 +193,7 @@ impl TargetOptionsView<'_> {
 }
 
 /// `[simulation]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationSection {
     /// Display name (defaults to the file stem).
@@ -213,7 +214,7 @@ pub struct SimulationSection {
 }
 
 /// `[limits]`, with the service's defaults.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsSection {
     /// Most queued runs per queue.
@@ -283,7 +284,7 @@ impl Default for LimitsSection {
 }
 
 /// `[scheduler]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SchedulerSection {
     /// Later runs may start when the first cannot be placed.
@@ -305,7 +306,7 @@ impl Default for SchedulerSection {
 }
 
 /// `[[environments]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentEntry {
     /// Unique name.
@@ -372,7 +373,7 @@ target_entry! {
 }
 
 /// `[[events]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventEntry {
     /// When it happens.
@@ -450,7 +451,7 @@ fn one() -> u32 {
 }
 
 /// `[[flows]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowEntry {
     /// Unique name.
@@ -476,7 +477,7 @@ pub struct FlowEntry {
 
 /// `arrivals = { ... }`: exactly one of `poisson`, `cron`, `at`, `every`,
 /// `trace`, with `burst`/`start` where they apply.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalsTable {
     /// A Poisson process.
@@ -496,7 +497,7 @@ pub struct ArrivalsTable {
 }
 
 /// `poisson = { per_hour = ..., hourly = [...], daily = [...] }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoissonTable {
     /// Mean arrivals per hour (where multipliers are 1).

@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// Metrics charted when a sweep does not say.
@@ -182,21 +183,55 @@ fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String>
         .collect())
 }
 
-/// The sweep file's format.
-#[derive(Debug, Deserialize)]
+/// A sweep file: a scenario, what to vary in it, and how many
+/// replications of each variant (README, "Sweeps, replications and
+/// regression checks").
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SweepFile {
+pub struct SweepFile {
+    /// The scenario, relative to the sweep file.
+    #[schemars(with = "String", example = "../month-end.toml")]
     scenario: PathBuf,
+    /// Replications of each variant (common random numbers across variants).
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     replications: u32,
+    /// Base seed of the replications (the scenario's when absent).
     seed: Option<u64>,
+    /// Columns of summary.csv charted against each varied key (by default
+    /// wait_mean_s, wait_p95_s and bot_hours).
     #[serde(default)]
+    #[schemars(example = vec!["wait_p95_s", "bot_hours"])]
     metrics: Vec<String>,
-    /// Read again, in the file's order, by [`vary_in_order`].
+    /// Dotted keys (as for `--set`) and their values: a list, or a range
+    /// `"12..20:4"`; linked keys `"a|b"` take values `"12|10"` and move
+    /// together. The grid is their cartesian product, the first key varying
+    /// slowest. (Read again, in the file's order, by `vary_in_order`.)
     #[allow(dead_code)]
+    #[schemars(with = "BTreeMap<String, VaryValues>")]
     vary: toml::Table,
+    /// Fixed overrides for every variant, as `--set`: dotted key = TOML value.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     set: BTreeMap<String, toml::Value>,
+}
+
+/// The values of a varied key: a list, or a range written as a string.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum VaryValues {
+    /// Values in order: `[5, 10, 20]`, `["lru", "random"]`, `["12|10", "18|16"]`.
+    List(Vec<serde_json::Value>),
+    /// A range `FROM..TO:STEP` (`"5..50:5"`) or comma-separated values.
+    Range(String),
+}
+
+/// The JSON Schema of a sweep file, as `rpasim schema sweep` writes it.
+pub fn sweep_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(SweepFile);
+    schema.insert("title".into(), "rpasim sweep".into());
+    schema.to_value()
 }
 
 fn one() -> u32 {
