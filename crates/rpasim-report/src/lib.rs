@@ -24,7 +24,7 @@ pub mod timeseries;
 
 pub use manifest::{Manifest, ManifestTarget};
 pub use outdir::{OutDirError, OutputKind, StagedDir};
-pub use recorder::{Names, Recorder};
+pub use recorder::{Names, Recorder, Tables};
 pub use summary::{FlowRow, Summary, SummaryRow};
 pub use table::CsvTable;
 

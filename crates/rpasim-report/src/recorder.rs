@@ -79,7 +79,65 @@ impl Names {
     }
 }
 
-type FileOut = BufWriter<File>;
+/// Where a recorder's CSV files go: files in its directory, or bytes in
+/// memory (for a library caller such as the Python package).
+#[derive(Debug)]
+pub enum Out {
+    /// A file, buffered.
+    File(BufWriter<File>),
+    /// Bytes in memory.
+    Memory(Vec<u8>),
+}
+
+impl io::Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Out::File(f) => f.write(buf),
+            Out::Memory(v) => v.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Out::File(f) => f.write_all(buf),
+            Out::Memory(v) => v.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Out::File(f) => f.flush(),
+            Out::Memory(_) => Ok(()),
+        }
+    }
+}
+
+impl Out {
+    /// Flushed; the bytes when in memory.
+    fn finish(self) -> io::Result<Vec<u8>> {
+        match self {
+            Out::File(mut f) => io::Write::flush(&mut f).map(|()| Vec::new()),
+            Out::Memory(v) => Ok(v),
+        }
+    }
+}
+
+/// A run's CSV files as bytes, the same bytes `rpasim run` writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tables {
+    /// `runs.csv`.
+    pub runs: Vec<u8>,
+    /// `timeseries.csv`.
+    pub timeseries: Vec<u8>,
+    /// `events.csv`.
+    pub events: Vec<u8>,
+    /// `summary.csv`.
+    pub summary: Vec<u8>,
+    /// `summary-flows.csv`.
+    pub flows: Vec<u8>,
+}
+
+type FileOut = Out;
 
 /// Streams runs and samples to CSV files and accumulates the summary.
 ///
@@ -102,8 +160,9 @@ impl Recorder {
     /// A recorder writing `runs.csv`, `timeseries.csv` and (at the end)
     /// `summary.csv` into `dir`.
     pub fn create(dir: &Path, spec: &ModelSpec) -> io::Result<Self> {
-        let open =
-            |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
+        let open = |name: &str| {
+            File::create(dir.join(name)).map(|f| Out::File(BufWriter::with_capacity(1 << 16, f)))
+        };
         let runs = RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?;
         let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
         let events = EventsWriter::new(open(EVENTS_CSV)?).map_err(io::Error::from)?;
@@ -115,6 +174,45 @@ impl Recorder {
         // Records held back by a long run spill next to the outputs.
         r.order = ArrivalOrder::spilling_into(Some(dir.to_path_buf()));
         Ok(r)
+    }
+
+    /// A recorder that writes every CSV into memory: [`finish_in_memory`]
+    /// returns the bytes, the same as [`create`](Self::create) writes.
+    ///
+    /// [`finish_in_memory`]: Self::finish_in_memory
+    pub fn in_memory(spec: &ModelSpec) -> Self {
+        let memory = || Out::Memory(Vec::with_capacity(1 << 16));
+        let mut r = Self::summary_only(spec);
+        // Writing a header into memory cannot fail.
+        r.runs = RunsWriter::new(memory()).ok();
+        r.timeseries = TimeseriesWriter::new(memory()).ok();
+        r.events = EventsWriter::new(memory()).ok();
+        r
+    }
+
+    /// The summary and every CSV's bytes of an [`in_memory`](Self::in_memory)
+    /// recorder.
+    pub fn finish_in_memory(self, report: &SimReport) -> io::Result<(Summary, Tables)> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let bytes = |w: Option<io::Result<Out>>| -> io::Result<Vec<u8>> {
+            w.transpose()?.map_or(Ok(Vec::new()), Out::finish)
+        };
+        let mut tables = Tables {
+            runs: bytes(self.runs.map(RunsWriter::into_inner))?,
+            timeseries: bytes(self.timeseries.map(TimeseriesWriter::into_inner))?,
+            events: bytes(self.events.map(EventsWriter::into_inner))?,
+            ..Tables::default()
+        };
+        let summary = self.summary.finish(report, &self.names);
+        summary
+            .write_csv(&mut tables.summary)
+            .map_err(io::Error::from)?;
+        summary
+            .write_flows_csv(&mut tables.flows)
+            .map_err(io::Error::from)?;
+        Ok((summary, tables))
     }
 
     /// A recorder that writes nothing and only computes the summary.
@@ -152,14 +250,15 @@ impl Recorder {
         if let Some(e) = self.error {
             return Err(e);
         }
+        // Flushed here, so that a full disk is an error, not a short file.
         if let Some(runs) = self.runs {
-            runs.into_inner()?;
+            runs.into_inner()?.finish()?;
         }
         if let Some(ts) = self.timeseries {
-            ts.into_inner()?;
+            ts.into_inner()?.finish()?;
         }
         if let Some(events) = self.events {
-            events.into_inner()?;
+            events.into_inner()?.finish()?;
         }
         let summary = self.summary.finish(report, &self.names);
         if let Some(dir) = &self.dir {
