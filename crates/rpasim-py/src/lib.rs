@@ -1,0 +1,322 @@
+//! `rpasim._rpasim`: the native module of the Python package. It runs the
+//! same core as the command line, in memory: a run's CSV tables come back
+//! as the very bytes `rpasim run` writes, and the Python layer
+//! (`python/rpasim/__init__.py`) turns them into pandas DataFrames. The GIL
+//! is released while simulating; a Python machine-selection policy or
+//! queue discipline takes it back for each call.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use rpasim_core::queue::{QueueDiscipline, QueuedRun, Rank};
+use rpasim_core::random::SimRng;
+use rpasim_core::selection::{Candidates, MachineSelection};
+use rpasim_core::{Simulation, TargetId};
+use rpasim_report::Recorder;
+use rpasim_scenario::{Override, Scenario, ScenarioError as Invalid};
+
+create_exception!(
+    _rpasim,
+    ScenarioError,
+    PyValueError,
+    "A scenario that is not valid: the message is the command line's (file, line, column, dotted key, what was expected); the attributes file, line, column and key locate the first problem, and problems lists them all as (file, line, column, key, message)."
+);
+
+/// A problem as Python sees it: (file, line, column, key, message).
+type ProblemTuple = (String, Option<usize>, Option<usize>, Option<String>, String);
+
+/// The Python exception for an invalid scenario, with the location of its
+/// first problem as attributes.
+fn scenario_error(py: Python<'_>, e: &Invalid) -> PyErr {
+    let err = ScenarioError::new_err(e.to_string());
+    let value = err.value(py);
+    let problems: Vec<ProblemTuple> = e
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                p.file.display().to_string(),
+                p.line,
+                p.column,
+                p.key.clone(),
+                p.message.clone(),
+            )
+        })
+        .collect();
+    let first = problems.first().cloned();
+    // Setting attributes on a fresh exception object does not fail.
+    let _ = value.setattr("file", first.as_ref().map(|p| p.0.clone()));
+    let _ = value.setattr("line", first.as_ref().and_then(|p| p.1));
+    let _ = value.setattr("column", first.as_ref().and_then(|p| p.2));
+    let _ = value.setattr("key", first.as_ref().and_then(|p| p.3.clone()));
+    let _ = value.setattr("problems", problems);
+    err
+}
+
+/// Parses `--set`-style overrides.
+fn overrides(set: &[String]) -> PyResult<Vec<Override>> {
+    set.iter()
+        .map(|s| {
+            s.parse::<Override>()
+                .map_err(|m| PyValueError::new_err(format!("set: {m}")))
+        })
+        .collect()
+}
+
+/// Reads a scenario: from its text as if from `source`, or (no text) from
+/// the file `source`, read as the command line reads it (a regular file of
+/// bounded size).
+fn scenario(
+    py: Python<'_>,
+    text: Option<&str>,
+    source: &str,
+    set: &[String],
+) -> PyResult<Scenario> {
+    let set = overrides(set)?;
+    let path = Path::new(source);
+    match text {
+        Some(text) => rpasim_scenario::parse(text, path, &set),
+        None => rpasim_scenario::load(path, &set),
+    }
+    .map_err(|e| scenario_error(py, &e))
+}
+
+/// The first error a Python policy raised (the engine cannot stop for it:
+/// the run completes with the fallback choice, then the error is raised).
+type FirstError = Arc<Mutex<Option<PyErr>>>;
+
+fn keep(first: &FirstError, e: PyErr) {
+    if let Ok(mut slot) = first.lock() {
+        slot.get_or_insert(e);
+    }
+}
+
+/// A machine-selection policy written in Python: `fn(candidates) -> index`,
+/// each candidate a dict of `machine`, `free_bots`, `bots`,
+/// `last_assigned_s` (None if never).
+#[derive(Debug)]
+struct PySelection {
+    function: Py<PyAny>,
+    machines: Arc<Vec<String>>,
+    error: FirstError,
+}
+
+impl MachineSelection for PySelection {
+    fn select(&mut self, candidates: &Candidates<'_>, _rng: &mut SimRng) -> usize {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<usize> {
+                let list = candidates
+                    .iter()
+                    .map(|c| {
+                        let d = PyDict::new(py);
+                        d.set_item("machine", &self.machines[c.machine.index()])?;
+                        d.set_item("free_bots", c.free_bots)?;
+                        d.set_item("bots", c.bots)?;
+                        d.set_item(
+                            "last_assigned_s",
+                            c.last_assigned.map(|t| t.as_millis() as f64 / 1000.0),
+                        )?;
+                        Ok(d)
+                    })
+                    .collect::<PyResult<Vec<_>>>()?;
+                let chosen: usize = self.function.call1(py, (list,))?.extract(py)?;
+                if chosen >= candidates.len() {
+                    return Err(PyValueError::new_err(format!(
+                        "selection returned {chosen}; expected an index below {}",
+                        candidates.len()
+                    )));
+                }
+                Ok(chosen)
+            })();
+            result.unwrap_or_else(|e| {
+                keep(&self.error, e);
+                0
+            })
+        })
+    }
+}
+
+/// A queue discipline written in Python: `fn(run) -> rank`, smaller first
+/// (an int, or a pair of ints), the run a dict of `run_id`, `flow`,
+/// `priority`, `arrival_s`, `enqueued_s`, `duration_s`.
+#[derive(Debug)]
+struct PyDiscipline {
+    function: Py<PyAny>,
+    flows: Arc<Vec<String>>,
+    error: FirstError,
+}
+
+impl QueueDiscipline for PyDiscipline {
+    fn rank(&self, run: &QueuedRun) -> Rank {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<Rank> {
+                let d = PyDict::new(py);
+                d.set_item("run_id", run.run_id)?;
+                d.set_item("flow", &self.flows[run.flow.index()])?;
+                d.set_item("priority", run.priority)?;
+                d.set_item("arrival_s", run.arrival.as_millis() as f64 / 1000.0)?;
+                d.set_item("enqueued_s", run.enqueued.as_millis() as f64 / 1000.0)?;
+                d.set_item("duration_s", run.duration.as_millis() as f64 / 1000.0)?;
+                let rank = self.function.call1(py, (d,))?;
+                let rank = rank.bind(py);
+                if let Ok(pair) = rank.extract::<(i64, i64)>() {
+                    return Ok(pair);
+                }
+                rank.extract::<i64>().map(|r| (r, 0)).map_err(|_| {
+                    PyValueError::new_err("discipline must return an int or a pair of ints")
+                })
+            })();
+            result.unwrap_or_else(|e| {
+                keep(&self.error, e);
+                (0, 0)
+            })
+        })
+    }
+}
+
+/// Simulates a scenario (its text, or None to read the file `source`) and
+/// returns its tables as the bytes
+/// `rpasim run` writes: `runs`, `summary`, `flows` (summary-flows.csv),
+/// `timeseries`, `events`; and `name`.
+#[pyfunction]
+#[pyo3(signature = (text, source, set, selection=None, discipline=None))]
+fn run<'py>(
+    py: Python<'py>,
+    text: Option<&str>,
+    source: &str,
+    set: Vec<String>,
+    selection: Option<Py<PyAny>>,
+    discipline: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let scenario = scenario(py, text, source, &set)?;
+    let spec = &scenario.spec;
+    let error: FirstError = Arc::default();
+    let machines = Arc::new(spec.machines.iter().map(|m| m.name.clone()).collect());
+    let flows = Arc::new(spec.flows.iter().map(|f| f.name.clone()).collect());
+    let policies: Vec<(Option<PySelection>, Option<PyDiscipline>)> = (0..spec.targets.len())
+        .map(|_| {
+            (
+                selection.as_ref().map(|f| PySelection {
+                    function: f.clone_ref(py),
+                    machines: Arc::clone(&machines),
+                    error: Arc::clone(&error),
+                }),
+                discipline.as_ref().map(|f| PyDiscipline {
+                    function: f.clone_ref(py),
+                    flows: Arc::clone(&flows),
+                    error: Arc::clone(&error),
+                }),
+            )
+        })
+        .collect();
+    let outcome = py.detach(|| {
+        let mut sim = Simulation::new(spec, Recorder::in_memory(spec))
+            .map_err(|e| format!("the scenario cannot be simulated: {e}"))?;
+        for (t, (s, d)) in policies.into_iter().enumerate() {
+            if let Some(s) = s {
+                sim.set_selection(TargetId::from_index(t), Box::new(s));
+            }
+            if let Some(d) = d {
+                sim.set_discipline(TargetId::from_index(t), Box::new(d));
+            }
+        }
+        let (recorder, report) = sim.run();
+        recorder
+            .finish_in_memory(&report)
+            .map(|(_, tables)| tables)
+            .map_err(|e| e.to_string())
+    });
+    if let Some(e) = error.lock().ok().and_then(|mut slot| slot.take()) {
+        return Err(e);
+    }
+    let tables = outcome.map_err(PyRuntimeError::new_err)?;
+    let out = PyDict::new(py);
+    out.set_item("name", &scenario.name)?;
+    for (key, bytes) in [
+        ("runs", &tables.runs),
+        ("summary", &tables.summary),
+        ("flows", &tables.flows),
+        ("timeseries", &tables.timeseries),
+        ("events", &tables.events),
+    ] {
+        out.set_item(key, PyBytes::new(py, bytes))?;
+    }
+    Ok(out)
+}
+
+/// Checks a scenario given as text; returns what `rpasim validate` says of
+/// a valid one, raises `ScenarioError` otherwise.
+#[pyfunction]
+#[pyo3(signature = (text, source, set))]
+fn validate(
+    py: Python<'_>,
+    text: Option<&str>,
+    source: &str,
+    set: Vec<String>,
+) -> PyResult<String> {
+    let s = scenario(py, text, source, &set)?;
+    Ok(format!(
+        "{}: valid ({} targets, {} machines, {} flows)",
+        s.name,
+        s.spec.targets.len(),
+        s.spec.machines.len(),
+        s.spec.flows.len()
+    ))
+}
+
+/// Runs a sweep of the scenario file `scenario` into the directory `out`
+/// (varied keys with their values as TOML texts, replications, base seed,
+/// fixed overrides) on `jobs` threads (all cores when None), then writes its
+/// tables there, as `rpasim sweep` does.
+#[pyfunction]
+#[pyo3(signature = (scenario, vary, replications, seed, set, out, jobs=None))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
+fn sweep(
+    py: Python<'_>,
+    scenario: PathBuf,
+    vary: Vec<(String, Vec<String>)>,
+    replications: u32,
+    seed: Option<u64>,
+    set: Vec<String>,
+    out: PathBuf,
+    jobs: Option<usize>,
+) -> PyResult<()> {
+    let def = rpasim_sweep::SweepDefinition {
+        scenario,
+        vary: vary
+            .into_iter()
+            .map(|(key, values)| rpasim_sweep::Vary { key, values })
+            .collect(),
+        replications,
+        seed,
+        set,
+        metrics: Vec::new(),
+    };
+    py.detach(|| {
+        rpasim_sweep::runner::with_threads(jobs, || -> Result<(), String> {
+            let options = rpasim_sweep::RunOptions::default();
+            let (manifest, _, _locked) = rpasim_sweep::runner::run(&def, &out, &options, &|_| {})
+                .map_err(|e| e.to_string())?;
+            rpasim_sweep::assemble::assemble(&out, &manifest, std::slice::from_ref(&out))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+    })
+    .map_err(PyValueError::new_err)
+}
+
+/// The native module.
+#[pymodule]
+fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    Ok(())
+}

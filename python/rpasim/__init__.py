@@ -1,0 +1,268 @@
+"""rpasim from Python: how many bots do we need, and what happens to queue
+latency if...?
+
+The same core as the command line, in memory (no temporary files for a
+run): ``run`` returns the tables ``rpasim run`` writes, as pandas
+DataFrames with typed columns, and the same bytes (``Result.csv``).
+Simulation releases the GIL; a sweep uses all cores.
+
+    >>> import rpasim
+    >>> r = rpasim.run("scenarios/quickstart.toml", set={"machines.vm-03.bots": 3}, seed=7)
+    >>> r.summary[["target", "wait_p95_s"]]
+
+A scenario is a path, a TOML string or a dict shaped like the TOML file.
+Invalid scenarios raise ``ScenarioError`` with the command line's message
+and the ``file``, ``line``, ``column`` and ``key`` of the first problem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import pandas as pd
+
+from . import _rpasim
+from ._rpasim import ScenarioError
+
+__all__ = ["run", "sweep", "validate", "Result", "SweepResult", "ScenarioError"]
+__version__ = "0.1.0"
+
+Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+
+# Columns read as categories; every other column is numeric.
+_TEXT = {
+    "flow", "target", "priority", "machine", "outcome", "event", "detail",
+    "environment", "metric", "key",
+}
+# Integer columns that are never empty.
+_INT = {
+    "run_id", "attempts", "arrivals", "succeeded", "failed", "queue_full",
+    "queue_timeout", "run_timeout", "in_flight", "cold_starts", "machine_lost",
+    "group_empty", "group_expired", "certificate_expired", "access_denied",
+    "cancelled", "started", "machine_expired", "not_started", "queued",
+    "running", "bots_ready", "bots_provisioning", "bots_busy",
+    "hosted_capacity_used", "hosted_capacity_free", "replication", "variant",
+    "seed", "n",
+}
+# Integer columns that may be empty (pandas' nullable Int64).
+_NULLABLE_INT = {"bot"}
+
+
+def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV table of rpasim as a DataFrame with stable column types
+    (``inferred`` columns, a sweep's varied keys, typed by pandas)."""
+    header = data.split(b"\n", 1)[0].decode("utf-8").split(",") if data else []
+    dtype: Dict[str, Any] = {}
+    for name in header:
+        if name in inferred:
+            continue
+        if name in _TEXT:
+            dtype[name] = "category"
+        elif name in _INT:
+            dtype[name] = "int64"
+        elif name in _NULLABLE_INT:
+            dtype[name] = "Int64"
+        else:
+            dtype[name] = "float64"
+    if not header:
+        return pd.DataFrame()
+    return pd.read_csv(io.BytesIO(data), dtype=dtype, keep_default_na=False, na_values=[""])
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(k: str) -> str:
+    return k if _BARE_KEY.match(k) else json.dumps(k)
+
+
+def _toml_value(v: Any) -> str:
+    """A Python value as a TOML value (inline)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{_key(str(k))} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} as a TOML value")
+
+
+def _toml_document(d: Mapping[str, Any]) -> str:
+    """A dict shaped like a scenario file as TOML text."""
+    lines: List[str] = []
+    tables: List[str] = []
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            tables.append(f"[{_key(k)}]")
+            tables.extend(f"{_key(str(kk))} = {_toml_value(vv)}" for kk, vv in v.items())
+            tables.append("")
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v):
+            for entry in v:
+                tables.append(f"[[{_key(k)}]]")
+                tables.extend(f"{_key(str(kk))} = {_toml_value(vv)}" for kk, vv in entry.items())
+                tables.append("")
+        else:
+            lines.append(f"{_key(k)} = {_toml_value(v)}")
+    return "\n".join(lines + [""] + tables)
+
+
+def _source(scenario: Scenario) -> Tuple[Optional[str], str]:
+    """(text or None, source path) of a scenario given as path, text or dict."""
+    if isinstance(scenario, Mapping):
+        return _toml_document(scenario), "<dict>"
+    if isinstance(scenario, os.PathLike):
+        return None, os.fspath(scenario)
+    if isinstance(scenario, str):
+        # A TOML text has a newline or a table; a path has neither.
+        if "\n" in scenario or "[" in scenario:
+            return scenario, "<string>"
+        return None, scenario
+    raise TypeError("a scenario is a path, a TOML string or a dict")
+
+
+def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int]) -> List[str]:
+    """--set KEY=VALUE texts from a dict of dotted keys and Python values."""
+    out = [f"{k}={_toml_value(v)}" for k, v in (set or {}).items()]
+    if seed is not None:
+        out.append(f"simulation.seed={int(seed)}")
+    return out
+
+
+@dataclass
+class Result:
+    """The outcome of ``run``: the command line's tables as DataFrames.
+
+    ``summary`` (summary.csv, one row per target and ``all``), ``flows``
+    (summary-flows.csv), ``runs`` (runs.csv, one row per run),
+    ``timeseries`` and ``events``; ``csv[name]`` holds the bytes the
+    command line writes to ``name``.
+    """
+
+    name: str
+    csv: Dict[str, bytes] = field(repr=False)
+    summary: pd.DataFrame = field(repr=False)
+    flows: pd.DataFrame = field(repr=False)
+    runs: pd.DataFrame = field(repr=False)
+    timeseries: pd.DataFrame = field(repr=False)
+    events: pd.DataFrame = field(repr=False)
+
+
+_FILES = {
+    "runs": "runs.csv",
+    "summary": "summary.csv",
+    "flows": "summary-flows.csv",
+    "timeseries": "timeseries.csv",
+    "events": "events.csv",
+}
+
+
+def run(
+    scenario: Scenario,
+    set: Optional[Mapping[str, Any]] = None,
+    seed: Optional[int] = None,
+    selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
+    discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
+) -> Result:
+    """Simulates a scenario and returns its tables.
+
+    ``set`` overrides values by dotted key as ``--set`` does
+    (``{"machines.vm-03.bots": 3}``); ``seed`` is ``simulation.seed``.
+
+    ``selection`` replaces every target's machine-selection policy with a
+    Python function: given the candidate machines (a list of dicts with
+    ``machine``, ``free_bots``, ``bots``, ``last_assigned_s``), it returns
+    the index of the chosen one. ``discipline`` replaces every queue's
+    order: given a queued run (a dict with ``run_id``, ``flow``,
+    ``priority``, ``arrival_s``, ``enqueued_s``, ``duration_s``), it
+    returns its rank, an int or a pair of ints; smaller runs first, equal
+    ranks in enqueue order. Python policies are called once per decision
+    (much slower than the built-in ones) and keep the run deterministic as
+    long as they are (no clock, no unseeded randomness). An exception
+    raised by a policy is raised here after the run.
+    """
+    text, source = _source(scenario)
+    tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline)
+    csv = {_FILES[k]: tables[k] for k in _FILES}
+    return Result(
+        name=tables["name"],
+        csv=csv,
+        **{k: _frame(tables[k]) for k in _FILES},
+    )
+
+
+def validate(scenario: Scenario, set: Optional[Mapping[str, Any]] = None) -> str:
+    """Checks a scenario; returns a one-line description of a valid one,
+    raises ``ScenarioError`` (file, line, column, key) otherwise."""
+    text, source = _source(scenario)
+    return _rpasim.validate(text, source, _overrides(set, None))
+
+
+@dataclass
+class SweepResult:
+    """The outcome of ``sweep``: ``runs`` (sweep.csv, one row per variant and
+    replication), ``summary`` (sweep-summary.csv: mean and 95 % confidence
+    interval of each metric per variant and target), ``targets``
+    (sweep-targets.csv) and ``flows`` (sweep-flows.csv), as DataFrames;
+    ``csv[name]`` holds the bytes. The varied keys' columns are typed by
+    pandas (numbers, or text for categorical values)."""
+
+    csv: Dict[str, bytes] = field(repr=False)
+    runs: pd.DataFrame = field(repr=False)
+    summary: pd.DataFrame = field(repr=False)
+    targets: pd.DataFrame = field(repr=False)
+    flows: pd.DataFrame = field(repr=False)
+
+
+def sweep(
+    scenario: Scenario,
+    vary: Mapping[str, Sequence[Any]],
+    replications: int = 1,
+    seed: Optional[int] = None,
+    set: Optional[Mapping[str, Any]] = None,
+    jobs: Optional[int] = None,
+) -> SweepResult:
+    """Runs a scenario for every combination of the ``vary`` values with
+    ``replications`` replications each (common random numbers), on ``jobs``
+    threads (all cores by default), as ``rpasim sweep`` does; returns its
+    tables. Keys linked with ``|`` move together (``{"a|b": ["12|10",
+    "18|16"]}``). The sweep's results log is kept in a temporary directory
+    while it runs, then removed."""
+    text, source = _source(scenario)
+    with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
+        if text is not None:
+            path = Path(tmp) / "scenario.toml"
+            path.write_text(text, encoding="utf-8")
+        else:
+            path = Path(source).resolve()
+        values = [
+            (k, [v if isinstance(v, str) else _toml_value(v) for v in vs]) for k, vs in vary.items()
+        ]
+        out = Path(tmp) / "sweep"
+        _rpasim.sweep(str(path), values, int(replications), seed, _overrides(set, None), str(out), jobs)
+        names = {
+            "runs": "sweep.csv",
+            "summary": "sweep-summary.csv",
+            "targets": "sweep-targets.csv",
+            "flows": "sweep-flows.csv",
+        }
+        csv = {f: (out / f).read_bytes() for f in names.values()}
+    keys = [k for k, _ in values]
+    return SweepResult(csv=csv, **{k: _frame(csv[f], keys) for k, f in names.items()})

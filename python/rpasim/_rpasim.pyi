@@ -1,0 +1,32 @@
+"""Type stubs of the native module (crates/rpasim-py); use the functions of
+``rpasim`` instead, which return DataFrames."""
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+class ScenarioError(ValueError):
+    """An invalid scenario: the command line's message; the first problem's
+    location; every problem as (file, line, column, key, message)."""
+
+    file: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    key: Optional[str]
+    problems: List[Tuple[str, Optional[int], Optional[int], Optional[str], str]]
+
+def run(
+    text: Optional[str],
+    source: str,
+    set: List[str],
+    selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
+    discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
+) -> Dict[str, Union[str, bytes]]: ...
+def validate(text: Optional[str], source: str, set: List[str]) -> str: ...
+def sweep(
+    scenario: str,
+    vary: Sequence[Tuple[str, Sequence[str]]],
+    replications: int,
+    seed: Optional[int],
+    set: List[str],
+    out: str,
+    jobs: Optional[int] = None,
+) -> None: ...

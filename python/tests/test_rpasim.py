@@ -1,0 +1,221 @@
+"""The Python package against the command line and hand-computed timelines."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import rpasim
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "scenarios" / "quickstart.toml"
+
+
+def cli():
+    """The command line built from the same checkout."""
+    path = Path(os.environ.get("RPASIM_BIN", REPO / "target" / "release" / "rpasim"))
+    if not path.exists():
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    return str(path)
+
+
+def test_tables_have_typed_columns():
+    r = rpasim.run(QUICKSTART, seed=7)
+    assert r.name == "quickstart"
+    runs = r.runs
+    assert list(runs.columns[:11]) == [
+        "run_id", "flow", "target", "priority", "arrival_s", "start_s", "end_s",
+        "wait_s", "machine", "bot", "outcome",
+    ]
+    assert runs["run_id"].dtype == "int64"
+    assert runs["flow"].dtype == "category"
+    assert runs["wait_s"].dtype == "float64"
+    assert runs["bot"].dtype == "Int64"
+    assert set(runs["outcome"].cat.categories) <= {"succeeded", "failed", "in_flight", "queue_timeout"}
+    assert list(r.summary["target"]) == ["sales", "reporting-pc", "all"]
+    assert r.summary["arrivals"].dtype == "int64"
+    assert r.summary["wait_p95_s"].dtype == "float64"
+    assert r.flows["flow"].dtype == "category"
+    assert r.timeseries["queued"].dtype == "int64"
+    assert list(r.events.columns) == ["time_s", "event", "target", "machine", "flow", "detail"]
+    # The summary's arrivals are the runs.
+    assert r.summary.set_index("target").loc["all", "arrivals"] == len(runs)
+
+
+def test_results_are_the_bytes_of_the_command_line(tmp_path):
+    out = tmp_path / "q"
+    subprocess.run(
+        [cli(), "run", str(QUICKSTART), "--out", str(out), "--no-charts", "-q",
+         "--set", "machines.vm-03.bots=3", "--seed", "7"],
+        check=True,
+    )
+    r = rpasim.run(str(QUICKSTART), set={"machines.vm-03.bots": 3}, seed=7)
+    for name in ["runs.csv", "summary.csv", "summary-flows.csv", "timeseries.csv", "events.csv"]:
+        assert r.csv[name] == (out / name).read_bytes(), name
+    pd.testing.assert_frame_equal(
+        r.runs.astype({c: "object" for c in r.runs.select_dtypes("category")}).astype({"bot": "float64"}),
+        pd.read_csv(out / "runs.csv", keep_default_na=False, na_values=[""]).astype(
+            {"bot": "float64", "priority": "object"}
+        ),
+        check_dtype=False,
+    )
+    # Twice the same bytes, from a path, a string and a dict alike.
+    again = rpasim.run(QUICKSTART.read_text(), set={"machines.vm-03.bots": 3}, seed=7)
+    assert again.csv == r.csv
+
+
+def test_a_dict_scenario_is_the_toml_scenario():
+    as_dict = {
+        "simulation": {"horizon": "1d", "seed": 3},
+        "machines": [{"name": "pc", "bots": 2}],
+        "flows": [{"name": "f", "target": "pc", "duration": {"exponential": {"mean": "20m"}},
+                   "arrivals": {"poisson": {"per_hour": 4}}}],
+    }
+    text = """
+[simulation]
+horizon = "1d"
+seed = 3
+
+[[machines]]
+name = "pc"
+bots = 2
+
+[[flows]]
+name = "f"
+target = "pc"
+duration = { exponential = { mean = "20m" } }
+arrivals = { poisson = { per_hour = 4 } }
+"""
+    assert rpasim.run(as_dict).csv == rpasim.run(text).csv
+    assert rpasim.validate(as_dict).startswith("<dict>: valid") or "valid" in rpasim.validate(as_dict)
+
+
+def test_an_invalid_scenario_raises_scenario_error_with_its_location(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[simulation]\nhorizon = "7d"\n\n[[machines]]\nname = "pc"\nbots = "two"\n')
+    with pytest.raises(rpasim.ScenarioError) as info:
+        rpasim.run(broken)
+    e = info.value
+    assert e.file == str(broken)
+    assert (e.line, e.column) == (6, 8)
+    assert e.key == "machines.pc.bots"
+    # The command line's message, word for word.
+    done = subprocess.run([cli(), "validate", str(broken)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert str(e) in done.stderr
+    with pytest.raises(rpasim.ScenarioError) as info:
+        rpasim.validate('[simulation]\nhorizon = "7"\n')
+    assert (info.value.line, info.value.key) == (2, "simulation.horizon")
+
+
+def test_a_sweep_summarises_its_replications(tmp_path):
+    s = rpasim.sweep(
+        QUICKSTART, vary={"machines.vm-03.bots": [1, 2]}, replications=3, jobs=2
+    )
+    assert len(s.runs) == 2 * 3
+    assert list(s.runs["machines.vm-03.bots"]) == [1, 1, 1, 2, 2, 2]
+    mean = s.summary[(s.summary["target"] == "all") & (s.summary["metric"] == "wait_mean_s")]
+    assert list(mean["n"]) == [3, 3]
+    by_hand = s.runs.groupby("machines.vm-03.bots")["wait_mean_s"].mean()
+    assert list(mean["mean"]) == pytest.approx(list(by_hand), abs=1e-6)
+    # The same bytes as the command line's sweep.
+    out = tmp_path / "sweep"
+    subprocess.run(
+        [cli(), "sweep", str(QUICKSTART), "--vary", "machines.vm-03.bots=1,2",
+         "--replications", "3", "--out", str(out), "-q"],
+        check=True,
+    )
+    for name in ["sweep.csv", "sweep-summary.csv", "sweep-targets.csv"]:
+        assert s.csv[name] == (out / name).read_bytes(), name
+
+
+# Two single-bot machines in a group, runs of 10 minutes.
+GROUP = """
+[simulation]
+horizon = "2h"
+
+[[machine_groups]]
+name = "g"
+
+[[machines]]
+name = "a"
+group = "g"
+
+[[machines]]
+name = "b"
+group = "g"
+
+[[flows]]
+name = "f"
+target = "g"
+duration = "10m"
+arrivals = { at = ["0s", "0s", "1h"] }
+"""
+
+
+def test_a_python_selection_policy_chooses_the_machines():
+    seen = []
+
+    def prefer_b(candidates):
+        seen.append([c["machine"] for c in candidates])
+        names = [c["machine"] for c in candidates]
+        return names.index("b") if "b" in names else 0
+
+    r = rpasim.run(GROUP, selection=prefer_b)
+    # By hand: at 0 both are free, b is taken; the second run at 0 has only
+    # a left; at 1 h both are free again, b is taken.
+    assert list(r.runs["machine"]) == ["b", "a", "b"]
+    # The candidates are the machines with a free bot, in no set order.
+    assert [sorted(c) for c in seen] == [["a", "b"], ["a"], ["a", "b"]]
+    assert list(r.runs["wait_s"]) == [0.0, 0.0, 0.0]
+
+
+# One bot: a blocker runs 0-5 m; a 30-minute run queues at 1 m and a
+# 10-minute one at 2 m.
+QUEUE = """
+[simulation]
+horizon = "2h"
+
+[[machines]]
+name = "pc"
+
+[[flows]]
+name = "blocker"
+target = "pc"
+duration = "5m"
+arrivals = { at = ["0s"] }
+
+[[flows]]
+name = "long"
+target = "pc"
+duration = "30m"
+arrivals = { at = ["1m"] }
+
+[[flows]]
+name = "short"
+target = "pc"
+duration = "10m"
+arrivals = { at = ["2m"] }
+"""
+
+
+def test_a_python_queue_discipline_orders_the_queue():
+    text = QUEUE
+    fifo = rpasim.run(text).runs.set_index("flow")["wait_s"]
+    # By hand, first come first served: long starts at 5 m (waited 4 m),
+    # short at 35 m (waited 33 m).
+    assert (fifo["long"], fifo["short"]) == (240.0, 1980.0)
+    sjf = rpasim.run(text, discipline=lambda run: int(run["duration_s"])).runs.set_index("flow")["wait_s"]
+    # Shortest first: short starts at 5 m (waited 3 m), long at 15 m (14 m).
+    assert (sjf["long"], sjf["short"]) == (840.0, 180.0)
+
+
+def test_a_failing_policy_raises_after_the_run():
+    with pytest.raises(ValueError, match="selection returned 7"):
+        rpasim.run(GROUP, selection=lambda candidates: 7)
+    with pytest.raises(ZeroDivisionError):
+        rpasim.run(QUEUE, discipline=lambda run: 1 // 0)
+    with pytest.raises(ValueError, match="an int or a pair of ints"):
+        rpasim.run(QUEUE, discipline=lambda run: "soon")
