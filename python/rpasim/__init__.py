@@ -32,7 +32,9 @@ import pandas as pd
 from . import _rpasim
 from ._rpasim import ScenarioError
 
-__all__ = ["run", "sweep", "validate", "Result", "SweepResult", "ScenarioError"]
+__all__ = [
+    "run", "sweep", "plan", "validate", "Result", "SweepResult", "PlanResult", "ScenarioError",
+]
 __version__ = "0.1.0"
 
 Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
@@ -266,3 +268,90 @@ def sweep(
         csv = {f: (out / f).read_bytes() for f in names.values()}
     keys = [k for k, _ in values]
     return SweepResult(csv=csv, **{k: _frame(csv[f], keys) for k, f in names.items()})
+
+
+def _setting(text: str) -> Tuple[str, Any]:
+    """A ``KEY=VALUE`` override as a key and a Python value."""
+    key, value = text.split("=", 1)
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = json.loads(value)
+    return key, value
+
+
+@dataclass
+class PlanResult:
+    """The outcome of ``plan``: ``answer`` (the cheapest candidate meeting
+    every goal with the confidence asked, as ``{key: value}``, or None),
+    ``plan`` (plan.csv: the candidates evaluated, in order, with their
+    replications, each goal's mean, bound and verdict, and the cost), ``answer_toml``
+    (answer.toml's text) and ``scenario`` (the scenario with the answer
+    applied, as TOML text, or None); ``evaluated``, ``simulations`` and
+    ``not_monotone`` (pairs where more resources did worse) say how much
+    it took and whether the search's assumption held; ``csv["plan.csv"]``
+    holds the bytes ``rpasim plan`` writes."""
+
+    answer: Optional[Dict[str, Any]]
+    csv: Dict[str, bytes] = field(repr=False)
+    plan: pd.DataFrame = field(repr=False)
+    answer_toml: str = field(repr=False)
+    scenario: Optional[str] = field(repr=False)
+    evaluated: int = 0
+    simulations: int = 0
+    not_monotone: int = 0
+
+
+def plan(
+    scenario: Scenario,
+    search: Mapping[str, Union[str, Sequence[Any]]],
+    goals: Optional[Sequence[str]] = None,
+    confidence: float = 0.95,
+    replications: Tuple[int, int] = (5, 50),
+    seed: Optional[int] = None,
+    set: Optional[Mapping[str, Any]] = None,
+    jobs: Optional[int] = None,
+) -> PlanResult:
+    """The cheapest setting that meets service-level goals, with
+    confidence, as ``rpasim plan`` finds it. ``search`` gives each key's
+    values from fewer to more resources: a list, or a range text
+    (``"1..10"``, ``"5..50:5"``); several keys make a grid. ``goals`` are
+    ``NAME.METRIC<=VALUE`` or ``>=VALUE`` texts
+    (``"finance.start_p95_s<=30m"``); the scenario's ``[[goals]]`` when
+    None. The plan's files are kept in a temporary directory while it runs,
+    then removed."""
+    text, source = _source(scenario)
+    with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
+        if text is not None:
+            path = Path(tmp) / "scenario.toml"
+            path.write_text(text, encoding="utf-8")
+        else:
+            path = Path(source).resolve()
+        texts = []
+        for k, vs in search.items():
+            values = vs if isinstance(vs, str) else ",".join(
+                v if isinstance(v, str) else _toml_value(v) for v in vs
+            )
+            texts.append(f"{k}={values}")
+        out = Path(tmp) / "plan"
+        out.mkdir()
+        answer, evaluated, simulations, not_monotone = _rpasim.plan(
+            str(path), texts, list(goals or []), float(confidence),
+            (int(replications[0]), int(replications[1])), seed,
+            _overrides(set, None), str(out), jobs,
+        )
+        table = (out / "plan.csv").read_bytes()
+        answer_toml = (out / "answer.toml").read_text(encoding="utf-8")
+        chosen = out / "scenario.toml"
+        scenario_text = chosen.read_text(encoding="utf-8") if chosen.exists() else None
+    # plan.csv lists the evaluated candidates first, in evaluation order;
+    # pandas types its columns (the searched keys' among them).
+    frame = pd.read_csv(io.BytesIO(table), keep_default_na=False, na_values=[""])
+    values = None if answer is None else dict(_setting(s) for s in answer)
+    return PlanResult(
+        answer=values, csv={"plan.csv": table}, plan=frame, answer_toml=answer_toml, scenario=scenario_text,
+        evaluated=evaluated, simulations=simulations, not_monotone=not_monotone,
+    )

@@ -30,3 +30,14 @@ def sweep(
     out: str,
     jobs: Optional[int] = None,
 ) -> None: ...
+def plan(
+    scenario: str,
+    search: List[str],
+    goals: List[str],
+    confidence: float,
+    replications: Tuple[int, int],
+    seed: Optional[int],
+    set: List[str],
+    out: str,
+    jobs: Optional[int] = None,
+) -> Tuple[Optional[List[str]], int, int, int]: ...

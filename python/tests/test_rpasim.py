@@ -219,3 +219,65 @@ def test_a_failing_policy_raises_after_the_run():
         rpasim.run(QUEUE, discipline=lambda run: 1 // 0)
     with pytest.raises(ValueError, match="an int or a pair of ints"):
         rpasim.run(QUEUE, discipline=lambda run: "soon")
+
+
+def erlang_c_mean_wait(c, lam, mu):
+    """Mean wait in queue of M/M/c (Erlang C), seconds when rates are per second."""
+    a = lam / mu
+    term, total = 1.0, 1.0
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c
+    p_wait = last * c / (c - a) / (total + last * c / (c - a))
+    return p_wait / (c * mu - lam)
+
+
+MMC = """
+[simulation]
+seed = 11
+horizon = "2d"
+sample_every = "1d"
+
+[limits]
+max_bots_per_machine = 64
+queue_capacity = 1000000
+queue_timeout = "none"
+
+[[machines]]
+name = "pool"
+bots = 1
+
+[[flows]]
+name = "work"
+target = "pool"
+duration = { exponential = { mean = "1m" } }
+arrivals = { poisson = { per_hour = 960 } }
+"""
+
+
+def test_a_plan_finds_erlang_cs_answer_as_the_command_line_does(tmp_path):
+    lam, mu = 960 / 3600, 1 / 60
+    # A threshold between the mean waits of 19 and 20 bots: 20 is the answer.
+    threshold = (erlang_c_mean_wait(20, lam, mu) * erlang_c_mean_wait(19, lam, mu)) ** 0.5
+    goal = f"all.wait_mean_s<={threshold}"
+    p = rpasim.plan(MMC, search={"machines.pool.bots": "17..40"}, goals=[goal])
+    assert p.answer == {"machines.pool.bots": 20}
+    assert p.scenario is not None and "bots = 20" in p.scenario
+    assert 0 < p.evaluated <= 2 * 5 + 4 and p.not_monotone == 0
+    # plan.csv: the evaluated candidates, in the order they were evaluated.
+    assert len(p.plan) == p.evaluated and list(p.plan["evaluated"]) == list(range(1, p.evaluated + 1))
+    assert set(p.plan["machines.pool.bots"]) <= set(range(17, 41)) and 20 in set(p.plan["machines.pool.bots"])
+    # The command line, on the same scenario file: the same plan.csv.
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(MMC)
+    out = tmp_path / "p"
+    subprocess.run(
+        [cli(), "plan", str(scenario), "--search", "machines.pool.bots=17..40",
+         "--goal", goal, "--out", str(out), "-q"],
+        check=True,
+    )
+    from_file = rpasim.plan(scenario, search={"machines.pool.bots": range(17, 41)}, goals=[goal])
+    assert from_file.answer == p.answer
+    assert from_file.csv["plan.csv"] == (out / "plan.csv").read_bytes()
+    assert from_file.csv["plan.csv"] == p.csv["plan.csv"]

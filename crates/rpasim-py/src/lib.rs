@@ -311,6 +311,71 @@ fn sweep(
     .map_err(PyValueError::new_err)
 }
 
+/// Plans: the cheapest candidate of the `search` space (keys with their
+/// values as `--search` takes them, `KEY=VALUES`) meeting `goals`
+/// (`NAME.METRIC<=VALUE` texts; the scenario's `[[goals]]` when empty),
+/// each decided with `confidence`; writes plan.csv, answer.toml, the
+/// answer's scenario.toml and the charts into `out`, as `rpasim plan`
+/// does. Returns `(the answer's KEY=VALUE settings, or None; candidates
+/// evaluated; simulations; pairs that contradict monotonicity)`.
+#[pyfunction]
+#[pyo3(signature = (scenario, search, goals, confidence, replications, seed, set, out, jobs=None))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
+fn plan(
+    py: Python<'_>,
+    scenario: PathBuf,
+    search: Vec<String>,
+    goals: Vec<String>,
+    confidence: f64,
+    replications: (u32, u32),
+    seed: Option<u64>,
+    set: Vec<String>,
+    out: PathBuf,
+    jobs: Option<usize>,
+) -> PyResult<(Option<Vec<String>>, usize, u64, usize)> {
+    let loaded =
+        rpasim_scenario::load(&scenario, &overrides(&set)?).map_err(|e| scenario_error(py, &e))?;
+    let goals = if goals.is_empty() {
+        loaded.goals
+    } else {
+        goals
+            .iter()
+            .map(|g| rpasim_scenario::goals::parse_cli(g, &loaded.spec))
+            .collect::<Result<_, _>>()
+            .map_err(PyValueError::new_err)?
+    };
+    let search = search
+        .iter()
+        .map(|s| rpasim_sweep::definition::parse_vary(s))
+        .collect::<Result<_, _>>()
+        .map_err(|e| PyValueError::new_err(e.0.replace("--vary", "search")))?;
+    let def = rpasim_sweep::plan::PlanDefinition {
+        scenario,
+        search,
+        goals,
+        confidence,
+        replications,
+        seed,
+        set,
+    };
+    py.detach(|| -> Result<_, String> {
+        let prepared = rpasim_sweep::plan::prepare(&def).map_err(|e| e.to_string())?;
+        let plan = rpasim_sweep::runner::with_threads(jobs, || {
+            rpasim_sweep::plan::run(&def, &prepared, &|_, _| {})
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        rpasim_sweep::plan::write(&plan, &def, &out).map_err(|e| e.to_string())?;
+        Ok((
+            plan.answer.map(|a| plan.grid.overrides(a)),
+            plan.evaluations.len(),
+            plan.runs(),
+            plan.violations.len(),
+        ))
+    })
+    .map_err(PyValueError::new_err)
+}
+
 /// The native module.
 #[pymodule]
 fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -318,5 +383,6 @@ fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
     Ok(())
 }
