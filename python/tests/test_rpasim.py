@@ -281,3 +281,22 @@ def test_a_plan_finds_erlang_cs_answer_as_the_command_line_does(tmp_path):
     assert from_file.answer == p.answer
     assert from_file.csv["plan.csv"] == (out / "plan.csv").read_bytes()
     assert from_file.csv["plan.csv"] == p.csv["plan.csv"]
+
+
+def test_the_gil_is_released_while_simulating():
+    # About 200,000 runs: long enough for the main thread to do Python
+    # work meanwhile, which it cannot while a thread holds the GIL.
+    import threading
+
+    scenario = MMC.replace("per_hour = 960", "per_hour = 3600").replace('"2d"', '"2d2h"')
+    done = []
+    worker = threading.Thread(target=lambda: done.append(rpasim.run(scenario, set={"machines.pool.bots": 64})))
+    ticks = 0
+    worker.start()
+    while worker.is_alive():
+        ticks += 1
+    worker.join()
+    assert len(done[0].runs) > 150_000
+    # Held, the main thread would get the GIL only between Python calls of
+    # the worker (a handful of times); released, it loops all the while.
+    assert ticks > 10_000, ticks
