@@ -10,7 +10,10 @@ Simulation releases the GIL; a sweep uses all cores.
     >>> r = rpasim.run("scenarios/quickstart.toml", set={"machines.vm-03.bots": 3}, seed=7)
     >>> r.summary[["target", "wait_p95_s"]]
 
-A scenario is a path, a TOML string or a dict shaped like the TOML file.
+A scenario is a path (a ``str`` without a newline or ``[``, or a
+``pathlib.Path``), a TOML string or a dict shaped like the TOML file; trace
+files named in a string or dict scenario are found from the current
+directory (from its own directory for a file).
 Invalid scenarios raise ``ScenarioError`` with the command line's message
 and the ``file``, ``line``, ``column`` and ``key`` of the first problem.
 """
@@ -246,7 +249,8 @@ def sweep(
     threads (all cores by default), as ``rpasim sweep`` does; returns its
     tables. Keys linked with ``|`` move together (``{"a|b": ["12|10",
     "18|16"]}``). The sweep's results log is kept in a temporary directory
-    while it runs, then removed."""
+    while it runs, then removed; a scenario given as a string or a dict is
+    written there, so give a path for a scenario with trace files."""
     text, source = _source(scenario)
     with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
         if text is not None:

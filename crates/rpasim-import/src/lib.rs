@@ -201,7 +201,9 @@ fn check_with_fleet(out: &Path, fleet: &fleet::FleetFile) -> Result<(), ImportEr
         text[..i + FLEET_BLOCK.len()].matches('\n').count() + 1
     });
     let fleet_lines = fleet.text.lines().count();
-    let p = &e.problems[0];
+    let Some(p) = e.problems.first() else {
+        return Err(ImportError::file(&fleet.path, e.to_string()));
+    };
     let line = p
         .line
         .filter(|l| (first..first + fleet_lines).contains(l))
