@@ -48,6 +48,15 @@ pub enum Command {
     Man(ManArgs),
 }
 
+/// What `rpasim run` writes of each run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunsOutput {
+    /// Every run in runs.csv.
+    All,
+    /// No runs.csv.
+    None,
+}
+
 /// Arguments of `rpasim schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
@@ -288,6 +297,10 @@ pub struct RunArgs {
     /// Skip the charts and report.html (faster, e.g. in CI).
     #[arg(long)]
     pub no_charts: bool,
+    /// runs.csv: `all` runs, or `none` for users of the summaries alone
+    /// (rpasim plot cannot redraw such a run: it reads the waits there).
+    #[arg(long, value_enum, default_value = "all", value_name = "all|none")]
+    pub runs: RunsOutput,
     /// A service-level goal, NAME.METRIC<=VALUE or >=VALUE (NAME a target,
     /// a flow or all), e.g. finance.start_p95_s<=30m. Repeatable; replaces
     /// the scenario's [[goals]].

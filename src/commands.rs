@@ -12,7 +12,7 @@ use rpasim_report::outdir::{Contents, inspect};
 use rpasim_report::{Manifest, ManifestTarget, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir};
 use rpasim_scenario::Scenario;
 
-use crate::cli::{RunArgs, ScenarioArgs};
+use crate::cli::{RunArgs, RunsOutput, ScenarioArgs};
 use crate::console;
 use crate::error::CliError;
 use crate::progress::Progress;
@@ -65,7 +65,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let dir = staged.path().to_path_buf();
     let io = |e| CliError::io(&dir, e);
     std::fs::write(dir.join(SCENARIO_COPY), &scenario.effective_toml).map_err(io)?;
-    let recorder = Recorder::create(&dir, &scenario.spec).map_err(io)?;
+    let write_runs = args.runs == RunsOutput::All;
+    let recorder = Recorder::create_with(&dir, &scenario.spec, write_runs).map_err(io)?;
     let progress = Progress::new(scenario.spec.horizon, args.quiet);
     let sim = Simulation::new(&scenario.spec, (recorder, progress))
         .map_err(|e| CliError::Invalid(e.to_string()))?;
@@ -73,7 +74,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let ((recorder, progress), report) = sim.run();
     let engine = engine_start.elapsed();
     progress.finish();
+    let finish_start = Instant::now();
     let (summary, series) = recorder.finish_with_series(&report).map_err(io)?;
+    let finish = finish_start.elapsed();
     let judged = rpasim_report::goals::judge(&goals, &summary);
     if !judged.is_empty() {
         let file = std::fs::File::create(dir.join(rpasim_report::GOALS_CSV)).map_err(io)?;
@@ -105,6 +108,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if args.stats {
         let timing = console::Timing {
             engine,
+            finish,
             charts: (!args.no_charts).then_some(charts),
             total: started.elapsed(),
         };
@@ -145,6 +149,13 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
         return Err(CliError::Invalid(format!(
             "{}: not an rpasim output directory (no manifest.toml written by rpasim run, \
              no sweep.toml written by rpasim sweep)",
+            dir.display()
+        )));
+    }
+    if !dir.join(rpasim_report::RUNS_CSV).exists() {
+        return Err(CliError::Invalid(format!(
+            "{}: no runs.csv (the run was made with --runs none), and the charts' waits are \
+             read there; run the scenario again without --runs none",
             dir.display()
         )));
     }

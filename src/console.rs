@@ -136,6 +136,8 @@ fn human(ms: u64) -> String {
 pub struct Timing {
     /// The event loop with streaming outputs.
     pub engine: Duration,
+    /// Flushing the files and the summary.
+    pub finish: Duration,
     /// Drawing the charts and the report, if drawn.
     pub charts: Option<Duration>,
     /// Everything, parsing included.
@@ -149,14 +151,21 @@ pub fn stats(report: &SimReport, timing: &Timing, peak_memory: Option<u64>) -> S
     let _ = writeln!(out, "events processed   {}", report.events);
     let _ = writeln!(out, "runs               {}", report.runs);
     let _ = writeln!(out, "events/s           {:.0}", report.events as f64 / secs);
-    let _ = writeln!(out, "runs/s             {:.0}", report.runs as f64 / secs);
-    let _ = writeln!(
-        out,
-        "simulation         {:.3} s (event loop and streaming outputs)",
-        secs
+    // Each phase's speed in runs per second of its own time.
+    let phase = |out: &mut String, name: &str, d: Duration, what: &str| {
+        let s = d.as_secs_f64();
+        let rate = report.runs as f64 / s.max(1e-9);
+        let _ = writeln!(out, "{name:<18} {s:.3} s, {rate:.0} runs/s ({what})");
+    };
+    phase(
+        &mut out,
+        "simulation",
+        timing.engine,
+        "event loop and streaming outputs",
     );
+    phase(&mut out, "write", timing.finish, "flushing files, summary");
     if let Some(charts) = timing.charts {
-        let _ = writeln!(out, "charts and report  {:.3} s", charts.as_secs_f64());
+        phase(&mut out, "charts and report", charts, "drawing");
     }
     let _ = writeln!(
         out,

@@ -614,3 +614,54 @@ fn operations_errors_exit_2_with_their_location() {
         ],
     );
 }
+
+#[test]
+fn runs_none_writes_the_same_summaries_without_runs_csv_and_stats_say_each_phase() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let quickstart = repo().join("scenarios/quickstart.toml");
+    let path = quickstart.to_str().expect("utf-8");
+    let all = run_in(
+        dir.path(),
+        &["run", path, "--out", "all", "-q", "--no-charts"],
+    );
+    assert!(all.status.success(), "{}", stderr(&all));
+    let none = run_in(
+        dir.path(),
+        &["run", path, "--out", "none", "--runs", "none", "--stats"],
+    );
+    assert!(none.status.success(), "{}", stderr(&none));
+    assert!(!dir.path().join("none/runs.csv").exists());
+    for file in [
+        "summary.csv",
+        "summary-flows.csv",
+        "timeseries.csv",
+        "events.csv",
+    ] {
+        assert_eq!(
+            read(&dir.path().join("all").join(file)),
+            read(&dir.path().join("none").join(file)),
+            "{file}"
+        );
+    }
+    // The charts were drawn from the simulation; plot cannot redraw them.
+    assert!(dir.path().join("none/report.html").exists());
+    let o = run_in(dir.path(), &["plot", "none"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--runs none"), "{}", stderr(&o));
+    // --stats: runs per second of each phase.
+    let out = stdout(&none);
+    for phase in ["simulation", "write", "charts and report"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(phase))
+            .unwrap_or_else(|| panic!("no {phase} line in\n{out}"));
+        assert!(line.contains(" runs/s ("), "{line}");
+    }
+    // Running again over it replaces it (runs.csv is rpasim's, present or not).
+    let again = run_in(
+        dir.path(),
+        &["run", path, "--out", "none", "-q", "--no-charts"],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(dir.path().join("none/runs.csv").exists());
+}

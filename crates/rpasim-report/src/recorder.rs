@@ -160,14 +160,25 @@ impl Recorder {
     /// A recorder writing `runs.csv`, `timeseries.csv` and (at the end)
     /// `summary.csv` into `dir`.
     pub fn create(dir: &Path, spec: &ModelSpec) -> io::Result<Self> {
+        Self::create_with(dir, spec, true)
+    }
+
+    /// As [`create`](Self::create), writing `runs.csv` only when `runs`
+    /// (`rpasim run --runs none` does not: for users of the summaries
+    /// alone, on runs too many to keep).
+    pub fn create_with(dir: &Path, spec: &ModelSpec, runs: bool) -> io::Result<Self> {
         let open = |name: &str| {
             File::create(dir.join(name)).map(|f| Out::File(BufWriter::with_capacity(1 << 16, f)))
         };
-        let runs = RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?;
+        let runs = if runs {
+            Some(RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?)
+        } else {
+            None
+        };
         let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
         let events = EventsWriter::new(open(EVENTS_CSV)?).map_err(io::Error::from)?;
         let mut r = Self::summary_only(spec);
-        r.runs = Some(runs);
+        r.runs = runs;
         r.timeseries = Some(timeseries);
         r.events = Some(events);
         r.dir = Some(dir.to_path_buf());
