@@ -143,6 +143,17 @@ def _source(scenario: Scenario) -> Tuple[Optional[str], str]:
     raise TypeError("a scenario is a path, a TOML string or a dict")
 
 
+def _scenario_file(scenario: Scenario, tmp: str) -> Path:
+    """The scenario as a file, for the runners that read it again for each
+    variant: its own path, or the text written into ``tmp``."""
+    text, source = _source(scenario)
+    if text is None:
+        return Path(source).resolve()
+    path = Path(tmp) / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int]) -> List[str]:
     """--set KEY=VALUE texts from a dict of dotted keys and Python values."""
     out = [f"{k}={_toml_value(v)}" for k, v in (set or {}).items()]
@@ -251,13 +262,8 @@ def sweep(
     "18|16"]}``). The sweep's results log is kept in a temporary directory
     while it runs, then removed; a scenario given as a string or a dict is
     written there, so give a path for a scenario with trace files."""
-    text, source = _source(scenario)
     with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
-        if text is not None:
-            path = Path(tmp) / "scenario.toml"
-            path.write_text(text, encoding="utf-8")
-        else:
-            path = Path(source).resolve()
+        path = _scenario_file(scenario, tmp)
         values = [
             (k, [v if isinstance(v, str) else _toml_value(v) for v in vs]) for k, vs in vary.items()
         ]
@@ -327,13 +333,8 @@ def plan(
     (``"finance.start_p95_s<=30m"``); the scenario's ``[[goals]]`` when
     None. The plan's files are kept in a temporary directory while it runs,
     then removed."""
-    text, source = _source(scenario)
     with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
-        if text is not None:
-            path = Path(tmp) / "scenario.toml"
-            path.write_text(text, encoding="utf-8")
-        else:
-            path = Path(source).resolve()
+        path = _scenario_file(scenario, tmp)
         texts = []
         for k, vs in search.items():
             values = vs if isinstance(vs, str) else ",".join(

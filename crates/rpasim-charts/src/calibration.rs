@@ -14,9 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rpasim_import::calibrate::{Calibration, Compared, HOURS_OF_WEEK, WaitStats};
 use rpasim_report::format::{human_duration, human_share};
 
-use crate::draw::{
-    self, CDF_MIN_SECONDS, CDF_TICKS, DrawResult, FONT, LEGEND_WIDTH, color, titled_legend,
-};
+use crate::draw::{self, CDF_MIN_SECONDS, DrawResult, FONT, LEGEND_WIDTH, color, titled_legend};
 use crate::report::{STYLE, chart, escape};
 
 /// The page's file name.
@@ -86,31 +84,11 @@ fn waits<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Calibration) -> 
         .flat_map(|v| v.iter().copied())
         .fold(10.0, f64::max)
         * 1.5;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            "Waits: observed, replayed and fitted, per target",
-            (FONT, 24),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d((CDF_MIN_SECONDS..x_max).log_scale(), 0.0..1.02)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .x_label_formatter(&|_| String::new())
-        .x_desc("wait (log scale; waits under 1 s drawn at 1 s)")
-        .y_desc("share of started runs that waited at most this long")
-        .label_style((FONT, 15))
-        .draw()?;
-    let tick = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-    for (secs, label) in CDF_TICKS.iter().filter(|(s, _)| *s <= x_max) {
-        let line = vec![(*secs, 0.0), (*secs, 1.02)];
-        chart.draw_series(LineSeries::new(line, RGBColor(225, 225, 225)))?;
-        let (x, y) = chart.backend_coord(&(*secs, 0.0));
-        plot.draw(&Text::new(label.to_string(), (x, y + 6), tick.clone()))?;
-    }
+    let mut chart = draw::cdf_chart(
+        &plot,
+        "Waits: observed, replayed and fitted, per target",
+        x_max,
+    )?;
     let mut entries = Vec::new();
     for (k, i) in shown.iter().enumerate() {
         let (name, w) = &c.waits[*i];

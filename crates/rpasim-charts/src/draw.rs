@@ -413,7 +413,7 @@ fn bot_panel<DB: DrawingBackend>(
 pub(crate) const CDF_MIN_SECONDS: f64 = 1.0;
 
 /// Ticks of the wait axis, in human durations.
-pub(crate) const CDF_TICKS: [(f64, &str); 9] = [
+const CDF_TICKS: [(f64, &str); 9] = [
     (1.0, "1s"),
     (10.0, "10s"),
     (60.0, "1m"),
@@ -435,24 +435,18 @@ fn integer_label(v: &f64) -> String {
     }
 }
 
-/// Empirical CDF of waits per target (log time axis), p50/p95/p99 marked.
-pub fn wait_cdf<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &ChartData,
-) -> DrawResult<DB> {
-    root.fill(&WHITE)?;
-    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-    let waits = d.shown_waits();
-    let x_max = waits
-        .iter()
-        .map(|h| h.max_ms() as f64 / 1000.0)
-        .fold(10.0, f64::max)
-        * 1.5;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            format!("{}: wait-time distribution{}", d.manifest.name, d.scope()),
-            (FONT, 24),
-        )
+/// A chart of wait distributions: a log wait axis from one second to
+/// `x_max` with human ticks (1s, 10s, 1m, ...), shares from 0 to 1.
+pub(crate) type CdfChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+
+/// The caption, mesh and wait ticks of a [`CdfChart`] on `plot`.
+pub(crate) fn cdf_chart<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    x_max: f64,
+) -> Result<CdfChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(plot)
+        .caption(caption, (FONT, 24))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
@@ -477,6 +471,24 @@ pub fn wait_cdf<DB: DrawingBackend>(
             tick_style.clone(),
         ))?;
     }
+    Ok(chart)
+}
+
+/// Empirical CDF of waits per target (log time axis), p50/p95/p99 marked.
+pub fn wait_cdf<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &ChartData,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (plot, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let waits = d.shown_waits();
+    let x_max = waits
+        .iter()
+        .map(|h| h.max_ms() as f64 / 1000.0)
+        .fold(10.0, f64::max)
+        * 1.5;
+    let caption = format!("{}: wait-time distribution{}", d.manifest.name, d.scope());
+    let mut chart = cdf_chart(&plot, &caption, x_max)?;
     for (level, label) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
         let line = vec![(CDF_MIN_SECONDS, level), (x_max, level)];
         chart.draw_series(LineSeries::new(
