@@ -3,6 +3,7 @@
 //! targets and flows.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use hdrhistogram::Histogram;
 
@@ -43,6 +44,28 @@ fn empty_hdr() -> Histogram<u64> {
         Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
     histogram.auto(true);
     histogram
+}
+
+/// An empty histogram of that precision, for its bucket boundaries: which
+/// values an HDR histogram counts together depends on the precision alone,
+/// not on the values recorded or the range grown to.
+fn buckets() -> &'static Histogram<u64> {
+    static BUCKETS: OnceLock<Histogram<u64>> = OnceLock::new();
+    BUCKETS.get_or_init(empty_hdr)
+}
+
+/// What an HDR histogram of `values` answers for the `rank`-th smallest
+/// (from 1): the lowest or highest value of its bucket. Selected in a copy
+/// (linear time), without building the ~100 KB histogram.
+fn kept_at_rank(values: &[u64], rank: u64, lowest: bool) -> u64 {
+    let mut copy = values.to_vec();
+    let index = (rank.max(1) as usize - 1).min(copy.len() - 1);
+    let (_, value, _) = copy.select_nth_unstable(index);
+    if lowest {
+        buckets().lowest_equivalent(*value)
+    } else {
+        buckets().highest_equivalent(*value)
+    }
 }
 
 /// Records into an auto-resizing HDR histogram: only values beyond 2^63,
@@ -128,10 +151,19 @@ impl DurationHistogram {
     /// The `q`-quantile (0 ≤ q ≤ 1) in milliseconds, within 0.1 %; never
     /// above the exact maximum. 0 when empty.
     pub fn quantile_ms(&self, q: f64) -> u64 {
-        if self.count() == 0 {
+        let count = self.count();
+        if count == 0 {
             return 0;
         }
-        self.hdr().value_at_quantile(q).min(self.max_ms)
+        let value = match &self.store {
+            // The rank and bucket end `Histogram::value_at_quantile` takes.
+            Store::Exact(values) => {
+                let q = q.min(1.0);
+                kept_at_rank(values, (q * count as f64).ceil() as u64, q == 0.0)
+            }
+            Store::Hdr(h) => h.value_at_quantile(q),
+        };
+        value.min(self.max_ms)
     }
 
     /// The `q`-quantile of a population of `total` durations of which this
@@ -149,8 +181,11 @@ impl DurationHistogram {
         if rank > finite {
             return None;
         }
+        let histogram = match &self.store {
+            Store::Exact(values) => return Some(kept_at_rank(values, rank, false).min(self.max_ms)),
+            Store::Hdr(h) => h,
+        };
         let mut seen = 0;
-        let histogram = self.hdr();
         for v in histogram.iter_recorded() {
             seen += v.count_at_value();
             if seen >= rank {
@@ -232,9 +267,20 @@ mod tests {
             few.record(*v);
             record_hdr(&mut hdr, *v);
             if i % 97 == 0 || i + 1 == values.len() {
-                for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+                let as_hdr = DurationHistogram {
+                    store: Store::Hdr(hdr.clone()),
+                    ..few.clone()
+                };
+                for q in [0.0, 0.001, 0.5, 0.95, 0.99, 1.0] {
                     let expected = hdr.value_at_quantile(q).min(few.max_ms());
                     assert_eq!(few.quantile_ms(q), expected, "{i} values, q={q}");
+                    for total in [few.count(), few.count() + 1, few.count() * 21 / 20 + 1] {
+                        assert_eq!(
+                            few.quantile_of_ms(q, total),
+                            as_hdr.quantile_of_ms(q, total),
+                            "{i} values of {total}, q={q}"
+                        );
+                    }
                 }
                 assert_eq!(few.count(), hdr.len());
             }
