@@ -9,7 +9,9 @@ use rpasim_core::{Simulation, TargetId};
 use rpasim_report::goals::Goal;
 use rpasim_report::manifest::ManifestEnvironment;
 use rpasim_report::outdir::{Contents, inspect};
-use rpasim_report::{Manifest, ManifestTarget, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir};
+use rpasim_report::{
+    Manifest, ManifestTarget, Output, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir,
+};
 use rpasim_scenario::Scenario;
 
 use crate::cli::{RunArgs, RunsOutput, ScenarioArgs};
@@ -68,13 +70,16 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let write_runs = args.runs == RunsOutput::All;
     let recorder = Recorder::create_with(&dir, &scenario.spec, write_runs).map_err(io)?;
     let progress = Progress::new(scenario.spec.horizon, args.quiet);
-    let sim = Simulation::new(&scenario.spec, (recorder, progress))
+    // Files are written on a core of their own when there is one.
+    let output = Output::beside(recorder);
+    let sim = Simulation::new(&scenario.spec, (output, progress))
         .map_err(|e| CliError::Invalid(e.to_string()))?;
     let engine_start = Instant::now();
-    let ((recorder, progress), report) = sim.run();
+    let ((output, progress), report) = sim.run();
     let engine = engine_start.elapsed();
     progress.finish();
     let finish_start = Instant::now();
+    let recorder = output.into_recorder();
     let (summary, series) = recorder.finish_with_series(&report).map_err(io)?;
     let finish = finish_start.elapsed();
     let judged = rpasim_report::goals::judge(&goals, &summary);

@@ -7,7 +7,8 @@ use std::fs;
 
 use common::{repo, run_in, stderr};
 use rpasim_core::Simulation;
-use rpasim_report::Recorder;
+use rpasim_report::background::Background;
+use rpasim_report::{Output, Recorder};
 
 #[test]
 fn in_memory_tables_equal_the_files_of_rpasim_run() {
@@ -40,4 +41,36 @@ fn in_memory_tables_equal_the_files_of_rpasim_run() {
         assert!(!written.is_empty(), "{file}");
         assert!(*bytes == written, "{file} differs");
     }
+}
+
+/// Recorded on a thread of its own (what `rpasim run` does on a machine
+/// with two cores or more), a run gives the same bytes as recorded inline:
+/// runs, samples and notable events of scenarios that have each.
+#[test]
+fn recording_beside_the_simulation_gives_the_same_bytes() {
+    let mut batches = 0;
+    for name in [
+        "quickstart",
+        "patch-night",
+        "outages",
+        "nightly-cold-start",
+        "certificate-renewal",
+        "month-end",
+    ] {
+        let path = repo().join(format!("scenarios/{name}.toml"));
+        let spec = rpasim_scenario::load(&path, &[]).expect(name).spec;
+        let record = |output: Output| {
+            let (output, report) = Simulation::new(&spec, output).expect("sim").run();
+            let recorder = output.into_recorder();
+            recorder.finish_in_memory(&report).expect("in memory").1
+        };
+        let inline = record(Output::Inline(Box::new(Recorder::in_memory(&spec))));
+        let beside = Background::spawn(Recorder::in_memory(&spec)).expect("a thread");
+        let threaded = record(Output::Background(beside));
+        let rows = inline.runs.iter().filter(|b| **b == b'\n').count();
+        assert!(rows > 500, "{name}: {rows} runs");
+        assert!(inline == threaded, "{name}: the bytes differ");
+        batches += rows / rpasim_report::background::BATCH;
+    }
+    assert!(batches >= 4, "several full batches crossed the channel");
 }

@@ -17,7 +17,7 @@ use rpasim_core::queue::{QueueDiscipline, QueuedRun, Rank};
 use rpasim_core::random::SimRng;
 use rpasim_core::selection::{Candidates, MachineSelection};
 use rpasim_core::{Simulation, TargetId};
-use rpasim_report::Recorder;
+use rpasim_report::{Output, Recorder};
 use rpasim_scenario::{Override, Scenario, ScenarioError as Invalid};
 
 create_exception!(
@@ -215,7 +215,8 @@ fn run<'py>(
         })
         .collect();
     let outcome = py.detach(|| {
-        let mut sim = Simulation::new(spec, Recorder::in_memory(spec))
+        // Tables are formatted on a core of their own when there is one.
+        let mut sim = Simulation::new(spec, Output::beside(Recorder::in_memory(spec)))
             .map_err(|e| format!("the scenario cannot be simulated: {e}"))?;
         for (t, (s, d)) in policies.into_iter().enumerate() {
             if let Some(s) = s {
@@ -225,8 +226,9 @@ fn run<'py>(
                 sim.set_discipline(TargetId::from_index(t), Box::new(d));
             }
         }
-        let (recorder, report) = sim.run();
-        recorder
+        let (output, report) = sim.run();
+        output
+            .into_recorder()
             .finish_in_memory(&report)
             .map(|(_, tables)| tables)
             .map_err(|e| e.to_string())

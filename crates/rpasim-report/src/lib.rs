@@ -9,6 +9,7 @@
 //! Entry point: a [`Recorder`] is the simulation's observer; `finish` writes
 //! the summary and returns it.
 
+pub mod background;
 pub mod events;
 pub mod format;
 pub mod goals;
@@ -22,6 +23,7 @@ pub mod summary;
 pub mod table;
 pub mod timeseries;
 
+pub use background::Output;
 pub use manifest::{Manifest, ManifestTarget};
 pub use outdir::{OutDirError, OutputKind, StagedDir};
 pub use recorder::{Names, Recorder, Tables};
