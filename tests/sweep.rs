@@ -154,6 +154,55 @@ fn three_values_five_replications_statistics_by_hand() {
     assert!(means[0] > means[2], "more bots must help here: {means:?}");
 }
 
+/// A job of a sweep (whose variant's scenario is read once for all its
+/// replications, the seed set in the model) is `rpasim run` of the
+/// scenario with the variant's `--set` and the job's `--seed`: every
+/// summary figure of the `all` row is the same text.
+#[test]
+fn a_sweep_job_is_the_run_with_its_overrides_and_seed() {
+    let dir = setup();
+    let o = sweep(dir.path(), &["--out", "s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut reader = csv::Reader::from_path(dir.path().join("s/sweep.csv")).expect("sweep.csv");
+    let header = reader.headers().expect("header").clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    // Variant 1 (max_bots = 8), replication 3.
+    let job = rows
+        .iter()
+        .find(|r| &r[0] == "1" && &r[1] == "3")
+        .expect("the job's row");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "hosted.toml",
+            "--set",
+            "hosted_groups.pool.max_bots=8",
+            "--seed",
+            &job[2],
+            "--out",
+            "r",
+            "--no-charts",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut summary = csv::Reader::from_path(dir.path().join("r/summary.csv")).expect("summary");
+    let sh = summary.headers().expect("header").clone();
+    let all = summary
+        .records()
+        .map(|r| r.expect("row"))
+        .find(|r| &r[0] == "all")
+        .expect("all row");
+    let mut compared = 0;
+    for (i, column) in sh.iter().enumerate().skip(1) {
+        let at = header.iter().position(|h| h == column).expect(column);
+        assert_eq!(&job[at], &all[i], "{column}");
+        compared += 1;
+    }
+    assert!(compared > 40, "{compared} columns");
+}
+
 #[test]
 fn one_thread_or_two_give_the_same_bytes() {
     let dir = setup();

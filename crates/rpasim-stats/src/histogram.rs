@@ -182,7 +182,9 @@ impl DurationHistogram {
             return None;
         }
         let histogram = match &self.store {
-            Store::Exact(values) => return Some(kept_at_rank(values, rank, false).min(self.max_ms)),
+            Store::Exact(values) => {
+                return Some(kept_at_rank(values, rank, false).min(self.max_ms));
+            }
             Store::Hdr(h) => h,
         };
         let mut seen = 0;

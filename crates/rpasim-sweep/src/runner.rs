@@ -274,16 +274,11 @@ pub fn run(
         variants_done: variants_done.done.load(Ordering::SeqCst),
         variants_total: variants_done.total,
     });
-    let work = |job: &Job| -> Result<(), SweepError> {
+    let work = |spec: &ModelSpec, job: &Job| -> Result<(), SweepError> {
         if stop_after.is_some_and(|n| done.load(Ordering::SeqCst) >= n) {
             return Ok(());
         }
-        let bytes = simulate(
-            &text,
-            &def.scenario,
-            &variants[job.variant],
-            replication_seed(manifest.base_seed, job.replication),
-        )?;
+        let bytes = simulate(spec, replication_seed(manifest.base_seed, job.replication))?;
         log.append(job.index, &bytes)
             .map_err(|e| SweepError::io(out, e))?;
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -295,7 +290,12 @@ pub fn run(
         });
         Ok(())
     };
-    pending.par_iter().try_for_each(work)?;
+    // A variant's scenario is parsed once for all its replications, and
+    // held only while they run (about one variant per thread at a time).
+    by_variant(&pending).par_iter().try_for_each(|jobs| {
+        let spec = variant_spec(def, &text, &variants[jobs[0].variant])?;
+        jobs.par_iter().try_for_each(|job| work(&spec, job))
+    })?;
     let ran = done.load(Ordering::SeqCst);
     let report = RunReport {
         total: all.len(),
@@ -331,22 +331,34 @@ fn variant_overrides(
         .collect()
 }
 
-/// One job: the scenario with its overrides and seed, simulated in memory;
-/// its `summary.csv` and `summary-flows.csv` as one result.
-fn simulate(
+/// The jobs grouped by variant (jobs come variant by variant).
+fn by_variant(jobs: &[Job]) -> Vec<&[Job]> {
+    jobs.chunk_by(|a, b| a.variant == b.variant).collect()
+}
+
+/// A variant's model: the scenario with the variant's overrides.
+fn variant_spec(
+    def: &SweepDefinition,
     text: &str,
-    path: &Path,
     overrides: &[Override],
-    seed: u64,
-) -> Result<Vec<u8>, SweepError> {
-    let mut list = overrides.to_vec();
-    list.push(Override {
-        key: "simulation.seed".into(),
-        value: seed.to_string(),
-    });
-    let scenario = rpasim_scenario::parse(text, path, &list)
-        .map_err(|e| SweepError::Invalid(e.to_string()))?;
-    let (targets, flows) = summaries(&scenario.spec)?;
+) -> Result<ModelSpec, SweepError> {
+    rpasim_scenario::parse(text, &def.scenario, overrides)
+        .map(|s| s.spec)
+        .map_err(|e| SweepError::Invalid(e.to_string()))
+}
+
+/// One job: a variant's model with a replication's seed, simulated in
+/// memory; its `summary.csv` and `summary-flows.csv` as one result.
+///
+/// Setting the seed in the model is `--set simulation.seed=SEED`: the seed
+/// is copied into the model and nothing else is derived from it when the
+/// scenario is read.
+fn simulate(spec: &ModelSpec, seed: u64) -> Result<Vec<u8>, SweepError> {
+    let spec = ModelSpec {
+        seed,
+        ..spec.clone()
+    };
+    let (targets, flows) = summaries(&spec)?;
     Ok(crate::results::job_result(&targets, &flows))
 }
 

@@ -13,6 +13,7 @@
 //! never started) counts as infinitely bad: the candidate fails that goal.
 
 use rayon::prelude::*;
+use rpasim_core::ModelSpec;
 use rpasim_core::wait::REASONS;
 use rpasim_report::goals::{Goal, Measured, goal_row, measure_goal};
 use rpasim_scenario::Override;
@@ -174,12 +175,16 @@ impl Evaluator<'_> {
         let (min, max) = self.replications;
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); self.goals.len()];
         let mut shares: Vec<Vec<Option<[f64; REASONS]>>> = vec![Vec::new(); self.goals.len()];
+        // The candidate's scenario, parsed once for all its replications.
+        let spec = rpasim_scenario::parse(self.text, self.path, overrides)
+            .map_err(|e| SweepError::Invalid(e.to_string()))?
+            .spec;
         let mut n = 0u32;
         loop {
             let batch = if n == 0 { min } else { n.min(max - n) };
             let observed: Vec<Observation> = (n..n + batch)
                 .into_par_iter()
-                .map(|r| self.replication(overrides, r))
+                .map(|r| self.replication(&spec, r))
                 .collect::<Result<_, _>>()?;
             for obs in observed {
                 for (g, x) in obs.values.into_iter().enumerate() {
@@ -217,15 +222,13 @@ impl Evaluator<'_> {
 
     /// One replication: the value of every goal's metric (infinitely bad
     /// when it has none or is infinite).
-    fn replication(&self, overrides: &[Override], r: u32) -> Result<Observation, SweepError> {
-        let mut list = overrides.to_vec();
-        list.push(Override {
-            key: "simulation.seed".into(),
-            value: replication_seed(self.seed, r).to_string(),
-        });
-        let scenario = rpasim_scenario::parse(self.text, self.path, &list)
-            .map_err(|e| SweepError::Invalid(e.to_string()))?;
-        let summary = crate::runner::summarize(&scenario.spec)?;
+    fn replication(&self, spec: &ModelSpec, r: u32) -> Result<Observation, SweepError> {
+        // As `--set simulation.seed=...`: nothing else derives from the seed.
+        let spec = ModelSpec {
+            seed: replication_seed(self.seed, r),
+            ..spec.clone()
+        };
+        let summary = crate::runner::summarize(&spec)?;
         let values = self
             .goals
             .iter()
