@@ -1,10 +1,19 @@
-//! Engine benchmarks: the event heap alone, and whole M/M/20 simulations.
+//! Engine benchmarks: the event heap alone, and whole M/M/20 simulations
+//! beside the floor: a minimal hand-written loop of the same model.
 //!
-//! Run with `cargo bench`. Figures for a release build are also printed by
-//! `rpasim run SCENARIO --stats`.
+//! Run with `cargo bench` (`cargo bench --bench engine -- mm20` for the
+//! engine against the floor). Figures for a release build are also printed
+//! by `rpasim run SCENARIO --stats`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use std::hint::black_box;
 use std::path::Path;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rpasim_core::event::EventQueue;
@@ -58,11 +67,77 @@ fn event_queue(c: &mut Criterion) {
     g.finish();
 }
 
+/// The floor: M/M/20 as a minimal hand-written discrete-event loop (std
+/// `BinaryHeap` of (time, sequence, event), ChaCha8 streams, exponential
+/// draws, integer milliseconds, a FIFO queue), run for the horizon of
+/// [`mm20`]`(runs)`. Returns the runs finished and their total wait (so
+/// that nothing is optimised away). It is what the engine's design notes
+/// measure: everything rpasim's engine does beyond it (runs with ids,
+/// records, queue disciplines, selection policies, wait reasons, samples)
+/// is its overhead.
+fn hand_written_mm20(runs: u64) -> (u64, u64) {
+    const ARRIVAL: u32 = 0;
+    const END: u32 = 1;
+    let horizon = runs / 960 * 3_600_000;
+    let mut arrivals_rng = ChaCha8Rng::seed_from_u64(1);
+    let mut durations_rng = ChaCha8Rng::seed_from_u64(2);
+    let gap = Exp::new(960.0 / 3_600_000.0).expect("a positive rate");
+    let duration = Exp::new(1.0 / 60_000.0).expect("a positive rate");
+    let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut schedule = |heap: &mut BinaryHeap<_>, time: u64, event: u32| {
+        heap.push(Reverse((time, seq, event)));
+        seq += 1;
+    };
+    schedule(&mut heap, gap.sample(&mut arrivals_rng) as u64, ARRIVAL);
+    let (mut free, mut queue) = (20u32, VecDeque::<u64>::new());
+    let (mut finished, mut waited) = (0u64, 0u64);
+    while let Some(Reverse((now, _, event))) = heap.pop() {
+        if now > horizon {
+            break;
+        }
+        if event == ARRIVAL {
+            schedule(
+                &mut heap,
+                now + gap.sample(&mut arrivals_rng) as u64,
+                ARRIVAL,
+            );
+            if free > 0 {
+                free -= 1;
+                schedule(
+                    &mut heap,
+                    now + duration.sample(&mut durations_rng) as u64,
+                    END,
+                );
+            } else {
+                queue.push_back(now);
+            }
+        } else {
+            finished += 1;
+            match queue.pop_front() {
+                Some(arrived) => {
+                    waited += now - arrived;
+                    schedule(
+                        &mut heap,
+                        now + duration.sample(&mut durations_rng) as u64,
+                        END,
+                    );
+                }
+                None => free += 1,
+            }
+        }
+    }
+    (finished, waited)
+}
+
 fn simulation(c: &mut Criterion) {
     let s = mm20(100_000);
     let mut g = c.benchmark_group("mm20_100k_runs");
     g.sample_size(20);
     g.throughput(Throughput::Elements(100_000));
+    g.bench_function("hand_written_floor", |b| {
+        b.iter(|| black_box(hand_written_mm20(100_000)));
+    });
     g.bench_function("engine_only", |b| {
         b.iter(|| {
             let sim = Simulation::new(&s.spec, CountingObserver::default()).expect("valid");

@@ -170,15 +170,14 @@ impl Recorder {
         let open = |name: &str| {
             File::create(dir.join(name)).map(|f| Out::File(BufWriter::with_capacity(1 << 16, f)))
         };
-        let runs = if runs {
-            Some(RunsWriter::new(open(RUNS_CSV)?).map_err(io::Error::from)?)
+        let mut r = Self::summary_only(spec);
+        r.runs = if runs {
+            Some(RunsWriter::new(open(RUNS_CSV)?, &r.names).map_err(io::Error::from)?)
         } else {
             None
         };
         let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
         let events = EventsWriter::new(open(EVENTS_CSV)?).map_err(io::Error::from)?;
-        let mut r = Self::summary_only(spec);
-        r.runs = runs;
         r.timeseries = Some(timeseries);
         r.events = Some(events);
         r.dir = Some(dir.to_path_buf());
@@ -195,7 +194,7 @@ impl Recorder {
         let memory = || Out::Memory(Vec::with_capacity(1 << 16));
         let mut r = Self::summary_only(spec);
         // Writing a header into memory cannot fail.
-        r.runs = RunsWriter::new(memory()).ok();
+        r.runs = RunsWriter::new(memory(), &r.names).ok();
         r.timeseries = TimeseriesWriter::new(memory()).ok();
         r.events = EventsWriter::new(memory()).ok();
         r
@@ -293,11 +292,11 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn run_finished(&mut self, record: &RunRecord) {
-        let (names, summary, runs) = (&self.names, &mut self.summary, &mut self.runs);
+        let (summary, runs) = (&mut self.summary, &mut self.runs);
         let result = self.order.push(*record, |r| {
             summary.add(&r);
             match runs {
-                Some(w) => w.write(&r, names),
+                Some(w) => w.write(&r),
                 None => Ok(()),
             }
         });

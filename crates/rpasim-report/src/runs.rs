@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use rpasim_core::RunRecord;
-use rpasim_core::run::Priority;
+use rpasim_core::run::{Host, Priority};
 
 use crate::format::push_seconds;
 use crate::recorder::Names;
@@ -37,32 +37,77 @@ pub const HEADER: [&str; 21] = [
 ];
 
 /// Writes run rows: each row is built in a line buffer and written at
-/// once. Only names can need CSV quoting; numbers are formatted in place.
+/// once. Only names can need CSV quoting, and they are quoted once, when
+/// the writer is made; numbers are formatted in place.
 #[derive(Debug)]
 pub struct RunsWriter<W: Write> {
     out: W,
     line: Vec<u8>,
+    names: CsvNames,
+}
+
+/// Names as CSV fields (quoted if they must be), by id.
+#[derive(Debug)]
+struct CsvNames {
+    flows: Vec<Box<[u8]>>,
+    targets: Vec<Box<[u8]>>,
+    machines: Vec<Box<[u8]>>,
+}
+
+impl CsvNames {
+    fn new(names: &Names) -> Self {
+        let fields = |list: &[String]| -> Vec<Box<[u8]>> {
+            list.iter()
+                .map(|name| {
+                    let mut field = Vec::with_capacity(name.len());
+                    push_text(&mut field, name);
+                    // Without the separator `push_text` puts first.
+                    field.split_off(1).into_boxed_slice()
+                })
+                .collect()
+        };
+        CsvNames {
+            flows: fields(&names.flows),
+            targets: fields(&names.targets),
+            machines: fields(&names.machines),
+        }
+    }
+
+    fn host(&self, host: Host) -> &[u8] {
+        match host {
+            Host::Machine(m) => &self.machines[m.index()],
+            Host::HostedGroup(t) => &self.targets[t.index()],
+        }
+    }
+}
+
+/// Appends `,` and a name already made a CSV field.
+fn push_field(line: &mut Vec<u8>, field: &[u8]) {
+    line.push(b',');
+    line.extend_from_slice(field);
 }
 
 impl<W: Write> RunsWriter<W> {
-    /// A writer that has written the header.
-    pub fn new(mut out: W) -> csv::Result<Self> {
+    /// A writer of the runs of entities with these names, that has
+    /// written the header.
+    pub fn new(mut out: W, names: &Names) -> csv::Result<Self> {
         out.write_all(HEADER.join(",").as_bytes())?;
         out.write_all(b"\n")?;
         Ok(RunsWriter {
             out,
             line: Vec::with_capacity(256),
+            names: CsvNames::new(names),
         })
     }
 
     /// Writes one run.
-    pub fn write(&mut self, r: &RunRecord, names: &Names) -> csv::Result<()> {
+    pub fn write(&mut self, r: &RunRecord) -> csv::Result<()> {
         let mut int = itoa::Buffer::new();
-        let line = &mut self.line;
+        let (line, names) = (&mut self.line, &self.names);
         line.clear();
         line.extend_from_slice(int.format(r.id).as_bytes());
-        push_text(line, names.flow(r.flow));
-        push_text(line, names.target(r.target));
+        push_field(line, &names.flows[r.flow.index()]);
+        push_field(line, &names.targets[r.target.index()]);
         match Priority::name(r.priority) {
             Some(name) => push_text(line, name),
             None => push_text(line, int.format(r.priority)),
@@ -73,7 +118,7 @@ impl<W: Write> RunsWriter<W> {
         push_ms(line, r.wait().map(|w| w.as_millis()));
         match r.placement {
             Some(p) => {
-                push_text(line, names.host(p.host));
+                push_field(line, names.host(p.host));
                 push_text(line, int.format(p.bot));
             }
             None => line.extend_from_slice(b",,"),
@@ -142,8 +187,8 @@ mod tests {
             targets: vec!["g".into()],
             ..Names::default()
         };
-        let mut w = RunsWriter::new(Vec::new()).expect("header");
-        w.write(&record(0), &names).expect("row");
+        let mut w = RunsWriter::new(Vec::new(), &names).expect("header");
+        w.write(&record(0)).expect("row");
         let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
         assert_eq!(
             text,
@@ -152,6 +197,27 @@ mod tests {
              wait_selection_s,wait_blocked_s,wait_lost_s\n\
              0,f,g,high,1.500,,1.500,,,,queue_full,,1,0,0,0,0,0,0,0,0\n"
         );
+    }
+
+    #[test]
+    fn names_in_rows_are_quoted_once_as_csv_requires() {
+        let names = Names {
+            flows: vec!["say \"hi\"".into()],
+            targets: vec!["a,b".into()],
+            ..Names::default()
+        };
+        let mut w = RunsWriter::new(Vec::new(), &names).expect("header");
+        w.write(&record(0)).expect("row");
+        w.write(&record(1)).expect("row");
+        let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(rows.len(), 2);
+        for (id, row) in rows.iter().enumerate() {
+            assert!(
+                row.starts_with(&format!("{id},\"say \"\"hi\"\"\",\"a,b\",high,")),
+                "{row}"
+            );
+        }
     }
 
     #[test]
