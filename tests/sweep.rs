@@ -260,19 +260,8 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     let stopped = rpasim()
         .current_dir(dir.path())
         .env("RPASIM_SWEEP_STOP_AFTER", "4")
-        .args([
-            "sweep",
-            "hosted.toml",
-            "--vary",
-            "hosted_groups.pool.max_bots=4,8,12",
-            "--replications",
-            "5",
-            "-q",
-            "--out",
-            "r",
-            "--jobs",
-            "1",
-        ])
+        .args(SWEEP)
+        .args(["--out", "r", "--jobs", "1"])
         .output()
         .expect("runs");
     assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));

@@ -57,14 +57,7 @@ struct CsvNames {
 impl CsvNames {
     fn new(names: &Names) -> Self {
         let fields = |list: &[String]| -> Vec<Box<[u8]>> {
-            list.iter()
-                .map(|name| {
-                    let mut field = Vec::with_capacity(name.len());
-                    push_text(&mut field, name);
-                    // Without the separator `push_text` puts first.
-                    field.split_off(1).into_boxed_slice()
-                })
-                .collect()
+            list.iter().map(|name| csv_field(name)).collect()
         };
         CsvNames {
             flows: fields(&names.flows),
@@ -81,7 +74,8 @@ impl CsvNames {
     }
 }
 
-/// Appends `,` and a name already made a CSV field.
+/// Appends `,` and a CSV field: a name made one by [`csv_field`], or text
+/// of ours that never needs quoting (numbers, priority and outcome names).
 fn push_field(line: &mut Vec<u8>, field: &[u8]) {
     line.push(b',');
     line.extend_from_slice(field);
@@ -109,8 +103,8 @@ impl<W: Write> RunsWriter<W> {
         push_field(line, &names.flows[r.flow.index()]);
         push_field(line, &names.targets[r.target.index()]);
         match Priority::name(r.priority) {
-            Some(name) => push_text(line, name),
-            None => push_text(line, int.format(r.priority)),
+            Some(name) => push_field(line, name.as_bytes()),
+            None => push_field(line, int.format(r.priority).as_bytes()),
         }
         push_ms(line, Some(r.arrival.as_millis()));
         push_ms(line, r.start.map(|t| t.as_millis()));
@@ -119,13 +113,13 @@ impl<W: Write> RunsWriter<W> {
         match r.placement {
             Some(p) => {
                 push_field(line, names.host(p.host));
-                push_text(line, int.format(p.bot));
+                push_field(line, int.format(p.bot).as_bytes());
             }
             None => line.extend_from_slice(b",,"),
         }
-        push_text(line, r.outcome.as_str());
+        push_field(line, r.outcome.as_str().as_bytes());
         push_ms(line, r.cold_start.map(|d| d.as_millis()));
-        push_text(line, int.format(r.attempts));
+        push_field(line, int.format(r.attempts).as_bytes());
         for ms in r.waits.millis() {
             if *ms == 0 {
                 // Most reasons of most runs: no formatting.
@@ -146,25 +140,25 @@ impl<W: Write> RunsWriter<W> {
     }
 }
 
-/// Appends `,` and a text field, quoted as CSV requires (a name with a
-/// comma, a quote or a line break).
-fn push_text(line: &mut Vec<u8>, text: &str) {
-    line.push(b',');
-    if text
+/// A name as a CSV field: quoted, its quotes doubled, when it holds a
+/// comma, a quote or a line break.
+fn csv_field(text: &str) -> Box<[u8]> {
+    if !text
         .bytes()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        line.push(b'"');
-        for b in text.bytes() {
-            if b == b'"' {
-                line.push(b'"');
-            }
-            line.push(b);
-        }
-        line.push(b'"');
-    } else {
-        line.extend_from_slice(text.as_bytes());
+        return text.as_bytes().into();
     }
+    let mut field = Vec::with_capacity(text.len() + 2);
+    field.push(b'"');
+    for b in text.bytes() {
+        if b == b'"' {
+            field.push(b'"');
+        }
+        field.push(b);
+    }
+    field.push(b'"');
+    field.into_boxed_slice()
 }
 
 /// Appends `,` and milliseconds as seconds (empty when absent).
@@ -180,16 +174,23 @@ mod tests {
     use super::*;
     use crate::order::tests::record;
 
-    #[test]
-    fn row_format() {
+    /// `runs.csv` of the test records with these ids, flow and target names.
+    fn written(flow: &str, target: &str, ids: &[u64]) -> String {
         let names = Names {
-            flows: vec!["f".into()],
-            targets: vec!["g".into()],
+            flows: vec![flow.into()],
+            targets: vec![target.into()],
             ..Names::default()
         };
         let mut w = RunsWriter::new(Vec::new(), &names).expect("header");
-        w.write(&record(0)).expect("row");
-        let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
+        for id in ids {
+            w.write(&record(*id)).expect("row");
+        }
+        String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+    }
+
+    #[test]
+    fn row_format() {
+        let text = written("f", "g", &[0]);
         assert_eq!(
             text,
             "run_id,flow,target,priority,arrival_s,start_s,end_s,wait_s,machine,bot,outcome,cold_start_s,attempts,\
@@ -201,15 +202,7 @@ mod tests {
 
     #[test]
     fn names_in_rows_are_quoted_once_as_csv_requires() {
-        let names = Names {
-            flows: vec!["say \"hi\"".into()],
-            targets: vec!["a,b".into()],
-            ..Names::default()
-        };
-        let mut w = RunsWriter::new(Vec::new(), &names).expect("header");
-        w.write(&record(0)).expect("row");
-        w.write(&record(1)).expect("row");
-        let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8");
+        let text = written("say \"hi\"", "a,b", &[0, 1]);
         let rows: Vec<&str> = text.lines().skip(1).collect();
         assert_eq!(rows.len(), 2);
         for (id, row) in rows.iter().enumerate() {
@@ -223,9 +216,9 @@ mod tests {
     #[test]
     fn names_are_quoted_as_csv_requires() {
         let mut line = Vec::new();
-        push_text(&mut line, "plain");
-        push_text(&mut line, "a,b");
-        push_text(&mut line, "say \"hi\"");
+        for name in ["plain", "a,b", "say \"hi\""] {
+            push_field(&mut line, &csv_field(name));
+        }
         assert_eq!(line, b",plain,\"a,b\",\"say \"\"hi\"\"\"");
         // The csv crate reads back what was written.
         let text = format!("x{}\n", String::from_utf8(line).expect("utf-8"));

@@ -307,7 +307,9 @@ pub fn run(
 }
 
 /// The overrides of every variant, each checked once (in parallel) before
-/// any simulation, so a bad value fails the sweep at once.
+/// any simulation, so a bad value fails the sweep at once. The models read
+/// here are not kept (memory stays flat in the number of variants): each
+/// is read again when its replications run.
 fn variant_overrides(
     def: &SweepDefinition,
     manifest: &SweepManifest,
@@ -347,18 +349,20 @@ fn variant_spec(
         .map_err(|e| SweepError::Invalid(e.to_string()))
 }
 
-/// One job: a variant's model with a replication's seed, simulated in
-/// memory; its `summary.csv` and `summary-flows.csv` as one result.
-///
-/// Setting the seed in the model is `--set simulation.seed=SEED`: the seed
-/// is copied into the model and nothing else is derived from it when the
-/// scenario is read.
-fn simulate(spec: &ModelSpec, seed: u64) -> Result<Vec<u8>, SweepError> {
-    let spec = ModelSpec {
+/// A variant's model with a replication's seed: what reading the scenario
+/// again with `--set simulation.seed=SEED` gives, since the seed is only
+/// copied into the model (nothing else is derived from it when reading).
+pub(crate) fn reseeded(spec: &ModelSpec, seed: u64) -> ModelSpec {
+    ModelSpec {
         seed,
         ..spec.clone()
-    };
-    let (targets, flows) = summaries(&spec)?;
+    }
+}
+
+/// One job: a variant's model with a replication's seed, simulated in
+/// memory; its `summary.csv` and `summary-flows.csv` as one result.
+fn simulate(spec: &ModelSpec, seed: u64) -> Result<Vec<u8>, SweepError> {
+    let (targets, flows) = summaries(&reseeded(spec, seed))?;
     Ok(crate::results::job_result(&targets, &flows))
 }
 

@@ -223,11 +223,7 @@ impl Evaluator<'_> {
     /// One replication: the value of every goal's metric (infinitely bad
     /// when it has none or is infinite).
     fn replication(&self, spec: &ModelSpec, r: u32) -> Result<Observation, SweepError> {
-        // As `--set simulation.seed=...`: nothing else derives from the seed.
-        let spec = ModelSpec {
-            seed: replication_seed(self.seed, r),
-            ..spec.clone()
-        };
+        let spec = crate::runner::reseeded(spec, replication_seed(self.seed, r));
         let summary = crate::runner::summarize(&spec)?;
         let values = self
             .goals
