@@ -48,6 +48,9 @@ pub struct ArrivalGenerator {
     cursor: usize,
     /// Time of the last burst of `Every`/`Cron`, `None` before the first.
     last: Option<SimTime>,
+    /// A Poisson process's rate per millisecond (where the profile's
+    /// multiplier is 1), kept to spare a division per arrival.
+    per_ms: f64,
 }
 
 impl ArrivalGenerator {
@@ -56,11 +59,13 @@ impl ArrivalGenerator {
         if let ArrivalProcess::At(times) | ArrivalProcess::Trace(times) = &mut process {
             times.sort_unstable();
         }
+        let per_ms = poisson_per_ms(&process);
         ArrivalGenerator {
             process,
             rng,
             cursor: 0,
             last: None,
+            per_ms,
         }
     }
 
@@ -69,6 +74,7 @@ impl ArrivalGenerator {
         match &mut self.process {
             ArrivalProcess::Poisson { per_hour, .. } => {
                 *per_hour = rate;
+                self.per_ms = poisson_per_ms(&self.process);
                 true
             }
             _ => false,
@@ -80,9 +86,9 @@ impl ArrivalGenerator {
     /// arrival before `horizon`.
     pub fn next(&mut self, now: SimTime, horizon: SimTime) -> Option<(SimTime, u32)> {
         let (time, count) = match &self.process {
-            ArrivalProcess::Poisson { per_hour, profile } => {
-                let per_ms = per_hour / MS_PER_HOUR as f64;
-                let t = next_poisson(&mut self.rng, now, per_ms, profile.as_deref(), horizon)?;
+            ArrivalProcess::Poisson { profile, .. } => {
+                let (rng, per_ms) = (&mut self.rng, self.per_ms);
+                let t = next_poisson(rng, now, per_ms, profile.as_deref(), horizon)?;
                 (t, 1)
             }
             ArrivalProcess::At(times) | ArrivalProcess::Trace(times) => {
@@ -112,6 +118,14 @@ impl ArrivalGenerator {
         };
         self.last = Some(time);
         (time < horizon).then_some((time, count))
+    }
+}
+
+/// The rate per millisecond of a Poisson process (0 for other processes).
+fn poisson_per_ms(process: &ArrivalProcess) -> f64 {
+    match process {
+        ArrivalProcess::Poisson { per_hour, .. } => per_hour / MS_PER_HOUR as f64,
+        _ => 0.0,
     }
 }
 

@@ -83,6 +83,16 @@ impl SimDuration {
     /// Rounds a non-negative number of milliseconds to the nearest
     /// millisecond; negative or NaN values become zero.
     pub fn from_millis_f64(ms: f64) -> Self {
+        // Below 2^53 every float's fraction is exact, so rounding half away
+        // from zero is a truncation and one comparison: the same result as
+        // `f64::round`, which is a libm call on baseline x86-64 and is
+        // taken for every sampled span.
+        // Signed conversions are single instructions there; unsigned ones
+        // are not.
+        if (0.0..9_007_199_254_740_992.0).contains(&ms) {
+            let whole = ms as i64;
+            return SimDuration(whole as u64 + u64::from(ms - whole as f64 >= 0.5));
+        }
         // `as` saturates for out-of-range floats and maps NaN to 0.
         SimDuration(ms.round().max(0.0) as u64)
     }
@@ -186,5 +196,50 @@ mod tests {
         assert_eq!(SimDuration::from_millis_f64(1.5).as_millis(), 2);
         assert_eq!(SimDuration::from_millis_f64(-3.0).as_millis(), 0);
         assert_eq!(SimDuration::from_millis_f64(f64::NAN).as_millis(), 0);
+    }
+
+    /// The fast path of `from_millis_f64` against the plain formula.
+    fn rounded(ms: f64) -> u64 {
+        ms.round().max(0.0) as u64
+    }
+
+    #[test]
+    fn float_milliseconds_round_as_f64_round_at_the_edges() {
+        let edges = [
+            0.0,
+            -0.0,
+            0.49999999999999994,
+            0.5,
+            -0.5,
+            -0.49999999999999994,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        for ms in edges {
+            assert_eq!(
+                SimDuration::from_millis_f64(ms).as_millis(),
+                rounded(ms),
+                "{ms}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn float_milliseconds_round_as_f64_round(bits in proptest::num::u64::ANY, small in -1e7..1e13f64) {
+            // Any bit pattern (every exponent, NaNs included), and the
+            // range sampled spans fall in.
+            for ms in [f64::from_bits(bits), small, small.trunc() + 0.5] {
+                proptest::prop_assert_eq!(SimDuration::from_millis_f64(ms).as_millis(), rounded(ms));
+            }
+        }
     }
 }

@@ -590,6 +590,10 @@ impl<O: Observer> Simulation<O> {
         t.queued.incr(self.now);
         t.attended_queued += u32::from(attended);
         let len = t.queue.len();
+        if len == 1 {
+            // The reason was not kept while nobody waited.
+            self.refresh_wait(target);
+        }
         self.observer.run_queued(self.now, target, len);
         self.arm_queue_timer(target);
     }

@@ -30,7 +30,15 @@ const UNAVAILABLE: [WaitReason; 3] = [
 
 impl<O: Observer> Simulation<O> {
     /// Brings the reason `target`'s queued runs wait for up to date.
+    ///
+    /// With no run queued nothing depends on the reason (a run's split only
+    /// counts the time after it was queued), so it is left as it is until
+    /// [`Simulation::enqueue`] refreshes it: most pool changes happen with
+    /// an empty queue.
     pub(super) fn refresh_wait(&mut self, target: TargetId) {
+        if self.targets[target.index()].queue.is_empty() {
+            return;
+        }
         let (unattended, attended) = self.wait_reasons(target);
         self.targets[target.index()]
             .wait
