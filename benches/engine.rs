@@ -154,5 +154,59 @@ fn simulation(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, event_queue, simulation);
+/// `machines` standalone machines of one bot, each with its own flow (0.8
+/// runs an hour, 10-minute runs), for `hours`: about `19.2 * machines *
+/// hours / 24` runs spread over as many targets.
+fn many_targets(machines: usize, hours: u64) -> rpasim_scenario::Scenario {
+    let mut text =
+        format!("[simulation]\nseed = 1\nhorizon = \"{hours}h\"\nsample_every = \"1h\"\n");
+    for m in 0..machines {
+        text.push_str(&format!(
+            "\n[[machines]]\nname = \"vm{m:05}\"\nbots = 1\n\n\
+             [[flows]]\nname = \"f{m:05}\"\ntarget = \"vm{m:05}\"\n\
+             duration = {{ exponential = {{ mean = \"10m\" }} }}\n\
+             arrivals = {{ poisson = {{ per_hour = 0.8 }} }}\n"
+        ));
+    }
+    rpasim_scenario::parse(&text, Path::new("many.toml"), &[]).expect("valid benchmark scenario")
+}
+
+/// The same number of runs on one target (a pool of 20 one-bot machines,
+/// 8,000 runs an hour of 8.1 s) as [`many_targets`]`(10_000, hours)`.
+fn one_pool(hours: u64) -> rpasim_scenario::Scenario {
+    let mut text = format!(
+        "[simulation]\nseed = 1\nhorizon = \"{hours}h\"\nsample_every = \"1h\"\n\n\
+         [[machine_groups]]\nname = \"pool\"\n\n\
+         [[flows]]\nname = \"work\"\ntarget = \"pool\"\n\
+         duration = {{ exponential = {{ mean = \"8100ms\" }} }}\narrivals = {{ poisson = {{ per_hour = 8000 }} }}\n"
+    );
+    for m in 0..20 {
+        text.push_str(&format!(
+            "\n[[machines]]\nname = \"m{m}\"\ngroup = \"pool\"\nbots = 1\n"
+        ));
+    }
+    rpasim_scenario::parse(&text, Path::new("pool.toml"), &[]).expect("valid benchmark scenario")
+}
+
+/// The cost of targets: as many runs (about 192k, one simulated day) on
+/// 10,000 targets and on one. The README's "flat in targets" figure.
+fn targets(c: &mut Criterion) {
+    let mut g = c.benchmark_group("192k_runs_engine_only");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(192_000));
+    for (name, s) in [
+        ("one_pool", one_pool(24)),
+        ("10k_targets", many_targets(10_000, 24)),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let sim = Simulation::new(&s.spec, CountingObserver::default()).expect("valid");
+                black_box(sim.run().0.finished)
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, event_queue, simulation, targets);
 criterion_main!(benches);

@@ -92,7 +92,9 @@ struct FlowState {
     durations: Sampler,
     duration_rng: SimRng,
     failure_probability: f64,
-    failure_rng: SimRng,
+    /// Boxed: untouched by most flows (no failures), so kept out of the
+    /// cache lines of the hot fields (see `TargetState::selection_delay`).
+    failure_rng: Box<SimRng>,
     attended: bool,
     /// Runs created so far (a run's index within its flow is this + 1).
     runs_so_far: u64,
@@ -120,10 +122,13 @@ struct TargetState {
     members: Vec<MachineId>,
     /// Open maintenance windows on the group (0: active).
     maintenance: u32,
-    /// Delay before an assigned run starts, with its stream.
-    selection_delay: Option<(Sampler, SimRng)>,
-    /// Session sign-in time before a run, with its stream.
-    session_overhead: Option<(Sampler, SimRng)>,
+    /// Delay before an assigned run starts, with its stream. Boxed, as
+    /// rarely used state is: a generator is 300 bytes, and with thousands
+    /// of targets every byte of a target's state that a run does not
+    /// touch pushes the state it does touch out of the cache.
+    selection_delay: Option<Box<(Sampler, SimRng)>>,
+    /// Session sign-in time before a run, with its stream (boxed too).
+    session_overhead: Option<Box<(Sampler, SimRng)>>,
     session_reuse: bool,
     /// Queued attended runs (they need the machine's signed-in user).
     attended_queued: u32,
@@ -241,7 +246,12 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn build_targets(&mut self, spec: &ModelSpec, streams: &Streams) {
-        for (i, t) in spec.targets.iter().enumerate() {
+        // One pass over the machines, not one per target.
+        let mut members = vec![Vec::new(); spec.targets.len()];
+        for (i, m) in spec.machines.iter().enumerate() {
+            members[m.target.index()].push(MachineId::from_index(i));
+        }
+        for ((i, t), members) in spec.targets.iter().enumerate().zip(members) {
             let target = TargetId::from_index(i);
             let hosted = spec.hosted_group(target).map(|h| {
                 let rng = streams.stream(&format!("hosted/{}/provisioning", t.name));
@@ -257,19 +267,19 @@ impl<O: Observer> Simulation<O> {
                 selection_rng: streams.target_selection(&t.name),
                 run_timeout: t.run_timeout,
                 hosted,
-                members: spec.machines_of(target).collect(),
+                members,
                 maintenance: 0,
                 selection_delay: t.options.selection_delay.as_ref().map(|d| {
-                    (
+                    Box::new((
                         d.sampler(),
                         streams.stream(&format!("target/{}/selection_delay", t.name)),
-                    )
+                    ))
                 }),
                 session_overhead: t.options.session_overhead.as_ref().map(|d| {
-                    (
+                    Box::new((
                         d.sampler(),
                         streams.stream(&format!("target/{}/session", t.name)),
-                    )
+                    ))
                 }),
                 session_reuse: t.options.session_reuse,
                 attended_queued: 0,
@@ -888,8 +898,8 @@ impl<O: Observer> Simulation<O> {
 }
 
 /// A draw from an optional distribution (zero when absent).
-fn sample_opt(d: &mut Option<(Sampler, SimRng)>) -> SimDuration {
-    match d {
+fn sample_opt(d: &mut Option<Box<(Sampler, SimRng)>>) -> SimDuration {
+    match d.as_deref_mut() {
         Some((sampler, rng)) => sampler.sample(rng),
         None => SimDuration::ZERO,
     }
@@ -904,7 +914,7 @@ fn flow_state(f: &crate::model::FlowSpec, streams: &Streams) -> FlowState {
         durations: f.duration.sampler(),
         duration_rng: streams.flow_durations(&f.name),
         failure_probability: f.failure_probability,
-        failure_rng: streams.flow_failures(&f.name),
+        failure_rng: Box::new(streams.flow_failures(&f.name)),
         attended: f.attended,
         runs_so_far: 0,
         arrival_generation: 0,
