@@ -42,8 +42,8 @@ pub struct Collect {
 impl Observer for Collect {
     fn run_finished(&mut self, record: &RunRecord) {
         let runs = &mut self.runs;
-        let _ = self.order.push(*record, |r| {
-            runs.push(r);
+        let _ = self.order.push(record, |r| {
+            runs.push(*r);
             Ok::<(), std::io::Error>(())
         });
     }

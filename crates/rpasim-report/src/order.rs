@@ -54,20 +54,26 @@ impl ArrivalOrder {
     /// Accepts a record and passes every record now in order to `emit`.
     pub fn push<E: From<io::Error>>(
         &mut self,
-        record: RunRecord,
-        mut emit: impl FnMut(RunRecord) -> Result<(), E>,
+        record: &RunRecord,
+        mut emit: impl FnMut(&RunRecord) -> Result<(), E>,
     ) -> Result<(), E> {
         let Some(offset) = record.id.checked_sub(self.next_id) else {
             return Ok(()); // already emitted: ids are unique, so never happens
         };
-        if offset < WINDOW {
+        if offset == 0 {
+            // The record every other waits for: out at once, without a
+            // copy into the window (its slot there, if any, is a hole).
+            self.next_id += 1;
+            self.window.pop_front();
+            emit(record)?;
+        } else if offset < WINDOW {
             let offset = offset as usize;
             if self.window.len() <= offset {
                 self.window.resize(offset + 1, None);
             }
-            self.window[offset] = Some(record);
+            self.window[offset] = Some(*record);
         } else {
-            self.far.insert(record.id, record);
+            self.far.insert(record.id, *record);
             if self.far.len() >= FAR_IN_MEMORY {
                 self.spill_far()?;
             }
@@ -78,24 +84,23 @@ impl ArrivalOrder {
     /// Emits every record whose predecessors are all out.
     fn emit_ready<E: From<io::Error>>(
         &mut self,
-        emit: &mut impl FnMut(RunRecord) -> Result<(), E>,
+        emit: &mut impl FnMut(&RunRecord) -> Result<(), E>,
     ) -> Result<(), E> {
         loop {
-            let record = match self.window.front() {
-                Some(Some(_)) => self.window.pop_front().flatten(),
-                // A hole in the window, or none: the record may be further.
-                _ => match self.take_far(self.next_id)? {
-                    Some(r) => {
-                        self.window.pop_front();
-                        Some(r)
-                    }
-                    None => return Ok(()),
-                },
-            };
-            if let Some(r) = record {
-                self.next_id += 1;
+            if let Some(Some(r)) = self.window.front() {
+                // Emitted in place, then dropped: no copy out.
                 emit(r)?;
+                self.window.pop_front();
+                self.next_id += 1;
+                continue;
             }
+            // A hole in the window, or none: the record may be further.
+            let Some(r) = self.take_far(self.next_id)? else {
+                return Ok(());
+            };
+            self.window.pop_front();
+            self.next_id += 1;
+            emit(&r)?;
         }
     }
 
@@ -343,7 +348,7 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         for id in ids {
             order
-                .push(record(id), |r| {
+                .push(&record(id), |r| {
                     out.push(r.id);
                     Ok::<(), io::Error>(())
                 })

@@ -293,10 +293,10 @@ impl Recorder {
 impl Observer for Recorder {
     fn run_finished(&mut self, record: &RunRecord) {
         let (summary, runs) = (&mut self.summary, &mut self.runs);
-        let result = self.order.push(*record, |r| {
-            summary.add(&r);
+        let result = self.order.push(record, |r| {
+            summary.add(r);
             match runs {
-                Some(w) => w.write(&r),
+                Some(w) => w.write(r),
                 None => Ok(()),
             }
         });
