@@ -176,7 +176,7 @@ impl Recorder {
         } else {
             None
         };
-        let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?).map_err(io::Error::from)?;
+        let timeseries = TimeseriesWriter::new(open(TIMESERIES_CSV)?, &r.names)?;
         let events = EventsWriter::new(open(EVENTS_CSV)?).map_err(io::Error::from)?;
         r.timeseries = Some(timeseries);
         r.events = Some(events);
@@ -195,7 +195,7 @@ impl Recorder {
         let mut r = Self::summary_only(spec);
         // Writing a header into memory cannot fail.
         r.runs = RunsWriter::new(memory(), &r.names).ok();
-        r.timeseries = TimeseriesWriter::new(memory()).ok();
+        r.timeseries = TimeseriesWriter::new(memory(), &r.names).ok();
         r.events = EventsWriter::new(memory()).ok();
         r
     }
@@ -321,7 +321,7 @@ impl Observer for Recorder {
         }
         if let Some(ts) = &mut self.timeseries {
             let result = ts.write(time, targets, environments, &self.names);
-            self.keep_first_error(result);
+            self.keep_first_error(result.map_err(csv::Error::from));
         }
     }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use rpasim_core::RunRecord;
 use rpasim_core::run::{Host, Priority};
 
-use crate::format::push_seconds;
+use crate::format::{FieldList, push_seconds};
 use crate::recorder::Names;
 
 /// Column names of `runs.csv`: the run, then its time before starting
@@ -55,32 +55,30 @@ const CHUNK: usize = 64 * 1024;
 /// Names as CSV fields (quoted if they must be), by id.
 #[derive(Debug)]
 struct CsvNames {
-    flows: Vec<Box<[u8]>>,
-    targets: Vec<Box<[u8]>>,
-    machines: Vec<Box<[u8]>>,
+    flows: FieldList,
+    targets: FieldList,
+    machines: FieldList,
 }
 
 impl CsvNames {
     fn new(names: &Names) -> Self {
-        let fields = |list: &[String]| -> Vec<Box<[u8]>> {
-            list.iter().map(|name| csv_field(name)).collect()
-        };
         CsvNames {
-            flows: fields(&names.flows),
-            targets: fields(&names.targets),
-            machines: fields(&names.machines),
+            flows: FieldList::new(&names.flows),
+            targets: FieldList::new(&names.targets),
+            machines: FieldList::new(&names.machines),
         }
     }
 
     fn host(&self, host: Host) -> &[u8] {
         match host {
-            Host::Machine(m) => &self.machines[m.index()],
-            Host::HostedGroup(t) => &self.targets[t.index()],
+            Host::Machine(m) => self.machines.get(m.index()),
+            Host::HostedGroup(t) => self.targets.get(t.index()),
         }
     }
 }
 
-/// Appends `,` and a CSV field: a name made one by [`csv_field`], or text
+/// Appends `,` and a CSV field: a name made one by
+/// [`csv_field`](crate::format::csv_field), or text
 /// of ours that never needs quoting (numbers, priority and outcome names).
 fn push_field(line: &mut Vec<u8>, field: &[u8]) {
     line.push(b',');
@@ -105,8 +103,8 @@ impl<W: Write> RunsWriter<W> {
         let mut int = itoa::Buffer::new();
         let (line, names) = (&mut self.rows, &self.names);
         line.extend_from_slice(int.format(r.id).as_bytes());
-        push_field(line, &names.flows[r.flow.index()]);
-        push_field(line, &names.targets[r.target.index()]);
+        push_field(line, names.flows.get(r.flow.index()));
+        push_field(line, names.targets.get(r.target.index()));
         match Priority::name(r.priority) {
             Some(name) => push_field(line, name.as_bytes()),
             None => push_field(line, int.format(r.priority).as_bytes()),
@@ -150,27 +148,6 @@ impl<W: Write> RunsWriter<W> {
     }
 }
 
-/// A name as a CSV field: quoted, its quotes doubled, when it holds a
-/// comma, a quote or a line break.
-fn csv_field(text: &str) -> Box<[u8]> {
-    if !text
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
-        return text.as_bytes().into();
-    }
-    let mut field = Vec::with_capacity(text.len() + 2);
-    field.push(b'"');
-    for b in text.bytes() {
-        if b == b'"' {
-            field.push(b'"');
-        }
-        field.push(b);
-    }
-    field.push(b'"');
-    field.into_boxed_slice()
-}
-
 /// Appends `,` and milliseconds as seconds (empty when absent).
 fn push_ms(line: &mut Vec<u8>, ms: Option<u64>) {
     line.push(b',');
@@ -182,6 +159,7 @@ fn push_ms(line: &mut Vec<u8>, ms: Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::csv_field;
     use crate::order::tests::record;
 
     /// `runs.csv` of the test records with these ids, flow and target names.

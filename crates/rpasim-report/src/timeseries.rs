@@ -5,7 +5,7 @@ use std::io::Write;
 use rpasim_core::observer::EnvironmentSample;
 use rpasim_core::{SimTime, TargetSample};
 
-use crate::format::push_seconds;
+use crate::format::{FieldList, push_seconds};
 use crate::recorder::Names;
 
 /// Column names of `timeseries.csv`.
@@ -22,21 +22,33 @@ pub const HEADER: [&str; 10] = [
     "hosted_capacity_free",
 ];
 
-/// Writes samples.
+/// Writes samples: rows formatted into one buffer written in chunks,
+/// target and environment names made CSV fields once (as `runs.csv`'s
+/// writer does; a sample is a row per target, as many rows as runs with
+/// thousands of targets).
 #[derive(Debug)]
 pub struct TimeseriesWriter<W: Write> {
-    csv: csv::Writer<W>,
-    time: Vec<u8>,
+    out: W,
+    /// Rows not yet written to `out`.
+    rows: Vec<u8>,
+    targets: FieldList,
+    environments: FieldList,
 }
 
+/// Bytes of rows written to the underlying writer at a time.
+const CHUNK: usize = 64 * 1024;
+
 impl<W: Write> TimeseriesWriter<W> {
-    /// A writer that has written the header.
-    pub fn new(out: W) -> csv::Result<Self> {
-        let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(HEADER)?;
+    /// A writer of samples of entities with these names, that has written
+    /// the header.
+    pub fn new(mut out: W, names: &Names) -> std::io::Result<Self> {
+        out.write_all(HEADER.join(",").as_bytes())?;
+        out.write_all(b"\n")?;
         Ok(TimeseriesWriter {
-            csv,
-            time: Vec::new(),
+            out,
+            rows: Vec::with_capacity(CHUNK + 1024),
+            targets: FieldList::new(&names.targets),
+            environments: FieldList::new(&names.environments),
         })
     }
 
@@ -47,15 +59,21 @@ impl<W: Write> TimeseriesWriter<W> {
         samples: &[TargetSample],
         environments: &[EnvironmentSample],
         names: &Names,
-    ) -> csv::Result<()> {
-        self.time.clear();
-        push_seconds(&mut self.time, time.as_millis());
+    ) -> std::io::Result<()> {
         let mut int = itoa::Buffer::new();
-        for s in samples {
+        let row_start = self.rows.len();
+        push_seconds(&mut self.rows, time.as_millis());
+        let time_len = self.rows.len() - row_start;
+        for (i, s) in samples.iter().enumerate() {
+            let line = &mut self.rows;
+            if i > 0 {
+                // The time, formatted once per sample.
+                line.extend_from_within(row_start..row_start + time_len);
+            }
             let env_id = names.target_environments[s.target.index()];
             let env = environments.get(env_id.index());
-            self.csv.write_field(&self.time)?;
-            self.csv.write_field(names.target(s.target))?;
+            line.push(b',');
+            line.extend_from_slice(self.targets.get(s.target.index()));
             for v in [
                 s.queued,
                 s.running,
@@ -63,19 +81,103 @@ impl<W: Write> TimeseriesWriter<W> {
                 s.bots_provisioning,
                 s.bots_busy,
             ] {
-                self.csv.write_field(int.format(v))?;
+                line.push(b',');
+                line.extend_from_slice(int.format(v).as_bytes());
             }
-            self.csv.write_field(names.environment(env_id))?;
+            line.push(b',');
+            line.extend_from_slice(self.environments.get(env_id.index()));
             for v in [env.map_or(0, |e| e.used), env.map_or(0, |e| e.free)] {
-                self.csv.write_field(int.format(v))?;
+                line.push(b',');
+                line.extend_from_slice(int.format(v).as_bytes());
             }
-            self.csv.write_record(None::<&[u8]>)?;
+            line.push(b'\n');
+        }
+        if samples.is_empty() {
+            self.rows.truncate(row_start);
+        }
+        if self.rows.len() >= CHUNK {
+            self.out.write_all(&self.rows)?;
+            self.rows.clear();
         }
         Ok(())
     }
 
-    /// Flushes and returns the underlying writer.
-    pub fn into_inner(self) -> std::io::Result<W> {
-        self.csv.into_inner().map_err(|e| e.into_error())
+    /// Writes the rows still held, flushes and returns the underlying
+    /// writer: rows reach it only in chunks, so this must be called.
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        self.out.write_all(&self.rows)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpasim_core::{EnvironmentId, TargetId};
+
+    fn names() -> Names {
+        Names {
+            targets: vec!["plain".into(), "a,b".into()],
+            environments: vec!["say \"hi\"".into()],
+            target_environments: vec![EnvironmentId::from_index(0); 2],
+            ..Names::default()
+        }
+    }
+
+    fn sample(target: usize, queued: u32) -> TargetSample {
+        TargetSample {
+            target: TargetId::from_index(target),
+            queued,
+            running: 2,
+            bots_ready: 0,
+            bots_provisioning: 1,
+            bots_busy: 2,
+        }
+    }
+
+    fn written(instants: u64) -> String {
+        let names = names();
+        let mut w = TimeseriesWriter::new(Vec::new(), &names).expect("header");
+        let env = [EnvironmentSample {
+            environment: EnvironmentId::from_index(0),
+            capacity: 5,
+            used: 3,
+            free: 2,
+        }];
+        for i in 0..instants {
+            let samples = [sample(0, i as u32), sample(1, 7)];
+            w.write(SimTime::from_millis(i * 1_500), &samples, &env, &names)
+                .expect("row");
+        }
+        String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+    }
+
+    #[test]
+    fn a_row_per_target_with_names_quoted_as_csv_requires() {
+        assert_eq!(
+            written(2),
+            "time_s,target,queued,running,bots_ready,bots_provisioning,bots_busy,\
+             environment,hosted_capacity_used,hosted_capacity_free\n\
+             0.000,plain,0,2,0,1,2,\"say \"\"hi\"\"\",3,2\n\
+             0.000,\"a,b\",7,2,0,1,2,\"say \"\"hi\"\"\",3,2\n\
+             1.500,plain,1,2,0,1,2,\"say \"\"hi\"\"\",3,2\n\
+             1.500,\"a,b\",7,2,0,1,2,\"say \"\"hi\"\"\",3,2\n"
+        );
+    }
+
+    #[test]
+    fn rows_beyond_a_chunk_all_arrive_and_read_back() {
+        let text = written(2_000);
+        assert!(text.len() > 2 * CHUNK, "{}", text.len());
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("valid")).collect();
+        assert_eq!(rows.len(), 4_000);
+        let last = &rows[3_998];
+        assert_eq!(&last[0], "2998.500");
+        assert_eq!(&last[1], "plain");
+        assert_eq!(&last[2], "1999");
+        assert_eq!(&last[7], "say \"hi\"");
+        assert_eq!(&rows[3_999][1], "a,b");
     }
 }
