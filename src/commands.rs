@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rpasim_charts::ChartData;
+use rpasim_core::Simulation;
 use rpasim_core::model::TargetKind;
-use rpasim_core::{Simulation, TargetId};
 use rpasim_report::goals::Goal;
 use rpasim_report::manifest::ManifestEnvironment;
 use rpasim_report::outdir::{Contents, inspect};
@@ -199,6 +199,7 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
         TargetKind::HostedGroup => "hosted_group",
         TargetKind::HostedMachine => "hosted_machine",
     };
+    let hosted_groups = s.spec.hosted_groups_by_target();
     Manifest {
         rpasim_version: env!("CARGO_PKG_VERSION").to_string(),
         name: s.name.clone(),
@@ -216,7 +217,7 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let hosted = s.spec.hosted_group(TargetId::from_index(i));
+                let hosted = hosted_groups[i];
                 ManifestTarget {
                     name: t.name.clone(),
                     kind: kind(t.kind).to_string(),

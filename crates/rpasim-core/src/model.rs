@@ -667,6 +667,18 @@ impl ModelSpec {
         self.hosted_groups.iter().find(|h| h.target == target)
     }
 
+    /// The hosted group of every target, by [`TargetId`] (the same as
+    /// [`Self::hosted_group`] for each, in one pass over the groups).
+    pub fn hosted_groups_by_target(&self) -> Vec<Option<&HostedGroupSpec>> {
+        let mut by_target = vec![None; self.targets.len()];
+        for h in &self.hosted_groups {
+            if let Some(slot) = by_target.get_mut(h.target.index()) {
+                slot.get_or_insert(h);
+            }
+        }
+        by_target
+    }
+
     /// The machines serving `target`, in declaration order.
     pub fn machines_of(&self, target: TargetId) -> impl Iterator<Item = MachineId> + '_ {
         self.machines

@@ -88,10 +88,13 @@ impl ArrivalOrder {
     ) -> Result<(), E> {
         loop {
             if let Some(Some(r)) = self.window.front() {
-                // Emitted in place, then dropped: no copy out.
-                emit(r)?;
+                // Emitted in place, then dropped: no copy out. Out of the
+                // order even if `emit` fails, so that no record is emitted
+                // twice.
+                let emitted = emit(r);
                 self.window.pop_front();
                 self.next_id += 1;
+                emitted?;
                 continue;
             }
             // A hole in the window, or none: the record may be further.

@@ -255,14 +255,16 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn build_targets(&mut self, spec: &ModelSpec, streams: &Streams) {
-        // One pass over the machines, not one per target.
+        // One pass over the machines and the hosted groups, not one per
+        // target.
         let mut members = vec![Vec::new(); spec.targets.len()];
         for (i, m) in spec.machines.iter().enumerate() {
             members[m.target.index()].push(MachineId::from_index(i));
         }
+        let hosted_groups = spec.hosted_groups_by_target();
         for ((i, t), members) in spec.targets.iter().enumerate().zip(members) {
             let target = TargetId::from_index(i);
-            let hosted = spec.hosted_group(target).map(|h| {
+            let hosted = hosted_groups[i].map(|h| {
                 let rng = streams.stream(&format!("hosted/{}/provisioning", t.name));
                 self.hosted.push(HostedGroup::new(h, t.environment, rng));
                 self.hosted.len() - 1
