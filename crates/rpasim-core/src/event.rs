@@ -113,6 +113,19 @@ impl<E: Copy> EventQueue<E> {
         children.map(|s| s.time).min()
     }
 
+    /// The events likely to be handled next, while the earliest is being
+    /// handled: its children in the heap (the next event is one of them
+    /// unless the handling schedules an earlier one). For prefetching.
+    pub fn upcoming(&self) -> impl Iterator<Item = &E> {
+        let skip = usize::from(self.taken);
+        self.heap
+            .as_slice()
+            .iter()
+            .skip(skip)
+            .take(2)
+            .map(|s| &s.event)
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len() - usize::from(self.taken)
@@ -160,6 +173,25 @@ mod tests {
         );
         assert_eq!(q.pop_until(SimTime::from_millis(10)), None);
         assert_eq!(q.len(), 1);
+    }
+
+    /// While an event is handled, the next one (if nothing earlier is
+    /// scheduled meanwhile) is among those `upcoming` shows.
+    #[test]
+    fn the_next_event_is_upcoming() {
+        let mut q = EventQueue::new();
+        for i in 0..200u64 {
+            q.schedule(SimTime::from_millis(i * 7_919 % 1_009), i);
+        }
+        while q.pop_until(SimTime::MAX).is_some() {
+            let upcoming: Vec<u64> = q.upcoming().copied().collect();
+            assert!(upcoming.len() <= 2);
+            let next = q.pop_until(SimTime::MAX).map(|(_, e)| e);
+            assert_eq!(next.is_some(), !upcoming.is_empty());
+            if let Some(next) = next {
+                assert!(upcoming.contains(&next), "{next} in {upcoming:?}");
+            }
+        }
     }
 
     /// Scheduling while an event is being handled (overwriting the top)

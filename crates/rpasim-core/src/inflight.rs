@@ -130,6 +130,13 @@ impl InFlight {
         s.run.as_ref()
     }
 
+    /// Starts loading the slot of a run into the cache.
+    pub fn prefetch(&self, r: RunRef) {
+        if let Some(s) = self.slots.get(r.slot as usize) {
+            crate::prefetch::prefetch(s, 4);
+        }
+    }
+
     /// The run behind a handle, mutably.
     pub fn get_mut(&mut self, r: RunRef) -> Option<&mut InFlightRun> {
         let s = self.slots.get_mut(r.slot as usize)?;

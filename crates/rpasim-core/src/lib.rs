@@ -22,6 +22,7 @@ mod inflight;
 pub mod machine;
 pub mod model;
 pub mod observer;
+pub mod prefetch;
 pub mod queue;
 pub mod random;
 pub mod run;

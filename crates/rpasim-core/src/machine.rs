@@ -122,6 +122,21 @@ impl Fleet {
         self.pools[target.index()].free_bots
     }
 
+    /// Starts loading a target's free-bot index into the cache.
+    pub(crate) fn prefetch_pool(&self, target: TargetId) {
+        if let Some(p) = self.pools.get(target.index()) {
+            crate::prefetch::prefetch(p, 1);
+            crate::prefetch::prefetch(p.free.as_slice(), 1);
+        }
+    }
+
+    /// Starts loading a machine's state into the cache.
+    pub(crate) fn prefetch_machine(&self, machine: MachineId) {
+        if let Some(m) = self.machines.get(machine.index()) {
+            crate::prefetch::prefetch(m, 1);
+        }
+    }
+
     /// Bots of a target's pool (machines not deleted).
     pub fn bots(&self, target: TargetId) -> u32 {
         self.pools[target.index()].bots

@@ -293,7 +293,10 @@ impl Recorder {
 impl Observer for Recorder {
     fn run_finished(&mut self, record: &RunRecord) {
         let (summary, runs) = (&mut self.summary, &mut self.runs);
-        let result = self.order.push(record, |r| {
+        let result = self.order.push_looking_ahead(record, |r, next| {
+            if let Some(next) = next {
+                summary.prefetch(next);
+            }
             summary.add(r);
             match runs {
                 Some(w) => w.write(r),

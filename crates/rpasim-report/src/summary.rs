@@ -11,6 +11,7 @@
 use std::io::Write;
 
 use rpasim_core::cost::Cost;
+use rpasim_core::prefetch::prefetch;
 use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
@@ -181,6 +182,23 @@ impl SummaryBuilder {
         self.targets[r.target.index()].add(r, self.horizon);
         self.flows[r.flow.index()].add(r, self.horizon);
         self.all.add(r, self.horizon);
+    }
+
+    /// Starts loading the statistics `add(r)` will update (with thousands
+    /// of targets and flows, each a miss to the last-level cache).
+    pub fn prefetch(&self, r: &RunRecord) {
+        for stats in [
+            self.targets.get(r.target.index()),
+            self.flows.get(r.flow.index()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            prefetch(stats, 2);
+            if let Some(slot) = stats.waits.next_slot() {
+                prefetch(slot, 1);
+            }
+        }
     }
 
     /// The summary, with the engine's time integrals.

@@ -107,6 +107,15 @@ impl DurationHistogram {
         self.max_ms = self.max_ms.max(ms);
     }
 
+    /// Where the next value will be kept while values are kept exactly
+    /// (for prefetching; `None` once they are counted in an HDR histogram).
+    pub fn next_slot(&self) -> Option<&u64> {
+        match &self.store {
+            Store::Exact(values) => values.last(),
+            Store::Hdr(_) => None,
+        }
+    }
+
     /// The HDR histogram of the values (built for the question when they
     /// are kept as they are).
     fn hdr(&self) -> Cow<'_, Histogram<u64>> {

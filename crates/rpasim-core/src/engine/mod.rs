@@ -31,6 +31,7 @@ use crate::model::{Action, ModelSpec, SpecError, TargetKind, TimelineEvent};
 use crate::observer::{
     EnvironmentSample, Level, Notable, NotableKind, Observer, SimReport, TargetSample, TargetTotals,
 };
+use crate::prefetch::prefetch;
 use crate::queue::{PriorityThenFifo, QueueDiscipline, QueueKey, QueuedRun, RunQueue};
 use crate::random::{SimRng, Streams};
 use crate::run::{Host, Outcome, Placement};
@@ -371,6 +372,7 @@ impl<O: Observer> Simulation<O> {
         while let Some((time, event)) = self.events.pop_until(self.horizon) {
             self.now = time;
             self.events_handled += 1;
+            self.prefetch_for(event);
             self.handle(event);
             if self.check_waits {
                 self.assert_waits_current();
@@ -401,6 +403,44 @@ impl<O: Observer> Simulation<O> {
             targets,
         };
         (self.observer, report)
+    }
+
+    /// Starts loading the state that `event`, about to be handled, and
+    /// the events likely to follow it will touch (see [`crate::prefetch`]):
+    /// the target and machine of `event` (its flow or run was asked for
+    /// one event earlier, so where they are is known now) and the flows
+    /// and runs of the next events.
+    fn prefetch_for(&self, event: Event) {
+        let target = match event {
+            Event::Arrival { flow, .. } => self.flows.get(flow.index()).map(|f| f.target),
+            Event::RunEnd(r) => self.runs.get(r).map(|run| {
+                if let Stage::Running { placement, .. } = run.stage
+                    && let Host::Machine(m) = placement.host
+                {
+                    self.fleet.prefetch_machine(m);
+                }
+                run.target
+            }),
+            _ => None,
+        };
+        if let Some(target) = target
+            && let Some(t) = self.targets.get(target.index())
+        {
+            prefetch(t, 4);
+            prefetch(&*t.selection, 4);
+            self.fleet.prefetch_pool(target);
+        }
+        for event in self.events.upcoming() {
+            match *event {
+                Event::Arrival { flow, .. } => {
+                    if let Some(f) = self.flows.get(flow.index()) {
+                        prefetch(f, 16);
+                    }
+                }
+                Event::RunEnd(r) => self.runs.prefetch(r),
+                _ => {}
+            }
+        }
     }
 
     fn handle(&mut self, event: Event) {

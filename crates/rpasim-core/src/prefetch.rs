@@ -1,0 +1,30 @@
+//! Cache prefetch hints: loading the state of the events about to be
+//! handled while the current one is handled. With thousands of flows and
+//! targets, a run's first touch of its flow, target and machine is a miss
+//! to the last-level cache; asked for early, it is not waited for.
+//!
+//! A hint changes no result (it cannot fault and loads nothing visible),
+//! so determinism does not depend on it; on other architectures it is a
+//! no-op.
+
+/// Asks the CPU to bring the first `lines` cache lines of `value` into the
+/// cache.
+#[inline(always)]
+pub fn prefetch<T: ?Sized>(value: &T, lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = (value as *const T).cast::<i8>();
+        let lines = lines.min(size_of_val(value).div_ceil(64));
+        for i in 0..lines {
+            // SAFETY: a prefetch is a hint; it never faults, whatever the
+            // address, and `sse` is part of the x86_64 baseline.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i * 64))
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (value, lines);
+}
