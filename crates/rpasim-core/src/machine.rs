@@ -126,7 +126,6 @@ impl Fleet {
     pub(crate) fn prefetch_pool(&self, target: TargetId) {
         if let Some(p) = self.pools.get(target.index()) {
             crate::prefetch::prefetch(p, 1);
-            crate::prefetch::prefetch(p.free.as_slice(), 1);
         }
     }
 

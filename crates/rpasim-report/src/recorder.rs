@@ -312,7 +312,12 @@ impl Observer for Recorder {
         targets: &[TargetSample],
         environments: &[EnvironmentSample],
     ) {
-        for s in targets {
+        /// Targets between a prefetch and the push it prepares.
+        const AHEAD: usize = 8;
+        for (i, s) in targets.iter().enumerate() {
+            if let Some(later) = targets.get(i + AHEAD) {
+                self.series.prefetch(later.target.index());
+            }
             let values = SampleValues {
                 queued: s.queued,
                 running: s.running,

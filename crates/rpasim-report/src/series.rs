@@ -63,6 +63,14 @@ impl Downsampler {
         }
     }
 
+    /// Starts loading the point of `target` the next `push` updates (with
+    /// thousands of targets, a miss each).
+    pub fn prefetch(&self, target: usize) {
+        if let Some(point) = self.series.get(target).and_then(|s| s.last()) {
+            rpasim_core::prefetch::prefetch(point, 1);
+        }
+    }
+
     /// Adds one sample of target `target` at `time_ms` (samples in time order).
     pub fn push(&mut self, target: usize, time_ms: u64, v: SampleValues) {
         let bucket = time_ms / self.bucket_ms;

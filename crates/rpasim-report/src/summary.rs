@@ -110,6 +110,16 @@ struct RunStats {
 }
 
 impl RunStats {
+    /// Starts loading the ends of the lists `add` appends to.
+    fn prefetch_lists(&self) {
+        if let Some(slot) = self.waits.next_slot() {
+            prefetch(slot, 1);
+        }
+        if let Some(slot) = self.batch_means.next_slot() {
+            prefetch(slot, 1);
+        }
+    }
+
     fn add(&mut self, r: &RunRecord, horizon: SimTime) {
         self.arrivals += 1;
         self.outcomes[r.outcome.index()] += 1;
@@ -179,8 +189,13 @@ impl SummaryBuilder {
         if r.arrival < self.warmup {
             return;
         }
-        self.targets[r.target.index()].add(r, self.horizon);
-        self.flows[r.flow.index()].add(r, self.horizon);
+        let (t, f) = (r.target.index(), r.flow.index());
+        // The stats are in the cache (`prefetch`); where their lists grow
+        // is not yet: asked for together, the misses overlap.
+        self.targets[t].prefetch_lists();
+        self.flows[f].prefetch_lists();
+        self.targets[t].add(r, self.horizon);
+        self.flows[f].add(r, self.horizon);
         self.all.add(r, self.horizon);
     }
 
@@ -194,10 +209,7 @@ impl SummaryBuilder {
         .into_iter()
         .flatten()
         {
-            prefetch(stats, 2);
-            if let Some(slot) = stats.waits.next_slot() {
-                prefetch(slot, 1);
-            }
+            prefetch(stats, 8);
         }
     }
 

@@ -41,6 +41,12 @@ impl BatchMeans {
         }
     }
 
+    /// Where the next batch sum will be kept (its predecessor's place),
+    /// for prefetching.
+    pub fn next_slot(&self) -> Option<&f64> {
+        self.batch_sums.last()
+    }
+
     /// Adds the next observation of the sequence.
     pub fn push(&mut self, x: f64) {
         self.current_sum += x;
