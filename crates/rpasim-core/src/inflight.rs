@@ -158,6 +158,21 @@ impl InFlight {
         Some(run)
     }
 
+    /// Ends a run like [`remove`](Self::remove), without moving it out
+    /// (it is dropped in place). Returns whether it was in flight.
+    pub fn discard(&mut self, r: RunRef) -> bool {
+        let Some(s) = self.slots.get_mut(r.slot as usize) else {
+            return false;
+        };
+        if s.generation != r.generation || s.run.is_none() {
+            return false;
+        }
+        s.run = None;
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(r.slot);
+        true
+    }
+
     /// The runs executing on `host`.
     pub fn running_on(&self, host: Host) -> Vec<RunRef> {
         let mut refs = Vec::new();
@@ -235,5 +250,19 @@ mod tests {
         assert!(s.get_mut(a).is_none());
         assert!(s.remove(a).is_none());
         assert_eq!(s.get_mut(b).map(|r| r.id), Some(2));
+    }
+
+    #[test]
+    fn a_discarded_run_frees_its_slot_once() {
+        let mut s = InFlight::default();
+        let a = s.insert(run(1));
+        assert!(s.discard(a));
+        assert!(!s.discard(a), "a stale handle");
+        assert!(s.get(a).is_none());
+        let b = s.insert(run(2));
+        assert_eq!(b.slot, a.slot, "the slot is reused");
+        assert!(!s.discard(a));
+        assert_eq!(s.get(b).map(|r| r.id), Some(2));
+        assert_eq!(s.drain_by_arrival().len(), 1);
     }
 }

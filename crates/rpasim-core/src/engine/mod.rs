@@ -823,18 +823,23 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn on_run_end(&mut self, r: RunRef) {
-        let Some(run) = self.runs.remove(r) else {
+        let Some(run) = self.runs.get(r) else {
             return; // ended earlier (stale event)
         };
-        let Stage::Running {
-            placement, outcome, ..
-        } = run.stage
-        else {
+        // The record is made in place: the run is not moved out first.
+        let ended = match run.stage {
+            Stage::Running {
+                placement, outcome, ..
+            } => Some((run.target, placement, run.record(Some(self.now), outcome))),
+            Stage::Queued(_) => None,
+        };
+        self.runs.discard(r);
+        let Some((target, placement, record)) = ended else {
             return;
         };
-        self.release_bot(run.target, placement);
-        self.finish(&run, outcome);
-        self.dispatch(run.target);
+        self.release_bot(target, placement);
+        self.observer.run_finished(&record);
+        self.dispatch(target);
     }
 
     /// Frees the bot a run held (the run has ended or been lost).
