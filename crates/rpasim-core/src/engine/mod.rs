@@ -439,8 +439,9 @@ impl<O: Observer> Simulation<O> {
         if let Some(target) = target
             && let Some(t) = self.targets.get(target.index())
         {
-            // Not what its pointers point to: reading them would wait
-            // for the very lines asked for.
+            // Its first lines, where the fields every run reads lead (C
+            // layout); not what its pointers point to: reading them would
+            // wait for the very lines asked for.
             prefetch(t, 4);
             self.fleet.prefetch_pool(target);
         }
@@ -448,7 +449,8 @@ impl<O: Observer> Simulation<O> {
             match *event {
                 Event::Arrival { flow, .. } => {
                     if let Some(f) = self.flows.get(flow.index()) {
-                        prefetch(f, 16);
+                        // All of it: an arrival draws from both its generators.
+                        prefetch(f, usize::MAX);
                     }
                 }
                 Event::RunEnd(r) => self.runs.prefetch(r),

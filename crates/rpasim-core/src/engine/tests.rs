@@ -583,3 +583,48 @@ mod hosted_machines {
         );
     }
 }
+
+/// Prefetching is only a hint: with it and without, many machines with a
+/// random flow each give the same runs, to the millisecond.
+#[test]
+fn prefetching_changes_no_run() {
+    let machines = 600;
+    let mut spec = model(1, 10, Some(30), None);
+    spec.horizon = SimTime::from_millis(24 * 60 * MIN);
+    spec.targets = (0..machines)
+        .map(|i| TargetSpec {
+            name: format!("pc{i}"),
+            ..spec.targets[0].clone()
+        })
+        .collect();
+    spec.machines = (0..machines)
+        .map(|i| MachineSpec {
+            name: format!("pc{i}"),
+            target: TargetId(i),
+            ..spec.machines[0].clone()
+        })
+        .collect();
+    spec.flows = (0..machines)
+        .map(|i| FlowSpec {
+            target: TargetId(i),
+            duration: Distribution::Exponential {
+                mean: SimDuration::from_mins(10),
+            },
+            arrivals: ArrivalProcess::Poisson {
+                per_hour: 4.0,
+                profile: None,
+            },
+            ..flow(&format!("f{i}"), 0, 1, &[])
+        })
+        .collect();
+    let with = |on: bool| {
+        let mut sim = Simulation::new(&spec, Records::default()).expect("valid");
+        assert!(sim.prefetching, "this model outgrows a core's cache");
+        sim.prefetching = on;
+        let (records, report) = sim.run();
+        (records.0, report.events)
+    };
+    let (on, off) = (with(true), with(false));
+    assert!(on.0.len() > 50_000, "{} runs", on.0.len());
+    assert_eq!(on, off);
+}
