@@ -148,29 +148,25 @@ impl InFlight {
 
     /// Ends a run: frees its slot and invalidates its handles.
     pub fn remove(&mut self, r: RunRef) -> Option<InFlightRun> {
-        let s = self.slots.get_mut(r.slot as usize)?;
-        if s.generation != r.generation {
-            return None;
-        }
-        let run = s.run.take()?;
-        s.generation = s.generation.wrapping_add(1);
-        self.free.push(r.slot);
-        Some(run)
+        self.end(r)?.run.take()
     }
 
     /// Ends a run like [`remove`](Self::remove), without moving it out
     /// (it is dropped in place). Returns whether it was in flight.
     pub fn discard(&mut self, r: RunRef) -> bool {
-        let Some(s) = self.slots.get_mut(r.slot as usize) else {
-            return false;
-        };
+        self.end(r).map(|s| s.run = None).is_some()
+    }
+
+    /// The slot of the run behind `r`, if it is in flight, freed: its
+    /// handles are invalid from now on and the slot is reused next.
+    fn end(&mut self, r: RunRef) -> Option<&mut Slot> {
+        let s = self.slots.get_mut(r.slot as usize)?;
         if s.generation != r.generation || s.run.is_none() {
-            return false;
+            return None;
         }
-        s.run = None;
         s.generation = s.generation.wrapping_add(1);
         self.free.push(r.slot);
-        true
+        Some(s)
     }
 
     /// The runs executing on `host`.

@@ -1,6 +1,8 @@
 //! Number and name formatting for CSV outputs, without allocation on the
 //! hot path.
 
+use std::io::{self, Write};
+
 /// Appends `ms` as seconds with exactly three decimals (`1234` → `1.234`).
 pub fn push_seconds(out: &mut Vec<u8>, ms: u64) {
     let mut b = itoa::Buffer::new();
@@ -55,6 +57,64 @@ pub fn human_duration(secs: f64) -> String {
 /// A share for a person to read: `31.2 %`.
 pub fn human_share(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
+}
+
+/// Bytes of rows handed to the underlying writer at a time.
+pub const CHUNK: usize = 64 * 1024;
+
+/// Rows formatted straight into one buffer that goes to `out` when it
+/// holds [`CHUNK`] bytes: one copy of each row, not one into a line and
+/// another into a `BufWriter`. [`Chunked::into_inner`] writes the rest, so
+/// it must be called.
+#[derive(Debug)]
+pub struct Chunked<W: Write> {
+    out: W,
+    rows: Vec<u8>,
+}
+
+impl<W: Write> Chunked<W> {
+    /// An empty buffer in front of `out`.
+    pub fn new(out: W) -> Self {
+        Chunked {
+            out,
+            rows: Vec::with_capacity(CHUNK + 1024),
+        }
+    }
+
+    /// The rows not yet written, to append whole rows to.
+    pub fn rows(&mut self) -> &mut Vec<u8> {
+        &mut self.rows
+    }
+
+    /// Hands the rows to `out` once they fill a chunk (call after each
+    /// batch of whole rows).
+    pub fn rows_done(&mut self) -> io::Result<()> {
+        if self.rows.len() >= CHUNK {
+            self.out.write_all(&self.rows)?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// The underlying writer, as far as rows have reached it.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Writes the rows still held, flushes and returns the underlying
+    /// writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.write_all(&self.rows)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Appends `,` and a CSV field: a name made one by [`csv_field`], or text
+/// of ours that never needs quoting (numbers, priority and outcome names).
+pub fn push_field(line: &mut Vec<u8>, field: &[u8]) {
+    line.push(b',');
+    line.extend_from_slice(field);
 }
 
 /// A name as a CSV field: quoted, its quotes doubled, when it holds a

@@ -6,7 +6,7 @@ use std::io::Write;
 use rpasim_core::RunRecord;
 use rpasim_core::run::{Host, Priority};
 
-use crate::format::{FieldList, push_seconds};
+use crate::format::{Chunked, FieldList, push_field, push_seconds};
 use crate::recorder::Names;
 
 /// Column names of `runs.csv`: the run, then its time before starting
@@ -36,21 +36,14 @@ pub const HEADER: [&str; 21] = [
     "wait_lost_s",
 ];
 
-/// Writes run rows: rows are formatted straight into one buffer that goes
-/// to `out` when it holds [`CHUNK`] bytes (one copy of each row, not one
-/// into a line and another into a `BufWriter`); [`RunsWriter::into_inner`]
-/// writes the rest. Only names can need CSV quoting, and they are quoted
-/// once, when the writer is made; numbers are formatted in place.
+/// Writes run rows, formatted straight into [`Chunked`] rows. Only names
+/// can need CSV quoting, and they are quoted once, when the writer is
+/// made; numbers are formatted in place.
 #[derive(Debug)]
 pub struct RunsWriter<W: Write> {
-    out: W,
-    /// Rows not yet written to `out`.
-    rows: Vec<u8>,
+    rows: Chunked<W>,
     names: CsvNames,
 }
-
-/// Bytes of rows written to the underlying writer at a time.
-const CHUNK: usize = 64 * 1024;
 
 /// Names as CSV fields (quoted if they must be), by id.
 #[derive(Debug)]
@@ -77,14 +70,6 @@ impl CsvNames {
     }
 }
 
-/// Appends `,` and a CSV field: a name made one by
-/// [`csv_field`](crate::format::csv_field), or text
-/// of ours that never needs quoting (numbers, priority and outcome names).
-fn push_field(line: &mut Vec<u8>, field: &[u8]) {
-    line.push(b',');
-    line.extend_from_slice(field);
-}
-
 impl<W: Write> RunsWriter<W> {
     /// A writer of the runs of entities with these names, that has
     /// written the header.
@@ -92,8 +77,7 @@ impl<W: Write> RunsWriter<W> {
         out.write_all(HEADER.join(",").as_bytes())?;
         out.write_all(b"\n")?;
         Ok(RunsWriter {
-            out,
-            rows: Vec::with_capacity(CHUNK + 1024),
+            rows: Chunked::new(out),
             names: CsvNames::new(names),
         })
     }
@@ -101,7 +85,7 @@ impl<W: Write> RunsWriter<W> {
     /// Writes one run.
     pub fn write(&mut self, r: &RunRecord) -> csv::Result<()> {
         let mut int = itoa::Buffer::new();
-        let (line, names) = (&mut self.rows, &self.names);
+        let (line, names) = (self.rows.rows(), &self.names);
         line.extend_from_slice(int.format(r.id).as_bytes());
         push_field(line, names.flows.get(r.flow.index()));
         push_field(line, names.targets.get(r.target.index()));
@@ -132,19 +116,13 @@ impl<W: Write> RunsWriter<W> {
             }
         }
         line.push(b'\n');
-        if line.len() >= CHUNK {
-            self.out.write_all(line)?;
-            line.clear();
-        }
-        Ok(())
+        Ok(self.rows.rows_done()?)
     }
 
     /// Writes the rows still held, flushes and returns the underlying
     /// writer: rows reach it only in chunks, so this must be called.
-    pub fn into_inner(mut self) -> std::io::Result<W> {
-        self.out.write_all(&self.rows)?;
-        self.out.flush()?;
-        Ok(self.out)
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.rows.into_inner()
     }
 }
 
@@ -159,7 +137,7 @@ fn push_ms(line: &mut Vec<u8>, ms: Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::csv_field;
+    use crate::format::{CHUNK, csv_field};
     use crate::order::tests::record;
 
     /// `runs.csv` of the test records with these ids, flow and target names.
@@ -206,9 +184,9 @@ mod tests {
             ..Names::default()
         };
         let mut w = RunsWriter::new(Vec::new(), &names).expect("header");
-        let header = w.out.len();
+        let header = w.rows.get_ref().len();
         w.write(&record(0)).expect("row");
-        assert_eq!(w.out.len(), header);
+        assert_eq!(w.rows.get_ref().len(), header);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::Write;
 use rpasim_core::observer::EnvironmentSample;
 use rpasim_core::{SimTime, TargetSample};
 
-use crate::format::{FieldList, push_seconds};
+use crate::format::{Chunked, FieldList, push_field, push_seconds};
 use crate::recorder::Names;
 
 /// Column names of `timeseries.csv`.
@@ -22,21 +22,16 @@ pub const HEADER: [&str; 10] = [
     "hosted_capacity_free",
 ];
 
-/// Writes samples: rows formatted into one buffer written in chunks,
-/// target and environment names made CSV fields once (as `runs.csv`'s
-/// writer does; a sample is a row per target, as many rows as runs with
-/// thousands of targets).
+/// Writes samples: rows formatted into [`Chunked`] rows, target and
+/// environment names made CSV fields once (as `runs.csv`'s writer does; a
+/// sample is a row per target, as many rows as runs with thousands of
+/// targets).
 #[derive(Debug)]
 pub struct TimeseriesWriter<W: Write> {
-    out: W,
-    /// Rows not yet written to `out`.
-    rows: Vec<u8>,
+    rows: Chunked<W>,
     targets: FieldList,
     environments: FieldList,
 }
-
-/// Bytes of rows written to the underlying writer at a time.
-const CHUNK: usize = 64 * 1024;
 
 impl<W: Write> TimeseriesWriter<W> {
     /// A writer of samples of entities with these names, that has written
@@ -45,8 +40,7 @@ impl<W: Write> TimeseriesWriter<W> {
         out.write_all(HEADER.join(",").as_bytes())?;
         out.write_all(b"\n")?;
         Ok(TimeseriesWriter {
-            out,
-            rows: Vec::with_capacity(CHUNK + 1024),
+            rows: Chunked::new(out),
             targets: FieldList::new(&names.targets),
             environments: FieldList::new(&names.environments),
         })
@@ -61,19 +55,18 @@ impl<W: Write> TimeseriesWriter<W> {
         names: &Names,
     ) -> std::io::Result<()> {
         let mut int = itoa::Buffer::new();
-        let row_start = self.rows.len();
-        push_seconds(&mut self.rows, time.as_millis());
-        let time_len = self.rows.len() - row_start;
+        let line = self.rows.rows();
+        let row_start = line.len();
+        push_seconds(line, time.as_millis());
+        let time_len = line.len() - row_start;
         for (i, s) in samples.iter().enumerate() {
-            let line = &mut self.rows;
             if i > 0 {
                 // The time, formatted once per sample.
                 line.extend_from_within(row_start..row_start + time_len);
             }
             let env_id = names.target_environments[s.target.index()];
             let env = environments.get(env_id.index());
-            line.push(b',');
-            line.extend_from_slice(self.targets.get(s.target.index()));
+            push_field(line, self.targets.get(s.target.index()));
             for v in [
                 s.queued,
                 s.running,
@@ -81,39 +74,31 @@ impl<W: Write> TimeseriesWriter<W> {
                 s.bots_provisioning,
                 s.bots_busy,
             ] {
-                line.push(b',');
-                line.extend_from_slice(int.format(v).as_bytes());
+                push_field(line, int.format(v).as_bytes());
             }
-            line.push(b',');
-            line.extend_from_slice(self.environments.get(env_id.index()));
+            push_field(line, self.environments.get(env_id.index()));
             for v in [env.map_or(0, |e| e.used), env.map_or(0, |e| e.free)] {
-                line.push(b',');
-                line.extend_from_slice(int.format(v).as_bytes());
+                push_field(line, int.format(v).as_bytes());
             }
             line.push(b'\n');
         }
         if samples.is_empty() {
-            self.rows.truncate(row_start);
+            line.truncate(row_start);
         }
-        if self.rows.len() >= CHUNK {
-            self.out.write_all(&self.rows)?;
-            self.rows.clear();
-        }
-        Ok(())
+        self.rows.rows_done()
     }
 
     /// Writes the rows still held, flushes and returns the underlying
     /// writer: rows reach it only in chunks, so this must be called.
-    pub fn into_inner(mut self) -> std::io::Result<W> {
-        self.out.write_all(&self.rows)?;
-        self.out.flush()?;
-        Ok(self.out)
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.rows.into_inner()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::CHUNK;
     use rpasim_core::{EnvironmentId, TargetId};
 
     fn names() -> Names {

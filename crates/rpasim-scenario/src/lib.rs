@@ -22,7 +22,7 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use rpasim_core::ModelSpec;
-use toml_edit::Document;
+use toml_edit::{Document, TomlError};
 
 pub use error::{KeyPath, Problem, ScenarioError};
 pub use overrides::Override;
@@ -125,22 +125,25 @@ struct Locator<'a> {
     /// The text as a document with spans, parsed only when a problem is
     /// to be located: it weighs more than everything else a scenario's
     /// reading holds (about 100 MB for 10,000 machines and flows).
-    doc: OnceCell<Option<Document<&'a str>>>,
+    doc: OnceCell<Result<Document<&'a str>, TomlError>>,
     overrides: &'a [Override],
 }
 
 impl<'a> Locator<'a> {
     /// The document, if the text parses as one.
     fn doc(&self) -> Option<&Document<&'a str>> {
-        self.doc
-            .get_or_init(|| Document::parse(self.text).ok())
-            .as_ref()
+        self.parsed().as_ref().ok()
+    }
+
+    /// The document or why the text is not one, parsed at the first ask.
+    fn parsed(&self) -> &Result<Document<&'a str>, TomlError> {
+        self.doc.get_or_init(|| Document::parse(self.text))
     }
 
     /// The problem of a text that is not TOML, as the document parser
     /// words it, if it does not parse.
     fn invalid_toml(&self) -> Option<Problem> {
-        let e = Document::parse(self.text).err()?;
+        let e = self.parsed().as_ref().err()?;
         let offset = e.span().map_or(0, |s| s.start);
         Some(Problem::at_offset(
             self.source,

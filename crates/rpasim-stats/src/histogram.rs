@@ -107,8 +107,8 @@ impl DurationHistogram {
         self.max_ms = self.max_ms.max(ms);
     }
 
-    /// Where the next value will be kept while values are kept exactly
-    /// (for prefetching; `None` once they are counted in an HDR histogram).
+    /// The last value kept exactly, beside which the next is kept (for
+    /// prefetching; `None` once values are counted in an HDR histogram).
     pub fn next_slot(&self) -> Option<&u64> {
         match &self.store {
             Store::Exact(values) => values.last(),
