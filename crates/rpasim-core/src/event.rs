@@ -1,62 +1,59 @@
-//! The future event list: a binary heap totally ordered by (time, sequence).
+//! The future event list: a heap totally ordered by (time, sequence).
 //!
 //! Ties in time are broken by the order in which events were scheduled, so
 //! that adding an unrelated event never reorders two others (a bug seen in
 //! published simulators that used an unstable heap).
 //!
+//! The heap is 4-ary: with thousands of flows it holds thousands of
+//! pending arrivals, and a sift visits half as many levels as in a binary
+//! heap, each level's four children side by side in memory (128 bytes),
+//! where each level of a binary heap is a cache miss of its own. Measured
+//! (criterion, `benches/engine.rs`): about 10 % less engine time with
+//! 10,000 targets and with 1,000 events held, the same with 20 bots.
+//! Aligning each group of children to cache lines was tried, and was
+//! slower: the index arithmetic cost more than the lines saved.
+//!
 //! Most events schedule another as they are handled (an arrival the next
 //! arrival, a run's end the next run's end), so the earliest event stays at
 //! the top of the heap while it is handled and the first event scheduled
 //! meanwhile takes its place: one sift instead of a pop and a push. Keys are
-//! unique, so the events come out in the same order either way.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+//! unique, so the events come out in the same order whatever the heap's
+//! shape.
 
 use crate::time::SimTime;
+
+/// Children per node of the heap.
+const ARITY: usize = 4;
 
 /// A min-heap of events of type `E`, popped in (time, insertion) order.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Scheduled<E>>,
+    /// Heap-ordered: the children of slot `i` are slots `ARITY * i + 1`
+    /// to `ARITY * i + ARITY`, and none is earlier than `i`.
+    heap: Vec<Scheduled<E>>,
     next_seq: u64,
     /// The top of the heap was handed out by `pop_until` and is gone: the
     /// next `schedule` overwrites it, or the next pop removes it.
     taken: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Scheduled<E> {
-    time: SimTime,
-    seq: u64,
+    /// (time, sequence) as one number: one comparison instead of two.
+    key: u128,
     event: E,
 }
 
-impl<E> PartialEq for Scheduled<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-
-impl<E> Eq for Scheduled<E> {}
-
-impl<E> PartialOrd for Scheduled<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 impl<E> Scheduled<E> {
-    /// (time, seq) as one number: a single comparison instead of two.
-    fn key(&self) -> u128 {
-        (u128::from(self.time.as_millis()) << 64) | u128::from(self.seq)
+    fn new(time: SimTime, seq: u64, event: E) -> Self {
+        Scheduled {
+            key: (u128::from(time.as_millis()) << 64) | u128::from(seq),
+            event,
+        }
     }
-}
 
-impl<E> Ord for Scheduled<E> {
-    /// Reversed, because `BinaryHeap` is a max-heap and we want the earliest.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key().cmp(&self.key())
+    fn time(&self) -> SimTime {
+        SimTime::from_millis((self.key >> 64) as u64)
     }
 }
 
@@ -70,7 +67,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
             next_seq: 0,
             taken: false,
         }
@@ -81,49 +78,46 @@ impl<E: Copy> EventQueue<E> {
     pub fn schedule(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let scheduled = Scheduled { time, seq, event };
-        if std::mem::take(&mut self.taken)
-            && let Some(mut top) = self.heap.peek_mut()
-        {
-            // Dropping `top` sifts the new event down to its place.
-            *top = scheduled;
-            return;
+        let scheduled = Scheduled::new(time, seq, event);
+        if std::mem::take(&mut self.taken) {
+            // The new event takes the handled one's place at the top.
+            self.sift_down(0, scheduled);
+        } else {
+            self.heap.push(scheduled);
+            self.sift_up(self.heap.len() - 1, scheduled);
         }
-        self.heap.push(scheduled);
     }
 
     /// Removes and returns the earliest event if it is due at or before `limit`.
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         self.settle();
-        let top = self.heap.peek()?;
-        if top.time > limit {
+        let top = self.heap.first()?;
+        if top.time() > limit {
             return None;
         }
         self.taken = true;
-        Some((top.time, top.event))
+        Some((top.time(), top.event))
     }
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.taken {
-            return self.heap.peek().map(|s| s.time);
+            return self.heap.first().map(Scheduled::time);
         }
         // The top is gone: the earliest is one of its children.
-        let children = self.heap.as_slice().iter().skip(1).take(2);
-        children.map(|s| s.time).min()
+        self.earliest_child(0).map(|c| self.heap[c].time())
     }
 
-    /// The events likely to be handled next, while the earliest is being
-    /// handled: its children in the heap (the next event is one of them
+    /// The event likely to be handled next, while the earliest is being
+    /// handled: the earliest of its children in the heap (the next event
     /// unless the handling schedules an earlier one). For prefetching.
     pub fn upcoming(&self) -> impl Iterator<Item = &E> {
-        let skip = usize::from(self.taken);
-        self.heap
-            .as_slice()
-            .iter()
-            .skip(skip)
-            .take(2)
-            .map(|s| &s.event)
+        let next = if self.taken {
+            self.earliest_child(0)
+        } else {
+            (!self.heap.is_empty()).then_some(0)
+        };
+        next.map(|i| &self.heap[i].event).into_iter()
     }
 
     /// Number of pending events.
@@ -136,11 +130,66 @@ impl<E: Copy> EventQueue<E> {
         self.len() == 0
     }
 
-    /// Removes the top if it was handed out and not overwritten.
+    /// Removes the top if it was handed out and not overwritten: the last
+    /// slot's event takes its place.
     fn settle(&mut self) {
-        if std::mem::take(&mut self.taken) {
-            self.heap.pop();
+        if std::mem::take(&mut self.taken)
+            && let Some(last) = self.heap.pop()
+            && !self.heap.is_empty()
+        {
+            self.sift_down(0, last);
         }
+    }
+
+    /// The slot of the earliest child of slot `parent`, if it has any.
+    fn earliest_child(&self, parent: usize) -> Option<usize> {
+        let first = ARITY * parent + 1;
+        if let Some([a, b, c, d]) = self.heap.get(first..first + ARITY) {
+            // All four: two pairs, then their winners, without branches
+            // that depend on the order.
+            let (ab, ab_key) = if b.key < a.key {
+                (1, b.key)
+            } else {
+                (0, a.key)
+            };
+            let (cd, cd_key) = if d.key < c.key {
+                (3, d.key)
+            } else {
+                (2, c.key)
+            };
+            return Some(first + if cd_key < ab_key { cd } else { ab });
+        }
+        let children = self.heap.get(first..)?;
+        let children = &children[..children.len().min(ARITY)];
+        let (offset, _) = children.iter().enumerate().min_by_key(|(_, c)| c.key)?;
+        Some(first + offset)
+    }
+
+    /// Puts `item` in slot `hole` (whose content is gone) or below it,
+    /// moving earlier children up.
+    fn sift_down(&mut self, mut hole: usize, item: Scheduled<E>) {
+        while let Some(child) = self.earliest_child(hole) {
+            if self.heap[child].key >= item.key {
+                break;
+            }
+            self.heap[hole] = self.heap[child];
+            hole = child;
+        }
+        self.heap[hole] = item;
+    }
+
+    /// Puts `item` in slot `hole` (whose content is gone) or above it,
+    /// moving later parents down.
+    fn sift_up(&mut self, mut hole: usize, item: Scheduled<E>) {
+        while hole > 0 {
+            let parent = (hole - 1) / ARITY;
+            if self.heap[parent].key <= item.key {
+                break;
+            }
+            self.heap[hole] = self.heap[parent];
+            hole = parent;
+        }
+        self.heap[hole] = item;
     }
 }
 
@@ -185,7 +234,7 @@ mod tests {
         }
         while q.pop_until(SimTime::MAX).is_some() {
             let upcoming: Vec<u64> = q.upcoming().copied().collect();
-            assert!(upcoming.len() <= 2);
+            assert!(upcoming.len() <= 1);
             let next = q.pop_until(SimTime::MAX).map(|(_, e)| e);
             assert_eq!(next.is_some(), !upcoming.is_empty());
             if let Some(next) = next {

@@ -37,15 +37,17 @@ enum Fact {
 }
 
 impl Fact {
-    fn replay(self, recorder: &mut Recorder) {
+    /// Passes the fact to `recorder` where it lies in its batch: a run's
+    /// record is not copied out first.
+    fn replay(&self, recorder: &mut Recorder) {
         match self {
-            Fact::Run(r) => recorder.run_finished(&r),
+            Fact::Run(r) => recorder.run_finished(r),
             Fact::Sample {
                 time,
                 targets,
                 environments,
-            } => recorder.sample(time, &targets, &environments),
-            Fact::Notable(time, event) => recorder.notable(time, &event),
+            } => recorder.sample(*time, targets, environments),
+            Fact::Notable(time, event) => recorder.notable(*time, event),
         }
     }
 }
@@ -139,9 +141,10 @@ impl Background {
             .spawn(move || {
                 let mut recorder = take.recv().expect("the recorder is handed over at start");
                 for mut batch in incoming {
-                    for fact in batch.drain(..) {
+                    for fact in &batch {
                         fact.replay(&mut recorder);
                     }
+                    batch.clear();
                     // The engine may have finished and stopped taking them back.
                     let _ = give_back.try_send(batch);
                 }

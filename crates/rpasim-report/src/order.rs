@@ -81,7 +81,9 @@ impl ArrivalOrder {
         } else if offset < WINDOW {
             let offset = offset as usize;
             if self.window.len() <= offset {
-                self.window.resize(offset + 1, None);
+                // `resize_with`, not `resize(.., None)`: a new slot gets
+                // only its tag written, not a copy of a whole empty record.
+                self.window.resize_with(offset + 1, || None);
             }
             self.window[offset] = Some(*record);
         } else {
