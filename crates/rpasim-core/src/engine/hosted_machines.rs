@@ -17,6 +17,15 @@ use crate::random::Streams;
 use crate::run::{Host, Outcome};
 use crate::time::{SimDuration, SimTime};
 
+/// The state of `machine` among `states` if it is hosted (`states` is
+/// empty when no machine is).
+fn state_of(
+    states: &mut [Option<HostedMachineState>],
+    machine: MachineId,
+) -> Option<&mut HostedMachineState> {
+    states.get_mut(machine.index())?.as_mut()
+}
+
 impl<O: Observer> Simulation<O> {
     pub(super) fn build_hosted_machines(&mut self, spec: &ModelSpec, streams: &Streams) {
         for (i, m) in spec.machines.iter().enumerate() {
@@ -44,8 +53,8 @@ impl<O: Observer> Simulation<O> {
     }
 
     pub(super) fn on_machine_ready(&mut self, machine: MachineId, generation: u32) {
-        let current =
-            self.hosted_machines[machine.index()].is_some_and(|s| s.generation == generation);
+        let current = state_of(&mut self.hosted_machines, machine)
+            .is_some_and(|s| s.generation == generation);
         if !current || self.fleet.is_removed(machine) {
             return;
         }
@@ -69,7 +78,7 @@ impl<O: Observer> Simulation<O> {
         if self.fleet.is_removed(machine) {
             return;
         }
-        let Some(state) = &mut self.hosted_machines[machine.index()] else {
+        let Some(state) = state_of(&mut self.hosted_machines, machine) else {
             return;
         };
         state.generation += 1;
@@ -104,7 +113,7 @@ impl<O: Observer> Simulation<O> {
 
     /// Arms the deletion check of an idle hosted machine.
     pub(super) fn arm_machine_idle_timer(&mut self, machine: MachineId) {
-        let Some(state) = &mut self.hosted_machines[machine.index()] else {
+        let Some(state) = state_of(&mut self.hosted_machines, machine) else {
             return;
         };
         let Some(after) = state.delete_after_idle else {
@@ -122,7 +131,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     pub(super) fn on_machine_idle_check(&mut self, machine: MachineId) {
-        let Some(state) = &mut self.hosted_machines[machine.index()] else {
+        let Some(state) = state_of(&mut self.hosted_machines, machine) else {
             return;
         };
         state.idle_timer_armed = false;

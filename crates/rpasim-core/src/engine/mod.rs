@@ -192,6 +192,9 @@ pub struct Simulation<O> {
     fleet: Fleet,
     hosted: Vec<HostedGroup>,
     environments: Vec<EnvironmentState>,
+    /// The state of each hosted machine, by machine; empty when no machine
+    /// is hosted, so that ending a run on a machine then reads nothing more
+    /// (with thousands of machines, each entry read is a cache miss).
     hosted_machines: Vec<Option<HostedMachineState>>,
     machine_ops: Vec<operations::MachineOps>,
     requeue_lost_runs: bool,
@@ -234,7 +237,10 @@ impl<O: Observer> Simulation<O> {
             fleet: Fleet::new(&spec.machines, spec.targets.len()),
             hosted: Vec::new(),
             environments: Vec::new(),
-            hosted_machines: vec![None; spec.machines.len()],
+            hosted_machines: match spec.machines.iter().any(|m| m.hosted.is_some()) {
+                true => vec![None; spec.machines.len()],
+                false => Vec::new(),
+            },
             machine_ops: Vec::new(),
             requeue_lost_runs: spec.scheduler.requeue_lost_runs,
             certificates: spec
