@@ -9,13 +9,23 @@ use rpasim_report::goals::{Judged, human as human_goal};
 use rpasim_report::summary::StartTime;
 use rpasim_report::{Summary, SummaryRow};
 
+/// Targets beyond which the table shows only [`SHOWN_TARGETS`] of them.
+const MAX_TARGET_ROWS: usize = 40;
+
+/// Targets shown when there are too many for a terminal: those whose runs
+/// waited longest to start.
+const SHOWN_TARGETS: usize = 20;
+
 /// The per-target table. `start p95` is the service level over every
 /// arrival (`never` when more than 5 % never started); `wait` columns are
 /// over the runs that started (`-` when none did); `waiting mostly` names
-/// the reason most of the waiting went to, with its share.
+/// the reason most of the waiting went to, with its share. With more than
+/// [`MAX_TARGET_ROWS`] targets, only the [`SHOWN_TARGETS`] with the longest
+/// start p95 are shown (and the `all` row): a terminal of thousands of
+/// lines answers nothing, and `summary.csv` has every target.
 pub fn summary_table(summary: &Summary) -> String {
-    let width = summary
-        .rows
+    let (shown, hidden) = shown_rows(summary);
+    let width = shown
         .iter()
         .map(|r| r.target.len())
         .max()
@@ -37,7 +47,13 @@ pub fn summary_table(summary: &Summary) -> String {
         "bot-hours",
         "cold"
     );
-    for row in &summary.rows {
+    for (i, row) in shown.iter().enumerate() {
+        if hidden > 0 && i + 1 == shown.len() {
+            let _ = writeln!(
+                out,
+                "... {hidden} more targets, every one in summary.csv (shown: the {SHOWN_TARGETS} with the longest start p95)"
+            );
+        }
         let _ = writeln!(
             out,
             "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:<19}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
@@ -56,6 +72,38 @@ pub fn summary_table(summary: &Summary) -> String {
         );
     }
     out
+}
+
+/// The rows the table shows, `all` last, and how many targets it leaves
+/// out: every row, or the [`SHOWN_TARGETS`] targets with the longest start
+/// p95 (see [`start_rank`]; ties in target order), in target order.
+fn shown_rows(summary: &Summary) -> (Vec<&SummaryRow>, usize) {
+    let rows: Vec<&SummaryRow> = summary.rows.iter().collect();
+    let Some((all, targets)) = rows.split_last() else {
+        return (rows, 0);
+    };
+    if targets.len() <= MAX_TARGET_ROWS {
+        return (rows, 0);
+    }
+    let mut worst: Vec<usize> = (0..targets.len()).collect();
+    // Stable: equal start times keep target order.
+    worst.sort_by_key(|i| std::cmp::Reverse(start_rank(targets[*i])));
+    worst.truncate(SHOWN_TARGETS);
+    worst.sort_unstable();
+    let mut shown: Vec<&SummaryRow> = worst.into_iter().map(|i| targets[i]).collect();
+    shown.push(all);
+    (shown, targets.len() - SHOWN_TARGETS)
+}
+
+/// Targets in the order of how long their runs waited to start: none (no
+/// arrival) first, then by start p95, then never, by the share of runs
+/// that never started (in parts per million).
+fn start_rank(row: &SummaryRow) -> (u8, u64) {
+    match row.start_p95 {
+        None => (0, 0),
+        Some(StartTime::Ms(ms)) => (1, ms),
+        Some(StartTime::Never) => (2, row.not_started * 1_000_000 / row.arrivals.max(1)),
+    }
 }
 
 /// The reason most of the waiting went to, with its share: "capacity
