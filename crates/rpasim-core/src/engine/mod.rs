@@ -714,7 +714,9 @@ impl<O: Observer> Simulation<O> {
     /// pool react (a hosted group scales).
     fn dispatch(&mut self, target: TargetId) {
         let extended = self.extended_prioritization;
-        while self.may_dispatch(target) {
+        // An empty queue first: its length is at hand, where the free bots
+        // and the queue's first node may each be a cache miss.
+        while !self.targets[target.index()].queue.is_empty() && self.may_dispatch(target) {
             // Attended and unattended runs need different things, so the
             // head may not be placeable while a later run is (extended
             // prioritization) or blocks the queue (strict head-of-line).
