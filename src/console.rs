@@ -24,9 +24,12 @@ const SHOWN_TARGETS: usize = 20;
 /// start p95 are shown (and the `all` row): a terminal of thousands of
 /// lines answers nothing, and `summary.csv` has every target.
 pub fn summary_table(summary: &Summary) -> String {
-    let (shown, hidden) = shown_rows(summary);
+    let shown = shown_rows(summary);
     let width = shown
+        .targets
         .iter()
+        .copied()
+        .chain(shown.all)
         .map(|r| r.target.len())
         .max()
         .unwrap_or(3)
@@ -47,52 +50,76 @@ pub fn summary_table(summary: &Summary) -> String {
         "bot-hours",
         "cold"
     );
-    for (i, row) in shown.iter().enumerate() {
-        if hidden > 0 && i + 1 == shown.len() {
-            let _ = writeln!(
-                out,
-                "... {hidden} more targets, every one in summary.csv (shown: the {SHOWN_TARGETS} with the longest start p95)"
-            );
-        }
+    for row in &shown.targets {
+        table_row(&mut out, row, width);
+    }
+    if shown.hidden > 0 {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:<19}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
-            row.target,
-            row.arrivals,
-            row.count(Outcome::Succeeded),
-            wait(row, row.wait_p50_ms),
-            wait(row, row.wait_p95_ms),
-            start(row.start_p95),
-            mostly(row),
-            not_started(row),
-            row.utilization * 100.0,
-            row.bot_hours,
-            row.cold_starts,
-            other_outcomes(row),
+            "... {} more targets, every one in summary.csv (shown: the {SHOWN_TARGETS} with the longest start p95)",
+            shown.hidden
         );
+    }
+    if let Some(all) = shown.all {
+        table_row(&mut out, all, width);
     }
     out
 }
 
-/// The rows the table shows, `all` last, and how many targets it leaves
-/// out: every row, or the [`SHOWN_TARGETS`] targets with the longest start
-/// p95 (see [`start_rank`]; ties in target order), in target order.
-fn shown_rows(summary: &Summary) -> (Vec<&SummaryRow>, usize) {
-    let rows: Vec<&SummaryRow> = summary.rows.iter().collect();
-    let Some((all, targets)) = rows.split_last() else {
-        return (rows, 0);
+/// One line of the per-target table.
+fn table_row(out: &mut String, row: &SummaryRow, width: usize) {
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:<19}  {:>11}  {:>10.1}%  {:>9.1}  {:>6}  {}",
+        row.target,
+        row.arrivals,
+        row.count(Outcome::Succeeded),
+        wait(row, row.wait_p50_ms),
+        wait(row, row.wait_p95_ms),
+        start(row.start_p95),
+        mostly(row),
+        not_started(row),
+        row.utilization * 100.0,
+        row.bot_hours,
+        row.cold_starts,
+        other_outcomes(row),
+    );
+}
+
+/// What the per-target table shows.
+struct Shown<'a> {
+    /// Target rows, in target order.
+    targets: Vec<&'a SummaryRow>,
+    /// Targets left out.
+    hidden: usize,
+    /// The `all` row.
+    all: Option<&'a SummaryRow>,
+}
+
+/// Every target, or the [`SHOWN_TARGETS`] with the longest start p95 (see
+/// [`start_rank`]; ties in target order), and the `all` row (the last).
+fn shown_rows(summary: &Summary) -> Shown<'_> {
+    let Some((all, targets)) = summary.rows.split_last() else {
+        return Shown {
+            targets: Vec::new(),
+            hidden: 0,
+            all: None,
+        };
     };
-    if targets.len() <= MAX_TARGET_ROWS {
-        return (rows, 0);
+    let mut shown: Vec<&SummaryRow> = targets.iter().collect();
+    if shown.len() > MAX_TARGET_ROWS {
+        let mut worst: Vec<usize> = (0..targets.len()).collect();
+        // Stable: equal start times keep target order.
+        worst.sort_by_key(|i| std::cmp::Reverse(start_rank(&targets[*i])));
+        worst.truncate(SHOWN_TARGETS);
+        worst.sort_unstable();
+        shown = worst.into_iter().map(|i| &targets[i]).collect();
     }
-    let mut worst: Vec<usize> = (0..targets.len()).collect();
-    // Stable: equal start times keep target order.
-    worst.sort_by_key(|i| std::cmp::Reverse(start_rank(targets[*i])));
-    worst.truncate(SHOWN_TARGETS);
-    worst.sort_unstable();
-    let mut shown: Vec<&SummaryRow> = worst.into_iter().map(|i| targets[i]).collect();
-    shown.push(all);
-    (shown, targets.len() - SHOWN_TARGETS)
+    Shown {
+        hidden: targets.len() - shown.len(),
+        targets: shown,
+        all: Some(all),
+    }
 }
 
 /// Targets in the order of how long their runs waited to start: none (no

@@ -666,15 +666,12 @@ fn runs_none_writes_the_same_summaries_without_runs_csv_and_stats_say_each_phase
     assert!(dir.path().join("none/runs.csv").exists());
 }
 
-/// With more targets than a terminal can show usefully, `run` prints the
-/// 20 whose runs waited longest to start, says how many it left out, and
-/// still prints `all`; `summary.csv` keeps every target.
-#[test]
-fn a_long_table_shows_the_targets_that_waited_longest() {
+/// `rpasim run`'s output and `summary.csv` for `machines` standalone
+/// machines: machine i takes i + 1 minutes per run, one run every 10
+/// minutes, so from i = 10 on its queue grows, the more the larger i.
+fn table_of(machines: usize) -> (String, String) {
     let mut text = String::from("[simulation]\nseed = 1\nhorizon = \"1d\"\n");
-    // Machine i takes i + 1 minutes per run, one run every 10 minutes:
-    // from i = 10 on its queue grows, the more the larger i.
-    for i in 0..45 {
+    for i in 0..machines {
         text.push_str(&format!(
             "\n[[machines]]\nname = \"vm{i:02}\"\nbots = 1\n\n[[flows]]\nname = \"f{i:02}\"\n\
              target = \"vm{i:02}\"\nduration = \"{}m\"\narrivals = {{ every = \"10m\" }}\n",
@@ -688,23 +685,39 @@ fn a_long_table_shows_the_targets_that_waited_longest() {
         &["run", "many.toml", "--no-charts", "--out", "o"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let printed = stdout(&out);
-    let rows: Vec<&str> = printed.lines().skip(2).collect();
-    let targets: Vec<&str> = rows
-        .iter()
+    (stdout(&out), read(&dir.path().join("o/summary.csv")))
+}
+
+/// The first word of each table row (after the headline and the header).
+fn table_targets(printed: &str) -> Vec<&str> {
+    printed
+        .lines()
+        .skip(2)
         .filter_map(|r| r.split_whitespace().next())
-        .filter(|t| t.starts_with("vm"))
-        .collect();
-    let expected: Vec<String> = (25..45).map(|i| format!("vm{i}")).collect();
-    assert_eq!(targets, expected, "{printed}");
+        .collect()
+}
+
+/// With more targets than a terminal can show usefully, `run` prints the
+/// 20 whose runs waited longest to start, says how many it left out, and
+/// still prints `all`; `summary.csv` keeps every target.
+#[test]
+fn a_long_table_shows_the_targets_that_waited_longest() {
+    let (printed, summary) = table_of(45);
+    let mut expected: Vec<String> = (25..45).map(|i| format!("vm{i}")).collect();
+    expected.extend(["...".into(), "all".into()]);
+    assert_eq!(table_targets(&printed), expected, "{printed}");
     assert!(
-        printed.contains("... 25 more targets, every one in summary.csv"),
+        printed.contains("\n... 25 more targets, every one in summary.csv"),
         "{printed}"
     );
-    assert!(
-        rows.last().is_some_and(|r| r.starts_with("all ")),
-        "{printed}"
-    );
-    let summary = read(&dir.path().join("o/summary.csv"));
     assert_eq!(summary.lines().count(), 1 + 45 + 1);
+}
+
+/// Up to 40 targets, every one is printed, in target order.
+#[test]
+fn a_table_of_40_targets_shows_them_all() {
+    let (printed, _) = table_of(40);
+    let mut expected: Vec<String> = (0..40).map(|i| format!("vm{i:02}")).collect();
+    expected.push("all".into());
+    assert_eq!(table_targets(&printed), expected, "{printed}");
 }

@@ -143,11 +143,6 @@ impl<H: Copy + Eq> RunQueue<H> {
 
     /// The first run in queue order.
     pub fn first(&self) -> Option<(QueueKey, H)> {
-        // The length is in the map itself; its first node, kept allocated
-        // once the queue has held a run, is another cache line.
-        if self.order.is_empty() {
-            return None;
-        }
         self.order.first_key_value().map(|(k, h)| (*k, *h))
     }
 

@@ -237,9 +237,10 @@ impl<O: Observer> Simulation<O> {
             fleet: Fleet::new(&spec.machines, spec.targets.len()),
             hosted: Vec::new(),
             environments: Vec::new(),
-            hosted_machines: match spec.machines.iter().any(|m| m.hosted.is_some()) {
-                true => vec![None; spec.machines.len()],
-                false => Vec::new(),
+            hosted_machines: if spec.machines.iter().any(|m| m.hosted.is_some()) {
+                vec![None; spec.machines.len()]
+            } else {
+                Vec::new()
             },
             machine_ops: Vec::new(),
             requeue_lost_runs: spec.scheduler.requeue_lost_runs,
@@ -425,10 +426,10 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Starts loading the state that `event`, about to be handled, and
-    /// the events likely to follow it will touch (see [`crate::prefetch`]):
+    /// the event likely to follow it will touch (see [`crate::prefetch`]):
     /// the target and machine of `event` (its flow or run was asked for
-    /// one event earlier, so where they are is known now) and the flows
-    /// and runs of the next events.
+    /// one event earlier, so where they are is known now) and the flow or
+    /// run of the next event.
     fn prefetch_for(&self, event: Event) {
         let target = match event {
             Event::Arrival { flow, .. } => self.flows.get(flow.index()).map(|f| f.target),
@@ -451,7 +452,7 @@ impl<O: Observer> Simulation<O> {
             prefetch(t, 4);
             self.fleet.prefetch_pool(target);
         }
-        for event in self.events.upcoming() {
+        if let Some(event) = self.events.upcoming() {
             match *event {
                 Event::Arrival { flow, .. } => {
                     if let Some(f) = self.flows.get(flow.index()) {
