@@ -205,7 +205,8 @@ def run(
     ``selection`` replaces every target's machine-selection policy with a
     Python function: given the candidate machines (a list of dicts with
     ``machine``, ``free_bots``, ``bots``, ``last_assigned_s``), it returns
-    the index of the chosen one. ``discipline`` replaces every queue's
+    the index of the chosen one (a target with one machine asks no policy).
+    ``discipline`` replaces every queue's
     order: given a queued run (a dict with ``run_id``, ``flow``,
     ``priority``, ``arrival_s``, ``enqueued_s``, ``duration_s``), it
     returns its rank, an int or a pair of ints; smaller runs first, equal

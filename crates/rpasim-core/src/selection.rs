@@ -93,6 +93,9 @@ impl<'a> From<&'a [Candidate]> for Candidates<'a> {
 
 /// Chooses a machine among candidates.
 ///
+/// A target with a single machine (a standalone machine, or a group of
+/// one) never asks its policy: that machine is the only possible choice.
+///
 /// ```
 /// use rpasim_core::selection::{Candidates, MachineSelection};
 /// use rpasim_core::random::SimRng;
