@@ -462,7 +462,7 @@ mod tests {
                             reference.insert(moved, handle);
                         }
                         Op::Expire(ms) => {
-                            now = now + SimDuration::from_millis(ms);
+                            now += SimDuration::from_millis(ms);
                             while let Some(h) = q.pop_expired(now) {
                                 let due = expiry.iter().any(|(t, e)| *e == h && *t <= now);
                                 prop_assert!(due, "run {} expired early", h);
