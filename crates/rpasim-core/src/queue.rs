@@ -288,7 +288,14 @@ impl<H: Copy> Order<H> {
     }
 
     fn contains(&self, key: QueueKey) -> bool {
-        self.position(key).is_ok() || self.others.contains_key(&key)
+        // Before the front (a run that just left the head, as the oldest
+        // deadline's run mostly is) or at it: no search.
+        let in_appended = match self.appended.front() {
+            Some((front, _)) if key <= *front => key == *front,
+            Some(_) => self.position(key).is_ok(),
+            None => false,
+        };
+        in_appended || self.others.contains_key(&key)
     }
 
     fn remove(&mut self, key: QueueKey) -> Option<H> {
