@@ -20,7 +20,8 @@ use cli::{Cli, Command};
 /// another thread than the one that made them. Measured (alternating
 /// runs): `validate` of 10,000 machines 1.8x faster, the whole 10,000
 /// machine run 1.1x, 1,000 sweep jobs 1.1x, 10 M runs 1.2x; M/M/20 500k
-/// unchanged. Statically linked: no library to install.
+/// unchanged. It holds about 25 MB more than the system's allocator,
+/// whatever the number of runs. Statically linked: no library to install.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -628,3 +628,49 @@ fn prefetching_changes_no_run() {
     assert!(on.0.len() > 50_000, "{} runs", on.0.len());
     assert_eq!(on, off);
 }
+
+/// A policy that counts how often it is asked, then takes the first.
+#[derive(Debug)]
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl MachineSelection for Counting {
+    fn select(&mut self, _: &crate::selection::Candidates<'_>, _: &mut SimRng) -> usize {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        0
+    }
+}
+
+/// Runs `spec` with a counting policy on target 0: how often it was asked,
+/// and the runs.
+fn asked(spec: &ModelSpec) -> (usize, Vec<RunRecord>) {
+    let count = std::sync::Arc::default();
+    let mut sim = Simulation::new(spec, Records::default()).expect("valid");
+    sim.set_selection(
+        TargetId(0),
+        Box::new(Counting(std::sync::Arc::clone(&count))),
+    );
+    let (records, _) = sim.run();
+    (count.load(std::sync::atomic::Ordering::Relaxed), records.0)
+}
+
+/// A target with one machine takes it without asking its policy (the only
+/// choice); a group of two asks once per run started.
+#[test]
+fn only_a_target_with_several_machines_asks_its_policy() {
+    let mut spec = model(2, 500, None, None);
+    spec.flows
+        .push(flow("f", Priority::NORMAL, 10, &[0, 0, 0, 5]));
+    let (times, runs) = asked(&spec);
+    assert_eq!(times, 0);
+    assert_eq!(runs.iter().filter(|r| r.start.is_some()).count(), 4);
+
+    spec.targets[0].kind = TargetKind::MachineGroup;
+    spec.machines[0].bots = 1;
+    spec.machines.push(MachineSpec {
+        name: "pc2".into(),
+        ..spec.machines[0].clone()
+    });
+    let (times, runs) = asked(&spec);
+    assert_eq!(runs.iter().filter(|r| r.start.is_some()).count(), 4);
+    assert_eq!(times, 4);
+}
