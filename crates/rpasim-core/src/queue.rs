@@ -241,7 +241,10 @@ impl<H: Copy + Eq> RunQueue<H> {
 /// buffer, and the others go to a B-tree. The service's order then costs a
 /// push at the back and a pop at the front per run, where a B-tree alone
 /// allocated, searched and rebalanced nodes for both (about a tenth of the
-/// engine's time with a busy pool). Reading merges the two parts.
+/// engine's time with a busy pool). A run leaving from the middle of the
+/// ring (moved to the top, skipped by extended prioritization, timed out
+/// under another discipline) shifts the shorter side of it. Reading
+/// merges the two parts.
 #[derive(Debug)]
 struct Order<H> {
     /// Strictly increasing keys.
