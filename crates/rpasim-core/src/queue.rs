@@ -415,6 +415,7 @@ mod tests {
         assert_eq!(q.pop_expired(SimTime::from_millis(101)), Some(2));
         assert_eq!(q.pop_expired(SimTime::from_millis(102)), Some(3));
     }
+
     /// The queue keeps runs in key order whatever the mix of operations:
     /// checked against a plain ordered map.
     mod against_a_map {
@@ -450,15 +451,15 @@ mod tests {
                 let timeout = SimDuration::from_millis(50);
                 let mut q = RunQueue::new(1_000, Some(timeout));
                 let mut reference: BTreeMap<QueueKey, u64> = BTreeMap::new();
-                let mut expiry: Vec<(SimTime, u64)> = Vec::new();
                 let (mut now, mut id) = (SimTime::ZERO, 0u64);
+                let mut enqueued: Vec<SimTime> = Vec::new();
                 for op in ops {
                     let keys: Vec<QueueKey> = reference.keys().copied().collect();
                     match op {
                         Op::Push(priority) => {
                             let key = push(&mut q, run(id, priority, now.as_millis()));
+                            enqueued.push(now);
                             reference.insert(key, id);
-                            expiry.push((now + timeout, id));
                             id += 1;
                         }
                         Op::Remove(n) if !keys.is_empty() => {
@@ -473,11 +474,20 @@ mod tests {
                         }
                         Op::Expire(ms) => {
                             now += SimDuration::from_millis(ms);
-                            while let Some(h) = q.pop_expired(now) {
-                                let due = expiry.iter().any(|(t, e)| *e == h && *t <= now);
-                                prop_assert!(due, "run {} expired early", h);
-                                reference.retain(|_, v| *v != h);
-                            }
+                            // Exactly the runs queued `timeout` ago or
+                            // earlier leave, oldest first (ids are in
+                            // enqueue order, and every run was queued at
+                            // its id's `enqueued[id]`).
+                            let mut due: Vec<u64> = reference
+                                .values()
+                                .copied()
+                                .filter(|h| enqueued[*h as usize] + timeout <= now)
+                                .collect();
+                            due.sort_unstable();
+                            let expired: Vec<u64> =
+                                std::iter::from_fn(|| q.pop_expired(now)).collect();
+                            prop_assert_eq!(&expired, &due);
+                            reference.retain(|_, h| !due.contains(h));
                         }
                         _ => {}
                     }
@@ -496,16 +506,10 @@ mod tests {
                     let first_odd = reference.iter().find(|(_, h)| odd(**h)).map(|(k, h)| (*k, *h));
                     prop_assert_eq!(q.first_placeable(true, odd), first_odd);
                 }
-                // Every run still queued that is due now is timed out.
-                let live: Vec<u64> = reference.values().copied().collect();
-                let overdue = expiry.iter().filter(|(t, e)| *t <= now && live.contains(e)).count();
-                let mut expired = 0;
-                while q.pop_expired(now).is_some() {
-                    expired += 1;
-                }
-                prop_assert_eq!(expired, overdue);
-                prop_assert_eq!(q.drain().len(), live.len() - overdue);
+                let remaining: Vec<u64> = reference.values().copied().collect();
+                prop_assert_eq!(q.drain(), remaining);
                 prop_assert!(q.is_empty());
+                prop_assert_eq!(q.next_deadline(), None);
             }
         }
     }
