@@ -3,6 +3,8 @@
 //! sees only candidates. A machine may be unavailable (a hosted machine
 //! provisioning or restarting): its bots then count for nothing.
 
+use smallvec::SmallVec;
+
 use crate::ids::{MachineId, TargetId};
 use crate::model::MachineSpec;
 use crate::run::{Host, Placement};
@@ -60,12 +62,18 @@ struct Machine {
     free_pos: Option<usize>,
 }
 
+/// Machines of a target's free list kept inside its [`PoolIndex`].
+const FREE_INLINE: usize = 4;
+
 /// Per-target bookkeeping.
 #[derive(Debug, Clone, Default)]
 struct PoolIndex {
     /// Machines with at least one free bot, in no particular (but
-    /// deterministic) order.
-    free: Vec<MachineId>,
+    /// deterministic) order. Inline up to [`FREE_INLINE`] machines: with
+    /// thousands of standalone machines, a list on the heap is one more
+    /// cache miss for every run that fills or frees its machine (measured:
+    /// a tenth of the engine's time with 10,000 targets).
+    free: SmallVec<[MachineId; FREE_INLINE]>,
     free_bots: u32,
     /// Bots of machines not removed.
     bots: u32,
@@ -125,7 +133,8 @@ impl Fleet {
     /// Starts loading a target's free-bot index into the cache.
     pub(crate) fn prefetch_pool(&self, target: TargetId) {
         if let Some(p) = self.pools.get(target.index()) {
-            crate::prefetch::prefetch(p, 1);
+            // Two: an index may straddle a line boundary.
+            crate::prefetch::prefetch(p, 2);
         }
     }
 
@@ -516,5 +525,55 @@ mod tests {
         assert_eq!(f.free_bots(TargetId(0)), 3, "unattended bots are not used");
         f.release(MachineId(0), 0, SimTime::ZERO);
         assert!(f.attended_free(MachineId(0)));
+    }
+
+    /// The free index lists exactly the machines with a free bot, and
+    /// counts their free bots, whether it fits inside its target's state
+    /// or has spilled to the heap (more than `FREE_INLINE` machines).
+    mod free_index {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn lists_the_machines_with_a_free_bot(
+                bots in proptest::collection::vec(1..4u32, 1..12),
+                steps in proptest::collection::vec((0..12usize, any::<bool>()), 0..200),
+            ) {
+                let specs: Vec<MachineSpec> = bots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| MachineSpec {
+                        name: format!("m{i}"),
+                        target: TargetId(0),
+                        bots: *b,
+                        hosted: None,
+                        options: Default::default(),
+                    })
+                    .collect();
+                let mut f = Fleet::new(&specs, 1);
+                // The bots each machine runs, as the engine would hold them.
+                let mut running: Vec<Vec<u16>> = vec![Vec::new(); bots.len()];
+                for (m, take) in steps {
+                    let m = m % bots.len();
+                    let id = MachineId::from_index(m);
+                    if take && running[m].len() < bots[m] as usize {
+                        running[m].push(f.acquire(id, SimTime::ZERO).bot);
+                    } else if let Some(bot) = running[m].pop() {
+                        f.release(id, bot, SimTime::ZERO);
+                    }
+                    let t = TargetId(0);
+                    let mut listed: Vec<u32> =
+                        (0..f.candidates(t).len()).map(|i| f.candidates(t).get(i).machine.0).collect();
+                    listed.sort_unstable();
+                    let expected: Vec<u32> = (0..bots.len() as u32)
+                        .filter(|i| running[*i as usize].len() < bots[*i as usize] as usize)
+                        .collect();
+                    prop_assert_eq!(listed, expected);
+                    let free: u32 = (0..bots.len()).map(|i| bots[i] - running[i].len() as u32).sum();
+                    prop_assert_eq!(f.free_bots(t), free);
+                }
+            }
+        }
     }
 }

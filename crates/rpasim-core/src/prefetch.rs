@@ -7,15 +7,20 @@
 //! so determinism does not depend on it; on other architectures it is a
 //! no-op.
 
-/// Asks the CPU to bring the first `lines` cache lines of `value` into the
-/// cache.
+/// Asks the CPU to bring the first `lines` cache lines that `value` spans
+/// into the cache (at most all of them: a value that does not start on a
+/// line's boundary spans one more than its size alone says).
 #[inline(always)]
 pub fn prefetch<T: ?Sized>(value: &T, lines: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         let p = (value as *const T).cast::<i8>();
-        let lines = lines.min(size_of_val(value).div_ceil(64));
+        let spanned = (p as usize % 64 + size_of_val(value)).div_ceil(64);
+        let lines = lines.min(spanned);
+        // From the start of the first line: the offsets below stay in
+        // the lines the value spans.
+        let p = p.wrapping_sub(p as usize % 64);
         for i in 0..lines {
             // SAFETY: a prefetch is a hint; it never faults, whatever the
             // address, and `sse` is part of the x86_64 baseline.
