@@ -135,6 +135,25 @@ fn an_earlier_output_is_replaced_and_a_sibling_named_like_old_kept() {
     assert!(dir.path().join("out/runs.csv").exists());
 }
 
+/// The manifest lists every target, so with 25,000 machines it passes the
+/// megabyte of it read to recognise the output: the run is still
+/// replaced by the next one (it was refused as "not an rpasim output").
+#[test]
+fn an_output_with_a_manifest_over_a_megabyte_is_replaced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("[simulation]\nseed = 1\nhorizon = \"1m\"\n");
+    for m in 0..25_000 {
+        text.push_str(&format!("\n[[machines]]\nname = \"vm{m:05}\"\n"));
+    }
+    fs::write(dir.path().join("many.toml"), text).expect("write");
+    let args = ["run", "many.toml", "--out", "out", "--no-charts", "--quiet"];
+    assert!(run_in(dir.path(), &args).status.success());
+    let manifest = dir.path().join("out/manifest.toml");
+    assert!(fs::metadata(&manifest).expect("manifest").len() > 1 << 20);
+    let again = run_in(dir.path(), &args);
+    assert!(again.status.success(), "{}", stderr(&again));
+}
+
 #[test]
 fn an_empty_directory_and_a_new_nested_path_are_written() {
     let dir = project();

@@ -68,11 +68,29 @@ pub struct ManifestTarget {
     pub environment: Option<String>,
 }
 
-/// Whether a `manifest.toml` text was written by rpasim: a TOML table
-/// with an `rpasim_version` string (the key every version has written).
+/// Whether a `manifest.toml` text was written by rpasim: its root table
+/// has an `rpasim_version` string (the key every version has written,
+/// first).
+///
+/// Only the root table's own keys, before the first table header, are
+/// parsed when they suffice: a manifest lists every target, so it grows
+/// with them (about 50 bytes each), and its signature must be found as
+/// quickly in the manifest of 100,000 targets as in one of ten, and in a
+/// text cut short at the marker's read limit. The whole text is parsed
+/// only when its root alone does not parse.
 pub fn is_signed(text: &str) -> bool {
-    text.parse::<toml::Table>()
-        .is_ok_and(|t| t.get("rpasim_version").is_some_and(toml::Value::is_str))
+    let signed = |text: &str| {
+        text.parse::<toml::Table>()
+            .is_ok_and(|t| t.get("rpasim_version").is_some_and(toml::Value::is_str))
+    };
+    let root = match text.find("\n[") {
+        Some(end) => &text[..=end],
+        None => text,
+    };
+    match root.parse::<toml::Table>() {
+        Ok(_) => signed(root),
+        Err(_) => root.len() < text.len() && signed(text),
+    }
 }
 
 impl Manifest {
@@ -121,5 +139,46 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         m.write(dir.path()).expect("write");
         assert_eq!(Manifest::read(dir.path()).expect("read"), m);
+    }
+
+    /// A manifest of many targets is recognised from its root table, even
+    /// when only its first megabyte is read (cut inside a table).
+    #[test]
+    fn a_long_manifest_is_recognised_from_its_root() {
+        let m = Manifest {
+            rpasim_version: "0.1.0".into(),
+            name: "many".into(),
+            question: None,
+            scenario: "many.toml".into(),
+            seed: 1,
+            horizon_ms: 3_600_000,
+            warmup_ms: 0,
+            sample_every_ms: 3_600_000,
+            runs: 0,
+            overrides: Vec::new(),
+            targets: (0..30_000)
+                .map(|i| ManifestTarget {
+                    name: format!("vm{i:05}"),
+                    kind: "machine".into(),
+                    max_bots: None,
+                    environment: None,
+                })
+                .collect(),
+            environments: Vec::new(),
+        };
+        let text = toml::to_string(&m).expect("serialises");
+        assert!(text.len() > 1 << 20, "{} bytes", text.len());
+        assert!(is_signed(&text));
+        assert!(is_signed(&text[..1 << 20]));
+        // What decides is the root's `rpasim_version`, not its mention.
+        let moved = text.replacen("rpasim_version", "version", 1);
+        assert!(!is_signed(&moved));
+        assert!(!is_signed("[targets]\nrpasim_version = \"0.1.0\"\n"));
+        assert!(!is_signed("rpasim_version = 1\n[x]\n"));
+        // A root that parses only whole (a string spanning a header-like
+        // line) is still read whole.
+        assert!(is_signed(
+            "question = \"\"\"why\n[not a header]\"\"\"\nrpasim_version = \"0.1.0\"\n"
+        ));
     }
 }

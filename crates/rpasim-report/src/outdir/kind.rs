@@ -45,7 +45,8 @@ pub enum Contents {
     Ours,
 }
 
-/// The longest marker file read (a manifest is a few hundred bytes).
+/// The most of a marker file read: a manifest grows with the targets it
+/// lists, but its signature comes first, so a longer one is read in part.
 const MARKER_LIMIT: u64 = 1 << 20;
 
 /// What is at `dir`: nothing, an empty directory or an earlier output of
@@ -107,13 +108,25 @@ fn foreign(dir: &Path, kind: &OutputKind, entry: &str) -> OutDirError {
     ))
 }
 
-/// Whether the marker file exists, is small, and carries the signature.
+/// Whether the marker file exists and its first [`MARKER_LIMIT`] bytes
+/// carry the signature.
 fn signed(path: &Path, marker: &Marker) -> bool {
     let Ok(file) = fs::File::open(path) else {
         return false;
     };
-    let mut text = String::new();
-    file.take(MARKER_LIMIT).read_to_string(&mut text).is_ok() && (marker.signed)(&text)
+    let mut bytes = Vec::new();
+    if file.take(MARKER_LIMIT).read_to_end(&mut bytes).is_err() {
+        return false;
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        // Cut inside a character at the limit: the text before it.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    (marker.signed)(text)
 }
 
 /// Whether a directory entry is one rpasim writes in an output of `kind`
@@ -210,6 +223,24 @@ mod tests {
         fs::write(dir.join("charts/a.png"), "").expect("write");
         fs::write(dir.join(".runs.csv.partial-12"), "").expect("write");
         assert_eq!(inspect(&dir, &KIND).expect("ok"), Contents::Ours);
+    }
+
+    /// A long marker is read up to the limit, even when the limit falls
+    /// inside a character; bytes that are not UTF-8 before it are refused.
+    #[test]
+    fn a_marker_cut_at_the_limit_is_read_up_to_it() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("out");
+        fs::create_dir(&dir).expect("mkdir");
+        let mut text = "rpasim_version = \"0.1.0\"\n#".to_string();
+        text.push_str(&"a".repeat(MARKER_LIMIT as usize - text.len() - 1));
+        text.push_str("é and more");
+        fs::write(dir.join("manifest.toml"), &text).expect("write");
+        assert_eq!(inspect(&dir, &KIND).expect("ok"), Contents::Ours);
+        let mut bytes = text.into_bytes();
+        bytes[30] = 0xff;
+        fs::write(dir.join("manifest.toml"), bytes).expect("write");
+        assert!(refused(inspect(&dir, &KIND)).contains("no manifest.toml written by rpasim"));
     }
 
     #[test]
