@@ -289,3 +289,36 @@ fn thirty_days_and_ten_targets_stay_readable() {
     );
     check_outputs(&dir.path().join("o"));
 }
+
+/// With more targets than are drawn, `rpasim plot` keeps only the drawn
+/// ones' waits and series while it reads the files (memory flat in the
+/// targets), and draws the same bytes as the run did.
+#[test]
+fn plot_of_more_targets_than_drawn_redraws_identical_bytes() {
+    let mut scenario = String::from("[simulation]\nhorizon = \"1d\"\nsample_every = \"10m\"\n");
+    for m in 0..24 {
+        scenario.push_str(&format!(
+            "\n[[machines]]\nname = \"vm{m:02}\"\nbots = 1\n\n[[flows]]\nname = \"f{m:02}\"\n\
+             target = \"vm{m:02}\"\nduration = {{ exponential = {{ mean = \"10m\" }} }}\n\
+             arrivals = {{ poisson = {{ per_hour = {} }} }}\n",
+            1 + m % 5
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("many.toml"), scenario).expect("write");
+    let o = run_in(dir.path(), &["run", "many.toml", "--out", "o", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("o");
+    let before = read_all(&out);
+    fs::remove_dir_all(out.join("charts")).expect("remove");
+    fs::remove_file(out.join("report.html")).expect("remove");
+    let p = run_in(dir.path(), &["plot", "o"]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    assert_eq!(read_all(&out), before, "plot drew different bytes");
+    // Not every target is drawn one by one.
+    let svg = fs::read_to_string(out.join("charts/queue-length.svg")).expect("svg");
+    let drawn = (0..24)
+        .filter(|m| svg.contains(&format!(">\nvm{m:02}\n<")))
+        .count();
+    assert!((1..24).contains(&drawn), "{drawn} of 24 targets drawn");
+}

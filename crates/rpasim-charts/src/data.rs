@@ -145,11 +145,13 @@ impl ChartData {
         let summary = CsvTable::read(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&summary, manifest.targets.len());
         let kept = with_hosted_groups(&shown, &manifest);
-        let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest)?;
-        let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest)?;
+        // Only what is drawn is kept while the files are read: memory is
+        // flat in the targets and the samples, however long the files.
+        let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest, &shown)?;
+        let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest, &kept)?;
         Ok(ChartData {
-            waits: keep_shown(waits, &shown, true),
-            series: keep_shown(series, &kept, false),
+            waits,
+            series,
             shown,
             summary,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
@@ -234,9 +236,14 @@ fn invalid(path: &Path, what: &str) -> io::Error {
     )
 }
 
-/// Waits of the runs that started, arriving at or after the warm-up, by
-/// target and for all (as `summary.csv` counts them).
-fn waits_from_runs(path: &Path, m: &Manifest) -> io::Result<Vec<DurationHistogram>> {
+/// Waits of the runs that started, arriving at or after the warm-up, of
+/// the targets at `shown` (in index order) and of all (last), as
+/// `summary.csv` counts them; the other targets' are left empty.
+fn waits_from_runs(
+    path: &Path,
+    m: &Manifest,
+    shown: &[usize],
+) -> io::Result<Vec<DurationHistogram>> {
     let mut waits = vec![DurationHistogram::new(); m.targets.len() + 1];
     let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
     let header = reader.headers().map_err(io::Error::other)?.clone();
@@ -248,8 +255,8 @@ fn waits_from_runs(path: &Path, m: &Manifest) -> io::Result<Vec<DurationHistogra
     };
     let (target, arrival, wait) = (col("target")?, col("arrival_s")?, col("wait_s")?);
     let index = target_index(m);
-    for row in reader.records() {
-        let row = row.map_err(io::Error::other)?;
+    let mut row = csv::StringRecord::new();
+    while reader.read_record(&mut row).map_err(io::Error::other)? {
         let (Some(arrival), Some(wait)) = (parse_ms(&row[arrival]), parse_ms(&row[wait])) else {
             continue; // never started
         };
@@ -259,7 +266,9 @@ fn waits_from_runs(path: &Path, m: &Manifest) -> io::Result<Vec<DurationHistogra
         let t = *index
             .get(&row[target])
             .ok_or_else(|| invalid(path, "unknown target"))?;
-        waits[t].record(wait);
+        if shown.binary_search(&t).is_ok() {
+            waits[t].record(wait);
+        }
         waits[m.targets.len()].record(wait);
     }
     Ok(waits)
@@ -274,29 +283,50 @@ fn target_index(m: &Manifest) -> std::collections::BTreeMap<&str, usize> {
         .collect()
 }
 
-fn series_from_timeseries(path: &Path, m: &Manifest) -> io::Result<Vec<Vec<SeriesPoint>>> {
-    let table = CsvTable::read(path)?;
+/// The series of the targets at `kept` (in index order), reduced as the
+/// run reduced them, read row by row; the other targets' are left empty.
+fn series_from_timeseries(
+    path: &Path,
+    m: &Manifest,
+    kept: &[usize],
+) -> io::Result<Vec<Vec<SeriesPoint>>> {
+    let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
+    let header = reader.headers().map_err(io::Error::other)?.clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let target = column("target").ok_or_else(|| invalid(path, "no column target"))?;
+    let time = column("time_s").ok_or_else(|| invalid(path, "no column time_s"))?;
+    let counts = [
+        "queued",
+        "running",
+        "bots_ready",
+        "bots_provisioning",
+        "bots_busy",
+    ]
+    .map(column);
     let mut d = Downsampler::new(m.targets.len(), m.horizon_ms);
     let index = target_index(m);
-    let target = table
-        .column("target")
-        .ok_or_else(|| invalid(path, "no column target"))?;
-    let time = table
-        .column("time_s")
-        .ok_or_else(|| invalid(path, "no column time_s"))?;
-    for row in &table.rows {
-        let count = |name: &str| table.number(row, name) as u32;
-        let values = SampleValues {
-            queued: count("queued"),
-            running: count("running"),
-            ready: count("bots_ready"),
-            provisioning: count("bots_provisioning"),
-            busy: count("bots_busy"),
-        };
+    let mut row = csv::StringRecord::new();
+    while reader.read_record(&mut row).map_err(io::Error::other)? {
         let t = *index
-            .get(row[target].as_str())
+            .get(&row[target])
             .ok_or_else(|| invalid(path, "unknown target"))?;
         let ms = parse_ms(&row[time]).ok_or_else(|| invalid(path, "bad time_s"))?;
+        if kept.binary_search(&t).is_err() {
+            continue;
+        }
+        // As `CsvTable::number` reads a cell: 0 when absent or not a number.
+        let [queued, running, ready, provisioning, busy] = counts.map(|c| {
+            c.and_then(|c| row.get(c))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0) as u32
+        });
+        let values = SampleValues {
+            queued,
+            running,
+            ready,
+            provisioning,
+            busy,
+        };
         d.push(t, ms, values);
     }
     Ok(d.finish())
