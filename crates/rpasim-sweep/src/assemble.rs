@@ -10,6 +10,7 @@
 //!   interval by Student's t over the replications;
 //! - `charts/`: chosen metrics against each varied key, with 95 % bands.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -512,13 +513,12 @@ fn categories(grid: &Grid, k: usize) -> Vec<String> {
     {
         return Vec::new();
     }
-    let mut seen: Vec<String> = Vec::new();
-    for v in &grid.variants {
-        if !seen.contains(&v[k]) {
-            seen.push(v[k].clone());
-        }
-    }
-    seen
+    let mut seen = std::collections::BTreeSet::new();
+    grid.variants
+        .iter()
+        .filter(|v| seen.insert(v[k].as_str()))
+        .map(|v| v[k].clone())
+        .collect()
 }
 
 /// The lines of the chart of `metric` against dimension `dim`, labelled by
@@ -528,8 +528,13 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     let dimensions = grid.dimension_keys();
     let x = dimensions[dim].start;
     let categories = categories(grid, x);
-    let x_of = |value: &str| match categories.iter().position(|c| c == value) {
-        Some(i) => i as f64,
+    let category: BTreeMap<&str, usize> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let x_of = |value: &str| match category.get(value) {
+        Some(i) => *i as f64,
         None => value.parse::<f64>().unwrap_or(0.0),
     };
     let others = legend_keys(grid, dim);
@@ -542,15 +547,25 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     } else {
         vec!["all"]
     };
+    // Looked up by (variant, target) and by label, not searched for: a
+    // sweep of 100,000 variants took minutes to chart with searches.
+    let mut of_variant: BTreeMap<(usize, &str), &MetricStats> = BTreeMap::new();
+    for s in stats
+        .iter()
+        .filter(|s| s.metric == metric && s.flow.is_none())
+    {
+        // The first, as a search from the start would find.
+        of_variant
+            .entry((s.variant, s.target.as_str()))
+            .or_insert(s);
+    }
     let mut series: Vec<SweepSeries> = Vec::new();
+    let mut series_of_label: BTreeMap<String, usize> = BTreeMap::new();
     for target in &targets {
         for (v, values) in grid.variants.iter().enumerate() {
-            let Some((s, mean)) = stats
-                .iter()
-                .find(|s| {
-                    s.variant == v && s.target == *target && s.metric == metric && s.flow.is_none()
-                })
-                .and_then(|s| Some((s, s.mean.filter(|m| m.is_finite())?)))
+            let Some((s, mean)) = of_variant
+                .get(&(v, *target))
+                .and_then(|s| Some((*s, s.mean.filter(|m| m.is_finite())?)))
             else {
                 continue;
             };
@@ -564,12 +579,15 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
                 parts.join(", ")
             };
             let point = (x_of(&values[x]), mean, s.half_width.unwrap_or(0.0));
-            match series.iter_mut().find(|s| s.label == label) {
-                Some(existing) => existing.points.push(point),
-                None => series.push(SweepSeries {
-                    label,
-                    points: vec![point],
-                }),
+            match series_of_label.get(&label) {
+                Some(i) => series[*i].points.push(point),
+                None => {
+                    series_of_label.insert(label.clone(), series.len());
+                    series.push(SweepSeries {
+                        label,
+                        points: vec![point],
+                    });
+                }
             }
         }
     }
@@ -698,5 +716,36 @@ mod tests {
         let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(labels, vec!["5", "6"]);
         assert_eq!(series[1].points, vec![(1.0, 1.0, 2.0), (2.0, 3.0, 2.0)]);
+    }
+
+    /// Words on the x axis sit at their order of first appearance; a
+    /// flow's statistics and other metrics of the same variant and target
+    /// are not drawn.
+    #[test]
+    fn categories_in_order_and_only_the_metric_of_the_target() {
+        let g = grid(
+            &["policy", "cap"],
+            vec![1, 1],
+            &[&["sjf", "1"], &["sjf", "2"], &["fifo", "1"], &["fifo", "2"]],
+        );
+        assert_eq!(categories(&g, 0), vec!["sjf", "fifo"]);
+        assert!(categories(&g, 1).is_empty(), "numbers are no categories");
+        let mut stats = Vec::new();
+        for v in 0..4 {
+            let flow = MetricStats {
+                flow: Some("f".into()),
+                ..stat(v, "all", 100.0)
+            };
+            let other = MetricStats {
+                metric: "bot_hours".into(),
+                ..stat(v, "all", 200.0)
+            };
+            stats.extend([flow, other, stat(v, "all", v as f64)]);
+        }
+        let series = chart_series(&g, &stats, 0, "wait_p95_s");
+        let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, vec!["1", "2"]);
+        assert_eq!(series[0].points, vec![(0.0, 0.0, 2.0), (1.0, 2.0, 2.0)]);
+        assert_eq!(series[1].points, vec![(0.0, 1.0, 2.0), (1.0, 3.0, 2.0)]);
     }
 }

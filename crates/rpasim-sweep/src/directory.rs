@@ -35,10 +35,21 @@ pub static SWEEP_OUTPUT: OutputKind = OutputKind {
     dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
 };
 
-/// Whether a `sweep.toml` text was written by rpasim.
+/// Whether a `sweep.toml` text was written by rpasim: `scenario_hash`,
+/// then a line of `variants`.
+///
+/// Only the keys before `variants` are parsed when that line is there:
+/// it lists every variant (a sweep of 100,000 variants writes about 3 MB),
+/// so it may pass the marker's read limit, where the text is cut short.
 fn is_sweep_manifest(text: &str) -> bool {
-    text.parse::<toml::Table>()
-        .is_ok_and(|t| t.contains_key("scenario_hash") && t.contains_key("variants"))
+    let (head, variants_follow) = match text.find("\nvariants = ") {
+        Some(end) => (&text[..=end], true),
+        None => (text, false),
+    };
+    head.parse::<toml::Table>().is_ok_and(|t| {
+        t.get("scenario_hash").is_some_and(toml::Value::is_str)
+            && (variants_follow || t.contains_key("variants"))
+    })
 }
 
 fn refused(e: outdir::OutDirError) -> SweepError {
@@ -152,6 +163,38 @@ mod tests {
             metrics: vec![],
             format: crate::runner::RESULTS_FORMAT,
         }
+    }
+
+    /// A `sweep.toml` of many variants is recognised from the keys before
+    /// its variants, even when only its first megabyte is read.
+    #[test]
+    fn a_long_sweep_manifest_is_recognised() {
+        let mut m = manifest(1);
+        m.keys = vec!["machines.a.bots".into(), "machines.b.bots".into()];
+        m.dimensions = vec![1, 1];
+        m.variants = (0..100_000)
+            .map(|i| vec![(i % 300).to_string(), (i / 300).to_string()])
+            .collect();
+        let text = toml::to_string(&m).expect("serialises");
+        assert!(text.len() > 1 << 20, "{} bytes", text.len());
+        assert!(is_sweep_manifest(&text));
+        assert!(is_sweep_manifest(&text[..1 << 20]));
+        assert!(is_sweep_manifest(
+            &toml::to_string(&manifest(1)).expect("toml")
+        ));
+        // Both keys are needed, the hash as a string.
+        assert!(!is_sweep_manifest(&text.replacen(
+            "scenario_hash",
+            "hash",
+            1
+        )));
+        assert!(!is_sweep_manifest(&text.replacen(
+            "\nvariants = ",
+            "\nvalues = ",
+            1
+        )));
+        assert!(!is_sweep_manifest("scenario_hash = 1\nvariants = []\n"));
+        assert!(!is_sweep_manifest("not toml\nvariants = []\n"));
     }
 
     #[test]

@@ -23,6 +23,12 @@ use crate::results::Log;
 /// The sweep's identity, in `sweep.toml`: shards and resumed runs must
 /// agree on it.
 pub const SWEEP_TOML: &str = "sweep.toml";
+/// The largest `sweep.toml` read: it lists every variant, so a sweep of
+/// 1,000,000 variants (the most a sweep may have) of five short values
+/// writes about 30 MB. The scenarios' 8 MB would refuse to resume or merge
+/// a sweep of 300,000 such variants that `sweep` itself wrote.
+pub const MAX_SWEEP_TOML_BYTES: u64 = 64 << 20;
+
 /// Set to N to stop a sweep after N jobs (a test hook that simulates an
 /// interruption at a known point).
 pub const STOP_AFTER_ENV: &str = "RPASIM_SWEEP_STOP_AFTER";
@@ -87,14 +93,10 @@ impl SweepManifest {
     /// Reads `sweep.toml` from a sweep directory.
     pub fn read(dir: &Path) -> Result<Self, SweepError> {
         let path = dir.join(SWEEP_TOML);
-        let text = rpasim_scenario::input::read_text(
-            &path,
-            "sweep.toml",
-            rpasim_scenario::input::MAX_SCENARIO_BYTES,
-        )
-        .map_err(|e| {
-            SweepError::Invalid(format!("{}: {e} (not a sweep directory?)", path.display()))
-        })?;
+        let text = rpasim_scenario::input::read_text(&path, "sweep.toml", MAX_SWEEP_TOML_BYTES)
+            .map_err(|e| {
+                SweepError::Invalid(format!("{}: {e} (not a sweep directory?)", path.display()))
+            })?;
         toml::from_str(&text).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
     }
 
@@ -418,6 +420,36 @@ mod tests {
         assert_eq!(counter.finish(2), 1);
         assert_eq!(counter.finish(1), 2);
         assert_eq!(counter.finish(2), 3);
+    }
+
+    /// A `sweep.toml` larger than a scenario may be (320,000 variants of
+    /// five values) is read back, to resume, merge or plot.
+    #[test]
+    fn a_sweep_toml_beyond_a_scenario_s_limit_is_read_back() {
+        let m = SweepManifest {
+            scenario: "s.toml".into(),
+            scenario_hash: "h".into(),
+            base_seed: 1,
+            replications: 1,
+            set: vec![],
+            keys: (0..5).map(|k| format!("machines.m{k}.bots")).collect(),
+            dimensions: vec![1; 5],
+            variants: (0..320_000u64)
+                .map(|v| (0..5).map(|k| ((v >> (4 * k)) % 16).to_string()).collect())
+                .collect(),
+            metrics: vec![],
+            format: RESULTS_FORMAT,
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        m.write(dir.path()).expect("write");
+        let len = std::fs::metadata(dir.path().join(SWEEP_TOML))
+            .expect("written")
+            .len();
+        assert!(
+            len > rpasim_scenario::input::MAX_SCENARIO_BYTES && len < MAX_SWEEP_TOML_BYTES,
+            "{len} bytes"
+        );
+        assert_eq!(SweepManifest::read(dir.path()).expect("read back"), m);
     }
 
     #[test]
