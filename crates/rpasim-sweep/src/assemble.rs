@@ -10,7 +10,7 @@
 //!   interval by Student's t over the replications;
 //! - `charts/`: chosen metrics against each varied key, with 95 % bands.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -513,7 +513,7 @@ fn categories(grid: &Grid, k: usize) -> Vec<String> {
     {
         return Vec::new();
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     grid.variants
         .iter()
         .filter(|v| seen.insert(v[k].as_str()))
