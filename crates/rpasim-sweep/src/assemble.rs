@@ -612,7 +612,7 @@ fn chart(
         .map(|g| (g.describe(), g.bound))
         .collect();
     // Name the target in the title when every line is of the same one.
-    let targets: std::collections::BTreeSet<&str> = stats
+    let targets: BTreeSet<&str> = stats
         .iter()
         .filter(|s| s.metric == metric)
         .map(|s| s.target.as_str())
