@@ -16,11 +16,11 @@ pub fn prefetch<T: ?Sized>(value: &T, lines: usize) {
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         let p = (value as *const T).cast::<i8>();
-        let spanned = (p as usize % 64 + size_of_val(value)).div_ceil(64);
-        let lines = lines.min(spanned);
+        let offset = p as usize % 64;
+        let lines = lines.min((offset + size_of_val(value)).div_ceil(64));
         // From the start of the first line: the offsets below stay in
         // the lines the value spans.
-        let p = p.wrapping_sub(p as usize % 64);
+        let p = p.wrapping_sub(offset);
         for i in 0..lines {
             // SAFETY: a prefetch is a hint; it never faults, whatever the
             // address, and `sse` is part of the x86_64 baseline.

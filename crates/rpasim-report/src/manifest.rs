@@ -79,17 +79,11 @@ pub struct ManifestTarget {
 /// text cut short at the marker's read limit. The whole text is parsed
 /// only when its root alone does not parse.
 pub fn is_signed(text: &str) -> bool {
-    let signed = |text: &str| {
-        text.parse::<toml::Table>()
-            .is_ok_and(|t| t.get("rpasim_version").is_some_and(toml::Value::is_str))
-    };
-    let root = match text.find("\n[") {
-        Some(end) => &text[..=end],
-        None => text,
-    };
+    let signed = |t: toml::Table| t.get("rpasim_version").is_some_and(toml::Value::is_str);
+    let root = crate::outdir::before_line(text, "[").unwrap_or(text);
     match root.parse::<toml::Table>() {
-        Ok(_) => signed(root),
-        Err(_) => root.len() < text.len() && signed(text),
+        Ok(table) => signed(table),
+        Err(_) => root.len() < text.len() && text.parse().is_ok_and(signed),
     }
 }
 

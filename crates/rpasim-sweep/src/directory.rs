@@ -42,8 +42,8 @@ pub static SWEEP_OUTPUT: OutputKind = OutputKind {
 /// it lists every variant (a sweep of 100,000 variants writes about 3 MB),
 /// so it may pass the marker's read limit, where the text is cut short.
 fn is_sweep_manifest(text: &str) -> bool {
-    let (head, variants_follow) = match text.find("\nvariants = ") {
-        Some(end) => (&text[..=end], true),
+    let (head, variants_follow) = match outdir::before_line(text, "variants = ") {
+        Some(head) => (head, true),
         None => (text, false),
     };
     head.parse::<toml::Table>().is_ok_and(|t| {

@@ -17,6 +17,16 @@ pub struct Marker {
     pub signed: fn(&str) -> bool,
 }
 
+/// The lines of `text` before the first line that starts with `start`
+/// (`None` when no line does). A marker lists what grows with the output
+/// (targets, variants) after its signature, and may be cut short at the
+/// read limit: the signature is read from the lines before that list.
+pub fn before_line<'a>(text: &'a str, start: &str) -> Option<&'a str> {
+    text.match_indices('\n')
+        .find(|(i, _)| text[i + 1..].starts_with(start))
+        .map(|(i, _)| &text[..=i])
+}
+
 /// What one kind of output directory holds.
 #[derive(Debug)]
 pub struct OutputKind {
@@ -223,6 +233,16 @@ mod tests {
         fs::write(dir.join("charts/a.png"), "").expect("write");
         fs::write(dir.join(".runs.csv.partial-12"), "").expect("write");
         assert_eq!(inspect(&dir, &KIND).expect("ok"), Contents::Ours);
+    }
+
+    #[test]
+    fn the_lines_before_a_line_that_starts_so() {
+        let text = "a = 1\nb = \"[x\"\n[t]\nc = 2\n[u]\n";
+        assert_eq!(before_line(text, "["), Some("a = 1\nb = \"[x\"\n"));
+        assert_eq!(before_line(text, "c = "), Some("a = 1\nb = \"[x\"\n[t]\n"));
+        // The first line has no line before it to end.
+        assert_eq!(before_line("[t]\na = 1\n", "["), None);
+        assert_eq!(before_line(text, "d = "), None);
     }
 
     /// A long marker is read up to the limit, even when the limit falls

@@ -21,7 +21,7 @@ mod kind;
 mod process;
 mod staging;
 
-pub use kind::{Contents, Marker, OutputKind, inspect};
+pub use kind::{Contents, Marker, OutputKind, before_line, inspect};
 pub use process::{DirLock, lock as lock_dir};
 pub use staging::{
     StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, write_atomically,
