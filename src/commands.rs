@@ -68,7 +68,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let io = |e| CliError::io(&dir, e);
     std::fs::write(dir.join(SCENARIO_COPY), &scenario.effective_toml).map_err(io)?;
     let write_runs = args.runs == RunsOutput::All;
-    let recorder = Recorder::create_with(&dir, &scenario.spec, write_runs).map_err(io)?;
+    let mut recorder = Recorder::create_with(&dir, &scenario.spec, write_runs).map_err(io)?;
+    if !args.no_charts {
+        // Drawn from the samples as they come: not read back from the file.
+        recorder = recorder.with_series(&scenario.spec);
+    }
     let progress = Progress::new(scenario.spec.horizon, args.quiet);
     // Files are written on a core of their own when there is one.
     let output = Output::beside(recorder);
@@ -93,6 +97,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     manifest.write(&dir).map_err(io)?;
     let charts_start = Instant::now();
     if !args.no_charts {
+        // Kept since charts are drawn (above).
+        let series = series.unwrap_or_default();
         let data = ChartData::from_run(&dir, manifest, &summary, series).map_err(io)?;
         rpasim_charts::render(&dir, &data).map_err(io)?;
     }

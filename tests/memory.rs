@@ -8,6 +8,7 @@ use std::fs;
 use common::{repo, run_in, stderr};
 use rpasim_core::Simulation;
 use rpasim_report::background::Background;
+use rpasim_report::series::MAX_POINTS;
 use rpasim_report::{Output, Recorder};
 
 #[test]
@@ -73,4 +74,31 @@ fn recording_beside_the_simulation_gives_the_same_bytes() {
         batches += rows / rpasim_report::background::BATCH;
     }
     assert!(batches >= 4, "several full batches crossed the channel");
+}
+
+/// The samples reduced for drawing are kept only for a run whose charts
+/// are drawn (`with_series`): `--no-charts`, sweeps and the Python package
+/// do not pay for them (tens of MB with thousands of targets).
+#[test]
+fn series_for_charts_are_kept_only_when_asked_for() {
+    let path = repo().join("scenarios/quickstart.toml");
+    let spec = rpasim_scenario::load(&path, &[]).expect("quickstart").spec;
+    let series = |recorder: Recorder| {
+        let (recorder, report) = Simulation::new(&spec, recorder).expect("sim").run();
+        recorder.finish_with_series(&report).expect("no I/O").1
+    };
+    assert_eq!(series(Recorder::summary_only(&spec)), None);
+    assert_eq!(series(Recorder::in_memory(&spec)), None);
+    let kept = series(Recorder::summary_only(&spec).with_series(&spec)).expect("kept");
+    assert_eq!(kept.len(), spec.targets.len());
+    // Sampled from time 0 to the horizon, more often than drawn.
+    let samples = spec.horizon.as_millis() / spec.sample_every.as_millis() + 1;
+    assert!(samples > MAX_POINTS as u64, "{samples} samples");
+    for points in &kept {
+        assert!((MAX_POINTS / 2..=MAX_POINTS).contains(&points.len()));
+        assert_eq!(
+            points.last().map(|p| p.time_ms),
+            Some(spec.horizon.as_millis())
+        );
+    }
 }

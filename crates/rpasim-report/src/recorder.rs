@@ -151,7 +151,10 @@ pub struct Recorder {
     timeseries: Option<TimeseriesWriter<FileOut>>,
     events: Option<EventsWriter<FileOut>>,
     summary: SummaryBuilder,
-    series: Downsampler,
+    /// The samples reduced for drawing, if charts will be drawn: with
+    /// thousands of targets they cost tens of MB and a pass per sample, for
+    /// nothing when no chart is.
+    series: Option<Downsampler>,
     dir: Option<PathBuf>,
     error: Option<io::Error>,
 }
@@ -240,10 +243,21 @@ impl Recorder {
                 spec.horizon,
             )
             .with_cost(spec.prices.map(|p| rpasim_core::cost::cost(spec, &p))),
-            series: Downsampler::new(spec.targets.len(), spec.horizon.as_millis()),
+            series: None,
             dir: None,
             error: None,
         }
+    }
+
+    /// Also keeps the samples reduced for drawing, which
+    /// [`finish_with_series`](Self::finish_with_series) returns: for a run
+    /// whose charts are drawn from them.
+    pub fn with_series(mut self, spec: &ModelSpec) -> Self {
+        self.series = Some(Downsampler::new(
+            spec.targets.len(),
+            spec.horizon.as_millis(),
+        ));
+        self
     }
 
     /// Flushes the files, writes `summary.csv` and returns the summary.
@@ -252,11 +266,12 @@ impl Recorder {
     }
 
     /// As [`finish`](Self::finish), also returning the time series reduced
-    /// for drawing (by target).
+    /// for drawing (by target), if they were kept
+    /// ([`with_series`](Self::with_series)).
     pub fn finish_with_series(
         self,
         report: &SimReport,
-    ) -> io::Result<(Summary, Vec<Vec<SeriesPoint>>)> {
+    ) -> io::Result<(Summary, Option<Vec<Vec<SeriesPoint>>>)> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -274,7 +289,7 @@ impl Recorder {
         if let Some(dir) = &self.dir {
             write_summaries(&summary, dir)?;
         }
-        Ok((summary, self.series.finish()))
+        Ok((summary, self.series.map(Downsampler::finish)))
     }
 
     fn keep_first_error(&mut self, result: csv::Result<()>) {
@@ -284,6 +299,25 @@ impl Recorder {
             self.timeseries = None;
             self.events = None;
         }
+    }
+}
+
+/// Adds one sample of every target to the series reduced for drawing.
+fn reduce(series: &mut Downsampler, time: SimTime, targets: &[TargetSample]) {
+    /// Targets between a prefetch and the push it prepares.
+    const AHEAD: usize = 8;
+    for (i, s) in targets.iter().enumerate() {
+        if let Some(later) = targets.get(i + AHEAD) {
+            series.prefetch(later.target.index());
+        }
+        let values = SampleValues {
+            queued: s.queued,
+            running: s.running,
+            ready: s.bots_ready,
+            provisioning: s.bots_provisioning,
+            busy: s.bots_busy,
+        };
+        series.push(s.target.index(), time.as_millis(), values);
     }
 }
 
@@ -341,20 +375,8 @@ impl Observer for Recorder {
         targets: &[TargetSample],
         environments: &[EnvironmentSample],
     ) {
-        /// Targets between a prefetch and the push it prepares.
-        const AHEAD: usize = 8;
-        for (i, s) in targets.iter().enumerate() {
-            if let Some(later) = targets.get(i + AHEAD) {
-                self.series.prefetch(later.target.index());
-            }
-            let values = SampleValues {
-                queued: s.queued,
-                running: s.running,
-                ready: s.bots_ready,
-                provisioning: s.bots_provisioning,
-                busy: s.bots_busy,
-            };
-            self.series.push(s.target.index(), time.as_millis(), values);
+        if let Some(series) = &mut self.series {
+            reduce(series, time, targets);
         }
         if let Some(ts) = &mut self.timeseries {
             let result = ts.write(time, targets, environments, &self.names);
