@@ -69,12 +69,8 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
     };
     let file = deserialize(&locator)?;
     let base_dir = source.parent().unwrap_or(Path::new("."));
-    let spec = build::build(&file, base_dir).map_err(|issues| ScenarioError {
-        problems: issues.into_iter().map(|i| locator.issue(i)).collect(),
-    })?;
-    let goals = build::goals(&file, &spec).map_err(|issues| ScenarioError {
-        problems: issues.into_iter().map(|i| locator.issue(i)).collect(),
-    })?;
+    let spec = build::build(&file, base_dir).map_err(|issues| locator.issues(issues))?;
+    let goals = build::goals(&file, &spec).map_err(|issues| locator.issues(issues))?;
     let output_refusal = build::limits::output_issue(&file, &spec).map(|i| ScenarioError {
         problems: vec![locator.issue(i)],
     });
@@ -180,6 +176,28 @@ impl<'a> Locator<'a> {
                 || key.starts_with(&format!("{}.", o.key))
                 || o.key.starts_with(&format!("{key}."))
         })
+    }
+
+    /// The first [`build::LISTED_PROBLEMS`] issues located, and how many
+    /// more there are: locating one reads the text up to it, so locating
+    /// thousands would take seconds.
+    fn issues(&self, issues: Vec<build::Issue>) -> ScenarioError {
+        let more = issues.len().saturating_sub(build::LISTED_PROBLEMS);
+        let mut problems: Vec<Problem> = issues
+            .into_iter()
+            .take(build::LISTED_PROBLEMS)
+            .map(|i| self.issue(i))
+            .collect();
+        if more > 0 {
+            problems.push(Problem::in_file(
+                self.source,
+                format!(
+                    "{more} more problems are not listed (only the first {} are)",
+                    build::LISTED_PROBLEMS
+                ),
+            ));
+        }
+        ScenarioError { problems }
     }
 
     fn issue(&self, issue: build::Issue) -> Problem {

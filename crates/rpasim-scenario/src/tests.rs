@@ -166,6 +166,38 @@ fn several_problems_are_reported_together() {
     assert_eq!(parse_err(&text).problems.len(), 2);
 }
 
+/// Thousands of copies of one mistake: the first are listed in full, the
+/// rest counted, so the answer is quick and the first problem on screen.
+#[test]
+fn problems_beyond_the_listed_ones_are_counted() {
+    let mut text = VALID.to_string();
+    let flows = build::LISTED_PROBLEMS + 7;
+    for i in 0..flows {
+        text.push_str(&format!(
+            "\n[[flows]]\nname = \"f{i}\"\ntarget = \"sale\"\n\
+             duration = {{ exponential = {{ mean = \"1h\" }} }}\n\
+             arrivals = {{ poisson = {{ per_hour = 1 }} }}\n"
+        ));
+    }
+    let e = parse_err(&text);
+    assert_eq!(e.problems.len(), build::LISTED_PROBLEMS + 1, "{e}");
+    let listed = &e.problems[..build::LISTED_PROBLEMS];
+    for (i, p) in listed.iter().enumerate() {
+        assert_eq!(p.key, Some(format!("flows.f{i}.target")));
+        assert!(p.line.is_some(), "{p}");
+        assert!(p.message.contains("did you mean \"sales\""), "{p}");
+    }
+    let last = &e.problems[build::LISTED_PROBLEMS];
+    assert_eq!((last.line, &last.key), (None, &None));
+    assert_eq!(
+        last.message,
+        format!(
+            "7 more problems are not listed (only the first {} are)",
+            build::LISTED_PROBLEMS
+        )
+    );
+}
+
 #[test]
 fn overrides_apply_and_are_validated() {
     let set = |s: &str| s.parse::<Override>().expect("valid override");

@@ -118,12 +118,13 @@ impl Builder<'_> {
                 );
             }
             let Some(target) = t.index.by_name.get(&s.target).copied() else {
-                let message = unknown(
-                    "target",
-                    &s.target,
-                    t.index.by_name.keys().map(String::as_str),
-                );
-                self.error(path.key("target"), message);
+                self.error_with(path.key("target"), || {
+                    unknown(
+                        "target",
+                        &s.target,
+                        t.index.by_name.keys().map(String::as_str),
+                    )
+                });
                 continue;
             };
             if access
@@ -144,10 +145,9 @@ impl Builder<'_> {
     fn check_user(&mut self, access: &Access, name: &str, path: KeyPath) -> bool {
         let known = access.users.contains(name);
         if !known {
-            self.error(
-                path,
-                unknown("user", name, access.users.iter().map(String::as_str)),
-            );
+            self.error_with(path, || {
+                unknown("user", name, access.users.iter().map(String::as_str))
+            });
         }
         known
     }

@@ -284,7 +284,7 @@ impl Builder<'_> {
                     .iter()
                     .filter(|s| kinds.contains(&s.kind))
                     .map(|s| s.name.as_str());
-                self.error(path.clone(), unknown(what, name, known));
+                self.error_with(path.clone(), || unknown(what, name, known));
                 None
             }
         }
@@ -301,8 +301,9 @@ impl Builder<'_> {
     ) -> Option<MachineId> {
         let found = machines.get(name).copied();
         if found.is_none() {
-            let message = unknown(what, name, machines.keys().map(String::as_str));
-            self.error(path.clone(), message);
+            self.error_with(path.clone(), || {
+                unknown(what, name, machines.keys().map(String::as_str))
+            });
         }
         found
     }
@@ -313,10 +314,9 @@ impl Builder<'_> {
             .position(|f| f.name == name)
             .map(FlowId::from_index);
         if found.is_none() {
-            self.error(
-                path.clone(),
-                unknown("flow", name, flows.iter().map(|f| f.name.as_str())),
-            );
+            self.error_with(path.clone(), || {
+                unknown("flow", name, flows.iter().map(|f| f.name.as_str()))
+            });
         }
         found
     }

@@ -125,7 +125,7 @@ impl Builder<'_> {
         if let Some(id) = index.by_name.get(&flow.target) {
             return Some(*id);
         }
-        let message = match index.grouped.get(&flow.target) {
+        let message = || match index.grouped.get(&flow.target) {
             Some(group) => format!(
                 "machine {:?} is in group {group:?}: runs queue on the group, so target {group:?}",
                 flow.target
@@ -136,7 +136,7 @@ impl Builder<'_> {
                 index.by_name.keys().map(String::as_str),
             ),
         };
-        self.error(path.key("target"), message);
+        self.error_with(path.key("target"), message);
         None
     }
 

@@ -88,11 +88,24 @@ struct Builder<'f> {
     recorded: Option<Vec<rpasim_core::model::RecordedRun>>,
 }
 
+/// Problems worded and located in full; those beyond are only counted. Ten
+/// thousand flows with one wrong target each would otherwise take seconds
+/// to word (a search for the likeliest name among thousands, each) and to
+/// locate, and would bury the first problem under screens of its copies.
+pub const LISTED_PROBLEMS: usize = 50;
+
 impl Builder<'_> {
     fn error(&mut self, path: KeyPath, message: impl Into<String>) {
+        self.error_with(path, || message.into());
+    }
+
+    /// Reports a problem whose message is worded only if it is listed
+    /// ([`LISTED_PROBLEMS`]); one beyond is kept unworded, to be counted.
+    fn error_with(&mut self, path: KeyPath, message: impl FnOnce() -> String) {
+        let listed = self.issues.len() < LISTED_PROBLEMS;
         self.issues.push(Issue {
             path,
-            message: message.into(),
+            message: if listed { message() } else { String::new() },
             external: None,
         });
     }
@@ -338,8 +351,9 @@ impl Builder<'_> {
         match envs.iter().position(|e| e.name == name) {
             Some(i) => EnvironmentId::from_index(i),
             None => {
-                let message = unknown("environment", name, envs.iter().map(|e| e.name.as_str()));
-                self.error(path, message);
+                self.error_with(path, || {
+                    unknown("environment", name, envs.iter().map(|e| e.name.as_str()))
+                });
                 EnvironmentId(0)
             }
         }

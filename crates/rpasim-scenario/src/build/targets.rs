@@ -338,8 +338,9 @@ impl Builder<'_> {
             } else {
                 ""
             };
-            let message = format!("{}{hint}", unknown("machine group", group, known));
-            self.error(path.key("group"), message);
+            self.error_with(path.key("group"), || {
+                format!("{}{hint}", unknown("machine group", group, known))
+            });
             return None;
         };
         let group_env = targets.specs[g].environment;
