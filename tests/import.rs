@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::{run_in, stderr};
+use common::{run_in, stderr, stdout};
 
 /// The truth: a group of three identical single-bot machines and a
 /// standalone machine with two bots; office-hours Poisson work, a nightly
@@ -344,7 +344,7 @@ fn the_calibration_says_when_the_history_waited_longer_than_its_fleet_explains()
     fs::write(dir.path().join("h.csv"), text).expect("write");
     let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = common::stdout(&o);
+    let out = stdout(&o);
     assert!(
         out.contains("f: observed waits are 500 % longer than simulated (1800.0 s vs 300.0 s)"),
         "{out}"
@@ -572,6 +572,115 @@ fn attended_runs_are_replayed_as_attended_runs_of_their_machine() {
     );
 }
 
+/// rpasim runs attended runs on standalone machines only: an attended run
+/// on a machine of a group (say, before it joined the group) is left out
+/// and said so, and the replay is still a valid scenario with every other
+/// run (it was refused as an invalid replay, exit 1).
+#[test]
+fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
+                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,m1,g,orders\n\
+                2,2026-03-02T08:01:00Z,2026-03-02T08:01:00Z,2026-03-02T08:11:00Z,4,1,m1,,desk\n\
+                3,2026-03-02T08:02:00Z,2026-03-02T08:02:00Z,2026-03-02T08:12:00Z,4,1,m1,g,desk\n\
+                4,2026-03-02T08:03:00Z,2026-03-02T08:03:00Z,2026-03-02T08:13:00Z,4,1,pc,,desk\n\
+                5,2026-03-02T08:04:00Z,2026-03-02T08:04:00Z,2026-03-02T08:14:00Z,4,2,m1,g,orders\n";
+    let runs = import_and_replay(dir.path(), text, "a");
+    // Runs 1, 4 and 5: the group's two and pc's attended one.
+    assert_eq!(runs.lines().count() - 1, 3, "{runs}");
+    let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
+    assert!(
+        replay.contains("name = \"desk\"\ntarget = \"pc\"\nmode = \"attended\"\n"),
+        "{replay}"
+    );
+    assert!(!replay.contains("target = \"m1\""), "{replay}");
+    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "2 attended runs on machines of a group were left out (the first on m1, of group g): \
+             rpasim runs attended runs on standalone machines only"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A history can show more than the service's defaults allow: a group of
+/// 60 machines, a machine running 70 runs at once (runs never closed). The
+/// replay raises the group limit, caps the machine at the 64 bots a
+/// machine can have and says so; it is a valid scenario either way (it was
+/// refused as an invalid replay, exit 1).
+#[test]
+fn a_history_beyond_the_service_s_defaults_still_replays() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n";
+    let mut text = head.to_string();
+    for i in 0..60 {
+        text.push_str(&format!(
+            "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,m{i},g,orders\n"
+        ));
+    }
+    for i in 0..70 {
+        text.push_str(&format!(
+            "{},2026-03-02T09:00:{:02}Z,2026-03-02T09:00:{:02}Z,,2,2,big,,stuck\n",
+            100 + i,
+            i % 60,
+            i % 60
+        ));
+    }
+    // Later, so that the export ends after every start.
+    text.push_str(
+        "200,2026-03-02T10:00:00Z,2026-03-02T10:00:00Z,2026-03-02T10:05:00Z,4,2,pc,,later\n",
+    );
+    let runs = import_and_replay(dir.path(), &text, "a");
+    assert_eq!(runs.lines().count() - 1, 131, "{runs}");
+    let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
+    assert!(
+        replay.contains("[limits]\nmax_bots_per_machine = 64\nmax_machines_per_group = 60\n"),
+        "{replay}"
+    );
+    assert!(replay.contains("name = \"big\"\nbots = 64\n"), "{replay}");
+    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
+    assert!(
+        stdout(&o).contains(
+            "machine big: 64 bots (it ran 70 runs at once; a machine has at most 64 bots)"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Names the service keeps apart and rpasim would not: a machine named
+/// like a group is renamed, and a flow's name made for its attended runs
+/// that another flow already has is numbered; the replay is valid (both
+/// were refused as invalid replays, exit 1).
+#[test]
+fn names_the_service_keeps_apart_stay_apart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
+                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,x,x,orders\n\
+                2,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,1,pc,,f\n\
+                3,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,,f\n\
+                4,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,,f (attended)\n";
+    let runs = import_and_replay(dir.path(), text, "a");
+    assert_eq!(runs.lines().count() - 1, 4, "{runs}");
+    let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
+    for expected in [
+        "[[machines]]\nname = \"x (machine)\"\ngroup = \"x\"\n",
+        "name = \"f (attended)\"\ntarget = \"pc\"\nmode = \"attended\"\n",
+        "name = \"f (attended) (2)\"\ntarget = \"pc\"\narrivals",
+    ] {
+        assert!(replay.contains(expected), "{expected} in {replay}");
+    }
+    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
+    assert!(
+        stdout(&o).contains("machine x is named like a group: it is x (machine) in the scenarios"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// A history with runs on two VMs of a group that is really hosted, and
 /// on a machine whose third bot was never used.
 const CLOUDY: &str = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
@@ -596,7 +705,7 @@ fn a_fleet_file_gives_what_the_history_cannot_tell() {
         &["import", "h.csv", "--fleet", "fleet.toml", "--out", "o"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = common::stdout(&o);
+    let out = stdout(&o);
     for said in [
         "group cloud: as fleet.toml gives it (hosted)",
         "machine pc: as fleet.toml gives it (the history showed 1 bot)",
@@ -671,7 +780,7 @@ fn duration_columns_are_cross_checked_not_trusted() {
     fs::write(dir.path().join("h.csv"), text).expect("write");
     let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = common::stdout(&o);
+    let out = stdout(&o);
     for said in [
         "runwaitduration agrees with the timestamps in 2 of 3 rows (66.7 %, read as seconds)",
         "runexecutionduration agrees with the timestamps in 2 of 2 rows (100.0 %, read as milliseconds)",

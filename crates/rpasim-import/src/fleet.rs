@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rpasim_core::model::MAX_BOTS_PER_MACHINE;
+
 use crate::ImportError;
 use crate::history::History;
 
@@ -14,8 +16,13 @@ pub struct Machine {
     pub name: String,
     /// Its group, if it ran runs queued on one.
     pub group: Option<String>,
-    /// Unattended bots: the most unattended runs it ran at once (at least 1).
+    /// Unattended bots: the most unattended runs it ran at once (at least
+    /// 1), at most what a machine can have.
     pub bots: u32,
+    /// The most unattended runs it ran at once (more than `bots` when the
+    /// history shows more than a machine can have, e.g. runs it never
+    /// closed).
+    pub ran_at_once: u32,
 }
 
 /// The inferred fleet.
@@ -32,6 +39,50 @@ pub struct Fleet {
     pub notes: Vec<String>,
     /// The fleet file that completes it, if any.
     pub fleet_file: Option<FleetFile>,
+}
+
+/// Renames the machines named like a group: the service keeps machines
+/// and groups apart, rpasim's flows target both by one name. Such a
+/// machine becomes `NAME (machine)` (or `NAME (machine 2)`, ... if that is
+/// taken too) in every run; returns a note per machine renamed.
+pub fn separate_names(history: &mut History) -> Vec<String> {
+    let groups: BTreeSet<Arc<str>> = history
+        .runs
+        .iter()
+        .filter_map(|r| r.group.clone())
+        .collect();
+    let machines: BTreeSet<Arc<str>> = history
+        .runs
+        .iter()
+        .filter_map(|r| r.machine.clone())
+        .collect();
+    let mut taken: BTreeSet<Arc<str>> = groups.union(&machines).cloned().collect();
+    let mut renamed: BTreeMap<Arc<str>, Arc<str>> = BTreeMap::new();
+    for clash in machines.intersection(&groups) {
+        let mut name: Arc<str> = format!("{clash} (machine)").into();
+        for n in 2.. {
+            if !taken.contains(&name) {
+                break;
+            }
+            name = format!("{clash} (machine {n})").into();
+        }
+        taken.insert(name.clone());
+        renamed.insert(clash.clone(), name);
+    }
+    for r in &mut history.runs {
+        if let Some(new) = r.machine.as_ref().and_then(|m| renamed.get(m)) {
+            r.machine = Some(new.clone());
+        }
+    }
+    renamed
+        .iter()
+        .map(|(old, new)| {
+            format!(
+                "machine {old} is named like a group: it is {new} in the scenarios (rpasim's flows \
+                 target machines and groups by one name)"
+            )
+        })
+        .collect()
 }
 
 /// Infers the fleet; `None` when no run names a machine or a group.
@@ -81,7 +132,8 @@ pub fn infer(history: &History) -> Option<Fleet> {
             Machine {
                 name: name.clone(),
                 group: group.clone(),
-                bots: most.max(1) as u32,
+                bots: (most.max(1) as u32).min(MAX_BOTS_PER_MACHINE),
+                ran_at_once: most.max(1) as u32,
             }
         })
         .collect();
@@ -98,14 +150,22 @@ pub fn infer(history: &History) -> Option<Fleet> {
     )];
     for m in &machines {
         notes.push(format!(
-            "machine {}: {} bot{}{}",
+            "machine {}: {} bot{}{}{}",
             m.name,
             m.bots,
             if m.bots == 1 { "" } else { "s" },
             m.group
                 .as_ref()
                 .map(|g| format!(", in group {g}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if m.ran_at_once > m.bots {
+                format!(
+                    " (it ran {} runs at once; a machine has at most {MAX_BOTS_PER_MACHINE} bots)",
+                    m.ran_at_once
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     Some(Fleet {

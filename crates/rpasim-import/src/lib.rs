@@ -145,6 +145,7 @@ pub fn import(
                 &b.group,
             ))
     });
+    let renamed = fleet::separate_names(&mut history);
     let mut fleet = fleet::infer(&history).ok_or_else(|| {
         ImportError::file(
             history_path,
@@ -168,6 +169,7 @@ pub fn import(
             .notes
             .iter()
             .cloned()
+            .chain(renamed)
             .chain(history.cross_checks.iter().map(history::CrossCheck::note))
             .collect(),
         calibration: calibrate::Calibration::default(),
@@ -177,8 +179,17 @@ pub fn import(
     if let Some(f) = &fleet_file {
         check_with_fleet(out, f)?;
     }
-    let calibration = calibrate::calibrate(out, &written.flows, written.horizon_ms)
-        .map_err(|e| ImportError::file(out, e))?;
+    // The scenarios are made to be valid: one that is not is a history
+    // this importer does not yet know how to model, said as such.
+    let calibration =
+        calibrate::calibrate(out, &written.flows, written.horizon_ms).map_err(|e| {
+            let message = format!(
+                "the scenarios made from {} do not validate (a case rpasim import does not \
+                 handle yet; please report it): {e}",
+                history_path.display()
+            );
+            ImportError::file(out, message)
+        })?;
     report.notes.extend(calibration.verdicts.iter().cloned());
     report.calibration = calibration;
     Ok(report)

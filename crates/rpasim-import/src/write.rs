@@ -209,9 +209,29 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             t.clone()
         }
     };
+    // rpasim runs attended runs on standalone machines only: a machine of
+    // a group takes the runs queued on the group. A history can still show
+    // one ran attended (before it joined the group, say): such runs are
+    // left out, or the replay would not be a valid scenario.
+    let grouped: BTreeMap<&str, &str> = fleet
+        .machines
+        .iter()
+        .filter_map(|m| Some((m.name.as_str(), m.group.as_deref()?)))
+        .collect();
+    let on_group = |r: &HistoryRun| {
+        let machine = r.machine.as_deref().filter(|_| r.attended)?;
+        grouped.get_key_value(machine)
+    };
+    let replayable = || {
+        history
+            .runs
+            .iter()
+            .zip(&fleet.targets)
+            .filter(|(r, _)| on_group(r).is_none())
+    };
     // A run that names no target goes to its flow's most used one.
     let mut usual: BTreeMap<(&str, bool), BTreeMap<Arc<str>, usize>> = BTreeMap::new();
-    for (r, t) in history.runs.iter().zip(&fleet.targets) {
+    for (r, t) in replayable() {
         if let Some(t) = target_of(r, t) {
             *usual
                 .entry((&r.flow, r.attended))
@@ -230,7 +250,7 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
     };
     let mut by_key: BTreeMap<StreamKey, Vec<&HistoryRun>> = BTreeMap::new();
     let mut dropped = 0;
-    for (r, t) in history.runs.iter().zip(&fleet.targets) {
+    for (r, t) in replayable() {
         match target_of(r, t).or_else(|| fallback(r)) {
             Some(t) => by_key
                 .entry((r.flow.clone(), t, r.attended))
@@ -244,6 +264,14 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             "{dropped} runs of flows never seen on a machine or group were left out"
         ));
     }
+    let mut attended_on_group = history.runs.iter().filter_map(on_group);
+    if let Some((machine, group)) = attended_on_group.next() {
+        report.notes.push(format!(
+            "{} attended runs on machines of a group were left out (the first on {machine}, \
+             of group {group}): rpasim runs attended runs on standalone machines only",
+            attended_on_group.count() + 1
+        ));
+    }
     // Per flow: its targets and its modes, to name its streams apart.
     let mut seen: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<bool>)> = BTreeMap::new();
     for (f, t, a) in by_key.keys() {
@@ -251,6 +279,9 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
         e.0.insert(t);
         e.1.insert(*a);
     }
+    // A name made for one stream can be another flow's own (a flow called
+    // `f (attended)` beside `f`'s attended runs): the later one is numbered.
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     by_key
         .iter()
         .map(|((flow, target, attended), runs)| {
@@ -262,8 +293,15 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             if modes.len() > 1 && *attended {
                 name.push_str(" (attended)");
             }
+            let mut unique = name.clone();
+            for n in 2.. {
+                if taken.insert(unique.clone()) {
+                    break;
+                }
+                unique = format!("{name} ({n})");
+            }
             Stream {
-                flow: name,
+                flow: unique,
                 target: target.to_string(),
                 attended: *attended,
                 runs: runs.clone(),
@@ -275,9 +313,23 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
 /// The inferred targets (those a fleet file did not give).
 fn fleet_toml(fleet: &Fleet) -> String {
     let mut out = String::from("# Inferred from the history:\n");
+    // The service's defaults, raised where the history shows more (the
+    // replay is refused otherwise); a fleet file's limits stand as given.
     let most = fleet.machines.iter().map(|m| m.bots).max().unwrap_or(1);
-    if most > 10 && !fleet.limits_given() {
-        let _ = writeln!(out, "[limits]\nmax_bots_per_machine = {most}\n");
+    let mut members: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in fleet.machines.iter().filter_map(|m| m.group.as_deref()) {
+        *members.entry(g).or_default() += 1;
+    }
+    let largest = members.values().copied().max().unwrap_or(0);
+    if (most > 10 || largest > 50) && !fleet.limits_given() {
+        out.push_str("[limits]\n");
+        if most > 10 {
+            let _ = writeln!(out, "max_bots_per_machine = {most}");
+        }
+        if largest > 50 {
+            let _ = writeln!(out, "max_machines_per_group = {largest}");
+        }
+        out.push('\n');
     }
     for g in &fleet.groups {
         let _ = writeln!(out, "[[machine_groups]]\nname = {}\n", quote(g));
