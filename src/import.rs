@@ -83,6 +83,11 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         for note in &report.notes {
             println!("  {note}");
         }
+        print_some(&report.machines, "machines (replay.toml has each)");
+        print_some(
+            &report.calibration.verdicts,
+            "flows (calibration.html has each verdict)",
+        );
         println!(
             "  calibration: {0}/calibration.html; replay: rpasim run {0}/replay.toml; \
              fitted model: rpasim run {0}/scenario.toml",
@@ -90,4 +95,16 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// Lines of one kind shown on the console: with a fleet of hundreds of
+/// machines or flows, the first few and how many more `rest` there are.
+fn print_some(lines: &[String], rest: &str) {
+    const SHOWN: usize = 10;
+    for line in lines.iter().take(SHOWN) {
+        println!("  {line}");
+    }
+    if lines.len() > SHOWN {
+        println!("  ... {} more {rest}", lines.len() - SHOWN);
+    }
 }

@@ -642,13 +642,16 @@ fn a_history_beyond_the_service_s_defaults_still_replays() {
     );
     assert!(replay.contains("name = \"big\"\nbots = 64\n"), "{replay}");
     let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
-    assert!(
-        stdout(&o).contains(
-            "machine big: 64 bots (it ran 70 runs at once; a machine has at most 64 bots)"
-        ),
-        "{}",
-        stdout(&o)
-    );
+    let out = stdout(&o);
+    // The capped machine is always said; of the 61 others, the first ten.
+    for said in [
+        "machine big: 64 bots (it ran 70 runs at once; a machine has at most 64 bots)",
+        "  machine m0: 1 bot, in group g\n",
+        "  ... 51 more machines (replay.toml has each)\n",
+    ] {
+        assert!(out.contains(said), "{said} not in\n{out}");
+    }
+    assert_eq!(out.matches("  machine m").count(), 10, "{out}");
 }
 
 /// Names the service keeps apart and rpasim would not: a machine named
@@ -789,4 +792,29 @@ fn duration_columns_are_cross_checked_not_trusted() {
     }
     let trace = fs::read_to_string(dir.path().join("o/traces/flow-001.csv")).expect("trace");
     assert!(trace.contains("\n32400.000,600.000,succeeded"), "{trace}");
+}
+
+/// With many flows the console gives the first ten verdicts and how many
+/// more there are; `calibration.csv` has every flow.
+#[test]
+fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n".to_string();
+    for i in 0..12 {
+        text.push_str(&format!(
+            "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,pc,,flow{i:02}\n"
+        ));
+    }
+    fs::write(dir.path().join("h.csv"), text).expect("write");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("  calibration: flow").count(), 10, "{out}");
+    assert!(out.contains("  calibration: flow09: "), "{out}");
+    assert!(
+        out.contains("  ... 2 more flows (calibration.html has each verdict)\n"),
+        "{out}"
+    );
+    let csv = fs::read_to_string(dir.path().join("o/calibration.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 13, "{csv}");
 }

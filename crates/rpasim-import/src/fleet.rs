@@ -142,32 +142,12 @@ pub fn infer(history: &History) -> Option<Fleet> {
         .iter()
         .map(|r| r.group.clone().or_else(|| r.machine.clone()))
         .collect();
-    let mut notes = vec![format!(
+    let notes = vec![format!(
         "{} machine groups and {} machines, from machinegroupidname and machineidname; \
          a machine's bots are the most unattended runs it ran at once",
         groups.len(),
         machines.len()
     )];
-    for m in &machines {
-        notes.push(format!(
-            "machine {}: {} bot{}{}{}",
-            m.name,
-            m.bots,
-            if m.bots == 1 { "" } else { "s" },
-            m.group
-                .as_ref()
-                .map(|g| format!(", in group {g}"))
-                .unwrap_or_default(),
-            if m.ran_at_once > m.bots {
-                format!(
-                    " (it ran {} runs at once; a machine has at most {MAX_BOTS_PER_MACHINE} bots)",
-                    m.ran_at_once
-                )
-            } else {
-                String::new()
-            }
-        ));
-    }
     Some(Fleet {
         groups: groups.into_keys().collect(),
         machines,
@@ -350,6 +330,35 @@ impl Fleet {
                 .push(format!("{source} adds {}", added.join(", ")));
         }
         self.fleet_file = Some(file.clone());
+    }
+
+    /// A line per machine of the scenarios (its bots and group), in name
+    /// order, and a note per machine whose bots were capped (the history
+    /// showed more runs at once than a machine can have).
+    pub fn machine_lines(&self) -> (Vec<String>, Vec<String>) {
+        let (mut lines, mut capped) = (Vec::new(), Vec::new());
+        for m in &self.machines {
+            let line = format!(
+                "machine {}: {} bot{}{}",
+                m.name,
+                m.bots,
+                if m.bots == 1 { "" } else { "s" },
+                m.group
+                    .as_ref()
+                    .map(|g| format!(", in group {g}"))
+                    .unwrap_or_default(),
+            );
+            if m.ran_at_once > m.bots {
+                capped.push(format!(
+                    "{line} (it ran {} runs at once; a machine has at most \
+                     {MAX_BOTS_PER_MACHINE} bots)",
+                    m.ran_at_once
+                ));
+            } else {
+                lines.push(line);
+            }
+        }
+        (lines, capped)
     }
 
     /// Whether `[limits]` comes from the fleet file.

@@ -71,6 +71,8 @@ pub struct ImportReport {
     pub attended: usize,
     /// Lines saying what was inferred, and from what.
     pub notes: Vec<String>,
+    /// A line per machine inferred (its bots and group), in name order.
+    pub machines: Vec<String>,
     /// The replay and the fitted model compared with the history.
     pub calibration: calibrate::Calibration,
 }
@@ -155,6 +157,7 @@ pub fn import(
     if let Some(f) = &fleet_file {
         fleet.apply(f);
     }
+    let (machines, capped) = fleet.machine_lines();
     let mut report = ImportReport {
         runs: history.runs.len(),
         duplicates: history.duplicates,
@@ -169,9 +172,11 @@ pub fn import(
             .notes
             .iter()
             .cloned()
+            .chain(capped)
             .chain(renamed)
             .chain(history.cross_checks.iter().map(history::CrossCheck::note))
             .collect(),
+        machines,
         calibration: calibrate::Calibration::default(),
     };
     let written = write::scenarios(&history, &fleet, history_path, out, &mut report)
@@ -190,7 +195,6 @@ pub fn import(
             );
             ImportError::file(out, message)
         })?;
-    report.notes.extend(calibration.verdicts.iter().cloned());
     report.calibration = calibration;
     Ok(report)
 }
