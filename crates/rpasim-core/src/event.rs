@@ -128,18 +128,25 @@ impl<E: Copy> EventQueue<E> {
             && let Some(last) = self.heap.pop()
             && !self.heap.is_empty()
         {
-            // The last slot's event is among the latest: it goes back near
-            // the bottom. The earliest children move up all the way down
-            // (no comparison with it on the way), then it rises from the
-            // leaf reached, usually not at all. Measured (criterion): the
-            // engine 4 % faster on M/M/20, 7 % on one pool of 20 machines.
-            let mut hole = 0;
-            while let Some(child) = self.earliest_child(hole) {
-                self.heap[hole] = self.heap[child];
-                hole = child;
-            }
-            self.sift_up(hole, last);
+            self.refill_top(last);
         }
+    }
+
+    /// Puts `last`, the event of the last slot, back in the heap whose top
+    /// is gone. It is among the latest: it goes back near the bottom. The
+    /// earliest children move up all the way down (no comparison with it
+    /// on the way), then it rises from the leaf reached, usually not at
+    /// all. Measured (criterion): the engine 4 % faster on M/M/20, 7 % on
+    /// one pool of 20 machines. Out of line, so that a pop stays small
+    /// where it is inlined.
+    #[inline(never)]
+    fn refill_top(&mut self, last: Scheduled<E>) {
+        let mut hole = 0;
+        while let Some(child) = self.earliest_child(hole) {
+            self.heap[hole] = self.heap[child];
+            hole = child;
+        }
+        self.sift_up(hole, last);
     }
 
     /// The slot of the earliest pending event: the top, or while the top
