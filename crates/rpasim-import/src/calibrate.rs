@@ -134,7 +134,14 @@ pub struct Calibration {
 
 /// A scenario of `out`, simulated with its own seed.
 fn simulate(out: &Path, file: &str) -> Result<(Vec<Seen>, SimReport, Vec<String>), String> {
-    let scenario = rpasim_scenario::load(&out.join(file), &[]).map_err(|e| e.to_string())?;
+    // The scenarios are made to be valid: one that is not comes from a
+    // history this importer does not yet know how to model, said as such.
+    let scenario = rpasim_scenario::load(&out.join(file), &[]).map_err(|e| {
+        format!(
+            "{file}, made from the history, is not a valid scenario (a case rpasim import \
+             does not handle yet; please report it): {e}"
+        )
+    })?;
     let names = scenario
         .spec
         .targets

@@ -184,17 +184,8 @@ pub fn import(
     if let Some(f) = &fleet_file {
         check_with_fleet(out, f)?;
     }
-    // The scenarios are made to be valid: one that is not is a history
-    // this importer does not yet know how to model, said as such.
-    let calibration =
-        calibrate::calibrate(out, &written.flows, written.horizon_ms).map_err(|e| {
-            let message = format!(
-                "the scenarios made from {} do not validate (a case rpasim import does not \
-                 handle yet; please report it): {e}",
-                history_path.display()
-            );
-            ImportError::file(out, message)
-        })?;
+    let calibration = calibrate::calibrate(out, &written.flows, written.horizon_ms)
+        .map_err(|e| ImportError::file(out, e))?;
     report.calibration = calibration;
     Ok(report)
 }
