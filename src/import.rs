@@ -1,5 +1,6 @@
 //! `rpasim import`: a run history into a replay and a fitted scenario.
 
+use rpasim_import::calibrate;
 use rpasim_report::StagedDir;
 use rpasim_report::outdir::{Marker, OutputKind};
 
@@ -84,10 +85,15 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
             println!("  {note}");
         }
         print_some(&report.machines, "machines (replay.toml has each)");
-        print_some(
-            &report.calibration.verdicts,
-            "flows (calibration.html has each verdict)",
-        );
+        let verdicts = &report.calibration.verdicts;
+        if verdicts.len() > 1 {
+            println!("  calibration: {}", calibrate::tally(verdicts));
+        }
+        let misfits_first: Vec<String> = calibrate::misfits_first(verdicts)
+            .into_iter()
+            .map(|v| v.text.clone())
+            .collect();
+        print_some(&misfits_first, "flows (calibration.html has each verdict)");
         println!(
             "  calibration: {0}/calibration.html; replay: rpasim run {0}/replay.toml; \
              fitted model: rpasim run {0}/scenario.toml",

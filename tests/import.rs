@@ -809,6 +809,10 @@ fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
     let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    assert!(
+        out.contains("  calibration: of 12 flows, 12 fit\n"),
+        "{out}"
+    );
     assert_eq!(out.matches("  calibration: flow").count(), 10, "{out}");
     assert!(out.contains("  calibration: flow09: "), "{out}");
     assert!(

@@ -200,8 +200,13 @@ fn html(source: &str, c: &Calibration, waits_svg: &str, arrivals_svg: &str) -> S
          replay's waits are the observed ones, rpasim's model of the scheduler fits this \
          history; the fitted model then differs by what the fit changed.</p>\n<h2>Verdicts</h2>\n<ul class=\"goals\">\n",
     );
-    for v in &c.verdicts {
-        let text = v.strip_prefix("calibration: ").unwrap_or(v);
+    let _ = writeln!(
+        out,
+        "<li><b>{}</b> (the misfits first)</li>",
+        escape(&rpasim_import::calibrate::tally(&c.verdicts))
+    );
+    for v in rpasim_import::calibrate::misfits_first(&c.verdicts) {
+        let text = v.text.strip_prefix("calibration: ").unwrap_or(&v.text);
         let _ = writeln!(out, "<li>{}</li>", escape(text));
     }
     out.push_str(

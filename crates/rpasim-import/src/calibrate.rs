@@ -123,8 +123,8 @@ pub struct FlowCalibration {
 pub struct Calibration {
     /// Per flow, in the scenarios' order.
     pub flows: Vec<FlowCalibration>,
-    /// A verdict per flow, in words.
-    pub verdicts: Vec<String>,
+    /// A verdict per flow, in flow order.
+    pub verdicts: Vec<Verdict>,
     /// Per target: waits (s) of started runs observed, replayed, fitted.
     pub waits: Vec<(String, Compared<Vec<f64>>)>,
     /// Arrivals per hour of the week (Monday 00:00 first), averaged over
@@ -357,43 +357,116 @@ fn csv(flows: &[FlowCalibration]) -> String {
 /// Waits shorter than this (s) are "no wait" when compared in shares.
 const NO_WAIT_S: f64 = 1.0;
 
-/// A flow's verdict in words.
-fn verdict(flow: &str, observed: Option<f64>, replayed: Option<f64>) -> String {
+/// How a flow's replayed waits compare with the observed ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fit {
+    /// Observed waits longer than replayed: something the history does
+    /// not show slowed it.
+    Longer,
+    /// Observed waits shorter than replayed: more capacity than it shows.
+    Shorter,
+    /// No run started on one side: nothing to compare.
+    Nothing,
+    /// The replay reproduces the observed mean wait.
+    Fits,
+}
+
+impl Fit {
+    /// Every kind, misfits first: the order verdicts are shown in.
+    pub const ALL: [Fit; 4] = [Fit::Longer, Fit::Shorter, Fit::Nothing, Fit::Fits];
+
+    /// What flows of this kind did, for a tally ("12 fit").
+    pub fn tally(self) -> &'static str {
+        match self {
+            Fit::Longer => "waited longer than replayed",
+            Fit::Shorter => "waited less than replayed",
+            Fit::Nothing => "had nothing to compare",
+            Fit::Fits => "fit",
+        }
+    }
+}
+
+/// A flow's verdict: its kind, and in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// How the replay compares.
+    pub fit: Fit,
+    /// The verdict in words (`calibration: FLOW: ...`).
+    pub text: String,
+}
+
+/// Verdicts counted by kind, misfits first, e.g. "of 200 flows, 60 fit,
+/// 140 waited longer than replayed" (kinds with none left out).
+pub fn tally(verdicts: &[Verdict]) -> String {
+    let mut text = format!("of {} flows", verdicts.len());
+    for fit in Fit::ALL {
+        let n = verdicts.iter().filter(|v| v.fit == fit).count();
+        if n > 0 {
+            let _ = write!(text, ", {n} {}", fit.tally());
+        }
+    }
+    text
+}
+
+/// Verdicts misfits first (then in flow order): the ones to look at.
+pub fn misfits_first(verdicts: &[Verdict]) -> Vec<&Verdict> {
+    let mut sorted: Vec<&Verdict> = verdicts.iter().collect();
+    sorted.sort_by_key(|v| v.fit);
+    sorted
+}
+
+/// A flow's verdict.
+fn verdict(flow: &str, observed: Option<f64>, replayed: Option<f64>) -> Verdict {
     let (Some(o), Some(s)) = (observed, replayed) else {
-        return format!("calibration: {flow}: no run started, nothing to compare");
+        return Verdict {
+            fit: Fit::Nothing,
+            text: format!("calibration: {flow}: no run started, nothing to compare"),
+        };
     };
+    let (fit, text) = compared(flow, o, s);
+    Verdict { fit, text }
+}
+
+/// A flow's verdict from its observed and replayed mean waits (s): its
+/// kind and its words, decided together.
+fn compared(flow: &str, o: f64, s: f64) -> (Fit, String) {
     let longer = "something the history does not show is slowing it (sessions, machines \
                   offline, bots the fleet did not show)";
     let shorter = "the history had more capacity than it shows (bots never used at once; \
                    give them with a fleet)";
     if (o - s).abs() <= AGREEMENT * o.max(NO_WAIT_S) {
-        format!(
+        let text = format!(
             "calibration: {flow}: the replay reproduces the observed mean wait ({o:.1} s vs \
              {s:.1} s, within {:.0} %): the model of the scheduler fits this history",
             AGREEMENT * 100.0
-        )
+        );
+        (Fit::Fits, text)
     } else if s < NO_WAIT_S {
-        format!(
+        let text = format!(
             "calibration: {flow}: observed runs waited {o:.1} s on average, replayed ones \
              did not wait: {longer}"
-        )
+        );
+        (Fit::Longer, text)
     } else if o < NO_WAIT_S {
-        format!(
+        let text = format!(
             "calibration: {flow}: observed runs did not wait, replayed ones waited {s:.1} s \
              on average: {shorter}"
-        )
+        );
+        (Fit::Shorter, text)
     } else if o > s {
-        format!(
+        let text = format!(
             "calibration: {flow}: observed waits are {:.0} % longer than simulated ({o:.1} s vs \
              {s:.1} s): {longer}",
             100.0 * (o / s - 1.0)
-        )
+        );
+        (Fit::Longer, text)
     } else {
-        format!(
+        let text = format!(
             "calibration: {flow}: observed waits are {:.0} % shorter than simulated ({o:.1} s vs \
              {s:.1} s): {shorter}",
             100.0 * (1.0 - o / s)
-        )
+        );
+        (Fit::Shorter, text)
     }
 }
 
@@ -403,5 +476,44 @@ fn quote_csv(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_s_kind_and_words_agree() {
+        let kind = |o, s| verdict("f", o, s).fit;
+        assert_eq!(kind(Some(100.0), Some(102.0)), Fit::Fits);
+        assert_eq!(kind(Some(0.0), Some(0.0)), Fit::Fits);
+        assert_eq!(kind(Some(30.0), Some(0.0)), Fit::Longer);
+        assert_eq!(kind(Some(600.0), Some(300.0)), Fit::Longer);
+        assert_eq!(kind(Some(0.0), Some(30.0)), Fit::Shorter);
+        assert_eq!(kind(Some(300.0), Some(600.0)), Fit::Shorter);
+        assert_eq!(kind(None, Some(1.0)), Fit::Nothing);
+        let v = verdict("f", Some(600.0), Some(300.0));
+        assert!(v.text.contains("100 % longer"), "{}", v.text);
+    }
+
+    #[test]
+    fn verdicts_are_tallied_and_shown_misfits_first() {
+        let verdicts = [
+            verdict("a", Some(1.0), Some(1.0)),
+            verdict("b", Some(600.0), Some(300.0)),
+            verdict("c", Some(1.0), Some(1.0)),
+            verdict("d", Some(300.0), Some(600.0)),
+            verdict("e", Some(90.0), Some(30.0)),
+        ];
+        assert_eq!(
+            tally(&verdicts),
+            "of 5 flows, 2 waited longer than replayed, 1 waited less than replayed, 2 fit"
+        );
+        let order: Vec<&str> = misfits_first(&verdicts)
+            .iter()
+            .map(|v| &v.text["calibration: ".len()..][..1])
+            .collect();
+        assert_eq!(order, ["b", "e", "d", "a", "c"]);
     }
 }
