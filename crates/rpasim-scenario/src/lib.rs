@@ -178,24 +178,23 @@ impl<'a> Locator<'a> {
         })
     }
 
-    /// The first [`build::LISTED_PROBLEMS`] issues located, and how many
-    /// more there are: locating one reads the text up to it, so locating
-    /// thousands would take seconds.
+    /// The first [`build::LISTED_PROBLEMS`] issues located, then how many
+    /// more there are, at the first of them: locating one reads the text
+    /// up to it, so locating thousands would take seconds.
     fn issues(&self, issues: Vec<build::Issue>) -> ScenarioError {
         let more = issues.len().saturating_sub(build::LISTED_PROBLEMS);
+        let mut issues = issues.into_iter();
         let mut problems: Vec<Problem> = issues
-            .into_iter()
+            .by_ref()
             .take(build::LISTED_PROBLEMS)
             .map(|i| self.issue(i))
             .collect();
-        if more > 0 {
-            problems.push(Problem::in_file(
-                self.source,
-                format!(
-                    "{more} more problems are not listed (only the first {} are)",
-                    build::LISTED_PROBLEMS
-                ),
-            ));
+        if let Some(mut next) = issues.next() {
+            next.message = format!(
+                "{more} more problems from here on are not listed (only the first {} are)",
+                build::LISTED_PROBLEMS
+            );
+            problems.push(self.issue(next));
         }
         ScenarioError { problems }
     }
