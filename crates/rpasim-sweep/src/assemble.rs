@@ -86,7 +86,8 @@ fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), Sw
 struct StreamedCsv {
     tmp: PathBuf,
     path: PathBuf,
-    writer: Option<csv::Writer<BufWriter<File>>>,
+    /// Rows arrive as CSV text ([`CsvRows`]).
+    writer: Option<BufWriter<File>>,
     /// Removes `tmp` if the process is interrupted.
     _registration: cleanup::Registration,
 }
@@ -97,7 +98,7 @@ impl StreamedCsv {
         let registration = cleanup::register(&tmp);
         let file = File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
         Ok(StreamedCsv {
-            writer: Some(csv::Writer::from_writer(BufWriter::new(file))),
+            writer: Some(BufWriter::new(file)),
             tmp,
             path,
             _registration: registration,
@@ -105,8 +106,15 @@ impl StreamedCsv {
     }
 
     fn write(&mut self, row: &[String]) -> Result<(), SweepError> {
+        let mut csv = CsvRows::new();
+        csv.write(row)?;
+        self.write_rows(&csv.bytes()?)
+    }
+
+    /// Appends rows written as CSV ([`CsvRows`]).
+    fn write_rows(&mut self, rows: &[u8]) -> Result<(), SweepError> {
         if let Some(w) = &mut self.writer {
-            w.write_record(row)
+            w.write_all(rows)
                 .map_err(|e| SweepError::Failed(format!("{}: {e}", self.path.display())))?;
         }
         Ok(())
@@ -143,13 +151,41 @@ struct Outputs {
     header: Option<(Vec<String>, Vec<String>)>,
 }
 
-/// One variant's rows, computed apart from the others (in parallel).
+/// One variant's rows, computed apart from the others (in parallel), as
+/// CSV text: with thousands of targets, a string per cell would take
+/// hundreds of MB per variant.
 struct VariantRows {
-    sweep: Vec<Vec<String>>,
-    targets: Vec<Vec<String>>,
-    flows: Vec<Vec<String>>,
-    stats: Vec<MetricStats>,
+    sweep: Vec<u8>,
+    targets: Vec<u8>,
+    flows: Vec<u8>,
+    summary: Vec<u8>,
+    /// The statistics charted (targets' and `all`, of the charted metrics).
+    charted: Vec<MetricStats>,
     header: (Vec<String>, Vec<String>),
+}
+
+/// Rows written as CSV into memory, as [`StreamedCsv`] writes them.
+struct CsvRows(csv::Writer<Vec<u8>>);
+
+impl CsvRows {
+    fn new() -> Self {
+        CsvRows(csv::Writer::from_writer(Vec::new()))
+    }
+
+    fn write<I: IntoIterator<Item = T>, T: AsRef<[u8]>>(
+        &mut self,
+        row: I,
+    ) -> Result<(), SweepError> {
+        self.0
+            .write_record(row)
+            .map_err(|e| SweepError::Failed(format!("sweep rows: {e}")))
+    }
+
+    fn bytes(self) -> Result<Vec<u8>, SweepError> {
+        self.0
+            .into_inner()
+            .map_err(|e| SweepError::Failed(format!("sweep rows: {e}")))
+    }
 }
 
 /// The rows and statistics of variant `v` from its replications' summaries.
@@ -173,7 +209,7 @@ fn variant_rows(
             header.0.join(",")
         )));
     }
-    let (mut sweep, mut targets, mut flows) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sweep, mut targets, mut flows) = (CsvRows::new(), CsvRows::new(), CsvRows::new());
     for (r, job) in jobs.iter().enumerate() {
         let table = &job.targets;
         let mut prefix = vec![
@@ -183,24 +219,35 @@ fn variant_rows(
         ];
         prefix.extend(grid.variants[v].iter().cloned());
         for row in &table.rows {
-            targets.push(prefix.iter().chain(row).cloned().collect());
+            targets.write(prefix.iter().chain(row))?;
         }
         for row in &job.flows.rows {
-            flows.push(prefix.iter().chain(row).cloned().collect());
+            flows.write(prefix.iter().chain(row))?;
         }
         if let Some(all) = table.rows.last() {
-            sweep.push(prefix.iter().chain(all.iter().skip(1)).cloned().collect());
+            sweep.write(prefix.iter().chain(all.iter().skip(1)))?;
         }
     }
     let target_tables: Vec<&Table> = jobs.iter().map(|j| &j.targets).collect();
     let flow_tables: Vec<&Table> = jobs.iter().map(|j| &j.flows).collect();
-    let mut stats = variant_statistics(v, &header.0, &target_tables, 1);
-    stats.extend(variant_statistics(v, &header.1, &flow_tables, 2));
+    // Each statistic is written as it is computed; only the charted ones
+    // are kept.
+    let (mut summary, mut charted) = (CsvRows::new(), Vec::new());
+    let mut emit = |stats: MetricStats| {
+        summary.write(summary_row(grid, &stats))?;
+        if stats.flow.is_none() && manifest.metrics.contains(&stats.metric) {
+            charted.push(stats);
+        }
+        Ok(())
+    };
+    variant_statistics(v, &header.0, &target_tables, 1, &mut emit)?;
+    variant_statistics(v, &header.1, &flow_tables, 2, &mut emit)?;
     Ok(VariantRows {
-        stats,
-        sweep,
-        targets,
-        flows,
+        sweep: sweep.bytes()?,
+        targets: targets.bytes()?,
+        flows: flows.bytes()?,
+        summary: summary.bytes()?,
+        charted,
         header,
     })
 }
@@ -250,19 +297,10 @@ impl Outputs {
             }
             Some(_) => {}
         }
-        for row in &rows.sweep {
-            self.sweep.write(row)?;
-        }
-        for row in &rows.targets {
-            self.targets.write(row)?;
-        }
-        for row in &rows.flows {
-            self.flows.write(row)?;
-        }
-        for s in &rows.stats {
-            self.summary.write(&summary_row(grid, s))?;
-        }
-        Ok(())
+        self.sweep.write_rows(&rows.sweep)?;
+        self.targets.write_rows(&rows.targets)?;
+        self.flows.write_rows(&rows.flows)?;
+        self.summary.write_rows(&rows.summary)
     }
 
     fn commit(self) -> Result<(), SweepError> {
@@ -318,12 +356,7 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
             .collect::<Result<_, _>>()?;
         for variant in rows {
             outputs.write(&grid, &variant)?;
-            charted.extend(
-                variant
-                    .stats
-                    .into_iter()
-                    .filter(|s| s.flow.is_none() && manifest.metrics.contains(&s.metric)),
-            );
+            charted.extend(variant.charted);
         }
     }
     outputs.commit()?;
@@ -352,19 +385,21 @@ pub struct MetricStats {
     pub half_width: Option<f64>,
 }
 
-/// Statistics over the replications of variant `v`, by row and metric.
-/// `header` is the summaries' columns: `target` then the metrics (`skip` =
-/// 1), or `flow`, `target` then the metrics (`skip` = 2).
+/// Statistics over the replications of variant `v`, by row and metric,
+/// each passed to `emit` (one at a time: with thousands of targets all of
+/// them would take hundreds of MB). `header` is the summaries' columns:
+/// `target` then the metrics (`skip` = 1), or `flow`, `target` then the
+/// metrics (`skip` = 2).
 fn variant_statistics(
     v: usize,
     header: &[String],
     tables: &[&Table],
     skip: usize,
-) -> Vec<MetricStats> {
+    emit: &mut impl FnMut(MetricStats) -> Result<(), SweepError>,
+) -> Result<(), SweepError> {
     let Some(first) = tables.first() else {
-        return Vec::new();
+        return Ok(());
     };
-    let mut out = Vec::new();
     for (t, row) in first.rows.iter().enumerate() {
         let (target, flow) = if skip == 2 {
             (row[1].as_str(), Some(row[0].clone()))
@@ -384,10 +419,10 @@ fn variant_statistics(
                 .collect();
             let mut stats = metric_stats(v, target, metric, &values);
             stats.flow = flow.clone();
-            out.push(stats);
+            emit(stats)?;
         }
     }
-    out
+    Ok(())
 }
 
 fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> MetricStats {
