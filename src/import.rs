@@ -89,9 +89,9 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         if verdicts.len() > 1 {
             println!("  calibration: {}", calibrate::tally(verdicts));
         }
-        let misfits_first: Vec<String> = calibrate::misfits_first(verdicts)
+        let misfits_first: Vec<&str> = calibrate::misfits_first(verdicts)
             .into_iter()
-            .map(|v| v.text.clone())
+            .map(|v| v.text.as_str())
             .collect();
         print_some(&misfits_first, "flows (calibration.html has each verdict)");
         println!(
@@ -105,10 +105,10 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
 
 /// Lines of one kind shown on the console: with a fleet of hundreds of
 /// machines or flows, the first few and how many more `rest` there are.
-fn print_some(lines: &[String], rest: &str) {
+fn print_some(lines: &[impl AsRef<str>], rest: &str) {
     const SHOWN: usize = 10;
     for line in lines.iter().take(SHOWN) {
-        println!("  {line}");
+        println!("  {}", line.as_ref());
     }
     if lines.len() > SHOWN {
         println!("  ... {} more {rest}", lines.len() - SHOWN);

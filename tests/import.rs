@@ -175,6 +175,17 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
+/// The columns of a history in the order the tests write them.
+const HEADER: &str = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n";
+
+/// What `rpasim import OUT.csv --out OUT` says on the console (it
+/// succeeds), e.g. after [`import_and_replay`] wrote `OUT.csv`.
+fn import_said(dir: &Path, out: &str) -> String {
+    let o = run_in(dir, &["import", &format!("{out}.csv"), "--out", out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
 fn import_and_replay(dir: &Path, history_csv: &str, out: &str) -> String {
     fs::write(dir.join(format!("{out}.csv")), history_csv).expect("history");
     let o = run_in(dir, &["import", &format!("{out}.csv"), "--out", out, "-q"]);
@@ -579,13 +590,12 @@ fn attended_runs_are_replayed_as_attended_runs_of_their_machine() {
 #[test]
 fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
-                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,m1,g,orders\n\
+    let rows = "1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,m1,g,orders\n\
                 2,2026-03-02T08:01:00Z,2026-03-02T08:01:00Z,2026-03-02T08:11:00Z,4,1,m1,,desk\n\
                 3,2026-03-02T08:02:00Z,2026-03-02T08:02:00Z,2026-03-02T08:12:00Z,4,1,m1,g,desk\n\
                 4,2026-03-02T08:03:00Z,2026-03-02T08:03:00Z,2026-03-02T08:13:00Z,4,1,pc,,desk\n\
                 5,2026-03-02T08:04:00Z,2026-03-02T08:04:00Z,2026-03-02T08:14:00Z,4,2,m1,g,orders\n";
-    let runs = import_and_replay(dir.path(), text, "a");
+    let runs = import_and_replay(dir.path(), &format!("{HEADER}{rows}"), "a");
     // Runs 1, 4 and 5: the group's two and pc's attended one.
     assert_eq!(runs.lines().count() - 1, 3, "{runs}");
     let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
@@ -594,15 +604,13 @@ fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
         "{replay}"
     );
     assert!(!replay.contains("target = \"m1\""), "{replay}");
-    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let said = import_said(dir.path(), "a");
     assert!(
-        stdout(&o).contains(
+        said.contains(
             "2 attended runs on machines of a group were left out (the first on m1, of group g): \
              rpasim runs attended runs on standalone machines only"
         ),
-        "{}",
-        stdout(&o)
+        "{said}"
     );
 }
 
@@ -614,8 +622,7 @@ fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
 #[test]
 fn a_history_beyond_the_service_s_defaults_still_replays() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let head = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n";
-    let mut text = head.to_string();
+    let mut text = HEADER.to_string();
     for i in 0..60 {
         text.push_str(&format!(
             "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,m{i},g,orders\n"
@@ -641,8 +648,7 @@ fn a_history_beyond_the_service_s_defaults_still_replays() {
         "{replay}"
     );
     assert!(replay.contains("name = \"big\"\nbots = 64\n"), "{replay}");
-    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
-    let out = stdout(&o);
+    let out = import_said(dir.path(), "a");
     // The capped machine is always said; of the 61 others, the first ten.
     for said in [
         "machine big: 64 bots (it ran 70 runs at once; a machine has at most 64 bots)",
@@ -661,12 +667,11 @@ fn a_history_beyond_the_service_s_defaults_still_replays() {
 #[test]
 fn names_the_service_keeps_apart_stay_apart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n\
-                1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,x,x,orders\n\
+    let rows = "1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,x,x,orders\n\
                 2,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,1,pc,,f\n\
                 3,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,,f\n\
                 4,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,2,pc,,f (attended)\n";
-    let runs = import_and_replay(dir.path(), text, "a");
+    let runs = import_and_replay(dir.path(), &format!("{HEADER}{rows}"), "a");
     assert_eq!(runs.lines().count() - 1, 4, "{runs}");
     let replay = fs::read_to_string(dir.path().join("a/replay.toml")).expect("replay");
     for expected in [
@@ -676,11 +681,10 @@ fn names_the_service_keeps_apart_stay_apart() {
     ] {
         assert!(replay.contains(expected), "{expected} in {replay}");
     }
-    let o = run_in(dir.path(), &["import", "a.csv", "--out", "a"]);
+    let said = import_said(dir.path(), "a");
     assert!(
-        stdout(&o).contains("machine x is named like a group: it is x (machine) in the scenarios"),
-        "{}",
-        stdout(&o)
+        said.contains("machine x is named like a group: it is x (machine) in the scenarios"),
+        "{said}"
     );
 }
 
@@ -799,16 +803,14 @@ fn duration_columns_are_cross_checked_not_trusted() {
 #[test]
 fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut text = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n".to_string();
+    let mut text = HEADER.to_string();
     for i in 0..12 {
         text.push_str(&format!(
             "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,pc,,flow{i:02}\n"
         ));
     }
     fs::write(dir.path().join("h.csv"), text).expect("write");
-    let o = run_in(dir.path(), &["import", "h.csv", "--out", "o"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
+    let out = import_said(dir.path(), "h");
     assert!(
         out.contains("  calibration: of 12 flows, 12 fit\n"),
         "{out}"
@@ -819,6 +821,6 @@ fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
         out.contains("  ... 2 more flows (calibration.html has each verdict)\n"),
         "{out}"
     );
-    let csv = fs::read_to_string(dir.path().join("o/calibration.csv")).expect("csv");
+    let csv = fs::read_to_string(dir.path().join("h/calibration.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 13, "{csv}");
 }

@@ -67,7 +67,9 @@ pub struct ImportReport {
     pub unknown_status: u64,
     /// Runs still running or queued at the end of the export.
     pub open: usize,
-    /// Attended runs (replayed as attended runs of the machine they ran on).
+    /// Attended runs in the history (replayed as attended runs of the
+    /// machine they ran on, unless it is in a group: a note says how many
+    /// were left out).
     pub attended: usize,
     /// Lines saying what was inferred, and from what.
     pub notes: Vec<String>,
