@@ -249,6 +249,24 @@ impl Recorder {
         }
     }
 
+    /// A recorder that only computes the summary, with rows for the
+    /// targets and flows named (and `all`): what a plan's goals need (see
+    /// [`SummaryBuilder::only`]). Unknown names get no row.
+    pub fn summary_of(spec: &ModelSpec, names: &[&str]) -> Self {
+        let mut r = Self::summary_only(spec);
+        let named = |all: &[String]| -> Vec<usize> {
+            let mut ids: Vec<usize> = names
+                .iter()
+                .filter_map(|n| all.iter().position(|x| x == n))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let (targets, flows) = (named(&r.names.targets), named(&r.names.flows));
+        r.summary = r.summary.only(&targets, &flows);
+        r
+    }
+
     /// Also keeps the samples reduced for drawing, which
     /// [`finish_with_series`](Self::finish_with_series) returns: for a run
     /// whose charts are drawn from them.

@@ -160,6 +160,15 @@ pub struct SummaryBuilder {
     targets: Vec<RunStats>,
     flows: Vec<RunStats>,
     all: RunStats,
+    /// The targets and flows that get a row, when not every one does.
+    only: Option<Rows>,
+}
+
+/// The targets and flows that get a row of a summary, by id.
+#[derive(Debug, Clone)]
+struct Rows {
+    targets: Vec<bool>,
+    flows: Vec<bool>,
 }
 
 impl SummaryBuilder {
@@ -174,6 +183,36 @@ impl SummaryBuilder {
             targets: vec![RunStats::default(); targets],
             flows: vec![RunStats::default(); flows],
             all: RunStats::default(),
+            only: None,
+        }
+    }
+
+    /// A summary with rows for these targets and flows (by index) and
+    /// `all` only: what a plan's goals are about, without the cost of the
+    /// other rows (with 10,000 targets, most of a replication's time). The
+    /// `all` row still counts every run and every target's capacity.
+    pub fn only(mut self, targets: &[usize], flows: &[usize]) -> Self {
+        let kept = |ids: &[usize], n: usize| {
+            let mut kept = vec![false; n];
+            for &i in ids {
+                if let Some(k) = kept.get_mut(i) {
+                    *k = true;
+                }
+            }
+            kept
+        };
+        self.only = Some(Rows {
+            targets: kept(targets, self.targets.len()),
+            flows: kept(flows, self.flows.len()),
+        });
+        self
+    }
+
+    /// Whether target `t` and flow `f` get a row.
+    fn has_rows(&self, t: usize, f: usize) -> (bool, bool) {
+        match &self.only {
+            None => (true, true),
+            Some(only) => (only.targets[t], only.flows[f]),
         }
     }
 
@@ -190,18 +229,31 @@ impl SummaryBuilder {
             return;
         }
         let (t, f) = (r.target.index(), r.flow.index());
+        let (target_row, flow_row) = self.has_rows(t, f);
         // The stats are in the cache (`prefetch`); where their lists grow
         // is not yet: asked for together, the misses overlap.
-        self.targets[t].prefetch_lists();
-        self.flows[f].prefetch_lists();
-        self.targets[t].add(r, self.horizon);
-        self.flows[f].add(r, self.horizon);
+        if target_row {
+            self.targets[t].prefetch_lists();
+        }
+        if flow_row {
+            self.flows[f].prefetch_lists();
+        }
+        if target_row {
+            self.targets[t].add(r, self.horizon);
+        }
+        if flow_row {
+            self.flows[f].add(r, self.horizon);
+        }
         self.all.add(r, self.horizon);
     }
 
     /// Starts loading the statistics `add(r)` will update (with thousands
     /// of targets and flows, each a miss to the last-level cache).
     pub fn prefetch(&self, r: &RunRecord) {
+        if self.only.is_some() {
+            // The few rows kept stay in the cache.
+            return;
+        }
         for stats in [
             self.targets.get(r.target.index()),
             self.flows.get(r.flow.index()),
@@ -215,31 +267,42 @@ impl SummaryBuilder {
 
     /// The summary, with the engine's time integrals.
     pub fn finish(self, report: &SimReport, names: &Names) -> Summary {
+        let SummaryBuilder {
+            cost,
+            targets,
+            flows,
+            all,
+            only,
+            ..
+        } = self;
         let window_ms = report.window().as_millis();
         let mut all_totals = TargetTotals::default();
-        let mut rows = Vec::with_capacity(self.targets.len() + 1);
-        for (i, stats) in self.targets.iter().enumerate() {
+        let mut rows = Vec::with_capacity(targets.len() + 1);
+        let mut wait_histograms = Vec::with_capacity(targets.len() + 1);
+        for (i, stats) in targets.into_iter().enumerate() {
             let totals = report.targets.get(i).copied().unwrap_or_default();
             all_totals.add(&totals);
-            let mut row = SummaryRow::new(names.targets[i].clone(), stats, &totals, window_ms);
-            row.cost = self.cost.as_ref().and_then(|c| c.targets[i]);
+            if only.as_ref().is_some_and(|o| !o.targets[i]) {
+                continue;
+            }
+            let mut row = SummaryRow::new(names.targets[i].clone(), &stats, &totals, window_ms);
+            row.cost = cost.as_ref().and_then(|c| c.targets[i]);
             rows.push(row);
+            wait_histograms.push(stats.waits);
         }
-        let mut all = SummaryRow::new("all".into(), &self.all, &all_totals, window_ms);
-        all.cost = self.cost.as_ref().map(|c| c.all);
-        rows.push(all);
-        let flows = self
-            .flows
+        let mut all_row = SummaryRow::new("all".into(), &all, &all_totals, window_ms);
+        all_row.cost = cost.as_ref().map(|c| c.all);
+        rows.push(all_row);
+        wait_histograms.push(all.waits);
+        let flows = flows
             .iter()
             .enumerate()
+            .filter(|(f, _)| only.as_ref().is_none_or(|o| o.flows[*f]))
             .map(|(f, stats)| FlowRow {
                 target: names.target(names.flow_targets[f]).to_string(),
                 stats: SummaryRow::flow(names.flows[f].clone(), stats),
             })
             .collect();
-        let mut wait_histograms: Vec<DurationHistogram> =
-            self.targets.into_iter().map(|t| t.waits).collect();
-        wait_histograms.push(self.all.waits);
         Summary {
             rows,
             flows,

@@ -376,8 +376,23 @@ pub fn summary_csv(spec: &ModelSpec) -> Result<Vec<u8>, SweepError> {
 
 /// Simulates a scenario in memory; returns its summary (targets and flows).
 pub fn summarize(spec: &ModelSpec) -> Result<rpasim_report::Summary, SweepError> {
-    let sim = Simulation::new(spec, Recorder::summary_only(spec))
-        .map_err(|e| SweepError::Invalid(e.to_string()))?;
+    summarize_with(spec, Recorder::summary_only(spec))
+}
+
+/// Simulates a scenario in memory; returns a summary with rows for the
+/// targets and flows named, and `all` (what a plan's goals are about).
+pub fn summarize_rows(
+    spec: &ModelSpec,
+    names: &[&str],
+) -> Result<rpasim_report::Summary, SweepError> {
+    summarize_with(spec, Recorder::summary_of(spec, names))
+}
+
+fn summarize_with(
+    spec: &ModelSpec,
+    recorder: Recorder,
+) -> Result<rpasim_report::Summary, SweepError> {
+    let sim = Simulation::new(spec, recorder).map_err(|e| SweepError::Invalid(e.to_string()))?;
     let (recorder, report) = sim.run();
     recorder
         .finish(&report)
@@ -408,6 +423,38 @@ mod tests {
         }
         .jobs()
         .collect()
+    }
+
+    /// Two machines, one busy with two flows: a summary with rows for one
+    /// target and one flow has exactly those rows of the full summary, and
+    /// the same `all` row (which counts every run and every machine).
+    #[test]
+    fn a_summary_of_some_rows_has_those_rows_of_the_full_one() {
+        let text = "[simulation]\nseed = 3\nhorizon = \"2d\"\n\n\
+             [[machines]]\nname = \"a\"\nbots = 1\n\n\
+             [[machines]]\nname = \"b\"\nbots = 2\n\n\
+             [[flows]]\nname = \"fa\"\ntarget = \"a\"\n\
+             duration = { exponential = { mean = \"20m\" } }\narrivals = { poisson = { per_hour = 2.5 } }\n\n\
+             [[flows]]\nname = \"fb\"\ntarget = \"b\"\n\
+             duration = { exponential = { mean = \"30m\" } }\narrivals = { poisson = { per_hour = 3 } }\n\n\
+             [[flows]]\nname = \"fb2\"\ntarget = \"b\"\n\
+             duration = \"5m\"\narrivals = { poisson = { per_hour = 1 } }\n";
+        let spec = rpasim_scenario::parse(text, Path::new("t.toml"), &[])
+            .expect("valid")
+            .spec;
+        let full = summarize(&spec).expect("runs");
+        let some = summarize_rows(&spec, &["b", "fb2", "nothing of that name"]).expect("runs");
+        let names = |rows: &[rpasim_report::SummaryRow]| -> Vec<String> {
+            rows.iter().map(|r| r.target.clone()).collect()
+        };
+        assert_eq!(names(&some.rows), ["b", "all"]);
+        assert_eq!(some.rows[0], *full.row("b").expect("b"));
+        assert_eq!(some.all(), full.all());
+        assert!(full.all().arrivals > 100 && full.row("b").expect("b").waited > 0);
+        assert_eq!(some.flows.len(), 1);
+        assert_eq!(some.flows[0], full.flows[2]);
+        assert_eq!(some.flows[0].stats.target, "fb2");
+        assert_eq!(some.wait_histograms.len(), some.rows.len());
     }
 
     #[test]
