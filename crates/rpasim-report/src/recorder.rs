@@ -238,7 +238,7 @@ impl Recorder {
             events: None,
             summary: SummaryBuilder::new(
                 spec.targets.len(),
-                spec.flows.len(),
+                &spec.flows.iter().map(|f| f.target).collect::<Vec<_>>(),
                 spec.warmup,
                 spec.horizon,
             )

@@ -13,7 +13,7 @@ use std::io::Write;
 use rpasim_core::cost::Cost;
 use rpasim_core::prefetch::prefetch;
 use rpasim_core::wait::{REASONS, WaitReason};
-use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetTotals};
+use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetId, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
 use crate::format::seconds_f64;
@@ -162,6 +162,10 @@ pub struct SummaryBuilder {
     all: RunStats,
     /// The targets and flows that get a row, when not every one does.
     only: Option<Rows>,
+    /// Per flow, whether it is its target's only flow: its runs are then
+    /// exactly its target's, and so are its statistics, kept once (with
+    /// thousands of one-flow machines, half the work per run).
+    sole_flow: Vec<bool>,
 }
 
 /// The targets and flows that get a row of a summary, by id.
@@ -172,18 +176,34 @@ struct Rows {
 }
 
 impl SummaryBuilder {
-    /// A builder for `targets` targets and `flows` flows, ignoring runs
-    /// that arrive before `warmup`; runs still queued at `horizon` count
-    /// their wait so far.
-    pub fn new(targets: usize, flows: usize, warmup: SimTime, horizon: SimTime) -> Self {
+    /// A builder for `targets` targets and flows of these targets (by
+    /// flow), ignoring runs that arrive before `warmup`; runs still queued
+    /// at `horizon` count their wait so far.
+    pub fn new(
+        targets: usize,
+        flow_targets: &[TargetId],
+        warmup: SimTime,
+        horizon: SimTime,
+    ) -> Self {
+        let mut flows_of = vec![0u32; targets];
+        for t in flow_targets {
+            if let Some(n) = flows_of.get_mut(t.index()) {
+                *n += 1;
+            }
+        }
+        let sole_flow = flow_targets
+            .iter()
+            .map(|t| flows_of.get(t.index()) == Some(&1))
+            .collect();
         SummaryBuilder {
             warmup,
             horizon,
             cost: None,
             targets: vec![RunStats::default(); targets],
-            flows: vec![RunStats::default(); flows],
+            flows: vec![RunStats::default(); flow_targets.len()],
             all: RunStats::default(),
             only: None,
+            sole_flow,
         }
     }
 
@@ -208,12 +228,16 @@ impl SummaryBuilder {
         self
     }
 
-    /// Whether target `t` and flow `f` get a row.
-    fn has_rows(&self, t: usize, f: usize) -> (bool, bool) {
-        match &self.only {
+    /// Whether the statistics of target `t` and those of flow `f` are to
+    /// be updated with a run of theirs: those of a row, and a sole flow's
+    /// are its target's.
+    fn updated(&self, t: usize, f: usize) -> (bool, bool) {
+        let (target_row, flow_row) = match &self.only {
             None => (true, true),
             Some(only) => (only.targets[t], only.flows[f]),
-        }
+        };
+        let sole = self.sole_flow[f];
+        (target_row || (flow_row && sole), flow_row && !sole)
     }
 
     /// The summary reports this cost of the capacity (`cost` column).
@@ -229,19 +253,19 @@ impl SummaryBuilder {
             return;
         }
         let (t, f) = (r.target.index(), r.flow.index());
-        let (target_row, flow_row) = self.has_rows(t, f);
+        let (target, flow) = self.updated(t, f);
         // The stats are in the cache (`prefetch`); where their lists grow
         // is not yet: asked for together, the misses overlap.
-        if target_row {
+        if target {
             self.targets[t].prefetch_lists();
         }
-        if flow_row {
+        if flow {
             self.flows[f].prefetch_lists();
         }
-        if target_row {
+        if target {
             self.targets[t].add(r, self.horizon);
         }
-        if flow_row {
+        if flow {
             self.flows[f].add(r, self.horizon);
         }
         self.all.add(r, self.horizon);
@@ -254,9 +278,11 @@ impl SummaryBuilder {
             // The few rows kept stay in the cache.
             return;
         }
+        let flow = r.flow.index();
+        let own = self.sole_flow.get(flow) == Some(&false);
         for stats in [
             self.targets.get(r.target.index()),
-            self.flows.get(r.flow.index()),
+            self.flows.get(flow).filter(|_| own),
         ]
         .into_iter()
         .flatten()
@@ -273,8 +299,27 @@ impl SummaryBuilder {
             flows,
             all,
             only,
+            sole_flow,
             ..
         } = self;
+        // Before the targets' statistics move into the summary: a sole
+        // flow's are its target's.
+        let flows = flows
+            .iter()
+            .enumerate()
+            .filter(|(f, _)| only.as_ref().is_none_or(|o| o.flows[*f]))
+            .map(|(f, own)| {
+                let target = names.flow_targets[f];
+                let stats = match sole_flow[f] {
+                    true => &targets[target.index()],
+                    false => own,
+                };
+                FlowRow {
+                    target: names.target(target).to_string(),
+                    stats: SummaryRow::flow(names.flows[f].clone(), stats),
+                }
+            })
+            .collect();
         let window_ms = report.window().as_millis();
         let mut all_totals = TargetTotals::default();
         let mut rows = Vec::with_capacity(targets.len() + 1);
@@ -294,15 +339,6 @@ impl SummaryBuilder {
         all_row.cost = cost.as_ref().map(|c| c.all);
         rows.push(all_row);
         wait_histograms.push(all.waits);
-        let flows = flows
-            .iter()
-            .enumerate()
-            .filter(|(f, _)| only.as_ref().is_none_or(|o| o.flows[*f]))
-            .map(|(f, stats)| FlowRow {
-                target: names.target(names.flow_targets[f]).to_string(),
-                stats: SummaryRow::flow(names.flows[f].clone(), stats),
-            })
-            .collect();
         Summary {
             rows,
             flows,

@@ -425,9 +425,10 @@ mod tests {
         .collect()
     }
 
-    /// Two machines, one busy with two flows: a summary with rows for one
-    /// target and one flow has exactly those rows of the full summary, and
-    /// the same `all` row (which counts every run and every machine).
+    /// Two machines, one with one flow, one busy with two: a summary with
+    /// rows for one target and one flow has exactly those rows of the full
+    /// summary, and the same `all` row (which counts every run and every
+    /// machine).
     #[test]
     fn a_summary_of_some_rows_has_those_rows_of_the_full_one() {
         let text = "[simulation]\nseed = 3\nhorizon = \"2d\"\n\n\
@@ -455,6 +456,27 @@ mod tests {
         assert_eq!(some.flows[0], full.flows[2]);
         assert_eq!(some.flows[0].stats.target, "fb2");
         assert_eq!(some.wait_histograms.len(), some.rows.len());
+        // `fa` is the only flow of `a`: its statistics are the target's,
+        // kept once, also when only the flow has a row.
+        let (a, fa) = (full.row("a").expect("a"), &full.flows[0].stats);
+        assert_eq!(fa.target, "fa");
+        assert!(a.arrivals > 50 && a.waited > 0);
+        let same = |r: &rpasim_report::SummaryRow| {
+            (
+                r.arrivals,
+                r.outcomes,
+                r.started,
+                r.waited,
+                r.wait_p95_ms,
+                r.start_p99,
+                r.reason_ms,
+            )
+        };
+        assert_eq!(same(fa), same(a));
+        assert_eq!((fa.pool, fa.utilization), (false, 0.0));
+        let flow_only = summarize_rows(&spec, &["fa"]).expect("runs");
+        assert_eq!(names(&flow_only.rows), ["all"]);
+        assert_eq!(flow_only.flows, full.flows[..1]);
     }
 
     #[test]
