@@ -302,24 +302,23 @@ impl SummaryBuilder {
             sole_flow,
             ..
         } = self;
-        // Before the targets' statistics move into the summary: a sole
-        // flow's are its target's.
-        let flows = flows
-            .iter()
-            .enumerate()
-            .filter(|(f, _)| only.as_ref().is_none_or(|o| o.flows[*f]))
-            .map(|(f, own)| {
-                let target = names.flow_targets[f];
-                let stats = match sole_flow[f] {
-                    true => &targets[target.index()],
-                    false => own,
-                };
-                FlowRow {
-                    target: names.target(target).to_string(),
-                    stats: SummaryRow::flow(names.flows[f].clone(), stats),
-                }
-            })
-            .collect();
+        let flow_row = |f: usize| only.as_ref().is_none_or(|o| o.flows[f]);
+        let flow_row_of = |f: usize, stats: SummaryRow| FlowRow {
+            target: names.target(names.flow_targets[f]).to_string(),
+            stats: SummaryRow {
+                target: names.flows[f].clone(),
+                ..stats
+            },
+        };
+        let mut flow_rows: Vec<Option<FlowRow>> = (0..flows.len()).map(|_| None).collect();
+        // A sole flow's row is its target's statistics, computed once below.
+        let mut sole_flow_of = vec![None; targets.len()];
+        for (f, own) in flows.iter().enumerate().filter(|(f, _)| flow_row(*f)) {
+            match sole_flow[f] {
+                true => sole_flow_of[names.flow_targets[f].index()] = Some(f),
+                false => flow_rows[f] = Some(flow_row_of(f, SummaryRow::flow(String::new(), own))),
+            }
+        }
         let window_ms = report.window().as_millis();
         let mut all_totals = TargetTotals::default();
         let mut rows = Vec::with_capacity(targets.len() + 1);
@@ -327,13 +326,20 @@ impl SummaryBuilder {
         for (i, stats) in targets.into_iter().enumerate() {
             let totals = report.targets.get(i).copied().unwrap_or_default();
             all_totals.add(&totals);
-            if only.as_ref().is_some_and(|o| !o.targets[i]) {
+            let target_row = only.as_ref().is_none_or(|o| o.targets[i]);
+            if !target_row && sole_flow_of[i].is_none() {
                 continue;
             }
-            let mut row = SummaryRow::new(names.targets[i].clone(), &stats, &totals, window_ms);
-            row.cost = cost.as_ref().and_then(|c| c.targets[i]);
-            rows.push(row);
-            wait_histograms.push(stats.waits);
+            let runs = SummaryRow::flow(names.targets[i].clone(), &stats);
+            if let Some(f) = sole_flow_of[i] {
+                flow_rows[f] = Some(flow_row_of(f, runs.clone()));
+            }
+            if target_row {
+                let mut row = runs.with_pool(&totals, window_ms);
+                row.cost = cost.as_ref().and_then(|c| c.targets[i]);
+                rows.push(row);
+                wait_histograms.push(stats.waits);
+            }
         }
         let mut all_row = SummaryRow::new("all".into(), &all, &all_totals, window_ms);
         all_row.cost = cost.as_ref().map(|c| c.all);
@@ -341,7 +347,7 @@ impl SummaryBuilder {
         wait_histograms.push(all.waits);
         Summary {
             rows,
-            flows,
+            flows: flow_rows.into_iter().flatten().collect(),
             wait_histograms,
         }
     }
@@ -460,11 +466,34 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 impl SummaryRow {
+    /// The row of a target (or `all`): its runs' statistics and its pool's
+    /// figures.
     fn new(target: String, s: &RunStats, t: &TargetTotals, window_ms: u64) -> Self {
+        SummaryRow::flow(target, s).with_pool(t, window_ms)
+    }
+
+    /// This row with the figures of a pool of bots with these totals.
+    fn with_pool(self, t: &TargetTotals, window_ms: u64) -> Self {
+        SummaryRow {
+            pool: true,
+            utilization: t.utilization(),
+            bot_hours: t.available_bot_ms as f64 / MS_PER_HOUR,
+            busy_bot_hours: t.busy_bot_ms as f64 / MS_PER_HOUR,
+            queue_mean: if window_ms == 0 {
+                0.0
+            } else {
+                t.queued_run_ms as f64 / window_ms as f64
+            },
+            ..self
+        }
+    }
+
+    /// The row of a flow: its runs' statistics, without pool figures.
+    fn flow(target: String, s: &RunStats) -> Self {
         let [start_p50, start_p95, start_p99] = StartTime::quantiles(s, [0.50, 0.95, 0.99]);
         SummaryRow {
             target,
-            pool: true,
+            pool: false,
             arrivals: s.arrivals,
             outcomes: s.outcomes,
             started: s.waits.count(),
@@ -475,30 +504,18 @@ impl SummaryRow {
             wait_p99_ms: s.waits.quantile_ms(0.99),
             wait_max_ms: s.waits.max_ms(),
             wait_mean_ci95_ms: s.batch_means.interval(CI_LEVEL).map(|ci| ci.half_width),
-            utilization: t.utilization(),
-            bot_hours: t.available_bot_ms as f64 / MS_PER_HOUR,
-            busy_bot_hours: t.busy_bot_ms as f64 / MS_PER_HOUR,
+            utilization: 0.0,
+            bot_hours: 0.0,
+            busy_bot_hours: 0.0,
             cold_starts: s.cold_starts,
             provisioning_wait_share: ratio(s.provisioning_wait_ms as f64, s.waits.sum_ms() as f64),
-            queue_mean: if window_ms == 0 {
-                0.0
-            } else {
-                t.queued_run_ms as f64 / window_ms as f64
-            },
+            queue_mean: 0.0,
             not_started: s.not_started,
             start_p50,
             start_p95,
             start_p99,
             cost: None,
             reason_ms: s.reason_ms,
-        }
-    }
-
-    /// The row of a flow: its runs' statistics, without pool figures.
-    fn flow(name: String, s: &RunStats) -> Self {
-        SummaryRow {
-            pool: false,
-            ..SummaryRow::new(name, s, &TargetTotals::default(), 0)
         }
     }
 
