@@ -614,6 +614,30 @@ fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
     );
 }
 
+/// A history whose every run is left out (attended runs on machines of a
+/// group) has nothing to replay: exit 2 saying why, with nothing written
+/// (it wrote scenarios without a flow and an empty calibration, exit 0).
+#[test]
+fn a_history_with_nothing_to_replay_is_refused_saying_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = "1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,1,m1,g,desk\n\
+                2,2026-03-02T09:00:00Z,2026-03-02T09:00:00Z,2026-03-02T09:10:00Z,4,1,m2,g,desk\n";
+    fs::write(dir.path().join("h.csv"), format!("{HEADER}{rows}")).expect("history");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "h.csv: no run of the history can be replayed: 2 attended runs on machines of a \
+             group were left out (the first on m1, of group g)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("x").exists());
+    let left: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(left.len(), 1, "only the history: {left:?}");
+}
+
 /// A history can show more than the service's defaults allow: a group of
 /// 60 machines, a machine running 70 runs at once (runs never closed). The
 /// replay raises the group limit, caps the machine at the 64 bots a

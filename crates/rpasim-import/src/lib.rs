@@ -181,8 +181,12 @@ pub fn import(
         machines,
         calibration: calibrate::Calibration::default(),
     };
-    let written = write::scenarios(&history, &fleet, history_path, out, &mut report)
-        .map_err(|e| ImportError::file(out, e.to_string()))?;
+    let written = write::scenarios(&history, &fleet, history_path, out, &mut report).map_err(
+        |e| match e {
+            write::WriteError::Io(e) => ImportError::file(out, e.to_string()),
+            write::WriteError::NothingToReplay(m) => ImportError::file(history_path, m),
+        },
+    )?;
     if let Some(f) = &fleet_file {
         check_with_fleet(out, f)?;
     }

@@ -116,7 +116,7 @@ pub fn scenarios(
     source: &Path,
     out: &Path,
     report: &mut ImportReport,
-) -> io::Result<Written> {
+) -> Result<Written, WriteError> {
     let t0 = time_zero(history);
     let end = last_instant(history);
     // The horizon is a second after the export's last instant (an arrival
@@ -124,7 +124,16 @@ pub fn scenarios(
     // queued in the replay, and runs still running stay running.
     let horizon_ms = end - t0 + HORIZON_SLACK;
     let horizon = duration_text(horizon_ms);
+    let notes_before = report.notes.len();
     let streams = streams(history, fleet, report);
+    if streams.is_empty() {
+        // Scenarios without a flow would replay nothing and calibrate
+        // nothing: refused, saying why every run was left out.
+        return Err(WriteError::NothingToReplay(format!(
+            "no run of the history can be replayed: {}",
+            report.notes[notes_before..].join("; ")
+        )));
+    }
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
         "# Imported by rpasim {} from {} ({} runs).\n# Time 0 is Monday 00:00 UTC before the \
@@ -193,6 +202,21 @@ pub fn scenarios(
         })
         .collect();
     Ok(Written { flows, horizon_ms })
+}
+
+/// Why the scenarios of an import were not written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// Writing failed.
+    Io(io::Error),
+    /// Every run was left out (why, in the message).
+    NothingToReplay(String),
+}
+
+impl From<io::Error> for WriteError {
+    fn from(e: io::Error) -> Self {
+        WriteError::Io(e)
+    }
 }
 
 /// A stream's flow, target and whether it is attended.
