@@ -614,6 +614,41 @@ fn attended_runs_on_a_machine_of_a_group_are_left_out_and_said_so() {
     );
 }
 
+/// A flow whose runs never completed (queued or running at the export's
+/// end) has no duration of its own: its runs take the median of the
+/// history's completed runs, in the replay and in the fitted model, and
+/// the console says so (they took 0 s in the replay and 1 ms in the model).
+#[test]
+fn a_flow_without_a_completed_run_takes_the_history_s_median_duration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = "1,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,2026-03-02T08:10:00Z,4,0,m1,g,done\n\
+                2,2026-03-02T08:20:00Z,2026-03-02T08:20:00Z,2026-03-02T08:50:00Z,4,0,m1,g,done\n\
+                3,2026-03-02T09:00:00Z,2026-03-02T09:00:00Z,2026-03-02T09:20:00Z,4,0,m1,g,done\n\
+                4,2026-03-02T08:55:00Z,,,1,0,,g,waiting\n";
+    let runs = import_and_replay(dir.path(), &format!("{HEADER}{rows}"), "w");
+    assert_eq!(runs.lines().count() - 1, 4, "{runs}");
+    let trace = fs::read_to_string(dir.path().join("w/traces/flow-002.csv")).expect("trace");
+    // Run 4 arrives at 8:55 on the Monday of time 0, for the median 20 min.
+    assert_eq!(
+        trace,
+        "arrival_s,duration_s,outcome\n32100.000,1200.000,succeeded\n"
+    );
+    let model = fs::read_to_string(dir.path().join("w/scenario.toml")).expect("model");
+    let waiting = &model[model.find("name = \"waiting\"").expect("flow")..];
+    assert!(
+        waiting.contains("duration = { empirical = [\"1200000ms\"] }"),
+        "{model}"
+    );
+    let said = import_said(dir.path(), "w");
+    assert!(
+        said.contains(
+            "flow waiting had no completed run: its runs take the median duration of the \
+             history's completed runs, 20m"
+        ),
+        "{said}"
+    );
+}
+
 /// A history whose every run is left out (attended runs on machines of a
 /// group) has nothing to replay: exit 2 saying why, with nothing written
 /// (it wrote scenarios without a flow and an empty calibration, exit 0).

@@ -166,9 +166,28 @@ pub fn scenarios(
          failure share.\n{given}\n[simulation]\nname = \"fitted\"\nhorizon = \"{horizon}\"\n\n{}",
         fleet_toml
     );
+    // A flow without a completed run has no duration of its own: it takes
+    // the median of the history's (rather than none: runs of no time).
+    let pooled = median(history.runs.iter().filter_map(completed_in));
+    let unknown: Vec<&str> = streams
+        .iter()
+        .filter(|s| s.runs.iter().all(|r| completed_in(r).is_none()))
+        .map(|s| s.flow.as_str())
+        .collect();
+    if let (Some(first), Some(ms)) = (unknown.first(), pooled) {
+        let (which, whose) = match unknown.len() {
+            1 => (format!("flow {first}"), "its"),
+            n => (format!("{n} flows (the first: {first})"), "their"),
+        };
+        report.notes.push(format!(
+            "{which} had no completed run: {whose} runs take the median duration of the \
+             history's completed runs, {}",
+            duration_text(ms)
+        ));
+    }
     for (i, s) in streams.iter().enumerate() {
         let file = format!("traces/flow-{:03}.csv", i + 1);
-        write_trace(&out.join(&file), s, t0, end)?;
+        write_trace(&out.join(&file), s, t0, end, pooled)?;
         let _ = write!(
             replay,
             "\n[[flows]]\nname = {}\ntarget = {}\n{}arrivals = {{ trace = {} }}\n",
@@ -178,7 +197,7 @@ pub fn scenarios(
             quote(&file)
         );
         let cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
-        fitted.push_str(&fitted_flow(s, t0, end - t0 + HORIZON_SLACK, cap));
+        fitted.push_str(&fitted_flow(s, t0, end - t0 + HORIZON_SLACK, cap, pooled));
     }
     fs::write(out.join("replay.toml"), replay)?;
     fs::write(out.join("scenario.toml"), fitted)?;
@@ -396,18 +415,25 @@ fn duration_text(ms: i64) -> String {
     if text.is_empty() { "1ms".into() } else { text }
 }
 
-fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64) -> io::Result<()> {
-    let observed: Vec<i64> = s
-        .runs
-        .iter()
-        .filter(|r| r.completed.is_some())
-        .filter_map(|r| duration(r, end))
-        .collect();
-    let median = {
-        let mut v = observed.clone();
-        v.sort_unstable();
-        v.get(v.len() / 2).copied().unwrap_or(0)
-    };
+/// How long a completed run took (`None` for one that did not start or
+/// end within the history).
+fn completed_in(r: &HistoryRun) -> Option<i64> {
+    Some(r.completed? - r.started?)
+}
+
+/// The median of some durations (the upper one of an even number).
+fn median(durations: impl Iterator<Item = i64>) -> Option<i64> {
+    let mut v: Vec<i64> = durations.collect();
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+/// Writes a flow's trace; `pooled` is the median duration of the
+/// history's completed runs, for a flow with none of its own.
+fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64, pooled: Option<i64>) -> io::Result<()> {
+    let median = median(s.runs.iter().filter_map(|r| completed_in(r)))
+        .or(pooled)
+        .unwrap_or(0);
     let mut text = String::from("arrival_s,duration_s,outcome\n");
     for r in &s.runs {
         // A run that never started takes its flow's median duration.
@@ -433,7 +459,7 @@ fn seconds(ms: i64) -> String {
 
 /// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
 /// with profiles), the observed durations, the failure share.
-fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
+fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize, pooled: Option<i64>) -> String {
     let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
     let mut durations: Vec<i64> = s
         .runs
@@ -441,6 +467,10 @@ fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize) -> String {
         .filter(|r| r.status != Status::Open)
         .filter_map(|r| Some(r.completed? - r.started?))
         .collect();
+    if durations.is_empty() {
+        // None of its own: the history's median, as its trace has.
+        durations.extend(pooled);
+    }
     durations.sort_unstable();
     let lognormal = lognormal_comment(&durations);
     if durations.len() > cap {
