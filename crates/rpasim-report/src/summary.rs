@@ -213,13 +213,13 @@ impl SummaryBuilder {
     /// `all` row still counts every run and every target's capacity.
     pub fn only(mut self, targets: &[usize], flows: &[usize]) -> Self {
         let kept = |ids: &[usize], n: usize| {
-            let mut kept = vec![false; n];
+            let mut row = vec![false; n];
             for &i in ids {
-                if let Some(k) = kept.get_mut(i) {
-                    *k = true;
+                if let Some(r) = row.get_mut(i) {
+                    *r = true;
                 }
             }
-            kept
+            row
         };
         self.only = Some(Rows {
             targets: kept(targets, self.targets.len()),
@@ -303,20 +303,13 @@ impl SummaryBuilder {
             ..
         } = self;
         let flow_row = |f: usize| only.as_ref().is_none_or(|o| o.flows[f]);
-        let flow_row_of = |f: usize, stats: SummaryRow| FlowRow {
-            target: names.target(names.flow_targets[f]).to_string(),
-            stats: SummaryRow {
-                target: names.flows[f].clone(),
-                ..stats
-            },
-        };
         let mut flow_rows: Vec<Option<FlowRow>> = (0..flows.len()).map(|_| None).collect();
         // A sole flow's row is its target's statistics, computed once below.
         let mut sole_flow_of = vec![None; targets.len()];
         for (f, own) in flows.iter().enumerate().filter(|(f, _)| flow_row(*f)) {
             match sole_flow[f] {
                 true => sole_flow_of[names.flow_targets[f].index()] = Some(f),
-                false => flow_rows[f] = Some(flow_row_of(f, SummaryRow::flow(String::new(), own))),
+                false => flow_rows[f] = Some(FlowRow::of(names, f, SummaryRow::flow_of(own))),
             }
         }
         let window_ms = report.window().as_millis();
@@ -330,12 +323,15 @@ impl SummaryBuilder {
             if !target_row && sole_flow_of[i].is_none() {
                 continue;
             }
-            let runs = SummaryRow::flow(names.targets[i].clone(), &stats);
+            let runs = SummaryRow::flow_of(&stats);
             if let Some(f) = sole_flow_of[i] {
-                flow_rows[f] = Some(flow_row_of(f, runs.clone()));
+                flow_rows[f] = Some(FlowRow::of(names, f, runs.clone()));
             }
             if target_row {
-                let mut row = runs.with_pool(&totals, window_ms);
+                let mut row = SummaryRow {
+                    target: names.targets[i].clone(),
+                    ..runs.with_pool(&totals, window_ms)
+                };
                 row.cost = cost.as_ref().and_then(|c| c.targets[i]);
                 rows.push(row);
                 wait_histograms.push(stats.waits);
@@ -469,7 +465,10 @@ impl SummaryRow {
     /// The row of a target (or `all`): its runs' statistics and its pool's
     /// figures.
     fn new(target: String, s: &RunStats, t: &TargetTotals, window_ms: u64) -> Self {
-        SummaryRow::flow(target, s).with_pool(t, window_ms)
+        SummaryRow {
+            target,
+            ..SummaryRow::flow_of(s).with_pool(t, window_ms)
+        }
     }
 
     /// This row with the figures of a pool of bots with these totals.
@@ -488,11 +487,12 @@ impl SummaryRow {
         }
     }
 
-    /// The row of a flow: its runs' statistics, without pool figures.
-    fn flow(target: String, s: &RunStats) -> Self {
+    /// The row of a flow, yet unnamed: its runs' statistics, without pool
+    /// figures.
+    fn flow_of(s: &RunStats) -> Self {
         let [start_p50, start_p95, start_p99] = StartTime::quantiles(s, [0.50, 0.95, 0.99]);
         SummaryRow {
-            target,
+            target: String::new(),
             pool: false,
             arrivals: s.arrivals,
             outcomes: s.outcomes,
@@ -623,6 +623,19 @@ pub struct FlowRow {
     pub target: String,
     /// Its runs' statistics (`stats.target` is the flow's name).
     pub stats: SummaryRow,
+}
+
+impl FlowRow {
+    /// The row of flow `f` with these statistics.
+    fn of(names: &Names, f: usize, stats: SummaryRow) -> Self {
+        FlowRow {
+            target: names.target(names.flow_targets[f]).to_string(),
+            stats: SummaryRow {
+                target: names.flows[f].clone(),
+                ..stats
+            },
+        }
+    }
 }
 
 /// The columns of `summary-flows.csv`: `flow`, `target`, then the metric
