@@ -242,8 +242,9 @@ fn reason_words(r: WaitReason) -> &'static str {
     }
 }
 
-/// "mostly every bot busy (81.0 %), then bots being provisioned (19.0 %)":
-/// the reasons of at least 1 % of a row's waiting, largest first.
+/// "mostly every bot busy (81.0 %), then bots being provisioned (19.0 %)",
+/// or "every bot busy (100.0 %)" alone: the reasons of at least 1 % of a
+/// row's waiting, largest first.
 fn where_it_went(t: &CsvTable, row: &[String]) -> String {
     let mut parts: Vec<(f64, WaitReason)> = WaitReason::ALL
         .iter()
@@ -257,7 +258,7 @@ fn where_it_went(t: &CsvTable, row: &[String]) -> String {
         .collect();
     match words.split_first() {
         None => "nobody waited".into(),
-        Some((first, [])) => format!("all {first}"),
+        Some((first, [])) => first.clone(),
         Some((first, rest)) => format!("mostly {first}, then {}", rest.join(", ")),
     }
 }
@@ -392,5 +393,23 @@ mod tests {
             clock(((2 * 24 + 14) * 3600 + 5 * 60) * 1000),
             "day 3, 14:05:00"
         );
+    }
+
+    #[test]
+    fn where_the_waiting_went_reads_as_a_sentence() {
+        let shares = |busy: &str, provisioning: &str| {
+            let text = format!(
+                "target,wait_busy_share,wait_provisioning_share\nt,{busy},{provisioning}\n"
+            );
+            let t = CsvTable::parse(text.as_bytes()).expect("csv");
+            where_it_went(&t, &t.rows[0])
+        };
+        assert_eq!(shares("1", "0"), "every bot busy (100.0 %)");
+        assert_eq!(
+            shares("0.81", "0.19"),
+            "mostly every bot busy (81.0 %), then bots being provisioned (19.0 %)"
+        );
+        assert_eq!(shares("0", "0"), "nobody waited");
+        assert_eq!(shares("", ""), "nobody waited");
     }
 }
