@@ -169,21 +169,8 @@ pub fn scenarios(
     // A flow without a completed run has no duration of its own: it takes
     // the median of the history's (rather than none: runs of no time).
     let pooled = median(history.runs.iter().filter_map(completed_in));
-    let unknown: Vec<&str> = streams
-        .iter()
-        .filter(|s| s.runs.iter().all(|r| completed_in(r).is_none()))
-        .map(|s| s.flow.as_str())
-        .collect();
-    if let (Some(first), Some(ms)) = (unknown.first(), pooled) {
-        let (which, whose) = match unknown.len() {
-            1 => (format!("flow {first}"), "its"),
-            n => (format!("{n} flows (the first: {first})"), "their"),
-        };
-        report.notes.push(format!(
-            "{which} had no completed run: {whose} runs take the median duration of the \
-             history's completed runs, {}",
-            duration_text(ms)
-        ));
+    if let Some(note) = pooled.and_then(|ms| without_durations(&streams, ms)) {
+        report.notes.push(note);
     }
     for (i, s) in streams.iter().enumerate() {
         let file = format!("traces/flow-{:03}.csv", i + 1);
@@ -413,6 +400,29 @@ fn duration_text(ms: i64) -> String {
         .map(|(n, unit)| format!("{n}{unit}"))
         .collect();
     if text.is_empty() { "1ms".into() } else { text }
+}
+
+/// What the console says of the flows without a completed run, which
+/// take the median duration `pooled_ms`; `None` when there are none.
+fn without_durations(streams: &[Stream], pooled_ms: i64) -> Option<String> {
+    let unknown: Vec<&str> = streams
+        .iter()
+        .filter(|s| s.runs.iter().all(|r| completed_in(r).is_none()))
+        .map(|s| s.flow.as_str())
+        .collect();
+    let (which, whose) = match unknown[..] {
+        [] => return None,
+        [only] => (format!("flow {only}"), "its"),
+        [first, ..] => (
+            format!("{} flows (the first: {first})", unknown.len()),
+            "their",
+        ),
+    };
+    Some(format!(
+        "{which} had no completed run: {whose} runs take the median duration of the history's \
+         completed runs, {}",
+        duration_text(pooled_ms)
+    ))
 }
 
 /// How long a completed run took (`None` for one that did not start or
