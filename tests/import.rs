@@ -178,6 +178,20 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 /// The columns of a history in the order the tests write them.
 const HEADER: &str = "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,machinegroupidname,regardingobjectidname\n";
 
+/// `n` rows of a history after [`HEADER`]: run `i` unattended and
+/// succeeded, created and started at 08:`i` on Monday 2 March 2026 and
+/// ended 30 s later, on the `machine,group,flow` that `place(i)` gives.
+fn minute_apart(n: usize, place: impl Fn(usize) -> String) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,{}\n",
+                place(i)
+            )
+        })
+        .collect()
+}
+
 /// What `rpasim import OUT.csv --out OUT` says on the console (it
 /// succeeds), e.g. after [`import_and_replay`] wrote `OUT.csv`.
 fn import_said(dir: &Path, out: &str) -> String {
@@ -682,11 +696,7 @@ fn a_history_with_nothing_to_replay_is_refused_saying_why() {
 fn a_history_beyond_the_service_s_defaults_still_replays() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut text = HEADER.to_string();
-    for i in 0..60 {
-        text.push_str(&format!(
-            "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,m{i},g,orders\n"
-        ));
-    }
+    text.push_str(&minute_apart(60, |i| format!("m{i},g,orders")));
     for i in 0..70 {
         text.push_str(&format!(
             "{},2026-03-02T09:00:{:02}Z,2026-03-02T09:00:{:02}Z,,2,2,big,,stuck\n",
@@ -862,12 +872,10 @@ fn duration_columns_are_cross_checked_not_trusted() {
 #[test]
 fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut text = HEADER.to_string();
-    for i in 0..12 {
-        text.push_str(&format!(
-            "{i},2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:00Z,2026-03-02T08:{i:02}:30Z,4,2,pc,,flow{i:02}\n"
-        ));
-    }
+    let text = format!(
+        "{HEADER}{}",
+        minute_apart(12, |i| format!("pc,,flow{i:02}"))
+    );
     fs::write(dir.path().join("h.csv"), text).expect("write");
     let out = import_said(dir.path(), "h");
     assert!(

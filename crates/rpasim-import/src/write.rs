@@ -475,7 +475,7 @@ fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize, pooled: Option<i64
         .runs
         .iter()
         .filter(|r| r.status != Status::Open)
-        .filter_map(|r| Some(r.completed? - r.started?))
+        .filter_map(|r| completed_in(r))
         .collect();
     if durations.is_empty() {
         // None of its own: the history's median, as its trace has.

@@ -255,12 +255,10 @@ impl Recorder {
     pub fn summary_of(spec: &ModelSpec, names: &[&str]) -> Self {
         let mut r = Self::summary_only(spec);
         let named = |all: &[String]| -> Vec<usize> {
-            let mut ids: Vec<usize> = names
+            names
                 .iter()
                 .filter_map(|n| all.iter().position(|x| x == n))
-                .collect();
-            ids.sort_unstable();
-            ids
+                .collect()
         };
         let (targets, flows) = (named(&r.names.targets), named(&r.names.flows));
         r.summary = r.summary.only(&targets, &flows);
