@@ -1,0 +1,170 @@
+"""Speed comparisons of rpasim's whole process, alternated run by run.
+
+This machine's speed (a virtual machine) moves by up to half between
+hours, so only figures measured together compare: every command of a
+comparison runs once per round, in turn, and the medians are reported.
+
+    python benches/peers/compare.py simpy --rpasim BINARY [--rpasim OTHER]... [--rounds 15]
+    python benches/peers/compare.py targets --rpasim BINARY [--rpasim OTHER]... [--rounds 11]
+
+BINARY is an rpasim binary: target/release/rpasim, target/dist/rpasim.
+
+`simpy`: M/M/20 at utilization 0.8, about 500,000 runs, every output
+(`mm20-500k.toml`), against the same model in SimPy 4 writing one CSV row
+per run (`mm20_simpy.py`; needs `pip install simpy`).
+
+`targets`: 10,000 standalone machines with one flow each (about 960,000
+runs over 5 days) against one pool of 20 one-bot machines with as many
+runs, both `--no-charts`; the scenarios are generated into the scratch
+directory. Reports peak memory too (Linux and macOS).
+
+Every output goes to a scratch directory of its own, removed at the end.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ten_thousand_targets():
+    """10,000 one-bot machines, each the target of its own flow: 0.8 runs
+    an hour of 10 minutes on average, for 5 days."""
+    parts = ['[simulation]\nseed = 1\nhorizon = "5d"\nsample_every = "1h"\n']
+    for m in range(10_000):
+        parts.append(
+            f'\n[[machines]]\nname = "vm{m:05}"\nbots = 1\n\n'
+            f'[[flows]]\nname = "f{m:05}"\ntarget = "vm{m:05}"\n'
+            'duration = { exponential = { mean = "10m" } }\n'
+            "arrivals = { poisson = { per_hour = 0.8 } }\n"
+        )
+    return "".join(parts)
+
+
+def one_pool():
+    """As many runs on one target: 20 one-bot machines in a group, 8,000
+    runs an hour of 8.1 s on average (utilization 0.9), for 5 days."""
+    parts = [
+        '[simulation]\nseed = 1\nhorizon = "5d"\nsample_every = "1h"\n\n'
+        '[[machine_groups]]\nname = "pool"\n\n'
+        '[[flows]]\nname = "work"\ntarget = "pool"\n'
+        'duration = { exponential = { mean = "8100ms" } }\n'
+        "arrivals = { poisson = { per_hour = 8000 } }\n"
+    ]
+    for m in range(20):
+        parts.append(f'\n[[machines]]\nname = "m{m}"\ngroup = "pool"\nbots = 1\n')
+    return "".join(parts)
+
+
+def timed(command):
+    """Wall time in seconds and peak resident memory in MB of one command."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(command)} exited with status {child.returncode}")
+    # ru_maxrss is in KB on Linux and in bytes on macOS.
+    per_mb = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return seconds, usage.ru_maxrss / per_mb
+
+
+def alternate(commands, rounds):
+    """Runs every (label, command) once per round, in turn; returns the
+    medians of time and memory per label."""
+    times = {label: [] for label, _ in commands}
+    memory = {label: [] for label, _ in commands}
+    for r in range(rounds):
+        for label, command in commands:
+            seconds, mb = timed(command)
+            times[label].append(seconds)
+            memory[label].append(mb)
+        print(f"round {r + 1} of {rounds} done", file=sys.stderr)
+    return {
+        label: (statistics.median(times[label]), statistics.median(memory[label]))
+        for label in times
+    }
+
+
+def print_medians(medians, rounds):
+    print(f"medians of {rounds} alternated runs")
+    for label, (seconds, mb) in medians.items():
+        print(f"  {label:<48} {seconds:8.4f} s  {mb:7.1f} MB")
+
+
+def compare_simpy(binaries, rounds, scratch):
+    commands = [("simpy", [sys.executable, os.path.join(HERE, "mm20_simpy.py"),
+                           os.path.join(scratch, "simpy.csv")])]
+    for i, binary in enumerate(binaries):
+        out = os.path.join(scratch, f"rpasim-{i}")
+        command = [binary, "run", os.path.join(HERE, "mm20-500k.toml"), "--out", out, "--quiet"]
+        commands.append((f"rpasim {binary}", command))
+    medians = alternate(commands, rounds)
+    print_medians(medians, rounds)
+    simpy = medians["simpy"][0]
+    for label, (seconds, _) in medians.items():
+        if label != "simpy":
+            print(f"  {label}: {simpy / seconds:.1f} times as fast as SimPy")
+
+
+def compare_targets(binaries, rounds, scratch):
+    scenarios = {"10k": ten_thousand_targets(), "pool": one_pool()}
+    for name, text in scenarios.items():
+        with open(os.path.join(scratch, f"{name}.toml"), "w") as f:
+            f.write(text)
+    commands = []
+    for i, binary in enumerate(binaries):
+        for name in scenarios:
+            out = os.path.join(scratch, f"{name}-{i}")
+            scenario = os.path.join(scratch, f"{name}.toml")
+            command = [binary, "run", scenario, "--out", out, "--quiet", "--no-charts"]
+            commands.append((f"{name} {binary}", command))
+    medians = alternate(commands, rounds)
+    print_medians(medians, rounds)
+    for binary in binaries:
+        ten_k, pool = medians[f"10k {binary}"][0], medians[f"pool {binary}"][0]
+        print(f"  {binary}: 10,000 targets take {ten_k / pool:.2f} times one pool's time")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("comparison", choices=["simpy", "targets"])
+    parser.add_argument("--rpasim", action="append", required=True,
+                        help="an rpasim binary (repeat to compare builds)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="alternated runs of each command "
+                        "(default 15 for simpy, 11 for targets)")
+    args = parser.parse_args()
+    rounds = args.rounds or (15 if args.comparison == "simpy" else 11)
+    if rounds < 1:
+        sys.exit("--rounds must be at least 1")
+    binaries = [os.path.abspath(b) for b in args.rpasim]
+    for b in binaries:
+        if not os.access(b, os.X_OK):
+            sys.exit(f"{b} is not an executable (build it with cargo build --release)")
+    if len(set(binaries)) != len(binaries):
+        sys.exit("each --rpasim binary once: the same binary twice would be one command")
+    if args.comparison == "simpy":
+        try:
+            import simpy  # noqa: F401 (only its presence is checked here)
+        except ImportError:
+            sys.exit("the simpy comparison needs SimPy: pip install simpy")
+    scratch = tempfile.mkdtemp(prefix="rpasim-compare-")
+    try:
+        if args.comparison == "simpy":
+            compare_simpy(binaries, rounds, scratch)
+        else:
+            compare_targets(binaries, rounds, scratch)
+    finally:
+        shutil.rmtree(scratch)
+
+
+if __name__ == "__main__":
+    main()
