@@ -6,6 +6,7 @@ comparison runs once per round, in turn, and the medians are reported.
 
     python benches/peers/compare.py simpy --rpasim BINARY [--rpasim OTHER]... [--rounds 15]
     python benches/peers/compare.py targets --rpasim BINARY [--rpasim OTHER]... [--rounds 11]
+    python benches/peers/compare.py sweep --rpasim BINARY [--rpasim OTHER]... [--rounds 7]
 
 BINARY is an rpasim binary: target/release/rpasim, target/dist/rpasim.
 
@@ -16,12 +17,18 @@ per run (`mm20_simpy.py`; needs `pip install simpy`).
 `targets`: 10,000 standalone machines with one flow each (about 960,000
 runs over 5 days) against one pool of 20 one-bot machines with as many
 runs, both `--no-charts`; the scenarios are generated into the scratch
-directory. Reports peak memory too (Linux and macOS).
+directory.
 
-Every output goes to a scratch directory of its own, removed at the end.
+`sweep`: 1,000 jobs of the quickstart scenario (10 values of one machine's
+bots, 100 replications each) on one thread (`--jobs 1`).
+
+Each reports the median wall time and peak memory of every command (peak
+memory on Linux and macOS). Every output goes to a scratch directory of
+its own, removed at the end.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -60,6 +67,18 @@ def one_pool():
     for m in range(20):
         parts.append(f'\n[[machines]]\nname = "m{m}"\ngroup = "pool"\nbots = 1\n')
     return "".join(parts)
+
+
+def quickstart_sweep():
+    """1,000 jobs of the bundled quickstart scenario."""
+    scenario = os.path.join(HERE, "..", "..", "scenarios", "quickstart.toml")
+    return (
+        f"scenario = {json.dumps(os.path.abspath(scenario))}\n"
+        "replications = 100\n"
+        'metrics = ["wait_p95_s", "bot_hours"]\n\n'
+        "[vary]\n"
+        '"machines.vm-03.bots" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n'
+    )
 
 
 def timed(command):
@@ -133,16 +152,28 @@ def compare_targets(binaries, rounds, scratch):
         print(f"  {binary}: 10,000 targets take {ten_k / pool:.2f} times one pool's time")
 
 
+def compare_sweep(binaries, rounds, scratch):
+    sweep = os.path.join(scratch, "sweep.toml")
+    with open(sweep, "w") as f:
+        f.write(quickstart_sweep())
+    commands = []
+    for i, binary in enumerate(binaries):
+        out = os.path.join(scratch, f"sweep-{i}")
+        command = [binary, "sweep", sweep, "--jobs", "1", "--out", out, "--quiet"]
+        commands.append((f"sweep {binary}", command))
+    print_medians(alternate(commands, rounds), rounds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("comparison", choices=["simpy", "targets"])
+    parser.add_argument("comparison", choices=["simpy", "targets", "sweep"])
     parser.add_argument("--rpasim", action="append", required=True,
                         help="an rpasim binary (repeat to compare builds)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="alternated runs of each command "
-                        "(default 15 for simpy, 11 for targets)")
+                        "(default 15 for simpy, 11 for targets, 7 for sweep)")
     args = parser.parse_args()
-    rounds = args.rounds or (15 if args.comparison == "simpy" else 11)
+    rounds = args.rounds or {"simpy": 15, "targets": 11, "sweep": 7}[args.comparison]
     if rounds < 1:
         sys.exit("--rounds must be at least 1")
     binaries = [os.path.abspath(b) for b in args.rpasim]
@@ -158,10 +189,8 @@ def main():
             sys.exit("the simpy comparison needs SimPy: pip install simpy")
     scratch = tempfile.mkdtemp(prefix="rpasim-compare-")
     try:
-        if args.comparison == "simpy":
-            compare_simpy(binaries, rounds, scratch)
-        else:
-            compare_targets(binaries, rounds, scratch)
+        compare = {"simpy": compare_simpy, "targets": compare_targets, "sweep": compare_sweep}
+        compare[args.comparison](binaries, rounds, scratch)
     finally:
         shutil.rmtree(scratch)
 
