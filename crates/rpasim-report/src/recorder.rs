@@ -230,19 +230,21 @@ impl Recorder {
 
     /// A recorder that writes nothing and only computes the summary.
     pub fn summary_only(spec: &ModelSpec) -> Self {
+        let names = Names::from_spec(spec);
+        let summary = SummaryBuilder::new(
+            spec.targets.len(),
+            &names.flow_targets,
+            spec.warmup,
+            spec.horizon,
+        )
+        .with_cost(spec.prices.map(|p| rpasim_core::cost::cost(spec, &p)));
         Recorder {
-            names: Names::from_spec(spec),
+            names,
             order: ArrivalOrder::default(),
             runs: None,
             timeseries: None,
             events: None,
-            summary: SummaryBuilder::new(
-                spec.targets.len(),
-                &spec.flows.iter().map(|f| f.target).collect::<Vec<_>>(),
-                spec.warmup,
-                spec.horizon,
-            )
-            .with_cost(spec.prices.map(|p| rpasim_core::cost::cost(spec, &p))),
+            summary,
             series: None,
             dir: None,
             error: None,
