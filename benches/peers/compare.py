@@ -6,6 +6,7 @@ comparison runs once per round, in turn, and the medians are reported.
 
     python benches/peers/compare.py simpy --rpasim BINARY [--rpasim OTHER]... [--rounds 15]
     python benches/peers/compare.py targets --rpasim BINARY [--rpasim OTHER]... [--rounds 11]
+    python benches/peers/compare.py scale --rpasim BINARY [--rpasim OTHER]... [--rounds 5]
     python benches/peers/compare.py sweep --rpasim BINARY [--rpasim OTHER]... [--rounds 7]
 
 BINARY is an rpasim binary: target/release/rpasim, target/dist/rpasim.
@@ -18,6 +19,10 @@ per run (`mm20_simpy.py`; needs `pip install simpy`).
 runs over 5 days) against one pool of 20 one-bot machines with as many
 runs, both `--no-charts`; the scenarios are generated into the scratch
 directory.
+
+`scale`: the same runs spread over 20, 100, 1,000, 3,000 and 10,000
+standalone machines with a flow each (each busy 13.3 % of the time), and
+the pool, all `--no-charts`: where the time per run leaves the caches.
 
 `sweep`: 1,000 jobs of the quickstart scenario (10 values of one machine's
 bots, 100 replications each) on one thread (`--jobs 1`).
@@ -39,17 +44,23 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# Numbers of targets of the `scale` comparison.
+SCALE_TARGETS = (20, 100, 1000, 3000, 10_000)
 
-def ten_thousand_targets():
-    """10,000 one-bot machines, each the target of its own flow: 0.8 runs
-    an hour of 10 minutes on average, for 5 days."""
+
+def standalone_targets(n=10_000):
+    """`n` one-bot machines, each the target of its own flow, for 5 days:
+    8,000 runs an hour in all (about 960,000), each machine busy 13.3 % of
+    the time. For 10,000: 0.8 runs an hour of 10 minutes on average."""
+    mean_ms = 60 * n
+    mean = f"{mean_ms // 60_000}m" if mean_ms % 60_000 == 0 else f"{mean_ms}ms"
     parts = ['[simulation]\nseed = 1\nhorizon = "5d"\nsample_every = "1h"\n']
-    for m in range(10_000):
+    for m in range(n):
         parts.append(
             f'\n[[machines]]\nname = "vm{m:05}"\nbots = 1\n\n'
             f'[[flows]]\nname = "f{m:05}"\ntarget = "vm{m:05}"\n'
-            'duration = { exponential = { mean = "10m" } }\n'
-            "arrivals = { poisson = { per_hour = 0.8 } }\n"
+            f"duration = {{ exponential = {{ mean = \"{mean}\" }} }}\n"
+            f"arrivals = {{ poisson = {{ per_hour = {8000 / n:g} }} }}\n"
         )
     return "".join(parts)
 
@@ -134,7 +145,7 @@ def compare_simpy(binaries, rounds, scratch):
 
 
 def compare_targets(binaries, rounds, scratch):
-    scenarios = {"10k": ten_thousand_targets(), "pool": one_pool()}
+    scenarios = {"10k": standalone_targets(), "pool": one_pool()}
     for name, text in scenarios.items():
         with open(os.path.join(scratch, f"{name}.toml"), "w") as f:
             f.write(text)
@@ -152,6 +163,29 @@ def compare_targets(binaries, rounds, scratch):
         print(f"  {binary}: 10,000 targets take {ten_k / pool:.2f} times one pool's time")
 
 
+def compare_scale(binaries, rounds, scratch):
+    scenarios = {"pool": one_pool()}
+    for n in SCALE_TARGETS:
+        scenarios[f"{n} targets"] = standalone_targets(n)
+    commands = []
+    for i, binary in enumerate(binaries):
+        for name, text in scenarios.items():
+            scenario = os.path.join(scratch, f"{name.replace(' ', '-')}.toml")
+            with open(scenario, "w") as f:
+                f.write(text)
+            out = os.path.join(scratch, f"{name.replace(' ', '-')}-{i}")
+            command = [binary, "run", scenario, "--out", out, "--quiet", "--no-charts"]
+            commands.append((f"{name} {binary}", command))
+    medians = alternate(commands, rounds)
+    print_medians(medians, rounds)
+    for binary in binaries:
+        pool = medians[f"pool {binary}"][0]
+        ratios = ", ".join(
+            f"{n}: {medians[f'{n} targets {binary}'][0] / pool:.2f}" for n in SCALE_TARGETS
+        )
+        print(f"  {binary}: time against one pool's, by number of targets: {ratios}")
+
+
 def compare_sweep(binaries, rounds, scratch):
     sweep = os.path.join(scratch, "sweep.toml")
     with open(sweep, "w") as f:
@@ -166,14 +200,14 @@ def compare_sweep(binaries, rounds, scratch):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("comparison", choices=["simpy", "targets", "sweep"])
+    parser.add_argument("comparison", choices=["simpy", "targets", "scale", "sweep"])
     parser.add_argument("--rpasim", action="append", required=True,
                         help="an rpasim binary (repeat to compare builds)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="alternated runs of each command "
-                        "(default 15 for simpy, 11 for targets, 7 for sweep)")
+                        "(default 15 for simpy, 11 for targets, 5 for scale, 7 for sweep)")
     args = parser.parse_args()
-    rounds = args.rounds or {"simpy": 15, "targets": 11, "sweep": 7}[args.comparison]
+    rounds = args.rounds or {"simpy": 15, "targets": 11, "scale": 5, "sweep": 7}[args.comparison]
     if rounds < 1:
         sys.exit("--rounds must be at least 1")
     binaries = [os.path.abspath(b) for b in args.rpasim]
@@ -189,7 +223,12 @@ def main():
             sys.exit("the simpy comparison needs SimPy: pip install simpy")
     scratch = tempfile.mkdtemp(prefix="rpasim-compare-")
     try:
-        compare = {"simpy": compare_simpy, "targets": compare_targets, "sweep": compare_sweep}
+        compare = {
+            "simpy": compare_simpy,
+            "targets": compare_targets,
+            "scale": compare_scale,
+            "sweep": compare_sweep,
+        }
         compare[args.comparison](binaries, rounds, scratch)
     finally:
         shutil.rmtree(scratch)
