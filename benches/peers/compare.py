@@ -164,16 +164,18 @@ def compare_targets(binaries, rounds, scratch):
 
 
 def compare_scale(binaries, rounds, scratch):
-    scenarios = {"pool": one_pool()}
+    texts = {"pool": one_pool()}
     for n in SCALE_TARGETS:
-        scenarios[f"{n} targets"] = standalone_targets(n)
+        texts[f"{n} targets"] = standalone_targets(n)
+    scenarios = {}
+    for name, text in texts.items():
+        scenarios[name] = os.path.join(scratch, f"{name.replace(' ', '-')}.toml")
+        with open(scenarios[name], "w") as f:
+            f.write(text)
     commands = []
     for i, binary in enumerate(binaries):
-        for name, text in scenarios.items():
-            scenario = os.path.join(scratch, f"{name.replace(' ', '-')}.toml")
-            with open(scenario, "w") as f:
-                f.write(text)
-            out = os.path.join(scratch, f"{name.replace(' ', '-')}-{i}")
+        for name, scenario in scenarios.items():
+            out = f"{scenario[:-len('.toml')]}-{i}"
             command = [binary, "run", scenario, "--out", out, "--quiet", "--no-charts"]
             commands.append((f"{name} {binary}", command))
     medians = alternate(commands, rounds)
