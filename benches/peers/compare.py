@@ -144,29 +144,10 @@ def compare_simpy(binaries, rounds, scratch):
             print(f"  {label}: {simpy / seconds:.1f} times as fast as SimPy")
 
 
-def compare_targets(binaries, rounds, scratch):
-    scenarios = {"10k": standalone_targets(), "pool": one_pool()}
-    for name, text in scenarios.items():
-        with open(os.path.join(scratch, f"{name}.toml"), "w") as f:
-            f.write(text)
-    commands = []
-    for i, binary in enumerate(binaries):
-        for name in scenarios:
-            out = os.path.join(scratch, f"{name}-{i}")
-            scenario = os.path.join(scratch, f"{name}.toml")
-            command = [binary, "run", scenario, "--out", out, "--quiet", "--no-charts"]
-            commands.append((f"{name} {binary}", command))
-    medians = alternate(commands, rounds)
-    print_medians(medians, rounds)
-    for binary in binaries:
-        ten_k, pool = medians[f"10k {binary}"][0], medians[f"pool {binary}"][0]
-        print(f"  {binary}: 10,000 targets take {ten_k / pool:.2f} times one pool's time")
-
-
-def compare_scale(binaries, rounds, scratch):
-    texts = {"pool": one_pool()}
-    for n in SCALE_TARGETS:
-        texts[f"{n} targets"] = standalone_targets(n)
+def run_scenarios(binaries, texts, rounds, scratch):
+    """Writes each (name, scenario text) once, runs every binary on each
+    (`--no-charts`) in alternation, prints the medians and returns them,
+    labelled "NAME BINARY"."""
     scenarios = {}
     for name, text in texts.items():
         scenarios[name] = os.path.join(scratch, f"{name.replace(' ', '-')}.toml")
@@ -180,6 +161,22 @@ def compare_scale(binaries, rounds, scratch):
             commands.append((f"{name} {binary}", command))
     medians = alternate(commands, rounds)
     print_medians(medians, rounds)
+    return medians
+
+
+def compare_targets(binaries, rounds, scratch):
+    texts = {"10k": standalone_targets(), "pool": one_pool()}
+    medians = run_scenarios(binaries, texts, rounds, scratch)
+    for binary in binaries:
+        ten_k, pool = medians[f"10k {binary}"][0], medians[f"pool {binary}"][0]
+        print(f"  {binary}: 10,000 targets take {ten_k / pool:.2f} times one pool's time")
+
+
+def compare_scale(binaries, rounds, scratch):
+    texts = {"pool": one_pool()}
+    for n in SCALE_TARGETS:
+        texts[f"{n} targets"] = standalone_targets(n)
+    medians = run_scenarios(binaries, texts, rounds, scratch)
     for binary in binaries:
         pool = medians[f"pool {binary}"][0]
         ratios = ", ".join(
