@@ -10,6 +10,7 @@
 //! command line's `--set` [`Override`]s.
 
 pub mod build;
+mod entries;
 pub mod error;
 pub mod goals;
 pub mod input;
@@ -213,7 +214,13 @@ impl<'a> Locator<'a> {
     }
 }
 
+/// The scenario file in the text: read entry by entry when that surely
+/// means the same, which holds far less memory for thousands of entries;
+/// else, and to word any problem, as one document.
 fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
+    if let Some(file) = entries::read(at.text) {
+        return Ok(file);
+    }
     let de = toml::Deserializer::parse(at.text).map_err(|e| {
         // Worded by the document parser, as when it read the text first.
         if let Some(problem) = at.invalid_toml() {

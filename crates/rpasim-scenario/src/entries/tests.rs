@@ -1,0 +1,222 @@
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// The scenario file as reading the whole document gives it.
+fn whole(text: &str) -> Option<ScenarioFile> {
+    toml::from_str(text).ok()
+}
+
+fn same(a: &ScenarioFile, b: &ScenarioFile) -> bool {
+    format!("{a:?}") == format!("{b:?}")
+}
+
+/// Reading entry by entry gives what reading the whole document gives.
+fn read_as_whole(text: &str) {
+    let whole = toml::from_str::<ScenarioFile>(text).expect("a valid scenario file");
+    let by_entries = read(text).expect("read entry by entry");
+    assert!(same(&by_entries, &whole), "{text}");
+}
+
+/// Reading entry by entry leaves the text to the whole document's reading.
+fn left_to_whole(text: &str) {
+    assert!(read(text).is_none(), "{text}");
+}
+
+const FLOW: &str = "[[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+                    duration = { exponential = { mean = \"10m\" } }\n\
+                    arrivals = { poisson = { per_hour = 0.8 } }\n";
+
+fn with_simulation(body: &str) -> String {
+    format!("[simulation]\nseed = 1\nhorizon = \"5d\"\n\n{body}")
+}
+
+#[test]
+fn every_bundled_scenario_reads_entry_by_entry_as_a_whole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut read = 0;
+    for dir in ["scenarios", "scenarios/history", "benches/peers"] {
+        for file in std::fs::read_dir(root.join(dir)).expect("the directory") {
+            let path = file.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                read_as_whole(&std::fs::read_to_string(&path).expect("readable"));
+                read += 1;
+            }
+        }
+    }
+    assert!(read >= 14, "{read} scenarios");
+}
+
+#[test]
+fn sub_tables_of_an_entry_belong_to_it() {
+    let text = with_simulation(
+        "[[machines]]\nname = \"vm\"\n\n[[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+         [flows.duration.exponential]\nmean = \"10m\"\n\
+         [flows.arrivals.poisson]\nper_hour = 0.8\n\n\
+         [[flows]]\nname = \"g\"\ntarget = \"vm\"\n\
+         duration.exponential.mean = \"1m\"\n\
+         [flows.arrivals]\npoisson = { per_hour = 2 }\n",
+    );
+    read_as_whole(&text);
+    let file = read(&text).expect("read");
+    assert_eq!(file.flows.len(), 2);
+    assert_eq!(file.machines.len(), 1);
+}
+
+#[test]
+fn headers_in_strings_comments_and_values_are_not_headers() {
+    read_as_whole(&with_simulation(&format!(
+        "question = \"\"\"\n[[flows]]\nname = \"not a flow\"\n\"\"\"\n\
+         # [[flows]]\n[[machines]] # [[flows]]\nname = '[[vm]]'\n\
+         [[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+         [flows.arrivals]\nat = [\n  \"1h\",\n  \"2h\", # [[flows]]\n]\n{FLOW}"
+    )));
+}
+
+#[test]
+fn brackets_inside_values_open_no_section() {
+    let text = "x = [\n[1],\n]\ny = {\n  z = [\n[2]] }\n[a.b] # [c]\n\
+                [[flows]]\nw = ['[[d]]', \"[e]\"]\n [[flows . x]]\n";
+    let kinds: Vec<String> = headers(text)
+        .expect("balanced")
+        .iter()
+        .map(|h| format!("{}:{:?}", h.start, h.kind))
+        .collect();
+    let at = |s| text.find(s).expect("in the text");
+    let expected = [
+        "0:Root".to_string(),
+        format!("{}:Table(\"a\")", at("[a.b]")),
+        format!("{}:Entry(\"flows\")", at("[[flows]]")),
+        format!("{}:Table(\"flows\")", at(" [[flows . x]]")),
+    ];
+    assert_eq!(kinds, expected);
+}
+
+#[test]
+fn line_endings_byte_order_mark_and_blank_lines_read_alike() {
+    let text = with_simulation(&format!("\n\n  [[machines]]  \nname = \"vm\"\n\n{FLOW}"));
+    read_as_whole(&text);
+    read_as_whole(&text.replace('\n', "\r\n"));
+    read_as_whole(&format!("\u{feff}{text}"));
+}
+
+#[test]
+fn an_inline_table_over_several_lines_reads_alike() {
+    read_as_whole(&with_simulation(
+        "[[machines]]\nname = \"vm\"\n\n[[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+         duration = {\n  exponential = { mean = \"10m\" },\n}\n\
+         arrivals = { poisson = {\n  per_hour = 0.8 } }\n",
+    ));
+}
+
+#[test]
+fn a_list_written_another_way_is_left_to_the_whole_document() {
+    // Inline before the first header, then as entries: invalid TOML.
+    left_to_whole(&format!("flows = []\n{}", with_simulation(FLOW)));
+    // A table of the list's key before its entries: invalid TOML.
+    left_to_whole(&with_simulation(&format!("[flows]\nx = 1\n{FLOW}")));
+    // A sub-table away from its entry: valid TOML, but not split here.
+    let away = with_simulation(&format!(
+        "[[machines]]\nname = \"vm\"\n{FLOW}[limits]\n[flows.arrivals]\n"
+    ));
+    left_to_whole(&away);
+    // Quoted keys.
+    left_to_whole(&with_simulation(
+        &FLOW.replace("[[flows]]", "[[\"flows\"]]"),
+    ));
+    left_to_whole(&format!("\"seed\" = 1\n{}", with_simulation(FLOW)));
+}
+
+#[test]
+fn text_the_whole_document_refuses_is_not_read() {
+    for text in [
+        // The list redefined as a table after its entry.
+        with_simulation(&format!("{FLOW}[flows]\nx = 1\n")),
+        // A table defined twice.
+        with_simulation(&format!("{FLOW}[simulation]\nseed = 2\n")),
+        // An unknown key in an entry and at the top.
+        with_simulation(&format!("{FLOW}colour = \"red\"\n")),
+        with_simulation(&format!("[colours]\n{FLOW}")),
+        // A value on the next line, a bracket that never closes.
+        with_simulation("[[machines]]\nname =\n[\"vm\"]\n"),
+        with_simulation("[[machines]]\nname = [\"vm\"\n"),
+        with_simulation("[[machines]]\nname = \"vm\"]\n"),
+        with_simulation("[[machines]\nname = \"vm\"\n"),
+        with_simulation("[[machines] ]\nname = \"vm\"\n"),
+        with_simulation("[[machines.]]\nname = \"vm\"\n"),
+        // The entry is a table, not a list.
+        "[[simulation]]\nseed = 1\n".to_string(),
+    ] {
+        assert!(whole(&text).is_none(), "{text}");
+        left_to_whole(&text);
+    }
+}
+
+/// An entry of a list, some with sub-tables, for the properties below.
+fn entry_piece() -> impl Strategy<Value = String> {
+    let name = "[a-z]{1,3}";
+    prop_oneof![
+        name.prop_map(|n| format!("[[machines]]\nname = \"{n}\"\nbots = 2\n")),
+        name.prop_map(|n| format!("[[machine_groups]]\nname = \"{n}\"\n")),
+        name.prop_map(|n| FLOW.replace("\"f\"", &format!("\"{n}\""))),
+        name.prop_map(|n| format!(
+            "[[flows]]\nname = \"{n}\"\ntarget = \"vm\"\n[flows.duration.exponential]\n\
+             mean = \"1m\"\n[flows.arrivals]\nat = [\n  \"1h\",\n  \"2h\", # [[flows]]\n]\n"
+        )),
+        Just("[[goals]]\nname = \"all\"\nmetric = \"start_p95_s\"\nat_most = \"1m\"\n".into()),
+    ]
+}
+
+/// Any piece of a scenario file: entries, the tables of the rest, and what
+/// makes reading entry by entry give up or the whole document refuse.
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => entry_piece(),
+        1 => prop_oneof![
+            Just("[limits]\n".to_string()),
+            Just("[scheduler]\n".into()),
+            Just("# [[flows]]\n\n".into()),
+            Just("[flows.arrivals]\n".into()),
+            Just("[flows]\n".into()),
+            Just("flows = []\n".into()),
+            Just("[[simulation]]\n".into()),
+            Just("question = \"\"\"\n[[flows]]\n\"\"\"\n".into()),
+            Just("[[flows]\n".into()),
+        ],
+    ]
+}
+
+proptest! {
+    /// Whatever the pieces and their order, reading entry by entry either
+    /// leaves the text to the whole document's reading or gives what it
+    /// gives; it never reads what the whole document refuses.
+    #[test]
+    fn never_differs_from_the_whole_document(
+        top in prop_oneof![Just(""), Just("flows = []\n"), Just("goals = [{}]\n")],
+        pieces in proptest::collection::vec(piece(), 0..12),
+        crlf in any::<bool>(),
+    ) {
+        let mut text = format!("{top}{}", with_simulation(&pieces.concat()));
+        if crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        match (read(&text), whole(&text)) {
+            (Some(a), Some(b)) => prop_assert!(same(&a, &b), "{}", text),
+            (Some(_), None) => prop_assert!(false, "read what the whole refuses: {}", text),
+            (None, _) => {}
+        }
+    }
+
+    /// Entries and their own sub-tables, with the sections of the rest
+    /// between them, are read entry by entry.
+    #[test]
+    fn entries_are_read_entry_by_entry(
+        pieces in proptest::collection::vec(entry_piece(), 0..12),
+    ) {
+        let text = format!("[limits]\n{}", with_simulation(&pieces.concat()));
+        prop_assert!(read(&text).is_some(), "{}", text);
+        read_as_whole(&text);
+    }
+}
