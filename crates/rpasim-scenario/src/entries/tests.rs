@@ -84,6 +84,37 @@ fn mutants_read_entry_by_entry_as_a_whole() {
 }
 
 #[test]
+fn every_list_of_the_scenario_file_is_read_entry_by_entry() {
+    let schema = crate::json_schema::scenario_schema();
+    let mut lists: Vec<&str> = schema["properties"]
+        .as_object()
+        .expect("the file's keys")
+        .iter()
+        .filter(|(_, p)| p["type"] == "array")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    lists.sort_unstable();
+    let mut ours = LISTS.to_vec();
+    ours.sort_unstable();
+    assert_eq!(lists, ours);
+    // The bundled scenarios (read both ways above) and this one have
+    // entries of each.
+    let every = with_simulation(
+        "[[environments]]\nname = \"prod\"\n\
+         [[hosted_machines]]\nname = \"h\"\ngroup = \"g\"\n\
+         [[users]]\nname = \"ann\"\n\
+         [[shares]]\ntarget = \"vm\"\nuser = \"ann\"\nrole = \"user\"\n",
+    );
+    read_as_whole(&every);
+    let mut texts = bundled();
+    texts.push(every);
+    for list in LISTS {
+        let header = format!("[[{list}]]");
+        assert!(texts.iter().any(|t| t.contains(&header)), "{list}");
+    }
+}
+
+#[test]
 fn sub_tables_of_an_entry_belong_to_it() {
     let text = with_simulation(
         "[[machines]]\nname = \"vm\"\n\n[[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
