@@ -91,9 +91,10 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
     })
 }
 
-/// Refuses, before parsing (which costs memory per table: about 3 KB), a
-/// text with more `[[...]]` entries than a scenario needs: one list at its
-/// limit of entries and a fifth of that besides.
+/// Refuses, before parsing, a text with more `[[...]]` entries than a
+/// scenario needs: one list at its limit of entries and a fifth of that
+/// besides. (A text read as one document, because it cannot be read entry
+/// by entry or to locate a problem, costs about 3 KB of memory a table.)
 fn too_many_tables(text: &str, source: &Path) -> Result<(), Problem> {
     let most = build::limits::MAX_ENTRIES * 6 / 5;
     let mut headers = text
