@@ -15,12 +15,16 @@
 //! document, which words any problem as it always has.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 use toml_parser::Source;
 use toml_parser::lexer::{Token, TokenKind};
 
+use toml_edit::DocumentMut;
+
+use crate::overrides::{self, Override};
 use crate::schema::ScenarioFile;
 
 /// The lists read entry by entry: every `[[...]]` list of the scenario
@@ -48,6 +52,89 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
         absorb(&mut file, list, entry)?;
     }
     Some(file)
+}
+
+/// `text` with each override applied to the entry of a list it reaches
+/// into (`machines.vm1.bots`, the entry named or numbered as `--set`
+/// takes it), on that entry's text alone: the same text as the whole
+/// document's editing gives, without its memory (about 140 MB for 10,000
+/// machines and flows). `None` when the text does not read entry by entry,
+/// or an override reaches no further than a list's entry, or anything
+/// does not apply: the whole document then applies them, and words any
+/// problem.
+pub(crate) fn set_in_entries(text: &str, overrides: &[Override]) -> Option<String> {
+    // The whole document's editing writes every line end as `\n`: not
+    // for an entry alone to do.
+    if text.contains('\r') {
+        return None;
+    }
+    read(text)?;
+    let parts = Parts::split(text)?;
+    // The names of the entries of the lists the overrides reach into, kept
+    // up to date as they are edited (an override may rename an entry that
+    // a later one names).
+    let lists: Vec<&str> = overrides
+        .iter()
+        .filter_map(|o| o.key.split('.').next())
+        .collect();
+    let mut names: Vec<Option<String>> = (parts.entries.iter())
+        .map(|(list, entry)| lists.contains(list).then(|| name(entry)).flatten())
+        .collect();
+    // The entries edited, by their place in `parts.entries`: each edited
+    // as one document, as the whole document's editing would (its text
+    // read again between two edits would not give the same bytes).
+    let mut edited: BTreeMap<usize, DocumentMut> = BTreeMap::new();
+    for o in overrides {
+        let mut segments = o.key.splitn(3, '.');
+        let (list, which, key) = (segments.next()?, segments.next()?, segments.next()?);
+        let of_list: Vec<usize> = (0..parts.entries.len())
+            .filter(|i| parts.entries[*i].0 == list)
+            .collect();
+        // As the whole document's editing finds it: the first entry so
+        // named, else the entry at that index.
+        let named = of_list
+            .iter()
+            .position(|i| names[*i].as_deref() == Some(which));
+        let at = of_list[named.or_else(|| which.parse().ok().filter(|i| *i < of_list.len()))?];
+        let doc = match edited.entry(at) {
+            Entry::Occupied(doc) => doc.into_mut(),
+            Entry::Vacant(slot) => slot.insert(parts.entries[at].1.parse().ok()?),
+        };
+        let inside = Override {
+            key: format!("{list}.0.{key}"),
+            value: o.value.clone(),
+        };
+        overrides::set(doc.as_item_mut(), &inside).ok()?;
+        let entry = doc.as_item().get(list).and_then(|l| l.get(0));
+        names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+    }
+    // The text with each edited entry's in its place (entries are slices
+    // of `text`, in order).
+    let mut applied = String::with_capacity(text.len());
+    let mut done = 0;
+    for (at, doc) in edited {
+        let entry = parts.entries[at].1;
+        let start = entry.as_ptr() as usize - text.as_ptr() as usize;
+        applied.push_str(&text[done..start]);
+        applied.push_str(&doc.to_string());
+        done = start + entry.len();
+    }
+    applied.push_str(&text[done..]);
+    Some(applied)
+}
+
+/// The `name` of the one entry in `text`, if it has one that is a string.
+fn name(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: Option<toml::Value>,
+    }
+    let lists: BTreeMap<String, Vec<Named>> = toml::from_str(text).ok()?;
+    let entry = lists.into_values().next()?.pop()?;
+    match entry.name? {
+        toml::Value::String(name) => Some(name),
+        _ => None,
+    }
 }
 
 /// Appends the entry in `text` (a `[[list]]` header and what belongs to it)

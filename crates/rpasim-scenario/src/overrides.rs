@@ -48,11 +48,26 @@ impl fmt::Display for Override {
     }
 }
 
-/// The scenario text with every override applied, in order.
+/// The scenario text with every override applied, in order. Overrides
+/// of keys inside lists' entries are applied to those entries' text alone
+/// when the text reads entry by entry (see [`crate::entries`]); the text
+/// is the same either way.
 pub fn apply(text: &str, file: &Path, overrides: &[Override]) -> Result<String, Problem> {
     if overrides.is_empty() {
         return Ok(text.to_string());
     }
+    match crate::entries::set_in_entries(text, overrides) {
+        Some(applied) => Ok(applied),
+        None => apply_to_document(text, file, overrides),
+    }
+}
+
+/// [`apply`] on the whole text as one format-preserving document.
+pub(crate) fn apply_to_document(
+    text: &str,
+    file: &Path,
+    overrides: &[Override],
+) -> Result<String, Problem> {
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let offset = e.span().map_or(0, |s| s.start);
         Problem::at_offset(file, text, offset, e.message().to_string())
@@ -69,7 +84,8 @@ pub fn apply(text: &str, file: &Path, overrides: &[Override]) -> Result<String, 
     Ok(doc.to_string())
 }
 
-fn set(root: &mut Item, o: &Override) -> Result<(), String> {
+/// Applies `o` to the document `root`.
+pub(crate) fn set(root: &mut Item, o: &Override) -> Result<(), String> {
     let mut item = root;
     let mut walked = String::new();
     for seg in o.key.split('.') {

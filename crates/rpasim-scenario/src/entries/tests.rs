@@ -221,7 +221,8 @@ fn text_the_whole_document_refuses_is_not_read() {
 
 /// An entry of a list, some with sub-tables, for the properties below.
 fn entry_piece() -> impl Strategy<Value = String> {
-    let name = "[a-z]{1,3}";
+    // Few names, so that overrides below find entries by them.
+    let name = "[a-c]{1,2}";
     prop_oneof![
         name.prop_map(|n| format!("[[machines]]\nname = \"{n}\"\nbots = 2\n")),
         name.prop_map(|n| format!("[[machine_groups]]\nname = \"{n}\"\n")),
@@ -283,5 +284,111 @@ proptest! {
         let text = format!("[limits]\n{}", with_simulation(&pieces.concat()));
         prop_assert!(read(&text).is_some(), "{}", text);
         read_as_whole(&text);
+    }
+}
+
+/// Applies `set` both ways: entry by entry (if it does) and on the whole
+/// document; they must give the same text. Whether it applied entry by
+/// entry.
+fn set_as_whole(text: &str, set: &[&str]) -> bool {
+    let overrides: Vec<Override> = set.iter().map(|o| o.parse().expect("KEY=VALUE")).collect();
+    let whole = overrides::apply_to_document(text, Path::new("s.toml"), &overrides);
+    match set_in_entries(text, &overrides) {
+        Some(by_entries) => {
+            let whole = whole.expect("applies to the whole document");
+            assert_eq!(by_entries, whole, "--set {set:?} on\n{text}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[test]
+fn overrides_of_entries_give_the_whole_document_s_text() {
+    let text = with_simulation(&format!(
+        "[[machines]]\nname = \"vm\"  # the desk\nbots = 1 # one bot\n\n\
+         [[machines]]\nname = \"0\"\n\n\
+         [[machine_groups]]\nname = \"g\"\n\n{FLOW}\n\
+         [[flows]]\nname = \"sub\"\ntarget = \"g\"\n[flows.arrivals]\nevery = \"1h\"\n\n\
+         [limits]\n\n[[goals]]\nname = \"all\"\nmetric = \"start_p95_s\"\nat_most = \"1m\"\n"
+    ));
+    for set in [
+        &["machines.vm.bots=3"][..],
+        &["machines.1.bots=2", "machines.vm.bots=4"],
+        // A name that is also an index: the name first.
+        &["machines.0.bots=5"],
+        &[
+            "machines.vm.selection_delay=1s",
+            "machine_groups.g.selection=\"random\"",
+        ],
+        &["flows.f.arrivals.poisson.per_hour=2"],
+        &["flows.f.duration={ exponential = { mean = \"1m\" } }"],
+        &["flows.sub.arrivals.every=2h", "flows.sub.arrivals.burst=3"],
+        &["flows.1.priority=high", "goals.all.at_most=2m"],
+        &["flows.f.new.deep.key=1"],
+    ] {
+        assert!(set_as_whole(&text, set), "{set:?}");
+        // The whole document's editing turns line ends into `\n`.
+        assert!(!set_as_whole(&text.replace('\n', "\r\n"), set), "{set:?}");
+    }
+    // Left to the whole document: a key outside the lists, an entry
+    // itself, an entry that is not there, a text that does not read.
+    for set in [
+        &["simulation.seed=3"][..],
+        &["machines.vm.bots=3", "limits.queue_capacity=5"],
+        &["machines.vm=3"],
+        &["machines.nobody.bots=3"],
+        &["machines.7.bots=3"],
+    ] {
+        assert!(!set_as_whole(&text, set), "{set:?}");
+    }
+    assert!(!set_as_whole(
+        &format!("{text}colour = 1\n"),
+        &["machines.vm.bots=3"]
+    ));
+}
+
+#[test]
+fn the_readme_s_overrides_apply_entry_by_entry() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).expect("a bundled scenario");
+    assert!(set_as_whole(
+        &read("quickstart.toml"),
+        &["machines.vm-03.bots=3"]
+    ));
+    assert!(set_as_whole(
+        &read("month-end.toml"),
+        &[
+            "environments.prod.hosted_capacity=18",
+            "hosted_groups.finance.max_bots=16"
+        ]
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Whatever the entries and the overrides of their keys, applying
+    /// them entry by entry gives the whole document's text.
+    #[test]
+    fn overrides_never_differ_from_the_whole_document(
+        pieces in proptest::collection::vec(entry_piece(), 1..10),
+        sets in proptest::collection::vec((
+            prop_oneof![Just("machines"), Just("flows"), Just("machine_groups"), Just("goals")],
+            prop_oneof!["[a-c]{1,2}", "[0-2]"],
+            prop_oneof![
+                Just("bots"), Just("name"), Just("priority"), Just("arrivals.poisson.per_hour"),
+                Just("arrivals.at"), Just("duration.exponential.mean"), Just("x.y"),
+            ],
+            prop_oneof![Just("2"), Just("\"2h\""), Just("[\"1h\", \"2h\"]"), Just("{ a = 1 }"), Just("10m")],
+        ), 1..3),
+    ) {
+        let text = with_simulation(&pieces.concat());
+        let set: Vec<String> = sets
+            .iter()
+            .map(|(list, which, key, value)| format!("{list}.{which}.{key}={value}"))
+            .collect();
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        set_as_whole(&text, &set);
     }
 }
