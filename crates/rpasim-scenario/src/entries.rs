@@ -63,13 +63,20 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
 /// does not apply: the whole document then applies them, and words any
 /// problem.
 pub(crate) fn set_in_entries(text: &str, overrides: &[Override]) -> Option<String> {
-    // The whole document's editing writes every line end as `\n`: not
-    // for an entry alone to do.
-    if text.contains('\r') {
+    // The whole document's editing writes every line end as `\n`, ends
+    // the last line and drops a byte order mark: not for an entry alone to
+    // do. (Anything else it keeps as written.)
+    if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
         return None;
     }
-    read(text)?;
     let parts = Parts::split(text)?;
+    // Only a text the whole document's editing reads: TOML as its parser
+    // takes it, where the scenario reader also takes integers beyond 64
+    // bits signed (as unsigned) and floats beyond the largest.
+    let mut texts = std::iter::once(parts.rest.as_str()).chain(parts.entries.iter().map(|e| e.1));
+    if !texts.all(|t| toml::from_str::<toml::Table>(t).is_ok()) {
+        return None;
+    }
     // The names of the entries of the lists the overrides reach into, kept
     // up to date as they are edited (an override may rename an entry that
     // a later one names).

@@ -72,6 +72,9 @@ fn mutants_read_entry_by_entry_as_a_whole() {
                 (Some(a), Some(b)) => {
                     assert!(same(&a, &b), "{mutant}");
                     both += 1;
+                    // And overrides of their entries' keys edit them alike.
+                    set_as_whole(&mutant, &["flows.0.priority=high", "machines.0.bots=3"]);
+                    set_as_whole(&mutant, &["flows.1.arrivals.poisson.per_hour=2"]);
                 }
                 (Some(_), None) => panic!("read what the whole refuses: {mutant}"),
                 (None, Some(_)) => whole_only += 1,
@@ -328,8 +331,22 @@ fn overrides_of_entries_give_the_whole_document_s_text() {
         &["flows.f.new.deep.key=1"],
     ] {
         assert!(set_as_whole(&text, set), "{set:?}");
-        // The whole document's editing turns line ends into `\n`.
+        // The whole document's editing turns line ends into `\n`, ends the
+        // last line and drops a byte order mark.
         assert!(!set_as_whole(&text.replace('\n', "\r\n"), set), "{set:?}");
+        assert!(!set_as_whole(&format!("\u{feff}{text}"), set), "{set:?}");
+        assert!(!set_as_whole(text.trim_end(), set), "{set:?}");
+        // Layouts it keeps as they are.
+        for layout in [
+            format!("{text}   \n"),
+            text.replace("\n\n", "\n  \t\n# between\n"),
+            text.replace("[[machines]]", "[[ machines ]] # a desk"),
+            text.replace("[[flows]]", "\t[[flows]]"),
+            text.replace("bots = 1", "bots=1"),
+            format!("# a scenario\n\n{text}\n\n# the end\n"),
+        ] {
+            assert!(set_as_whole(&layout, set), "{set:?} on\n{layout}");
+        }
     }
     // Left to the whole document: a key outside the lists, an entry
     // itself, an entry that is not there, a text that does not read.
@@ -342,7 +359,20 @@ fn overrides_of_entries_give_the_whole_document_s_text() {
     ] {
         assert!(!set_as_whole(&text, set), "{set:?}");
     }
-    assert!(!set_as_whole(
+    // Not TOML, or not as the whole document's editor takes it.
+    for bad in [
+        "colour =\n",
+        "[flows]\n",
+        "seed = 18446744073709551615\n",
+        "x = 1e400\n",
+    ] {
+        assert!(
+            !set_as_whole(&format!("{text}{bad}"), &["machines.vm.bots=3"]),
+            "{bad}"
+        );
+    }
+    // An unknown key is for the scenario's reading to report, after.
+    assert!(set_as_whole(
         &format!("{text}colour = 1\n"),
         &["machines.vm.bots=3"]
     ));
@@ -372,7 +402,9 @@ proptest! {
     /// them entry by entry gives the whole document's text.
     #[test]
     fn overrides_never_differ_from_the_whole_document(
-        pieces in proptest::collection::vec(entry_piece(), 1..10),
+        pieces in proptest::collection::vec((entry_piece(), prop_oneof![
+            Just(""), Just("\n"), Just("# between\n\n"), Just("  \n\t\n"), Just("[limits]\n"),
+        ]), 1..10),
         sets in proptest::collection::vec((
             prop_oneof![Just("machines"), Just("flows"), Just("machine_groups"), Just("goals")],
             prop_oneof!["[a-c]{1,2}", "[0-2]"],
@@ -383,7 +415,8 @@ proptest! {
             prop_oneof![Just("2"), Just("\"2h\""), Just("[\"1h\", \"2h\"]"), Just("{ a = 1 }"), Just("10m")],
         ), 1..3),
     ) {
-        let text = with_simulation(&pieces.concat());
+        let text: String = pieces.iter().map(|(p, between)| format!("{p}{between}")).collect();
+        let text = with_simulation(&text);
         let set: Vec<String> = sets
             .iter()
             .map(|(list, which, key, value)| format!("{list}.{which}.{key}={value}"))
