@@ -13,6 +13,10 @@
 //! header of its key away from its entry), a key is quoted, or any part
 //! does not read, it answers `None`, and the caller reads the whole
 //! document, which words any problem as it always has.
+//!
+//! [`set_in_entries`] likewise applies `--set` overrides of keys inside
+//! entries to those entries' text alone, giving the same text as editing
+//! the whole document.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -58,54 +62,69 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
 /// into (`machines.vm1.bots`, the entry named or numbered as `--set`
 /// takes it), on that entry's text alone: the same text as the whole
 /// document's editing gives, without its memory (about 140 MB for 10,000
-/// machines and flows). `None` when the text does not read entry by entry,
-/// or an override reaches no further than a list's entry, or anything
-/// does not apply: the whole document then applies them, and words any
-/// problem.
+/// machines and flows). `None` when the text is not one to edit so (see
+/// [`Editing::of`]), an override reaches no further than a list's entry,
+/// or anything does not apply: the whole document then applies them, and
+/// words any problem.
 pub(crate) fn set_in_entries(text: &str, overrides: &[Override]) -> Option<String> {
-    // The whole document's editing writes every line end as `\n`, ends
-    // the last line and drops a byte order mark: not for an entry alone to
-    // do. (Anything else it keeps as written.)
-    if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
-        return None;
-    }
-    let parts = Parts::split(text)?;
-    // Only a text the whole document's editing reads: TOML as its parser
-    // takes it, where the scenario reader also takes integers beyond 64
-    // bits signed (as unsigned) and floats beyond the largest.
-    let mut texts = std::iter::once(parts.rest.as_str()).chain(parts.entries.iter().map(|e| e.1));
-    if !texts.all(|t| toml::from_str::<toml::Table>(t).is_ok()) {
-        return None;
-    }
-    // The names of the entries of the lists the overrides reach into, kept
-    // up to date as they are edited (an override may rename an entry that
-    // a later one names).
-    let lists: Vec<&str> = overrides
-        .iter()
-        .filter_map(|o| o.key.split('.').next())
-        .collect();
-    let mut names: Vec<Option<String>> = (parts.entries.iter())
-        .map(|(list, entry)| lists.contains(list).then(|| name(entry)).flatten())
-        .collect();
-    // The entries edited, by their place in `parts.entries`: each edited
-    // as one document, as the whole document's editing would (its text
-    // read again between two edits would not give the same bytes).
-    let mut edited: BTreeMap<usize, DocumentMut> = BTreeMap::new();
+    let mut editing = Editing::of(text)?;
     for o in overrides {
+        editing.set(o)?;
+    }
+    Some(editing.text())
+}
+
+/// A text whose entries are being edited.
+struct Editing<'a> {
+    text: &'a str,
+    parts: Parts<'a>,
+    /// Each entry's name (its `name`, if a string), kept up to date as
+    /// entries are edited: an override may rename an entry a later one
+    /// names.
+    names: Vec<Option<String>>,
+    /// The entries edited, by their place in `parts.entries`, each as one
+    /// document, as the whole document's editing would have it (reading
+    /// an entry's text again between two edits would not give the same
+    /// bytes).
+    edited: BTreeMap<usize, DocumentMut>,
+}
+
+impl<'a> Editing<'a> {
+    /// `text` split for editing; `None` unless it reads entry by entry,
+    /// every part is TOML as the whole document's editor reads it (the
+    /// scenario reader alone also takes integers beyond 64 bits signed, as
+    /// unsigned, and floats beyond the largest), and it has nothing that
+    /// editor would rewrite where it edits nothing: it writes line ends as
+    /// `\n`, ends the last line and drops a byte order mark.
+    fn of(text: &'a str) -> Option<Self> {
+        if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
+            return None;
+        }
+        let parts = Parts::split(text)?;
+        toml::from_str::<toml::Table>(&parts.rest).ok()?;
+        let names = (parts.entries.iter())
+            .map(|(list, entry)| {
+                let table = toml::from_str::<toml::Table>(entry).ok()?;
+                let name = table.get(*list)?.get(0)?.get("name");
+                Some(name.and_then(toml::Value::as_str).map(String::from))
+            })
+            .collect::<Option<_>>()?;
+        Some(Editing {
+            text,
+            parts,
+            names,
+            edited: BTreeMap::new(),
+        })
+    }
+
+    /// Applies `o` to the entry it reaches into.
+    fn set(&mut self, o: &Override) -> Option<()> {
         let mut segments = o.key.splitn(3, '.');
         let (list, which, key) = (segments.next()?, segments.next()?, segments.next()?);
-        let of_list: Vec<usize> = (0..parts.entries.len())
-            .filter(|i| parts.entries[*i].0 == list)
-            .collect();
-        // As the whole document's editing finds it: the first entry so
-        // named, else the entry at that index.
-        let named = of_list
-            .iter()
-            .position(|i| names[*i].as_deref() == Some(which));
-        let at = of_list[named.or_else(|| which.parse().ok().filter(|i| *i < of_list.len()))?];
-        let doc = match edited.entry(at) {
+        let at = self.find(list, which)?;
+        let doc = match self.edited.entry(at) {
             Entry::Occupied(doc) => doc.into_mut(),
-            Entry::Vacant(slot) => slot.insert(parts.entries[at].1.parse().ok()?),
+            Entry::Vacant(slot) => slot.insert(self.parts.entries[at].1.parse().ok()?),
         };
         let inside = Override {
             key: format!("{list}.0.{key}"),
@@ -113,34 +132,36 @@ pub(crate) fn set_in_entries(text: &str, overrides: &[Override]) -> Option<Strin
         };
         overrides::set(doc.as_item_mut(), &inside).ok()?;
         let entry = doc.as_item().get(list).and_then(|l| l.get(0));
-        names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+        self.names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+        Some(())
     }
-    // The text with each edited entry's in its place (entries are slices
-    // of `text`, in order).
-    let mut applied = String::with_capacity(text.len());
-    let mut done = 0;
-    for (at, doc) in edited {
-        let entry = parts.entries[at].1;
-        let start = entry.as_ptr() as usize - text.as_ptr() as usize;
-        applied.push_str(&text[done..start]);
-        applied.push_str(&doc.to_string());
-        done = start + entry.len();
-    }
-    applied.push_str(&text[done..]);
-    Some(applied)
-}
 
-/// The `name` of the one entry in `text`, if it has one that is a string.
-fn name(text: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Named {
-        name: Option<toml::Value>,
+    /// The place in `parts.entries` of the entry of `list` that `which`
+    /// names, as the whole document's editing finds it: the first entry so
+    /// named, else the entry at that index.
+    fn find(&self, list: &str, which: &str) -> Option<usize> {
+        let of_list: Vec<usize> = (0..self.parts.entries.len())
+            .filter(|i| self.parts.entries[*i].0 == list)
+            .collect();
+        let named = (of_list.iter()).position(|i| self.names[*i].as_deref() == Some(which));
+        let index = named.or_else(|| which.parse().ok().filter(|i| *i < of_list.len()))?;
+        Some(of_list[index])
     }
-    let lists: BTreeMap<String, Vec<Named>> = toml::from_str(text).ok()?;
-    let entry = lists.into_values().next()?.pop()?;
-    match entry.name? {
-        toml::Value::String(name) => Some(name),
-        _ => None,
+
+    /// The text with each edited entry in its place.
+    fn text(self) -> String {
+        let mut text = String::with_capacity(self.text.len());
+        let mut done = 0;
+        for (at, doc) in self.edited {
+            // Entries are slices of the text, in order.
+            let entry = self.parts.entries[at].1;
+            let start = entry.as_ptr() as usize - self.text.as_ptr() as usize;
+            text.push_str(&self.text[done..start]);
+            text.push_str(&doc.to_string());
+            done = start + entry.len();
+        }
+        text.push_str(&self.text[done..]);
+        text
     }
 }
 
