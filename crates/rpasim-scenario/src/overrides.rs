@@ -50,7 +50,7 @@ impl fmt::Display for Override {
 
 /// The scenario text with every override applied, in order. Overrides
 /// of keys inside lists' entries are applied to those entries' text alone
-/// when the text reads entry by entry (see [`crate::entries`]); the text
+/// when the text reads entry by entry (the crate's `entries`); the text
 /// is the same either way.
 pub fn apply(text: &str, file: &Path, overrides: &[Override]) -> Result<String, Problem> {
     if overrides.is_empty() {
