@@ -74,6 +74,48 @@ pub(crate) fn set_in_entries(text: &str, overrides: &[Override]) -> Option<Strin
     Some(editing.text())
 }
 
+/// A text split entry by entry, every part of it TOML as the whole
+/// document's editor (`toml_edit`) reads it: the scenario reader alone
+/// also takes integers beyond 64 bits signed, as unsigned, and floats
+/// beyond the largest.
+pub(crate) struct Checked<'a> {
+    text: &'a str,
+    parts: Parts<'a>,
+    /// Each entry's name (its `name`, if a string).
+    names: Vec<Option<String>>,
+}
+
+impl<'a> Checked<'a> {
+    /// `text` split and checked; `None` if it does not split or a part
+    /// is not TOML so read.
+    pub(crate) fn of(text: &'a str) -> Option<Self> {
+        let parts = Parts::split(text)?;
+        toml::from_str::<toml::Table>(&parts.rest).ok()?;
+        let names = (parts.entries.iter())
+            .map(|(list, entry)| {
+                let table = toml::from_str::<toml::Table>(entry).ok()?;
+                let name = table.get(*list)?.get(0)?.get("name");
+                Some(name.and_then(toml::Value::as_str).map(String::from))
+            })
+            .collect::<Option<_>>()?;
+        Some(Checked { text, parts, names })
+    }
+
+    /// The text of entry `index` of `list` (the one `list[index]` names in
+    /// the whole document), and where it starts in the text split.
+    pub(crate) fn entry(&self, list: &str, index: usize) -> Option<(usize, &'a str)> {
+        let (_, entry) = (self.parts.entries.iter())
+            .filter(|(l, _)| *l == list)
+            .nth(index)?;
+        Some((self.start(entry), entry))
+    }
+
+    /// Where `entry`, a slice of the text split, starts in it.
+    fn start(&self, entry: &str) -> usize {
+        entry.as_ptr() as usize - self.text.as_ptr() as usize
+    }
+}
+
 /// A text whose entries are being edited.
 struct Editing<'a> {
     text: &'a str,
@@ -100,15 +142,7 @@ impl<'a> Editing<'a> {
         if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
             return None;
         }
-        let parts = Parts::split(text)?;
-        toml::from_str::<toml::Table>(&parts.rest).ok()?;
-        let names = (parts.entries.iter())
-            .map(|(list, entry)| {
-                let table = toml::from_str::<toml::Table>(entry).ok()?;
-                let name = table.get(*list)?.get(0)?.get("name");
-                Some(name.and_then(toml::Value::as_str).map(String::from))
-            })
-            .collect::<Option<_>>()?;
+        let Checked { parts, names, .. } = Checked::of(text)?;
         Some(Editing {
             text,
             parts,

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use rpasim_core::ModelSpec;
 use toml_edit::{Document, TomlError};
 
+use error::Segment;
 pub use error::{KeyPath, Problem, ScenarioError};
 pub use overrides::Override;
 pub use schema::parse_duration;
@@ -62,13 +63,13 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
 pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     too_many_tables(text, source)?;
     let effective = overrides::apply(text, source, overrides)?;
-    let locator = Locator {
-        source,
-        text: &effective,
-        doc: OnceCell::new(),
-        overrides,
-    };
-    let file = deserialize(&locator)?;
+    scenario(&Locator::new(source, &effective, overrides))
+}
+
+/// The scenario in the locator's text (overrides applied).
+fn scenario(locator: &Locator<'_>) -> Result<Scenario, ScenarioError> {
+    let (source, effective) = (locator.source, locator.text);
+    let file = deserialize(locator)?;
     let base_dir = source.parent().unwrap_or(Path::new("."));
     let spec = build::build(&file, base_dir).map_err(|issues| locator.issues(issues))?;
     let goals = build::goals(&file, &spec).map_err(|issues| locator.issues(issues))?;
@@ -84,7 +85,7 @@ pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenar
         name,
         question: file.simulation.question.clone(),
         source: source.to_path_buf(),
-        effective_toml: effective.clone(),
+        effective_toml: effective.to_string(),
         spec,
         output_refusal,
         goals,
@@ -120,14 +121,30 @@ fn too_many_tables(text: &str, source: &Path) -> Result<(), Problem> {
 struct Locator<'a> {
     source: &'a Path,
     text: &'a str,
-    /// The text as a document with spans, parsed only when a problem is
-    /// to be located: it weighs more than everything else a scenario's
-    /// reading holds (about 100 MB for 10,000 machines and flows).
+    /// The text as a document with spans, parsed only when a problem
+    /// outside the lists' entries (or in a text that does not read entry by
+    /// entry) is to be located: it weighs more than everything else a
+    /// scenario's reading holds (about 100 MB for 10,000 machines and
+    /// flows).
     doc: OnceCell<Result<Document<&'a str>, TomlError>>,
+    /// The text entry by entry, if it reads so: a problem inside an entry
+    /// is located in that entry's document alone, without the whole one.
+    entries: OnceCell<Option<entries::Checked<'a>>>,
     overrides: &'a [Override],
 }
 
 impl<'a> Locator<'a> {
+    /// A locator of problems in `text`, read from `source` with `overrides`.
+    fn new(source: &'a Path, text: &'a str, overrides: &'a [Override]) -> Self {
+        Locator {
+            source,
+            text,
+            doc: OnceCell::new(),
+            entries: OnceCell::new(),
+            overrides,
+        }
+    }
+
     /// The document, if the text parses as one.
     fn doc(&self) -> Option<&Document<&'a str>> {
         self.parsed().as_ref().ok()
@@ -151,8 +168,48 @@ impl<'a> Locator<'a> {
         ))
     }
 
+    /// The document of the entry `path` reaches into, where it starts in
+    /// the text, and the path inside it; `None` for a path outside the
+    /// lists' entries, or a text that does not read entry by entry.
+    fn in_entry(&self, path: &KeyPath) -> Option<(usize, Document<&'a str>, KeyPath)> {
+        let [Segment::Key(list), Segment::Index(index), ..] = path.0.as_slice() else {
+            return None;
+        };
+        let checked = self.entries.get_or_init(|| entries::Checked::of(self.text));
+        let (start, text) = checked.as_ref()?.entry(list, *index)?;
+        let mut inside = path.clone();
+        inside.0[1] = Segment::Index(0);
+        Some((start, Document::parse(text).ok()?, inside))
+    }
+
+    /// `path` as a dotted key, entries shown by name where they have one.
+    fn key(&self, path: &KeyPath) -> String {
+        let (Some((_, doc, inside)), [Segment::Key(list), Segment::Index(i), ..]) =
+            (self.in_entry(path), path.0.as_slice())
+        else {
+            return path.display(self.doc());
+        };
+        let key = inside.display(Some(&doc));
+        // Inside its document an entry without a name is the first.
+        match key.strip_prefix(&format!("{list}[0]")) {
+            Some(rest) => format!("{list}[{i}]{rest}"),
+            None => key,
+        }
+    }
+
+    /// Where in the text the value at `path` (or the nearest enclosing
+    /// one) is.
+    fn offset(&self, path: &KeyPath) -> Option<usize> {
+        if let Some((start, doc, inside)) = self.in_entry(path)
+            && let Some(span) = inside.span(&doc)
+        {
+            return Some(start + span.start);
+        }
+        Some(path.span(self.doc()?)?.start)
+    }
+
     fn problem(&self, path: &KeyPath, offset: Option<usize>, message: String) -> Problem {
-        let key = path.display(self.doc());
+        let key = self.key(path);
         if let Some(o) = self.overridden(&key) {
             // The effective text's lines do not exist in the user's file.
             return Problem {
@@ -163,7 +220,7 @@ impl<'a> Locator<'a> {
                 message: format!("{message} (set by --set {o})"),
             };
         }
-        let offset = offset.or_else(|| Some(path.span(self.doc()?)?.start));
+        let offset = offset.or_else(|| self.offset(path));
         let mut p = match offset {
             Some(o) => Problem::at_offset(self.source, self.text, o, message),
             None => Problem::in_file(self.source, message),
@@ -207,7 +264,7 @@ impl<'a> Locator<'a> {
                 file,
                 line,
                 column: None,
-                key: Some(issue.path.display(self.doc())),
+                key: Some(self.key(&issue.path)),
                 message: issue.message,
             },
             None => self.problem(&issue.path, None, issue.message),

@@ -705,3 +705,98 @@ value = 3
         assert!(p.message.contains("unknown machine"), "{p}");
     }
 }
+
+/// The scenario's reading as it is, and with every problem located in the
+/// whole document (as before problems were located entry by entry): the
+/// same problems, worded and placed alike.
+fn located_alike(text: &str) -> Option<ScenarioError> {
+    let source = Path::new("s.toml");
+    let as_is = scenario(&Locator::new(source, text, &[])).err();
+    let whole = Locator {
+        entries: OnceCell::from(None),
+        ..Locator::new(source, text, &[])
+    };
+    let in_whole = scenario(&whole).err();
+    assert_eq!(
+        as_is.as_ref().map(ToString::to_string),
+        in_whole.as_ref().map(ToString::to_string),
+        "{text}"
+    );
+    as_is
+}
+
+#[test]
+fn problems_inside_entries_are_located_as_in_the_whole_document() {
+    let broken = [
+        VALID.replace("target = \"sales\"", "target = \"nowhere\""),
+        VALID.replace("bots = 2", "bots = 0"),
+        VALID.replace("name = \"solo\"", "name = \"vm-01\""),
+        VALID.replace("name = \"solo\"", "name = \"solo\"\nbots = -1"),
+        VALID.replace("per_hour = 1.5", "per_hour = -1"),
+        VALID.replace("mean = \"1h\"", "mean = \"soon\""),
+        VALID.replace("name = \"invoices\"", "colour = \"red\""),
+        format!("{VALID}\n[[machines]]\nbots = 1\n"),
+        format!(
+            "{VALID}\n[[flows]]\nname = \"x\"\ntarget = \"solo\"\nduration = \"1m\"\narrivals = {{ every = \"1h\" }}\npriority = \"urgent\"\n"
+        ),
+    ];
+    for text in &broken {
+        let e = located_alike(text).expect("a problem");
+        assert!(e.problems.iter().all(|p| p.key.is_some()), "{e}");
+    }
+    // The fuzz campaign's mutants of the bundled scenarios.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut refused = 0;
+    for file in [
+        "quickstart.toml",
+        "month-end.toml",
+        "outages.toml",
+        "shared-desk.toml",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).expect("a bundled scenario");
+        for seed in 0..150 {
+            let mutant = rpasim_fuzz::mutate(&text, seed).text;
+            refused += usize::from(located_alike(&mutant).is_some());
+        }
+    }
+    assert!(refused > 100, "{refused} mutants refused");
+}
+
+#[test]
+fn a_path_into_an_entry_is_located_in_that_entry_alone() {
+    let text = format!("{VALID}\n[[machines]]\nbots = 3\n");
+    let source = Path::new("s.toml");
+    let by_entries = Locator::new(source, &text, &[]);
+    let whole = Locator {
+        entries: OnceCell::from(None),
+        ..Locator::new(source, &text, &[])
+    };
+    let paths = [
+        KeyPath::root("flows").index(0).key("target"),
+        KeyPath::root("machines").index(2).key("bots"),
+        KeyPath::root("machines")
+            .index(2)
+            .key("nothing")
+            .key("deeper"),
+        KeyPath::root("machines").index(1),
+    ];
+    for path in &paths {
+        assert!(by_entries.in_entry(path).is_some(), "{path:?}");
+        assert_eq!(by_entries.key(path), whole.key(path));
+        assert_eq!(by_entries.offset(path), whole.offset(path), "{path:?}");
+    }
+    assert_eq!(by_entries.key(&paths[0]), "flows.invoices.target");
+    assert_eq!(by_entries.key(&paths[1]), "machines[2].bots");
+    // Outside the entries, and past the last one: the whole document.
+    assert!(
+        by_entries
+            .in_entry(&KeyPath::root("simulation").key("seed"))
+            .is_none()
+    );
+    assert!(
+        by_entries
+            .in_entry(&KeyPath::root("machines").index(3))
+            .is_none()
+    );
+    assert!(whole.in_entry(&paths[0]).is_none());
+}
