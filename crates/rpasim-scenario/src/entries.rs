@@ -118,12 +118,9 @@ impl<'a> Checked<'a> {
 
 /// A text whose entries are being edited.
 struct Editing<'a> {
-    text: &'a str,
-    parts: Parts<'a>,
-    /// Each entry's name (its `name`, if a string), kept up to date as
-    /// entries are edited: an override may rename an entry a later one
-    /// names.
-    names: Vec<Option<String>>,
+    /// The text, its entries' names kept up to date as they are edited:
+    /// an override may rename an entry a later one names.
+    checked: Checked<'a>,
     /// The entries edited, by their place in `parts.entries`, each as one
     /// document, as the whole document's editing would have it (reading
     /// an entry's text again between two edits would not give the same
@@ -142,11 +139,8 @@ impl<'a> Editing<'a> {
         if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
             return None;
         }
-        let Checked { parts, names, .. } = Checked::of(text)?;
         Some(Editing {
-            text,
-            parts,
-            names,
+            checked: Checked::of(text)?,
             edited: BTreeMap::new(),
         })
     }
@@ -158,7 +152,7 @@ impl<'a> Editing<'a> {
         let at = self.find(list, which)?;
         let doc = match self.edited.entry(at) {
             Entry::Occupied(doc) => doc.into_mut(),
-            Entry::Vacant(slot) => slot.insert(self.parts.entries[at].1.parse().ok()?),
+            Entry::Vacant(slot) => slot.insert(self.checked.parts.entries[at].1.parse().ok()?),
         };
         let inside = Override {
             key: format!("{list}.0.{key}"),
@@ -166,7 +160,7 @@ impl<'a> Editing<'a> {
         };
         overrides::set(doc.as_item_mut(), &inside).ok()?;
         let entry = doc.as_item().get(list).and_then(|l| l.get(0));
-        self.names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+        self.checked.names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
         Some(())
     }
 
@@ -174,27 +168,29 @@ impl<'a> Editing<'a> {
     /// names, as the whole document's editing finds it: the first entry so
     /// named, else the entry at that index.
     fn find(&self, list: &str, which: &str) -> Option<usize> {
-        let of_list: Vec<usize> = (0..self.parts.entries.len())
-            .filter(|i| self.parts.entries[*i].0 == list)
+        let Checked { parts, names, .. } = &self.checked;
+        let of_list: Vec<usize> = (0..parts.entries.len())
+            .filter(|i| parts.entries[*i].0 == list)
             .collect();
-        let named = (of_list.iter()).position(|i| self.names[*i].as_deref() == Some(which));
+        let named = (of_list.iter()).position(|i| names[*i].as_deref() == Some(which));
         let index = named.or_else(|| which.parse().ok().filter(|i| *i < of_list.len()))?;
         Some(of_list[index])
     }
 
     /// The text with each edited entry in its place.
     fn text(self) -> String {
-        let mut text = String::with_capacity(self.text.len());
+        let checked = &self.checked;
+        let mut text = String::with_capacity(checked.text.len());
         let mut done = 0;
+        // In the order of the entries, which is the text's.
         for (at, doc) in self.edited {
-            // Entries are slices of the text, in order.
-            let entry = self.parts.entries[at].1;
-            let start = entry.as_ptr() as usize - self.text.as_ptr() as usize;
-            text.push_str(&self.text[done..start]);
+            let entry = checked.parts.entries[at].1;
+            let start = checked.start(entry);
+            text.push_str(&checked.text[done..start]);
             text.push_str(&doc.to_string());
             done = start + entry.len();
         }
-        text.push_str(&self.text[done..]);
+        text.push_str(&checked.text[done..]);
         text
     }
 }
