@@ -57,19 +57,26 @@ impl KeyPath {
     /// The dotted form, with array entries by name where the document gives
     /// one (`flows.invoices.target`, the form `--set` accepts).
     pub fn display(&self, doc: Option<&Document<&str>>) -> String {
+        self.display_at(doc, self)
+    }
+
+    /// [`display`](Self::display), with entries' names looked up in `doc`
+    /// along `lookup`, a path of as many segments: where the value is in a
+    /// document of its entry alone (`flows[0]...` for `flows[7]...`).
+    pub(crate) fn display_at(&self, doc: Option<&Document<&str>>, lookup: &KeyPath) -> String {
         let mut out = String::new();
         let mut item = doc.map(|d| d.as_item());
-        for seg in &self.0 {
+        for (seg, there) in self.0.iter().zip(&lookup.0) {
             match seg {
                 Segment::Key(k) => {
                     if !out.is_empty() {
                         out.push('.');
                     }
                     out.push_str(k);
-                    item = item.and_then(|i| child(i, seg));
+                    item = item.and_then(|i| child(i, there));
                 }
                 Segment::Index(i) => {
-                    let entry = item.and_then(|it| child(it, seg));
+                    let entry = item.and_then(|it| child(it, there));
                     match entry.and_then(|e| e.get("name")).and_then(Item::as_str) {
                         Some(name) => {
                             out.push('.');

@@ -117,6 +117,10 @@ fn too_many_tables(text: &str, source: &Path) -> Result<(), Problem> {
     }
 }
 
+/// The document of the entry a key path reaches into, where that entry
+/// starts in the text, and the path inside its document.
+type InEntry<'a> = (usize, Document<&'a str>, KeyPath);
+
 /// Turns key paths and byte offsets into [`Problem`]s.
 struct Locator<'a> {
     source: &'a Path,
@@ -171,7 +175,7 @@ impl<'a> Locator<'a> {
     /// The document of the entry `path` reaches into, where it starts in
     /// the text, and the path inside it; `None` for a path outside the
     /// lists' entries, or a text that does not read entry by entry.
-    fn in_entry(&self, path: &KeyPath) -> Option<(usize, Document<&'a str>, KeyPath)> {
+    fn in_entry(&self, path: &KeyPath) -> Option<InEntry<'a>> {
         let [Segment::Key(list), Segment::Index(index), ..] = path.0.as_slice() else {
             return None;
         };
@@ -182,26 +186,20 @@ impl<'a> Locator<'a> {
         Some((start, Document::parse(text).ok()?, inside))
     }
 
-    /// `path` as a dotted key, entries shown by name where they have one.
-    fn key(&self, path: &KeyPath) -> String {
-        let (Some((_, doc, inside)), [Segment::Key(list), Segment::Index(i), ..]) =
-            (self.in_entry(path), path.0.as_slice())
-        else {
-            return path.display(self.doc());
-        };
-        let key = inside.display(Some(&doc));
-        // Inside its document an entry without a name is the first.
-        match key.strip_prefix(&format!("{list}[0]")) {
-            Some(rest) => format!("{list}[{i}]{rest}"),
-            None => key,
+    /// `path` as a dotted key, entries shown by name where they have one,
+    /// looked up in `entry` (from [`Self::in_entry`]) when there is one.
+    fn key(&self, path: &KeyPath, entry: Option<&InEntry<'a>>) -> String {
+        match entry {
+            Some((_, doc, inside)) => path.display_at(Some(doc), inside),
+            None => path.display(self.doc()),
         }
     }
 
     /// Where in the text the value at `path` (or the nearest enclosing
-    /// one) is.
-    fn offset(&self, path: &KeyPath) -> Option<usize> {
-        if let Some((start, doc, inside)) = self.in_entry(path)
-            && let Some(span) = inside.span(&doc)
+    /// one) is, found in `entry` when there is one.
+    fn offset(&self, path: &KeyPath, entry: Option<&InEntry<'a>>) -> Option<usize> {
+        if let Some((start, doc, inside)) = entry
+            && let Some(span) = inside.span(doc)
         {
             return Some(start + span.start);
         }
@@ -209,7 +207,8 @@ impl<'a> Locator<'a> {
     }
 
     fn problem(&self, path: &KeyPath, offset: Option<usize>, message: String) -> Problem {
-        let key = self.key(path);
+        let entry = self.in_entry(path);
+        let key = self.key(path, entry.as_ref());
         if let Some(o) = self.overridden(&key) {
             // The effective text's lines do not exist in the user's file.
             return Problem {
@@ -220,7 +219,7 @@ impl<'a> Locator<'a> {
                 message: format!("{message} (set by --set {o})"),
             };
         }
-        let offset = offset.or_else(|| self.offset(path));
+        let offset = offset.or_else(|| self.offset(path, entry.as_ref()));
         let mut p = match offset {
             Some(o) => Problem::at_offset(self.source, self.text, o, message),
             None => Problem::in_file(self.source, message),
@@ -264,7 +263,7 @@ impl<'a> Locator<'a> {
                 file,
                 line,
                 column: None,
-                key: Some(self.key(&issue.path)),
+                key: Some(self.key(&issue.path, self.in_entry(&issue.path).as_ref())),
                 message: issue.message,
             },
             None => self.problem(&issue.path, None, issue.message),

@@ -780,13 +780,19 @@ fn a_path_into_an_entry_is_located_in_that_entry_alone() {
             .key("deeper"),
         KeyPath::root("machines").index(1),
     ];
+    let key = |path| by_entries.key(path, by_entries.in_entry(path).as_ref());
     for path in &paths {
-        assert!(by_entries.in_entry(path).is_some(), "{path:?}");
-        assert_eq!(by_entries.key(path), whole.key(path));
-        assert_eq!(by_entries.offset(path), whole.offset(path), "{path:?}");
+        let entry = by_entries.in_entry(path);
+        assert!(entry.is_some(), "{path:?}");
+        assert_eq!(key(path), whole.key(path, None));
+        assert_eq!(
+            by_entries.offset(path, entry.as_ref()),
+            whole.offset(path, None),
+            "{path:?}"
+        );
     }
-    assert_eq!(by_entries.key(&paths[0]), "flows.invoices.target");
-    assert_eq!(by_entries.key(&paths[1]), "machines[2].bots");
+    assert_eq!(key(&paths[0]), "flows.invoices.target");
+    assert_eq!(key(&paths[1]), "machines[2].bots");
     // Outside the entries, and past the last one: the whole document.
     assert!(
         by_entries

@@ -64,7 +64,7 @@ fn every_bundled_scenario_reads_entry_by_entry_as_a_whole() {
 /// refuses, and reads most of those it reads.
 #[test]
 fn mutants_read_entry_by_entry_as_a_whole() {
-    let (mut both, mut whole_only) = (0, 0);
+    let (mut both, mut whole_only, mut edited) = (0, 0, 0);
     for (i, text) in bundled().iter().enumerate() {
         for seed in 0..200 {
             let mutant = rpasim_fuzz::mutate(text, (i as u64) << 32 | seed).text;
@@ -73,6 +73,7 @@ fn mutants_read_entry_by_entry_as_a_whole() {
                     assert!(same(&a, &b), "{mutant}");
                     both += 1;
                     // And overrides of their entries' keys edit them alike.
+                    edited += usize::from(set_as_whole(&mutant, &["flows.0.priority=high"]));
                     set_as_whole(&mutant, &["flows.0.priority=high", "machines.0.bots=3"]);
                     set_as_whole(&mutant, &["flows.1.arrivals.poisson.per_hour=2"]);
                 }
@@ -84,6 +85,12 @@ fn mutants_read_entry_by_entry_as_a_whole() {
     }
     let read = format!("{both} read both ways, {whole_only} only as a whole");
     assert!(both >= 500 && both > 10 * whole_only, "{read}");
+    // Most edit entry by entry (the others hold what only the scenario
+    // reader takes, such as an integer beyond 64 bits signed).
+    assert!(
+        edited * 10 > both * 9,
+        "{edited} of {both} edited entry by entry"
+    );
 }
 
 #[test]
