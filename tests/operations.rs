@@ -641,6 +641,41 @@ fn more_bots_from_a_time_on() {
     assert_eq!(starts, vec![Some(0), Some(60), Some(60)]);
 }
 
+/// Bots taken away while busy leave when their run ends; given back before
+/// that, they are still busy: no second run starts on a bot that runs one.
+#[test]
+fn bots_taken_away_and_given_back_while_busy_stay_busy() {
+    let set = |at: &str, bots: u32| {
+        format!(
+            "\n[[events]]\nat = \"{at}\"\nkind = \"set\"\nkey = \"machines.pc.bots\"\nvalue = {bots}\n"
+        )
+    };
+    let text = format!(
+        "{ONE_MACHINE}bots = 3\n{}{}{}{}{}",
+        flow("long", "pc", "1h", &["0s", "0s", "0s"]),
+        flow("late", "pc", "10m", &["30m", "30m"]),
+        set("10m", 1),
+        set("20m", 3),
+        set("65m", 2),
+    );
+    let r = runs(&text);
+    let bots: Vec<_> = r.iter().map(|r| r.placement.map(|p| p.bot)).collect();
+    // At 30m all three bots still run the first runs: the late ones wait
+    // for 60m, then take bots 1 and 2; at 65m bot 3 is idle and leaves,
+    // and the late runs end at 70m on the two bots left.
+    assert_eq!(
+        timeline(&r),
+        vec![
+            (Outcome::Succeeded, Some(0), Some(60)),
+            (Outcome::Succeeded, Some(0), Some(60)),
+            (Outcome::Succeeded, Some(0), Some(60)),
+            (Outcome::Succeeded, Some(60), Some(70)),
+            (Outcome::Succeeded, Some(60), Some(70)),
+        ]
+    );
+    assert_eq!(bots, [1, 2, 3, 1, 2].map(Some));
+}
+
 #[test]
 fn buying_hosted_add_ons_mid_month() {
     let text = format!(

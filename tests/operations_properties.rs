@@ -19,10 +19,12 @@ use rpasim_core::model::{
     SchedulerSpec, Scope, TargetKind, TargetSpec, TimelineEvent,
 };
 use rpasim_core::observer::{Notable, NotableKind};
+use rpasim_core::random::SimRng;
 use rpasim_core::run::{Host, Placement, Priority};
-use rpasim_core::selection::SelectionPolicy;
+use rpasim_core::selection::{Candidates, MachineSelection, SelectionPolicy};
 use rpasim_core::{
-    EnvironmentId, FlowId, MachineId, Observer, Outcome, RunRecord, SimDuration, SimTime, TargetId,
+    EnvironmentId, FlowId, MachineId, Observer, Outcome, RunRecord, SimDuration, SimTime,
+    Simulation, TargetId,
 };
 
 /// Machine and group state rebuilt from notable events, and the checks.
@@ -270,4 +272,49 @@ proptest! {
     fn same_seed_same_records(spec in model()) {
         prop_assert_eq!(simulate(&spec).0, simulate(&spec).0);
     }
+
+    /// The built-in policies that take the first machine in an order find
+    /// it in the fleet's sorted index; hiding the order from the fleet
+    /// makes them scan their candidates instead. Both choose the same
+    /// machines through outages, maintenance and every operation, so the
+    /// records are the same.
+    #[test]
+    fn sorted_selection_chooses_as_a_scan_does(
+        spec in model(),
+        policy in prop::sample::select(vec![
+            SelectionPolicy::LeastRecentlyUsed,
+            SelectionPolicy::RoundRobin,
+            SelectionPolicy::MostFreeBots,
+        ]),
+    ) {
+        let mut spec = spec;
+        for t in &mut spec.targets {
+            t.selection = policy;
+        }
+        let (indexed, _, _) = simulate(&spec);
+        prop_assert_eq!(indexed, scanned(&spec));
+    }
+}
+
+/// A policy passed through without its order: the fleet keeps no index
+/// for it, and it scans its candidates.
+#[derive(Debug)]
+struct Scanning(Box<dyn MachineSelection>);
+
+impl MachineSelection for Scanning {
+    fn select(&mut self, candidates: &Candidates<'_>, rng: &mut SimRng) -> usize {
+        self.0.select(candidates, rng)
+    }
+}
+
+/// The records of `spec` with every target's policy scanning.
+fn scanned(spec: &ModelSpec) -> Vec<RunRecord> {
+    let mut sim = Simulation::new(spec, common::Collect::default()).expect("valid model");
+    for (i, t) in spec.targets.iter().enumerate() {
+        sim.set_selection(
+            TargetId::from_index(i),
+            Box::new(Scanning(t.selection.build())),
+        );
+    }
+    sim.run().0.runs
 }

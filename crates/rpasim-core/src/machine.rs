@@ -8,8 +8,13 @@ use smallvec::SmallVec;
 use crate::ids::{MachineId, TargetId};
 use crate::model::MachineSpec;
 use crate::run::{Host, Placement};
-use crate::selection::{Candidate, Candidates};
+use crate::selection::{Candidate, Candidates, FreeOrder};
 use crate::time::SimTime;
+
+mod order;
+
+use order::OrderedFree;
+pub(crate) use order::key as order_key;
 
 /// Why a machine does not accept runs; several may hold at once.
 pub mod block {
@@ -45,6 +50,10 @@ struct Machine {
     bots: u32,
     /// Bit `i` set: bot `i + 1` is free.
     free_mask: u64,
+    /// Bit `i` set: bot `i + 1` is beyond `bots` (a `set` took it away)
+    /// and still runs a run. It leaves when the run ends, or is a busy bot
+    /// again if the machine gets its bots back first.
+    retiring: u64,
     last_assigned: Option<SimTime>,
     /// When a run last ended on it (0 before any).
     last_released: SimTime,
@@ -81,6 +90,9 @@ struct PoolIndex {
     available_bots: u32,
     /// Bots of unavailable machines (not removed) by [`block::class`].
     unavailable_bots: [u32; 3],
+    /// The machines of `free` sorted as the pool's selection policy takes
+    /// them, when it is a built-in one that sorts ([`Fleet::keep_order`]).
+    ordered: Option<Box<OrderedFree>>,
 }
 
 /// All machines of a simulation and the free-bot index of every target.
@@ -88,6 +100,9 @@ struct PoolIndex {
 pub struct Fleet {
     machines: Vec<Machine>,
     pools: Vec<PoolIndex>,
+    /// Per machine, its key in its pool's `ordered` index while it is
+    /// there (empty while no pool keeps an order).
+    order_keys: Vec<u128>,
 }
 
 impl Fleet {
@@ -96,6 +111,7 @@ impl Fleet {
         let mut fleet = Fleet {
             machines: Vec::with_capacity(machines.len()),
             pools: vec![PoolIndex::default(); targets],
+            order_keys: Vec::new(),
         };
         for (i, spec) in machines.iter().enumerate() {
             let all_free = if spec.bots >= 64 {
@@ -107,6 +123,7 @@ impl Fleet {
                 target: spec.target,
                 bots: spec.bots,
                 free_mask: all_free,
+                retiring: 0,
                 last_assigned: None,
                 last_released: SimTime::ZERO,
                 available: true,
@@ -185,7 +202,7 @@ impl Fleet {
     /// Runs a machine is running (on its bots or in the attended session).
     pub fn busy_bots(&self, machine: MachineId) -> u32 {
         let m = &self.machines[machine.index()];
-        m.bots - m.free_mask.count_ones() + u32::from(m.attended_busy)
+        m.bots - m.free_mask.count_ones() + m.retiring.count_ones() + u32::from(m.attended_busy)
     }
 
     /// When a run last ended on a machine.
@@ -249,6 +266,7 @@ impl Fleet {
         let m = &mut self.machines[machine.index()];
         m.attended_busy = true;
         m.last_assigned = Some(now);
+        self.reorder(machine);
         Placement {
             host: Host::Machine(machine),
             bot: 0,
@@ -280,8 +298,12 @@ impl Fleet {
         let old = m.bots;
         let mask = |n: u32| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
         if bots > old {
-            m.free_mask |= mask(bots) & !mask(old);
+            // Bots given back that still run a run are busy, not free.
+            let back = mask(bots) & !mask(old);
+            m.free_mask |= back & !m.retiring;
+            m.retiring &= !back;
         } else {
+            m.retiring |= mask(old) & !mask(bots) & !m.free_mask;
             m.free_mask &= mask(bots);
             m.sessions &= mask(bots);
         }
@@ -343,7 +365,45 @@ impl Fleet {
 
     /// The machines of a target with a free bot.
     pub fn candidates(&self, target: TargetId) -> Candidates<'_> {
-        Candidates::of_fleet(&self.pools[target.index()].free, self)
+        Candidates::of_fleet(&self.pools[target.index()].free, self, target)
+    }
+
+    /// Keeps a target's free machines sorted in `order` from now on (a
+    /// policy that takes the first in that order then chooses in O(log n)
+    /// time), or stops keeping them sorted (`None`).
+    pub fn keep_order(&mut self, target: TargetId, order: Option<FreeOrder>) {
+        let pool = &mut self.pools[target.index()];
+        pool.ordered = order.map(|o| Box::new(OrderedFree::new(o)));
+        if order.is_none() {
+            return;
+        }
+        if self.order_keys.len() < self.machines.len() {
+            self.order_keys.resize(self.machines.len(), 0);
+        }
+        for id in self.pools[target.index()].free.clone() {
+            self.order_insert(id);
+        }
+    }
+
+    /// The first of a target's free machines in `order` (after `after`,
+    /// wrapping around, in [`FreeOrder::MachineId`]), if the fleet keeps
+    /// that order for the target and it has a free machine.
+    pub(crate) fn first_free_in(
+        &self,
+        target: TargetId,
+        order: FreeOrder,
+        after: Option<MachineId>,
+    ) -> Option<MachineId> {
+        let ordered = self.pools[target.index()].ordered.as_deref()?;
+        (ordered.order() == order)
+            .then(|| ordered.first(after))
+            .flatten()
+    }
+
+    /// Where a machine is in its target's list of candidates, if it has a
+    /// free bot.
+    pub(crate) fn free_position(&self, machine: MachineId) -> Option<usize> {
+        self.machines[machine.index()].free_pos
     }
 
     /// What a selection policy sees of a machine.
@@ -371,6 +431,8 @@ impl Fleet {
         self.pools[target.index()].free_bots -= 1;
         if now_full {
             self.unindex_free(machine);
+        } else {
+            self.reorder(machine);
         }
         Placement {
             host: Host::Machine(machine),
@@ -387,10 +449,12 @@ impl Fleet {
             m.attended_busy = false;
             return;
         }
-        if u32::from(bot) > m.bots {
-            return; // the bot was removed by a `set` while it ran
-        }
         let bit = 1u64 << (bot - 1);
+        if u32::from(bot) > m.bots {
+            // The bot was taken away by a `set` while it ran: it leaves.
+            m.retiring &= !bit;
+            return;
+        }
         debug_assert!(m.free_mask & bit == 0, "bot released twice");
         let was_full = m.free_mask == 0;
         m.free_mask |= bit;
@@ -401,6 +465,8 @@ impl Fleet {
         self.pools[target.index()].free_bots += 1;
         if was_full {
             self.index_free(machine);
+        } else {
+            self.reorder(machine);
         }
     }
 
@@ -409,6 +475,7 @@ impl Fleet {
         let free = &mut self.pools[target.index()].free;
         self.machines[id.index()].free_pos = Some(free.len());
         free.push(id);
+        self.order_insert(id);
     }
 
     /// Removes a machine from its target's free list (if it is there).
@@ -421,6 +488,55 @@ impl Fleet {
         free.swap_remove(pos);
         if let Some(moved) = free.get(pos).copied() {
             self.machines[moved.index()].free_pos = Some(pos);
+        }
+        if let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut() {
+            ordered.remove(self.order_keys[id.index()]);
+        }
+    }
+
+    /// Puts a machine just added to its target's free list in the
+    /// target's sorted index, if it keeps one.
+    fn order_insert(&mut self, id: MachineId) {
+        let target = self.machines[id.index()].target;
+        let Some(order) = self.pools[target.index()]
+            .ordered
+            .as_deref()
+            .map(|o| o.order())
+        else {
+            return;
+        };
+        let key = order::key(order, &self.candidate(id));
+        self.order_keys[id.index()] = key;
+        if let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut() {
+            ordered.insert(key);
+        }
+    }
+
+    /// Moves a machine in its target's sorted index after a change of what
+    /// it is sorted by (its last assignment, its free bots), if it is
+    /// there.
+    fn reorder(&mut self, id: MachineId) {
+        let (target, indexed) = {
+            let m = &self.machines[id.index()];
+            (m.target, m.free_pos.is_some())
+        };
+        let Some(order) = self.pools[target.index()]
+            .ordered
+            .as_deref()
+            .map(|o| o.order())
+        else {
+            return;
+        };
+        if !indexed {
+            return;
+        }
+        let key = order::key(order, &self.candidate(id));
+        let old = std::mem::replace(&mut self.order_keys[id.index()], key);
+        if key != old
+            && let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut()
+        {
+            ordered.remove(old);
+            ordered.insert(key);
         }
     }
 }
@@ -572,6 +688,128 @@ mod tests {
                     prop_assert_eq!(listed, expected);
                     let free: u32 = (0..bots.len()).map(|i| bots[i] - running[i].len() as u32).sum();
                     prop_assert_eq!(f.free_bots(t), free);
+                }
+            }
+        }
+    }
+
+    /// A fleet that keeps its free machines sorted finds the same first
+    /// machine as a scan of its candidates, through every change of what
+    /// they are sorted by: runs taken and ended (by bots and by the
+    /// signed-in user), outages, bots added and removed, machines deleted.
+    mod sorted_index {
+        use super::*;
+        use crate::selection::FreeOrder;
+        use proptest::prelude::*;
+
+        /// One change to the fleet, on machine `.1` at minute `.2`.
+        #[derive(Debug, Clone, Copy)]
+        enum Step {
+            Take,
+            End,
+            TakeAttended,
+            EndAttended,
+            Block(bool),
+            Bots(u32),
+            Remove,
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                4 => Just(Step::Take),
+                4 => Just(Step::End),
+                1 => Just(Step::TakeAttended),
+                1 => Just(Step::EndAttended),
+                1 => any::<bool>().prop_map(Step::Block),
+                1 => (1..5u32).prop_map(Step::Bots),
+                1 => Just(Step::Remove),
+            ]
+        }
+
+        /// The first candidate found by a scan of a copy of them.
+        fn scanned(f: &Fleet, order: FreeOrder, after: Option<MachineId>) -> Option<MachineId> {
+            let copy: Vec<Candidate> = f.candidates(TargetId(0)).iter().collect();
+            let view: Candidates<'_> = copy.as_slice().into();
+            (!view.is_empty()).then(|| view.get(view.first_in(order, after)).machine)
+        }
+
+        /// The first candidate as the fleet's index gives it.
+        fn indexed(f: &Fleet, order: FreeOrder, after: Option<MachineId>) -> Option<MachineId> {
+            let c = f.candidates(TargetId(0));
+            (!c.is_empty()).then(|| c.get(c.first_in(order, after)).machine)
+        }
+
+        proptest! {
+            #[test]
+            fn finds_what_a_scan_finds(
+                bots in proptest::collection::vec(1..4u32, 2..10),
+                steps in proptest::collection::vec((step(), 0..10usize, 0..5u64), 0..150),
+                after in proptest::option::of(0..10u32),
+            ) {
+                let specs: Vec<MachineSpec> = bots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| MachineSpec {
+                        name: format!("m{i}"),
+                        target: TargetId(0),
+                        bots: *b,
+                        hosted: None,
+                        options: Default::default(),
+                    })
+                    .collect();
+                let orders = [FreeOrder::LeastRecentlyUsed, FreeOrder::MachineId, FreeOrder::MostFreeBots];
+                for order in orders {
+                    let mut f = Fleet::new(&specs, 1);
+                    f.keep_order(TargetId(0), Some(order));
+                    let mut running: Vec<Vec<u16>> = vec![Vec::new(); bots.len()];
+                    // Each machine's bots, and whether it accepts runs.
+                    let mut count = bots.clone();
+                    let mut open = vec![true; bots.len()];
+                    let mut now = SimTime::ZERO;
+                    for (step, m, minutes) in &steps {
+                        let m = m % bots.len();
+                        let id = MachineId::from_index(m);
+                        now += crate::time::SimDuration::from_mins(*minutes);
+                        match step {
+                            Step::Take if f.candidates(TargetId(0)).iter().any(|c| c.machine == id) => {
+                                running[m].push(f.acquire(id, now).bot);
+                            }
+                            Step::End => {
+                                if let Some(bot) = running[m].pop() {
+                                    f.release(id, bot, now);
+                                }
+                            }
+                            Step::TakeAttended if f.attended_free(id) => {
+                                f.acquire_attended(id, now);
+                            }
+                            Step::EndAttended => f.release(id, 0, now),
+                            Step::Block(on) => {
+                                f.set_blocked(id, block::OFFLINE, *on);
+                                open[m] = !*on && !f.is_removed(id);
+                            }
+                            Step::Bots(n) => {
+                                f.set_bots(id, *n);
+                                count[m] = *n;
+                            }
+                            Step::Remove => {
+                                f.remove(id);
+                                open[m] = false;
+                            }
+                            _ => {}
+                        }
+                        // Free: the bots within each open machine's count
+                        // that run nothing (a bot taken away and given back
+                        // while it ran is busy).
+                        let free: usize = (0..bots.len())
+                            .filter(|m| open[*m])
+                            .map(|m| (1..=count[m] as u16).filter(|b| !running[m].contains(b)).count())
+                            .sum();
+                        prop_assert_eq!(f.free_bots(TargetId(0)) as usize, free);
+                        let pool = &f.pools[0];
+                        prop_assert_eq!(pool.ordered.as_ref().map(|o| o.len()), Some(pool.free.len()));
+                        let after = after.map(MachineId);
+                        prop_assert_eq!(indexed(&f, order, after), scanned(&f, order, after));
+                    }
                 }
             }
         }

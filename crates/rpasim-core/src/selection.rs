@@ -3,12 +3,14 @@
 //! The service picks one at random; the other policies are what-ifs. A policy
 //! sees only the candidates (machines of the target that are active and have
 //! a free bot), so choosing is O(candidates), never a scan of every machine.
+//! The built-in policies other than random take the first candidate in a
+//! [`FreeOrder`], which the fleet keeps sorted for them: O(log candidates).
 
 use std::fmt::Debug;
 
 use rand::RngExt;
 
-use crate::ids::MachineId;
+use crate::ids::{MachineId, TargetId};
 use crate::random::SimRng;
 use crate::time::SimTime;
 
@@ -37,14 +39,19 @@ enum CandidatesInner<'a> {
     Fleet {
         ids: &'a [MachineId],
         fleet: &'a crate::machine::Fleet,
+        target: TargetId,
     },
     Slice(&'a [Candidate]),
 }
 
 impl<'a> Candidates<'a> {
-    pub(crate) fn of_fleet(ids: &'a [MachineId], fleet: &'a crate::machine::Fleet) -> Self {
+    pub(crate) fn of_fleet(
+        ids: &'a [MachineId],
+        fleet: &'a crate::machine::Fleet,
+        target: TargetId,
+    ) -> Self {
         Candidates {
-            inner: CandidatesInner::Fleet { ids, fleet },
+            inner: CandidatesInner::Fleet { ids, fleet, target },
         }
     }
 
@@ -64,7 +71,7 @@ impl<'a> Candidates<'a> {
     /// The candidate at `index` (< `len()`).
     pub fn get(&self, index: usize) -> Candidate {
         match self.inner {
-            CandidatesInner::Fleet { ids, fleet } => fleet.candidate(ids[index]),
+            CandidatesInner::Fleet { ids, fleet, .. } => fleet.candidate(ids[index]),
             CandidatesInner::Slice(s) => s[index],
         }
     }
@@ -81,6 +88,39 @@ impl<'a> Candidates<'a> {
             .min_by_key(|(_, c)| key(c))
             .map_or(0, |(i, _)| i)
     }
+
+    /// The index of the first candidate in `order`; in
+    /// [`FreeOrder::MachineId`] with `after`, the first with a larger id
+    /// than `after`, wrapping around to the smallest. Looked up in
+    /// O(log n) time where the fleet keeps this order for the target (for
+    /// a policy whose [`MachineSelection::free_order`] is `order`),
+    /// else found by a scan: the same candidate either way.
+    pub fn first_in(&self, order: FreeOrder, after: Option<MachineId>) -> usize {
+        if let CandidatesInner::Fleet { fleet, target, .. } = self.inner
+            && let Some(first) = fleet.first_free_in(target, order, after)
+            && let Some(index) = fleet.free_position(first)
+        {
+            return index;
+        }
+        let after = after.filter(|_| order == FreeOrder::MachineId);
+        // Those after `after` first (false before true), then by key.
+        self.argmin_by_key(|c| {
+            let wrapped = after.is_some_and(|last| c.machine <= last);
+            (wrapped, crate::machine::order_key(order, c))
+        })
+    }
+}
+
+/// An order of machines that a policy takes the first of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreeOrder {
+    /// Least recently given a run first, machines never given one before
+    /// all; then by id.
+    LeastRecentlyUsed,
+    /// By id.
+    MachineId,
+    /// Most free bots first; then by id.
+    MostFreeBots,
 }
 
 impl<'a> From<&'a [Candidate]> for Candidates<'a> {
@@ -114,6 +154,14 @@ pub trait MachineSelection: Debug + Send {
     /// The index in `candidates` (never empty) of the chosen machine. `rng`
     /// is the target's own selection stream.
     fn select(&mut self, candidates: &Candidates<'_>, rng: &mut SimRng) -> usize;
+
+    /// The order, if any, in which the policy looks for a machine with
+    /// [`Candidates::first_in`]: the fleet then keeps the target's free
+    /// machines sorted in it, so that the lookup is O(log n) instead of
+    /// a scan. `None` (the default) spares that upkeep.
+    fn free_order(&self) -> Option<FreeOrder> {
+        None
+    }
 }
 
 /// The built-in selection policies, as named in scenarios.
@@ -181,8 +229,11 @@ pub struct LeastRecentlyUsed;
 
 impl MachineSelection for LeastRecentlyUsed {
     fn select(&mut self, candidates: &Candidates<'_>, _rng: &mut SimRng) -> usize {
-        // `None` (never used) sorts before any time.
-        candidates.argmin_by_key(|c| (c.last_assigned, c.machine))
+        candidates.first_in(FreeOrder::LeastRecentlyUsed, None)
+    }
+
+    fn free_order(&self) -> Option<FreeOrder> {
+        Some(FreeOrder::LeastRecentlyUsed)
     }
 }
 
@@ -194,11 +245,13 @@ pub struct RoundRobin {
 
 impl MachineSelection for RoundRobin {
     fn select(&mut self, candidates: &Candidates<'_>, _rng: &mut SimRng) -> usize {
-        let last = self.last;
-        // Machines after `last` come first (false < true), then wrap around.
-        let i = candidates.argmin_by_key(|c| (Some(c.machine) <= last, c.machine));
+        let i = candidates.first_in(FreeOrder::MachineId, self.last);
         self.last = Some(candidates.get(i).machine);
         i
+    }
+
+    fn free_order(&self) -> Option<FreeOrder> {
+        Some(FreeOrder::MachineId)
     }
 }
 
@@ -208,7 +261,11 @@ pub struct MostFreeBots;
 
 impl MachineSelection for MostFreeBots {
     fn select(&mut self, candidates: &Candidates<'_>, _rng: &mut SimRng) -> usize {
-        candidates.argmin_by_key(|c| (std::cmp::Reverse(c.free_bots), c.machine))
+        candidates.first_in(FreeOrder::MostFreeBots, None)
+    }
+
+    fn free_order(&self) -> Option<FreeOrder> {
+        Some(FreeOrder::MostFreeBots)
     }
 }
 

@@ -331,6 +331,7 @@ impl<O: Observer> Simulation<O> {
                 available: Level::new(self.fleet.available_bots(target)),
                 wait: WaitClocks::new(),
             });
+            self.keep_selection_order(target);
         }
     }
 
@@ -362,6 +363,19 @@ impl<O: Observer> Simulation<O> {
     /// [`run`](Self::run)); a target with a single machine never asks it.
     pub fn set_selection(&mut self, target: TargetId, policy: Box<dyn MachineSelection>) {
         self.targets[target.index()].selection = policy;
+        self.keep_selection_order(target);
+    }
+
+    /// Has the fleet keep the target's free machines sorted as its policy
+    /// takes them, if it takes the first in an order and can choose
+    /// between machines.
+    fn keep_selection_order(&mut self, target: TargetId) {
+        let t = &self.targets[target.index()];
+        let order = match t.sole_machine {
+            Some(_) => None,
+            None => t.selection.free_order(),
+        };
+        self.fleet.keep_order(target, order);
     }
 
     /// Replaces the queue discipline of a target (before [`run`](Self::run)).
