@@ -85,6 +85,11 @@ pub struct QueueFull;
 #[derive(Debug)]
 pub struct RunQueue<H> {
     order: Order<H>,
+    /// With [`keep_kinds`](Self::keep_kinds), the queued runs again by
+    /// kind (unattended, attended), each in key order: the first run of a
+    /// kind is then found without looking through the other kind's runs
+    /// before it (a backlog of attended runs behind a busy user).
+    by_kind: Option<Box<[BTreeMap<QueueKey, H>; 2]>>,
     /// (deadline, key) in enqueue order; entries whose key has left `order`
     /// are stale and skipped.
     deadlines: VecDeque<(SimTime, QueueKey)>,
@@ -100,6 +105,7 @@ impl<H: Copy + Eq> RunQueue<H> {
     pub fn new(capacity: u32, timeout: Option<SimDuration>) -> Self {
         RunQueue {
             order: Order::default(),
+            by_kind: None,
             deadlines: VecDeque::new(),
             next_seq: 0,
             moves: 0,
@@ -123,8 +129,23 @@ impl<H: Copy + Eq> RunQueue<H> {
         self.len() >= self.capacity as usize
     }
 
-    /// Adds a run with the given rank at time `now`.
-    pub fn push(&mut self, handle: H, rank: Rank, now: SimTime) -> Result<QueueKey, QueueFull> {
+    /// Keeps the queued runs by kind from now on, so that
+    /// [`first_placeable`](Self::first_placeable) looks up the first run of
+    /// each kind instead of looking through the queue. Called before any
+    /// run is queued (the kinds of runs already queued are not known).
+    pub fn keep_kinds(&mut self) {
+        debug_assert!(self.is_empty(), "kinds are kept from the start");
+        self.by_kind = Some(Box::default());
+    }
+
+    /// Adds a run (attended or not) with the given rank at time `now`.
+    pub fn push(
+        &mut self,
+        handle: H,
+        rank: Rank,
+        now: SimTime,
+        attended: bool,
+    ) -> Result<QueueKey, QueueFull> {
         if self.is_full() {
             return Err(QueueFull);
         }
@@ -135,6 +156,9 @@ impl<H: Copy + Eq> RunQueue<H> {
         };
         self.next_seq += 1;
         self.order.insert(key, handle);
+        if let Some(kinds) = &mut self.by_kind {
+            kinds[usize::from(attended)].insert(key, handle);
+        }
         if let Some(timeout) = self.timeout {
             self.deadlines.push_back((now + timeout, key));
         }
@@ -146,25 +170,51 @@ impl<H: Copy + Eq> RunQueue<H> {
         self.order.first()
     }
 
-    /// The first run, in queue order, that `can_place` accepts. With
-    /// `extended` false (strict head-of-line) only the first run is tried.
+    /// The first run, in queue order, of a kind that can start:
+    /// `placeable[0]` for unattended runs, `placeable[1]` for attended
+    /// ones, where `attended` tells a run's kind. With `extended` false
+    /// (strict head-of-line) only the first run is tried.
     pub fn first_placeable(
         &self,
         extended: bool,
-        mut can_place: impl FnMut(H) -> bool,
+        placeable: [bool; 2],
+        attended: impl Fn(H) -> bool,
     ) -> Option<(QueueKey, H)> {
-        let limit = if extended { usize::MAX } else { 1 };
-        self.order
-            .after(None)
-            .take(limit)
-            .find(|(_, h)| can_place(*h))
+        if !extended {
+            let (key, handle) = self.first()?;
+            return placeable[usize::from(attended(handle))].then_some((key, handle));
+        }
+        match &self.by_kind {
+            Some(kinds) => kinds
+                .iter()
+                .zip(placeable)
+                .filter(|(_, can)| *can)
+                .filter_map(|(runs, _)| runs.first_key_value())
+                .map(|(key, handle)| (*key, *handle))
+                .min_by_key(|(key, _)| *key),
+            None => self
+                .order
+                .after(None)
+                .find(|(_, handle)| placeable[usize::from(attended(*handle))]),
+        }
     }
 
     /// Removes a run by its key; returns its handle if it was queued.
     pub fn remove(&mut self, key: QueueKey) -> Option<H> {
         let handle = self.order.remove(key)?;
+        self.forget_kind(key);
         self.drop_stale_deadlines();
         Some(handle)
+    }
+
+    /// Removes a run that left the queue from its kind's runs.
+    fn forget_kind(&mut self, key: QueueKey) -> Option<bool> {
+        let kinds = self.by_kind.as_deref_mut()?;
+        let attended = kinds[1].remove(&key).is_some();
+        if !attended {
+            kinds[0].remove(&key);
+        }
+        Some(attended)
     }
 
     /// The earliest deadline among queued runs.
@@ -181,7 +231,9 @@ impl<H: Copy + Eq> RunQueue<H> {
             return None;
         }
         self.deadlines.pop_front();
-        self.order.remove(key)
+        let handle = self.order.remove(key)?;
+        self.forget_kind(key);
+        Some(handle)
     }
 
     /// Moves a queued run to the top: before every run not moved, and
@@ -196,6 +248,11 @@ impl<H: Copy + Eq> RunQueue<H> {
             seq: key.seq,
         };
         self.order.insert(moved, handle);
+        if let Some(attended) = self.forget_kind(key)
+            && let Some(kinds) = &mut self.by_kind
+        {
+            kinds[usize::from(attended)].insert(moved, handle);
+        }
         if let Some(pos) = self.deadlines.iter().position(|(_, k)| *k == key) {
             self.deadlines[pos].1 = moved;
         }
@@ -212,6 +269,9 @@ impl<H: Copy + Eq> RunQueue<H> {
         self.deadlines.clear();
         let drained = self.order.after(None).map(|(_, h)| h).collect();
         self.order = Order::default();
+        if let Some(kinds) = &mut self.by_kind {
+            kinds.iter_mut().for_each(BTreeMap::clear);
+        }
         drained
     }
 
@@ -350,9 +410,19 @@ mod tests {
         }
     }
 
+    /// Queues `r`; runs with odd ids are attended.
     fn push(q: &mut RunQueue<u64>, r: QueuedRun) -> QueueKey {
-        q.push(r.run_id, PriorityThenFifo.rank(&r), r.enqueued)
-            .expect("room")
+        q.push(
+            r.run_id,
+            PriorityThenFifo.rank(&r),
+            r.enqueued,
+            odd(r.run_id),
+        )
+        .expect("room")
+    }
+
+    fn odd(h: u64) -> bool {
+        h % 2 == 1
     }
 
     #[test]
@@ -373,7 +443,7 @@ mod tests {
         push(&mut q, run(1, 100, 0));
         push(&mut q, run(2, 100, 0));
         assert!(q.is_full());
-        assert_eq!(q.push(3, (0, 0), SimTime::ZERO), Err(QueueFull));
+        assert_eq!(q.push(3, (0, 0), SimTime::ZERO, false), Err(QueueFull));
     }
 
     #[test]
@@ -395,9 +465,14 @@ mod tests {
         let mut q = RunQueue::new(10, None);
         push(&mut q, run(1, 100, 0));
         push(&mut q, run(2, 100, 1));
-        let even_only = |h: u64| h.is_multiple_of(2);
-        assert_eq!(q.first_placeable(true, even_only).map(|(_, h)| h), Some(2));
-        assert_eq!(q.first_placeable(false, even_only), None);
+        // Run 1 (attended) cannot start, run 2 (unattended) can.
+        let unattended_only = [true, false];
+        assert_eq!(
+            q.first_placeable(true, unattended_only, odd)
+                .map(|(_, h)| h),
+            Some(2)
+        );
+        assert_eq!(q.first_placeable(false, unattended_only, odd), None);
     }
 
     #[test]
@@ -447,9 +522,12 @@ mod tests {
 
         proptest! {
             #[test]
-            fn order_matches_an_ordered_map(ops in ops()) {
+            fn order_matches_an_ordered_map(ops in ops(), kinds in any::<bool>()) {
                 let timeout = SimDuration::from_millis(50);
                 let mut q = RunQueue::new(1_000, Some(timeout));
+                if kinds {
+                    q.keep_kinds();
+                }
                 let mut reference: BTreeMap<QueueKey, u64> = BTreeMap::new();
                 let (mut now, mut id) = (SimTime::ZERO, 0u64);
                 let mut enqueued: Vec<SimTime> = Vec::new();
@@ -502,9 +580,15 @@ mod tests {
                             .collect();
                         prop_assert_eq!(q.after(key).collect::<Vec<_>>(), after);
                     }
-                    let odd = |h: u64| h % 2 == 1;
-                    let first_odd = reference.iter().find(|(_, h)| odd(**h)).map(|(k, h)| (*k, *h));
-                    prop_assert_eq!(q.first_placeable(true, odd), first_odd);
+                    // The first run of a kind that can start, by a scan of
+                    // the reference, strict or extended.
+                    for placeable in [[false, false], [true, false], [false, true], [true, true]] {
+                        let can = |h: u64| placeable[usize::from(odd(h))];
+                        let first = reference.iter().find(|(_, h)| can(**h)).map(|(k, h)| (*k, *h));
+                        prop_assert_eq!(q.first_placeable(true, placeable, odd), first);
+                        let head = reference.first_key_value().filter(|(_, h)| can(**h)).map(|(k, h)| (*k, *h));
+                        prop_assert_eq!(q.first_placeable(false, placeable, odd), head);
+                    }
                 }
                 let remaining: Vec<u64> = reference.values().copied().collect();
                 prop_assert_eq!(q.drain(), remaining);

@@ -287,6 +287,10 @@ impl<O: Observer> Simulation<O> {
             members[m.target.index()].push(MachineId::from_index(i));
         }
         let hosted_groups = spec.hosted_groups_by_target();
+        let mut attended = vec![false; spec.targets.len()];
+        for f in spec.flows.iter().filter(|f| f.attended) {
+            attended[f.target.index()] = true;
+        }
         for ((i, t), members) in spec.targets.iter().enumerate().zip(members) {
             let target = TargetId::from_index(i);
             let hosted = hosted_groups[i].map(|h| {
@@ -331,6 +335,11 @@ impl<O: Observer> Simulation<O> {
                 available: Level::new(self.fleet.available_bots(target)),
                 wait: WaitClocks::new(),
             });
+            if attended[i] {
+                // Attended runs may wait behind a busy user while
+                // unattended ones start: the queue keeps them apart.
+                self.targets[i].queue.keep_kinds();
+            }
             self.keep_selection_order(target);
         }
     }
@@ -690,7 +699,7 @@ impl<O: Observer> Simulation<O> {
             duration: run.duration,
         });
         let r = self.runs.insert(run);
-        let Ok(key) = t.queue.push(r, rank, self.now) else {
+        let Ok(key) = t.queue.push(r, rank, self.now, attended) else {
             unreachable!("callers check that the queue has room")
         };
         if let Some(stored) = self.runs.get_mut(r) {
@@ -743,20 +752,13 @@ impl<O: Observer> Simulation<O> {
         // An empty queue first: its length is at hand, where the free bots
         // and the queue's first node may each be a cache miss.
         while !self.targets[target.index()].queue.is_empty() && self.may_dispatch(target) {
-            // Attended and unattended runs need different things, so the
-            // head may not be placeable while a later run is (extended
-            // prioritization) or blocks the queue (strict head-of-line).
-            let placeable = |r: RunRef| {
-                let attended = self.runs.get(r).is_some_and(|run| run.attended);
-                self.can_place(target, attended)
-            };
             let t = &self.targets[target.index()];
             let next = if t.attended_queued == 0 {
                 // Only unattended runs wait, and a bot is free (we are in
                 // the loop): the head starts, whatever the policy.
                 t.queue.first()
             } else {
-                t.queue.first_placeable(extended, placeable)
+                self.first_placeable(target, extended)
             };
             let Some((key, r)) = next else {
                 break;
@@ -773,6 +775,19 @@ impl<O: Observer> Simulation<O> {
             self.start_run(target, r, attended);
         }
         self.after_pool_change(target);
+    }
+
+    /// The first queued run of `target` that can start now, attended ones
+    /// waiting. Attended and unattended runs need different things, so the
+    /// head may not be placeable while a later run is (extended
+    /// prioritization) or blocks the queue (strict head-of-line).
+    fn first_placeable(&self, target: TargetId, extended: bool) -> Option<(QueueKey, RunRef)> {
+        // Whether a run can start depends on its kind alone.
+        let placeable = [false, true].map(|attended| self.can_place(target, attended));
+        let attended = |r: RunRef| self.runs.get(r).is_some_and(|run| run.attended);
+        self.targets[target.index()]
+            .queue
+            .first_placeable(extended, placeable, attended)
     }
 
     /// Bookkeeping after bots of `target` were taken or freed: a hosted
