@@ -288,7 +288,7 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
         .map(|(i, h)| (h.as_str(), i))
         .collect();
     let mut history = cols.history();
-    let mut seen = BTreeSet::new();
+    let mut seen = SeenIds::default();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -314,14 +314,57 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
     Ok(history)
 }
 
-/// The Web API's answer: `{"value": [ {column: value, ...}, ... ]}`.
-#[derive(serde::Deserialize)]
-struct OData {
-    value: Vec<serde_json::Map<String, serde_json::Value>>,
+/// A row of the Web API's answer, `{"value": [ {column: value, ...}, ... ]}`.
+type Row = serde_json::Map<String, serde_json::Value>;
+
+/// Reads the Web API's answer in two passes over the file, one run at a
+/// time: the first finds the columns (every key of any run), the second
+/// reads the runs. The `value` array is never held whole: as objects, a
+/// history takes several times its size in memory.
+fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
+    let mut header: Vec<String> = Vec::new();
+    for_each_run(input, path, &mut |_, row| {
+        for key in row.keys() {
+            if !header.contains(key) {
+                header.push(key.clone());
+            }
+        }
+        Ok(())
+    })?;
+    let cols = Columns::of(&header, path)?;
+    let mut history = cols.history();
+    let mut seen = SeenIds::default();
+    let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
+    for_each_run(BufReader::new(again), path, &mut |i, row| {
+        let field = |name: &str| match row.get(name) {
+            Some(serde_json::Value::String(s)) => s.trim().to_string(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        };
+        add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
+    })?;
+    Ok(history)
 }
 
-fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
-    let data: OData = serde_json::from_reader(input).map_err(|e| ImportError {
+/// What is done with each run (from 1) of the `value` array.
+type EachRun<'a> = dyn FnMut(usize, &Row) -> Result<(), ImportError> + 'a;
+
+/// Calls `each` with every run of the answer in `input`, in order, one at
+/// a time. Stops at the first error, of `each` or of the JSON (which is
+/// told at its line: not OData JSON).
+fn for_each_run(input: impl Read, path: &Path, each: &mut EachRun<'_>) -> Result<(), ImportError> {
+    let mut stopped = None;
+    let mut json = serde_json::Deserializer::from_reader(input);
+    let answer = Answer {
+        each,
+        stopped: &mut stopped,
+    };
+    let read = serde::de::DeserializeSeed::deserialize(answer, &mut json).and_then(|()| json.end());
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    read.map_err(|e| ImportError {
         path: path.to_path_buf(),
         line: Some(e.line() as u64),
         column: None,
@@ -329,35 +372,130 @@ fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
             "not OData JSON with a \"value\" array of runs (column {})",
             e.column()
         ),
-    })?;
-    let mut header: Vec<String> = Vec::new();
-    for row in &data.value {
-        for key in row.keys() {
-            if !header.contains(key) {
-                header.push(key.clone());
+    })
+}
+
+/// The answer's object: its `value` array is read run by run, any other
+/// member skipped.
+struct Answer<'a, 'b> {
+    each: &'a mut EachRun<'b>,
+    /// The error of `each` that stopped the reading.
+    stopped: &'a mut Option<ImportError>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Answer<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Answer<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with a \"value\" array of runs")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut read = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "value" {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            if read {
+                return Err(serde::de::Error::duplicate_field("value"));
+            }
+            map.next_value_seed(Runs {
+                each: &mut *self.each,
+                stopped: &mut *self.stopped,
+            })?;
+            read = true;
+        }
+        if !read {
+            return Err(serde::de::Error::missing_field("value"));
+        }
+        Ok(())
+    }
+}
+
+/// The `value` array, run by run.
+struct Runs<'a, 'b> {
+    each: &'a mut EachRun<'b>,
+    stopped: &'a mut Option<ImportError>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Runs<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Runs<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of runs")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut n = 0;
+        while let Some(row) = seq.next_element::<Row>()? {
+            n += 1;
+            if let Err(e) = (self.each)(n, &row) {
+                *self.stopped = Some(e);
+                return Err(serde::de::Error::custom("stopped"));
             }
         }
+        Ok(())
     }
-    let cols = Columns::of(&header, path)?;
-    let mut history = cols.history();
-    let mut seen = BTreeSet::new();
-    for (i, row) in data.value.iter().enumerate() {
-        let field = |name: &str| match row.get(name) {
-            Some(serde_json::Value::String(s)) => s.trim().to_string(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Bool(b)) => b.to_string(),
-            _ => String::new(),
+}
+
+/// The run ids (`flowsessionid`) read so far, to tell duplicates. Ids
+/// written as GUIDs in lower case, as Dataverse writes them, are kept as
+/// 128-bit numbers (16 bytes instead of a string of 36 and its node): a
+/// history of millions of runs holds one per run. Any other id is kept as
+/// its text; an id is the same id only as the same text.
+#[derive(Debug, Default)]
+struct SeenIds {
+    guids: BTreeSet<u128>,
+    others: BTreeSet<String>,
+}
+
+impl SeenIds {
+    /// Records `id`; `false` if it was seen before.
+    fn insert(&mut self, id: &str) -> bool {
+        match lowercase_guid(id) {
+            Some(guid) => self.guids.insert(guid),
+            None => self.others.insert(id.to_string()),
+        }
+    }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hexadecimal digits,
+/// as a number; `None` for any other text (so that two texts that differ
+/// are never one id).
+fn lowercase_guid(id: &str) -> Option<u128> {
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let mut value = 0u128;
+    for (i, b) in bytes.iter().enumerate() {
+        let digit = match (i, b) {
+            (8 | 13 | 18 | 23, b'-') => continue,
+            (8 | 13 | 18 | 23, _) => return None,
+            (_, b'0'..=b'9') => b - b'0',
+            (_, b'a'..=b'f') => b - b'a' + 10,
+            _ => return None,
         };
-        add_run(
-            &mut history,
-            &mut seen,
-            &cols,
-            &field,
-            Place::Run(i + 1),
-            path,
-        )?;
+        value = value << 4 | u128::from(digit);
     }
-    Ok(history)
+    Some(value)
 }
 
 /// Where a row is: a CSV line, or the n-th run of a JSON `value` array.
@@ -399,7 +537,7 @@ fn cross_check(
 /// Adds one row's run (or counts it as a duplicate).
 fn add_run(
     history: &mut History,
-    seen: &mut BTreeSet<String>,
+    seen: &mut SeenIds,
     cols: &Columns,
     field: &dyn Fn(&str) -> String,
     place: Place,
@@ -407,7 +545,7 @@ fn add_run(
 ) -> Result<(), ImportError> {
     let get = |c: &Option<String>| c.as_deref().map(field).unwrap_or_default();
     let key = get(&cols.id);
-    if !key.is_empty() && !seen.insert(key) {
+    if !key.is_empty() && !seen.insert(&key) {
         history.duplicates += 1;
         return Ok(());
     }
@@ -478,4 +616,42 @@ fn add_run(
         group,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowercase_guids_are_numbers_and_other_ids_text() {
+        let guid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert_eq!(
+            lowercase_guid(guid),
+            Some(0x0f8fad5b_d9cb_469f_a165_70867728950e)
+        );
+        for other in [
+            "0F8FAD5B-D9CB-469F-A165-70867728950E",
+            "0f8fad5bd9cb469fa16570867728950e",
+            "0f8fad5b-d9cb-469f-a165-70867728950",
+            "0f8fad5b-d9cb-469f-a165-70867728950g",
+            "0f8fad5b+d9cb-469f-a165-70867728950e",
+            "1000",
+            "",
+        ] {
+            assert_eq!(lowercase_guid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn an_id_is_a_duplicate_only_as_the_same_text() {
+        let mut seen = SeenIds::default();
+        let lower = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert!(seen.insert(lower));
+        assert!(!seen.insert(lower));
+        // The same GUID in capitals is other text: another id, as before.
+        assert!(seen.insert(&lower.to_uppercase()));
+        assert!(!seen.insert(&lower.to_uppercase()));
+        assert!(seen.insert("1000"));
+        assert!(!seen.insert("1000"));
+    }
 }

@@ -187,6 +187,9 @@ pub fn import(
             write::WriteError::NothingToReplay(m) => ImportError::file(history_path, m),
         },
     )?;
+    // The history is in the files now: its memory goes before the
+    // calibration simulates them.
+    drop(history);
     if let Some(f) = &fleet_file {
         check_with_fleet(out, f)?;
     }
