@@ -167,6 +167,7 @@ impl<O: Observer> Simulation<O> {
         } else if self.fleet.bots(target) == 0 {
             self.drain_queue(target, Outcome::GroupEmpty);
         }
-        self.rebalance(crate::ids::EnvironmentId::from_index(env));
+        // The machine's slot is free: no group changed yet.
+        self.rebalance(crate::ids::EnvironmentId::from_index(env), None);
     }
 }
