@@ -94,17 +94,67 @@ impl Manifest {
         std::fs::write(dir.join(MANIFEST_TOML), text)
     }
 
-    /// Reads `manifest.toml` from `dir`.
+    /// Reads `manifest.toml` from `dir`. A manifest that does not read
+    /// is told by its line and what was wrong, without its text.
     pub fn read(dir: &Path) -> std::io::Result<Self> {
         let text = std::fs::read_to_string(dir.join(MANIFEST_TOML))?;
-        toml::from_str(&text)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+        toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                bytecount_lines(&text.as_bytes()[..s.start.min(text.len())])
+            });
+            let message = format!(
+                "{MANIFEST_TOML} line {line}: {}",
+                without_values(e.message())
+            );
+            std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+        })
     }
+}
+
+/// A parser's message without the values it quotes from the file:
+/// `invalid type: string "…", expected u64` becomes `invalid type,
+/// expected u64`; a message that quotes nothing is kept.
+fn without_values(message: &str) -> String {
+    let message = message.trim();
+    if !message.contains('"') {
+        return message.to_string();
+    }
+    let what = message
+        .split(':')
+        .next()
+        .unwrap_or("not as rpasim writes it");
+    match message.rsplit_once(", expected ") {
+        Some((_, expected)) if !expected.contains('"') => format!("{what}, expected {expected}"),
+        _ => what.to_string(),
+    }
+}
+
+/// The line (from 1) at the end of `before`.
+fn bytecount_lines(before: &[u8]) -> usize {
+    before.iter().filter(|b| **b == b'\n').count() + 1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_that_does_not_read_is_told_without_its_text() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join(MANIFEST_TOML),
+            "rpasim_version = \"0.1.0\"\nname = \"hunter2\"\nseed = \"not a number\"\n",
+        )
+        .expect("write");
+        let e = Manifest::read(dir.path()).expect_err("refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        let message = e.to_string();
+        assert_eq!(message, "manifest.toml line 3: invalid type, expected u64");
+        assert!(
+            !message.contains("hunter2") && !message.contains("not a number"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn round_trips() {
