@@ -643,6 +643,20 @@ mod tests {
         assert!(f.attended_free(MachineId(0)));
     }
 
+    /// Machines of these bots, all in target 0.
+    fn one_pool(bots: &[u32]) -> Vec<MachineSpec> {
+        bots.iter()
+            .enumerate()
+            .map(|(i, b)| MachineSpec {
+                name: format!("m{i}"),
+                target: TargetId(0),
+                bots: *b,
+                hosted: None,
+                options: Default::default(),
+            })
+            .collect()
+    }
+
     /// The free index lists exactly the machines with a free bot, and
     /// counts their free bots, whether it fits inside its target's state
     /// or has spilled to the heap (more than `FREE_INLINE` machines).
@@ -656,17 +670,7 @@ mod tests {
                 bots in proptest::collection::vec(1..4u32, 1..12),
                 steps in proptest::collection::vec((0..12usize, any::<bool>()), 0..200),
             ) {
-                let specs: Vec<MachineSpec> = bots
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| MachineSpec {
-                        name: format!("m{i}"),
-                        target: TargetId(0),
-                        bots: *b,
-                        hosted: None,
-                        options: Default::default(),
-                    })
-                    .collect();
+                let specs = one_pool(&bots);
                 let mut f = Fleet::new(&specs, 1);
                 // The bots each machine runs, as the engine would hold them.
                 let mut running: Vec<Vec<u16>> = vec![Vec::new(); bots.len()];
@@ -746,17 +750,7 @@ mod tests {
                 steps in proptest::collection::vec((step(), 0..10usize, 0..5u64), 0..150),
                 after in proptest::option::of(0..10u32),
             ) {
-                let specs: Vec<MachineSpec> = bots
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| MachineSpec {
-                        name: format!("m{i}"),
-                        target: TargetId(0),
-                        bots: *b,
-                        hosted: None,
-                        options: Default::default(),
-                    })
-                    .collect();
+                let specs = one_pool(&bots);
                 let orders = [FreeOrder::LeastRecentlyUsed, FreeOrder::MachineId, FreeOrder::MostFreeBots];
                 for order in orders {
                     let mut f = Fleet::new(&specs, 1);
