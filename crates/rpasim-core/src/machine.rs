@@ -13,7 +13,7 @@ use crate::time::SimTime;
 
 mod order;
 
-use order::OrderedFree;
+use order::SortedPools;
 pub(crate) use order::key as order_key;
 
 /// Why a machine does not accept runs; several may hold at once.
@@ -50,10 +50,6 @@ struct Machine {
     bots: u32,
     /// Bit `i` set: bot `i + 1` is free.
     free_mask: u64,
-    /// Bit `i` set: bot `i + 1` is beyond `bots` (a `set` took it away)
-    /// and still runs a run. It leaves when the run ends, or is a busy bot
-    /// again if the machine gets its bots back first.
-    retiring: u64,
     last_assigned: Option<SimTime>,
     /// When a run last ended on it (0 before any).
     last_released: SimTime,
@@ -90,9 +86,6 @@ struct PoolIndex {
     available_bots: u32,
     /// Bots of unavailable machines (not removed) by [`block::class`].
     unavailable_bots: [u32; 3],
-    /// The machines of `free` sorted as the pool's selection policy takes
-    /// them, when it is a built-in one that sorts ([`Fleet::keep_order`]).
-    ordered: Option<Box<OrderedFree>>,
 }
 
 /// All machines of a simulation and the free-bot index of every target.
@@ -100,9 +93,16 @@ struct PoolIndex {
 pub struct Fleet {
     machines: Vec<Machine>,
     pools: Vec<PoolIndex>,
-    /// Per machine, its key in its pool's `ordered` index while it is
-    /// there (empty while no pool keeps an order).
-    order_keys: Vec<u128>,
+    /// The free machines of the pools whose selection policy takes the
+    /// first in an order, kept in it ([`Fleet::keep_order`]); `None` while
+    /// no pool keeps one.
+    sorted: Option<Box<SortedPools>>,
+    /// Per machine, bit `i` set: bot `i + 1` is beyond the machine's bots
+    /// (a `set` took it away) and still runs a run. It leaves when the run
+    /// ends, or is a busy bot again if the machine gets its bots back
+    /// first. Empty until a `set` takes a busy bot away; beside the
+    /// machines, as rarely used state is.
+    retiring: Vec<u64>,
 }
 
 impl Fleet {
@@ -111,7 +111,8 @@ impl Fleet {
         let mut fleet = Fleet {
             machines: Vec::with_capacity(machines.len()),
             pools: vec![PoolIndex::default(); targets],
-            order_keys: Vec::new(),
+            sorted: None,
+            retiring: Vec::new(),
         };
         for (i, spec) in machines.iter().enumerate() {
             let all_free = if spec.bots >= 64 {
@@ -123,7 +124,6 @@ impl Fleet {
                 target: spec.target,
                 bots: spec.bots,
                 free_mask: all_free,
-                retiring: 0,
                 last_assigned: None,
                 last_released: SimTime::ZERO,
                 available: true,
@@ -202,7 +202,9 @@ impl Fleet {
     /// Runs a machine is running (on its bots or in the attended session).
     pub fn busy_bots(&self, machine: MachineId) -> u32 {
         let m = &self.machines[machine.index()];
-        m.bots - m.free_mask.count_ones() + m.retiring.count_ones() + u32::from(m.attended_busy)
+        m.bots - m.free_mask.count_ones()
+            + self.retiring(machine).count_ones()
+            + u32::from(m.attended_busy)
     }
 
     /// When a run last ended on a machine.
@@ -294,21 +296,23 @@ impl Fleet {
         self.uncount_unavailable(machine);
         let available = self.machines[machine.index()].available;
         self.set_available(machine, false);
+        let mut retiring = self.retiring(machine);
         let m = &mut self.machines[machine.index()];
         let old = m.bots;
         let mask = |n: u32| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
         if bots > old {
             // Bots given back that still run a run are busy, not free.
             let back = mask(bots) & !mask(old);
-            m.free_mask |= back & !m.retiring;
-            m.retiring &= !back;
+            m.free_mask |= back & !retiring;
+            retiring &= !back;
         } else {
-            m.retiring |= mask(old) & !mask(bots) & !m.free_mask;
+            retiring |= mask(old) & !mask(bots) & !m.free_mask;
             m.free_mask &= mask(bots);
             m.sessions &= mask(bots);
         }
         m.bots = bots;
         let (target, removed) = (m.target, m.removed);
+        self.set_retiring(machine, retiring);
         if !removed {
             self.pools[target.index()].bots = self.pools[target.index()].bots + bots - old;
         }
@@ -365,24 +369,21 @@ impl Fleet {
 
     /// The machines of a target with a free bot.
     pub fn candidates(&self, target: TargetId) -> Candidates<'_> {
-        Candidates::of_fleet(&self.pools[target.index()].free, self, target)
+        Candidates::of_fleet(&self.pools[target.index()].free, self)
     }
 
     /// Keeps a target's free machines sorted in `order` from now on (a
     /// policy that takes the first in that order then chooses in O(log n)
     /// time), or stops keeping them sorted (`None`).
     pub fn keep_order(&mut self, target: TargetId, order: Option<FreeOrder>) {
-        let pool = &mut self.pools[target.index()];
-        pool.ordered = order.map(|o| Box::new(OrderedFree::new(o)));
-        if order.is_none() {
+        if order.is_none() && self.sorted.is_none() {
             return;
         }
-        if self.order_keys.len() < self.machines.len() {
-            self.order_keys.resize(self.machines.len(), 0);
-        }
-        for id in self.pools[target.index()].free.clone() {
-            self.order_insert(id);
-        }
+        let free: Vec<Candidate> = self.candidates(target).iter().collect();
+        let machines = self.machines.len();
+        self.sorted
+            .get_or_insert_default()
+            .keep(target.index(), order, free.into_iter(), machines);
     }
 
     /// The first of a target's free machines in `order` (after `after`,
@@ -394,10 +395,7 @@ impl Fleet {
         order: FreeOrder,
         after: Option<MachineId>,
     ) -> Option<MachineId> {
-        let ordered = self.pools[target.index()].ordered.as_deref()?;
-        (ordered.order() == order)
-            .then(|| ordered.first(after))
-            .flatten()
+        self.sorted.as_ref()?.first(target.index(), order, after)
     }
 
     /// Where a machine is in its target's list of candidates, if it has a
@@ -452,7 +450,8 @@ impl Fleet {
         let bit = 1u64 << (bot - 1);
         if u32::from(bot) > m.bots {
             // The bot was taken away by a `set` while it ran: it leaves.
-            m.retiring &= !bit;
+            let retiring = self.retiring(machine) & !bit;
+            self.set_retiring(machine, retiring);
             return;
         }
         debug_assert!(m.free_mask & bit == 0, "bot released twice");
@@ -489,54 +488,74 @@ impl Fleet {
         if let Some(moved) = free.get(pos).copied() {
             self.machines[moved.index()].free_pos = Some(pos);
         }
-        if let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut() {
-            ordered.remove(self.order_keys[id.index()]);
+        if self.sorted.is_some() {
+            self.order_remove(target, id);
         }
+    }
+
+    /// Takes a machine out of its target's sorted index, if it keeps one.
+    #[inline(never)]
+    fn order_remove(&mut self, target: TargetId, id: MachineId) {
+        if let Some(sorted) = self.sorted.as_deref_mut() {
+            sorted.remove(target.index(), id);
+        }
+    }
+
+    /// A machine's bots taken away while busy (see `Fleet::retiring`).
+    fn retiring(&self, machine: MachineId) -> u64 {
+        self.retiring.get(machine.index()).copied().unwrap_or(0)
+    }
+
+    fn set_retiring(&mut self, machine: MachineId, bits: u64) {
+        if bits == 0 && self.retiring.is_empty() {
+            return;
+        }
+        if self.retiring.len() < self.machines.len() {
+            self.retiring.resize(self.machines.len(), 0);
+        }
+        self.retiring[machine.index()] = bits;
     }
 
     /// Puts a machine just added to its target's free list in the
     /// target's sorted index, if it keeps one.
+    #[inline(always)]
     fn order_insert(&mut self, id: MachineId) {
-        let target = self.machines[id.index()].target;
-        let Some(order) = self.pools[target.index()]
-            .ordered
-            .as_deref()
-            .map(|o| o.order())
-        else {
-            return;
-        };
-        let key = order::key(order, &self.candidate(id));
-        self.order_keys[id.index()] = key;
-        if let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut() {
-            ordered.insert(key);
+        // No pool keeps an order (the common case): one load, and the
+        // work out of line, so that the functions every run calls stay
+        // as small as they were without the sorted index.
+        if self.sorted.is_some() {
+            self.order_insert_sorted(id);
+        }
+    }
+
+    #[inline(never)]
+    fn order_insert_sorted(&mut self, id: MachineId) {
+        let c = self.candidate(id);
+        let target = self.machines[id.index()].target.index();
+        if let Some(sorted) = self.sorted.as_deref_mut() {
+            sorted.insert(target, &c);
         }
     }
 
     /// Moves a machine in its target's sorted index after a change of what
     /// it is sorted by (its last assignment, its free bots), if it is
     /// there.
+    #[inline(always)]
     fn reorder(&mut self, id: MachineId) {
-        let (target, indexed) = {
-            let m = &self.machines[id.index()];
-            (m.target, m.free_pos.is_some())
-        };
-        let Some(order) = self.pools[target.index()]
-            .ordered
-            .as_deref()
-            .map(|o| o.order())
-        else {
-            return;
-        };
-        if !indexed {
+        if self.sorted.is_some() {
+            self.reorder_sorted(id);
+        }
+    }
+
+    #[inline(never)]
+    fn reorder_sorted(&mut self, id: MachineId) {
+        if self.machines[id.index()].free_pos.is_none() {
             return;
         }
-        let key = order::key(order, &self.candidate(id));
-        let old = std::mem::replace(&mut self.order_keys[id.index()], key);
-        if key != old
-            && let Some(ordered) = self.pools[target.index()].ordered.as_deref_mut()
-        {
-            ordered.remove(old);
-            ordered.insert(key);
+        let c = self.candidate(id);
+        let target = self.machines[id.index()].target.index();
+        if let Some(sorted) = self.sorted.as_deref_mut() {
+            sorted.rekey(target, &c);
         }
     }
 }
@@ -799,8 +818,8 @@ mod tests {
                             .map(|m| (1..=count[m] as u16).filter(|b| !running[m].contains(b)).count())
                             .sum();
                         prop_assert_eq!(f.free_bots(TargetId(0)) as usize, free);
-                        let pool = &f.pools[0];
-                        prop_assert_eq!(pool.ordered.as_ref().map(|o| o.len()), Some(pool.free.len()));
+                        let sorted = f.sorted.as_ref().and_then(|s| s.len(0));
+                        prop_assert_eq!(sorted, Some(f.pools[0].free.len()));
                         let after = after.map(MachineId);
                         prop_assert_eq!(indexed(&f, order, after), scanned(&f, order, after));
                     }

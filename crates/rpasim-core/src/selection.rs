@@ -10,7 +10,7 @@ use std::fmt::Debug;
 
 use rand::RngExt;
 
-use crate::ids::{MachineId, TargetId};
+use crate::ids::MachineId;
 use crate::random::SimRng;
 use crate::time::SimTime;
 
@@ -39,19 +39,14 @@ enum CandidatesInner<'a> {
     Fleet {
         ids: &'a [MachineId],
         fleet: &'a crate::machine::Fleet,
-        target: TargetId,
     },
     Slice(&'a [Candidate]),
 }
 
 impl<'a> Candidates<'a> {
-    pub(crate) fn of_fleet(
-        ids: &'a [MachineId],
-        fleet: &'a crate::machine::Fleet,
-        target: TargetId,
-    ) -> Self {
+    pub(crate) fn of_fleet(ids: &'a [MachineId], fleet: &'a crate::machine::Fleet) -> Self {
         Candidates {
-            inner: CandidatesInner::Fleet { ids, fleet, target },
+            inner: CandidatesInner::Fleet { ids, fleet },
         }
     }
 
@@ -96,8 +91,10 @@ impl<'a> Candidates<'a> {
     /// a policy whose [`MachineSelection::free_order`] is `order`),
     /// else found by a scan: the same candidate either way.
     pub fn first_in(&self, order: FreeOrder, after: Option<MachineId>) -> usize {
-        if let CandidatesInner::Fleet { fleet, target, .. } = self.inner
-            && let Some(first) = fleet.first_free_in(target, order, after)
+        // Every candidate is a machine of the target.
+        if let CandidatesInner::Fleet { ids, fleet } = self.inner
+            && let Some(any) = ids.first()
+            && let Some(first) = fleet.first_free_in(fleet.target_of(*any), order, after)
             && let Some(index) = fleet.free_position(first)
         {
             return index;
