@@ -18,6 +18,8 @@
 //! group; when it fires it re-checks and, if the group was used since,
 //! re-arms for the new deadline.
 
+use smallvec::SmallVec;
+
 use super::{Event, Observer, Simulation};
 use crate::capacity::CapacityRequest;
 use crate::distribution::Distribution;
@@ -48,7 +50,8 @@ impl<O: Observer> Simulation<O> {
     /// of `changed`, the group whose change the caller reports.
     pub(super) fn rebalance(&mut self, environment: EnvironmentId, changed: Option<usize>) {
         let env = environment.index();
-        let mut touched: Vec<usize> = changed.into_iter().collect();
+        // Mostly one or two groups: no allocation at every event.
+        let mut touched: SmallVec<[usize; 4]> = changed.into_iter().collect();
         // After the capacity was lowered: idle bots go first; busy ones when
         // their run ends.
         while self.capacity_used(env) > self.environments[env].capacity
