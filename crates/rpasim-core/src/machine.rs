@@ -268,7 +268,7 @@ impl Fleet {
         let m = &mut self.machines[machine.index()];
         m.attended_busy = true;
         m.last_assigned = Some(now);
-        self.reorder(machine);
+        self.resort(machine, true);
         Placement {
             host: Host::Machine(machine),
             bot: 0,
@@ -398,6 +398,12 @@ impl Fleet {
         self.sorted.as_ref()?.first(target.index(), order, after)
     }
 
+    /// The order a target's free machines are kept in, if any.
+    #[cfg(test)]
+    pub(crate) fn kept_order(&self, target: TargetId) -> Option<FreeOrder> {
+        self.sorted.as_ref()?.order(target.index())
+    }
+
     /// Where a machine is in its target's list of candidates, if it has a
     /// free bot.
     pub(crate) fn free_position(&self, machine: MachineId) -> Option<usize> {
@@ -430,7 +436,7 @@ impl Fleet {
         if now_full {
             self.unindex_free(machine);
         } else {
-            self.reorder(machine);
+            self.resort(machine, true);
         }
         Placement {
             host: Host::Machine(machine),
@@ -465,7 +471,7 @@ impl Fleet {
         if was_full {
             self.index_free(machine);
         } else {
-            self.reorder(machine);
+            self.resort(machine, true);
         }
     }
 
@@ -474,7 +480,7 @@ impl Fleet {
         let free = &mut self.pools[target.index()].free;
         self.machines[id.index()].free_pos = Some(free.len());
         free.push(id);
-        self.order_insert(id);
+        self.resort(id, false);
     }
 
     /// Removes a machine from its target's free list (if it is there).
@@ -516,46 +522,29 @@ impl Fleet {
         self.retiring[machine.index()] = bits;
     }
 
-    /// Puts a machine just added to its target's free list in the
-    /// target's sorted index, if it keeps one.
+    /// Puts a machine in its target's sorted index, if it keeps one:
+    /// just added to the free list (`moved` false), or moved after what
+    /// it is sorted by changed (if it has a free bot).
     #[inline(always)]
-    fn order_insert(&mut self, id: MachineId) {
+    fn resort(&mut self, id: MachineId, moved: bool) {
         // No pool keeps an order (the common case): one load, and the
         // work out of line, so that the functions every run calls stay
         // as small as they were without the sorted index.
         if self.sorted.is_some() {
-            self.order_insert_sorted(id);
+            self.resort_sorted(id, moved);
         }
     }
 
     #[inline(never)]
-    fn order_insert_sorted(&mut self, id: MachineId) {
-        let c = self.candidate(id);
-        let target = self.machines[id.index()].target.index();
-        if let Some(sorted) = self.sorted.as_deref_mut() {
-            sorted.insert(target, &c);
-        }
-    }
-
-    /// Moves a machine in its target's sorted index after a change of what
-    /// it is sorted by (its last assignment, its free bots), if it is
-    /// there.
-    #[inline(always)]
-    fn reorder(&mut self, id: MachineId) {
-        if self.sorted.is_some() {
-            self.reorder_sorted(id);
-        }
-    }
-
-    #[inline(never)]
-    fn reorder_sorted(&mut self, id: MachineId) {
-        if self.machines[id.index()].free_pos.is_none() {
+    fn resort_sorted(&mut self, id: MachineId, moved: bool) {
+        let m = &self.machines[id.index()];
+        if m.free_pos.is_none() {
             return;
         }
+        let target = m.target.index();
         let c = self.candidate(id);
-        let target = self.machines[id.index()].target.index();
         if let Some(sorted) = self.sorted.as_deref_mut() {
-            sorted.rekey(target, &c);
+            sorted.place(target, &c, moved);
         }
     }
 }

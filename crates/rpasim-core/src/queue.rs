@@ -138,6 +138,12 @@ impl<H: Copy + Eq> RunQueue<H> {
         self.by_kind = Some(Box::default());
     }
 
+    /// Whether the queued runs are kept by kind too.
+    #[cfg(test)]
+    pub(crate) fn keeps_kinds(&self) -> bool {
+        self.by_kind.is_some()
+    }
+
     /// Adds a run (attended or not) with the given rank at time `now`.
     pub fn push(
         &mut self,

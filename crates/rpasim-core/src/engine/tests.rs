@@ -674,3 +674,50 @@ fn only_a_target_with_several_machines_asks_its_policy() {
     assert_eq!(runs.iter().filter(|r| r.start.is_some()).count(), 4);
     assert_eq!(times, 4);
 }
+
+/// The fleet keeps a group's free machines sorted only for a policy that
+/// takes the first in an order and has machines to choose between, and a
+/// queue keeps its runs by kind only where attended runs can wait: each
+/// index serves where it is kept, and costs nothing elsewhere.
+#[test]
+fn indexes_are_kept_where_they_serve() {
+    let mut spec = model(1, 500, None, None);
+    spec.targets[0].kind = TargetKind::MachineGroup;
+    spec.targets[0].selection = SelectionPolicy::LeastRecentlyUsed;
+    spec.machines.push(MachineSpec {
+        name: "pc2".into(),
+        ..spec.machines[0].clone()
+    });
+    spec.flows.push(flow("f", Priority::NORMAL, 10, &[0]));
+    let kept = |spec: &ModelSpec| {
+        let sim = Simulation::new(spec, Records::default()).expect("valid");
+        (
+            sim.fleet.kept_order(TargetId(0)),
+            sim.targets[0].queue.keeps_kinds(),
+        )
+    };
+    use crate::selection::FreeOrder;
+    assert_eq!(kept(&spec), (Some(FreeOrder::LeastRecentlyUsed), false));
+    spec.targets[0].selection = SelectionPolicy::RoundRobin;
+    assert_eq!(kept(&spec).0, Some(FreeOrder::MachineId));
+    spec.targets[0].selection = SelectionPolicy::MostFreeBots;
+    assert_eq!(kept(&spec).0, Some(FreeOrder::MostFreeBots));
+    spec.targets[0].selection = SelectionPolicy::Random;
+    assert_eq!(kept(&spec).0, None);
+
+    // A policy replaced by one that declares no order: none kept.
+    spec.targets[0].selection = SelectionPolicy::LeastRecentlyUsed;
+    let mut sim = Simulation::new(&spec, Records::default()).expect("valid");
+    let count = std::sync::Arc::default();
+    sim.set_selection(TargetId(0), Box::new(Counting(count)));
+    assert_eq!(sim.fleet.kept_order(TargetId(0)), None);
+
+    // One machine: no choice, no order; an attended flow: runs by kind.
+    let mut spec = model(2, 500, None, None);
+    spec.targets[0].selection = SelectionPolicy::LeastRecentlyUsed;
+    spec.flows.push(FlowSpec {
+        attended: true,
+        ..flow("desk", Priority::NORMAL, 10, &[0])
+    });
+    assert_eq!(kept(&spec), (None, true));
+}

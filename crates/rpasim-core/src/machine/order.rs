@@ -65,18 +65,26 @@ impl SortedPools {
             keys: BTreeSet::new(),
         });
         for c in free {
-            self.insert(target, &c);
+            self.place(target, &c, false);
         }
     }
 
-    /// Adds a machine with a free bot to `target`'s index, if it keeps one.
-    pub(crate) fn insert(&mut self, target: usize, c: &Candidate) {
+    /// Puts a machine with a free bot where its key says in `target`'s
+    /// index, if it keeps one: added (`moved` false), or moved after what
+    /// it is sorted by changed (its last assignment, its free bots).
+    pub(crate) fn place(&mut self, target: usize, c: &Candidate, moved: bool) {
         let Some(Some(pool)) = self.pools.get_mut(target) else {
             return;
         };
         let k = key(pool.order, c);
+        let old = std::mem::replace(&mut self.keys[c.machine.index()], k);
+        if moved {
+            if k == old {
+                return;
+            }
+            pool.keys.remove(&old);
+        }
         pool.keys.insert(k);
-        self.keys[c.machine.index()] = k;
     }
 
     /// Removes a machine from `target`'s index (by the key it was
@@ -90,20 +98,6 @@ impl SortedPools {
             removed,
             "a machine is removed with the key it was inserted with"
         );
-    }
-
-    /// Moves a machine of `target`'s index after what it is sorted by
-    /// changed (its last assignment, its free bots).
-    pub(crate) fn rekey(&mut self, target: usize, c: &Candidate) {
-        let Some(Some(pool)) = self.pools.get_mut(target) else {
-            return;
-        };
-        let k = key(pool.order, c);
-        let old = std::mem::replace(&mut self.keys[c.machine.index()], k);
-        if k != old {
-            pool.keys.remove(&old);
-            pool.keys.insert(k);
-        }
     }
 
     /// The first free machine of `target` in `order`, if it keeps that
@@ -129,6 +123,12 @@ impl SortedPools {
         let key = next.or_else(|| pool.keys.first())?;
         // The low 32 bits hold the id.
         Some(MachineId(*key as u32))
+    }
+
+    /// The order `target` keeps, if any.
+    #[cfg(test)]
+    pub(crate) fn order(&self, target: usize) -> Option<FreeOrder> {
+        self.pools.get(target)?.as_ref().map(|p| p.order)
     }
 
     /// Machines in `target`'s index.
