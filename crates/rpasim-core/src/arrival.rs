@@ -1,5 +1,7 @@
 //! Arrival processes: when a flow's runs are triggered.
 
+use std::sync::Arc;
+
 use rand_distr::{Distribution as _, Exp1};
 
 use crate::calendar::{CronSchedule, RateProfile, hour_of_week};
@@ -35,8 +37,22 @@ pub enum ArrivalProcess {
         /// Runs per firing.
         burst: u32,
     },
-    /// Replay of recorded arrival instants (a trace file, already loaded).
-    Trace(Vec<SimTime>),
+    /// Replay of recorded arrival instants (a trace file, already loaded),
+    /// shared: a trace of millions of runs is held once, however many
+    /// simulations replay it (replications, a sweep's threads). A vector
+    /// behind the `Arc`, so that the one read is shared without a copy.
+    Trace(Arc<Vec<SimTime>>),
+}
+
+impl ArrivalProcess {
+    /// The listed instants of an `At` or `Trace` process.
+    pub fn instants(&self) -> Option<&[SimTime]> {
+        match self {
+            ArrivalProcess::At(times) => Some(times),
+            ArrivalProcess::Trace(times) => Some(times),
+            _ => None,
+        }
+    }
 }
 
 /// The state of one flow's arrival process during a simulation.
@@ -56,8 +72,13 @@ pub struct ArrivalGenerator {
 impl ArrivalGenerator {
     /// A generator for `process` drawing from `rng` (the flow's own arrival stream).
     pub fn new(mut process: ArrivalProcess, rng: SimRng) -> Self {
-        if let ArrivalProcess::At(times) | ArrivalProcess::Trace(times) = &mut process {
-            times.sort_unstable();
+        match &mut process {
+            ArrivalProcess::At(times) => times.sort_unstable(),
+            // Sorted when read from a file; a copy only for one that is not.
+            ArrivalProcess::Trace(times) if !times.is_sorted() => {
+                Arc::make_mut(times).sort_unstable();
+            }
+            _ => {}
         }
         let per_ms = poisson_per_ms(&process);
         ArrivalGenerator {
@@ -91,12 +112,8 @@ impl ArrivalGenerator {
                 let t = next_poisson(rng, now, per_ms, profile.as_deref(), horizon)?;
                 (t, 1)
             }
-            ArrivalProcess::At(times) | ArrivalProcess::Trace(times) => {
-                let t = *times.get(self.cursor)?;
-                let count = times[self.cursor..].iter().take_while(|x| **x == t).count();
-                self.cursor += count;
-                (t, u32::try_from(count).unwrap_or(u32::MAX))
-            }
+            ArrivalProcess::At(times) => next_listed(times, &mut self.cursor)?,
+            ArrivalProcess::Trace(times) => next_listed(times, &mut self.cursor)?,
             ArrivalProcess::Every {
                 start,
                 every,
@@ -119,6 +136,15 @@ impl ArrivalGenerator {
         self.last = Some(time);
         (time < horizon).then_some((time, count))
     }
+}
+
+/// The next instant of a sorted list at `cursor` and how many runs it
+/// lists there, moving the cursor past them.
+fn next_listed(times: &[SimTime], cursor: &mut usize) -> Option<(SimTime, u32)> {
+    let t = *times.get(*cursor)?;
+    let count = times[*cursor..].iter().take_while(|x| **x == t).count();
+    *cursor += count;
+    Some((t, u32::try_from(count).unwrap_or(u32::MAX)))
 }
 
 /// The rate per millisecond of a Poisson process (0 for other processes).

@@ -454,7 +454,8 @@ pub struct FlowSpec {
     /// Runs recorded with a trace, in arrival order: run k of the flow takes
     /// the k-th recorded duration and outcome instead of drawing them (a
     /// replay of a run history). `None`: durations and failures are drawn.
-    pub recorded: Option<Vec<RecordedRun>>,
+    /// Shared, as the trace's instants are.
+    pub recorded: Option<std::sync::Arc<Vec<RecordedRun>>>,
 }
 
 /// A run's own duration and outcome, from a trace.

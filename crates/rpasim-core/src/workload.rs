@@ -91,7 +91,8 @@ fn flow_runs(
             let exposure = profile.as_ref().map_or(hours, |p| p.integral(hours));
             rate * exposure
         }
-        ArrivalProcess::At(times) | ArrivalProcess::Trace(times) => {
+        ArrivalProcess::At(_) | ArrivalProcess::Trace(_) => {
+            let times = process.instants().unwrap_or_default();
             times.iter().filter(|t| **t < horizon).count() as f64
         }
         ArrivalProcess::Every {

@@ -5,6 +5,7 @@
 //! columns are ignored.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rpasim_core::model::RecordedRun;
 use rpasim_core::{SimDuration, SimTime};
@@ -25,9 +26,9 @@ pub const OUTCOME_COLUMN: &str = "outcome";
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trace {
     /// Arrival instants, sorted.
-    pub times: Vec<SimTime>,
+    pub times: Arc<Vec<SimTime>>,
     /// Recorded runs, parallel to `times`.
-    pub recorded: Option<Vec<RecordedRun>>,
+    pub recorded: Option<Arc<Vec<RecordedRun>>>,
 }
 
 /// A problem in a trace file, at a 1-based line when known.
@@ -51,6 +52,7 @@ const NOT_A_TRACE: &str =
 pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
     let err = |line: Option<usize>, message: String| TraceError { line, message };
     let file = input::open(path, "the trace", input::MAX_TRACE_BYTES).map_err(|m| err(None, m))?;
+    let file_len = file.get_ref().metadata().map_or(0, |m| m.len());
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(file);
@@ -66,17 +68,27 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
             ),
         ));
     }
-    let mut rows: Vec<(SimTime, Option<RecordedRun>)> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize);
-            err(
-                line,
-                format!("malformed CSV row ({})", input::csv_problem(&e)),
-            )
-        })?;
+    // Times and recorded runs in two vectors, one record buffer reused:
+    // 8 bytes a row (24 with a recorded run), where a vector of pairs took
+    // 24 and an allocation per row (a replay of millions of runs peaked
+    // at three times its final size).
+    let mut times: Vec<SimTime> = Vec::new();
+    let mut recorded: Option<Vec<RecordedRun>> = duration.map(|_| Vec::new());
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize);
+                return Err(err(
+                    line,
+                    format!("malformed CSV row ({})", input::csv_problem(&e)),
+                ));
+            }
+        }
         let line = record.position().map(|p| p.line() as usize);
-        if rows.len() as u64 >= max_rows {
+        if times.len() as u64 >= max_rows {
             return Err(err(
                 line,
                 format!(
@@ -84,40 +96,98 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
                 ),
             ));
         }
-        let field = |c: usize| record.get(c).unwrap_or("");
-        let at = seconds(field(arrival), ARRIVAL_COLUMN).map_err(|m| err(line, m))?;
-        let recorded = match duration {
-            Some(d) => {
-                let took = seconds(field(d), DURATION_COLUMN).map_err(|m| err(line, m))?;
-                let failed = match outcome.map(field) {
-                    None | Some("succeeded") => false,
-                    Some("failed") => true,
-                    Some(other) => {
-                        return Err(err(
-                            line,
-                            format!(
-                                "{OUTCOME_COLUMN} must be succeeded or failed, got {}",
-                                input::excerpt(other)
-                            ),
-                        ));
-                    }
-                };
-                Some(RecordedRun {
-                    duration: SimDuration::from_millis(took.as_millis()),
-                    failed,
-                })
+        let at = seconds(field(&record, arrival), ARRIVAL_COLUMN).map_err(|m| err(line, m))?;
+        if let (Some(d), Some(runs)) = (duration, recorded.as_mut()) {
+            runs.push(recorded_run(&record, d, outcome).map_err(|m| err(line, m))?);
+        }
+        times.push(at);
+        if times.len() == SIZING_ROWS {
+            let more = rows_to_come(
+                file_len,
+                record.position().map_or(0, |p| p.byte()),
+                max_rows,
+            );
+            times.reserve_exact(more);
+            if let Some(runs) = recorded.as_mut() {
+                runs.reserve_exact(more);
             }
-            None => None,
-        };
-        rows.push((at, recorded));
+        }
     }
-    // Time order; runs at the same instant keep their file order, so run k
-    // of the flow takes the k-th recorded duration.
-    rows.sort_by_key(|(at, _)| *at);
-    let recorded = duration.map(|_| rows.iter().filter_map(|(_, r)| *r).collect());
+    in_time_order(&mut times, recorded.as_mut());
+    // Shared from here on by every simulation of the scenario (the
+    // vectors themselves: an `Arc<[_]>` would copy them).
     Ok(Trace {
-        times: rows.into_iter().map(|(at, _)| at).collect(),
-        recorded,
+        times: Arc::new(times),
+        recorded: recorded.map(Arc::new),
+    })
+}
+
+/// Rows read before the vectors are sized for the whole file.
+const SIZING_ROWS: usize = 4_096;
+
+/// How many more rows a file of `file_len` bytes probably holds after
+/// [`SIZING_ROWS`] rows took `read` bytes (a twentieth more, within
+/// `max_rows`): the vectors are sized once, where doubling them as they
+/// fill would have held up to three times the trace at the last doubling.
+fn rows_to_come(file_len: u64, read: u64, max_rows: u64) -> usize {
+    let rows = SIZING_ROWS as u64;
+    let rest = file_len.saturating_sub(read);
+    let estimate = rest.saturating_mul(rows) / read.max(1);
+    let estimate = estimate.saturating_add(estimate / 20).saturating_add(16);
+    let allowed = max_rows.saturating_sub(rows);
+    usize::try_from(estimate.min(allowed)).unwrap_or(0)
+}
+
+/// Sorts `times` and, in step with them, `recorded`: runs at the same
+/// instant keep their file order, so run k of the flow takes the k-th
+/// recorded duration. A file already in time order (a history written by
+/// `rpasim import`, most traces) is only checked.
+fn in_time_order(times: &mut Vec<SimTime>, recorded: Option<&mut Vec<RecordedRun>>) {
+    if times.is_sorted() {
+        return;
+    }
+    let Some(recorded) = recorded else {
+        // Equal instants are indistinguishable without recorded runs.
+        times.sort_unstable();
+        return;
+    };
+    // Each run sorted beside its instant, a stable sort: merges read and
+    // write memory in order, where sorting row numbers and then moving
+    // the runs to them jumped about memory (a third slower).
+    let mut rows: Vec<(SimTime, RecordedRun)> = std::mem::take(times)
+        .into_iter()
+        .zip(std::mem::take(recorded))
+        .collect();
+    rows.sort_by_key(|(at, _)| *at);
+    (*times, *recorded) = rows.into_iter().unzip();
+}
+
+/// Field `c` of a row, empty when the row is short.
+fn field(record: &csv::StringRecord, c: usize) -> &str {
+    record.get(c).unwrap_or("")
+}
+
+/// A row's own duration (column `duration`) and outcome (column
+/// `outcome`, succeeded when there is none).
+fn recorded_run(
+    record: &csv::StringRecord,
+    duration: usize,
+    outcome: Option<usize>,
+) -> Result<RecordedRun, String> {
+    let took = seconds(field(record, duration), DURATION_COLUMN)?;
+    let failed = match outcome.map(|c| field(record, c)) {
+        None | Some("succeeded") => false,
+        Some("failed") => true,
+        Some(other) => {
+            return Err(format!(
+                "{OUTCOME_COLUMN} must be succeeded or failed, got {}",
+                input::excerpt(other)
+            ));
+        }
+    };
+    Ok(RecordedRun {
+        duration: SimDuration::from_millis(took.as_millis()),
+        failed,
     })
 }
 
@@ -197,6 +267,50 @@ mod tests {
         assert!(load(alone.path(), 100).is_err(), "outcome without duration");
         let missing = trace("arrival_s,duration_s\n1,\n");
         assert_eq!(load(missing.path(), 100).expect_err("empty").line, Some(2));
+    }
+
+    proptest::proptest! {
+        /// Whatever the file's order, the trace is its rows sorted by
+        /// time, those at one instant in file order, each run's recorded
+        /// duration and outcome beside its arrival; a file already in
+        /// order is read as it is.
+        #[test]
+        fn rows_come_in_time_order_with_their_recorded_runs(
+            rows in proptest::collection::vec((0u64..20, 0u64..1_000, proptest::bool::ANY), 0..200),
+            sorted in proptest::bool::ANY,
+        ) {
+            let mut rows = rows;
+            if sorted {
+                rows.sort_by_key(|r| r.0);
+            }
+            let mut text = String::from("arrival_s,duration_s,outcome\n");
+            for (at, took, failed) in &rows {
+                let outcome = if *failed { "failed" } else { "succeeded" };
+                text.push_str(&format!("{at}.5,{took},{outcome}\n"));
+            }
+            let t = load(trace(&text).path(), 1_000).expect("valid");
+            let mut expected = rows.clone();
+            expected.sort_by_key(|r| r.0);
+            let times: Vec<u64> = t.times.iter().map(|t| t.as_millis()).collect();
+            let want: Vec<u64> = expected.iter().map(|r| r.0 * 1_000 + 500).collect();
+            proptest::prop_assert_eq!(times, want);
+            let got: Vec<(u64, bool)> = t
+                .recorded
+                .expect("recorded")
+                .iter()
+                .map(|r| (r.duration.as_millis(), r.failed))
+                .collect();
+            let want: Vec<(u64, bool)> = expected.iter().map(|r| (r.1 * 1_000, r.2)).collect();
+            proptest::prop_assert_eq!(got, want);
+            // Without recorded runs: the same instants.
+            let plain: String = text
+                .lines()
+                .map(|l| l.split(',').next().unwrap_or(""))
+                .fold(String::new(), |acc, l| acc + l + "\n");
+            let p = load(trace(&plain).path(), 1_000).expect("valid");
+            proptest::prop_assert_eq!(p.times, t.times);
+            proptest::prop_assert!(p.recorded.is_none());
+        }
     }
 
     #[test]

@@ -104,7 +104,7 @@ struct FlowState {
     failure_probability: f64,
     durations: Sampler,
     /// Recorded durations and outcomes, by run index (a replayed trace).
-    recorded: Option<Vec<crate::model::RecordedRun>>,
+    recorded: Option<std::sync::Arc<Vec<crate::model::RecordedRun>>>,
     /// Boxed: untouched by most flows (no failures), so kept out of the
     /// cache lines of the hot fields (see `TargetState::selection_delay`).
     failure_rng: Box<SimRng>,

@@ -85,7 +85,7 @@ struct Builder<'f> {
     issues: Vec<Issue>,
     /// The recorded runs of the trace just read by `arrivals`, taken by the
     /// flow being built.
-    recorded: Option<Vec<rpasim_core::model::RecordedRun>>,
+    recorded: Option<std::sync::Arc<Vec<rpasim_core::model::RecordedRun>>>,
 }
 
 /// Problems worded and located in full; those beyond are only counted. Ten
