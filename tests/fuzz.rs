@@ -47,8 +47,10 @@ proptest! {
         }
         let spec = scenario.spec.clone();
         let simulated = std::panic::catch_unwind(move || {
+            // The wait reasons checked after every event, in every mutant.
             let sim = rpasim_core::Simulation::new(&spec, Recorder::summary_only(&spec))
-                .expect("a parsed scenario is a valid model");
+                .expect("a parsed scenario is a valid model")
+                .check_wait_reasons();
             let (recorder, report) = sim.run();
             (recorder.finish(&report).expect("in memory"), report)
         });

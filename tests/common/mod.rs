@@ -15,10 +15,13 @@ pub fn scenario(text: &str) -> Scenario {
 }
 
 /// Runs a scenario in memory with an extra observer; returns it, the
-/// engine's report and the summary.
+/// engine's report and the summary. Checks, as every simulation of the
+/// tests does, that the wait reasons are current after every event.
 pub fn simulate<O: Observer>(s: &Scenario, extra: O) -> (O, SimReport, Summary) {
     let observers = (Recorder::summary_only(&s.spec), extra);
-    let sim = Simulation::new(&s.spec, observers).expect("valid model");
+    let sim = Simulation::new(&s.spec, observers)
+        .expect("valid model")
+        .check_wait_reasons();
     let ((recorder, extra), report) = sim.run();
     let summary = recorder.finish(&report).expect("no I/O");
     (extra, report, summary)
@@ -26,7 +29,9 @@ pub fn simulate<O: Observer>(s: &Scenario, extra: O) -> (O, SimReport, Summary) 
 
 /// Simulates a model in memory; returns its summary.
 pub fn summarize(spec: &ModelSpec) -> Summary {
-    let sim = Simulation::new(spec, Recorder::summary_only(spec)).expect("valid model");
+    let sim = Simulation::new(spec, Recorder::summary_only(spec))
+        .expect("valid model")
+        .check_wait_reasons();
     let (recorder, report) = sim.run();
     recorder.finish(&report).expect("no I/O")
 }

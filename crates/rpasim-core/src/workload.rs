@@ -32,11 +32,12 @@ impl Workload {
     /// Estimates the work of `spec`.
     pub fn of(spec: &ModelSpec) -> Self {
         let horizon = spec.horizon;
+        let set_rates = highest_set_rates(&spec.events, spec.flows.len());
         let runs: Vec<f64> = spec
             .flows
             .iter()
-            .enumerate()
-            .map(|(f, flow)| flow_runs(&spec.events, f, &flow.arrivals, horizon))
+            .zip(set_rates)
+            .map(|(flow, set_rate)| flow_runs(set_rate, &flow.arrivals, horizon))
             .collect();
         let samples = spec.horizon.as_millis() / spec.sample_every.as_millis().max(1) + 1;
         let horizon_ms = horizon.as_millis() as f64;
@@ -68,26 +69,31 @@ impl Workload {
     }
 }
 
-/// The runs one flow brings over the horizon.
-fn flow_runs(
-    events: &[TimelineEvent],
-    flow: usize,
-    process: &ArrivalProcess,
-    horizon: SimTime,
-) -> f64 {
+/// The highest rate a `set` event gives each of `flows` flows, if any:
+/// one pass over the events (looking through them for every flow took
+/// 0.4 s with 10,000 flows and 20,000 events).
+fn highest_set_rates(events: &[TimelineEvent], flows: usize) -> Vec<Option<f64>> {
+    let mut rates = vec![None; flows];
+    for e in events {
+        if let Action::Set {
+            setting: Setting::ArrivalRate(f),
+            value,
+        } = e.action
+            && let Some(rate) = rates.get_mut(f.index())
+        {
+            *rate = Some(rate.map_or(value, |r: f64| r.max(value)));
+        }
+    }
+    rates
+}
+
+/// The runs one flow brings over the horizon, at the highest rate a `set`
+/// event gives it (`set_rate`) if that is above its own.
+fn flow_runs(set_rate: Option<f64>, process: &ArrivalProcess, horizon: SimTime) -> f64 {
     let hours = horizon.as_millis() as f64 / 3_600_000.0;
     match process {
         ArrivalProcess::Poisson { per_hour, profile } => {
-            let rate = events
-                .iter()
-                .filter_map(|e| match e.action {
-                    Action::Set {
-                        setting: Setting::ArrivalRate(f),
-                        value,
-                    } if f.index() == flow => Some(value),
-                    _ => None,
-                })
-                .fold(*per_hour, f64::max);
+            let rate = set_rate.map_or(*per_hour, |r| r.max(*per_hour));
             let exposure = profile.as_ref().map_or(hours, |p| p.integral(hours));
             rate * exposure
         }
@@ -144,43 +150,41 @@ mod tests {
     #[test]
     fn deterministic_processes_are_counted_exactly() {
         let horizon = SimTime::ZERO + SimDuration::from_hours(24);
-        let spec: &[TimelineEvent] = &[];
         let every = ArrivalProcess::Every {
             start: SimTime::ZERO,
             every: SimDuration::from_hours(1),
             burst: 20,
         };
-        assert_eq!(flow_runs(spec, 0, &every, horizon), 24.0 * 20.0);
+        assert_eq!(flow_runs(None, &every, horizon), 24.0 * 20.0);
         let at = ArrivalProcess::At(vec![
             SimTime::ZERO,
             SimTime::ZERO + SimDuration::from_hours(30),
         ]);
-        assert_eq!(flow_runs(spec, 0, &at, horizon), 1.0);
+        assert_eq!(flow_runs(None, &at, horizon), 1.0);
         let cron = ArrivalProcess::Cron {
             schedule: CronSchedule::parse("0 2 * * 1-5").expect("cron"),
             burst: 3,
         };
         // Two weeks from a Monday: ten weekdays at 02:00.
         let two_weeks = SimTime::ZERO + SimDuration::from_hours(24 * 14);
-        assert_eq!(flow_runs(spec, 0, &cron, two_weeks), 30.0);
+        assert_eq!(flow_runs(None, &cron, two_weeks), 30.0);
         let every_minute = ArrivalProcess::Cron {
             schedule: CronSchedule::parse("* * * * *").expect("cron"),
             burst: 1,
         };
         let year = SimTime::ZERO + SimDuration::from_hours(24 * 365);
-        let n = flow_runs(spec, 0, &every_minute, year);
+        let n = flow_runs(None, &every_minute, year);
         assert!((n / (365.0 * 1440.0) - 1.0).abs() < 0.01, "{n}");
     }
 
     #[test]
     fn poisson_is_its_expectation_over_the_profile() {
         let week = SimTime::ZERO + SimDuration::from_hours(168);
-        let spec: &[TimelineEvent] = &[];
         let flat = ArrivalProcess::Poisson {
             per_hour: 10.0,
             profile: None,
         };
-        assert_eq!(flow_runs(spec, 0, &flat, week), 1680.0);
+        assert_eq!(flow_runs(None, &flat, week), 1680.0);
         let mut hourly = [0.0; 24];
         hourly[9] = 2.0;
         let profile = RateProfile::new(&hourly, &[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]).expect("p");
@@ -189,6 +193,30 @@ mod tests {
             profile: Some(Box::new(profile)),
         };
         // 09:00-10:00 on five weekdays at twice the rate.
-        assert_eq!(flow_runs(spec, 0, &office, week), 100.0);
+        assert_eq!(flow_runs(None, &office, week), 100.0);
+    }
+
+    #[test]
+    fn a_poisson_flow_is_counted_at_the_highest_rate_set_for_it() {
+        let set = |flow: usize, value: f64| TimelineEvent {
+            at: SimTime::ZERO,
+            action: Action::Set {
+                setting: Setting::ArrivalRate(crate::ids::FlowId::from_index(flow)),
+                value,
+            },
+        };
+        let events = [set(1, 30.0), set(1, 50.0), set(1, 5.0), set(2, 1.0)];
+        assert_eq!(
+            highest_set_rates(&events, 3),
+            vec![None, Some(50.0), Some(1.0)]
+        );
+        let week = SimTime::ZERO + SimDuration::from_hours(168);
+        let flat = ArrivalProcess::Poisson {
+            per_hour: 10.0,
+            profile: None,
+        };
+        // A rate set below the flow's own does not lower the estimate.
+        assert_eq!(flow_runs(Some(50.0), &flat, week), 50.0 * 168.0);
+        assert_eq!(flow_runs(Some(1.0), &flat, week), 10.0 * 168.0);
     }
 }

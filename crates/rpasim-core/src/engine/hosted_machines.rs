@@ -14,7 +14,7 @@ use crate::machine::block;
 use crate::model::{ModelSpec, TargetKind};
 use crate::observer::NotableKind;
 use crate::random::Streams;
-use crate::run::{Host, Outcome};
+use crate::run::Outcome;
 use crate::time::{SimDuration, SimTime};
 
 /// The state of `machine` among `states` if it is hosted (`states` is
@@ -86,7 +86,7 @@ impl<O: Observer> Simulation<O> {
         self.fleet.set_blocked(machine, block::RESTARTING, true);
         self.fleet.close_sessions(machine);
         let target = self.fleet_target(machine);
-        for r in self.runs.running_on(Host::Machine(machine)) {
+        for r in self.runs_on_machine(machine) {
             let Some(run) = self.runs.remove(r) else {
                 continue;
             };

@@ -213,7 +213,9 @@ pub struct Simulation<O> {
     samples: Vec<TargetSample>,
     environment_samples: Vec<EnvironmentSample>,
     observer: O,
-    /// Check after every event that each target's wait reason is current.
+    /// Check after every event that each target's wait reason is current
+    /// (and, where the engine trusts a count over a search, that the
+    /// search would agree: the tests' mode).
     check_waits: bool,
     /// Whether to prefetch ([`Simulation::prefetch_for`]): only when the
     /// flows' and targets' state outgrows a core's own cache, where the
@@ -535,28 +537,29 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn on_timeline(&mut self, i: usize) {
-        match self.timeline[i].action.clone() {
+        let action = self.timeline[i].action.clone();
+        match &action {
             Action::UpdateImage {
                 group,
                 image,
                 provisioning,
-            } => self.update_image(group, &image, provisioning),
-            Action::Restart { machine, duration } => self.restart_machine(machine, duration),
-            Action::Maintenance { scope, duration } => self.start_maintenance(i, scope, duration),
+            } => self.update_image(*group, image, provisioning.clone()),
+            Action::Restart { machine, duration } => self.restart_machine(*machine, *duration),
+            Action::Maintenance { scope, duration } => self.start_maintenance(i, *scope, *duration),
             Action::Offline {
                 machine,
                 duration,
                 requeue,
             } => {
                 let requeue = requeue.unwrap_or(self.requeue_lost_runs);
-                self.machine_offline(machine, duration, requeue, false);
+                self.machine_offline(*machine, *duration, requeue, false);
             }
-            Action::SetPriority { flow, priority } => self.set_priority(flow, priority),
-            Action::MoveToTop { flow, run } => self.move_to_top(flow, run),
-            Action::RevokeAccess { flows } => self.revoke_access(&flows),
-            Action::Set { setting, value } => self.apply_setting(setting, value),
+            Action::SetPriority { flow, priority } => self.set_priority(*flow, *priority),
+            Action::MoveToTop { flow, run } => self.move_to_top(*flow, *run),
+            Action::RevokeAccess { flows } => self.revoke_access(flows),
+            Action::Set { setting, value } => self.apply_setting(*setting, *value),
         }
-        self.refresh_all_waits();
+        self.refresh_concerned(&action);
     }
 
     fn notable(

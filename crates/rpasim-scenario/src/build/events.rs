@@ -34,12 +34,24 @@ pub const KINDS: [(&str, &[&str]); 8] = [
 pub(super) struct EventContext<'a> {
     pub targets: &'a Targets,
     pub flows: &'a [FlowSpec],
+    /// The flows by name (the first of a name listed twice, an error
+    /// reported elsewhere): looked up by every event naming a flow.
+    pub flow_ids: BTreeMap<&'a str, FlowId>,
     pub access: &'a Access,
     pub environments: &'a [String],
     /// Hosted capacity of each environment at the start.
     pub capacities: Vec<u32>,
     /// Hosted machines counted in each environment's capacity.
     pub hosted_machines: Vec<u32>,
+}
+
+/// The flows by name; of a name listed twice, the first.
+pub(super) fn flow_ids(flows: &[FlowSpec]) -> BTreeMap<&str, FlowId> {
+    let mut ids = BTreeMap::new();
+    for (i, f) in flows.iter().enumerate() {
+        ids.entry(f.name.as_str()).or_insert(FlowId::from_index(i));
+    }
+    ids
 }
 
 impl Builder<'_> {
@@ -129,7 +141,7 @@ impl Builder<'_> {
             "maintenance" => self.maintenance(e, &target, &tp, path, cx.targets),
             "offline" => self.offline(e, &target, &tp, path, cx.targets),
             "priority" => {
-                let flow = self.flow_named(&target, &tp, cx.flows);
+                let flow = self.flow_named(&target, &tp, cx);
                 let priority = self.required(&e.priority, "priority", e, path);
                 flow.zip(priority).map(|(flow, p)| Action::SetPriority {
                     flow,
@@ -137,7 +149,7 @@ impl Builder<'_> {
                 })
             }
             "move_to_top" => {
-                let flow = self.flow_named(&target, &tp, cx.flows);
+                let flow = self.flow_named(&target, &tp, cx);
                 let run = self.required(&e.run, "run", e, path);
                 if run == Some(0) {
                     self.error(path.key("run"), "runs of a flow are counted from 1");
@@ -308,14 +320,11 @@ impl Builder<'_> {
         found
     }
 
-    fn flow_named(&mut self, name: &str, path: &KeyPath, flows: &[FlowSpec]) -> Option<FlowId> {
-        let found = flows
-            .iter()
-            .position(|f| f.name == name)
-            .map(FlowId::from_index);
+    fn flow_named(&mut self, name: &str, path: &KeyPath, cx: &EventContext<'_>) -> Option<FlowId> {
+        let found = cx.flow_ids.get(name).copied();
         if found.is_none() {
             self.error_with(path.clone(), || {
-                unknown("flow", name, flows.iter().map(|f| f.name.as_str()))
+                unknown("flow", name, cx.flows.iter().map(|f| f.name.as_str()))
             });
         }
         found
@@ -379,15 +388,12 @@ impl Builder<'_> {
                 .position(|e| e == name)
                 .map(|i| Setting::HostedCapacity(EnvironmentId::from_index(i))),
             ["flows", name, "failure_probability"] => cx
-                .flows
-                .iter()
-                .position(|f| f.name == *name)
-                .map(|i| Setting::FailureProbability(FlowId::from_index(i))),
-            ["flows", name, "arrivals", "poisson", "per_hour"] => cx
-                .flows
-                .iter()
-                .position(|f| f.name == *name)
-                .map(|i| Setting::ArrivalRate(FlowId::from_index(i))),
+                .flow_ids
+                .get(name)
+                .map(|f| Setting::FailureProbability(*f)),
+            ["flows", name, "arrivals", "poisson", "per_hour"] => {
+                cx.flow_ids.get(name).map(|f| Setting::ArrivalRate(*f))
+            }
             _ => {
                 let message = format!(
                     "{key:?} is not a setting that can change on the timeline; supported: {}",

@@ -121,6 +121,7 @@ impl Builder<'_> {
         let cx = events::EventContext {
             targets: &targets,
             flows: &flows,
+            flow_ids: events::flow_ids(&flows),
             access: &access,
             environments: &environments
                 .iter()
