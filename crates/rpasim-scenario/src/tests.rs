@@ -685,6 +685,44 @@ value = 3
     }
 
     #[test]
+    fn a_hosted_set_event_is_checked_in_its_own_environment() {
+        let envs = "[simulation]\nhorizon = \"10d\"\n\n\
+            [[environments]]\nname = \"a\"\nhosted_capacity = 4\n\n\
+            [[environments]]\nname = \"b\"\nhosted_capacity = 6\n\n\
+            [[hosted_groups]]\nname = \"a1\"\nenvironment = \"a\"\nmax_bots = 4\n\n\
+            [[hosted_groups]]\nname = \"b1\"\nenvironment = \"b\"\nmax_bots = 3\ncommitted_bots = 2\n\n\
+            [[hosted_groups]]\nname = \"b2\"\nenvironment = \"b\"\nmax_bots = 3\ncommitted_bots = 2\n";
+        let set = |key: &str, value: u32| {
+            format!("\n[[events]]\nat = \"1d\"\nkind = \"set\"\nkey = \"{key}\"\nvalue = {value}\n")
+        };
+        // A group of b committing more: b's commitments, 3 + 2, within 6.
+        parse_ok(&format!(
+            "{envs}{}",
+            set("hosted_groups.b1.committed_bots", 3)
+        ));
+        // b's capacity below its commitments (2 + 2): reported at the event.
+        let p = single(&format!(
+            "{envs}{}",
+            set("environments.b.hosted_capacity", 3)
+        ));
+        assert_eq!(p.key.as_deref(), Some("events[0].value"));
+        assert!(
+            p.message.contains(
+                "at 1d: commitments and hosted machines (4) would exceed the hosted capacity (3)"
+            ),
+            "{p}"
+        );
+        // A problem the scenario starts with (a1 above a's capacity) is
+        // told once, where it is written, not again at an event of b.
+        let start = envs.replace(
+            "name = \"a1\"\nenvironment = \"a\"\nmax_bots = 4",
+            "name = \"a1\"\nenvironment = \"a\"\nmax_bots = 5",
+        );
+        let p = single(&format!("{start}{}", set("hosted_groups.b1.max_bots", 4)));
+        assert_eq!(p.key.as_deref(), Some("hosted_groups.a1.max_bots"));
+    }
+
+    #[test]
     fn event_targets_and_runs_are_checked() {
         let p = single(&OPS.replace(
             "kind = \"maintenance\"\ntarget = \"sales\"",

@@ -477,15 +477,24 @@ impl Builder<'_> {
     }
 
     /// Replays hosted `set` events in time order and checks the rules that
-    /// tie capacity, commitments and max bots together at every step.
+    /// tie capacity, commitments and max bots together at every step, in
+    /// the environment the event changes (a problem the scenario starts
+    /// with is reported where it is written, not at every later event; a
+    /// pass over every environment at every event took 6 s for 10,000
+    /// events among 500 environments).
     fn check_settings_in_time_order(&mut self, events: &[TimelineEvent], cx: &EventContext<'_>) {
         let t = cx.targets;
+        let env_of = |g: TargetId| t.specs[g.index()].environment.index();
         let mut capacity: Vec<u32> = cx.capacities.clone();
-        let mut groups: BTreeMap<TargetId, (u32, u32)> = t
-            .hosted_groups
-            .iter()
-            .map(|g| (g.target, (g.committed_bots, g.max_bots)))
-            .collect();
+        // Each environment's groups as (group, committed, max bots), in
+        // group order.
+        let mut in_env: Vec<Vec<(TargetId, u32, u32)>> = vec![Vec::new(); capacity.len()];
+        for g in &t.hosted_groups {
+            in_env[env_of(g.target)].push((g.target, g.committed_bots, g.max_bots));
+        }
+        for groups in &mut in_env {
+            groups.sort_by_key(|(g, ..)| *g);
+        }
         let mut order: Vec<(usize, &TimelineEvent)> = events.iter().enumerate().collect();
         order.sort_by_key(|(i, e)| (e.at, *i));
         for (_, e) in order {
@@ -493,47 +502,30 @@ impl Builder<'_> {
                 continue;
             };
             let n = value as u32;
-            match setting {
-                Setting::MaxBots(g) => groups.entry(g).or_default().1 = n,
-                Setting::CommittedBots(g) => groups.entry(g).or_default().0 = n,
-                Setting::HostedCapacity(env) => capacity[env.index()] = n,
-                _ => continue,
-            }
-            for (env, cap) in capacity.iter().enumerate() {
-                let in_env: Vec<&(u32, u32)> = groups
-                    .iter()
-                    .filter(|(g, _)| t.specs[g.index()].environment.index() == env)
-                    .map(|(_, v)| v)
-                    .collect();
-                let committed: u32 =
-                    in_env.iter().map(|(c, _)| c).sum::<u32>() + cx.hosted_machines[env];
-                let problem = if let Some((c, m)) = in_env.iter().find(|(c, m)| c > m) {
-                    Some(format!(
-                        "at {}: committed_bots ({c}) would exceed max_bots ({m})",
-                        e.at
-                    ))
-                } else if let Some((_, m)) = in_env.iter().find(|(_, m)| m > cap) {
-                    Some(format!(
-                        "at {}: max_bots ({m}) would exceed the hosted capacity ({cap})",
-                        e.at
-                    ))
-                } else if committed > *cap && !in_env.is_empty() {
-                    Some(format!(
-                        "at {}: commitments and hosted machines ({committed}) would exceed the hosted capacity ({cap})",
-                        e.at
-                    ))
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    self.error(
-                        KeyPath::root("events")
-                            .index(self.event_index_of(e))
-                            .key("value"),
-                        problem,
-                    );
-                    return;
+            let env = match setting {
+                Setting::MaxBots(g) => {
+                    group_in(&mut in_env[env_of(g)], g).2 = n;
+                    env_of(g)
                 }
+                Setting::CommittedBots(g) => {
+                    group_in(&mut in_env[env_of(g)], g).1 = n;
+                    env_of(g)
+                }
+                Setting::HostedCapacity(env) => {
+                    capacity[env.index()] = n;
+                    env.index()
+                }
+                _ => continue,
+            };
+            let problem = environment_problem(&in_env[env], capacity[env], cx.hosted_machines[env]);
+            if let Some(problem) = problem {
+                self.error(
+                    KeyPath::root("events")
+                        .index(self.event_index_of(e))
+                        .key("value"),
+                    format!("at {}: {problem}", e.at),
+                );
+                return;
             }
         }
     }
@@ -549,6 +541,42 @@ impl Builder<'_> {
                     && matches!(e.action, Action::Set { value, .. } if Some(value) == x.value)
             })
             .unwrap_or(0)
+    }
+}
+
+/// The entry of group `g` among an environment's groups (in group order),
+/// added with nothing committed and no bots if it is not there yet.
+fn group_in(groups: &mut Vec<(TargetId, u32, u32)>, g: TargetId) -> &mut (TargetId, u32, u32) {
+    let at = match groups.binary_search_by_key(&g, |(t, ..)| *t) {
+        Ok(at) => at,
+        Err(at) => {
+            groups.insert(at, (g, 0, 0));
+            at
+        }
+    };
+    &mut groups[at]
+}
+
+/// What breaks the rules of an environment of `capacity` add-ons, with
+/// `machines` hosted machines, and these groups (committed, max bots).
+fn environment_problem(
+    groups: &[(TargetId, u32, u32)],
+    capacity: u32,
+    machines: u32,
+) -> Option<String> {
+    let committed: u32 = groups.iter().map(|(_, c, _)| c).sum::<u32>() + machines;
+    if let Some((_, c, m)) = groups.iter().find(|(_, c, m)| c > m) {
+        Some(format!("committed_bots ({c}) would exceed max_bots ({m})"))
+    } else if let Some((_, _, m)) = groups.iter().find(|(_, _, m)| *m > capacity) {
+        Some(format!(
+            "max_bots ({m}) would exceed the hosted capacity ({capacity})"
+        ))
+    } else if committed > capacity && !groups.is_empty() {
+        Some(format!(
+            "commitments and hosted machines ({committed}) would exceed the hosted capacity ({capacity})"
+        ))
+    } else {
+        None
     }
 }
 
