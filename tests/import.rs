@@ -687,6 +687,33 @@ fn a_history_with_nothing_to_replay_is_refused_saying_why() {
     assert_eq!(left.len(), 1, "only the history: {left:?}");
 }
 
+/// A history of more flows than one scenario file can hold (20,000 flows
+/// of one run each, on as many machines: a fitted scenario of 9 MB) is
+/// refused with exit 2 before anything is written, saying how to narrow
+/// it; it was written whole (a trace file a flow), then refused as "not a
+/// valid scenario", exit 1.
+#[test]
+fn a_history_of_too_many_flows_for_one_scenario_is_refused_up_front() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = HEADER.to_string();
+    for i in 0..20_000 {
+        let at = stamp(&i.to_string());
+        let end = stamp(&(i + 600).to_string());
+        text.push_str(&format!("{},{at},{at},{end},4,2,m{i},,f{i}\n", i + 1));
+    }
+    fs::write(dir.path().join("h.csv"), text).expect("history");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains("h.csv: the history's 20000 flows (a flow on each target it ran on counts once) would make a scenario.toml of")
+            && said.contains("more than the 8 MB a scenario may have; import some of them (--flows)"),
+        "{said}"
+    );
+    let left: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(left.len(), 1, "only the history: {left:?}");
+}
+
 /// A history can show more than the service's defaults allow: a group of
 /// 60 machines, a machine running 70 runs at once (runs never closed). The
 /// replay raises the group limit, caps the machine at the 64 bots a

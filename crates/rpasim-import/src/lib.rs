@@ -184,7 +184,9 @@ pub fn import(
     let written = write::scenarios(&history, &fleet, history_path, out, &mut report).map_err(
         |e| match e {
             write::WriteError::Io(e) => ImportError::file(out, e.to_string()),
-            write::WriteError::NothingToReplay(m) => ImportError::file(history_path, m),
+            write::WriteError::NothingToReplay(m) | write::WriteError::TooLarge(m) => {
+                ImportError::file(history_path, m)
+            }
         },
     )?;
     // The history is in the files now: its memory goes before the

@@ -11,6 +11,8 @@ use crate::ImportReport;
 use crate::fleet::Fleet;
 use crate::history::{History, HistoryRun, Status};
 use crate::time;
+use rpasim_scenario::build::limits::MAX_ENTRIES;
+use rpasim_scenario::input::MAX_SCENARIO_BYTES;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
@@ -19,8 +21,12 @@ const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 pub const MAX_EMPIRICAL: usize = 2_000;
 /// Most durations written into a fitted scenario in all, so that it stays
 /// far below the 8 MB a scenario may have: with many flows each gets
-/// fewer (at least 100).
+/// fewer (at least 100 while the file stays within the 8 MB, then fewer
+/// still, down to [`MIN_EMPIRICAL`]).
 pub const MAX_EMPIRICAL_TOTAL: usize = 300_000;
+/// Fewest observed durations a fitted flow's `empirical` list is cut to
+/// (its deciles and extremes) when thousands of flows share the 8 MB.
+pub const MIN_EMPIRICAL: usize = 11;
 
 /// The runs of one flow on one target, in one run mode.
 struct Stream<'a> {
@@ -134,6 +140,16 @@ pub fn scenarios(
             report.notes[notes_before..].join("; ")
         )));
     }
+    if streams.len() > MAX_ENTRIES {
+        // More flows than a scenario may list: refused before anything
+        // is written (a trace file each).
+        return Err(WriteError::TooLarge(format!(
+            "the history has {} flows (a flow on each target it ran on counts once), more than \
+             the {MAX_ENTRIES} a scenario may list; import some of them (--flows) or a shorter \
+             period (--from, --to)",
+            streams.len()
+        )));
+    }
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
         "# Imported by rpasim {} from {} ({} runs).\n# Time 0 is Monday 00:00 UTC before the \
@@ -173,8 +189,7 @@ pub fn scenarios(
         report.notes.push(note);
     }
     for (i, s) in streams.iter().enumerate() {
-        let file = format!("traces/flow-{:03}.csv", i + 1);
-        write_trace(&out.join(&file), s, t0, end, pooled)?;
+        let file = trace_file(i);
         let _ = write!(
             replay,
             "\n[[flows]]\nname = {}\ntarget = {}\n{}arrivals = {{ trace = {} }}\n",
@@ -183,8 +198,22 @@ pub fn scenarios(
             s.mode(),
             quote(&file)
         );
-        let cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
-        fitted.push_str(&fitted_flow(s, t0, end - t0 + HORIZON_SLACK, cap, pooled));
+    }
+    fitted.push_str(&fitted_flows(
+        &streams,
+        t0,
+        end - t0 + HORIZON_SLACK,
+        pooled,
+        fitted.len(),
+    )?);
+    for (name, text) in [("replay.toml", &replay), ("scenario.toml", &fitted)] {
+        if text.len() as u64 > MAX_SCENARIO_BYTES {
+            return Err(too_large(name, text.len(), streams.len()));
+        }
+    }
+    // Only now, the sizes known, the files.
+    for (i, s) in streams.iter().enumerate() {
+        write_trace(&out.join(trace_file(i)), s, t0, end, pooled)?;
     }
     fs::write(out.join("replay.toml"), replay)?;
     fs::write(out.join("scenario.toml"), fitted)?;
@@ -217,6 +246,9 @@ pub enum WriteError {
     Io(io::Error),
     /// Every run was left out (why, in the message).
     NothingToReplay(String),
+    /// The scenarios would be larger than a scenario may be (why, in the
+    /// message).
+    TooLarge(String),
 }
 
 impl From<io::Error> for WriteError {
@@ -469,6 +501,46 @@ fn seconds(ms: i64) -> String {
 
 /// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
 /// with profiles), the observed durations, the failure share.
+/// The fitted flows' entries, each with at most 2,000 observed durations
+/// and 300,000 in all; fewer while the scenario, of `header` bytes before
+/// them, would be larger than a scenario may be (a history of thousands of
+/// flows), down to [`MIN_EMPIRICAL`] each.
+fn fitted_flows(
+    streams: &[Stream],
+    t0: i64,
+    horizon: i64,
+    pooled: Option<i64>,
+    header: usize,
+) -> Result<String, WriteError> {
+    let mut cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
+    loop {
+        let text: String = streams
+            .iter()
+            .map(|s| fitted_flow(s, t0, horizon, cap, pooled))
+            .collect();
+        if (header + text.len()) as u64 <= MAX_SCENARIO_BYTES || cap == MIN_EMPIRICAL {
+            return Ok(text);
+        }
+        cap = (cap / 2).max(MIN_EMPIRICAL);
+    }
+}
+
+/// The trace of the `i`-th replayed flow, relative to the scenarios.
+fn trace_file(i: usize) -> String {
+    format!("traces/flow-{:03}.csv", i + 1)
+}
+
+/// Why a scenario of `bytes` for `flows` flows is not written.
+fn too_large(name: &str, bytes: usize, flows: usize) -> WriteError {
+    WriteError::TooLarge(format!(
+        "the history's {flows} flows (a flow on each target it ran on counts once) would make \
+         a {name} of {:.1} MB, more than the {} MB a scenario may have; import some of them \
+         (--flows) or a shorter period (--from, --to)",
+        bytes as f64 / (1 << 20) as f64,
+        MAX_SCENARIO_BYTES >> 20
+    ))
+}
+
 fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize, pooled: Option<i64>) -> String {
     let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
     let mut durations: Vec<i64> = s
@@ -636,4 +708,75 @@ fn poisson(s: &Stream, t0: i64, horizon: i64) -> String {
         list(&hourly),
         list(&daily)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` succeeded runs of `flow`, an hour apart, of 1 to `n` seconds.
+    fn runs(flow: &str, n: i64) -> Vec<HistoryRun> {
+        (0..n)
+            .map(|i| HistoryRun {
+                flow: flow.into(),
+                created: i * 3_600_000,
+                started: Some(i * 3_600_000),
+                completed: Some(i * 3_600_000 + (i + 1) * 1_000),
+                status: Status::Succeeded,
+                attended: false,
+                machine: Some("pc".into()),
+                group: None,
+            })
+            .collect()
+    }
+
+    fn durations_listed(entry: &str) -> usize {
+        let list = entry.split("empirical = [").nth(1).expect("a list");
+        list.split(']').next().expect("closed").split(", ").count()
+    }
+
+    #[test]
+    fn durations_are_cut_to_fit_the_scenario_down_to_deciles() {
+        let (a, b) = (runs("a", 3_000), runs("b", 3_000));
+        let streams: Vec<Stream> = [&a, &b]
+            .into_iter()
+            .map(|r| Stream {
+                flow: r[0].flow.to_string(),
+                target: "pc".into(),
+                attended: false,
+                runs: r.iter().collect(),
+            })
+            .collect();
+        let fit = |header: u64| {
+            let header = usize::try_from(MAX_SCENARIO_BYTES - header).expect("small");
+            fitted_flows(&streams, 0, 10 * 3_600_000, None, header).expect("text")
+        };
+        // Room for all: 2,000 each.
+        let roomy = fit(1 << 20);
+        let entries: Vec<&str> = roomy.split("[[flows]]").skip(1).collect();
+        assert_eq!(entries.len(), 2);
+        assert!(entries.iter().all(|e| durations_listed(e) == MAX_EMPIRICAL));
+        // Room for about 1,000 durations in all: halved until they fit.
+        let tight = fit(12_000);
+        assert!(tight.len() <= 12_000, "{}", tight.len());
+        let listed: Vec<usize> = tight
+            .split("[[flows]]")
+            .skip(1)
+            .map(durations_listed)
+            .collect();
+        assert!(
+            listed
+                .iter()
+                .all(|n| (MIN_EMPIRICAL..MAX_EMPIRICAL / 2).contains(n)),
+            "{listed:?}"
+        );
+        // No room: the fewest, and the caller refuses the file.
+        let none = fit(100);
+        let listed: Vec<usize> = none
+            .split("[[flows]]")
+            .skip(1)
+            .map(durations_listed)
+            .collect();
+        assert_eq!(listed, vec![MIN_EMPIRICAL, MIN_EMPIRICAL]);
+    }
 }
