@@ -208,6 +208,9 @@ pub struct Simulation<O> {
     certificates: Vec<Option<certificates::CertificateState>>,
     timeline: Vec<TimelineEvent>,
     runs: InFlight,
+    /// The run on each machine bot, for scenarios where a machine can go
+    /// away while it runs (`None` elsewhere: nothing to keep).
+    runs_on_bots: Option<Box<crate::inflight::RunsOnBots>>,
     next_run_id: u64,
     events_handled: u64,
     samples: Vec<TargetSample>,
@@ -263,6 +266,8 @@ impl<O: Observer> Simulation<O> {
                 .collect(),
             timeline: spec.events.clone(),
             runs: InFlight::default(),
+            runs_on_bots: machines_can_go_away(spec)
+                .then(|| Box::new(crate::inflight::RunsOnBots::new(spec.machines.len()))),
             next_run_id: 0,
             events_handled: 0,
             samples: Vec::with_capacity(spec.targets.len()),
@@ -862,6 +867,10 @@ impl<O: Observer> Simulation<O> {
             cold_start,
         };
         let run_id = run.id;
+        if let (Some(index), Host::Machine(m)) = (self.runs_on_bots.as_deref_mut(), placement.host)
+        {
+            index.started(m.index(), placement.bot, r);
+        }
         self.events.schedule(start + runs_for, Event::RunEnd(r));
         self.observer
             .run_started(self.now, run_id, target, placement);
@@ -1035,6 +1044,18 @@ impl<O: Observer> Simulation<O> {
 }
 
 /// A draw from an optional distribution (zero when absent).
+/// Whether a machine can go offline or restart while it runs a run:
+/// random outages, or an `offline` or `restart` event.
+fn machines_can_go_away(spec: &ModelSpec) -> bool {
+    spec.machines.iter().any(|m| m.options.outages.is_some())
+        || spec.events.iter().any(|e| {
+            matches!(
+                e.action,
+                Action::Offline { .. } | Action::Restart { .. }
+            )
+        })
+}
+
 fn sample_opt(d: &mut Option<Box<(Sampler, SimRng)>>) -> SimDuration {
     match d.as_deref_mut() {
         Some((sampler, rng)) => sampler.sample(rng),

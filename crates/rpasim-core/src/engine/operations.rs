@@ -252,17 +252,23 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// The runs running on machine `m`: none without a busy bot or session
-    /// (most machines an outage takes, found in O(1)), else those a look
-    /// through the runs in flight finds.
+    /// (most machines an outage takes, found in O(1)), else those of its
+    /// bots (scenarios with outages or restarts keep the run on each bot),
+    /// else those a look through the runs in flight finds.
     pub(super) fn runs_on_machine(&self, m: MachineId) -> Vec<crate::inflight::RunRef> {
-        if self.fleet.busy_bots(m) > 0 {
-            return self.runs.running_on(Host::Machine(m));
-        }
+        let found = if self.fleet.busy_bots(m) == 0 {
+            Vec::new()
+        } else if let Some(index) = self.runs_on_bots.as_deref() {
+            index.on_machine(m, &self.runs)
+        } else {
+            self.runs.running_on(Host::Machine(m))
+        };
         if self.check_waits {
-            // The tests' checks: the fleet's count agrees with the runs.
-            assert!(self.runs.running_on(Host::Machine(m)).is_empty());
+            // The tests' checks: the count and the index agree with a look
+            // through every run in flight.
+            assert_eq!(found, self.runs.running_on(Host::Machine(m)));
         }
-        Vec::new()
+        found
     }
 
     /// Ends (or re-queues) the runs running on a machine that goes offline.
