@@ -5,7 +5,7 @@
 //! generation so that an event for a run that already ended (e.g. after a
 //! cancellation) is recognised and ignored.
 
-use crate::ids::{FlowId, TargetId};
+use crate::ids::{FlowId, MachineId, TargetId};
 use crate::queue::QueueKey;
 use crate::run::{Host, Outcome, Placement, RunRecord};
 use crate::time::{SimDuration, SimTime};
@@ -208,10 +208,69 @@ impl InFlight {
     }
 }
 
+/// The run each machine bot last started, kept for scenarios where a
+/// machine can be taken away while it runs (outages, restarts): the runs
+/// on a machine that goes offline are then its bots' entries still
+/// running there, where a look through every run in flight took two
+/// thirds of a run's time behind a backlog of 50,000. An entry is not
+/// cleared when its run ends: it is checked against the run in flight.
+#[derive(Debug, Default)]
+pub(crate) struct RunsOnBots {
+    /// By machine, by bot (0: the attended session).
+    bots: Vec<Vec<Option<RunRef>>>,
+}
+
+impl RunsOnBots {
+    /// An index of `machines` machines.
+    pub fn new(machines: usize) -> Self {
+        RunsOnBots {
+            bots: vec![Vec::new(); machines],
+        }
+    }
+
+    /// Run `r` started on this bot of machine `machine`.
+    pub fn started(&mut self, machine: MachineId, bot: u16, r: RunRef) {
+        let Some(bots) = self.bots.get_mut(machine.index()) else {
+            return;
+        };
+        let bot = usize::from(bot);
+        if bots.len() <= bot {
+            bots.resize(bot + 1, None);
+        }
+        bots[bot] = Some(r);
+    }
+
+    /// The runs running on `machine`, in slot order (the order
+    /// [`InFlight::running_on`] gives).
+    pub fn on_machine(&self, machine: MachineId, runs: &InFlight) -> Vec<RunRef> {
+        let host = Host::Machine(machine);
+        let mut refs: Vec<RunRef> = self
+            .bots
+            .get(machine.index())
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(bot, r)| {
+                let r = (*r)?;
+                match runs.get(r)?.stage {
+                    Stage::Running { placement, .. }
+                        if placement.host == host && usize::from(placement.bot) == bot =>
+                    {
+                        Some(r)
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        refs.sort_unstable_by_key(|r| r.slot);
+        refs
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{FlowId, TargetId};
+    use crate::ids::{FlowId, MachineId, TargetId};
 
     fn run(id: u64) -> InFlightRun {
         InFlightRun {
@@ -261,64 +320,5 @@ mod tests {
         assert!(!s.discard(a));
         assert_eq!(s.get(b).map(|r| r.id), Some(2));
         assert_eq!(s.drain_by_arrival().len(), 1);
-    }
-}
-
-/// The run each machine bot last started, kept for scenarios where a
-/// machine can be taken away while it runs (outages, restarts): the runs
-/// on a machine that goes offline are then its bots' entries still
-/// running there, where a look through every run in flight took two
-/// thirds of a run's time behind a backlog of 50,000. An entry is not
-/// cleared when its run ends: it is checked against the run in flight.
-#[derive(Debug, Default)]
-pub(crate) struct RunsOnBots {
-    /// By machine, by bot (0: the attended session).
-    bots: Vec<Vec<Option<RunRef>>>,
-}
-
-impl RunsOnBots {
-    /// An index of `machines` machines.
-    pub fn new(machines: usize) -> Self {
-        RunsOnBots {
-            bots: vec![Vec::new(); machines],
-        }
-    }
-
-    /// Run `r` started on this bot of machine `machine`.
-    pub fn started(&mut self, machine: usize, bot: u16, r: RunRef) {
-        let Some(bots) = self.bots.get_mut(machine) else {
-            return;
-        };
-        let bot = usize::from(bot);
-        if bots.len() <= bot {
-            bots.resize(bot + 1, None);
-        }
-        bots[bot] = Some(r);
-    }
-
-    /// The runs running on `machine`, in slot order (the order
-    /// [`InFlight::running_on`] gives).
-    pub fn on_machine(&self, machine: crate::ids::MachineId, runs: &InFlight) -> Vec<RunRef> {
-        let host = Host::Machine(machine);
-        let mut refs: Vec<RunRef> = self
-            .bots
-            .get(machine.index())
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .filter_map(|(bot, r)| {
-                let r = (*r)?;
-                match runs.get(r)?.stage {
-                    Stage::Running { placement, .. }
-                        if placement.host == host && usize::from(placement.bot) == bot =>
-                    {
-                        Some(r)
-                    }
-                    _ => None,
-                }
-            })
-            .collect();
-        refs.sort_unstable_by_key(|r| r.slot);
-        refs
     }
 }

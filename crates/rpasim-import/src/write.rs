@@ -205,7 +205,7 @@ pub fn scenarios(
         end - t0 + HORIZON_SLACK,
         pooled,
         fitted.len(),
-    )?);
+    ));
     for (name, text) in [("replay.toml", &replay), ("scenario.toml", &fitted)] {
         if text.len() as u64 > MAX_SCENARIO_BYTES {
             return Err(too_large(name, text.len(), streams.len()));
@@ -499,8 +499,6 @@ fn seconds(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
-/// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
-/// with profiles), the observed durations, the failure share.
 /// The fitted flows' entries, each with at most 2,000 observed durations
 /// and 300,000 in all; fewer while the scenario, of `header` bytes before
 /// them, would be larger than a scenario may be (a history of thousands of
@@ -511,7 +509,7 @@ fn fitted_flows(
     horizon: i64,
     pooled: Option<i64>,
     header: usize,
-) -> Result<String, WriteError> {
+) -> String {
     let mut cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
     loop {
         let text: String = streams
@@ -519,7 +517,7 @@ fn fitted_flows(
             .map(|s| fitted_flow(s, t0, horizon, cap, pooled))
             .collect();
         if (header + text.len()) as u64 <= MAX_SCENARIO_BYTES || cap == MIN_EMPIRICAL {
-            return Ok(text);
+            return text;
         }
         cap = (cap / 2).max(MIN_EMPIRICAL);
     }
@@ -541,6 +539,8 @@ fn too_large(name: &str, bytes: usize, flows: usize) -> WriteError {
     ))
 }
 
+/// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
+/// with profiles), the observed durations, the failure share.
 fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize, pooled: Option<i64>) -> String {
     let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
     let mut durations: Vec<i64> = s
@@ -749,7 +749,7 @@ mod tests {
             .collect();
         let fit = |header: u64| {
             let header = usize::try_from(MAX_SCENARIO_BYTES - header).expect("small");
-            fitted_flows(&streams, 0, 10 * 3_600_000, None, header).expect("text")
+            fitted_flows(&streams, 0, 10 * 3_600_000, None, header)
         };
         // Room for all: 2,000 each.
         let roomy = fit(1 << 20);

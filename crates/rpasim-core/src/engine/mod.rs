@@ -869,7 +869,7 @@ impl<O: Observer> Simulation<O> {
         let run_id = run.id;
         if let (Some(index), Host::Machine(m)) = (self.runs_on_bots.as_deref_mut(), placement.host)
         {
-            index.started(m.index(), placement.bot, r);
+            index.started(m, placement.bot, r);
         }
         self.events.schedule(start + runs_for, Event::RunEnd(r));
         self.observer
@@ -1043,19 +1043,17 @@ impl<O: Observer> Simulation<O> {
     }
 }
 
-/// A draw from an optional distribution (zero when absent).
 /// Whether a machine can go offline or restart while it runs a run:
 /// random outages, or an `offline` or `restart` event.
 fn machines_can_go_away(spec: &ModelSpec) -> bool {
     spec.machines.iter().any(|m| m.options.outages.is_some())
-        || spec.events.iter().any(|e| {
-            matches!(
-                e.action,
-                Action::Offline { .. } | Action::Restart { .. }
-            )
-        })
+        || spec
+            .events
+            .iter()
+            .any(|e| matches!(e.action, Action::Offline { .. } | Action::Restart { .. }))
 }
 
+/// A draw from an optional distribution (zero when absent).
 fn sample_opt(d: &mut Option<Box<(Sampler, SimRng)>>) -> SimDuration {
     match d.as_deref_mut() {
         Some((sampler, rng)) => sampler.sample(rng),
