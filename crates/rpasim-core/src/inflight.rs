@@ -270,7 +270,7 @@ impl RunsOnBots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{FlowId, MachineId, TargetId};
+    use crate::ids::{FlowId, TargetId};
 
     fn run(id: u64) -> InFlightRun {
         InFlightRun {
