@@ -287,7 +287,7 @@ mod tests {
             stage: Stage::Running {
                 start: SimTime::ZERO,
                 placement: Placement {
-                    host: Host::Machine(crate::ids::MachineId(0)),
+                    host: Host::Machine(MachineId(0)),
                     bot: 1,
                 },
                 outcome: Outcome::Succeeded,
