@@ -219,6 +219,23 @@ fn one_thread_or_two_give_the_same_bytes() {
     assert_same_outputs(dir.path(), "j1", "j2");
 }
 
+/// Variants are assembled in batches of at most so many bytes of results
+/// (a variant's alone with thousands of targets): one variant a batch
+/// gives the same files as all at once.
+#[test]
+fn batches_of_any_size_give_the_same_bytes() {
+    let dir = setup();
+    assert!(sweep(dir.path(), &["--out", "whole"]).status.success());
+    let merged = rpasim()
+        .current_dir(dir.path())
+        .args(["merge", "whole", "--out", "one-by-one"])
+        .env("RPASIM_SWEEP_BATCH_BYTES", "1")
+        .output()
+        .expect("rpasim");
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert_same_outputs(dir.path(), "whole", "one-by-one");
+}
+
 #[test]
 fn merged_shards_equal_the_whole_sweep() {
     let dir = setup();

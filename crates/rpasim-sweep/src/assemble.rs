@@ -24,7 +24,6 @@ use crate::SweepError;
 use crate::grid::{Grid, replication_seed, short_key};
 use crate::results::Index;
 use crate::runner::SweepManifest;
-use rpasim_report::CsvTable as Table;
 /// File names of the assembled outputs.
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// Per-target rows.
@@ -43,13 +42,30 @@ pub const CONFIDENCE: f64 = 0.95;
 /// One job's summaries: `summary.csv` (targets, then `all`) and
 /// `summary-flows.csv`.
 struct JobTables {
-    targets: Table,
-    flows: Table,
+    targets: Rows,
+    flows: Rows,
+}
+
+/// A summary as read back: its columns, and each row as one record (its
+/// cells end to end in one buffer), a third of the memory of a cell per
+/// string (10,000 targets' summaries of 20 replications took 1 GB).
+struct Rows {
+    header: Vec<String>,
+    rows: Vec<csv::StringRecord>,
+}
+
+impl Rows {
+    fn parse(bytes: &[u8]) -> Result<Self, csv::Error> {
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers()?.iter().map(str::to_string).collect();
+        let rows = reader.records().collect::<Result<_, _>>()?;
+        Ok(Rows { header, rows })
+    }
 }
 
 fn read_job(bytes: &[u8]) -> Result<JobTables, SweepError> {
     let parse =
-        |b: &[u8]| Table::parse(b).map_err(|e| SweepError::Failed(format!("a job's result: {e}")));
+        |b: &[u8]| Rows::parse(b).map_err(|e| SweepError::Failed(format!("a job's result: {e}")));
     let (targets, flows) = crate::results::split_job_result(bytes);
     let flows = flows.ok_or_else(|| {
         SweepError::Failed("a job's result has no flows (written by an earlier rpasim)".into())
@@ -60,9 +76,15 @@ fn read_job(bytes: &[u8]) -> Result<JobTables, SweepError> {
     })
 }
 
-/// Variants assembled at once: their results are in memory together, and
-/// parsed in parallel.
+/// Most variants assembled at once: their results are in memory together,
+/// and parsed in parallel.
 const VARIANTS_PER_BATCH: usize = 32;
+/// Most bytes of results read for one batch (at least one variant's):
+/// with thousands of targets a variant's results alone are tens of MB.
+const BATCH_BYTES: usize = 16 << 20;
+/// Set to N to make batches of at most N bytes of results (a test hook:
+/// the files are the same bytes however the variants are batched).
+pub const BATCH_BYTES_ENV: &str = "RPASIM_SWEEP_BATCH_BYTES";
 
 /// Fails, before anything is written, when a job has no result.
 fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), SweepError> {
@@ -219,17 +241,59 @@ fn variant_rows(
         ];
         prefix.extend(grid.variants[v].iter().cloned());
         for row in &table.rows {
-            targets.write(prefix.iter().chain(row))?;
+            targets.write(prefix.iter().map(String::as_str).chain(row))?;
         }
         for row in &job.flows.rows {
-            flows.write(prefix.iter().chain(row))?;
+            flows.write(prefix.iter().map(String::as_str).chain(row))?;
         }
         if let Some(all) = table.rows.last() {
-            sweep.write(prefix.iter().chain(all.iter().skip(1)))?;
+            sweep.write(prefix.iter().map(String::as_str).chain(all.iter().skip(1)))?;
         }
     }
-    let target_tables: Vec<&Table> = jobs.iter().map(|j| &j.targets).collect();
-    let flow_tables: Vec<&Table> = jobs.iter().map(|j| &j.flows).collect();
+    let target_tables: Vec<&Rows> = jobs.iter().map(|j| &j.targets).collect();
+    let flow_tables: Vec<&Rows> = jobs.iter().map(|j| &j.flows).collect();
+    // The statistics of blocks of rows computed in parallel (a variant may
+    // be a batch of its own), their rows joined in order.
+    let mut summary = Vec::new();
+    let mut charted = Vec::new();
+    for (header, tables, skip) in [(&header.0, &target_tables, 1), (&header.1, &flow_tables, 2)] {
+        let rows = tables.first().map_or(0, |t| t.rows.len());
+        let blocks: Vec<(Vec<u8>, Vec<MetricStats>)> = (0..rows.div_ceil(STATISTICS_BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let block = b * STATISTICS_BLOCK..((b + 1) * STATISTICS_BLOCK).min(rows);
+                block_statistics(grid, manifest, v, header, tables, skip, block)
+            })
+            .collect::<Result<_, _>>()?;
+        for (bytes, stats) in blocks {
+            summary.extend_from_slice(&bytes);
+            charted.extend(stats);
+        }
+    }
+    Ok(VariantRows {
+        sweep: sweep.bytes()?,
+        targets: targets.bytes()?,
+        flows: flows.bytes()?,
+        summary,
+        charted,
+        header,
+    })
+}
+
+/// Rows of a summary whose statistics are computed together.
+const STATISTICS_BLOCK: usize = 1_024;
+
+/// The `sweep-summary.csv` rows of the summary rows `block` of variant `v`,
+/// and the statistics of them that are charted.
+fn block_statistics(
+    grid: &Grid,
+    manifest: &SweepManifest,
+    v: usize,
+    header: &[String],
+    tables: &[&Rows],
+    skip: usize,
+    block: std::ops::Range<usize>,
+) -> Result<(Vec<u8>, Vec<MetricStats>), SweepError> {
     // Each statistic is written as it is computed; only the charted ones
     // are kept.
     let (mut summary, mut charted) = (CsvRows::new(), Vec::new());
@@ -240,16 +304,8 @@ fn variant_rows(
         }
         Ok(())
     };
-    variant_statistics(v, &header.0, &target_tables, 1, &mut emit)?;
-    variant_statistics(v, &header.1, &flow_tables, 2, &mut emit)?;
-    Ok(VariantRows {
-        sweep: sweep.bytes()?,
-        targets: targets.bytes()?,
-        flows: flows.bytes()?,
-        summary: summary.bytes()?,
-        charted,
-        header,
-    })
+    variant_statistics(v, header, tables, skip, block, &mut emit)?;
+    Ok((summary.bytes()?, charted))
 }
 
 impl Outputs {
@@ -335,20 +391,34 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
     let mut outputs = Outputs::create(out)?;
     let mut charted = Vec::new();
     let r = grid.replications as usize;
-    let variants: Vec<usize> = (0..grid.variants.len()).collect();
-    for batch in variants.chunks(VARIANTS_PER_BATCH) {
-        let mut results = Vec::with_capacity(batch.len() * r);
-        for v in batch {
-            for job in v * r..(v + 1) * r {
-                results.push(index.fetch(job).map_err(io)?.unwrap_or_default());
+    let budget = std::env::var(BATCH_BYTES_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(BATCH_BYTES);
+    let mut next = 0;
+    while next < grid.variants.len() {
+        // Variants' results, until a batch is full.
+        let (mut batch, mut results, mut bytes) = (Vec::new(), Vec::new(), 0);
+        while next < grid.variants.len()
+            && batch.len() < VARIANTS_PER_BATCH
+            && (batch.is_empty() || bytes < budget)
+        {
+            for job in next * r..(next + 1) * r {
+                let result = index.fetch(job).map_err(io)?.unwrap_or_default();
+                bytes += result.len();
+                results.push(result);
             }
+            batch.push(next);
+            next += 1;
         }
         let rows: Vec<VariantRows> = batch
             .par_iter()
             .zip(results.par_chunks(r))
             .map(|(v, results)| {
+                // The replications parsed in parallel too: a batch may
+                // hold a single variant.
                 let jobs: Vec<JobTables> = results
-                    .iter()
+                    .par_iter()
                     .map(|b| read_job(b))
                     .collect::<Result<_, _>>()?;
                 variant_rows(&grid, manifest, *v, &jobs)
@@ -385,26 +455,34 @@ pub struct MetricStats {
     pub half_width: Option<f64>,
 }
 
-/// Statistics over the replications of variant `v`, by row and metric,
-/// each passed to `emit` (one at a time: with thousands of targets all of
-/// them would take hundreds of MB). `header` is the summaries' columns:
+/// Statistics over the replications of variant `v`, by row (of the rows
+/// in `block`) and metric, each passed to `emit` (one at a time: with
+/// thousands of targets all of them would take hundreds of MB). `header` is the summaries' columns:
 /// `target` then the metrics (`skip` = 1), or `flow`, `target` then the
 /// metrics (`skip` = 2).
 fn variant_statistics(
     v: usize,
     header: &[String],
-    tables: &[&Table],
+    tables: &[&Rows],
     skip: usize,
+    block: std::ops::Range<usize>,
     emit: &mut impl FnMut(MetricStats) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {
     let Some(first) = tables.first() else {
         return Ok(());
     };
-    for (t, row) in first.rows.iter().enumerate() {
+    for (t, row) in first
+        .rows
+        .iter()
+        .enumerate()
+        .take(block.end)
+        .skip(block.start)
+    {
+        let cell = |c: usize| row.get(c).unwrap_or_default();
         let (target, flow) = if skip == 2 {
-            (row[1].as_str(), Some(row[0].clone()))
+            (cell(1), Some(cell(0).to_string()))
         } else {
-            (row[0].as_str(), None)
+            (cell(0), None)
         };
         for (m, metric) in header.iter().enumerate().skip(skip) {
             // A flow has no pool of its own: no statistics of one.
