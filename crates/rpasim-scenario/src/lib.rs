@@ -61,17 +61,29 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
 /// Validates scenario text; `source` names it in messages and anchors the
 /// relative paths of trace files.
 pub fn parse(text: &str, source: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    parse_sharing(text, source, overrides, &trace::Traces::default())
+}
+
+/// [`parse`], the trace files read through `traces`: readings of one
+/// scenario with different overrides (a sweep's variants, a plan's
+/// candidates) then read each trace once.
+pub fn parse_sharing(
+    text: &str,
+    source: &Path,
+    overrides: &[Override],
+    traces: &trace::Traces,
+) -> Result<Scenario, ScenarioError> {
     too_many_tables(text, source)?;
     let effective = overrides::apply(text, source, overrides)?;
-    scenario(&Locator::new(source, &effective, overrides))
+    scenario(&Locator::new(source, &effective, overrides), traces)
 }
 
 /// The scenario in the locator's text (overrides applied).
-fn scenario(locator: &Locator<'_>) -> Result<Scenario, ScenarioError> {
+fn scenario(locator: &Locator<'_>, traces: &trace::Traces) -> Result<Scenario, ScenarioError> {
     let (source, effective) = (locator.source, locator.text);
     let file = deserialize(locator)?;
     let base_dir = source.parent().unwrap_or(Path::new("."));
-    let spec = build::build(&file, base_dir).map_err(|issues| locator.issues(issues))?;
+    let spec = build::build(&file, base_dir, traces).map_err(|issues| locator.issues(issues))?;
     let goals = build::goals(&file, &spec).map_err(|issues| locator.issues(issues))?;
     let output_refusal = build::limits::output_issue(&file, &spec).map(|i| ScenarioError {
         problems: vec![locator.issue(i)],

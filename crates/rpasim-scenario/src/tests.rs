@@ -749,12 +749,12 @@ value = 3
 /// same problems, worded and placed alike.
 fn located_alike(text: &str) -> Option<ScenarioError> {
     let source = Path::new("s.toml");
-    let as_is = scenario(&Locator::new(source, text, &[])).err();
+    let as_is = scenario(&Locator::new(source, text, &[]), &Default::default()).err();
     let whole = Locator {
         entries: OnceCell::from(None),
         ..Locator::new(source, text, &[])
     };
-    let in_whole = scenario(&whole).err();
+    let in_whole = scenario(&whole, &Default::default()).err();
     assert_eq!(
         as_is.as_ref().map(ToString::to_string),
         in_whole.as_ref().map(ToString::to_string),

@@ -4,8 +4,9 @@
 //! takes instead of drawing them (a replay of a run history); other
 //! columns are ignored.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rpasim_core::model::RecordedRun;
 use rpasim_core::{SimDuration, SimTime};
@@ -120,6 +121,32 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
         times: Arc::new(times),
         recorded: recorded.map(Arc::new),
     })
+}
+
+/// The traces a command has read, by file and row limit: the variants of
+/// a sweep or the candidates of a plan, each a reading of the same
+/// scenario, then read a trace of millions of runs once and share it,
+/// where each read it again (0.75 s and its memory each, for 5 million
+/// runs). Kept for as long as the command holds it.
+#[derive(Debug, Default)]
+pub struct Traces {
+    loaded: Mutex<BTreeMap<(PathBuf, u64), Trace>>,
+}
+
+impl Traces {
+    /// The trace at `path`, read by [`load`] the first time (under a lock:
+    /// threads asking for it at once wait for the one reading it). A file
+    /// that does not read is not kept: asked again, it is read again.
+    pub fn load(&self, path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (path.to_path_buf(), max_rows);
+        if let Some(trace) = loaded.get(&key) {
+            return Ok(trace.clone());
+        }
+        let trace = load(path, max_rows)?;
+        loaded.insert(key, trace.clone());
+        Ok(trace)
+    }
 }
 
 /// Rows read before the vectors are sized for the whole file.
@@ -311,6 +338,31 @@ mod tests {
             proptest::prop_assert_eq!(p.times, t.times);
             proptest::prop_assert!(p.recorded.is_none());
         }
+    }
+
+    #[test]
+    fn traces_are_read_once_by_the_readings_that_share_them() {
+        let f = trace("arrival_s\n5\n1\n");
+        let traces = Traces::default();
+        let first = traces.load(f.path(), 100).expect("valid");
+        let path = f.path().to_path_buf();
+        drop(f); // the file is gone: only the kept trace can answer
+        let again = traces.load(&path, 100).expect("kept");
+        assert!(Arc::ptr_eq(&first.times, &again.times));
+        // Another row limit is another reading (of a file now missing).
+        assert!(traces.load(&path, 1).is_err());
+        // A file that does not read is not kept.
+        let bad = trace("arrival_s\nsoon\n");
+        assert!(traces.load(bad.path(), 100).is_err());
+        std::fs::write(bad.path(), "arrival_s\n3\n").expect("rewrite");
+        assert_eq!(
+            traces
+                .load(bad.path(), 100)
+                .expect("read again")
+                .times
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ([`crate::results`]), so an interrupted sweep loses at most the jobs in
 //! progress and `--resume` skips the rest.
 
+use rpasim_scenario::trace::Traces;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -203,8 +204,12 @@ fn hash(text: &str) -> String {
     format!("{:032x}", h.finish128().as_u128())
 }
 
-/// Prepares the manifest of a definition (reading and checking the scenario).
-pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepError> {
+/// Prepares the manifest of a definition (reading and checking the
+/// scenario, its trace files through `traces`).
+pub fn manifest(
+    def: &SweepDefinition,
+    traces: &Traces,
+) -> Result<(SweepManifest, String), SweepError> {
     def.check().map_err(|e| SweepError::Invalid(e.0))?;
     let text = rpasim_scenario::input::read_text(
         &def.scenario,
@@ -213,7 +218,7 @@ pub fn manifest(def: &SweepDefinition) -> Result<(SweepManifest, String), SweepE
     )
     .map_err(|e| SweepError::Invalid(format!("{}: {e}", def.scenario.display())))?;
     let set = parse_overrides(&def.set)?;
-    let base = rpasim_scenario::parse(&text, &def.scenario, &set)
+    let base = rpasim_scenario::parse_sharing(&text, &def.scenario, &set, traces)
         .map_err(|e| SweepError::Invalid(e.to_string()))?;
     let grid = Grid::new(def);
     let manifest = SweepManifest {
@@ -248,13 +253,16 @@ pub fn run(
     options: &RunOptions,
     tick: &(dyn Fn(Progress) + Sync),
 ) -> Result<(SweepManifest, RunReport, SweepDir), SweepError> {
-    let (manifest, text) = manifest(def)?;
+    // Every reading of the scenario (the base, each variant twice) reads
+    // its trace files once.
+    let traces = Traces::default();
+    let (manifest, text) = manifest(def, &traces)?;
     let grid = manifest.grid();
     let all: Vec<Job> = grid
         .jobs()
         .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
         .collect();
-    let variants = variant_overrides(def, &manifest, &text)?;
+    let variants = variant_overrides(def, &manifest, &text, &traces)?;
     // Only a valid sweep touches the output directory.
     let dir = SweepDir::open(out, &manifest, options.resume)?;
     manifest.write(out)?;
@@ -295,7 +303,7 @@ pub fn run(
     // A variant's scenario is parsed once for all its replications, and
     // held only while they run (about one variant per thread at a time).
     by_variant(&pending).par_iter().try_for_each(|jobs| {
-        let spec = variant_spec(def, &text, &variants[jobs[0].variant])?;
+        let spec = variant_spec(def, &text, &variants[jobs[0].variant], &traces)?;
         jobs.par_iter().try_for_each(|job| work(&spec, job))
     })?;
     let ran = done.load(Ordering::SeqCst);
@@ -316,6 +324,7 @@ fn variant_overrides(
     def: &SweepDefinition,
     manifest: &SweepManifest,
     text: &str,
+    traces: &Traces,
 ) -> Result<Vec<Vec<Override>>, SweepError> {
     let grid = manifest.grid();
     (0..grid.variants.len())
@@ -323,7 +332,7 @@ fn variant_overrides(
         .map(|v| {
             let mut list = parse_overrides(&manifest.set)?;
             list.extend(parse_overrides(&grid.overrides(v))?);
-            rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
+            rpasim_scenario::parse_sharing(text, &def.scenario, &list, traces).map_err(|e| {
                 SweepError::Invalid(format!(
                     "variant {} ({}): {e}",
                     v,
@@ -345,8 +354,9 @@ fn variant_spec(
     def: &SweepDefinition,
     text: &str,
     overrides: &[Override],
+    traces: &Traces,
 ) -> Result<ModelSpec, SweepError> {
-    rpasim_scenario::parse(text, &def.scenario, overrides)
+    rpasim_scenario::parse_sharing(text, &def.scenario, overrides, traces)
         .map(|s| s.spec)
         .map_err(|e| SweepError::Invalid(e.to_string()))
 }

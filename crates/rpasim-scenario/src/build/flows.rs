@@ -11,7 +11,6 @@ use super::targets::{TargetIndex, Targets};
 use super::{Builder, Issue, limits, num, unknown};
 use crate::error::KeyPath;
 use crate::schema::{ArrivalsTable, DistributionTable, DistributionValue, FlowEntry, PoissonTable};
-use crate::trace;
 
 impl Builder<'_> {
     pub(super) fn flows(
@@ -355,7 +354,7 @@ impl Builder<'_> {
             return None;
         }
         let full = self.base_dir.join(file);
-        match trace::load(&full, self.file.limits.max_runs) {
+        match self.traces.load(&full, self.file.limits.max_runs) {
             Ok(t) => {
                 self.recorded = t.recorded;
                 Some(ArrivalProcess::Trace(t.times))

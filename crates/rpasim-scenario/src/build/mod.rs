@@ -55,8 +55,13 @@ pub struct Issue {
     pub external: Option<(PathBuf, Option<usize>)>,
 }
 
-/// Builds the model, or returns every problem found.
-pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issue>> {
+/// Builds the model, or returns every problem found; trace files are read
+/// through `traces` (once for every reading that shares it).
+pub fn build(
+    file: &ScenarioFile,
+    base_dir: &Path,
+    traces: &crate::trace::Traces,
+) -> Result<ModelSpec, Vec<Issue>> {
     let too_many = limits::check_counts(file);
     if !too_many.is_empty() {
         return Err(too_many);
@@ -64,6 +69,7 @@ pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issu
     let mut b = Builder {
         file,
         base_dir,
+        traces,
         issues: Vec::new(),
         recorded: None,
     };
@@ -82,6 +88,7 @@ pub fn build(file: &ScenarioFile, base_dir: &Path) -> Result<ModelSpec, Vec<Issu
 struct Builder<'f> {
     file: &'f ScenarioFile,
     base_dir: &'f Path,
+    traces: &'f crate::trace::Traces,
     issues: Vec<Issue>,
     /// The recorded runs of the trace just read by `arrivals`, taken by the
     /// flow being built.

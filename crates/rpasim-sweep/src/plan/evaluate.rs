@@ -153,6 +153,8 @@ pub struct Evaluator<'a> {
     pub text: &'a str,
     /// The scenario's path.
     pub path: &'a std::path::Path,
+    /// Its trace files, read once for every candidate.
+    pub traces: &'a rpasim_scenario::trace::Traces,
     /// The goals.
     pub goals: &'a [Goal],
     /// Confidence of the decisions (e.g. 0.95).
@@ -176,7 +178,7 @@ impl Evaluator<'_> {
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); self.goals.len()];
         let mut shares: Vec<Vec<Option<[f64; REASONS]>>> = vec![Vec::new(); self.goals.len()];
         // The candidate's scenario, parsed once for all its replications.
-        let spec = rpasim_scenario::parse(self.text, self.path, overrides)
+        let spec = rpasim_scenario::parse_sharing(self.text, self.path, overrides, self.traces)
             .map_err(|e| SweepError::Invalid(e.to_string()))?
             .spec;
         let mut n = 0u32;

@@ -13,6 +13,7 @@
 pub mod evaluate;
 pub mod search;
 
+use rpasim_scenario::trace::Traces;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,8 @@ pub struct PlanDefinition {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     text: String,
+    /// The scenario's trace files, read once for every candidate.
+    traces: std::sync::Arc<Traces>,
     grid: Grid,
     /// Each candidate's overrides (fixed ones first).
     overrides: Vec<Vec<Override>>,
@@ -177,9 +180,10 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
     sweep
         .check()
         .map_err(|e| invalid(e.0.replace("vary ", "search ")))?;
-    let (manifest, text) = crate::runner::manifest(&sweep)?;
+    let traces = Traces::default();
+    let (manifest, text) = crate::runner::manifest(&sweep, &traces)?;
     let grid = manifest.grid();
-    let (overrides, priced) = candidate_overrides(def, &grid, &text)?;
+    let (overrides, priced) = candidate_overrides(def, &grid, &text, &traces)?;
     // With prices, the cost of the capacity; else the sum of the values.
     let costs = match priced.into_iter().collect::<Option<Vec<f64>>>() {
         Some(costs) => costs,
@@ -188,6 +192,7 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
     Ok(Prepared {
         positions: positions(&def.search, grid.variants.len()),
         text,
+        traces: std::sync::Arc::new(traces),
         grid,
         overrides,
         costs,
@@ -225,6 +230,7 @@ fn candidate_overrides(
     def: &PlanDefinition,
     grid: &Grid,
     text: &str,
+    traces: &Traces,
 ) -> Result<(Vec<Vec<Override>>, Vec<Option<f64>>), SweepError> {
     let parse = |list: &[String]| -> Result<Vec<Override>, SweepError> {
         list.iter()
@@ -236,13 +242,14 @@ fn candidate_overrides(
         .map(|v| {
             let mut list = parse(&def.set)?;
             list.extend(parse(&grid.overrides(v))?);
-            let scenario = rpasim_scenario::parse(text, &def.scenario, &list).map_err(|e| {
-                invalid(format!(
-                    "candidate {} ({}): {e}",
-                    v,
-                    grid.overrides(v).join(", ")
-                ))
-            })?;
+            let scenario = rpasim_scenario::parse_sharing(text, &def.scenario, &list, traces)
+                .map_err(|e| {
+                    invalid(format!(
+                        "candidate {} ({}): {e}",
+                        v,
+                        grid.overrides(v).join(", ")
+                    ))
+                })?;
             let spec = &scenario.spec;
             let cost = spec.prices.map(|p| rpasim_core::cost::cost(spec, &p).all);
             Ok((list, cost))
@@ -292,6 +299,7 @@ pub fn run(
     let evaluator = Evaluator {
         text: &prepared.text,
         path: &def.scenario,
+        traces: &prepared.traces,
         goals: &def.goals,
         confidence: def.confidence,
         replications: def.replications,
