@@ -541,30 +541,33 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
+    /// A timeline action. Each handler brings the wait reasons of the
+    /// targets it changes up to date as it changes them, as every pool
+    /// change does (the tests check every target's reason after every
+    /// event: [`Simulation::check_wait_reasons`]); a pass over every target
+    /// here cost 33 microseconds an event with 10,000 targets.
     fn on_timeline(&mut self, i: usize) {
-        let action = self.timeline[i].action.clone();
-        match &action {
+        match self.timeline[i].action.clone() {
             Action::UpdateImage {
                 group,
                 image,
                 provisioning,
-            } => self.update_image(*group, image, provisioning.clone()),
-            Action::Restart { machine, duration } => self.restart_machine(*machine, *duration),
-            Action::Maintenance { scope, duration } => self.start_maintenance(i, *scope, *duration),
+            } => self.update_image(group, &image, provisioning),
+            Action::Restart { machine, duration } => self.restart_machine(machine, duration),
+            Action::Maintenance { scope, duration } => self.start_maintenance(i, scope, duration),
             Action::Offline {
                 machine,
                 duration,
                 requeue,
             } => {
                 let requeue = requeue.unwrap_or(self.requeue_lost_runs);
-                self.machine_offline(*machine, *duration, requeue, false);
+                self.machine_offline(machine, duration, requeue, false);
             }
-            Action::SetPriority { flow, priority } => self.set_priority(*flow, *priority),
-            Action::MoveToTop { flow, run } => self.move_to_top(*flow, *run),
-            Action::RevokeAccess { flows } => self.revoke_access(flows),
-            Action::Set { setting, value } => self.apply_setting(*setting, *value),
+            Action::SetPriority { flow, priority } => self.set_priority(flow, priority),
+            Action::MoveToTop { flow, run } => self.move_to_top(flow, run),
+            Action::RevokeAccess { flows } => self.revoke_access(&flows),
+            Action::Set { setting, value } => self.apply_setting(setting, value),
         }
-        self.refresh_concerned(&action);
     }
 
     fn notable(

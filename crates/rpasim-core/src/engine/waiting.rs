@@ -19,7 +19,6 @@
 
 use super::{Observer, Simulation, TargetId};
 use crate::inflight::InFlightRun;
-use crate::model::{Action, Scope, Setting};
 use crate::wait::WaitReason;
 
 /// The reasons of [`crate::machine::Fleet::unavailable_bots`]' classes.
@@ -44,57 +43,6 @@ impl<O: Observer> Simulation<O> {
         self.targets[target.index()]
             .wait
             .set(self.now, unattended, attended);
-    }
-
-    /// Brings up to date, after a timeline action, the reason of the
-    /// target it concerns: the one of its machine, group, hosted group or
-    /// flow; every target's after a change of hosted capacity, which is
-    /// shared across an environment.
-    ///
-    /// Each action's handling already refreshes the targets whose pools it
-    /// changes, as it changes them (the tests check every target's reason
-    /// after every event: [`Simulation::check_wait_reasons`]); this is a
-    /// last refresh of the one it names, in O(1), where one of every
-    /// target took 33 microseconds an event with 10,000 targets.
-    pub(super) fn refresh_concerned(&mut self, action: &Action) {
-        let target = match action {
-            Action::UpdateImage { group, .. } => *group,
-            Action::Restart { machine, .. } | Action::Offline { machine, .. } => {
-                self.fleet_target(*machine)
-            }
-            Action::Maintenance { scope, .. } => match scope {
-                Scope::Machine(m) => self.fleet_target(*m),
-                Scope::Target(t) => *t,
-            },
-            Action::SetPriority { flow, .. } | Action::MoveToTop { flow, .. } => {
-                self.flows[flow.index()].target
-            }
-            Action::RevokeAccess { flows } => {
-                for f in flows {
-                    self.refresh_wait(self.flows[f.index()].target);
-                }
-                return;
-            }
-            Action::Set { setting, .. } => match *setting {
-                Setting::MachineBots(m) => self.fleet_target(m),
-                Setting::QueueCapacity(t) => t,
-                Setting::ArrivalRate(f) | Setting::FailureProbability(f) => {
-                    self.flows[f.index()].target
-                }
-                Setting::MaxBots(_) | Setting::CommittedBots(_) | Setting::HostedCapacity(_) => {
-                    self.refresh_all_waits();
-                    return;
-                }
-            },
-        };
-        self.refresh_wait(target);
-    }
-
-    /// Brings every target's reason up to date.
-    fn refresh_all_waits(&mut self) {
-        for i in 0..self.targets.len() {
-            self.refresh_wait(TargetId::from_index(i));
-        }
     }
 
     /// A run leaves its target's queue now (it starts, times out, is
