@@ -637,6 +637,47 @@ fn categories(grid: &Grid, k: usize) -> Vec<String> {
 /// The lines of the chart of `metric` against dimension `dim`, labelled by
 /// target and/or the values of the other dimensions' keys. A mean that is
 /// missing or infinite has no point.
+/// Most target lines on a chart of one varied key, `all` among them: with
+/// thousands of targets their bands covered one another (a chart of
+/// 10,000 lines said nothing).
+const MAX_TARGET_LINES: usize = 12;
+
+/// The targets drawn on a chart of one varied key, in summary order, and
+/// how many there are: all of them while they are few, else `all` and
+/// those whose mean of `metric` is highest in some variant (the ones a
+/// planner looks at first).
+fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>, usize) {
+    let ours = |s: &&MetricStats| s.metric == metric && s.flow.is_none();
+    let targets: Vec<&str> = stats
+        .iter()
+        .filter(|s| s.variant == 0 && ours(s))
+        .map(|s| s.target.as_str())
+        .collect();
+    let total = targets.len();
+    if total <= MAX_TARGET_LINES {
+        return (targets, total);
+    }
+    let mut highest: BTreeMap<&str, f64> = BTreeMap::new();
+    for s in stats.iter().filter(ours) {
+        let mean = s
+            .mean
+            .filter(|m| m.is_finite())
+            .unwrap_or(f64::NEG_INFINITY);
+        let top = highest.entry(s.target.as_str()).or_insert(mean);
+        *top = top.max(mean);
+    }
+    let mut ranked: Vec<&str> = targets.iter().copied().filter(|t| *t != "all").collect();
+    // Highest first; ties in summary order (a stable sort).
+    ranked.sort_by(|a, b| highest[b].total_cmp(&highest[a]));
+    let kept: BTreeSet<&str> = ranked
+        .into_iter()
+        .take(MAX_TARGET_LINES - 1)
+        .chain(["all"])
+        .collect();
+    let drawn = targets.into_iter().filter(|t| kept.contains(t)).collect();
+    (drawn, total)
+}
+
 fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) -> Vec<SweepSeries> {
     let dimensions = grid.dimension_keys();
     let x = dimensions[dim].start;
@@ -652,11 +693,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     };
     let others = legend_keys(grid, dim);
     let targets: Vec<&str> = if dimensions.len() == 1 {
-        stats
-            .iter()
-            .filter(|s| s.variant == 0 && s.metric == metric && s.flow.is_none())
-            .map(|s| s.target.as_str())
-            .collect()
+        charted_targets(stats, metric).0
     } else {
         vec!["all"]
     };
@@ -730,6 +767,7 @@ fn chart(
         .filter(|s| s.metric == metric)
         .map(|s| s.target.as_str())
         .collect();
+    let (drawn, total) = charted_targets(stats, metric);
     let of_target = match targets.iter().next() {
         Some(t) if targets.len() == 1 => format!(" of {t}"),
         _ => " per target".to_string(),
@@ -743,7 +781,10 @@ fn chart(
     };
     let stem = format!("{metric}-vs-{}", keys[0].replace('.', "_"));
     let others = legend_keys(grid, dim);
-    let legend_title = if others.is_empty() {
+    let legend_title = if others.is_empty() && drawn.len() < total {
+        // Said where the lines are named (the title has no room left).
+        format!("target ({} highest of {})", drawn.len() - 1, total - 1)
+    } else if others.is_empty() {
         "target".to_string()
     } else {
         others
@@ -812,6 +853,45 @@ mod tests {
         assert_eq!(series[0].label, "finance");
         assert_eq!(series[0].points, vec![(12.0, 10.0, 2.0), (18.0, 9.0, 2.0)]);
         assert_eq!(series[1].label, "all");
+    }
+
+    /// With more targets than a chart can show apart, `all` and the
+    /// targets of highest mean in some variant are drawn, in summary order.
+    #[test]
+    fn thousands_of_targets_are_charted_by_their_highest() {
+        let g = grid(&["a.cap"], vec![1], &[&["1"], &["2"]]);
+        let mut stats = Vec::new();
+        for v in 0..2 {
+            for t in 0..30 {
+                // Target 29 is highest in variant 1 only; 0 to 9 next.
+                let mean = match (t, v) {
+                    (29, 1) => 1_000.0,
+                    (29, _) => 0.0,
+                    _ => 100.0 - t as f64,
+                };
+                stats.push(stat(v, &format!("t{t:02}"), mean));
+            }
+            stats.push(stat(v, "all", 50.0));
+        }
+        let (drawn, total) = charted_targets(&stats, "wait_p95_s");
+        assert_eq!(total, 31);
+        let want: Vec<String> = (0..10)
+            .map(|t| format!("t{t:02}"))
+            .chain(["t29".to_string(), "all".to_string()])
+            .collect();
+        assert_eq!(drawn, want);
+        let labels: Vec<String> = chart_series(&g, &stats, 0, "wait_p95_s")
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        assert_eq!(labels, want);
+        // A few targets: every one.
+        let few: Vec<MetricStats> = stats
+            .iter()
+            .filter(|s| s.target.as_str() < "t05" || s.target == "all")
+            .cloned()
+            .collect();
+        assert_eq!(charted_targets(&few, "wait_p95_s").0.len(), 6);
     }
 
     #[test]
