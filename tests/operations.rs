@@ -298,6 +298,62 @@ fn high_priority_runs_first_and_move_to_top_beats_it() {
 }
 
 #[test]
+fn move_to_top_finds_a_run_queued_again_after_its_machine_went_offline() {
+    // "long" waits behind "first" until 5m, runs, and is queued again at
+    // 30m behind "a" (queued at 10m) and "b" (20m) when the machine goes
+    // offline until 1h30m. Moved to the top at 40m (under the handle of
+    // its second queueing), it starts first when the machine is back; "a"
+    // asked at 5m, before it arrived, is not moved. (The tests' mode
+    // checks each move's lookup against a look through every run in
+    // flight.)
+    let base = format!(
+        "{ONE_MACHINE}{}{}{}{}{}",
+        flow("first", "pc", "5m", &["0s"]),
+        flow("long", "pc", "3h", &["1m"]),
+        flow("a", "pc", "10m", &["10m"]),
+        flow("b", "pc", "10m", &["20m"]),
+        "\n[[events]]\nat = \"30m\"\nkind = \"offline\"\ntarget = \"pc\"\nfor = \"1h\"\nrequeue = true\n"
+    );
+    let starts = |text: &str| -> Vec<(Option<u64>, u32)> {
+        runs(text)
+            .iter()
+            .map(|r| (minutes(r.start), r.attempts))
+            .collect()
+    };
+    assert_eq!(
+        starts(&base),
+        vec![(Some(0), 1), (Some(110), 2), (Some(90), 1), (Some(100), 1)]
+    );
+    let moved = format!(
+        "{base}{}{}",
+        event("move_to_top", "a", "5m", "run = 1\n"),
+        event("move_to_top", "long", "40m", "run = 1\n")
+    );
+    assert_eq!(
+        starts(&moved),
+        vec![(Some(0), 1), (Some(90), 2), (Some(270), 1), (Some(280), 1)]
+    );
+    #[derive(Default)]
+    struct Moves(Vec<String>);
+    impl Observer for Moves {
+        fn run_finished(&mut self, _: &RunRecord) {}
+        fn notable(&mut self, _: SimTime, e: &Notable) {
+            if e.kind == NotableKind::MovedToTop {
+                self.0.push(e.detail.clone());
+            }
+        }
+    }
+    let (moves, ..) = simulate(&scenario(&moved), Moves::default());
+    assert_eq!(
+        moves.0,
+        vec![
+            "run 1 is not queued: nothing moved".to_string(),
+            "run 1".into()
+        ]
+    );
+}
+
+#[test]
 fn a_priority_change_applies_to_later_runs() {
     let text = format!(
         "{ONE_MACHINE}{}{}{}{}",

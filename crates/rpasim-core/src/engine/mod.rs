@@ -211,6 +211,9 @@ pub struct Simulation<O> {
     /// The run on each machine bot, for scenarios where a machine can go
     /// away while it runs (`None` elsewhere: nothing to keep).
     runs_on_bots: Option<Box<crate::inflight::RunsOnBots>>,
+    /// Where the runs `move_to_top` events name were queued, for scenarios
+    /// with such events (`None` elsewhere).
+    runs_to_move: Option<Box<crate::inflight::QueuedRunsToMove>>,
     next_run_id: u64,
     events_handled: u64,
     samples: Vec<TargetSample>,
@@ -268,6 +271,7 @@ impl<O: Observer> Simulation<O> {
             runs: InFlight::default(),
             runs_on_bots: machines_can_go_away(spec)
                 .then(|| Box::new(crate::inflight::RunsOnBots::new(spec.machines.len()))),
+            runs_to_move: runs_to_move(spec),
             next_run_id: 0,
             events_handled: 0,
             samples: Vec::with_capacity(spec.targets.len()),
@@ -709,7 +713,11 @@ impl<O: Observer> Simulation<O> {
             enqueued: self.now,
             duration: run.duration,
         });
+        let (flow, flow_index) = (run.flow, run.flow_index);
         let r = self.runs.insert(run);
+        if let Some(index) = self.runs_to_move.as_deref_mut() {
+            index.queued(flow, flow_index, r);
+        }
         let Ok(key) = t.queue.push(r, rank, self.now, attended) else {
             unreachable!("callers check that the queue has room")
         };
@@ -1054,6 +1062,19 @@ fn machines_can_go_away(spec: &ModelSpec) -> bool {
             .events
             .iter()
             .any(|e| matches!(e.action, Action::Offline { .. } | Action::Restart { .. }))
+}
+
+/// The index of the runs `move_to_top` events name, if there are any.
+fn runs_to_move(spec: &ModelSpec) -> Option<Box<crate::inflight::QueuedRunsToMove>> {
+    let wanted: Vec<(FlowId, u64)> = spec
+        .events
+        .iter()
+        .filter_map(|e| match e.action {
+            Action::MoveToTop { flow, run } => Some((flow, run)),
+            _ => None,
+        })
+        .collect();
+    (!wanted.is_empty()).then(|| Box::new(crate::inflight::QueuedRunsToMove::new(wanted)))
 }
 
 /// A draw from an optional distribution (zero when absent).

@@ -16,7 +16,7 @@
 use super::{Event, Observer, Simulation};
 use crate::distribution::Sampler;
 use crate::ids::{FlowId, MachineId};
-use crate::inflight::Stage;
+use crate::inflight::{RunRef, Stage};
 use crate::machine::block;
 use crate::model::{ModelSpec, Scope, Setting, Version};
 use crate::observer::NotableKind;
@@ -255,7 +255,7 @@ impl<O: Observer> Simulation<O> {
     /// (most machines an outage takes, found in O(1)), else those of its
     /// bots (scenarios with outages or restarts keep the run on each bot),
     /// else those a look through the runs in flight finds.
-    pub(super) fn runs_on_machine(&self, m: MachineId) -> Vec<crate::inflight::RunRef> {
+    pub(super) fn runs_on_machine(&self, m: MachineId) -> Vec<RunRef> {
         let found = if self.fleet.busy_bots(m) == 0 {
             Vec::new()
         } else if let Some(index) = self.runs_on_bots.as_deref() {
@@ -314,12 +314,23 @@ impl<O: Observer> Simulation<O> {
     /// Moves the `run`-th run of `flow` to the top of its queue, if queued.
     pub(super) fn move_to_top(&mut self, flow: FlowId, run: u64) {
         let target = self.flows[flow.index()].target;
-        let found = self.runs.find(|r| r.flow == flow && r.flow_index == run);
-        let queued = found.and_then(|r| match self.runs.get(r)?.stage {
-            Stage::Queued(key) => Some((r, key)),
-            Stage::Running { .. } => None,
-        });
-        let Some((r, key)) = queued else {
+        let queued = |found: Option<RunRef>| {
+            found.and_then(|r| match self.runs.get(r)?.stage {
+                Stage::Queued(key) => Some((r, key)),
+                Stage::Running { .. } => None,
+            })
+        };
+        let scan = || self.runs.find(|r| r.flow == flow && r.flow_index == run);
+        let found = match self.runs_to_move.as_deref() {
+            Some(index) => queued(index.find(flow, run, &self.runs)),
+            None => queued(scan()),
+        };
+        if self.check_waits {
+            // The tests' check: the index agrees with a look through every
+            // run in flight.
+            assert_eq!(found, queued(scan()));
+        }
+        let Some((r, key)) = found else {
             let detail = format!("run {run} is not queued: nothing moved");
             self.flow_notable(NotableKind::MovedToTop, flow, detail);
             return;
