@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::io::BufRead;
 
 use common::{repo, run_in, stderr};
 use rpasim_core::Simulation;
@@ -31,8 +32,9 @@ fn in_memory_tables_equal_the_files_of_rpasim_run() {
     let sim = Simulation::new(&scenario.spec, Recorder::in_memory(&scenario.spec)).expect("sim");
     let (recorder, report) = sim.run();
     let (_, tables) = recorder.finish_in_memory(&report).expect("in memory");
+    let runs = tables.runs.as_ref().expect("runs kept");
     for (file, bytes) in [
-        ("runs.csv", &tables.runs),
+        ("runs.csv", runs),
         ("timeseries.csv", &tables.timeseries),
         ("events.csv", &tables.events),
         ("summary.csv", &tables.summary),
@@ -40,6 +42,34 @@ fn in_memory_tables_equal_the_files_of_rpasim_run() {
     ] {
         let written = fs::read(dir.path().join("q").join(file)).expect(file);
         assert!(!written.is_empty(), "{file}");
+        assert!(*bytes == written, "{file} differs");
+    }
+}
+
+/// Without runs (the Python package's `runs=False`), the other tables are
+/// the files of `rpasim run --runs none`, and no `runs.csv` is kept.
+#[test]
+fn in_memory_tables_without_runs_equal_the_files_of_runs_none() {
+    let path = repo().join("scenarios/outages.toml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path_text = path.to_str().expect("utf-8");
+    let args = ["run", path_text, "--out", "o", "--no-charts", "-q"];
+    let o = run_in(dir.path(), &[&args[..], &["--runs", "none"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dir.path().join("o/runs.csv").exists());
+    let spec = rpasim_scenario::load(&path, &[]).expect("outages").spec;
+    let sim = Simulation::new(&spec, Recorder::in_memory_with(&spec, false)).expect("sim");
+    let (recorder, report) = sim.run();
+    let (_, tables) = recorder.finish_in_memory(&report).expect("in memory");
+    assert_eq!(tables.runs, None);
+    for (file, bytes) in [
+        ("timeseries.csv", &tables.timeseries),
+        ("events.csv", &tables.events),
+        ("summary.csv", &tables.summary),
+        ("summary-flows.csv", &tables.flows),
+    ] {
+        let written = fs::read(dir.path().join("o").join(file)).expect(file);
+        assert!(written.lines().count() > 1, "{file} has rows");
         assert!(*bytes == written, "{file} differs");
     }
 }
@@ -68,7 +98,8 @@ fn recording_beside_the_simulation_gives_the_same_bytes() {
         let inline = record(Output::Inline(Box::new(Recorder::in_memory(&spec))));
         let beside = Background::spawn(Recorder::in_memory(&spec)).expect("a thread");
         let threaded = record(Output::Background(beside));
-        let rows = inline.runs.iter().filter(|b| **b == b'\n').count();
+        let runs = inline.runs.as_deref().expect("runs kept");
+        let rows = runs.iter().filter(|b| **b == b'\n').count();
         assert!(rows > 500, "{name}: {rows} runs");
         assert!(inline == threaded, "{name}: the bytes differ");
         batches += rows / rpasim_report::background::BATCH;

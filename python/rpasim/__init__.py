@@ -167,16 +167,16 @@ class Result:
     """The outcome of ``run``: the command line's tables as DataFrames.
 
     ``summary`` (summary.csv, one row per target and ``all``), ``flows``
-    (summary-flows.csv), ``runs`` (runs.csv, one row per run),
-    ``timeseries`` and ``events``; ``csv[name]`` holds the bytes the
-    command line writes to ``name``.
+    (summary-flows.csv), ``runs`` (runs.csv, one row per run; None for a
+    run made with ``runs=False``), ``timeseries`` and ``events``;
+    ``csv[name]`` holds the bytes the command line writes to ``name``.
     """
 
     name: str
     csv: Dict[str, bytes] = field(repr=False)
     summary: pd.DataFrame = field(repr=False)
     flows: pd.DataFrame = field(repr=False)
-    runs: pd.DataFrame = field(repr=False)
+    runs: Optional[pd.DataFrame] = field(repr=False)
     timeseries: pd.DataFrame = field(repr=False)
     events: pd.DataFrame = field(repr=False)
 
@@ -196,11 +196,15 @@ def run(
     seed: Optional[int] = None,
     selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
     discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
+    runs: bool = True,
 ) -> Result:
     """Simulates a scenario and returns its tables.
 
     ``set`` overrides values by dotted key as ``--set`` does
     (``{"machines.vm-03.bots": 3}``); ``seed`` is ``simulation.seed``.
+    ``runs=False`` keeps no table of runs (``Result.runs`` is None, as
+    ``rpasim run --runs none`` writes no runs.csv): for the summaries alone
+    of runs too many to hold, memory then does not grow with their number.
 
     ``selection`` replaces every target's machine-selection policy with a
     Python function: given the candidate machines (a list of dicts with
@@ -216,12 +220,12 @@ def run(
     raised by a policy is raised here after the run.
     """
     text, source = _source(scenario)
-    tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline)
-    csv = {_FILES[k]: tables[k] for k in _FILES}
+    tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)
+    kept = [k for k in _FILES if tables[k] is not None]
     return Result(
         name=tables["name"],
-        csv=csv,
-        **{k: _frame(tables[k]) for k in _FILES},
+        csv={_FILES[k]: tables[k] for k in kept},
+        **{k: (_frame(tables[k]) if k in kept else None) for k in _FILES},
     )
 
 

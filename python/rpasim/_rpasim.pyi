@@ -19,7 +19,8 @@ def run(
     set: List[str],
     selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
     discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
-) -> Dict[str, Union[str, bytes]]: ...
+    runs: bool = True,
+) -> Dict[str, Union[str, bytes, None]]: ...
 def validate(text: Optional[str], source: str, set: List[str]) -> str: ...
 def sweep(
     scenario: str,

@@ -66,6 +66,23 @@ def test_results_are_the_bytes_of_the_command_line(tmp_path):
     assert again.csv == r.csv
 
 
+def test_without_runs_the_other_tables_are_the_command_lines(tmp_path):
+    out = tmp_path / "o"
+    subprocess.run(
+        [cli(), "run", str(QUICKSTART), "--out", str(out), "--no-charts", "-q",
+         "--seed", "7", "--runs", "none"],
+        check=True,
+    )
+    r = rpasim.run(QUICKSTART, seed=7, runs=False)
+    assert r.runs is None
+    assert "runs.csv" not in r.csv
+    for name in ["summary.csv", "summary-flows.csv", "timeseries.csv", "events.csv"]:
+        assert r.csv[name] == (out / name).read_bytes(), name
+    # The same summary as with the runs kept.
+    pd.testing.assert_frame_equal(r.summary, rpasim.run(QUICKSTART, seed=7).summary)
+    assert r.summary.set_index("target").loc["all", "arrivals"] > 1000
+
+
 def test_a_dict_scenario_is_the_toml_scenario():
     as_dict = {
         "simulation": {"horizon": "1d", "seed": 3},

@@ -181,10 +181,11 @@ impl QueueDiscipline for PyDiscipline {
 
 /// Simulates a scenario (its text, or None to read the file `source`) and
 /// returns its tables as the bytes
-/// `rpasim run` writes: `runs`, `summary`, `flows` (summary-flows.csv),
-/// `timeseries`, `events`; and `name`.
+/// `rpasim run` writes: `runs` (None unless `runs`), `summary`, `flows`
+/// (summary-flows.csv), `timeseries`, `events`; and `name`.
 #[pyfunction]
-#[pyo3(signature = (text, source, set, selection=None, discipline=None))]
+#[pyo3(signature = (text, source, set, selection=None, discipline=None, runs=true))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
 fn run<'py>(
     py: Python<'py>,
     text: Option<&str>,
@@ -192,6 +193,7 @@ fn run<'py>(
     set: Vec<String>,
     selection: Option<Py<PyAny>>,
     discipline: Option<Py<PyAny>>,
+    runs: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let scenario = scenario(py, text, source, &set)?;
     let spec = &scenario.spec;
@@ -216,7 +218,7 @@ fn run<'py>(
         .collect();
     let outcome = py.detach(|| {
         // Tables are formatted on a core of their own when there is one.
-        let mut sim = Simulation::new(spec, Output::beside(Recorder::in_memory(spec)))
+        let mut sim = Simulation::new(spec, Output::beside(Recorder::in_memory_with(spec, runs)))
             .map_err(|e| format!("the scenario cannot be simulated: {e}"))?;
         for (t, (s, d)) in policies.into_iter().enumerate() {
             if let Some(s) = s {
@@ -239,8 +241,9 @@ fn run<'py>(
     let tables = outcome.map_err(PyRuntimeError::new_err)?;
     let out = PyDict::new(py);
     out.set_item("name", &scenario.name)?;
+    let runs = tables.runs.as_deref().map(|bytes| PyBytes::new(py, bytes));
+    out.set_item("runs", runs)?;
     for (key, bytes) in [
-        ("runs", &tables.runs),
         ("summary", &tables.summary),
         ("flows", &tables.flows),
         ("timeseries", &tables.timeseries),

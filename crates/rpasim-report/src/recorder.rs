@@ -125,8 +125,9 @@ impl Out {
 /// A run's CSV files as bytes, the same bytes `rpasim run` writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tables {
-    /// `runs.csv`.
-    pub runs: Vec<u8>,
+    /// `runs.csv`; `None` when the recorder kept no runs
+    /// ([`in_memory_with`](Recorder::in_memory_with)).
+    pub runs: Option<Vec<u8>>,
     /// `timeseries.csv`.
     pub timeseries: Vec<u8>,
     /// `events.csv`.
@@ -194,10 +195,20 @@ impl Recorder {
     ///
     /// [`finish_in_memory`]: Self::finish_in_memory
     pub fn in_memory(spec: &ModelSpec) -> Self {
+        Self::in_memory_with(spec, true)
+    }
+
+    /// [`in_memory`](Self::in_memory), keeping `runs.csv` only if `runs`:
+    /// without it, memory does not grow with the number of runs (the
+    /// Python package's `run(..., runs=False)`, as `rpasim run --runs
+    /// none`).
+    pub fn in_memory_with(spec: &ModelSpec, runs: bool) -> Self {
         let memory = || Out::Memory(Vec::with_capacity(1 << 16));
         let mut r = Self::summary_only(spec);
         // Writing a header into memory cannot fail.
-        r.runs = RunsWriter::new(memory(), &r.names).ok();
+        if runs {
+            r.runs = RunsWriter::new(memory(), &r.names).ok();
+        }
         r.timeseries = TimeseriesWriter::new(memory(), &r.names).ok();
         r.events = EventsWriter::new(memory()).ok();
         r
@@ -213,7 +224,7 @@ impl Recorder {
             w.transpose()?.map_or(Ok(Vec::new()), Out::finish)
         };
         let mut tables = Tables {
-            runs: bytes(self.runs.map(RunsWriter::into_inner))?,
+            runs: self.runs.map(|w| bytes(Some(w.into_inner()))).transpose()?,
             timeseries: bytes(self.timeseries.map(TimeseriesWriter::into_inner))?,
             events: bytes(self.events.map(EventsWriter::into_inner))?,
             ..Tables::default()
