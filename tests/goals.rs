@@ -104,6 +104,27 @@ fn goals_of_the_scenario_are_judged_and_written() {
     );
 }
 
+/// A name that is both a target's and a flow's means the target (its row
+/// counts both flows' runs), as `summary.csv` lists targets first.
+#[test]
+fn a_goal_on_a_name_of_a_target_and_a_flow_is_about_the_target() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = scenario("").replace("name = \"urgent\"", "name = \"m\"");
+    let o = run(
+        dir.path(),
+        &text,
+        &["--goal", "m.arrivals>=1", "--goal", "batch.arrivals<=12"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let goals = fs::read_to_string(dir.path().join("out/goals.csv")).expect("goals.csv");
+    // 24 runs of the flow "m" (one an hour) and a burst of 12 of "batch".
+    assert!(goals.contains("m,arrivals,>= 1,36.000000,yes"), "{goals}");
+    assert!(
+        goals.contains("batch,arrivals,<= 12,12.000000,yes"),
+        "{goals}"
+    );
+}
+
 #[test]
 fn a_goal_on_a_wait_when_nothing_started_is_missed() {
     let dir = tempfile::tempdir().expect("temp dir");

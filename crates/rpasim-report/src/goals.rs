@@ -5,6 +5,7 @@
 //! started) never meets an upper bound, and an empty cell never meets a
 //! lower one. `goals.csv` says, goal by goal, the value and the verdict.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use rpasim_core::SimDuration;
@@ -78,14 +79,14 @@ pub struct Judged {
 
 /// Judges each goal against a summary (targets, flows and `all`).
 pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
+    let rows = GoalRows::new(summary);
     goals
         .iter()
         .map(|g| {
-            let flow = !summary.rows.iter().any(|r| r.target == g.name);
-            let measured = measure_goal(g, summary);
+            let measured = rows.measure(g);
             Judged {
                 goal: g.clone(),
-                flow,
+                flow: !rows.is_target(&g.name),
                 measured,
                 met: meets(g, measured),
             }
@@ -93,26 +94,47 @@ pub fn judge(goals: &[Goal], summary: &Summary) -> Vec<Judged> {
         .collect()
 }
 
-/// What a summary says of a goal's metric: the row of its target (or
-/// `all`), else of its flow.
-pub fn measure_goal(goal: &Goal, summary: &Summary) -> Measured {
-    goal_row(goal, summary).map_or(Measured::None, |r| measure(r, &goal.metric))
+/// The rows of a summary by the names goals give: a target's (or `all`'s),
+/// else a flow's. Built once per summary, so that judging many goals looks
+/// each one up instead of looking through every row (10,000 goals on
+/// 10,000 targets took 0.4 s that way).
+#[derive(Debug)]
+pub struct GoalRows<'a> {
+    /// Each name's row, and whether it is a target's (or `all`).
+    by_name: BTreeMap<&'a str, (&'a SummaryRow, bool)>,
 }
 
-/// The summary row a goal is about: its target's (or `all`), else its
-/// flow's.
-pub fn goal_row<'a>(goal: &Goal, summary: &'a Summary) -> Option<&'a SummaryRow> {
-    summary
-        .rows
-        .iter()
-        .find(|r| r.target == goal.name)
-        .or_else(|| {
-            summary
-                .flows
-                .iter()
-                .find(|f| f.stats.target == goal.name)
-                .map(|f| &f.stats)
-        })
+impl<'a> GoalRows<'a> {
+    /// The rows of `summary` by name; a target's row comes before a flow's
+    /// of the same name, and of rows of one name the first.
+    pub fn new(summary: &'a Summary) -> Self {
+        let mut by_name = BTreeMap::new();
+        for r in &summary.rows {
+            by_name.entry(r.target.as_str()).or_insert((r, true));
+        }
+        for f in &summary.flows {
+            by_name
+                .entry(f.stats.target.as_str())
+                .or_insert((&f.stats, false));
+        }
+        GoalRows { by_name }
+    }
+
+    /// The row a goal is about: its target's (or `all`), else its flow's.
+    pub fn row(&self, goal: &Goal) -> Option<&'a SummaryRow> {
+        self.by_name.get(goal.name.as_str()).map(|(row, _)| *row)
+    }
+
+    /// Whether `name` is a target's (or `all`'s) row.
+    pub fn is_target(&self, name: &str) -> bool {
+        self.by_name.get(name).is_some_and(|(_, target)| *target)
+    }
+
+    /// What the summary says of a goal's metric.
+    pub fn measure(&self, goal: &Goal) -> Measured {
+        self.row(goal)
+            .map_or(Measured::None, |r| measure(r, &goal.metric))
+    }
 }
 
 /// Whether a measured value meets a goal: only a number on the right side

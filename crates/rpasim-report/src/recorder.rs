@@ -267,10 +267,12 @@ impl Recorder {
     /// [`SummaryBuilder::only`]). Unknown names get no row.
     pub fn summary_of(spec: &ModelSpec, names: &[&str]) -> Self {
         let mut r = Self::summary_only(spec);
+        // A set of the names, not a look through every target per name:
+        // a plan may have a goal per target of thousands.
+        let wanted: std::collections::BTreeSet<&str> = names.iter().copied().collect();
         let named = |all: &[String]| -> Vec<usize> {
-            names
-                .iter()
-                .filter_map(|n| all.iter().position(|x| x == n))
+            (0..all.len())
+                .filter(|&i| wanted.contains(all[i].as_str()))
                 .collect()
         };
         let (targets, flows) = (named(&r.names.targets), named(&r.names.flows));

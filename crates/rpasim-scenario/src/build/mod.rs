@@ -396,9 +396,10 @@ pub fn goals(file: &ScenarioFile, spec: &ModelSpec) -> Result<Vec<Goal>, Vec<Iss
             external: None,
         });
     };
+    let names = crate::goals::GoalNames::new(spec);
     for (i, g) in file.goals.iter().enumerate() {
         let path = KeyPath::root("goals").index(i);
-        let name = crate::goals::check_name(&g.name, spec);
+        let name = names.check(&g.name);
         let metric = crate::goals::check_metric(&g.metric);
         if let Err(m) = &name {
             error(path.key("name"), m.clone());

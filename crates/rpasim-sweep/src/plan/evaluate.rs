@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 use rpasim_core::ModelSpec;
 use rpasim_core::wait::REASONS;
-use rpasim_report::goals::{Goal, Measured, goal_row, measure_goal};
+use rpasim_report::goals::{Goal, GoalRows, Measured};
 use rpasim_scenario::Override;
 use rpasim_stats::student_t_quantile;
 
@@ -230,10 +230,11 @@ impl Evaluator<'_> {
         // targets the others would be most of a replication's time.
         let names: Vec<&str> = self.goals.iter().map(|g| g.name.as_str()).collect();
         let summary = crate::runner::summarize_rows(&spec, &names)?;
+        let rows = GoalRows::new(&summary);
         let values = self
             .goals
             .iter()
-            .map(|g| match measure_goal(g, &summary) {
+            .map(|g| match rows.measure(g) {
                 Measured::Value(x) => x,
                 Measured::Never | Measured::None if g.at_most => f64::INFINITY,
                 Measured::Never | Measured::None => f64::NEG_INFINITY,
@@ -242,7 +243,7 @@ impl Evaluator<'_> {
         let shares = self
             .goals
             .iter()
-            .map(|g| goal_row(g, &summary)?.reason_shares())
+            .map(|g| rows.row(g)?.reason_shares())
             .collect();
         Ok(Observation { values, shares })
     }
