@@ -391,9 +391,12 @@ impl<H: Copy> Order<H> {
         }
         // A key before the front (a run moved to the top) is not in the
         // ring: no search there.
-        let in_ring = self.appended.front().is_some_and(|(front, _)| key > *front);
-        match if in_ring { self.position(key) } else { Err(0) } {
-            Ok(i) => {
+        let in_ring = match self.appended.front() {
+            Some((front, _)) if key > *front => self.position(key).ok(),
+            _ => None,
+        };
+        match in_ring {
+            Some(i) => {
                 let handle = self.appended[i].1.take()?;
                 self.holes += 1;
                 if self.holes > self.appended.len() / 2 {
@@ -402,7 +405,7 @@ impl<H: Copy> Order<H> {
                 }
                 Some(handle)
             }
-            Err(_) => self.others.remove(&key),
+            None => self.others.remove(&key),
         }
     }
 
