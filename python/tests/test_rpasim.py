@@ -21,6 +21,15 @@ def cli():
     return str(path)
 
 
+def run_quickstart(out, *args):
+    """`rpasim run` of the quickstart into `out`, without charts; returns `out`."""
+    subprocess.run(
+        [cli(), "run", str(QUICKSTART), "--out", str(out), "--no-charts", "-q", *args],
+        check=True,
+    )
+    return out
+
+
 def test_tables_have_typed_columns():
     r = rpasim.run(QUICKSTART, seed=7)
     assert r.name == "quickstart"
@@ -45,12 +54,7 @@ def test_tables_have_typed_columns():
 
 
 def test_results_are_the_bytes_of_the_command_line(tmp_path):
-    out = tmp_path / "q"
-    subprocess.run(
-        [cli(), "run", str(QUICKSTART), "--out", str(out), "--no-charts", "-q",
-         "--set", "machines.vm-03.bots=3", "--seed", "7"],
-        check=True,
-    )
+    out = run_quickstart(tmp_path / "q", "--set", "machines.vm-03.bots=3", "--seed", "7")
     r = rpasim.run(str(QUICKSTART), set={"machines.vm-03.bots": 3}, seed=7)
     for name in ["runs.csv", "summary.csv", "summary-flows.csv", "timeseries.csv", "events.csv"]:
         assert r.csv[name] == (out / name).read_bytes(), name
@@ -67,12 +71,7 @@ def test_results_are_the_bytes_of_the_command_line(tmp_path):
 
 
 def test_without_runs_the_other_tables_are_the_command_lines(tmp_path):
-    out = tmp_path / "o"
-    subprocess.run(
-        [cli(), "run", str(QUICKSTART), "--out", str(out), "--no-charts", "-q",
-         "--seed", "7", "--runs", "none"],
-        check=True,
-    )
+    out = run_quickstart(tmp_path / "o", "--seed", "7", "--runs", "none")
     r = rpasim.run(QUICKSTART, seed=7, runs=False)
     assert r.runs is None
     assert "runs.csv" not in r.csv
