@@ -93,7 +93,15 @@ def quickstart_sweep():
 
 
 def timed(command):
-    """Wall time in seconds and peak resident memory in MB of one command."""
+    """Wall time in seconds and peak resident memory in MB of one command.
+
+    The files earlier commands wrote are flushed to disk first (not timed),
+    so that no command pays for the kernel writing back another's files
+    (its flusher wakes every few seconds). It does not remove all of the
+    penalty of the command run first after SimPy (10 to 30 % on this
+    machine): compare binaries in both orders."""
+    if hasattr(os, "sync"):
+        os.sync()
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
