@@ -746,6 +746,45 @@ fn buying_hosted_add_ons_mid_month() {
     assert_eq!(starts, vec![Some(10), Some(10), Some(40), Some(40)]);
 }
 
+/// Hosted capacity lowered below what two groups' busy bots hold: bots
+/// leave as they go idle, and the groups then take turns with what is
+/// left.
+#[test]
+fn lowering_hosted_capacity_reclaims_idle_bots_and_groups_take_turns() {
+    let group = |name: &str| format!("\n[[hosted_groups]]\nname = \"{name}\"\nmax_bots = 2\n");
+    let text = format!(
+        "[simulation]\nhorizon = \"1d\"\n\n[[environments]]\nname = \"e\"\nhosted_capacity = 4\n{}{}{}{}\
+         \n[[events]]\nat = \"30m\"\nkind = \"set\"\nkey = \"environments.e.hosted_capacity\"\nvalue = 2\n",
+        group("a"),
+        group("b"),
+        flow("fa", "a", "30m", &["0s", "0s", "70m", "70m"]),
+        flow("fb", "b", "30m", &["0s", "0s", "70m", "70m"]),
+    );
+    // Four bots ready at 10m run the first runs until 40m; the capacity
+    // falls to 2 at 30m, while they run, so two of them leave as they go
+    // idle at 40m (those of "a": idle as long, declared first). At 70m "a"
+    // asks first: "b"'s two idle bots leave for it; provisioned, they run
+    // "a"'s runs 80m-110m, then leave in turn for "b" (120m-150m).
+    let starts: Vec<_> = runs(&text).iter().map(|r| minutes(r.start)).collect();
+    assert_eq!(
+        starts,
+        [10, 10, 10, 10, 80, 80, 120, 120].map(Some).to_vec()
+    );
+    // So only "b" still has bots to go cold: 3 hours after 150m.
+    #[derive(Default)]
+    struct Cold(Vec<(u64, String)>);
+    impl Observer for Cold {
+        fn run_finished(&mut self, _: &RunRecord) {}
+        fn notable(&mut self, time: SimTime, e: &Notable) {
+            if e.kind == NotableKind::GroupCold {
+                self.0.push((time.as_millis() / 60_000, e.detail.clone()));
+            }
+        }
+    }
+    let (cold, ..) = simulate(&scenario(&text), Cold::default());
+    assert_eq!(cold.0, vec![(330, "2 idle bots deprovisioned".to_string())]);
+}
+
 #[test]
 fn a_rate_change_takes_effect_from_its_time() {
     let text = "[simulation]\nhorizon = \"20d\"\n\n[[machines]]\nname = \"pc\"\nbots = 10\n\n\
