@@ -243,6 +243,24 @@ fn arrival_processes_are_exclusive() {
 }
 
 #[test]
+fn a_cron_pattern_that_never_fires_is_refused() {
+    let with = |cron: &str| {
+        VALID.replace(
+            "arrivals = { poisson = { per_hour = 1.5 } }",
+            &format!("arrivals = {{ cron = \"{cron}\" }}"),
+        )
+    };
+    // Valid fields, but no February has a 30th and no April a 31st.
+    for never in ["0 0 30 2 *", "15 6 31 4 *"] {
+        let p = single(&with(never));
+        assert_eq!(p.key.as_deref(), Some("flows.invoices.arrivals.cron"));
+        assert!(p.message.contains("never fires"), "{p}");
+    }
+    // Rare is not never: the 29th of February, once in four years.
+    parse(&with("0 0 29 2 *"), Path::new("s.toml"), &[]).expect("a leap day fires");
+}
+
+#[test]
 fn profiles_need_24_and_7_multipliers() {
     let p = single(&VALID.replace("per_hour = 1.5 }", "per_hour = 1.5, daily = [1, 1] }"));
     assert_eq!(

@@ -252,6 +252,16 @@ impl Builder<'_> {
             "cron" => {
                 let pattern = a.cron.as_deref()?;
                 match CronSchedule::parse(pattern) {
+                    // A valid pattern may name a day no month has
+                    // ("0 0 30 2 *"): a flow that would silently never run.
+                    Ok(schedule) if schedule.next_after(SimTime::ZERO, true).is_none() => {
+                        let message = format!(
+                            "cron pattern {pattern:?} never fires (a day its months never have?); \
+                             expected a schedule with at least one date, e.g. \"0 2 * * 1-5\""
+                        );
+                        self.error(path.key("cron"), message);
+                        None
+                    }
                     Ok(schedule) => Some(ArrivalProcess::Cron { schedule, burst }),
                     Err(e) => {
                         let message = format!(
