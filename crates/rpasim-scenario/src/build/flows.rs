@@ -254,7 +254,7 @@ impl Builder<'_> {
                 match CronSchedule::parse(pattern) {
                     // A valid pattern may name a day no month has
                     // ("0 0 30 2 *"): a flow that would silently never run.
-                    Ok(schedule) if schedule.next_after(SimTime::ZERO, true).is_none() => {
+                    Ok(schedule) if !schedule.fires_ever() => {
                         let message = format!(
                             "cron pattern {pattern:?} never fires (a day its months never have?); \
                              expected a schedule with at least one date, e.g. \"0 2 * * 1-5\""
