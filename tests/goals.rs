@@ -191,3 +191,31 @@ fn malformed_goals_are_exit_2_with_nothing_written() {
         assert!(!d.join("out").exists(), "nothing written");
     }
 }
+
+/// With one target, `all`'s statistics are the target's, kept once: the
+/// two rows agree figure for figure (after a warm-up, with runs timed out
+/// of the queue), and `all` still counts every run when only a flow's row
+/// is kept (what a plan's goal on that flow keeps).
+#[test]
+fn one_target_s_all_row_is_its_row_whatever_rows_are_kept() {
+    use rpasim_core::{Outcome, Simulation};
+    use rpasim_report::Recorder;
+    let text = scenario("").replace("horizon = \"1d\"", "horizon = \"3d\"\nwarmup = \"2h\"");
+    let s = common::scenario(&text);
+    let full = common::summarize(&s.spec);
+    let (target, all) = (full.row("m").expect("the target's row"), full.all());
+    // Urgent runs every hour from 2h (the warm-up's end) to 71h, and
+    // batches of 12 at 25h and 49h (the one at 1h is in the warm-up).
+    assert_eq!(all.arrivals, 70 + 2 * 12);
+    assert!(all.count(Outcome::QueueTimeout) > 0, "{all:?}");
+    let named_all = rpasim_report::SummaryRow {
+        target: "all".into(),
+        ..target.clone()
+    };
+    assert_eq!(&named_all, all);
+    let sim = Simulation::new(&s.spec, Recorder::summary_of(&s.spec, &["batch"])).expect("valid");
+    let (recorder, report) = sim.run();
+    let kept = recorder.finish(&report).expect("no I/O");
+    assert!(kept.row("m").is_none());
+    assert_eq!(kept.all(), all);
+}

@@ -4,7 +4,6 @@
 //! Planners think in business hours, nightly batches and quiet weekends; this
 //! module turns the clock into hours of the week and calendar dates.
 
-
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::time::{MS_PER_DAY, MS_PER_HOUR, SimTime};

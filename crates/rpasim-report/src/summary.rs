@@ -166,6 +166,9 @@ pub struct SummaryBuilder {
     /// exactly its target's, and so are its statistics, kept once (with
     /// thousands of one-flow machines, half the work per run).
     sole_flow: Vec<bool>,
+    /// Whether the scenario has one target: its runs are then every run,
+    /// and `all`'s statistics are its own, kept once.
+    sole_target: bool,
 }
 
 /// The targets and flows that get a row of a summary, by id.
@@ -204,6 +207,7 @@ impl SummaryBuilder {
             all: RunStats::default(),
             only: None,
             sole_flow,
+            sole_target: targets == 1,
         }
     }
 
@@ -229,15 +233,18 @@ impl SummaryBuilder {
     }
 
     /// Whether the statistics of target `t` and those of flow `f` are to
-    /// be updated with a run of theirs: those of a row, and a sole flow's
-    /// are its target's.
+    /// be updated with a run of theirs: those of a row; a sole flow's are
+    /// its target's, and a sole target's are `all`'s.
     fn updated(&self, t: usize, f: usize) -> (bool, bool) {
         let (target_row, flow_row) = match &self.only {
             None => (true, true),
             Some(only) => (only.targets[t], only.flows[f]),
         };
         let sole = self.sole_flow[f];
-        (target_row || (flow_row && sole), flow_row && !sole)
+        (
+            target_row || (flow_row && sole) || self.sole_target,
+            flow_row && !sole,
+        )
     }
 
     /// The summary reports this cost of the capacity (`cost` column).
@@ -268,7 +275,9 @@ impl SummaryBuilder {
         if flow {
             self.flows[f].add(r, self.horizon);
         }
-        self.all.add(r, self.horizon);
+        if !self.sole_target {
+            self.all.add(r, self.horizon);
+        }
     }
 
     /// Starts loading the statistics `add(r)` will update (with thousands
@@ -300,8 +309,13 @@ impl SummaryBuilder {
             all,
             only,
             sole_flow,
+            sole_target,
             ..
         } = self;
+        let all = match (sole_target, targets.first()) {
+            (true, Some(only_target)) => only_target.clone(),
+            _ => all,
+        };
         let flow_row = |f: usize| only.as_ref().is_none_or(|o| o.flows[f]);
         let mut flow_rows: Vec<Option<FlowRow>> = (0..flows.len()).map(|_| None).collect();
         // A sole flow's row is its target's statistics, computed once below.
