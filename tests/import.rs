@@ -406,6 +406,19 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
             "\u{0}\u{1}\u{2}garbage".to_string(),
             "binary.csv:1",
         ),
+        // Saved on Windows (the csv crate counts such lines one short).
+        (
+            "windows.csv",
+            format!("{head}1,2026-03-02T00:00:00Z,,,4,2,pc,,f\n2,yesterday,,,4,2,pc,,f\n")
+                .replace('\n', "\r\n"),
+            "windows.csv:3 (column createdon)",
+        ),
+        (
+            "short.csv",
+            format!("{head}1,2026-03-02T00:00:00Z,,,4,2,pc,,f\n\n2,2026-03-02T00:00:00Z\n")
+                .replace('\n', "\r\n"),
+            "short.csv:4: malformed CSV row (2 fields where the header has 9)",
+        ),
     ];
     for (name, text, expected) in cases {
         fs::write(dir.path().join(name), text).expect("write");

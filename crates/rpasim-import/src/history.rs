@@ -291,10 +291,11 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let mut seen = SeenIds::default();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            ImportError::at(path, line, None, format!("malformed CSV row ({e})"))
+            let line = Place::of(e.position()).line(path);
+            let problem = rpasim_scenario::input::csv_problem(&e);
+            ImportError::at(path, line, None, format!("malformed CSV row ({problem})"))
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        let place = Place::of(record.position());
         let field = |name: &str| {
             index
                 .get(name)
@@ -302,14 +303,7 @@ fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
                 .unwrap_or("")
                 .to_string()
         };
-        add_run(
-            &mut history,
-            &mut seen,
-            &cols,
-            &field,
-            Place::Line(line),
-            path,
-        )?;
+        add_run(&mut history, &mut seen, &cols, &field, place, path)?;
     }
     Ok(history)
 }
@@ -498,17 +492,38 @@ fn lowercase_guid(id: &str) -> Option<u128> {
     Some(value)
 }
 
-/// Where a row is: a CSV line, or the n-th run of a JSON `value` array.
+/// Where a row is: a CSV record (the csv crate's line count and byte
+/// offset at its start), or the n-th run of a JSON `value` array.
 #[derive(Clone, Copy)]
 enum Place {
-    Line(u64),
+    Record { line: u64, byte: u64 },
     Run(usize),
 }
 
 impl Place {
+    fn of(position: Option<&csv::Position>) -> Self {
+        position.map_or(Place::Record { line: 0, byte: 0 }, |p| Place::Record {
+            line: p.line(),
+            byte: p.byte(),
+        })
+    }
+
+    /// The line of a record, for a message (the file read again there:
+    /// see [`rpasim_scenario::input::csv_line`]).
+    fn line(self, path: &Path) -> u64 {
+        match self {
+            Place::Record { line, byte } => {
+                rpasim_scenario::input::csv_line_in_file(path, line, byte)
+            }
+            Place::Run(_) => 0,
+        }
+    }
+
     fn error(self, path: &Path, column: &str, message: String) -> ImportError {
         match self {
-            Place::Line(line) => ImportError::at(path, line, Some(column.to_string()), message),
+            Place::Record { .. } => {
+                ImportError::at(path, self.line(path), Some(column.to_string()), message)
+            }
             Place::Run(n) => ImportError {
                 path: path.to_path_buf(),
                 line: None,

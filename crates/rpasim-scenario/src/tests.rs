@@ -273,16 +273,22 @@ fn profiles_need_24_and_7_multipliers() {
 #[test]
 fn trace_errors_name_the_trace_line() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("t.csv"), "arrival_s\n10\nlater\n").expect("write");
     let text = VALID.replace(
         "arrivals = { poisson = { per_hour = 1.5 } }",
         "arrivals = { trace = \"t.csv\" }",
     );
-    let e = parse(&text, &dir.path().join("s.toml"), &[]).expect_err("bad trace");
-    let p = &e.problems[0];
-    assert!(p.file.ends_with("t.csv"), "{p}");
-    assert_eq!(p.line, Some(3));
-    assert_eq!(p.key.as_deref(), Some("flows.invoices.arrivals.trace"));
+    // The same rows with Unix and Windows line ends, and a blank line.
+    for trace in [
+        "arrival_s\n10\n\nlater\n",
+        "arrival_s\r\n10\r\n\r\nlater\r\n",
+    ] {
+        std::fs::write(dir.path().join("t.csv"), trace).expect("write");
+        let e = parse(&text, &dir.path().join("s.toml"), &[]).expect_err("bad trace");
+        let p = &e.problems[0];
+        assert!(p.file.ends_with("t.csv"), "{p}");
+        assert_eq!(p.line, Some(4), "{trace:?}");
+        assert_eq!(p.key.as_deref(), Some("flows.invoices.arrivals.trace"));
+    }
 }
 
 mod hosted {

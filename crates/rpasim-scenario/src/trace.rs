@@ -81,25 +81,24 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize);
                 return Err(err(
-                    line,
+                    line_of(path, e.position()),
                     format!("malformed CSV row ({})", input::csv_problem(&e)),
                 ));
             }
         }
-        let line = record.position().map(|p| p.line() as usize);
+        let line = || line_of(path, record.position());
         if times.len() as u64 >= max_rows {
             return Err(err(
-                line,
+                line(),
                 format!(
                     "more than {max_rows} rows, the limit of runs ([limits] max_runs, or --max-runs)"
                 ),
             ));
         }
-        let at = seconds(field(&record, arrival), ARRIVAL_COLUMN).map_err(|m| err(line, m))?;
+        let at = seconds(field(&record, arrival), ARRIVAL_COLUMN).map_err(|m| err(line(), m))?;
         if let (Some(d), Some(runs)) = (duration, recorded.as_mut()) {
-            runs.push(recorded_run(&record, d, outcome).map_err(|m| err(line, m))?);
+            runs.push(recorded_run(&record, d, outcome).map_err(|m| err(line(), m))?);
         }
         times.push(at);
         if times.len() == SIZING_ROWS {
@@ -121,6 +120,11 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
         times: Arc::new(times),
         recorded: recorded.map(Arc::new),
     })
+}
+
+/// The line of a row at `position` of the trace at `path`, for a message.
+fn line_of(path: &Path, position: Option<&csv::Position>) -> Option<usize> {
+    position.map(|p| input::csv_line_in_file(path, p.line(), p.byte()) as usize)
 }
 
 /// The traces a command has read, by file and row limit: the variants of

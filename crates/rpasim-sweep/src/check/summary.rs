@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use rpasim_scenario::input::{csv_problem, excerpt};
+use rpasim_scenario::input::{csv_line, csv_problem, excerpt};
 
 use crate::SweepError;
 
@@ -126,13 +126,21 @@ impl SummaryFile {
                     .into(),
             )
         })?;
+        // The line a record starts on, from the csv crate's count there
+        // and the bytes after it (see `csv_line`: Windows line ends).
+        let line_at = |p: Option<&csv::Position>| {
+            p.map_or(0, |p| {
+                let after = bytes.get(p.byte() as usize..).unwrap_or_default();
+                csv_line(p.line(), after.iter().copied())
+            })
+        };
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = line_at(e.position());
                 invalid(format!("line {line}: {}", csv_problem(&e)))
             })?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = line_at(record.position());
             rows.push((line, record.iter().map(str::to_string).collect()));
         }
         if rows.is_empty() {
