@@ -580,6 +580,29 @@ fn the_web_apis_odata_json_imports_like_the_csv() {
     assert!(stderr(&o).contains("bad.json:"), "{}", stderr(&o));
 }
 
+/// Excel saves "CSV" with semicolons where the comma is the decimal
+/// separator (and tab-separated text is another export): the header
+/// tells the delimiter, and the same rows import to the same files.
+#[test]
+fn semicolon_and_tab_separated_histories_import_like_the_csv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let csv_text = fs::read_to_string(common::repo().join("scenarios/history/history.csv"))
+        .expect("the bundled history");
+    assert!(!csv_text.contains('"'), "no quoted cell to keep its commas");
+    let import = |sub: &str, text: &str| {
+        fs::create_dir_all(d.join(sub)).expect("dir");
+        fs::write(d.join(sub).join("h.csv"), text).expect("history");
+        let o = run_in(&d.join(sub), &["import", "h.csv", "--out", "o", "-q"]);
+        assert!(o.status.success(), "{sub}: {}", stderr(&o));
+        ["replay.toml", "scenario.toml", "calibration.csv"]
+            .map(|f| fs::read_to_string(d.join(sub).join("o").join(f)).expect("imported"))
+    };
+    let commas = import("commas", &csv_text);
+    assert_eq!(import("semicolons", &csv_text.replace(',', ";")), commas);
+    assert_eq!(import("tabs", &csv_text.replace(',', "\t")), commas);
+}
+
 #[test]
 fn attended_runs_are_replayed_as_attended_runs_of_their_machine() {
     // Two attended runs queued at once on pc: one session, so the second

@@ -255,16 +255,15 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
         ));
     }
     let mut reader = BufReader::new(file);
-    let first = reader
+    let start = reader
         .fill_buf()
-        .map_err(|e| ImportError::file(path, e.to_string()))?
-        .iter()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace());
+        .map_err(|e| ImportError::file(path, e.to_string()))?;
+    let first = start.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let delimiter = delimiter(start);
     let history = if first == Some(b'{') {
         read_json(reader, path)?
     } else {
-        read_csv(reader, path)?
+        read_csv(reader, path, delimiter)?
     };
     if history.runs.is_empty() {
         return Err(ImportError::file(path, "no run in the history".into()));
@@ -272,9 +271,24 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     Ok(history)
 }
 
-fn read_csv(input: impl Read, path: &Path) -> Result<History, ImportError> {
+/// The delimiter of a CSV history, told by its header (the first line, or
+/// as much of it as `start` holds): a comma, or a semicolon or a tab when
+/// the header has no comma. Excel saves "CSV" with semicolons where the
+/// comma is the decimal separator; column names have neither.
+fn delimiter(start: &[u8]) -> u8 {
+    let header = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    let has = |d: u8| header.contains(&d);
+    match (has(b','), has(b';'), has(b'\t')) {
+        (false, true, _) => b';',
+        (false, false, true) => b'\t',
+        _ => b',',
+    }
+}
+
+fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .delimiter(delimiter)
         .from_reader(input);
     let header: Vec<String> = reader
         .headers()
