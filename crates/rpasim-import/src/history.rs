@@ -259,7 +259,7 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
         .fill_buf()
         .map_err(|e| ImportError::file(path, e.to_string()))?;
     let first = start.iter().copied().find(|b| !b.is_ascii_whitespace());
-    let delimiter = delimiter(start);
+    let delimiter = rpasim_scenario::input::csv_delimiter(start);
     let history = if first == Some(b'{') {
         read_json(reader, path)?
     } else {
@@ -269,20 +269,6 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
         return Err(ImportError::file(path, "no run in the history".into()));
     }
     Ok(history)
-}
-
-/// The delimiter of a CSV history, told by its header (the first line, or
-/// as much of it as `start` holds): a comma, or a semicolon or a tab when
-/// the header has no comma. Excel saves "CSV" with semicolons where the
-/// comma is the decimal separator; column names have neither.
-fn delimiter(start: &[u8]) -> u8 {
-    let header = start.split(|b| *b == b'\n').next().unwrap_or_default();
-    let has = |d: u8| header.contains(&d);
-    match (has(b','), has(b';'), has(b'\t')) {
-        (false, true, _) => b';',
-        (false, false, true) => b'\t',
-        _ => b',',
-    }
 }
 
 fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, ImportError> {

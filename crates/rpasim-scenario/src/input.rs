@@ -72,6 +72,20 @@ pub fn csv_problem(e: &csv::Error) -> String {
     }
 }
 
+/// The delimiter of a CSV file told by its header (the first line, or as
+/// much of it as `start` holds): a comma, or a semicolon or a tab when the
+/// header has no comma. Excel saves "CSV" with semicolons where the comma
+/// is the decimal separator; the column names rpasim reads have neither.
+pub fn csv_delimiter(start: &[u8]) -> u8 {
+    let header = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    let has = |d: u8| header.contains(&d);
+    match (has(b','), has(b';'), has(b'\t')) {
+        (false, true, _) => b';',
+        (false, false, true) => b'\t',
+        _ => b',',
+    }
+}
+
 /// The line a CSV record starts on, from the csv crate's count `line` at
 /// the record's start and the bytes `following` its start offset. The
 /// crate counts a line at each `\n` it consumes, and a record starts

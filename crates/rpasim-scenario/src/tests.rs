@@ -277,6 +277,19 @@ fn trace_errors_name_the_trace_line() {
         "arrivals = { poisson = { per_hour = 1.5 } }",
         "arrivals = { trace = \"t.csv\" }",
     );
+    // Separated by semicolons, with a decimal comma: the line and a hint.
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "arrival_s;duration_s\n10;60\n20,5;30\n",
+    )
+    .expect("write");
+    let e = parse(&text, &dir.path().join("s.toml"), &[]).expect_err("a decimal comma");
+    let p = &e.problems[0];
+    assert_eq!(p.line, Some(3));
+    assert!(
+        p.message.contains("\"20,5\" (decimals after a point"),
+        "{p}"
+    );
     // The same rows with Unix and Windows line ends, and a blank line.
     for trace in [
         "arrival_s\n10\n\nlater\n",
@@ -289,6 +302,17 @@ fn trace_errors_name_the_trace_line() {
         assert_eq!(p.line, Some(4), "{trace:?}");
         assert_eq!(p.key.as_deref(), Some("flows.invoices.arrivals.trace"));
     }
+    // Semicolons as Excel saves them, decimals with a point: read.
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "arrival_s;duration_s\n10;60\n20.5;30\n",
+    )
+    .expect("write");
+    let s = parse(&text, &dir.path().join("s.toml"), &[]).expect("a semicolon-separated trace");
+    let ArrivalProcess::Trace(times) = &s.spec.flows[0].arrivals else {
+        panic!("a trace")
+    };
+    assert_eq!(times.len(), 2);
 }
 
 mod hosted {

@@ -5,6 +5,7 @@
 //! columns are ignored.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -54,8 +55,14 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
     let err = |line: Option<usize>, message: String| TraceError { line, message };
     let file = input::open(path, "the trace", input::MAX_TRACE_BYTES).map_err(|m| err(None, m))?;
     let file_len = file.get_ref().metadata().map_or(0, |m| m.len());
+    let mut file = BufReader::new(file);
+    let start = file
+        .fill_buf()
+        .map_err(|e| err(None, format!("cannot read the trace: {e}")))?;
+    let delimiter = input::csv_delimiter(start);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .delimiter(delimiter)
         .from_reader(file);
     let header = reader.headers().ok().cloned();
     let column = |name: &str| header.as_ref()?.iter().position(|h| h == name);
@@ -226,8 +233,12 @@ fn recorded_run(
 /// 1000 years.
 fn seconds(field: &str, column: &str) -> Result<SimTime, String> {
     let value: f64 = field.parse().map_err(|_| {
+        let hint = match field.contains(',') {
+            true => " (decimals after a point, not a comma)",
+            false => "",
+        };
         format!(
-            "{column} must be a number of seconds, got {}",
+            "{column} must be a number of seconds, got {}{hint}",
             input::excerpt(field)
         )
     })?;
