@@ -482,7 +482,8 @@ pub struct FlowEntry {
 pub struct ArrivalsTable {
     /// A Poisson process.
     pub poisson: Option<PoissonTable>,
-    /// A cron pattern.
+    /// A cron pattern: minute, hour, day of month, month, day of week
+    /// (a leading sixth field is seconds; no year field).
     pub cron: Option<String>,
     /// Explicit instants.
     pub at: Option<Vec<DurationText>>,
