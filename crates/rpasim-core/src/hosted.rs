@@ -65,7 +65,7 @@ pub(crate) struct HostedGroup {
     /// The empty slots' indices, lowest first, in groups of more than
     /// [`IDLE_INDEX_FROM`] bots (for the reason [`ReadyBots`] says, at
     /// every bot provisioned); smaller groups look through their slots.
-    empty: Option<Box<BTreeSet<usize>>>,
+    empty: Option<BTreeSet<usize>>,
     provisioning: u32,
     busy: u32,
     sampler: Sampler,
@@ -94,7 +94,7 @@ impl HostedGroup {
             generations: vec![0; n],
             ready: ReadyBots::for_bots(n),
             ready_len: 0,
-            empty: (n > IDLE_INDEX_FROM).then(|| Box::new((0..n).collect())),
+            empty: (n > IDLE_INDEX_FROM).then(|| (0..n).collect()),
             provisioning: 0,
             busy: 0,
             sampler: spec.provisioning.sampler(),
@@ -249,7 +249,7 @@ impl HostedGroup {
         }
         if n > IDLE_INDEX_FROM && self.empty.is_none() {
             let empty = (0..self.slots.len()).filter(|i| self.slots[*i].is_none());
-            self.empty = Some(Box::new(empty.collect()));
+            self.empty = Some(empty.collect());
         }
         for i in n..self.slots.len() {
             match self.slots[i].map(|b| b.state) {
