@@ -359,17 +359,17 @@ fn idle_since(slots: &[Option<Bot>], slot: u16) -> Option<SimTime> {
 /// at every capacity reclaimed, and through the stack for the bot to take
 /// out, took time in proportion to the bots (three quarters of a run's
 /// time with two groups of 2,500 bots taking turns). In groups of the
-/// service's 50 bots, keeping an index cost more than it saved (5 to 8 %
-/// with ten groups, 65 % with 500 of 10): there the stack is looked
+/// service's 50 bots, keeping the index at every run cost more than it
+/// saved (5 to 8 % more time with ten groups): there the stack is looked
 /// through as before.
 #[derive(Debug)]
 enum ReadyBots {
     /// At most [`IDLE_INDEX_FROM`] bots.
     Few(Vec<u16>),
     /// More: the stack with lazy removal, and the ready bots by (idle
-    /// since, slot). Boxed: a group's every field is read at every
-    /// sharing of its environment's capacity (500 groups of 10 bots took
-    /// 25 % longer when this was kept in place).
+    /// since, slot). Boxed, so that every group stays as small as it was:
+    /// an environment's capacity is shared by reading every group's
+    /// counts, at every change in one of them.
     Many(Box<Indexed>),
 }
 
