@@ -201,12 +201,26 @@ impl InFlight {
         })
     }
 
-    /// Removes every remaining run, in arrival order.
-    pub fn drain_by_arrival(&mut self) -> Vec<InFlightRun> {
-        let mut runs: Vec<InFlightRun> =
-            self.slots.iter_mut().filter_map(|s| s.run.take()).collect();
-        runs.sort_unstable_by_key(|r| r.id);
-        runs
+    /// The slots of every remaining run, in arrival order, for
+    /// [`take_slot`](Self::take_slot) at the horizon. Sorting the slots,
+    /// not the runs, holds 16 bytes a run beside the slab where a copy of
+    /// every run held 176 (behind a backlog of a million runs, 160 MB more
+    /// at the peak).
+    pub fn slots_by_arrival(&self) -> Vec<usize> {
+        let mut order: Vec<(u64, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.run.as_ref().map(|r| (r.id, i)))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Takes the run of slot `i` out, for good: the slab is not used
+    /// again (at the horizon).
+    pub fn take_slot(&mut self, i: usize) -> Option<InFlightRun> {
+        self.slots.get_mut(i)?.run.take()
     }
 }
 
@@ -359,6 +373,16 @@ mod tests {
         assert_eq!(b.slot, a.slot, "the slot is reused");
         assert!(!s.discard(a));
         assert_eq!(s.get(b).map(|r| r.id), Some(2));
-        assert_eq!(s.drain_by_arrival().len(), 1);
+        // Runs left at the horizon come out in arrival order, whatever
+        // their slots (run 2 reuses the first slot).
+        s.insert(run(9));
+        s.insert(run(4));
+        let left: Vec<u64> = s
+            .slots_by_arrival()
+            .into_iter()
+            .filter_map(|i| s.take_slot(i).map(|r| r.id))
+            .collect();
+        assert_eq!(left, vec![2, 4, 9]);
+        assert!(s.slots_by_arrival().is_empty(), "all taken");
     }
 }

@@ -444,7 +444,10 @@ impl<O: Observer> Simulation<O> {
             }
         }
         self.now = self.horizon;
-        for mut run in self.runs.drain_by_arrival() {
+        for slot in self.runs.slots_by_arrival() {
+            let Some(mut run) = self.runs.take_slot(slot) else {
+                continue;
+            };
             if matches!(run.stage, Stage::Queued(_)) {
                 self.leave_queue(&mut run);
             }
