@@ -240,16 +240,19 @@ impl HostedGroup {
     pub fn set_max_bots(&mut self, max_bots: u32) {
         let n = max_bots as usize;
         self.ready.grow(n, &self.slots);
-        if n > self.slots.len() {
+        let before = self.slots.len();
+        if n > before {
             self.slots.resize(n, None);
             self.generations.resize(n, 0);
-            if let Some(empty) = &mut self.empty {
-                empty.extend((0..n).filter(|i| self.slots[*i].is_none()));
-            }
         }
-        if n > IDLE_INDEX_FROM && self.empty.is_none() {
-            let empty = (0..self.slots.len()).filter(|i| self.slots[*i].is_none());
-            self.empty = Some(empty.collect());
+        match &mut self.empty {
+            // The slots added are empty.
+            Some(empty) => empty.extend(before..n),
+            None if n > IDLE_INDEX_FROM => {
+                let empty = (0..self.slots.len()).filter(|i| self.slots[*i].is_none());
+                self.empty = Some(empty.collect());
+            }
+            None => {}
         }
         for i in n..self.slots.len() {
             match self.slots[i].map(|b| b.state) {
@@ -339,8 +342,9 @@ impl HostedGroup {
 }
 
 /// Groups of more bots than this keep their ready bots in a
-/// [`TaggedStack`] with an index by idle time; smaller ones in a plain
-/// stack, looked through.
+/// [`TaggedStack`] with an index by idle time, and their empty slots in
+/// an ordered set; smaller ones a plain stack and their slots, looked
+/// through.
 const IDLE_INDEX_FROM: usize = 64;
 
 /// When a ready bot became idle.
