@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rand_distr::{Distribution as _, Exp1};
 
-use crate::calendar::{CronSchedule, RateProfile, hour_of_week};
+use crate::calendar::{CronSchedule, HOURS_PER_WEEK, RateProfile, hour_of_week};
 use crate::random::SimRng;
 use crate::time::{MS_PER_HOUR, SimDuration, SimTime};
 
@@ -167,12 +167,34 @@ fn next_poisson(
     profile: Option<&RateProfile>,
     horizon: SimTime,
 ) -> Option<SimTime> {
-    let mut budget: f64 = Exp1.sample(rng);
+    let budget: f64 = Exp1.sample(rng);
     let Some(profile) = profile else {
         return Some(now + SimDuration::from_millis_f64(budget / per_ms));
     };
+    spend(budget, now, per_ms, profile, horizon)
+}
+
+/// When `budget` expected arrivals from `now` are used up at `per_ms` runs
+/// a millisecond times the profile's multipliers, hour by hour; `None` if
+/// not before `horizon`.
+fn spend(
+    mut budget: f64,
+    now: SimTime,
+    per_ms: f64,
+    profile: &RateProfile,
+    horizon: SimTime,
+) -> Option<SimTime> {
     let mut t = now.as_millis();
+    let mut hours_walked = 0;
     while t < horizon.as_millis() {
+        if hours_walked == HOURS_PER_WEEK {
+            // A week without an arrival: a gap this long (a low rate, or
+            // none at all) is crossed a week at a time, not an hour.
+            hours_walked = 0;
+            let per_week = per_ms * MS_PER_HOUR as f64 * profile.week_total();
+            (t, budget) = skip_weeks(t, budget, per_week, horizon)?;
+        }
+        hours_walked += 1;
         let segment_end = (t / MS_PER_HOUR + 1) * MS_PER_HOUR;
         let rate = per_ms * profile.multiplier(hour_of_week(SimTime::from_millis(t)));
         let span = (segment_end - t) as f64;
@@ -186,11 +208,39 @@ fn next_poisson(
     None
 }
 
+/// Skips the whole weeks from `t` (an hour boundary) that `budget`
+/// expected arrivals outlast at `per_week` expected arrivals a week: the
+/// time and budget after them, some budget always left; `None` when the
+/// budget outlasts the horizon (or the rate is zero). The profile repeats
+/// every week, so whole weeks keep the hour of the week, and the arrivals
+/// found are those of the hour-by-hour walk but for the last bits of
+/// rounding; a scenario's usual gaps, shorter than a week, never get here.
+fn skip_weeks(t: u64, budget: f64, per_week: f64, horizon: SimTime) -> Option<(u64, f64)> {
+    const MS_PER_WEEK: u64 = HOURS_PER_WEEK as u64 * MS_PER_HOUR;
+    let left = horizon.as_millis().checked_sub(t)?;
+    if per_week <= 0.0 || per_week.is_nan() {
+        return None;
+    }
+    let mut weeks = (budget / per_week).floor();
+    if budget - weeks * per_week <= 0.0 {
+        weeks -= 1.0;
+    }
+    if weeks <= 0.0 {
+        return Some((t, budget));
+    }
+    // Whole weeks up to the horizon or beyond: no arrival before it.
+    if weeks >= left.div_ceil(MS_PER_WEEK) as f64 {
+        return None;
+    }
+    Some((t + weeks as u64 * MS_PER_WEEK, budget - weeks * per_week))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::random::Streams;
     use crate::time::{MS_PER_DAY, SimDuration};
+    use proptest::prelude::Just;
 
     fn all(process: ArrivalProcess, horizon: SimTime) -> Vec<(SimTime, u32)> {
         let mut g = ArrivalGenerator::new(process, Streams::new(3).stream("t"));
@@ -247,6 +297,77 @@ mod tests {
         let expected = 30.0 * 24.0 * 100.0;
         // 5 standard deviations of a Poisson count.
         assert!((n - expected).abs() < 5.0 * expected.sqrt(), "{n}");
+    }
+
+    /// The hour-by-hour walk without skipping weeks: what [`spend`] was.
+    fn spend_hour_by_hour(
+        mut budget: f64,
+        now: SimTime,
+        per_ms: f64,
+        profile: &RateProfile,
+        horizon: SimTime,
+    ) -> Option<SimTime> {
+        let mut t = now.as_millis();
+        while t < horizon.as_millis() {
+            let segment_end = (t / MS_PER_HOUR + 1) * MS_PER_HOUR;
+            let rate = per_ms * profile.multiplier(hour_of_week(SimTime::from_millis(t)));
+            let span = (segment_end - t) as f64;
+            if rate > 0.0 && rate * span >= budget {
+                return Some(SimTime::from_millis(t) + SimDuration::from_millis_f64(budget / rate));
+            }
+            budget -= rate * span;
+            t = segment_end;
+        }
+        None
+    }
+
+    #[test]
+    fn whole_weeks_are_skipped_leaving_some_budget() {
+        const WEEK: u64 = 168 * MS_PER_HOUR;
+        let far = at(1_000 * WEEK);
+        assert_eq!(skip_weeks(0, 10.5, 1.0, far), Some((10 * WEEK, 0.5)));
+        // An exact multiple leaves a whole week's budget, not none.
+        assert_eq!(skip_weeks(WEEK, 3.0, 1.0, far), Some((3 * WEEK, 1.0)));
+        assert_eq!(skip_weeks(0, 0.5, 1.0, far), Some((0, 0.5)));
+        // Used up at or after the horizon, or never: no arrival.
+        assert_eq!(skip_weeks(0, 10.5, 1.0, at(10 * WEEK)), None);
+        assert_eq!(
+            skip_weeks(0, 10.5, 1.0, at(10 * WEEK + 1)),
+            Some((10 * WEEK, 0.5))
+        );
+        assert_eq!(skip_weeks(0, 10.5, 0.0, far), None);
+    }
+
+    proptest::proptest! {
+        /// Skipping whole weeks finds the arrival of the hour-by-hour walk,
+        /// but for rounding, for gaps from minutes to years.
+        #[test]
+        fn skipping_weeks_finds_the_hour_walk_s_arrival(
+            hourly in proptest::array::uniform24(proptest::prop_oneof![Just(0.0), 0.0..3.0f64]),
+            daily in proptest::array::uniform7(proptest::prop_oneof![Just(0.0), 0.0..2.0f64]),
+            log_per_hour in -5.0..1.0f64,
+            budget in 0.0..8.0f64,
+            now in 0..(60 * MS_PER_DAY),
+            horizon_days in 1..2_000u64,
+        ) {
+            let profile = RateProfile::new(&hourly, &daily).expect("valid");
+            let per_ms = 10f64.powf(log_per_hour) / MS_PER_HOUR as f64;
+            let (now, horizon) = (at(now), at(now + horizon_days * MS_PER_DAY));
+            let got = spend(budget, now, per_ms, &profile, horizon);
+            let want = spend_hour_by_hour(budget, now, per_ms, &profile, horizon);
+            // Rounding of sums over thousands of hours: a millisecond in
+            // a billion of the gap, and the horizon may fall in between.
+            let slack = |t: SimTime| 1 + (t.as_millis() - now.as_millis()) / 1_000_000_000;
+            match (got, want) {
+                (Some(g), Some(w)) => {
+                    proptest::prop_assert!(g.as_millis().abs_diff(w.as_millis()) <= slack(w), "{g:?} {w:?}");
+                }
+                (Some(t), None) | (None, Some(t)) => {
+                    proptest::prop_assert!(horizon.as_millis() - t.as_millis() <= slack(t), "{t:?} near {horizon:?}");
+                }
+                (None, None) => {}
+            }
+        }
     }
 
     #[test]

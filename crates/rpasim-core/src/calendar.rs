@@ -91,6 +91,12 @@ impl RateProfile {
         sum
     }
 
+    /// The sum of the multipliers over a week: the expected arrivals in a
+    /// week at a rate of 1 an hour.
+    pub fn week_total(&self) -> f64 {
+        self.weekly.iter().sum()
+    }
+
     /// Mean multiplier over a week.
     pub fn mean(&self) -> f64 {
         self.weekly.iter().sum::<f64>() / HOURS_PER_WEEK as f64
