@@ -65,7 +65,9 @@ fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {
     if !args.metrics.is_empty() {
         def.metrics = args.metrics.clone();
     }
-    def.check().map_err(invalid)?;
+    // What the command line added may make it too large: name the file.
+    def.check()
+        .map_err(|e| CliError::Invalid(format!("{}: {}", args.file.display(), e.0)))?;
     Ok(def)
 }
 

@@ -265,6 +265,17 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
             "2 <= MIN",
         ),
         (vec!["--search", "limits.queue_capacity=1..9"], "no goal"),
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=1..2000",
+                "--search",
+                "simulation.seed=1..1000",
+                "--goal",
+                "all.queue_full<=0",
+            ],
+            "s.toml: 2000000 candidates; a plan may have at most 1000000 (search fewer values)",
+        ),
     ] {
         let o = plan(dir.path(), BURST, &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -581,6 +581,52 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let o = run_in(dir.path(), &["sweep", "typo.toml", "-q"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("replicatons"), "{}", stderr(&o));
+    // Too large to run, by the file or by the command line: refused up
+    // front, naming the file.
+    let values = (1..=1_000).map(|i| i.to_string()).collect::<Vec<_>>();
+    let huge = format!(
+        "scenario = \"hosted.toml\"\n[vary]\n\"simulation.seed\" = [{0}]\n\
+         \"hosted_groups.pool.max_bots\" = [{0}]\n\"limits.queue_capacity\" = [1, 2]\n",
+        values.join(", ")
+    );
+    fs::write(dir.path().join("huge.toml"), huge).expect("write");
+    let o = run_in(dir.path(), &["sweep", "huge.toml", "-q", "--out", "bad"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("huge.toml: 2000000 variants; a sweep may have at most 1000000"),
+        "{}",
+        stderr(&o)
+    );
+    fs::write(
+        dir.path().join("many.toml"),
+        format!(
+            "scenario = \"hosted.toml\"\n[vary]\n\"simulation.seed\" = [{}]\n",
+            values.join(", ")
+        ),
+    )
+    .expect("write");
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "many.toml",
+            "--replications",
+            "20000",
+            "-q",
+            "--out",
+            "bad",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("many.toml: 1000 variants x 20000 replications"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !dir.path().join("bad/results.log").exists(),
+        "ran something"
+    );
 }
 
 #[test]

@@ -320,7 +320,9 @@ impl SweepDefinition {
                 .collect(),
             metrics: file.metrics,
         };
-        def.check().map(|_| def)
+        def.check()
+            .map(|_| def)
+            .map_err(|e| DefinitionError(format!("{}: {}", path.display(), e.0)))
     }
 
     /// Rejects sweeps that vary nothing or replicate nothing, and linked

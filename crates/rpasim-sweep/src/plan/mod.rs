@@ -177,9 +177,11 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         set: def.set.clone(),
         metrics: Vec::new(),
     };
-    sweep
-        .check()
-        .map_err(|e| invalid(e.0.replace("vary ", "search ")))?;
+    sweep.check().map_err(|e| {
+        let message = e.0.replace("vary ", "search ");
+        let message = message.replace("variants; a sweep may have", "candidates; a plan may have");
+        invalid(format!("{}: {message}", def.scenario.display()))
+    })?;
     let traces = Traces::default();
     let (manifest, text) = crate::runner::manifest(&sweep, &traces)?;
     let grid = manifest.grid();
