@@ -676,6 +676,20 @@ value = 3
             p.message.contains("owner's access cannot be revoked"),
             "{p}"
         );
+        // Bob's flows on the group lose access, his flow on his own
+        // machine and alice's on the group keep it: indexes 0 and 3.
+        let more = "[[flows]]\nname = \"own\"\ntarget = \"pc\"\nowner = \"bob\"\nduration = \"5m\"\n\
+            arrivals = { every = \"1h\" }\n\n[[flows]]\nname = \"again\"\ntarget = \"sales\"\n\
+            owner = \"bob\"\nduration = \"5m\"\narrivals = { every = \"1h\" }\n\n[[flows]]\n\
+            name = \"hers\"\ntarget = \"sales\"\nowner = \"alice\"\nduration = \"5m\"\n\
+            arrivals = { every = \"1h\" }\n\n[[events]]";
+        let s = parse_ok(&revoke("bob").replacen("[[events]]", more, 1));
+        let revoked = s.spec.events.iter().find_map(|e| match &e.action {
+            rpasim_core::model::Action::RevokeAccess { flows } => Some(flows.clone()),
+            _ => None,
+        });
+        let [invoices, again] = [0, 3].map(rpasim_core::FlowId::from_index);
+        assert_eq!(revoked, Some(vec![invoices, again]));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! makes the later runs of that user's flows on the target end
 //! `access_denied`.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rpasim_core::model::FlowSpec;
@@ -28,13 +29,22 @@ pub(super) struct Access {
     shares: BTreeMap<(TargetId, String), String>,
     /// Owner of each flow, by name.
     flow_owners: BTreeMap<String, String>,
+    /// The flows of each (target, owner), built at the first revocation
+    /// (when every flow's owner is known).
+    owned_flows: OnceCell<BTreeMap<(TargetId, String), Vec<FlowId>>>,
 }
 
 impl Access {
     /// Whether `user` may run flows on `target`.
     pub fn allows(&self, target: TargetId, user: &str) -> bool {
         let owner = self.owners.get(target.index()).and_then(Option::as_deref);
-        let shared = self.shares.keys().any(|(t, _)| *t == target);
+        // The target's shares come first from (target, ""): a look-up, not
+        // a pass over every share (once a flow, thousands of flows).
+        let shared = self
+            .shares
+            .range((target, String::new())..)
+            .next()
+            .is_some_and(|((t, _), _)| *t == target);
         (owner.is_none() && !shared)
             || owner == Some(user)
             || self.shares.contains_key(&(target, user.to_string()))
@@ -49,9 +59,10 @@ impl Access {
             .unwrap_or("none");
         let shared: Vec<&str> = self
             .shares
-            .keys()
-            .filter(|(t, _)| *t == target)
-            .map(|(_, u)| u.as_str())
+            .range((target, String::new())..)
+            .map(|((t, u), _)| (*t, u.as_str()))
+            .take_while(|(t, _)| *t == target)
+            .map(|(_, u)| u)
             .collect();
         format!(
             "owner: {owner}; shared with: {}",
@@ -81,15 +92,24 @@ impl Access {
                 self.holders(target)
             ));
         }
-        Ok(flows
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| {
-                f.target == target
-                    && self.flow_owners.get(&f.name).map(String::as_str) == Some(user)
-            })
-            .map(|(i, _)| FlowId::from_index(i))
-            .collect())
+        // Indexed once, at the first revocation: a pass over every flow
+        // for each event took seconds with thousands of both.
+        let owned = self.owned_flows.get_or_init(|| {
+            let mut owned: BTreeMap<(TargetId, String), Vec<FlowId>> = BTreeMap::new();
+            for (i, f) in flows.iter().enumerate() {
+                if let Some(owner) = self.flow_owners.get(&f.name) {
+                    owned
+                        .entry((f.target, owner.clone()))
+                        .or_default()
+                        .push(FlowId::from_index(i));
+                }
+            }
+            owned
+        });
+        Ok(owned
+            .get(&(target, user.to_string()))
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
