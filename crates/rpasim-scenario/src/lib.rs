@@ -290,6 +290,9 @@ fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
     if let Some(file) = entries::read(at.text) {
         return Ok(file);
     }
+    if let Some((path, offset, message)) = entries::first_problem(at.text) {
+        return Err(at.problem(&path, offset, message));
+    }
     let de = toml::Deserializer::parse(at.text).map_err(|e| {
         // Worded by the document parser, as when it read the text first.
         if let Some(problem) = at.invalid_toml() {

@@ -261,7 +261,104 @@ fn piece() -> impl Strategy<Value = String> {
             Just("question = \"\"\"\n[[flows]]\n\"\"\"\n".into()),
             Just("[[flows]\n".into()),
         ],
+        1 => broken_entry(),
     ]
+}
+
+/// An entry the whole document reads as TOML but not as a scenario (or,
+/// the last, not as TOML).
+fn broken_entry() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("[[machines]]\nname = \"m\"\nbots = \"two\"\n".to_string()),
+        Just("[[machines]]\nbots = 2\n".into()),
+        Just(FLOW.replace("per_hour = 0.8", "per_hour = \"x\"")),
+        Just(format!("{FLOW}colour = \"red\"\n")),
+        Just("[[goals]]\nname = \"all\"\nat_most = \"1m\"\n".into()),
+        Just("[[events]]\nat = \"1h\"\nkind = \"explode\"\ntarget = \"vm\"\n".into()),
+        Just("[[users]]\nname = 7\n".into()),
+        Just("[[machines]]\nname = \"m\"\nbots = = 2\n".into()),
+    ]
+}
+
+/// The first problem deserializing the whole document finds: its path,
+/// offset and message; `None` when the text is not TOML or has none.
+fn whole_problem(text: &str) -> Option<(KeyPath, Option<usize>, String)> {
+    let de = toml::Deserializer::parse(text).ok()?;
+    let e = serde_path_to_error::deserialize::<_, ScenarioFile>(de).err()?;
+    let path = KeyPath::from_serde(e.path());
+    let inner = e.into_inner();
+    Some((
+        path,
+        inner.span().map(|s| s.start),
+        inner.message().to_string(),
+    ))
+}
+
+/// Finding the first problem entry by entry gives the whole document's,
+/// or leaves it to the whole document.
+fn problem_as_whole(text: &str) -> bool {
+    match (first_problem(text), whole_problem(text)) {
+        (Some(a), Some(b)) => {
+            assert_eq!(a, b, "{text}");
+            true
+        }
+        (Some(a), None) => panic!("a problem the whole document does not have: {a:?} in {text}"),
+        (None, _) => false,
+    }
+}
+
+#[test]
+fn the_first_problem_is_in_the_first_list_by_name_at_its_first_entry_with_one() {
+    let machines = "[[machines]]\nname = \"vm\"\n\n[[machines]]\nname = \"m\"\nbots = \"two\"\n";
+    let flows = format!(
+        "{FLOW}\n{}",
+        FLOW.replace("per_hour = 0.8", "per_hour = \"x\"")
+    );
+    let text = with_simulation(&format!("{machines}\n{flows}"));
+    let (path, offset, message) = first_problem(&text).expect("found entry by entry");
+    // Flows come before machines by name, whatever the text's order.
+    assert_eq!(
+        path.0[..2],
+        [Segment::Key("flows".into()), Segment::Index(1)]
+    );
+    assert_eq!(offset, text.rfind("\"x\""));
+    assert!(message.contains("expected f64"), "{message}");
+    assert!(problem_as_whole(&text));
+    // Without the flows, the machine's.
+    let text = with_simulation(machines);
+    assert!(problem_as_whole(&text));
+    assert_eq!(
+        first_problem(&text).expect("found").0.0[1],
+        Segment::Index(1)
+    );
+    // Text that is not TOML anywhere, even after the problem, is the
+    // whole document's to tell.
+    let text = with_simulation(&format!("{machines}[[users]]\nname = = 1\n"));
+    assert!(first_problem(&text).is_none());
+    // So is a problem outside the entries.
+    let text = with_simulation(machines).replace("seed = 1", "seed = \"one\"");
+    assert!(first_problem(&text).is_none());
+}
+
+/// The fuzz campaign's mutants: where the whole document finds a problem,
+/// the entries give the same, or leave it to the whole document.
+#[test]
+fn mutants_problems_are_found_entry_by_entry_as_in_the_whole() {
+    let (mut found, mut whole_only) = (0, 0);
+    for (i, text) in bundled().iter().enumerate() {
+        for seed in 0..200 {
+            let mutant = rpasim_fuzz::mutate(text, (i as u64) << 32 | seed).text;
+            if problem_as_whole(&mutant) {
+                found += 1;
+            } else if whole_problem(&mutant).is_some() {
+                whole_only += 1;
+            }
+        }
+    }
+    assert!(
+        found >= 100 && found > whole_only,
+        "{found} found entry by entry, {whole_only} only as a whole"
+    );
 }
 
 proptest! {
@@ -281,7 +378,9 @@ proptest! {
         match (read(&text), whole(&text)) {
             (Some(a), Some(b)) => prop_assert!(same(&a, &b), "{}", text),
             (Some(_), None) => prop_assert!(false, "read what the whole refuses: {}", text),
-            (None, _) => {}
+            (None, _) => {
+                problem_as_whole(&text);
+            }
         }
     }
 
