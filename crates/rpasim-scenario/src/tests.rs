@@ -69,6 +69,35 @@ fn valid_scenario_builds_groups_before_machines() {
 }
 
 #[test]
+fn machines_find_their_group_and_environment_by_name() {
+    let machine = |name: &str, rest: &str| format!("[[machines]]\nname = \"{name}\"\n{rest}\n");
+    let groups = "[[machine_groups]]\nname = \"a\"\n\n[[machine_groups]]\nname = \"b\"\n\n";
+    let text = format!(
+        "[simulation]\nhorizon = \"1d\"\n\n{groups}{}{}{}",
+        machine("m1", "group = \"b\""),
+        machine("m2", "group = \"a\""),
+        machine("m3", "group = \"b\"\nenvironment = \"default\"")
+    );
+    let s = parse_ok(&text);
+    let pools: Vec<usize> = s.spec.machines.iter().map(|m| m.target.index()).collect();
+    assert_eq!(pools, [1, 0, 1]);
+    // A group or environment nobody declared is named in the error.
+    let p = single(&text.replace("group = \"a\"", "group = \"c\""));
+    assert_eq!(p.key.as_deref(), Some("machines.m2.group"));
+    assert!(p.message.contains("unknown machine group \"c\""), "{p}");
+    let p = single(&text.replace("\"default\"", "\"prod\""));
+    assert_eq!(p.key.as_deref(), Some("machines.m3.environment"));
+    assert!(p.message.contains("unknown environment \"prod\""), "{p}");
+    // Two groups of one name are an error of their own, and only that:
+    // machines joining the name find a group.
+    let twice = text
+        .replace("name = \"b\"", "name = \"a\"")
+        .replace("group = \"b\"", "group = \"a\"");
+    let p = single(&twice);
+    assert!(p.message.contains("duplicate"), "{p}");
+}
+
+#[test]
 fn syntax_errors_give_line_and_column() {
     let p = single("[simulation]\nseed = 7\nhorizon = \"2d\n");
     // Where the closing quote was expected: the end of line 3.

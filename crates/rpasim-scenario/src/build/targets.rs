@@ -331,7 +331,7 @@ impl Builder<'_> {
         targets: &mut Targets,
     ) -> Option<TargetId> {
         let groups = &self.file.machine_groups;
-        let Some(g) = groups.iter().position(|g| g.name == group) else {
+        let Some(g) = self.names.machine_groups.get(group).copied() else {
             let known = groups.iter().map(|g| g.name.as_str());
             let hint = if self.file.hosted_groups.iter().any(|h| h.name == group) {
                 " (a hosted group creates its own bots: machines cannot join it)"
