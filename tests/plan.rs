@@ -234,6 +234,37 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
     assert!(!answer.contains("[answer]"), "{answer}");
     assert!(!dir.path().join("p/scenario.toml").exists());
     fs::remove_dir_all(dir.path().join("p")).expect("rm");
+    // In several dimensions too, the corner with the most of each is
+    // evaluated first: when it fails, nothing else is.
+    let o = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "limits.queue_capacity=1..20",
+            "--search",
+            "machines.m.bots=1..5",
+            "--goal",
+            "all.queue_full<=0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("1 of 100 candidates evaluated, 5 simulations"),
+        "{}",
+        stdout(&o)
+    );
+    let evaluated = rows(dir.path());
+    assert_eq!(evaluated.len(), 1);
+    let value = |k: &str| &evaluated[0].iter().find(|(c, _)| c == k).expect(k).1;
+    assert_eq!(
+        (
+            value("limits.queue_capacity").as_str(),
+            value("machines.m.bots").as_str()
+        ),
+        ("20", "5")
+    );
+    fs::remove_dir_all(dir.path().join("p")).expect("rm");
     for (args, says) in [
         (
             vec![

@@ -6,10 +6,11 @@
 //!   smallest (if it meets, it is the answer), then bisection between a
 //!   value that does not meet and one that does: 200 values cost at most
 //!   2 + ⌈log2 200⌉ = 10 evaluations.
-//! - Several dimensions: candidates in increasing order of cost; a
-//!   candidate with no more of every dimension than one that failed is
-//!   skipped (it would fail too); the first that meets is the answer, as
-//!   every cheaper one failed or was skipped.
+//! - Several dimensions: the candidate with the most of every dimension
+//!   first (if it does not meet, nothing does), then candidates in
+//!   increasing order of cost; a candidate with no more of every dimension
+//!   than one that failed is skipped (it would fail too); the first that
+//!   meets is the answer, as every cheaper one failed or was skipped.
 //!
 //! `Undecided` is never taken as meeting. Bisection and pruning only ever
 //! evaluate points the assumption has not yet decided, so they cannot
@@ -132,8 +133,30 @@ pub fn grid(
     above: &dyn Fn(usize) -> Vec<usize>,
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
 ) -> Result<Found, SweepError> {
-    let answer = cheapest(order, covers, eval)?;
+    // The dearest corner, the most of every dimension, first, as in one
+    // dimension: if it does not meet, nothing does (every other candidate
+    // has no more of anything), and a goal out of reach costs one
+    // evaluation instead of one for every candidate.
+    let mut seen = BTreeMap::new();
+    if let Some(top) = top(order, covers) {
+        let verdict = eval(top)?;
+        seen.insert(top, verdict);
+        if verdict != Verdict::Meets {
+            return check((None, seen), covers, above, eval);
+        }
+    }
+    let answer = cheapest(order, covers, eval, seen)?;
     check(answer, covers, above, eval)
+}
+
+/// The candidate with at least as much of every dimension as every other:
+/// the dearest, so looked for from the end of `order`.
+fn top(order: &[usize], covers: &dyn Fn(usize, usize) -> bool) -> Option<usize> {
+    order
+        .iter()
+        .rev()
+        .copied()
+        .find(|&t| order.iter().all(|&c| covers(c, t)))
 }
 
 /// The first candidate of `order` that meets, skipping those some failed
@@ -142,11 +165,9 @@ fn cheapest(
     order: &[usize],
     covers: &dyn Fn(usize, usize) -> bool,
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
+    seen: BTreeMap<usize, Verdict>,
 ) -> Result<(Option<usize>, BTreeMap<usize, Verdict>), SweepError> {
-    let mut memo = Memo {
-        eval,
-        seen: BTreeMap::new(),
-    };
+    let mut memo = Memo { eval, seen };
     let mut failed: Vec<usize> = Vec::new();
     for &candidate in order {
         if failed.iter().any(|f| covers(candidate, *f)) {
@@ -242,6 +263,43 @@ mod tests {
             "pruned: {} evaluations",
             calls.len()
         );
+    }
+
+    #[test]
+    fn a_grid_whose_corner_does_not_meet_costs_one_evaluation() {
+        // Three dimensions of 0..10: nothing meets, or the corner is
+        // undecided; costs with ties (the third dimension is free).
+        let points: Vec<[usize; 3]> = (0..1000).map(|i| [i / 100, i / 10 % 10, i % 10]).collect();
+        let mut order: Vec<usize> = (0..points.len()).collect();
+        order.sort_by_key(|&i| (points[i][0] + points[i][1], i));
+        let covers = |x: usize, y: usize| (0..3).all(|d| points[x][d] <= points[y][d]);
+        let above = |_: usize| Vec::new();
+        for corner in [Verdict::Fails, Verdict::Undecided] {
+            let mut calls = Vec::new();
+            let f = grid(&order, &covers, &above, &mut |c| {
+                calls.push(c);
+                Ok(if points[c] == [9, 9, 9] {
+                    corner
+                } else {
+                    Verdict::Fails
+                })
+            })
+            .expect("search");
+            assert_eq!((f.answer, calls), (None, vec![999]));
+        }
+        // When the corner meets, the search goes on from the cheapest.
+        let mut calls = Vec::new();
+        let f = grid(&order, &covers, &above, &mut |c| {
+            calls.push(c);
+            Ok(if points[c].iter().sum::<usize>() >= 26 {
+                Verdict::Meets
+            } else {
+                Verdict::Fails
+            })
+        })
+        .expect("search");
+        assert_eq!(calls[0], 999);
+        assert_eq!(f.answer.map(|i| points[i]), Some([8, 9, 9]));
     }
 
     #[test]
