@@ -111,8 +111,14 @@ fn parse_header(line: &[u8]) -> Option<(usize, usize)> {
 pub struct Index {
     logs: Vec<PathBuf>,
     records: BTreeMap<usize, Location>,
-    open: Vec<Option<BufReader<File>>>,
+    /// The logs open for reading, at most [`MOST_OPEN`]: a merge of
+    /// thousands of shards would otherwise hold a file open for each, past
+    /// the process's limit (often 1,024).
+    open: BTreeMap<usize, BufReader<File>>,
 }
+
+/// Most shards' logs held open at once while their results are read.
+const MOST_OPEN: usize = 64;
 
 impl Index {
     /// Scans the logs of `dirs` (a missing log has no results).
@@ -128,7 +134,7 @@ impl Index {
             );
         }
         Ok(Index {
-            open: logs.iter().map(|_| None).collect(),
+            open: BTreeMap::new(),
             logs,
             records,
         })
@@ -144,9 +150,14 @@ impl Index {
         let Some(at) = self.records.get(&index).copied() else {
             return Ok(None);
         };
-        let reader = match &mut self.open[at.log] {
-            Some(reader) => reader,
-            slot => slot.insert(BufReader::new(File::open(&self.logs[at.log])?)),
+        if !self.open.contains_key(&at.log) && self.open.len() >= MOST_OPEN {
+            self.open.pop_first();
+        }
+        let reader = match self.open.entry(at.log) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(BufReader::new(File::open(&self.logs[at.log])?))
+            }
         };
         reader.seek(SeekFrom::Start(at.offset))?;
         let mut bytes = vec![0; at.len];
@@ -235,6 +246,32 @@ mod tests {
         log.append(7, b"y").expect("append");
         let mut index = Index::scan(&dirs).expect("scan");
         assert_eq!(index.fetch(7).expect("read").as_deref(), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn many_shards_are_read_with_few_files_open() {
+        // 200 shards, job j in shard j % 200, read in job order (every
+        // shard in turn) twice: each result right, never more than
+        // MOST_OPEN logs open.
+        let root = tempfile::tempdir().expect("temp dir");
+        let dirs: Vec<PathBuf> = (0..200)
+            .map(|i| root.path().join(format!("s{i}")))
+            .collect();
+        for (i, dir) in dirs.iter().enumerate() {
+            std::fs::create_dir(dir).expect("mkdir");
+            let (log, _) = Log::open(dir, false).expect("open");
+            for job in (i..1_000).step_by(dirs.len()) {
+                log.append(job, job.to_string().as_bytes()).expect("append");
+            }
+        }
+        let mut index = Index::scan(&dirs).expect("scan");
+        for _ in 0..2 {
+            for job in 0..1_000 {
+                let bytes = index.fetch(job).expect("read").expect("a result");
+                assert_eq!(bytes, job.to_string().into_bytes());
+                assert!(index.open.len() <= MOST_OPEN);
+            }
+        }
     }
 
     #[test]
