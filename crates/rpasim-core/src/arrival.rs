@@ -171,23 +171,25 @@ fn next_poisson(
     let Some(profile) = profile else {
         return Some(now + SimDuration::from_millis_f64(budget / per_ms));
     };
-    spend(budget, now, per_ms, profile, horizon)
+    spend(budget, now, per_ms, profile, horizon, HOURS_PER_WEEK)
 }
 
 /// When `budget` expected arrivals from `now` are used up at `per_ms` runs
-/// a millisecond times the profile's multipliers, hour by hour; `None` if
-/// not before `horizon`.
+/// a millisecond times the profile's multipliers, hour by hour, skipping
+/// whole weeks after every `skip_after` hours walked without an arrival;
+/// `None` if not before `horizon`.
 fn spend(
     mut budget: f64,
     now: SimTime,
     per_ms: f64,
     profile: &RateProfile,
     horizon: SimTime,
+    skip_after: usize,
 ) -> Option<SimTime> {
     let mut t = now.as_millis();
     let mut hours_walked = 0;
     while t < horizon.as_millis() {
-        if hours_walked == HOURS_PER_WEEK {
+        if hours_walked == skip_after {
             // A week without an arrival: a gap this long (a low rate, or
             // none at all) is crossed a week at a time, not an hour.
             hours_walked = 0;
@@ -299,28 +301,6 @@ mod tests {
         assert!((n - expected).abs() < 5.0 * expected.sqrt(), "{n}");
     }
 
-    /// The hour-by-hour walk without skipping weeks: what [`spend`] was.
-    fn spend_hour_by_hour(
-        mut budget: f64,
-        now: SimTime,
-        per_ms: f64,
-        profile: &RateProfile,
-        horizon: SimTime,
-    ) -> Option<SimTime> {
-        let mut t = now.as_millis();
-        while t < horizon.as_millis() {
-            let segment_end = (t / MS_PER_HOUR + 1) * MS_PER_HOUR;
-            let rate = per_ms * profile.multiplier(hour_of_week(SimTime::from_millis(t)));
-            let span = (segment_end - t) as f64;
-            if rate > 0.0 && rate * span >= budget {
-                return Some(SimTime::from_millis(t) + SimDuration::from_millis_f64(budget / rate));
-            }
-            budget -= rate * span;
-            t = segment_end;
-        }
-        None
-    }
-
     #[test]
     fn whole_weeks_are_skipped_leaving_some_budget() {
         const WEEK: u64 = 168 * MS_PER_HOUR;
@@ -353,8 +333,9 @@ mod tests {
             let profile = RateProfile::new(&hourly, &daily).expect("valid");
             let per_ms = 10f64.powf(log_per_hour) / MS_PER_HOUR as f64;
             let (now, horizon) = (at(now), at(now + horizon_days * MS_PER_DAY));
-            let got = spend(budget, now, per_ms, &profile, horizon);
-            let want = spend_hour_by_hour(budget, now, per_ms, &profile, horizon);
+            let got = spend(budget, now, per_ms, &profile, horizon, HOURS_PER_WEEK);
+            // Hour by hour to the end, as before weeks were skipped.
+            let want = spend(budget, now, per_ms, &profile, horizon, usize::MAX);
             // Rounding of sums over thousands of hours: a millisecond in
             // a billion of the gap, and the horizon may fall in between.
             let slack = |t: SimTime| 1 + (t.as_millis() - now.as_millis()) / 1_000_000_000;
