@@ -291,6 +291,19 @@ fn neighbours_above(positions: &[Vec<usize>], search: &[Vary], candidate: usize)
     up
 }
 
+/// The candidates along the dimension with the most values (the first of
+/// them on a tie) through `candidate`, the others held where it has them.
+fn longest_line(positions: &[Vec<usize>], search: &[Vary], candidate: usize) -> Vec<usize> {
+    let sizes: Vec<usize> = search.iter().map(|d| d.values.len().max(1)).collect();
+    let Some(longest) = (0..sizes.len()).max_by_key(|&d| (sizes[d], std::cmp::Reverse(d))) else {
+        return vec![candidate];
+    };
+    // The grid varies the last dimension fastest.
+    let stride: usize = sizes[longest + 1..].iter().product();
+    let first = candidate - positions[candidate][longest] * stride;
+    (0..sizes[longest]).map(|i| first + i * stride).collect()
+}
+
 /// Runs the plan on the current rayon pool, calling `tick` with the
 /// candidates evaluated and the runs made after each evaluation.
 pub fn run(
@@ -332,7 +345,13 @@ pub fn run(
                 .all(|(x, y)| x <= y)
         };
         let above = |c: usize| neighbours_above(&prepared.positions, &def.search, c);
-        search::grid(&order, &covers, &above, &mut eval)?
+        let line = |c: usize| longest_line(&prepared.positions, &def.search, c);
+        let shape = search::Shape {
+            covers: &covers,
+            above: &above,
+            line: &line,
+        };
+        search::grid(&order, &shape, &mut eval)?
     };
     Ok(Plan {
         grid: prepared.grid.clone(),

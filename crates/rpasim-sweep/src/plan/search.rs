@@ -10,7 +10,10 @@
 //!   first (if it does not meet, nothing does), then candidates in
 //!   increasing order of cost; a candidate with no more of every dimension
 //!   than one that failed is skipped (it would fail too); the first that
-//!   meets is the answer, as every cheaper one failed or was skipped.
+//!   meets is the answer, as every cheaper one failed or was skipped. A
+//!   failure is followed up its line along the longest dimension to where
+//!   the line starts to meet, so that the failure found there skips the
+//!   rest of the line below it.
 //!
 //! `Undecided` is never taken as meeting. Bisection and pruning only ever
 //! evaluate points the assumption has not yet decided, so they cannot
@@ -123,14 +126,22 @@ fn position(order: &[usize], candidate: usize) -> usize {
     order.iter().position(|c| *c == candidate).unwrap_or(0)
 }
 
+/// The shape of a grid of candidates, as the search needs it.
+pub struct Shape<'a> {
+    /// Whether `b` has at least as much of every dimension as `a`.
+    pub covers: &'a dyn Fn(usize, usize) -> bool,
+    /// The candidates one step up from `c` in one dimension.
+    pub above: &'a dyn Fn(usize) -> Vec<usize>,
+    /// The candidates of `c`'s line along one dimension (the others held
+    /// where `c` has them), from fewest to most of it; `c` among them.
+    pub line: &'a dyn Fn(usize) -> Vec<usize>,
+}
+
 /// Several dimensions: `order` lists the candidates from cheapest to
-/// dearest; `covers(a, b)` says whether `b` has at least as much of every
-/// dimension as `a`; `above(c)` lists the candidates one step up from `c`
-/// in one dimension.
+/// dearest.
 pub fn grid(
     order: &[usize],
-    covers: &dyn Fn(usize, usize) -> bool,
-    above: &dyn Fn(usize) -> Vec<usize>,
+    shape: &Shape<'_>,
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
 ) -> Result<Found, SweepError> {
     // The dearest corner, the most of every dimension, first, as in one
@@ -138,15 +149,15 @@ pub fn grid(
     // has no more of anything), and a goal out of reach costs one
     // evaluation instead of one for every candidate.
     let mut seen = BTreeMap::new();
-    if let Some(top) = top(order, covers) {
+    if let Some(top) = top(order, shape.covers) {
         let verdict = eval(top)?;
         seen.insert(top, verdict);
         if verdict != Verdict::Meets {
-            return check((None, seen), covers, above, eval);
+            return check((None, seen), shape.covers, shape.above, eval);
         }
     }
-    let answer = cheapest(order, covers, eval, seen)?;
-    check(answer, covers, above, eval)
+    let answer = cheapest(order, shape, eval, seen)?;
+    check(answer, shape.covers, shape.above, eval)
 }
 
 /// The candidate with at least as much of every dimension as every other:
@@ -160,26 +171,155 @@ fn top(order: &[usize], covers: &dyn Fn(usize, usize) -> bool) -> Option<usize> 
 }
 
 /// The first candidate of `order` that meets, skipping those some failed
-/// candidate covers.
+/// candidate covers. Each failure is followed up along its line, to where
+/// it starts to meet (see [`Climb`]): the most of it that fails then
+/// covers the line below it, so that a line is not evaluated candidate by
+/// candidate as the order comes back to it (in a grid of two dimensions
+/// or more, every candidate cheaper than the answer was). The answer is
+/// the one the order alone gives: the lines' evaluations only add
+/// failures to skip by.
 fn cheapest(
     order: &[usize],
-    covers: &dyn Fn(usize, usize) -> bool,
+    shape: &Shape<'_>,
     eval: &mut dyn FnMut(usize) -> Result<Verdict, SweepError>,
     seen: BTreeMap<usize, Verdict>,
 ) -> Result<(Option<usize>, BTreeMap<usize, Verdict>), SweepError> {
-    let mut memo = Memo { eval, seen };
-    let mut failed: Vec<usize> = Vec::new();
+    let mut climb = Climb {
+        memo: Memo { eval, seen },
+        failed: Failed::default(),
+        covers: shape.covers,
+    };
     for &candidate in order {
-        if failed.iter().any(|f| covers(candidate, *f)) {
+        if climb.failed.covers(candidate, shape.covers) {
             continue;
         }
-        match memo.get(candidate)? {
-            Verdict::Meets => return Ok((Some(candidate), memo.seen)),
-            Verdict::Fails => failed.push(candidate),
+        match climb.memo.get(candidate)? {
+            Verdict::Meets => return Ok((Some(candidate), climb.memo.seen)),
+            Verdict::Fails => {
+                climb.failed.add(candidate, shape.covers);
+                climb.along(&(shape.line)(candidate), candidate)?;
+            }
             Verdict::Undecided => {}
         }
     }
-    Ok((None, memo.seen))
+    Ok((None, climb.memo.seen))
+}
+
+/// The failed candidates that no other failed candidate covers: each
+/// decides all it covers.
+#[derive(Default)]
+struct Failed(Vec<usize>);
+
+impl Failed {
+    /// Whether a failed candidate has at least as much of everything as `c`.
+    fn covers(&self, c: usize, covers: &dyn Fn(usize, usize) -> bool) -> bool {
+        self.0.iter().any(|f| covers(c, *f))
+    }
+
+    fn add(&mut self, f: usize, covers: &dyn Fn(usize, usize) -> bool) {
+        if !self.covers(f, covers) {
+            self.0.retain(|old| !covers(*old, f));
+            self.0.push(f);
+        }
+    }
+}
+
+/// Following a failure up its line.
+struct Climb<'a, 'e> {
+    memo: Memo<'e>,
+    failed: Failed,
+    covers: &'a dyn Fn(usize, usize) -> bool,
+}
+
+/// A candidate's verdict, evaluated or decided by monotonicity.
+enum Known {
+    Fails,
+    Meets,
+    Undecided,
+}
+
+impl Climb<'_, '_> {
+    /// Finds where `line` starts to meet above `failing`: from the least
+    /// of it known to meet (it covers a candidate that met), down by 1, 2,
+    /// 4... steps, as the lines next to it usually start near there; with
+    /// none known, up by such steps from `failing`; then bisection. Each
+    /// failure is noted; an undecided candidate ends the climb (it decides
+    /// nothing below or above it).
+    fn along(&mut self, line: &[usize], failing: usize) -> Result<(), SweepError> {
+        let Some(mut lo) = line.iter().position(|c| *c == failing) else {
+            return Ok(());
+        };
+        // The least of the line that covers a candidate that met.
+        let mut hi = Some(lo + 1 + line[lo + 1..].partition_point(|c| !self.covers_a_met(*c)))
+            .filter(|h| *h < line.len());
+        let mut step = 1;
+        match hi {
+            Some(mut h) => {
+                while h - lo > 1 {
+                    let next = h.saturating_sub(step).max(lo + 1);
+                    match self.verdict(line[next])? {
+                        Known::Meets => h = next,
+                        Known::Fails => {
+                            lo = next;
+                            break;
+                        }
+                        Known::Undecided => return Ok(()),
+                    }
+                    step *= 2;
+                }
+                hi = Some(h);
+            }
+            None => {
+                while hi.is_none() && lo + 1 < line.len() {
+                    let next = (lo + step).min(line.len() - 1);
+                    match self.verdict(line[next])? {
+                        Known::Fails => lo = next,
+                        Known::Meets => hi = Some(next),
+                        Known::Undecided => return Ok(()),
+                    }
+                    step *= 2;
+                }
+            }
+        }
+        while let Some(h) = hi
+            && h - lo > 1
+        {
+            let mid = lo + (h - lo) / 2;
+            match self.verdict(line[mid])? {
+                Known::Fails => lo = mid,
+                Known::Meets => hi = Some(mid),
+                Known::Undecided => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `c` has at least as much of everything as a candidate that met.
+    fn covers_a_met(&self, c: usize) -> bool {
+        self.memo
+            .seen
+            .iter()
+            .any(|(m, v)| *v == Verdict::Meets && (self.covers)(*m, c))
+    }
+
+    /// What monotonicity decides of `c`, else its evaluation (a failure
+    /// noted).
+    fn verdict(&mut self, c: usize) -> Result<Known, SweepError> {
+        if self.failed.covers(c, self.covers) {
+            return Ok(Known::Fails);
+        }
+        if self.covers_a_met(c) {
+            return Ok(Known::Meets);
+        }
+        Ok(match self.memo.get(c)? {
+            Verdict::Meets => Known::Meets,
+            Verdict::Fails => {
+                self.failed.add(c, self.covers);
+                Known::Fails
+            }
+            Verdict::Undecided => Known::Undecided,
+        })
+    }
 }
 
 fn found(
@@ -246,8 +386,14 @@ mod tests {
                 .map(|(i, _)| i)
                 .collect()
         };
+        let line = |x: usize| (x - x % 4..x - x % 4 + 4).collect();
+        let shape = Shape {
+            covers: &covers,
+            above: &above,
+            line: &line,
+        };
         let mut calls = Vec::new();
-        let f = grid(&order, &covers, &above, &mut |c| {
+        let f = grid(&order, &shape, &mut |c| {
             calls.push(c);
             Ok(if points[c].0 + points[c].1 >= 4 {
                 Verdict::Meets
@@ -274,9 +420,15 @@ mod tests {
         order.sort_by_key(|&i| (points[i][0] + points[i][1], i));
         let covers = |x: usize, y: usize| (0..3).all(|d| points[x][d] <= points[y][d]);
         let above = |_: usize| Vec::new();
+        let line = |x: usize| (x - x % 10..x - x % 10 + 10).collect();
+        let shape = Shape {
+            covers: &covers,
+            above: &above,
+            line: &line,
+        };
         for corner in [Verdict::Fails, Verdict::Undecided] {
             let mut calls = Vec::new();
-            let f = grid(&order, &covers, &above, &mut |c| {
+            let f = grid(&order, &shape, &mut |c| {
                 calls.push(c);
                 Ok(if points[c] == [9, 9, 9] {
                     corner
@@ -289,7 +441,7 @@ mod tests {
         }
         // When the corner meets, the search goes on from the cheapest.
         let mut calls = Vec::new();
-        let f = grid(&order, &covers, &above, &mut |c| {
+        let f = grid(&order, &shape, &mut |c| {
             calls.push(c);
             Ok(if points[c].iter().sum::<usize>() >= 26 {
                 Verdict::Meets
@@ -300,6 +452,108 @@ mod tests {
         .expect("search");
         assert_eq!(calls[0], 999);
         assert_eq!(f.answer.map(|i| points[i]), Some([8, 9, 9]));
+    }
+
+    /// A grid of `sizes` (the last dimension fastest), each candidate's
+    /// positions, ordered by `cost` then index; the plan's shape of it,
+    /// lines along the longest dimension.
+    struct TestGrid {
+        points: Vec<Vec<usize>>,
+        order: Vec<usize>,
+        sizes: Vec<usize>,
+    }
+
+    impl TestGrid {
+        fn new(sizes: &[usize], cost: impl Fn(&[usize]) -> usize) -> Self {
+            let n: usize = sizes.iter().product();
+            let points: Vec<Vec<usize>> = (0..n)
+                .map(|mut i| {
+                    let mut at = vec![0; sizes.len()];
+                    for d in (0..sizes.len()).rev() {
+                        at[d] = i % sizes[d];
+                        i /= sizes[d];
+                    }
+                    at
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (cost(&points[i]), i));
+            TestGrid {
+                points,
+                order,
+                sizes: sizes.to_vec(),
+            }
+        }
+
+        /// The search's answer and evaluations for `meets`.
+        fn search(&self, meets: impl Fn(&[usize]) -> bool) -> (Option<usize>, usize) {
+            let covers = |a: usize, b: usize| {
+                self.points[a]
+                    .iter()
+                    .zip(&self.points[b])
+                    .all(|(x, y)| x <= y)
+            };
+            let above = |_: usize| Vec::new();
+            let longest = (0..self.sizes.len())
+                .max_by_key(|&d| (self.sizes[d], std::cmp::Reverse(d)))
+                .expect("a dimension");
+            let stride: usize = self.sizes[longest + 1..].iter().product();
+            let line = |c: usize| {
+                let first = c - self.points[c][longest] * stride;
+                (0..self.sizes[longest])
+                    .map(|i| first + i * stride)
+                    .collect()
+            };
+            let shape = Shape {
+                covers: &covers,
+                above: &above,
+                line: &line,
+            };
+            let mut calls = 0;
+            let f = grid(&self.order, &shape, &mut |c| {
+                calls += 1;
+                Ok(if meets(&self.points[c]) {
+                    Verdict::Meets
+                } else {
+                    Verdict::Fails
+                })
+            })
+            .expect("search");
+            (f.answer, calls)
+        }
+    }
+
+    #[test]
+    fn lines_climbed_after_a_failure_spare_most_evaluations() {
+        // 30 x 30, meets when a + b >= 30, cost a + b: the order alone
+        // evaluates the 465 candidates below the answer's cost; climbing
+        // each line from where the one before started to meet, 126.
+        let g = TestGrid::new(&[30, 30], |p| p[0] + p[1]);
+        let (answer, calls) = g.search(|p| p[0] + p[1] >= 30);
+        assert_eq!(answer.map(|a| g.points[a].clone()), Some(vec![1, 29]));
+        assert!(calls < 150, "{calls} evaluations");
+    }
+
+    proptest::proptest! {
+        /// Whatever the grid, the monotone truth and the prices (some
+        /// free), the answer is the cheapest candidate that meets (the
+        /// lowest index among equally cheap ones), as a look at every
+        /// candidate finds it.
+        #[test]
+        fn the_answer_is_the_cheapest_that_meets(
+            sizes in proptest::collection::vec(1..7usize, 2..4),
+            weights in proptest::collection::vec(0..3usize, 3),
+            prices in proptest::collection::vec(0..3usize, 3),
+            threshold in 0..20usize,
+        ) {
+            let dot = |p: &[usize], w: &[usize]| p.iter().zip(w).map(|(x, y)| x * y).sum::<usize>();
+            let g = TestGrid::new(&sizes, |p| dot(p, &prices));
+            let meets = |p: &[usize]| dot(p, &weights) >= threshold;
+            let cheapest = g.order.iter().copied().find(|&c| meets(&g.points[c]));
+            let (answer, calls) = g.search(meets);
+            proptest::prop_assert_eq!(answer, cheapest);
+            proptest::prop_assert!(calls <= g.points.len());
+        }
     }
 
     #[test]
