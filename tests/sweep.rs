@@ -271,6 +271,51 @@ fn merged_shards_equal_the_whole_sweep() {
 }
 
 #[test]
+fn a_shard_checks_the_variants_it_runs() {
+    // Variant 1 is invalid (80 bots where the environment has fewer); with
+    // one replication and two shards, shard 2 runs it and shard 1 does not.
+    let dir = setup();
+    let args = |shard: &str, out: &str| {
+        [
+            "sweep",
+            "hosted.toml",
+            "--vary",
+            "hosted_groups.pool.max_bots=4,80",
+            "-q",
+            "--shard",
+            shard,
+            "--out",
+            out,
+        ]
+        .map(String::from)
+    };
+    let bad = run_in(
+        dir.path(),
+        &args("2/2", "s2").each_ref().map(String::as_str),
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("variant 1 (hosted_groups.pool.max_bots=80)"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!dir.path().join("s2/results.log").exists(), "ran nothing");
+    let good = run_in(
+        dir.path(),
+        &args("1/2", "s1").each_ref().map(String::as_str),
+    );
+    assert!(good.status.success(), "{}", stderr(&good));
+    // Alone, its shard is not the sweep.
+    let merged = run_in(dir.path(), &["merge", "s1", "--out", "m"]);
+    assert_eq!(merged.status.code(), Some(2), "{}", stderr(&merged));
+    assert!(
+        stderr(&merged).contains("has no result"),
+        "{}",
+        stderr(&merged)
+    );
+}
+
+#[test]
 fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     let dir = setup();
     assert!(sweep(dir.path(), &["--out", "clean"]).status.success());

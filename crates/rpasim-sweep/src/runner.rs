@@ -262,7 +262,18 @@ pub fn run(
         .jobs()
         .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
         .collect();
-    let variants = variant_overrides(def, &manifest, &text, &traces)?;
+    // A shard checks the variants it runs: checking every variant in every
+    // one of N shards read the scenario N times as often as the sweep has
+    // variants (a hundred shards of a hundred variants of a large scenario
+    // spent ten times longer checking than running).
+    let runs_variant: Vec<bool> = {
+        let mut runs = vec![false; grid.variants.len()];
+        for job in &all {
+            runs[job.variant] = true;
+        }
+        runs
+    };
+    let variants = variant_overrides(def, &manifest, &text, &traces, &runs_variant)?;
     // Only a valid sweep touches the output directory.
     let dir = SweepDir::open(out, &manifest, options.resume)?;
     manifest.write(out)?;
@@ -316,15 +327,17 @@ pub fn run(
     Ok((manifest, report, dir))
 }
 
-/// The overrides of every variant, each checked once (in parallel) before
-/// any simulation, so a bad value fails the sweep at once. The models read
-/// here are not kept (memory stays flat in the number of variants): each
-/// is read again when its replications run.
+/// The overrides of every variant, those of the variants `checked` says
+/// checked once (in parallel) before any simulation, so a bad value fails
+/// the sweep (or the shard that runs it) at once. The models read here are
+/// not kept (memory stays flat in the number of variants): each is read
+/// again when its replications run.
 fn variant_overrides(
     def: &SweepDefinition,
     manifest: &SweepManifest,
     text: &str,
     traces: &Traces,
+    checked: &[bool],
 ) -> Result<Vec<Vec<Override>>, SweepError> {
     let grid = manifest.grid();
     (0..grid.variants.len())
@@ -332,6 +345,9 @@ fn variant_overrides(
         .map(|v| {
             let mut list = parse_overrides(&manifest.set)?;
             list.extend(parse_overrides(&grid.overrides(v))?);
+            if !checked[v] {
+                return Ok(list);
+            }
             rpasim_scenario::parse_sharing(text, &def.scenario, &list, traces).map_err(|e| {
                 SweepError::Invalid(format!(
                     "variant {} ({}): {e}",
