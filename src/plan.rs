@@ -79,6 +79,7 @@ fn progress(quiet: bool) -> ProgressBar {
 
 /// `rpasim plan`.
 pub fn plan(args: &PlanArgs) -> Result<(), CliError> {
+    rpasim_sweep::runner::check_threads(args.jobs)?;
     let def = definition(args)?;
     let prepared = plan::prepare(&def)?;
     let out = args

@@ -89,6 +89,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 
 /// `rpasim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
+    rpasim_sweep::runner::check_threads(args.jobs)?;
     let def = definition(args)?;
     let shard = args
         .shard

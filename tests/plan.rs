@@ -307,6 +307,17 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
             ],
             "s.toml: 2000000 candidates; a plan may have at most 1000000 (search fewer values)",
         ),
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=1..9",
+                "--goal",
+                "all.queue_full<=0",
+                "--jobs",
+                "5000",
+            ],
+            "5000 worker threads (--jobs); at most 1024",
+        ),
     ] {
         let o = plan(dir.path(), BURST, &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -562,7 +562,7 @@ fn bundled_sweep_file_answers_its_question() {
 #[test]
 fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let dir = setup();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["sweep", "hosted.toml", "--vary", "max_bots"],
             "--vary expects KEY=VALUES",
@@ -606,6 +606,17 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
             "--shard expects I/N",
         ),
         (&["sweep", "hosted.toml"], "nothing to vary"),
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.pool.max_bots=4",
+                "--jobs",
+                "100000",
+            ],
+            "100000 worker threads (--jobs); at most 1024",
+        ),
     ];
     for (args, message) in cases {
         let mut all = args.to_vec();

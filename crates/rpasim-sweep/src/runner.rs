@@ -185,11 +185,27 @@ impl VariantCounter {
     }
 }
 
-/// Runs `f` on a pool of `threads` workers (all cores when `None`).
+/// Most worker threads a sweep or plan may ask for (`--jobs`).
+pub const MAX_THREADS: usize = 1024;
+
+/// Refuses more than [`MAX_THREADS`] workers: 100,000 threads took
+/// minutes to start, each holding a variant's model once running.
+pub fn check_threads(threads: Option<usize>) -> Result<(), SweepError> {
+    match threads {
+        Some(n) if n > MAX_THREADS => Err(SweepError::Invalid(format!(
+            "{n} worker threads (--jobs); at most {MAX_THREADS}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `f` on a pool of `threads` workers (all cores when `None`, or
+/// 0); more than [`MAX_THREADS`] is refused.
 pub fn with_threads<T: Send>(
     threads: Option<usize>,
     f: impl FnOnce() -> T + Send,
 ) -> Result<T, SweepError> {
+    check_threads(threads)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
