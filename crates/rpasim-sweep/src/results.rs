@@ -150,15 +150,17 @@ impl Index {
         let Some(at) = self.records.get(&index).copied() else {
             return Ok(None);
         };
-        if !self.open.contains_key(&at.log) && self.open.len() >= MOST_OPEN {
-            self.open.pop_first();
-        }
-        let reader = match self.open.entry(at.log) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(BufReader::new(File::open(&self.logs[at.log])?))
+        if !self.open.contains_key(&at.log) {
+            if self.open.len() >= MOST_OPEN {
+                self.open.pop_first();
             }
-        };
+            let file = File::open(&self.logs[at.log])?;
+            self.open.insert(at.log, BufReader::new(file));
+        }
+        let reader = self
+            .open
+            .get_mut(&at.log)
+            .ok_or_else(|| io::Error::other("a results log not open"))?;
         reader.seek(SeekFrom::Start(at.offset))?;
         let mut bytes = vec![0; at.len];
         reader.read_exact(&mut bytes)?;

@@ -190,13 +190,13 @@ fn cheapest(
         covers: shape.covers,
     };
     for &candidate in order {
-        if climb.failed.covers(candidate, shape.covers) {
+        if climb.failed.covers(candidate, climb.covers) {
             continue;
         }
         match climb.memo.get(candidate)? {
             Verdict::Meets => return Ok((Some(candidate), climb.memo.seen)),
             Verdict::Fails => {
-                climb.failed.add(candidate, shape.covers);
+                climb.failed.add(candidate, climb.covers);
                 climb.along(&(shape.line)(candidate), candidate)?;
             }
             Verdict::Undecided => {}
