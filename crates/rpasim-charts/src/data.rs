@@ -2,6 +2,7 @@
 //! finished simulation (in memory) or from an output directory (`rpasim
 //! plot`), so both give the same bytes.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -13,6 +14,9 @@ use rpasim_report::{
     TIMESERIES_CSV,
 };
 use rpasim_stats::DurationHistogram;
+
+use crate::report::MAX_EVENTS;
+use crate::timeline::{Timeline, TimelineBuilder};
 
 /// The scenario copy written beside the outputs.
 pub const SCENARIO_TOML: &str = "scenario.toml";
@@ -33,14 +37,33 @@ pub struct ChartData {
     pub waits: Vec<DurationHistogram>,
     /// Time series reduced for drawing, by target.
     pub series: Vec<Vec<SeriesPoint>>,
-    /// `events.csv`.
-    pub events: CsvTable,
+    /// `events.csv`'s first rows and their count, for the report's list.
+    pub events: EventRows,
+    /// What is drawn of the timelines of the targets in [`Self::shown`],
+    /// by name.
+    pub timelines: BTreeMap<String, Timeline>,
     /// The scenario as simulated.
     pub scenario_toml: String,
     /// The targets drawn one by one (indices in summary order): all of
     /// them up to [`MOST_TARGETS`], else those whose runs waited most.
     pub shown: Vec<usize>,
 }
+
+/// `events.csv` as the report lists it.
+#[derive(Debug, Clone, Default)]
+pub struct EventRows {
+    /// The header and the first [`MAX_EVENTS`] rows.
+    pub listed: CsvTable,
+    /// How many rows the file has.
+    pub total: u64,
+}
+
+/// The timeline of a target with no event.
+static NO_EVENTS: Timeline = Timeline {
+    spans: Vec::new(),
+    marks: Vec::new(),
+    settings_changed: false,
+};
 
 /// Most targets drawn one by one in a chart; with more, the charts show
 /// those whose runs waited most, and say so.
@@ -113,6 +136,7 @@ impl ChartData {
         let table = CsvTable::read(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&table, manifest.targets.len());
         let kept = with_hosted_groups(&shown, &manifest);
+        let (events, timelines) = read_events(&dir.join(EVENTS_CSV), &manifest, &shown)?;
         let waits = summary
             .wait_histograms
             .iter()
@@ -134,7 +158,8 @@ impl ChartData {
             waits,
             series: keep_shown(series, &kept, false),
             shown,
-            events: CsvTable::read(&dir.join(EVENTS_CSV))?,
+            events,
+            timelines,
             scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
         })
     }
@@ -149,6 +174,7 @@ impl ChartData {
         // flat in the targets and the samples, however long the files.
         let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest, &shown)?;
         let series = series_from_timeseries(&dir.join(TIMESERIES_CSV), &manifest, &kept)?;
+        let (events, timelines) = read_events(&dir.join(EVENTS_CSV), &manifest, &shown)?;
         Ok(ChartData {
             waits,
             series,
@@ -156,7 +182,8 @@ impl ChartData {
             summary,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
-            events: CsvTable::read(&dir.join(EVENTS_CSV))?,
+            events,
+            timelines,
             scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
             manifest,
         })
@@ -169,6 +196,12 @@ impl ChartData {
             .iter()
             .map(|i| self.manifest.targets[*i].name.as_str())
             .collect()
+    }
+
+    /// What is drawn of the timeline of `target`, one of those drawn
+    /// (nothing for the others).
+    pub fn timeline(&self, target: &str) -> &Timeline {
+        self.timelines.get(target).unwrap_or(&NO_EVENTS)
     }
 
     /// The time series of the targets drawn, in the order of
@@ -274,8 +307,54 @@ fn waits_from_runs(
     Ok(waits)
 }
 
+/// `events.csv` read row by row: its first rows and count for the report,
+/// and the timelines of the targets at `shown` (in index order).
+fn read_events(
+    path: &Path,
+    m: &Manifest,
+    shown: &[usize],
+) -> io::Result<(EventRows, BTreeMap<String, Timeline>)> {
+    let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(io::Error::other)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let columns = (column("time_s"), column("event"), column("target"));
+    let machine = column("machine");
+    let names = shown.iter().filter_map(|i| m.targets.get(*i));
+    let mut timelines = TimelineBuilder::new(names.map(|t| t.name.as_str()), m.horizon_ms);
+    let mut rows = EventRows {
+        listed: CsvTable {
+            header,
+            rows: Vec::new(),
+        },
+        total: 0,
+    };
+    let mut row = csv::StringRecord::new();
+    while reader.read_record(&mut row).map_err(io::Error::other)? {
+        rows.total += 1;
+        if rows.listed.rows.len() < MAX_EVENTS {
+            rows.listed
+                .rows
+                .push(row.iter().map(str::to_string).collect());
+        }
+        let (Some(time), Some(event), Some(target)) = columns else {
+            continue;
+        };
+        let cell = |c: usize| row.get(c).unwrap_or("");
+        if let Some(at_ms) = parse_ms(cell(time)) {
+            let on = machine.map_or("", cell);
+            timelines.push(at_ms, cell(event), cell(target), on);
+        }
+    }
+    Ok((rows, timelines.finish()))
+}
+
 /// Each target's position in the manifest, by name.
-fn target_index(m: &Manifest) -> std::collections::BTreeMap<&str, usize> {
+fn target_index(m: &Manifest) -> BTreeMap<&str, usize> {
     m.targets
         .iter()
         .enumerate()
@@ -336,32 +415,57 @@ fn series_from_timeseries(
 pub(crate) mod tests {
     use super::*;
 
-    /// Chart data with nothing in it, over a horizon of `horizon_ms`.
-    pub(crate) fn empty_data(horizon_ms: u64) -> ChartData {
-        ChartData {
-            manifest: Manifest {
-                rpasim_version: "test".into(),
-                name: "t".into(),
-                question: None,
-                scenario: "t.toml".into(),
-                seed: 1,
-                horizon_ms,
-                warmup_ms: 0,
-                sample_every_ms: 1_000,
-                runs: 0,
-                overrides: Vec::new(),
-                targets: Vec::new(),
-                environments: Vec::new(),
-            },
-            summary: CsvTable::default(),
-            flows: CsvTable::default(),
-            goals: CsvTable::default(),
-            waits: Vec::new(),
-            series: Vec::new(),
-            events: CsvTable::default(),
-            scenario_toml: String::new(),
-            shown: Vec::new(),
+    /// The manifest of a run of `targets` (machines) over `horizon_ms`.
+    fn manifest(targets: &[&str], horizon_ms: u64) -> Manifest {
+        Manifest {
+            rpasim_version: "test".into(),
+            name: "t".into(),
+            question: None,
+            scenario: "t.toml".into(),
+            seed: 1,
+            horizon_ms,
+            warmup_ms: 0,
+            sample_every_ms: 1_000,
+            runs: 0,
+            overrides: Vec::new(),
+            targets: targets
+                .iter()
+                .map(|name| rpasim_report::ManifestTarget {
+                    name: name.to_string(),
+                    kind: "machine".into(),
+                    max_bots: None,
+                    environment: None,
+                })
+                .collect(),
+            environments: Vec::new(),
         }
+    }
+
+    #[test]
+    fn events_are_counted_listed_up_to_the_most_and_drawn_for_shown_targets() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(EVENTS_CSV);
+        let mut text = String::from("time_s,event,target,machine,flow,detail\n");
+        for i in 0..600 {
+            let target = ["a", "b"][i % 2];
+            text.push_str(&format!("{i}.000,image_updated,{target},,,\n"));
+        }
+        text.push_str("600.000,machine_offline,b,b,,\n");
+        fs::write(&path, text).expect("write");
+        let m = manifest(&["a", "b"], 1_000_000);
+        let (rows, timelines) = read_events(&path, &m, &[1]).expect("read");
+        assert_eq!(rows.total, 601);
+        assert_eq!(rows.listed.rows.len(), MAX_EVENTS);
+        assert_eq!(rows.listed.rows[1][2], "b");
+        assert_eq!(rows.listed.header[1], "event");
+        // Only b is drawn: its 300 updates and its outage to the horizon.
+        assert_eq!(timelines.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(timelines["b"].marks.len(), 300);
+        assert_eq!(timelines["b"].marks[1].at_ms, 3_000);
+        assert_eq!(
+            (timelines["b"].spans[0].from_ms, timelines["b"].spans[0].to_ms),
+            (600_000, 1_000_000)
+        );
     }
 
     #[test]

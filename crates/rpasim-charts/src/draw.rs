@@ -15,7 +15,7 @@ use rpasim_report::series::SeriesPoint;
 use rpasim_report::summary;
 
 use crate::data::ChartData;
-use crate::timeline::{self, MARK_KEY, Mark, Span, SpanKind};
+use crate::timeline::{MARK_KEY, Mark, Span, SpanKind};
 
 /// A stacked band: its top for a point, and its colour.
 type Band = (fn(&SeriesPoint) -> u32, RGBColor);
@@ -171,14 +171,14 @@ pub fn queue_length<DB: DrawingBackend>(
     // instants as thin lines (the bots chart has them per target).
     let x = |ms: u64| ms as f64 / unit;
     for name in &names {
-        let (spans, marks) = timeline::of_target(d, name);
-        chart.draw_series(spans.iter().map(|s| {
+        let timeline = d.timeline(name);
+        chart.draw_series(timeline.spans.iter().map(|s| {
             Rectangle::new(
                 [(x(s.from_ms), 0.0), (x(s.to_ms), y_max)],
                 s.kind.color().filled(),
             )
         }))?;
-        for m in marks {
+        for m in &timeline.marks {
             let line = vec![(x(m.at_ms), 0.0), (x(m.at_ms), y_max)];
             chart.draw_series(LineSeries::new(line, m.color.mix(0.5).stroke_width(1)))?;
         }
@@ -253,17 +253,16 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
         .zip(shown)
         .zip(d.shown.iter().zip(d.target_names()))
     {
-        let (spans, marks) = timeline::of_target(d, name);
+        let timeline = d.timeline(name);
         let axis = Axis {
             x_max,
             unit,
             unit_name,
         };
-        let changed = timeline::settings_changed(d, name);
         let over = Over {
-            spans: &spans,
-            marks: &marks,
-            limits: &limits(d, *i, series, changed),
+            spans: &timeline.spans,
+            marks: &timeline.marks,
+            limits: &limits(d, *i, series, timeline.settings_changed),
         };
         bot_panel(panel, series, &short(name), &axis, &over)?;
     }

@@ -8,7 +8,7 @@ use rpasim_report::format::{human_duration, human_share};
 use rpasim_report::goals::{Measured, human};
 use rpasim_report::summary::{NEVER, reason_share_column};
 
-use crate::data::{ChartData, CsvTable, parse_ms};
+use crate::data::{ChartData, CsvTable, EventRows, parse_ms};
 
 /// Most notable events listed in the report (the rest are in events.csv).
 pub const MAX_EVENTS: usize = 500;
@@ -358,17 +358,17 @@ fn goals(out: &mut String, t: &CsvTable) {
     out.push_str("</ul>\n");
 }
 
-fn events(out: &mut String, t: &CsvTable) {
+fn events(out: &mut String, events: &EventRows) {
     out.push_str("<h2>Notable events</h2>\n");
-    if t.rows.is_empty() {
+    let (t, total) = (&events.listed, events.total);
+    if total == 0 {
         out.push_str("<p>None: no maintenance, outage, expiry, image update or setting change happened.</p>\n");
         return;
     }
     let _ = writeln!(
         out,
-        "<p>{} events from <code>events.csv</code>{}.</p>",
-        t.rows.len(),
-        if t.rows.len() > MAX_EVENTS {
+        "<p>{total} events from <code>events.csv</code>{}.</p>",
+        if total > MAX_EVENTS as u64 {
             format!(", the first {MAX_EVENTS} listed")
         } else {
             String::new()
