@@ -28,13 +28,17 @@ fn invalid(e: DefinitionError) -> CliError {
     CliError::Invalid(e.0)
 }
 
-/// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
-/// which no scenario has).
-fn is_sweep_file(path: &Path) -> bool {
+/// The file's root table, if it is a TOML file rpasim reads.
+fn toml_table(path: &Path) -> Option<toml::Table> {
     rpasim_scenario::input::read_text(path, "", rpasim_scenario::input::MAX_SCENARIO_BYTES)
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))
+}
+
+/// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
+/// which no scenario has).
+fn is_sweep_file(path: &Path) -> bool {
+    toml_table(path).is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))
 }
 
 fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {
@@ -54,6 +58,12 @@ fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {
         def.vary.push(parse_vary(v).map_err(invalid)?);
     }
     if def.vary.is_empty() {
+        // A file that does not read as TOML (a sweep file with a typo, a
+        // missing file) is told so, where and why, as the scenario reader
+        // tells it: it is no scenario with nothing to vary.
+        if toml_table(&args.file).is_none() {
+            rpasim_scenario::load(&args.file, &[]).map_err(|e| CliError::Invalid(e.to_string()))?;
+        }
         return Err(CliError::Invalid(format!(
             "{}: nothing to vary; give --vary KEY=VALUES or a sweep file with a [vary] table",
             args.file.display()

@@ -321,6 +321,32 @@ fn plot_of_more_targets_than_drawn_redraws_identical_bytes() {
         .filter(|m| svg.contains(&format!(">\nvm{m:02}\n<")))
         .count();
     assert!((1..24).contains(&drawn), "{drawn} of 24 targets drawn");
+    // The report's answer at a glance lists the targets the charts draw,
+    // and their flows, and says so.
+    let report = fs::read_to_string(out.join("report.html")).expect("report");
+    let start = report.find("How soon runs started").expect("the glance");
+    let glance = &report[start..start + report[start..].find("</table>").expect("its end")];
+    let listed: Vec<String> = (0..24)
+        .filter(|m| glance.contains(&format!("<tr><td>vm{m:02}</td>")))
+        .map(|m| format!("vm{m:02}"))
+        .collect();
+    let charted: Vec<String> = (0..24)
+        .filter(|m| svg.contains(&format!(">\nvm{m:02}\n<")))
+        .map(|m| format!("vm{m:02}"))
+        .collect();
+    assert_eq!(listed, charted);
+    for m in &charted {
+        let flow = m.replace("vm", "f");
+        assert!(
+            glance.contains(&format!("<td>{flow} (flow, on {m})</td>")),
+            "{flow}"
+        );
+    }
+    assert_eq!(glance.matches("(flow, on ").count(), charted.len());
+    assert!(report.contains(&format!(
+        "The {} of 24 targets whose runs waited most, as in the charts, and their flows",
+        charted.len()
+    )));
 }
 
 /// Thousands of outages of one pool draw as the parts of the horizon they

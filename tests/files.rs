@@ -194,6 +194,58 @@ fn plot_redraws_only_an_rpasim_output() {
     );
 }
 
+/// `plot` of an output whose files were replaced refuses it (exit 2),
+/// naming the file and what is wrong without quoting it, and leaves the
+/// directory as it was: a row of the wrong width, bytes that are not text,
+/// an endless line (read in bounded memory), a file grown past what rpasim
+/// writes.
+#[test]
+fn plot_refuses_files_not_as_rpasim_writes_them() {
+    let dir = project();
+    assert!(run(dir.path(), "out").status.success());
+    let out = dir.path().join("out");
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "events.csv",
+            b"time_s,event\nhunter2,b,c\n".to_vec(),
+            "out/events.csv: line 2: 3 fields where the header has 2",
+        ),
+        (
+            "timeseries.csv",
+            b"time_s,target\n\xff\xfehunter2,x\n".to_vec(),
+            "out/timeseries.csv: line 2: not UTF-8 text",
+        ),
+        (
+            "runs.csv",
+            [&b"target,arrival_s,wait_s\n"[..], &vec![b'x'; 33 << 20]].concat(),
+            "out/runs.csv: a line longer than 32 MB",
+        ),
+        (
+            "summary.csv",
+            vec![b'\n'; (64 << 20) + 1],
+            "out/summary.csv: the file has 67108865 bytes, more than the 64 MB rpasim reads",
+        ),
+        (
+            "scenario.toml",
+            b"\xff\xfehunter2".to_vec(),
+            "out/scenario.toml: not UTF-8 text",
+        ),
+    ];
+    for (file, bytes, message) in cases {
+        let path = out.join(file);
+        let kept = fs::read(&path).expect("output file");
+        fs::write(&path, &bytes).expect("write");
+        let before = snapshot(dir.path());
+        let o = run_in(dir.path(), &["plot", "out"]);
+        assert_refused(&o, message);
+        assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+        assert_same(&snapshot(dir.path()), &before, "unchanged");
+        fs::write(&path, kept).expect("restore");
+    }
+    let o = run_in(dir.path(), &["plot", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// A run long enough to be interrupted: a million-run benchmark stretched.
 fn start_long_run(dir: &Path, out: &str) -> Child {
     rpasim()

@@ -637,6 +637,27 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let o = run_in(dir.path(), &["sweep", "typo.toml", "-q"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("replicatons"), "{}", stderr(&o));
+    // Problems of a sweep file are told by line and column, without the
+    // parser's excerpt of the text; one that is not TOML is told so, not
+    // taken for a scenario with nothing to vary.
+    let cases = [
+        (
+            "scenario = \"hosted.toml\"\nreplications = \"hunter2\"\n",
+            "typo.toml:2:16: invalid type: string \"hunter2\", expected u32",
+        ),
+        (
+            "scenario = \"hosted.toml\"\nsecret = hunter2\n[vary]\n\"simulation.seed\" = [1]\n",
+            "typo.toml:2:10: invalid TOML: string values must be quoted",
+        ),
+    ];
+    for (text, message) in cases {
+        fs::write(dir.path().join("typo.toml"), text).expect("write");
+        let o = run_in(dir.path(), &["sweep", "typo.toml", "-q"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let told = stderr(&o);
+        assert!(told.contains(message), "{told}");
+        assert!(!told.contains('|') && told.lines().count() == 1, "{told}");
+    }
     // Too large to run, by the file or by the command line: refused up
     // front, naming the file.
     let values = (1..=1_000).map(|i| i.to_string()).collect::<Vec<_>>();
@@ -874,6 +895,24 @@ fn plot_redraws_a_sweep_with_its_goals_threshold() {
     let o = run_in(dir.path(), &["plot", "s"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(outputs(&out), before);
+    // A sweep.toml that no longer reads is told by its line, without the
+    // values it holds.
+    let manifest = out.join("sweep.toml");
+    let kept = fs::read_to_string(&manifest).expect("sweep.toml");
+    fs::write(
+        &manifest,
+        kept.replace("replications = ", "replications = \"hunter2\"\n# "),
+    )
+    .expect("write");
+    let o = run_in(dir.path(), &["plot", "s"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("s: sweep.toml line "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(": invalid type, expected u32"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
 }
 
 /// Every file of a directory, by relative path, with its bytes.

@@ -3,7 +3,6 @@
 //! plot`), so both give the same bytes.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -15,7 +14,8 @@ use rpasim_report::{
 };
 use rpasim_stats::DurationHistogram;
 
-use crate::report::MAX_EVENTS;
+use crate::files::{self, invalid};
+use crate::report::MOST_ROWS;
 use crate::timeline::{Timeline, TimelineBuilder};
 
 /// The scenario copy written beside the outputs.
@@ -52,7 +52,7 @@ pub struct ChartData {
 /// `events.csv` as the report lists it.
 #[derive(Debug, Clone, Default)]
 pub struct EventRows {
-    /// The header and the first [`MAX_EVENTS`] rows.
+    /// The header and the first [`MOST_ROWS`] rows.
     pub listed: CsvTable,
     /// How many rows the file has.
     pub total: u64,
@@ -133,7 +133,7 @@ impl ChartData {
         summary: &Summary,
         series: Vec<Vec<SeriesPoint>>,
     ) -> io::Result<Self> {
-        let table = CsvTable::read(&dir.join(SUMMARY_CSV))?;
+        let table = files::read_table(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&table, manifest.targets.len());
         let kept = with_hosted_groups(&shown, &manifest);
         let (events, timelines) = read_events(&dir.join(EVENTS_CSV), &manifest, &shown)?;
@@ -160,14 +160,14 @@ impl ChartData {
             shown,
             events,
             timelines,
-            scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
+            scenario_toml: files::read_text(&dir.join(SCENARIO_TOML))?,
         })
     }
 
     /// From an output directory alone (`rpasim plot`).
     pub fn load(dir: &Path) -> io::Result<Self> {
         let manifest = Manifest::read(dir)?;
-        let summary = CsvTable::read(&dir.join(SUMMARY_CSV))?;
+        let summary = files::read_table(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&summary, manifest.targets.len());
         let kept = with_hosted_groups(&shown, &manifest);
         // Only what is drawn is kept while the files are read: memory is
@@ -184,7 +184,7 @@ impl ChartData {
             goals: optional_table(dir, GOALS_CSV)?,
             events,
             timelines,
-            scenario_toml: fs::read_to_string(dir.join(SCENARIO_TOML))?,
+            scenario_toml: files::read_text(&dir.join(SCENARIO_TOML))?,
             manifest,
         })
     }
@@ -249,7 +249,7 @@ impl ChartData {
 fn optional_table(dir: &Path, name: &str) -> io::Result<CsvTable> {
     let path = dir.join(name);
     if path.exists() {
-        CsvTable::read(&path)
+        files::read_table(&path)
     } else {
         Ok(CsvTable::default())
     }
@@ -262,13 +262,6 @@ pub fn parse_ms(text: &str) -> Option<u64> {
     Some(secs.parse::<u64>().ok()? * 1000 + frac.parse::<u64>().ok()?)
 }
 
-fn invalid(path: &Path, what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("{}: {what}", path.display()),
-    )
-}
-
 /// Waits of the runs that started, arriving at or after the warm-up, of
 /// the targets at `shown` (in index order) and of all (last), as
 /// `summary.csv` counts them; the other targets' are left empty.
@@ -278,8 +271,11 @@ fn waits_from_runs(
     shown: &[usize],
 ) -> io::Result<Vec<DurationHistogram>> {
     let mut waits = vec![DurationHistogram::new(); m.targets.len() + 1];
-    let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
-    let header = reader.headers().map_err(io::Error::other)?.clone();
+    let mut reader = files::csv_rows(path)?;
+    let header = reader
+        .headers()
+        .map_err(|e| files::csv_error(path, e))?
+        .clone();
     let col = |name: &str| {
         header
             .iter()
@@ -289,7 +285,10 @@ fn waits_from_runs(
     let (target, arrival, wait) = (col("target")?, col("arrival_s")?, col("wait_s")?);
     let index = target_index(m);
     let mut row = csv::StringRecord::new();
-    while reader.read_record(&mut row).map_err(io::Error::other)? {
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| files::csv_error(path, e))?
+    {
         let (Some(arrival), Some(wait)) = (parse_ms(&row[arrival]), parse_ms(&row[wait])) else {
             continue; // never started
         };
@@ -314,10 +313,10 @@ fn read_events(
     m: &Manifest,
     shown: &[usize],
 ) -> io::Result<(EventRows, BTreeMap<String, Timeline>)> {
-    let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
+    let mut reader = files::csv_rows(path)?;
     let header: Vec<String> = reader
         .headers()
-        .map_err(io::Error::other)?
+        .map_err(|e| files::csv_error(path, e))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -334,9 +333,12 @@ fn read_events(
         total: 0,
     };
     let mut row = csv::StringRecord::new();
-    while reader.read_record(&mut row).map_err(io::Error::other)? {
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| files::csv_error(path, e))?
+    {
         rows.total += 1;
-        if rows.listed.rows.len() < MAX_EVENTS {
+        if rows.listed.rows.len() < MOST_ROWS {
             rows.listed
                 .rows
                 .push(row.iter().map(str::to_string).collect());
@@ -369,8 +371,11 @@ fn series_from_timeseries(
     m: &Manifest,
     kept: &[usize],
 ) -> io::Result<Vec<Vec<SeriesPoint>>> {
-    let mut reader = csv::Reader::from_path(path).map_err(io::Error::other)?;
-    let header = reader.headers().map_err(io::Error::other)?.clone();
+    let mut reader = files::csv_rows(path)?;
+    let header = reader
+        .headers()
+        .map_err(|e| files::csv_error(path, e))?
+        .clone();
     let column = |name: &str| header.iter().position(|h| h == name);
     let target = column("target").ok_or_else(|| invalid(path, "no column target"))?;
     let time = column("time_s").ok_or_else(|| invalid(path, "no column time_s"))?;
@@ -385,7 +390,10 @@ fn series_from_timeseries(
     let mut d = Downsampler::new(m.targets.len(), m.horizon_ms);
     let index = target_index(m);
     let mut row = csv::StringRecord::new();
-    while reader.read_record(&mut row).map_err(io::Error::other)? {
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| files::csv_error(path, e))?
+    {
         let t = *index
             .get(&row[target])
             .ok_or_else(|| invalid(path, "unknown target"))?;
@@ -414,6 +422,23 @@ fn series_from_timeseries(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Chart data of a run of `targets` (machines) over a day, with
+    /// `summary` and nothing else.
+    pub(crate) fn chart_data(targets: &[&str], summary: CsvTable) -> ChartData {
+        ChartData {
+            manifest: manifest(targets, 86_400_000),
+            summary,
+            flows: CsvTable::default(),
+            goals: CsvTable::default(),
+            waits: Vec::new(),
+            series: Vec::new(),
+            events: EventRows::default(),
+            timelines: BTreeMap::new(),
+            scenario_toml: String::new(),
+            shown: Vec::new(),
+        }
+    }
 
     /// The manifest of a run of `targets` (machines) over `horizon_ms`.
     fn manifest(targets: &[&str], horizon_ms: u64) -> Manifest {
@@ -451,11 +476,11 @@ pub(crate) mod tests {
             text.push_str(&format!("{i}.000,image_updated,{target},,,\n"));
         }
         text.push_str("600.000,machine_offline,b,b,,\n");
-        fs::write(&path, text).expect("write");
+        std::fs::write(&path, text).expect("write");
         let m = manifest(&["a", "b"], 1_000_000);
         let (rows, timelines) = read_events(&path, &m, &[1]).expect("read");
         assert_eq!(rows.total, 601);
-        assert_eq!(rows.listed.rows.len(), MAX_EVENTS);
+        assert_eq!(rows.listed.rows.len(), MOST_ROWS);
         assert_eq!(rows.listed.rows[1][2], "b");
         assert_eq!(rows.listed.header[1], "event");
         // Only b is drawn: its 300 updates and its outage to the horizon.
@@ -463,7 +488,10 @@ pub(crate) mod tests {
         assert_eq!(timelines["b"].marks.len(), 300);
         assert_eq!(timelines["b"].marks[1].at_ms, 3_000);
         assert_eq!(
-            (timelines["b"].spans[0].from_ms, timelines["b"].spans[0].to_ms),
+            (
+                timelines["b"].spans[0].from_ms,
+                timelines["b"].spans[0].to_ms
+            ),
             (600_000, 1_000_000)
         );
     }

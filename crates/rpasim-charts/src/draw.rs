@@ -883,15 +883,20 @@ fn reason_bars(d: &ChartData) -> Vec<ReasonBar> {
         sum(b).total_cmp(&sum(a))
     });
     if bars.len() > MOST_TARGETS + 1 {
+        // The others' mean, not their sum: the sum of thousands of targets
+        // would set the axis and flatten every bar drawn beside it.
         let rest = bars.split_off(MOST_TARGETS);
         let mut others = ReasonBar {
-            name: format!("{} others", rest.len()),
+            name: format!("mean of {} others", rest.len()),
             hours: [0.0; 8],
         };
         for b in &rest {
             for (o, h) in others.hours.iter_mut().zip(b.hours) {
                 *o += h;
             }
+        }
+        for o in &mut others.hours {
+            *o /= rest.len() as f64;
         }
         bars.push(others);
     }
@@ -948,6 +953,31 @@ pub fn wait_reasons<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beyond_the_targets_drawn_one_bar_is_the_others_mean() {
+        // 20 targets: target i waited i + 1 hours, every one for busy bots.
+        let names: Vec<String> = (0..20).map(|i| format!("vm{i:02}")).collect();
+        let busy = summary::reason_share_column(WaitReason::Busy);
+        let summary = crate::data::CsvTable {
+            header: vec!["target".into(), "wait_hours".into(), busy.into()],
+            rows: (0..20)
+                .map(|i| vec![names[i].clone(), (i + 1).to_string(), "1".into()])
+                .collect(),
+        };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let d = crate::data::tests::chart_data(&names, summary);
+        let bars = reason_bars(&d);
+        assert_eq!(bars.len(), MOST_TARGETS + 1);
+        assert_eq!(bars[0].name, "vm19");
+        assert_eq!(bars[MOST_TARGETS - 1].name, "vm05");
+        let others = &bars[MOST_TARGETS];
+        assert_eq!(others.name, "mean of 5 others");
+        let busy_at = WaitReason::ALL.iter().position(|r| *r == WaitReason::Busy);
+        // Targets vm00 to vm04 waited 1 to 5 hours: 3 on average.
+        assert_eq!(others.hours[busy_at.expect("busy")], 3.0);
+        assert_eq!(others.hours.iter().sum::<f64>(), 3.0);
+    }
 
     #[test]
     fn long_names_are_shortened_in_the_middle() {

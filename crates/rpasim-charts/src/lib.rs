@@ -11,6 +11,7 @@
 pub mod calibration;
 pub mod data;
 pub mod draw;
+pub mod files;
 pub mod plan;
 pub mod report;
 pub mod sweep;

@@ -10,8 +10,9 @@ use rpasim_report::summary::{NEVER, reason_share_column};
 
 use crate::data::{ChartData, CsvTable, EventRows, parse_ms};
 
-/// Most notable events listed in the report (the rest are in events.csv).
-pub const MAX_EVENTS: usize = 500;
+/// Most rows of a table the report lists (targets, flows, notable events):
+/// the files have every one.
+pub const MOST_ROWS: usize = 500;
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -78,18 +79,19 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
          the service level, over every run that arrived (never: more than that share never \
          started); <code>wait_&lt;reason&gt;_share</code>, where the waiting went.</p>\n",
     );
-    table(&mut out, &d.summary, None);
+    summary_table(&mut out, &d.summary);
     if !d.flows.rows.is_empty() {
         out.push_str(
             "<h2>Flows</h2>\n<p>From <code>summary-flows.csv</code>: the same figures for the \
              runs of each flow (a flow shares its target's bots and queue, so it has no \
              utilization, bot-hours or queue length of its own).</p>\n",
         );
-        table(&mut out, &d.flows, None);
-        if d.flows.rows.len() > MAX_EVENTS {
+        let listed = d.flows.rows.iter().take(MOST_ROWS);
+        table(&mut out, &d.flows.header, listed, None);
+        if d.flows.rows.len() > MOST_ROWS {
             let _ = writeln!(
                 out,
-                "<p>The first {MAX_EVENTS} of {} flows; every one is in <code>summary-flows.csv</code>.</p>",
+                "<p>The first {MOST_ROWS} of {} flows; every one is in <code>summary-flows.csv</code>.</p>",
                 d.flows.rows.len()
             );
         }
@@ -122,9 +124,31 @@ fn strip_xml_header(svg: &str) -> &str {
 
 /// An HTML table of CSV cells in human units (durations, shares); text
 /// left-aligned, numbers right-aligned; `time_column` shown as a clock.
-fn table(out: &mut String, t: &CsvTable, time_column: Option<usize>) {
+/// The summary's rows: every target up to [`MOST_ROWS`], else the first
+/// of them and `all` (the last row), saying so.
+fn summary_table(out: &mut String, t: &CsvTable) {
+    let targets = t.rows.len().saturating_sub(1);
+    if targets <= MOST_ROWS {
+        table(out, &t.header, &t.rows, None);
+        return;
+    }
+    let rows = t.rows[..MOST_ROWS].iter().chain(t.rows.last());
+    table(out, &t.header, rows, None);
+    let _ = writeln!(
+        out,
+        "<p>The first {MOST_ROWS} of {targets} targets, and <code>all</code>; every one is in <code>summary.csv</code>.</p>"
+    );
+}
+
+/// A table of `rows` under `header`.
+fn table<'a>(
+    out: &mut String,
+    header: &[String],
+    rows: impl IntoIterator<Item = &'a Vec<String>>,
+    time_column: Option<usize>,
+) {
     out.push_str("<div class=\"wide\"><table>\n<tr>");
-    for (i, h) in t.header.iter().enumerate() {
+    for (i, h) in header.iter().enumerate() {
         let class = if numeric_column(h) {
             " class=\"num\""
         } else {
@@ -138,10 +162,10 @@ fn table(out: &mut String, t: &CsvTable, time_column: Option<usize>) {
         let _ = write!(out, "<th{class}>{}</th>", escape(name));
     }
     out.push_str("</tr>\n");
-    for row in t.rows.iter().take(MAX_EVENTS) {
+    for row in rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            let column = t.header.get(i).map_or("", String::as_str);
+            let column = header.get(i).map_or("", String::as_str);
             let text = match (time_column, parse_ms(cell)) {
                 (Some(c), Some(ms)) if c == i => clock(ms),
                 _ => human_cell(column, cell),
@@ -277,18 +301,29 @@ fn glance(out: &mut String, d: &ChartData) {
          <th class=\"num\">(p99)</th><th class=\"num\">not started</th>\
          <th class=\"num\">hours waited</th><th>where the waiting went</th></tr>\n",
     );
-    let targets = d.target_names().len();
-    let rows = d.summary.rows.iter().take(targets.min(MAX_EVENTS));
-    for row in rows {
+    // The targets the charts draw (those whose runs waited most, when
+    // there are too many to draw), and the flows on them.
+    let shown = d.target_names();
+    for row in d.shown.iter().filter_map(|i| d.summary.rows.get(*i)) {
         glance_row(out, &d.summary, row, &row[0]);
     }
     if d.flows.rows.len() > 1 {
-        for row in d.flows.rows.iter().take(MAX_EVENTS) {
+        let on_shown = |row: &&Vec<String>| row.get(1).is_some_and(|t| shown.contains(&t.as_str()));
+        for row in d.flows.rows.iter().filter(on_shown).take(MOST_ROWS) {
             let name = format!("{} (flow, on {})", row[0], row.get(1).map_or("", |s| s));
             glance_row(out, &d.flows, row, &name);
         }
     }
     out.push_str("</table></div>\n");
+    let targets = d.manifest.targets.len();
+    if shown.len() < targets {
+        let _ = writeln!(
+            out,
+            "<p>The {} of {targets} targets whose runs waited most, as in the charts, and \
+             their flows; the summary below has the others and <code>all</code>.</p>",
+            shown.len()
+        );
+    }
 }
 
 fn glance_row(out: &mut String, t: &CsvTable, row: &[String], name: &str) {
@@ -368,18 +403,43 @@ fn events(out: &mut String, events: &EventRows) {
     let _ = writeln!(
         out,
         "<p>{total} events from <code>events.csv</code>{}.</p>",
-        if total > MAX_EVENTS as u64 {
-            format!(", the first {MAX_EVENTS} listed")
+        if total > MOST_ROWS as u64 {
+            format!(", the first {MOST_ROWS} listed")
         } else {
             String::new()
         }
     );
-    table(out, t, t.column("time_s"));
+    table(out, &t.header, &t.rows, t.column("time_s"));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_summary_lists_its_first_targets_and_all() {
+        let table = |targets: usize| CsvTable {
+            header: vec!["target".into(), "arrivals".into()],
+            rows: (0..targets)
+                .map(|i| vec![format!("vm{i}"), "1".into()])
+                .chain([vec!["all".into(), targets.to_string()]])
+                .collect(),
+        };
+        let rows = |html: &str| html.matches("<tr>").count() - 1;
+        let mut out = String::new();
+        summary_table(&mut out, &table(MOST_ROWS));
+        assert_eq!(rows(&out), MOST_ROWS + 1);
+        assert!(!out.contains("The first"), "{out}");
+        let mut out = String::new();
+        summary_table(&mut out, &table(MOST_ROWS + 100));
+        assert_eq!(rows(&out), MOST_ROWS + 1);
+        assert!(out.contains("<td>vm499</td>") && !out.contains("<td>vm500</td>"));
+        assert!(
+            out.contains("<tr><td>all</td><td class=\"num\">600</td></tr>"),
+            "{out}"
+        );
+        assert!(out.contains("The first 500 of 600 targets, and <code>all</code>"));
+    }
 
     #[test]
     fn text_is_escaped_and_times_read_as_a_clock() {

@@ -1,6 +1,7 @@
 //! `manifest.toml`: what a run was, for tools that read its output later
 //! (`rpasim plot` redraws charts from it and the CSVs).
 
+use std::io::Read as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,10 @@ pub fn is_signed(text: &str) -> bool {
     }
 }
 
+/// The most bytes of a `manifest.toml` read: it lists every target, about
+/// 50 bytes each, and a scenario has at most about 45,000.
+pub const MOST_MANIFEST_BYTES: u64 = 64 << 20;
+
 impl Manifest {
     /// Writes `manifest.toml` into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
@@ -97,18 +102,37 @@ impl Manifest {
     /// Reads `manifest.toml` from `dir`. A manifest that does not read
     /// is told by its line and what was wrong, without its text.
     pub fn read(dir: &Path) -> std::io::Result<Self> {
-        let text = std::fs::read_to_string(dir.join(MANIFEST_TOML))?;
+        let path = dir.join(MANIFEST_TOML);
+        let bytes = std::fs::metadata(&path)?.len();
+        if bytes > MOST_MANIFEST_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{MANIFEST_TOML} has {bytes} bytes, more than rpasim writes ({} MB)",
+                    MOST_MANIFEST_BYTES >> 20
+                ),
+            ));
+        }
+        let mut text = String::new();
+        std::fs::File::open(&path)?
+            .take(MOST_MANIFEST_BYTES)
+            .read_to_string(&mut text)?;
         toml::from_str(&text).map_err(|e| {
-            let line = e.span().map_or(1, |s| {
-                bytecount_lines(&text.as_bytes()[..s.start.min(text.len())])
-            });
-            let message = format!(
-                "{MANIFEST_TOML} line {line}: {}",
-                without_values(e.message())
-            );
+            let message = unreadable(MANIFEST_TOML, &text, &e);
             std::io::Error::new(std::io::ErrorKind::InvalidData, message)
         })
     }
+}
+
+/// What is wrong with `text`, a TOML file rpasim wrote (`manifest.toml`,
+/// `sweep.toml`) that does not read as one: its name, the line and the
+/// parser's message without the values it quotes, never the text (the file
+/// may have been replaced by anything).
+pub fn unreadable(name: &str, text: &str, e: &toml::de::Error) -> String {
+    let line = e.span().map_or(1, |s| {
+        bytecount_lines(&text.as_bytes()[..s.start.min(text.len())])
+    });
+    format!("{name} line {line}: {}", without_values(e.message()))
 }
 
 /// A parser's message without the values it quotes from the file:

@@ -3,7 +3,6 @@
 //! and checks that read summaries.
 
 use std::io::{self, Read};
-use std::path::Path;
 
 /// A CSV file as text cells.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,28 +14,18 @@ pub struct CsvTable {
 }
 
 impl CsvTable {
-    /// Reads a CSV file with a header.
-    pub fn read(path: &Path) -> io::Result<Self> {
-        Self::from_reader(csv::Reader::from_path(path).map_err(io::Error::other)?)
-    }
-
     /// Parses CSV bytes with a header.
     pub fn parse(bytes: &[u8]) -> io::Result<Self> {
-        Self::from_reader(csv::Reader::from_reader(bytes))
+        Self::from_csv(csv::Reader::from_reader(bytes)).map_err(io::Error::other)
     }
 
-    fn from_reader<R: Read>(mut reader: csv::Reader<R>) -> io::Result<Self> {
-        let header = reader
-            .headers()
-            .map_err(io::Error::other)?
-            .iter()
-            .map(str::to_string)
-            .collect();
+    /// Reads the rest of a CSV reader with a header.
+    pub fn from_csv<R: Read>(mut reader: csv::Reader<R>) -> csv::Result<Self> {
+        let header = reader.headers()?.iter().map(str::to_string).collect();
         let rows = reader
             .records()
             .map(|r| r.map(|r| r.iter().map(str::to_string).collect()))
-            .collect::<Result<_, _>>()
-            .map_err(io::Error::other)?;
+            .collect::<Result<_, _>>()?;
         Ok(CsvTable { header, rows })
     }
 

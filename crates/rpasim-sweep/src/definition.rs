@@ -303,8 +303,17 @@ impl SweepDefinition {
             rpasim_scenario::input::MAX_SCENARIO_BYTES,
         )
         .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
-        let file: SweepFile = toml::from_str(&text)
-            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
+        // Told by line and column, as a scenario's problems are, without
+        // the parser's excerpt of the text.
+        let file: SweepFile = toml::from_str(&text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let (line, column) = rpasim_scenario::error::line_column(&text, offset);
+            DefinitionError(format!(
+                "{}:{line}:{column}: {}",
+                path.display(),
+                e.message().trim()
+            ))
+        })?;
         let vary = vary_in_order(&text)
             .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -98,7 +98,10 @@ impl SweepManifest {
             .map_err(|e| {
                 SweepError::Invalid(format!("{}: {e} (not a sweep directory?)", path.display()))
             })?;
-        toml::from_str(&text).map_err(|e| SweepError::Invalid(format!("{}: {e}", path.display())))
+        toml::from_str(&text).map_err(|e| {
+            let problem = rpasim_report::manifest::unreadable(SWEEP_TOML, &text, &e);
+            SweepError::Invalid(format!("{}: {problem}", dir.display()))
+        })
     }
 
     /// Writes `sweep.toml` into `dir`, atomically.
