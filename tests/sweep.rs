@@ -890,6 +890,39 @@ fn plot_redraws_a_sweep_with_its_goals_threshold() {
     );
     // Lines for the target and for all: the title says they are per target.
     assert!(svg.contains("start_p95_s per target by pool.max_bots"));
+    assert!(svg.contains("mean and 95 % interval over 5 replications"));
+    // One replication gives a value, not an interval: the title says so.
+    let one = [
+        "sweep",
+        "hosted.toml",
+        "--vary",
+        "hosted_groups.pool.max_bots=4,8",
+        "--replications",
+        "1",
+        "--metric",
+        "start_p95_s",
+        "--metric",
+        "wait_busy_share",
+        "--metric",
+        "bot_hours",
+        "--out",
+        "one",
+        "-q",
+    ];
+    let o = run_in(dir.path(), &one);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let one = outputs(&dir.path().join("one"));
+    let titles: Vec<String> = one
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .all(|svg| svg.contains("by pool.max_bots: one replication, no interval"))
+    );
+    assert!(titles.iter().all(|svg| !svg.contains("interval over")));
     // Charts deleted: `plot` draws them again, byte for byte.
     fs::remove_dir_all(out.join("charts")).expect("rm charts");
     let o = run_in(dir.path(), &["plot", "s"]);

@@ -371,7 +371,19 @@ fn goals(out: &mut String, t: &CsvTable) {
         t.rows.len() - missed,
         t.rows.len()
     );
-    for r in &t.rows {
+    // Beyond what a page can list, the missed goals come first.
+    let listed: Vec<&Vec<String>> = if t.rows.len() <= MOST_ROWS {
+        t.rows.iter().collect()
+    } else {
+        let (met_ones, missed_ones): (Vec<_>, Vec<_>) =
+            t.rows.iter().partition(|r| r[met] == "yes");
+        missed_ones
+            .into_iter()
+            .chain(met_ones)
+            .take(MOST_ROWS)
+            .collect()
+    };
+    for r in listed {
         let (class, verdict) = if r[met] == "yes" {
             ("met", "met")
         } else {
@@ -391,6 +403,12 @@ fn goals(out: &mut String, t: &CsvTable) {
         );
     }
     out.push_str("</ul>\n");
+    if t.rows.len() > MOST_ROWS {
+        let _ = writeln!(
+            out,
+            "<p>The first {MOST_ROWS} goals, the missed ones first; every one is in <code>goals.csv</code>.</p>"
+        );
+    }
 }
 
 fn events(out: &mut String, events: &EventRows) {
@@ -415,6 +433,40 @@ fn events(out: &mut String, events: &EventRows) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_goals_list_the_missed_ones_first() {
+        let table = |goals: usize| CsvTable {
+            header: ["goal", "metric", "value", "met"]
+                .map(String::from)
+                .to_vec(),
+            rows: (0..goals)
+                .map(|i| {
+                    let met = if i % 100 == 99 { "no" } else { "yes" };
+                    [
+                        format!("g{i}.arrivals>=1"),
+                        "arrivals".into(),
+                        "1".into(),
+                        met.into(),
+                    ]
+                    .to_vec()
+                })
+                .collect(),
+        };
+        let mut out = String::new();
+        goals(&mut out, &table(MOST_ROWS));
+        assert_eq!(out.matches("<li").count(), MOST_ROWS);
+        assert!(out.contains("495 of 500 goals met") && !out.contains("The first"));
+        // In order while they fit: g98 met before g99 missed.
+        assert!(out.find("g98.").expect("g98") < out.find("g99.").expect("g99"));
+        let mut out = String::new();
+        goals(&mut out, &table(10_000));
+        assert_eq!(out.matches("<li").count(), MOST_ROWS);
+        assert_eq!(out.matches("MISSED").count(), 100);
+        assert!(out.find("g9999.").expect("the last missed") < out.find("g0.").expect("g0"));
+        assert!(out.contains("9900 of 10000 goals met"));
+        assert!(out.contains("The first 500 goals, the missed ones first"));
+    }
 
     #[test]
     fn a_long_summary_lists_its_first_targets_and_all() {

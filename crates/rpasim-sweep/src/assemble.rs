@@ -793,12 +793,13 @@ fn chart(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // One replication gives a value, not an interval: the title says so.
+    let spread = match grid.replications {
+        1 => "one replication, no interval".to_string(),
+        n => format!("mean and 95 % interval over {n} replications"),
+    };
     let chart = SweepChart {
-        title: format!(
-            "{metric}{of_target} by {}: mean and 95 % interval over {} replications",
-            short_key(&keys[0]),
-            grid.replications
-        ),
+        title: format!("{metric}{of_target} by {}: {spread}", short_key(&keys[0])),
         x_desc,
         y_desc: metric.to_string(),
         legend_title,
