@@ -419,6 +419,13 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
                 .replace('\n', "\r\n"),
             "short.csv:4: malformed CSV row (2 fields where the header has 9)",
         ),
+        // A line of 33 MB is refused as it is read, not held in memory
+        // whole (a 300 MB line took 1.1 GB).
+        (
+            "endless.csv",
+            format!("{head}{}\n", "x".repeat(33 << 20)),
+            "endless.csv: malformed CSV (a line longer than 32 MB)",
+        ),
     ];
     for (name, text, expected) in cases {
         fs::write(dir.path().join(name), text).expect("write");

@@ -212,6 +212,11 @@ fn trace_and_scenario_files_are_read_only_when_they_are_what_they_should_be() {
     let o = validate(d, &trace("t.csv"), &[]);
     assert_refused(&o, &["t.csv:3", "must be a number of seconds"]);
     assert!(!stderr(&o).contains('\u{1b}') && !stderr(&o).contains(&"9".repeat(30)));
+    // A line of 33 MB is refused as it is read, not held in memory whole.
+    let endless = format!("arrival_s\n1\n{}\n", "9".repeat(33 << 20));
+    fs::write(d.join("endless.csv"), endless).expect("w");
+    let o = validate(d, &trace("endless.csv"), &[]);
+    assert_refused(&o, &["endless.csv", "a line longer than 32 MB"]);
     // The scenario itself.
     let o = run_in(d, &["validate", "/dev/zero"]);
     assert_refused(&o, &["/dev/zero: the scenario is not a regular file"]);

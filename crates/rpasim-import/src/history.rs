@@ -275,7 +275,7 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .delimiter(delimiter)
-        .from_reader(input);
+        .from_reader(rpasim_scenario::input::LineBounded::new(input));
     let header: Vec<String> = reader
         .headers()
         .map(|h| h.iter().map(String::from).collect())
@@ -291,9 +291,15 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
     let mut seen = SeenIds::default();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = Place::of(e.position()).line(path);
             let problem = rpasim_scenario::input::csv_problem(&e);
-            ImportError::at(path, line, None, format!("malformed CSV row ({problem})"))
+            // A reading error (a line too long) has no record to point at.
+            match e.position() {
+                Some(p) => {
+                    let line = Place::of(Some(p)).line(path);
+                    ImportError::at(path, line, None, format!("malformed CSV row ({problem})"))
+                }
+                None => ImportError::file(path, format!("malformed CSV ({problem})")),
+            }
         })?;
         let place = Place::of(record.position());
         let field = |name: &str| {

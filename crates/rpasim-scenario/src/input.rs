@@ -16,6 +16,12 @@ pub const MAX_SCENARIO_BYTES: u64 = 8 << 20;
 /// The largest trace file read (about 20 million arrival instants).
 pub const MAX_TRACE_BYTES: u64 = 256 << 20;
 
+/// The longest line of a CSV file read row by row (a history, a trace, an
+/// output read back): a row holds a few names of a scenario of at most
+/// 8 MB, or the text columns of a history export (at most about 4 MB
+/// each), and a few numbers.
+pub const LONGEST_LINE: u64 = 32 << 20;
+
 /// Checks that `path` is a regular file (following symbolic links) of at
 /// most `limit` bytes; returns its size. `what` names it in messages
 /// ("the scenario", "the trace").
@@ -130,9 +136,75 @@ pub fn excerpt(value: &str) -> String {
     format!("{s:?}")
 }
 
+/// A reader that fails with [`io::ErrorKind::InvalidData`] once more than
+/// [`LONGEST_LINE`] bytes pass without a line end: the csv crate holds a
+/// whole record in memory, so a file of one endless line would take as
+/// much memory as it has bytes.
+#[derive(Debug)]
+pub struct LineBounded<R> {
+    inner: R,
+    since_line_end: u64,
+    longest: u64,
+}
+
+impl<R> LineBounded<R> {
+    /// `inner`, its lines bounded by [`LONGEST_LINE`].
+    pub fn new(inner: R) -> Self {
+        Self::with_longest(inner, LONGEST_LINE)
+    }
+
+    fn with_longest(inner: R, longest: u64) -> Self {
+        LineBounded {
+            inner,
+            since_line_end: 0,
+            longest,
+        }
+    }
+}
+
+/// The most bytes [`LineBounded`] reads at once.
+const CHUNK: usize = 64 << 10;
+
+impl<R: Read> Read for LineBounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Reads of at most `CHUNK` bytes: a line longer than the bound then
+        // spans many reads, and only the bytes after the last line end of
+        // each read need counting (the csv crate asks for a few kilobytes
+        // at a time anyway).
+        let most = buf.len().min(CHUNK);
+        let n = self.inner.read(&mut buf[..most])?;
+        self.since_line_end = match buf[..n].iter().rposition(|b| *b == b'\n') {
+            Some(end) => (n - end - 1) as u64,
+            None => self.since_line_end + n as u64,
+        };
+        if self.since_line_end > self.longest {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a line longer than {} MB", self.longest >> 20),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_longer_than_the_bound_are_refused() {
+        let text = format!("a,b\n1,2\n{}\n3,4\n", "x".repeat(3 << 20));
+        let read = |longest: u64| {
+            let mut out = Vec::new();
+            LineBounded::with_longest(text.as_bytes(), longest)
+                .read_to_end(&mut out)
+                .map(|_| out.len())
+        };
+        assert_eq!(read(4 << 20).expect("within"), text.len());
+        let e = read(2 << 20).expect_err("too long");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(e.to_string(), "a line longer than 2 MB");
+    }
 
     #[test]
     fn csv_lines_count_the_line_ends_the_csv_crate_has_not_consumed() {

@@ -63,7 +63,7 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .delimiter(delimiter)
-        .from_reader(file);
+        .from_reader(input::LineBounded::new(file));
     let header = reader.headers().ok().cloned();
     let column = |name: &str| header.as_ref()?.iter().position(|h| h == name);
     let arrival = column(ARRIVAL_COLUMN).ok_or_else(|| err(Some(1), NOT_A_TRACE.into()))?;
