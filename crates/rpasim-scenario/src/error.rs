@@ -1,6 +1,7 @@
 //! Scenario errors that say where: file, line and column, the dotted key,
 //! and what was expected.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -153,8 +154,35 @@ impl fmt::Display for Problem {
         if let Some(key) = &self.key {
             write!(f, "{key}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&shortened(&self.message))
     }
+}
+
+/// The most characters of a word (a run without a space) a message shows
+/// whole: a value of a megabyte quoted by the parser, or given with
+/// `--set`, would make a message of a megabyte.
+const LONGEST_WORD: usize = 200;
+
+/// `message` with each word longer than [`LONGEST_WORD`] characters cut to
+/// its start and end, saying how long it was.
+fn shortened(message: &str) -> Cow<'_, str> {
+    let long = |w: &&str| w.len() > LONGEST_WORD && w.chars().count() > LONGEST_WORD;
+    if !message.split(' ').any(|w| long(&w)) {
+        return Cow::Borrowed(message);
+    }
+    let words: Vec<String> = message
+        .split(' ')
+        .map(|w| {
+            if !long(&w) {
+                return w.to_string();
+            }
+            let n = w.chars().count();
+            let head: String = w.chars().take(60).collect();
+            let tail: String = w.chars().skip(n - 20).collect();
+            format!("{head}…{tail} ({n} characters)")
+        })
+        .collect();
+    Cow::Owned(words.join(" "))
 }
 
 /// The problems that make a scenario invalid (at least one).
@@ -221,4 +249,28 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod shortening_tests {
+    use super::*;
+
+    #[test]
+    fn long_words_of_a_message_are_cut_saying_how_long_they_were() {
+        let p = |message: String| Problem::in_file(Path::new("s.toml"), message).to_string();
+        let fine = format!("invalid type: string \"{}\", expected u64", "é".repeat(190));
+        assert_eq!(p(fine.clone()), format!("s.toml: {fine}"));
+        let long = format!(
+            "invalid type: string \"{}\", expected u64",
+            "x".repeat(1_000_000)
+        );
+        assert_eq!(
+            p(long),
+            format!(
+                "s.toml: invalid type: string \"{}…{}\", (1000003 characters) expected u64",
+                "x".repeat(59),
+                "x".repeat(18)
+            )
+        );
+    }
 }
