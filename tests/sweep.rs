@@ -859,19 +859,15 @@ fn plot_redraws_a_sweep_with_its_goals_threshold() {
         "{HOSTED}\n[[goals]]\nname = \"pool\"\nmetric = \"start_p95_s\"\nat_most = \"30m\"\n"
     );
     fs::write(dir.path().join("hosted.toml"), with_goal).expect("write");
-    let o = sweep(
-        dir.path(),
-        &[
-            "--metric",
-            "start_p95_s",
-            "--metric",
-            "wait_busy_share",
-            "--metric",
-            "bot_hours",
-            "--out",
-            "s",
-        ],
-    );
+    let metrics = [
+        "--metric",
+        "start_p95_s",
+        "--metric",
+        "wait_busy_share",
+        "--metric",
+        "bot_hours",
+    ];
+    let o = sweep(dir.path(), &[&metrics[..], &["--out", "s"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("s");
     let before = outputs(&out);
@@ -899,17 +895,11 @@ fn plot_redraws_a_sweep_with_its_goals_threshold() {
         "hosted_groups.pool.max_bots=4,8",
         "--replications",
         "1",
-        "--metric",
-        "start_p95_s",
-        "--metric",
-        "wait_busy_share",
-        "--metric",
-        "bot_hours",
         "--out",
         "one",
         "-q",
     ];
-    let o = run_in(dir.path(), &one);
+    let o = run_in(dir.path(), &[&one[..], &metrics[..]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let one = outputs(&dir.path().join("one"));
     let titles: Vec<String> = one
