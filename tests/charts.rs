@@ -344,7 +344,7 @@ fn plot_of_more_targets_than_drawn_redraws_identical_bytes() {
     }
     assert_eq!(glance.matches("(flow, on ").count(), charted.len());
     assert!(report.contains(&format!(
-        "The {} of 24 targets whose runs waited most, as in the charts, and their flows",
+        "The {} of 24 targets whose runs waited most, as in the charts; the summary below has the others",
         charted.len()
     )));
 }

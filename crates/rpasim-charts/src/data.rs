@@ -76,13 +76,21 @@ fn choose_shown(summary: &CsvTable, targets: usize) -> Vec<usize> {
     if targets <= MOST_TARGETS {
         return (0..targets).collect();
     }
-    let rows = &summary.rows[..targets.min(summary.rows.len())];
-    let mut order: Vec<usize> = (0..rows.len()).collect();
+    most_waited(summary, 0..targets.min(summary.rows.len()), MOST_TARGETS)
+}
+
+/// Of the rows at `candidates` of a summary table, the `most` with the
+/// most hours waited (then most arrivals; then table order), in table
+/// order.
+pub fn most_waited(
+    t: &CsvTable,
+    candidates: impl Iterator<Item = usize>,
+    most: usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = candidates.collect();
     let key = |i: usize| {
-        (
-            summary.number(&rows[i], "wait_hours"),
-            summary.number(&rows[i], "arrivals"),
-        )
+        let row = &t.rows[i];
+        (t.number(row, "wait_hours"), t.number(row, "arrivals"))
     };
     order.sort_by(|a, b| {
         let (ka, kb) = (key(*a), key(*b));
@@ -90,7 +98,7 @@ fn choose_shown(summary: &CsvTable, targets: usize) -> Vec<usize> {
             .then(kb.1.total_cmp(&ka.1))
             .then(a.cmp(b))
     });
-    order.truncate(MOST_TARGETS);
+    order.truncate(most);
     order.sort_unstable();
     order
 }

@@ -8,7 +8,7 @@ use rpasim_report::format::{human_duration, human_share};
 use rpasim_report::goals::{Measured, human};
 use rpasim_report::summary::{NEVER, reason_share_column};
 
-use crate::data::{ChartData, CsvTable, EventRows, parse_ms};
+use crate::data::{ChartData, CsvTable, EventRows, MOST_TARGETS, most_waited, parse_ms};
 
 /// Most rows of a table the report lists (targets, flows, notable events):
 /// the files have every one.
@@ -307,9 +307,24 @@ fn glance(out: &mut String, d: &ChartData) {
     for row in d.shown.iter().filter_map(|i| d.summary.rows.get(*i)) {
         glance_row(out, &d.summary, row, &row[0]);
     }
-    if d.flows.rows.len() > 1 {
-        let on_shown = |row: &&Vec<String>| row.get(1).is_some_and(|t| shown.contains(&t.as_str()));
-        for row in d.flows.rows.iter().filter(on_shown).take(MOST_ROWS) {
+    // Their flows; beyond as many as targets are drawn, those whose runs
+    // waited most.
+    let flows = &d.flows.rows;
+    let on_shown: Vec<usize> = (0..flows.len())
+        .filter(|i| {
+            flows[*i]
+                .get(1)
+                .is_some_and(|t| shown.contains(&t.as_str()))
+        })
+        .collect();
+    let of_flows = on_shown.len();
+    let listed = if of_flows > MOST_TARGETS {
+        most_waited(&d.flows, on_shown.into_iter(), MOST_TARGETS)
+    } else {
+        on_shown
+    };
+    if flows.len() > 1 {
+        for row in listed.iter().map(|i| &flows[*i]) {
             let name = format!("{} (flow, on {})", row[0], row.get(1).map_or("", |s| s));
             glance_row(out, &d.flows, row, &name);
         }
@@ -319,9 +334,22 @@ fn glance(out: &mut String, d: &ChartData) {
     if shown.len() < targets {
         let _ = writeln!(
             out,
-            "<p>The {} of {targets} targets whose runs waited most, as in the charts, and \
-             their flows; the summary below has the others and <code>all</code>.</p>",
+            "<p>The {} of {targets} targets whose runs waited most, as in the charts; the \
+             summary below has the others and <code>all</code>.</p>",
             shown.len()
+        );
+    }
+    if listed.len() < of_flows && flows.len() > 1 {
+        let _ = writeln!(
+            out,
+            "<p>The {} of {of_flows} flows on {} whose runs waited most; <code>summary-flows.csv</code> \
+             has the others.</p>",
+            listed.len(),
+            if shown.len() < targets {
+                "these targets"
+            } else {
+                "the targets"
+            },
         );
     }
 }
@@ -466,6 +494,42 @@ mod tests {
         assert!(out.find("g9999.").expect("the last missed") < out.find("g0.").expect("g0"));
         assert!(out.contains("9900 of 10000 goals met"));
         assert!(out.contains("The first 500 goals, the missed ones first"));
+    }
+
+    #[test]
+    fn the_glance_lists_the_flows_that_waited_most_beyond_fifteen() {
+        let header = |first: &str| {
+            [first, "target", "arrivals", "wait_hours"]
+                .map(String::from)
+                .to_vec()
+        };
+        let summary = CsvTable {
+            header: header("target"),
+            rows: vec![["g", "g", "40", "210"].map(String::from).to_vec()],
+        };
+        let mut d = crate::data::tests::chart_data(&["g"], summary);
+        d.shown = vec![0];
+        // Flow i waited i hours; f20 is on no drawn target.
+        d.flows = CsvTable {
+            header: header("flow"),
+            rows: (0..21)
+                .map(|i| {
+                    let target = if i == 20 { "other" } else { "g" };
+                    [format!("f{i}"), target.into(), "2".into(), i.to_string()].to_vec()
+                })
+                .collect(),
+        };
+        let mut out = String::new();
+        glance(&mut out, &d);
+        let listed: Vec<usize> = (0..21)
+            .filter(|i| out.contains(&format!("<td>f{i} (flow, on g)</td>")))
+            .collect();
+        assert_eq!(listed, (5..20).collect::<Vec<_>>());
+        assert!(
+            out.contains("The 15 of 20 flows on the targets whose runs waited most; <code>summary-flows.csv</code> has the others"),
+            "{out}"
+        );
+        assert!(!out.contains("f20"));
     }
 
     #[test]
