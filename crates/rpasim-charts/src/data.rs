@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
+use rpasim_core::wait::WaitReason;
 pub use rpasim_report::CsvTable;
 use rpasim_report::series::{Downsampler, SampleValues, SeriesPoint};
+use rpasim_report::summary::reason_share_column;
 use rpasim_report::{
     EVENTS_CSV, GOALS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, Summary,
     TIMESERIES_CSV,
@@ -47,6 +49,10 @@ pub struct ChartData {
     /// The targets drawn one by one (indices in summary order): all of
     /// them up to [`MOST_TARGETS`], else those whose runs waited most.
     pub shown: Vec<usize>,
+    /// The environments drawn in the hosted-capacity chart (indices in
+    /// the manifest's order): all of them up to [`MOST_ENVIRONMENTS`],
+    /// else those whose hosted groups waited most for capacity.
+    pub shown_environments: Vec<usize>,
 }
 
 /// `events.csv` as the report lists it.
@@ -103,15 +109,61 @@ pub fn most_waited(
     order
 }
 
-/// The targets whose series are kept: those drawn one by one, and every
-/// hosted group (for the hosted-capacity chart).
-fn with_hosted_groups(shown: &[usize], manifest: &Manifest) -> Vec<usize> {
+/// Most environments drawn in the hosted-capacity chart: with more, a
+/// panel each would leave a few pixels to each.
+pub const MOST_ENVIRONMENTS: usize = 3;
+
+/// The environments to draw: all up to [`MOST_ENVIRONMENTS`], else those
+/// whose hosted groups waited most for capacity (then waited most; then
+/// manifest order), in manifest order.
+fn choose_environments(summary: &CsvTable, m: &Manifest) -> Vec<usize> {
+    let envs = &m.environments;
+    if envs.len() <= MOST_ENVIRONMENTS {
+        return (0..envs.len()).collect();
+    }
+    let capacity = reason_share_column(WaitReason::Capacity);
+    let mut waited = vec![(0.0, 0.0); envs.len()];
+    let index: BTreeMap<&str, usize> = envs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
+    for (t, row) in m.targets.iter().zip(&summary.rows) {
+        let Some(e) = t.environment.as_deref().and_then(|e| index.get(e)) else {
+            continue;
+        };
+        let hours = summary.number(row, "wait_hours");
+        waited[*e].0 += hours * summary.number(row, capacity);
+        waited[*e].1 += hours;
+    }
+    let mut order: Vec<usize> = (0..envs.len()).collect();
+    order.sort_by(|a, b| {
+        let (ka, kb) = (waited[*a], waited[*b]);
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(a.cmp(b))
+    });
+    order.truncate(MOST_ENVIRONMENTS);
+    order.sort_unstable();
+    order
+}
+
+/// The targets whose series are kept: those drawn one by one, and the
+/// hosted groups of the environments drawn (for the hosted-capacity
+/// chart).
+fn with_hosted_groups(shown: &[usize], manifest: &Manifest, environments: &[usize]) -> Vec<usize> {
+    let drawn = |t: &rpasim_report::ManifestTarget| {
+        t.max_bots.is_some()
+            && environments
+                .iter()
+                .any(|e| t.environment.as_deref() == Some(manifest.environments[*e].name.as_str()))
+    };
     // In index order, as `keep_shown`'s binary search needs.
     manifest
         .targets
         .iter()
         .enumerate()
-        .filter(|(i, t)| t.max_bots.is_some() || shown.binary_search(i).is_ok())
+        .filter(|(i, t)| drawn(t) || shown.binary_search(i).is_ok())
         .map(|(i, _)| i)
         .collect()
 }
@@ -143,7 +195,8 @@ impl ChartData {
     ) -> io::Result<Self> {
         let table = files::read_table(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&table, manifest.targets.len());
-        let kept = with_hosted_groups(&shown, &manifest);
+        let shown_environments = choose_environments(&table, &manifest);
+        let kept = with_hosted_groups(&shown, &manifest, &shown_environments);
         let (events, timelines) = read_events(&dir.join(EVENTS_CSV), &manifest, &shown)?;
         let waits = summary
             .wait_histograms
@@ -166,6 +219,7 @@ impl ChartData {
             waits,
             series: keep_shown(series, &kept, false),
             shown,
+            shown_environments,
             events,
             timelines,
             scenario_toml: files::read_text(&dir.join(SCENARIO_TOML))?,
@@ -177,7 +231,8 @@ impl ChartData {
         let manifest = Manifest::read(dir)?;
         let summary = files::read_table(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&summary, manifest.targets.len());
-        let kept = with_hosted_groups(&shown, &manifest);
+        let shown_environments = choose_environments(&summary, &manifest);
+        let kept = with_hosted_groups(&shown, &manifest, &shown_environments);
         // Only what is drawn is kept while the files are read: memory is
         // flat in the targets and the samples, however long the files.
         let waits = waits_from_runs(&dir.join(RUNS_CSV), &manifest, &shown)?;
@@ -187,6 +242,7 @@ impl ChartData {
             waits,
             series,
             shown,
+            shown_environments,
             summary,
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
@@ -445,6 +501,7 @@ pub(crate) mod tests {
             timelines: BTreeMap::new(),
             scenario_toml: String::new(),
             shown: Vec::new(),
+            shown_environments: Vec::new(),
         }
     }
 
@@ -472,6 +529,49 @@ pub(crate) mod tests {
                 .collect(),
             environments: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_environments_drawn_are_those_whose_groups_waited_most_for_capacity() {
+        // Five environments of one hosted group each, and a machine.
+        let names = ["g0", "g1", "g2", "g3", "g4", "pc"];
+        let mut m = manifest(&names, 86_400_000);
+        m.environments = (0..5)
+            .map(|e| rpasim_report::manifest::ManifestEnvironment {
+                name: format!("env{e}"),
+                hosted_capacity: 4,
+            })
+            .collect();
+        for (e, t) in m.targets.iter_mut().take(5).enumerate() {
+            t.max_bots = Some(4);
+            t.environment = Some(format!("env{e}"));
+        }
+        let capacity = reason_share_column(WaitReason::Capacity);
+        // (hours waited, share for capacity): g1 and g3 waited most for
+        // capacity; g2 and g4 as long for it, g4 longer in all.
+        let waited = [
+            (9, "0"),
+            (4, "1"),
+            (2, "1"),
+            (8, "1"),
+            (4, "0.5"),
+            (50, "0"),
+        ];
+        let summary = CsvTable {
+            header: ["target", "wait_hours", capacity]
+                .map(String::from)
+                .to_vec(),
+            rows: names
+                .iter()
+                .zip(waited)
+                .map(|(n, (h, share))| [n.to_string(), h.to_string(), share.into()].to_vec())
+                .collect(),
+        };
+        assert_eq!(choose_environments(&summary, &m), vec![1, 3, 4]);
+        // Their groups' series are kept, and the drawn targets', no other.
+        assert_eq!(with_hosted_groups(&[5], &m, &[1, 3, 4]), vec![1, 3, 4, 5]);
+        m.environments.truncate(MOST_ENVIRONMENTS);
+        assert_eq!(choose_environments(&summary, &m), vec![0, 1, 2]);
     }
 
     #[test]

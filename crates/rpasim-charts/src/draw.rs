@@ -749,9 +749,10 @@ pub fn hosted_capacity<DB: DrawingBackend>(
         ))?;
         return Ok(());
     }
-    let panels = plot.split_evenly((envs.len(), 1));
+    let drawn: Vec<_> = d.shown_environments.iter().map(|e| &envs[*e]).collect();
+    let panels = plot.split_evenly((drawn.len().max(1), 1));
     let mut entries: Vec<(String, RGBColor)> = Vec::new();
-    for (panel, env) in panels.iter().zip(envs) {
+    for (panel, env) in panels.iter().zip(drawn.iter().copied()) {
         let groups: Vec<(usize, &str)> = d
             .manifest
             .targets
@@ -765,6 +766,11 @@ pub fn hosted_capacity<DB: DrawingBackend>(
             entries.push((name.to_string(), color(*i)));
         }
     }
+    if drawn.len() < envs.len() {
+        let of = format!("the {} of {} environments", drawn.len(), envs.len());
+        let title = [of.as_str(), "whose groups waited", "most for capacity"];
+        return titled_legend(&side, &title, &entries, NAME_CHARS);
+    }
     legend(&side, &entries)
 }
 
@@ -777,6 +783,13 @@ fn capacity_panel<DB: DrawingBackend>(
     let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
     let x_max = (d.manifest.horizon_ms as f64 / unit).max(1e-9);
     let held = |p: &SeriesPoint| p.busy + p.ready + p.provisioning;
+    // A panel of a third of the chart has room for the short label only.
+    let (_, height) = panel.dim_in_pixel();
+    let y_desc = if height >= 300 {
+        "add-ons held (bots provisioning, idle or busy)"
+    } else {
+        "add-ons held"
+    };
     let series: Vec<&[SeriesPoint]> = groups
         .iter()
         .map(|(i, _)| d.series.get(*i).map_or(&[][..], Vec::as_slice))
@@ -805,7 +818,7 @@ fn capacity_panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(unit_name)
-        .y_desc("add-ons held (bots provisioning, idle or busy)")
+        .y_desc(y_desc)
         .label_style((FONT, 14))
         .y_label_formatter(&integer_label)
         .draw()?;
