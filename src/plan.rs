@@ -118,14 +118,28 @@ fn default_out(scenario: &Path) -> PathBuf {
     Path::new("reports").join(format!("{stem}-plan"))
 }
 
-/// A goal's estimate on a candidate, as a person reads it.
+/// Most goals a sentence tells of; beyond, those that decide.
+const MOST_GOALS_TOLD: usize = 3;
+
+/// The goals' estimates on a candidate, as a person reads them: beyond
+/// [`MOST_GOALS_TOLD`] goals, those that decide it, saying so.
 fn estimate(plan: &Plan, variant: usize) -> String {
     let Some(e) = plan.evaluation(variant) else {
         return String::new();
     };
-    plan.goals
+    let told = plan.decisive_goals(variant, MOST_GOALS_TOLD);
+    let of = if told.len() < plan.goals.len() {
+        let which = match e.verdict {
+            Verdict::Meets => "the tightest",
+            _ => "the first missed or tightest",
+        };
+        format!("{which} {} of {} goals: ", told.len(), plan.goals.len())
+    } else {
+        String::new()
+    };
+    let told = told
         .iter()
-        .zip(&e.goals)
+        .map(|g| (&plan.goals[*g], &e.goals[*g]))
         .map(|(g, est)| {
             // The bound that decided: the meeting side when met, the other
             // side when failed.
@@ -154,13 +168,16 @@ fn estimate(plan: &Plan, variant: usize) -> String {
             )
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    format!("{of}{told}")
 }
 
-/// "; waiting mostly capacity (62 %)": where the first goal's target or
-/// flow waited on a candidate that does not meet; empty when unknown.
-fn mostly(e: &Evaluation) -> String {
-    let Some(Some(shares)) = e.waits.first() else {
+/// "; waiting mostly capacity (62 %)": where the target or flow of the
+/// first goal that decides a candidate that does not meet waited; empty
+/// when unknown.
+fn mostly(plan: &Plan, e: &Evaluation) -> String {
+    let first = plan.decisive_goals(e.variant, 1);
+    let Some(Some(shares)) = first.first().and_then(|g| e.waits.get(*g)) else {
         return String::new();
     };
     let Some((reason, share)) = rpasim_core::wait::dominant(shares) else {
@@ -176,12 +193,15 @@ fn mostly(e: &Evaluation) -> String {
 /// The answer in one sentence, with its margin.
 fn sentence(plan: &Plan) -> String {
     let confidence = format!("{:.0} % confidence", plan.confidence * 100.0);
-    let goals = plan
-        .goals
-        .iter()
-        .map(Goal::describe)
-        .collect::<Vec<_>>()
-        .join(" and ");
+    let goals = if plan.goals.len() > MOST_GOALS_TOLD {
+        format!("all {} goals", plan.goals.len())
+    } else {
+        plan.goals
+            .iter()
+            .map(Goal::describe)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     match plan.answer {
         Some(a) => {
             let e = plan.evaluation(a).map_or(0, |e| e.replications);
@@ -202,7 +222,7 @@ fn sentence(plan: &Plan) -> String {
                     plan.describe(b.variant),
                     b.verdict.as_str(),
                     estimate(plan, b.variant),
-                    mostly(b)
+                    mostly(plan, b)
                 ));
             }
             s
@@ -219,7 +239,7 @@ fn sentence(plan: &Plan) -> String {
                     plan.describe(b.variant),
                     b.verdict.as_str(),
                     estimate(plan, b.variant),
-                    mostly(b)
+                    mostly(plan, b)
                 ),
                 None => format!("no candidate meets {goals}"),
             }

@@ -438,3 +438,54 @@ fn with_prices_the_cheaper_of_two_feasible_combinations_is_taken() {
     assert_eq!(cost_of("h"), "", "add-ons belong to the environment");
     assert_eq!(cost_of("all"), "1400.00", "600 + 8 add-ons at 100");
 }
+
+/// With many goals, the answer tells of the ones that decide it (the
+/// tightest three) and draws those that decide it, at most 15: 10,000
+/// goals made a sentence of 10,000 estimates and 20,000 chart files.
+#[test]
+fn many_goals_are_told_by_those_that_decide() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut goals = Vec::new();
+    for name in ["pool", "work", "all"] {
+        for metric in [
+            "start_p50_s",
+            "start_p95_s",
+            "start_p99_s",
+            "wait_p50_s",
+            "wait_p95_s",
+            "wait_p99_s",
+        ] {
+            goals.push(format!("{name}.{metric}<=1h"));
+        }
+        goals.push(format!("{name}.wait_mean_s<=1m"));
+    }
+    let mut args = vec!["--search", "machines.pool.bots=1..4"];
+    for g in &goals {
+        args.extend(["--goal", g.as_str()]);
+    }
+    let o = plan(dir.path(), &mmc(50.0), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stdout(&o);
+    assert!(
+        said.contains("meets all 21 goals with 95 % confidence"),
+        "{said}"
+    );
+    assert!(said.contains("(the tightest 3 of 21 goals: "), "{said}");
+    for name in ["pool", "work", "all"] {
+        assert!(
+            said.contains(&format!("{name}.wait_mean_s <= 1m: mean")),
+            "{said}"
+        );
+    }
+    assert!(!said.contains("<= 1h: mean"), "{said}");
+    let mut charts: Vec<String> = fs::read_dir(dir.path().join("p/charts"))
+        .expect("charts")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    charts.sort();
+    assert_eq!(charts.len(), 30, "{charts:?}");
+    assert!(
+        charts.contains(&"pool_wait_mean_s.svg".to_string()),
+        "{charts:?}"
+    );
+}

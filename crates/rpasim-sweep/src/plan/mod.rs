@@ -128,6 +128,39 @@ impl Plan {
         self.evaluations.iter().find(|e| e.variant == variant)
     }
 
+    /// The goals that decide a candidate, in goal order: every goal up to
+    /// `most`; beyond, the `most` it does not meet first, then those it
+    /// meets by the narrowest margin (its confidence bound nearest the
+    /// goal's, relative to it). With 10,000 goals, a sentence or a chart
+    /// for each says nothing.
+    pub fn decisive_goals(&self, variant: usize, most: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.goals.len()).collect();
+        if let Some(e) = self.evaluation(variant).filter(|_| order.len() > most) {
+            let key = |g: usize| {
+                let (goal, estimate) = (&self.goals[g], &e.goals[g]);
+                if estimate.verdict != Verdict::Meets {
+                    return (false, 0.0);
+                }
+                let margin = (goal.bound - estimate.bound).abs() / goal.bound.abs().max(1e-9);
+                (
+                    true,
+                    if margin.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        margin
+                    },
+                )
+            };
+            order.sort_by(|a, b| {
+                let (ka, kb) = (key(*a), key(*b));
+                ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.cmp(b))
+            });
+        }
+        order.truncate(most);
+        order.sort_unstable();
+        order
+    }
+
     /// A candidate's values as `key = value` pairs.
     pub fn describe(&self, variant: usize) -> String {
         self.grid
@@ -523,7 +556,18 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
     } else {
         "cost".to_string()
     };
-    for (g, goal) in plan.goals.iter().enumerate() {
+    // Beyond MOST_GOAL_CHARTS goals, those that decide the answer (or the
+    // dearest candidate evaluated, when none meets).
+    let decided = plan.answer.or_else(|| {
+        let dearest = plan
+            .evaluations
+            .iter()
+            .max_by(|a, b| plan.costs[a.variant].total_cmp(&plan.costs[b.variant]));
+        dearest.map(|e| e.variant)
+    });
+    let drawn = plan.decisive_goals(decided.unwrap_or(0), MOST_GOAL_CHARTS);
+    for g in drawn {
+        let goal = &plan.goals[g];
         let chart = rpasim_charts::plan::PlanChart {
             title: format!(
                 "{}: mean and {:.0} % bound per candidate",
@@ -551,9 +595,12 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
     Ok(())
 }
 
+/// Most goals a plan draws a chart of.
+pub const MOST_GOAL_CHARTS: usize = 15;
+
 /// Writes the plan's files into `dir`: `plan.csv`, `answer.toml`, a chart
-/// per goal, and, when an answer was found, `scenario.toml` with it
-/// applied.
+/// per goal (at most [`MOST_GOAL_CHARTS`], those that decide the answer),
+/// and, when an answer was found, `scenario.toml` with it applied.
 pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepError> {
     write_plan_csv(plan, &dir.join(PLAN_CSV))?;
     charts(plan, dir)?;
