@@ -156,16 +156,33 @@ fn other_outcomes(row: &SummaryRow) -> String {
     }
 }
 
-/// One line per goal: met or missed, with the measured value.
+/// One line per goal: met or missed, with the measured value. With more
+/// than [`MAX_TARGET_ROWS`] goals, the first [`SHOWN_TARGETS`], the missed
+/// ones first, and how many more: `goals.csv` has every one.
 pub fn goals(judged: &[Judged]) -> String {
     let mut out = String::new();
-    for j in judged {
+    let shown: Vec<&Judged> = if judged.len() <= MAX_TARGET_ROWS {
+        judged.iter().collect()
+    } else {
+        let (met, missed): (Vec<&Judged>, Vec<&Judged>) = judged.iter().partition(|j| j.met);
+        missed.into_iter().chain(met).take(SHOWN_TARGETS).collect()
+    };
+    for j in &shown {
         let verdict = if j.met { "met   " } else { "MISSED" };
         let _ = writeln!(
             out,
             "goal {verdict} {} (measured {})",
             j.goal.describe(),
             human_goal(&j.goal.metric, j.measured)
+        );
+    }
+    if shown.len() < judged.len() {
+        let missed = judged.iter().filter(|j| !j.met).count();
+        let _ = writeln!(
+            out,
+            "... {} more goals, every one in goals.csv ({missed} of {} missed; shown: the missed ones first)",
+            judged.len() - shown.len(),
+            judged.len()
         );
     }
     out
@@ -276,5 +293,53 @@ mod tests {
         assert_eq!(human(250), "250ms");
         assert_eq!(human(252_400), "4m12s");
         assert_eq!(human(3_600_000), "1h");
+    }
+
+    #[test]
+    fn many_goals_show_the_missed_ones_first_and_count_the_rest() {
+        let judged = |n: usize| -> Vec<Judged> {
+            (0..n)
+                .map(|i| Judged {
+                    goal: rpasim_report::goals::Goal {
+                        name: format!("m{i}"),
+                        metric: "arrivals".into(),
+                        bound: 1.0,
+                        at_most: false,
+                        written: "1".into(),
+                    },
+                    flow: false,
+                    measured: rpasim_report::goals::Measured::Value(if i % 10 == 9 {
+                        0.0
+                    } else {
+                        2.0
+                    }),
+                    met: i % 10 != 9,
+                })
+                .collect()
+        };
+        let all = goals(&judged(MAX_TARGET_ROWS));
+        assert_eq!(all.lines().count(), MAX_TARGET_ROWS);
+        assert!(
+            all.lines()
+                .next()
+                .is_some_and(|l| l.starts_with("goal met    m0."))
+        );
+        let many = goals(&judged(1_000));
+        let lines: Vec<&str> = many.lines().collect();
+        assert_eq!(lines.len(), SHOWN_TARGETS + 1);
+        assert!(
+            lines[0].starts_with("goal MISSED m9.arrivals >= 1"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[..SHOWN_TARGETS]
+                .iter()
+                .all(|l| l.starts_with("goal MISSED"))
+        );
+        assert_eq!(
+            lines[SHOWN_TARGETS],
+            "... 980 more goals, every one in goals.csv (100 of 1000 missed; shown: the missed ones first)"
+        );
     }
 }
