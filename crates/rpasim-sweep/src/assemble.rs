@@ -744,6 +744,38 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     series
 }
 
+/// Most goal lines a sweep chart draws.
+const MOST_THRESHOLDS: usize = 5;
+
+/// The goals on `metric` as lines: one per bound, in goal order, labelled
+/// by the goal, or by how many share it (a goal per target of 10,000
+/// targets drew 10,000 lines on one another); at most [`MOST_THRESHOLDS`].
+fn thresholds(goals: &[rpasim_report::goals::Goal], metric: &str) -> Vec<(String, f64)> {
+    let mut lines: Vec<(&rpasim_report::goals::Goal, usize)> = Vec::new();
+    for g in goals.iter().filter(|g| g.metric == metric) {
+        let same = |(l, _): &&mut (&rpasim_report::goals::Goal, usize)| {
+            l.bound == g.bound && l.at_most == g.at_most
+        };
+        match lines.iter_mut().find(same) {
+            Some((_, n)) => *n += 1,
+            None => lines.push((g, 1)),
+        }
+    }
+    lines
+        .into_iter()
+        .take(MOST_THRESHOLDS)
+        .map(|(g, n)| {
+            let text = if n == 1 {
+                g.describe()
+            } else {
+                let op = if g.at_most { "<=" } else { ">=" };
+                format!("{n} goals: {metric} {op} {}", g.written)
+            };
+            (text, g.bound)
+        })
+        .collect()
+}
+
 fn chart(
     charts_dir: &Path,
     grid: &Grid,
@@ -756,11 +788,7 @@ fn chart(
     if series.is_empty() {
         return Ok(());
     }
-    let thresholds = goals
-        .iter()
-        .filter(|g| g.metric == metric)
-        .map(|g| (g.describe(), g.bound))
-        .collect();
+    let thresholds = thresholds(goals, metric);
     // Name the target in the title when every line is of the same one.
     let targets: BTreeSet<&str> = stats
         .iter()
@@ -813,6 +841,34 @@ fn chart(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goals_sharing_a_bound_are_one_line_and_lines_are_few() {
+        let goal =
+            |name: &str, metric: &str, bound: f64, written: &str| rpasim_report::goals::Goal {
+                name: name.into(),
+                metric: metric.into(),
+                bound,
+                at_most: true,
+                written: written.into(),
+            };
+        let mut goals = vec![goal("finance", "start_p95_s", 1800.0, "30m")];
+        goals.extend((0..1_000).map(|i| goal(&format!("m{i}"), "start_p95_s", 7200.0, "2h")));
+        goals.push(goal("sales", "wait_p95_s", 60.0, "1m"));
+        goals.extend((1..=9).map(|i| goal("all", "start_p95_s", f64::from(i), &format!("{i}s"))));
+        let lines = thresholds(&goals, "start_p95_s");
+        assert_eq!(
+            lines,
+            vec![
+                ("finance.start_p95_s <= 30m".to_string(), 1800.0),
+                ("1000 goals: start_p95_s <= 2h".to_string(), 7200.0),
+                ("all.start_p95_s <= 1s".to_string(), 1.0),
+                ("all.start_p95_s <= 2s".to_string(), 2.0),
+                ("all.start_p95_s <= 3s".to_string(), 3.0),
+            ]
+        );
+        assert_eq!(thresholds(&goals, "wait_p95_s").len(), 1);
+    }
 
     fn stat(variant: usize, target: &str, mean: f64) -> MetricStats {
         MetricStats {
