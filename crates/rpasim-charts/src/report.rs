@@ -97,13 +97,36 @@ pub fn html(d: &ChartData, charts: &[(&str, &str, String)]) -> String {
         }
     }
     events(&mut out, &d.events);
+    settings(&mut out, &d.scenario_toml);
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Most lines of the scenario the report shows (a scenario of 45,000
+/// targets has 400,000): `scenario.toml` beside it has every one.
+const MOST_SCENARIO_LINES: usize = 2_000;
+
+/// The scenario as simulated, up to [`MOST_SCENARIO_LINES`] lines.
+fn settings(out: &mut String, scenario: &str) {
+    let lines = scenario.lines().count();
+    let (shown, note) = if lines > MOST_SCENARIO_LINES {
+        let end = scenario
+            .match_indices('\n')
+            .nth(MOST_SCENARIO_LINES - 1)
+            .map_or(scenario.len(), |(i, _)| i + 1);
+        let note = format!(
+            "<p>The first {MOST_SCENARIO_LINES} of its {lines} lines; every one is in <code>scenario.toml</code>.</p>\n"
+        );
+        (&scenario[..end], note)
+    } else {
+        (scenario, String::new())
+    };
     let _ = writeln!(
         out,
         "<h2>Settings</h2>\n<p>The scenario as simulated (with any <code>--set</code> overrides applied):</p>\n<pre>{}</pre>",
-        escape(&d.scenario_toml)
+        escape(shown)
     );
-    out.push_str("</body></html>\n");
-    out
+    out.push_str(&note);
 }
 
 fn duration(ms: u64) -> String {
@@ -530,6 +553,23 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("f20"));
+    }
+
+    #[test]
+    fn a_long_scenario_shows_its_first_lines() {
+        let text: String = (0..2_500).map(|i| format!("# line {i}\n")).collect();
+        let mut out = String::new();
+        settings(&mut out, &text);
+        assert!(
+            out.contains("# line 1999\n</pre>"),
+            "{}",
+            &out[out.len() - 300..]
+        );
+        assert!(!out.contains("# line 2000"));
+        assert!(out.contains("The first 2000 of its 2500 lines"));
+        let mut out = String::new();
+        settings(&mut out, "a = 1\n");
+        assert!(out.contains("<pre>a = 1\n</pre>") && !out.contains("The first"));
     }
 
     #[test]
