@@ -67,18 +67,37 @@ pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
 ) -> io::Result<()> {
     register_fonts();
     fs::create_dir_all(dir)?;
-    let fail = |e: String| io::Error::other(format!("drawing {stem}: {e}"));
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        svg(&root).map_err(|e| fail(format!("{e:?}")))?;
-        root.present().map_err(|e| fail(format!("{e:?}")))?;
+        svg(&root).map_err(|e| failed(stem, e))?;
+        root.present().map_err(|e| failed(stem, e))?;
     }
     fs::write(dir.join(format!("{stem}.svg")), text)?;
-    let path = dir.join(format!("{stem}.png"));
-    let root = BitMapBackend::new(&path, size).into_drawing_area();
-    png(&root).map_err(|e| fail(format!("{e:?}")))?;
-    root.present().map_err(|e| fail(format!("{e:?}")))
+    save_png(&dir.join(format!("{stem}.png")), size, stem, png)
+}
+
+/// Draws a chart on a bitmap in memory and saves it as PNG at `path`, as
+/// plotters saves one (the same encoder, the same bytes), so that a
+/// failure to write (a full disk) is told as the I/O error it is, not as
+/// the drawing backend's debug text.
+fn save_png<E: std::fmt::Debug>(
+    path: &Path,
+    size: (u32, u32),
+    what: &str,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), E>,
+) -> io::Result<()> {
+    let (width, height) = size;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        draw(&root).map_err(|e| failed(what, e))?;
+        root.present().map_err(|e| failed(what, e))?;
+    }
+    image::save_buffer(path, &pixels, width, height, image::ColorType::Rgb8).map_err(|e| match e {
+        image::ImageError::IoError(e) => e,
+        other => failed(what, other),
+    })
 }
 
 /// The pixel size of a chart.
@@ -199,8 +218,26 @@ fn draw_one(charts_dir: &Path, name: &str, d: &ChartData) -> io::Result<String> 
     }
     fs::write(charts_dir.join(format!("{name}.svg")), &svg)?;
     let png = charts_dir.join(format!("{name}.png"));
-    let root = BitMapBackend::new(&png, size).into_drawing_area();
-    draw_chart(name, &root, d).map_err(|e| failed(name, e))?;
-    root.present().map_err(|e| failed(name, e))?;
+    save_png(&png, size, name, |root| draw_chart(name, root, d))?;
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_png_that_cannot_be_written_is_told_as_its_io_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("missing/chart.png");
+        let e = save_png(&path, (20, 10), "chart", |root| root.fill(&WHITE))
+            .expect_err("no such directory");
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(!e.to_string().contains("Error("), "{e}");
+        // Written where it can be: the PNG of a white 20 x 10 image.
+        let path = dir.path().join("chart.png");
+        save_png(&path, (20, 10), "chart", |root| root.fill(&WHITE)).expect("written");
+        let bytes = fs::read(&path).expect("png");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
 }
