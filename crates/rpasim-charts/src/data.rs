@@ -93,11 +93,21 @@ pub fn most_waited(
     candidates: impl Iterator<Item = usize>,
     most: usize,
 ) -> Vec<usize> {
-    let mut order: Vec<usize> = candidates.collect();
     let key = |i: usize| {
         let row = &t.rows[i];
         (t.number(row, "wait_hours"), t.number(row, "arrivals"))
     };
+    highest(candidates, key, most)
+}
+
+/// Of `candidates`, the `most` with the highest `key` (its first part,
+/// then its second; then the lowest index), in index order.
+fn highest(
+    candidates: impl Iterator<Item = usize>,
+    key: impl Fn(usize) -> (f64, f64),
+    most: usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = candidates.collect();
     order.sort_by(|a, b| {
         let (ka, kb) = (key(*a), key(*b));
         kb.0.total_cmp(&ka.0)
@@ -136,16 +146,7 @@ fn choose_environments(summary: &CsvTable, m: &Manifest) -> Vec<usize> {
         waited[*e].0 += hours * summary.number(row, capacity);
         waited[*e].1 += hours;
     }
-    let mut order: Vec<usize> = (0..envs.len()).collect();
-    order.sort_by(|a, b| {
-        let (ka, kb) = (waited[*a], waited[*b]);
-        kb.0.total_cmp(&ka.0)
-            .then(kb.1.total_cmp(&ka.1))
-            .then(a.cmp(b))
-    });
-    order.truncate(MOST_ENVIRONMENTS);
-    order.sort_unstable();
-    order
+    highest(0..envs.len(), |e| waited[e], MOST_ENVIRONMENTS)
 }
 
 /// The targets whose series are kept: those drawn one by one, and the
