@@ -330,14 +330,15 @@ fn glance(out: &mut String, d: &ChartData) {
     for row in d.shown.iter().filter_map(|i| d.summary.rows.get(*i)) {
         glance_row(out, &d.summary, row, &row[0]);
     }
-    // Their flows; beyond as many as targets are drawn, those whose runs
-    // waited most.
+    // Their flows (a sole flow says what its target says); beyond as many
+    // as targets are drawn, those whose runs waited most.
     let flows = &d.flows.rows;
     let on_shown: Vec<usize> = (0..flows.len())
         .filter(|i| {
-            flows[*i]
-                .get(1)
-                .is_some_and(|t| shown.contains(&t.as_str()))
+            flows.len() > 1
+                && flows[*i]
+                    .get(1)
+                    .is_some_and(|t| shown.contains(&t.as_str()))
         })
         .collect();
     let of_flows = on_shown.len();
@@ -346,11 +347,9 @@ fn glance(out: &mut String, d: &ChartData) {
     } else {
         on_shown
     };
-    if flows.len() > 1 {
-        for row in listed.iter().map(|i| &flows[*i]) {
-            let name = format!("{} (flow, on {})", row[0], row.get(1).map_or("", |s| s));
-            glance_row(out, &d.flows, row, &name);
-        }
+    for row in listed.iter().map(|i| &flows[*i]) {
+        let name = format!("{} (flow, on {})", row[0], row.get(1).map_or("", |s| s));
+        glance_row(out, &d.flows, row, &name);
     }
     out.push_str("</table></div>\n");
     let targets = d.manifest.targets.len();
@@ -362,7 +361,7 @@ fn glance(out: &mut String, d: &ChartData) {
             shown.len()
         );
     }
-    if listed.len() < of_flows && flows.len() > 1 {
+    if listed.len() < of_flows {
         let _ = writeln!(
             out,
             "<p>The {} of {of_flows} flows on {} whose runs waited most; <code>summary-flows.csv</code> \

@@ -249,22 +249,18 @@ impl Spans {
         };
         let mut spans = Vec::new();
         for kind in [SpanKind::Maintenance, SpanKind::Offline] {
-            let parts = &covered[kind.index()];
-            let mut i = 0;
-            while i < parts.len() {
-                if !parts[i] {
-                    i += 1;
-                    continue;
+            // Each run of covered parts is one span.
+            let mut first = 0;
+            for run in covered[kind.index()].chunk_by(|a, b| a == b) {
+                let end = first + run.len() as u64;
+                if run[0] {
+                    spans.push(Span {
+                        from_ms: first * bucket_ms,
+                        to_ms: (end * bucket_ms).min(horizon_ms),
+                        kind,
+                    });
                 }
-                let first = i;
-                while i < parts.len() && parts[i] {
-                    i += 1;
-                }
-                spans.push(Span {
-                    from_ms: first as u64 * bucket_ms,
-                    to_ms: (i as u64 * bucket_ms).min(horizon_ms),
-                    kind,
-                });
+                first = end;
             }
         }
         spans
