@@ -364,14 +364,14 @@ fn glance(out: &mut String, d: &ChartData) {
     if listed.len() < of_flows {
         let _ = writeln!(
             out,
-            "<p>The {} of {of_flows} flows on {} whose runs waited most; <code>summary-flows.csv</code> \
-             has the others.</p>",
-            listed.len(),
+            "<p>Of the {of_flows} flows on {}, the {} whose runs waited most; \
+             <code>summary-flows.csv</code> has the others.</p>",
             if shown.len() < targets {
                 "these targets"
             } else {
                 "the targets"
             },
+            listed.len(),
         );
     }
 }
@@ -548,7 +548,7 @@ mod tests {
             .collect();
         assert_eq!(listed, (5..20).collect::<Vec<_>>());
         assert!(
-            out.contains("The 15 of 20 flows on the targets whose runs waited most; <code>summary-flows.csv</code> has the others"),
+            out.contains("Of the 20 flows on the targets, the 15 whose runs waited most; <code>summary-flows.csv</code> has the others"),
             "{out}"
         );
         assert!(!out.contains("f20"));
