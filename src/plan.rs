@@ -94,8 +94,9 @@ pub fn plan(args: &PlanArgs) -> Result<(), CliError> {
         ));
         bar.tick();
     };
-    let result =
-        rpasim_sweep::runner::with_threads(args.jobs, || plan::run(&def, &prepared, &tick));
+    let result = rpasim_sweep::runner::with_threads(args.jobs, || {
+        plan::run(&def, &prepared, &tick, &rpasim_sweep::Stop::never())
+    });
     bar.finish_and_clear();
     let plan = result??;
     plan::write(&plan, &def, staged.path())?;

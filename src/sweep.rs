@@ -20,6 +20,8 @@ impl From<SweepError> for CliError {
         match e {
             SweepError::Invalid(m) => CliError::Invalid(m),
             SweepError::Failed(m) => CliError::Failed(m),
+            // The command line never asks a sweep to stop (a signal ends it).
+            SweepError::Stopped => CliError::Failed(e.to_string()),
         }
     }
 }
@@ -120,6 +122,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let options = RunOptions {
         shard,
         resume: args.resume,
+        // A signal ends the process; the jobs finished stay for --resume.
+        stop: rpasim_sweep::Stop::never(),
     };
     let bar = progress_bar(args.quiet);
     let tick = |p: Progress| {

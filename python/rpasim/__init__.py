@@ -217,7 +217,9 @@ def run(
     ranks in enqueue order. Python policies are called once per decision
     (much slower than the built-in ones) and keep the run deterministic as
     long as they are (no clock, no unseeded randomness). An exception
-    raised by a policy is raised here after the run.
+    raised by a policy stops the run (the policy is not called again) and
+    is raised here; so is Ctrl-C's ``KeyboardInterrupt``, within a few
+    milliseconds of simulation.
     """
     text, source = _source(scenario)
     tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)

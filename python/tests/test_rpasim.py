@@ -228,13 +228,78 @@ def test_a_python_queue_discipline_orders_the_queue():
     assert (sjf["long"], sjf["short"]) == (840.0, 180.0)
 
 
-def test_a_failing_policy_raises_after_the_run():
+# M/M/20 for 10 days, about 230,000 runs on ten machines of two bots.
+MMC_10_DAYS = {"scenario": REPO / "scenarios" / "mmc-million.toml", "set": {"simulation.horizon": "10d"}}
+
+
+def test_a_failing_policy_stops_the_run_and_raises():
+    calls = []
+
+    def failing(candidates):
+        calls.append(len(candidates))
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        rpasim.run(**MMC_10_DAYS, selection=failing, runs=False)
+    # Not asked again once it failed: the run stopped there, where it used
+    # to go on to the horizon (230,000 more calls) before raising.
+    assert calls == [10]
     with pytest.raises(ValueError, match="selection returned 7"):
         rpasim.run(GROUP, selection=lambda candidates: 7)
     with pytest.raises(ZeroDivisionError):
         rpasim.run(QUEUE, discipline=lambda run: 1 // 0)
     with pytest.raises(ValueError, match="an int or a pair of ints"):
         rpasim.run(QUEUE, discipline=lambda run: "soon")
+
+
+def test_ctrl_c_stops_a_run():
+    import _thread
+
+    calls = 0
+
+    def first(candidates):
+        nonlocal calls
+        calls += 1
+        if calls == 1000:
+            _thread.interrupt_main()  # as Ctrl-C does
+        return 0
+
+    with pytest.raises(KeyboardInterrupt):
+        rpasim.run(**MMC_10_DAYS, selection=first, runs=False)
+    assert calls == 1000
+    # Nothing is left behind: the next run is whole.
+    assert len(rpasim.run(GROUP).runs) == 3
+
+
+def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
+    import _thread
+    import tempfile
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sizes = []
+
+    def interrupt_after_the_first_result():
+        # The log's size when the first result is in it, then its size
+        # until the sweep's directory is removed.
+        while not sizes or list(tmp_path.glob("rpasim-sweep-*")):
+            for log in tmp_path.glob("rpasim-sweep-*/sweep/results.log"):
+                size = log.stat().st_size if log.exists() else 0
+                if size and not sizes:
+                    _thread.interrupt_main()
+                if size:
+                    sizes.append(size)
+
+    watcher = threading.Thread(target=interrupt_after_the_first_result)
+    watcher.start()
+    with pytest.raises(KeyboardInterrupt):
+        # 100 jobs of about 230,000 runs each.
+        rpasim.sweep(**MMC_10_DAYS, vary={"simulation.seed": range(1, 101)}, jobs=2)
+    watcher.join()
+    # Stopped within a few jobs (each job's result is about as long as the
+    # first); the sweep's temporary directory is gone.
+    assert sizes and max(sizes) < 10 * sizes[0], (sizes[0], max(sizes))
+    assert list(tmp_path.iterdir()) == []
 
 
 def erlang_c_mean_wait(c, lam, mu):

@@ -3,10 +3,14 @@
 //! as the very bytes `rpasim run` writes, and the Python layer
 //! (`python/rpasim/__init__.py`) turns them into pandas DataFrames. The GIL
 //! is released while simulating; a Python machine-selection policy or
-//! queue discipline takes it back for each call.
+//! queue discipline takes it back for each call. Ctrl-C stops a run, a
+//! sweep or a plan within a few milliseconds ([`run`], [`interruptible`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -86,14 +90,65 @@ fn scenario(
     .map_err(|e| scenario_error(py, &e))
 }
 
-/// The first error a Python policy raised (the engine cannot stop for it:
-/// the run completes with the fallback choice, then the error is raised).
+/// The first error a Python policy raised: the simulation stops at its
+/// next question ([`rpasim_core::engine::ASK_EVERY_EVENTS`]), the policies
+/// are not called again, and the error is raised.
 type FirstError = Arc<Mutex<Option<PyErr>>>;
 
 fn keep(first: &FirstError, e: PyErr) {
     if let Ok(mut slot) = first.lock() {
         slot.get_or_insert(e);
     }
+}
+
+/// Whether a policy has failed.
+fn failed(first: &FirstError) -> bool {
+    first.lock().map_or(true, |slot| slot.is_some())
+}
+
+/// How often the caller's thread looks for a signal while the work runs.
+const SIGNALS_EVERY: Duration = Duration::from_millis(50);
+
+/// Runs `work` (a sweep or a plan, on threads of rayon's) on a thread of
+/// its own while the caller's thread, without the GIL, waits for it and
+/// asks Python every [`SIGNALS_EVERY`] whether a signal came. Python runs
+/// its signal handlers only on its main thread, and only when asked there:
+/// without this, Ctrl-C in a notebook was heeded when the whole sweep or
+/// plan had finished. On a signal's exception (`KeyboardInterrupt`),
+/// `work`'s [`rpasim_sweep::Stop`] is requested, and the exception is
+/// raised once `work` has stopped. (A run asks on its own thread, between
+/// events: [`run`].)
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(rpasim_sweep::Stop) -> T + Send,
+) -> PyResult<T> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let stop = rpasim_sweep::Stop::when(Arc::clone(&flag));
+    let (result, signal) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (done, finished) = mpsc::channel::<()>();
+            let worker = scope.spawn(move || {
+                let result = work(stop);
+                let _ = done.send(());
+                result
+            });
+            let mut signal = None;
+            // Disconnected: the worker panicked (joined below).
+            while let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(SIGNALS_EVERY) {
+                if signal.is_none()
+                    && let Err(e) = Python::attach(|py| py.check_signals())
+                {
+                    signal = Some(e);
+                    flag.store(true, Ordering::Relaxed);
+                }
+            }
+            (worker.join(), signal)
+        })
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    result.map_err(|panic| std::panic::resume_unwind(panic))
 }
 
 /// A machine-selection policy written in Python: `fn(candidates) -> index`,
@@ -108,6 +163,9 @@ struct PySelection {
 
 impl MachineSelection for PySelection {
     fn select(&mut self, candidates: &Candidates<'_>, _rng: &mut SimRng) -> usize {
+        if failed(&self.error) {
+            return 0;
+        }
         Python::attach(|py| {
             let result = (|| -> PyResult<usize> {
                 let list = candidates
@@ -153,6 +211,9 @@ struct PyDiscipline {
 
 impl QueueDiscipline for PyDiscipline {
     fn rank(&self, run: &QueuedRun) -> Rank {
+        if failed(&self.error) {
+            return (0, 0);
+        }
         Python::attach(|py| {
             let result = (|| -> PyResult<Rank> {
                 let d = PyDict::new(py);
@@ -228,7 +289,18 @@ fn run<'py>(
                 sim.set_discipline(TargetId::from_index(t), Box::new(d));
             }
         }
-        let (output, report) = sim.run();
+        // The simulation runs on the caller's thread, where Python runs
+        // its signal handlers when asked: a signal's exception (Ctrl-C's
+        // KeyboardInterrupt) stops it as a policy's does, and is raised.
+        let go_on = || {
+            !failed(&error)
+                && Python::attach(|py| py.check_signals())
+                    .map_err(|e| keep(&error, e))
+                    .is_ok()
+        };
+        let Some((output, report)) = sim.run_while(go_on) else {
+            return Err("stopped before it finished".into());
+        };
         output
             .into_recorder()
             .finish_in_memory(&report)
@@ -302,9 +374,12 @@ fn sweep(
         set,
         metrics: Vec::new(),
     };
-    py.detach(|| {
+    interruptible(py, |stop| {
         rpasim_sweep::runner::with_threads(jobs, || -> Result<(), String> {
-            let options = rpasim_sweep::RunOptions::default();
+            let options = rpasim_sweep::RunOptions {
+                stop,
+                ..Default::default()
+            };
             let (manifest, _, _locked) = rpasim_sweep::runner::run(&def, &out, &options, &|_| {})
                 .map_err(|e| e.to_string())?;
             rpasim_sweep::assemble::assemble(&out, &manifest, std::slice::from_ref(&out))
@@ -312,7 +387,7 @@ fn sweep(
         })
         .map_err(|e| e.to_string())
         .and_then(|r| r)
-    })
+    })?
     .map_err(PyValueError::new_err)
 }
 
@@ -363,10 +438,10 @@ fn plan(
         seed,
         set,
     };
-    py.detach(|| -> Result<_, String> {
+    interruptible(py, |stop| -> Result<_, String> {
         let prepared = rpasim_sweep::plan::prepare(&def).map_err(|e| e.to_string())?;
         let plan = rpasim_sweep::runner::with_threads(jobs, || {
-            rpasim_sweep::plan::run(&def, &prepared, &|_, _| {})
+            rpasim_sweep::plan::run(&def, &prepared, &|_, _| {}, &stop)
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
@@ -377,7 +452,7 @@ fn plan(
             plan.runs(),
             plan.violations.len(),
         ))
-    })
+    })?
     .map_err(PyValueError::new_err)
 }
 

@@ -20,6 +20,8 @@ pub mod results;
 pub mod runner;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use definition::{SweepDefinition, Vary};
 pub use grid::{Grid, Shard};
@@ -34,11 +36,49 @@ pub enum SweepError {
     /// Anything else (exit status 1).
     #[error("{0}")]
     Failed(String),
+    /// Stopped before it finished, as its [`Stop`] asked.
+    #[error("stopped before it finished")]
+    Stopped,
 }
 
 impl SweepError {
     /// An I/O failure on `path`.
     pub fn io(path: &Path, e: std::io::Error) -> Self {
         SweepError::Failed(format!("{}: {e}", path.display()))
+    }
+}
+
+/// A request to stop a sweep or a plan before it finishes, shared with
+/// whoever may make it (the Python package, on Ctrl-C): heeded between
+/// jobs and, inside a simulation, every
+/// [`rpasim_core::engine::ASK_EVERY_EVENTS`] events; what was stopped
+/// returns [`SweepError::Stopped`]. The command line needs none: a signal
+/// ends its process, and a sweep's finished jobs stay for `--resume`.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Option<Arc<AtomicBool>>);
+
+impl Stop {
+    /// A stop that is never requested.
+    pub fn never() -> Self {
+        Self(None)
+    }
+
+    /// A stop requested when `flag` is set.
+    pub fn when(flag: Arc<AtomicBool>) -> Self {
+        Self(Some(flag))
+    }
+
+    /// Whether it has been requested.
+    pub fn requested(&self) -> bool {
+        self.0.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// `Err(Stopped)` once requested: for the `?` between jobs.
+    pub fn check(&self) -> Result<(), SweepError> {
+        if self.requested() {
+            Err(SweepError::Stopped)
+        } else {
+            Ok(())
+        }
     }
 }

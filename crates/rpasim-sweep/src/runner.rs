@@ -15,11 +15,11 @@ use rpasim_scenario::Override;
 use serde::{Deserialize, Serialize};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
-use crate::SweepError;
 use crate::definition::SweepDefinition;
 use crate::directory::SweepDir;
 use crate::grid::{Grid, Job, Shard, replication_seed};
 use crate::results::Log;
+use crate::{Stop, SweepError};
 
 /// The sweep's identity, in `sweep.toml`: shards and resumed runs must
 /// agree on it.
@@ -119,6 +119,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Keep the results already in the directory.
     pub resume: bool,
+    /// Stop early when asked (the jobs finished stay in the results log).
+    pub stop: Stop,
 }
 
 /// What a call to [`run`] did.
@@ -318,7 +320,9 @@ pub fn run(
         if stop_after.is_some_and(|n| done.load(Ordering::SeqCst) >= n) {
             return Ok(());
         }
-        let bytes = simulate(spec, replication_seed(manifest.base_seed, job.replication))?;
+        options.stop.check()?;
+        let seed = replication_seed(manifest.base_seed, job.replication);
+        let bytes = simulate(spec, seed, &options.stop)?;
         log.append(job.index, &bytes)
             .map_err(|e| SweepError::io(out, e))?;
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -408,8 +412,8 @@ pub(crate) fn reseeded(spec: &ModelSpec, seed: u64) -> ModelSpec {
 
 /// One job: a variant's model with a replication's seed, simulated in
 /// memory; its `summary.csv` and `summary-flows.csv` as one result.
-fn simulate(spec: &ModelSpec, seed: u64) -> Result<Vec<u8>, SweepError> {
-    let (targets, flows) = summaries(&reseeded(spec, seed))?;
+fn simulate(spec: &ModelSpec, seed: u64, stop: &Stop) -> Result<Vec<u8>, SweepError> {
+    let (targets, flows) = summaries_until(&reseeded(spec, seed), stop)?;
     Ok(crate::results::job_result(&targets, &flows))
 }
 
@@ -421,24 +425,29 @@ pub fn summary_csv(spec: &ModelSpec) -> Result<Vec<u8>, SweepError> {
 
 /// Simulates a scenario in memory; returns its summary (targets and flows).
 pub fn summarize(spec: &ModelSpec) -> Result<rpasim_report::Summary, SweepError> {
-    summarize_with(spec, Recorder::summary_only(spec))
+    summarize_with(spec, Recorder::summary_only(spec), &Stop::never())
 }
 
 /// Simulates a scenario in memory; returns a summary with rows for the
-/// targets and flows named, and `all` (what a plan's goals are about).
+/// targets and flows named, and `all` (what a plan's goals are about);
+/// [`SweepError::Stopped`] if `stop` is requested before it finishes.
 pub fn summarize_rows(
     spec: &ModelSpec,
     names: &[&str],
+    stop: &Stop,
 ) -> Result<rpasim_report::Summary, SweepError> {
-    summarize_with(spec, Recorder::summary_of(spec, names))
+    summarize_with(spec, Recorder::summary_of(spec, names), stop)
 }
 
 fn summarize_with(
     spec: &ModelSpec,
     recorder: Recorder,
+    stop: &Stop,
 ) -> Result<rpasim_report::Summary, SweepError> {
     let sim = Simulation::new(spec, recorder).map_err(|e| SweepError::Invalid(e.to_string()))?;
-    let (recorder, report) = sim.run();
+    let (recorder, report) = sim
+        .run_while(|| !stop.requested())
+        .ok_or(SweepError::Stopped)?;
     recorder
         .finish(&report)
         .map_err(|e| SweepError::Failed(e.to_string()))
@@ -447,7 +456,13 @@ fn summarize_with(
 /// Simulates a scenario in memory; returns the bytes of its `summary.csv`
 /// and of its `summary-flows.csv`.
 pub fn summaries(spec: &ModelSpec) -> Result<(Vec<u8>, Vec<u8>), SweepError> {
-    let summary = summarize(spec)?;
+    summaries_until(spec, &Stop::never())
+}
+
+/// [`summaries`], or [`SweepError::Stopped`] if `stop` is requested
+/// before it finishes.
+fn summaries_until(spec: &ModelSpec, stop: &Stop) -> Result<(Vec<u8>, Vec<u8>), SweepError> {
+    let summary = summarize_with(spec, Recorder::summary_only(spec), stop)?;
     let failed = |e: csv::Error| SweepError::Failed(e.to_string());
     let (mut targets, mut flows) = (Vec::new(), Vec::new());
     summary.write_csv(&mut targets).map_err(failed)?;
@@ -489,7 +504,8 @@ mod tests {
             .expect("valid")
             .spec;
         let full = summarize(&spec).expect("runs");
-        let some = summarize_rows(&spec, &["b", "fb2", "nothing of that name"]).expect("runs");
+        let some = summarize_rows(&spec, &["b", "fb2", "nothing of that name"], &Stop::never())
+            .expect("runs");
         let names = |rows: &[rpasim_report::SummaryRow]| -> Vec<String> {
             rows.iter().map(|r| r.target.clone()).collect()
         };
@@ -519,7 +535,7 @@ mod tests {
         };
         assert_eq!(same(fa), same(a));
         assert_eq!((fa.pool, fa.utilization), (false, 0.0));
-        let flow_only = summarize_rows(&spec, &["fa"]).expect("runs");
+        let flow_only = summarize_rows(&spec, &["fa"], &Stop::never()).expect("runs");
         assert_eq!(names(&flow_only.rows), ["all"]);
         assert_eq!(flow_only.flows, full.flows[..1]);
     }
@@ -600,5 +616,54 @@ mod tests {
             .collect();
         let counter = VariantCounter::new(4, &all, &all);
         assert_eq!((counter.done.load(Ordering::SeqCst), counter.total), (0, 2));
+    }
+
+    /// A sweep asked to stop after its first job stops there, keeps that
+    /// job, and a resume runs only the others.
+    #[test]
+    fn a_stopped_sweep_keeps_its_finished_jobs_for_a_resume() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scenario = dir.path().join("s.toml");
+        std::fs::write(
+            &scenario,
+            "[simulation]\nseed = 3\nhorizon = \"30d\"\n\n\
+             [[machines]]\nname = \"a\"\nbots = 1\n\n\
+             [[flows]]\nname = \"fa\"\ntarget = \"a\"\n\
+             duration = { exponential = { mean = \"20m\" } }\narrivals = { poisson = { per_hour = 2.5 } }\n",
+        )
+        .expect("write");
+        let def = SweepDefinition {
+            scenario,
+            vary: vec![crate::Vary {
+                key: "machines.a.bots".into(),
+                values: (1..=6).map(|b| b.to_string()).collect(),
+            }],
+            replications: 1,
+            seed: None,
+            set: Vec::new(),
+            metrics: Vec::new(),
+        };
+        let out = dir.path().join("sweep");
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let options = RunOptions {
+            stop: Stop::when(std::sync::Arc::clone(&flag)),
+            ..Default::default()
+        };
+        let ask_after_one = |p: Progress| {
+            if p.runs_done >= 1 {
+                flag.store(true, Ordering::Relaxed);
+            }
+        };
+        let stopped = with_threads(Some(1), || run(&def, &out, &options, &ask_after_one))
+            .expect("a pool of one thread");
+        assert_eq!(stopped.err(), Some(SweepError::Stopped));
+        let resume = RunOptions {
+            resume: true,
+            ..Default::default()
+        };
+        let (_, report, _) = with_threads(Some(1), || run(&def, &out, &resume, &|_| {}))
+            .expect("a pool of one thread")
+            .expect("the rest runs");
+        assert_eq!((report.total, report.skipped, report.ran), (6, 1, 5));
     }
 }

@@ -233,6 +233,11 @@ pub struct Simulation<O> {
 /// level-2 cache.
 const PREFETCH_ABOVE_BYTES: usize = 256 << 10;
 
+/// How often [`Simulation::run_while`] asks whether to go on: every 65,536
+/// events, a few milliseconds of simulation (so an interrupt is heeded at
+/// once), and rarely enough that asking costs nothing measurable.
+pub const ASK_EVERY_EVENTS: u64 = 1 << 16;
+
 impl<O: Observer> Simulation<O> {
     /// Prepares a simulation: every stream is derived from `spec.seed` and
     /// the name of what it serves.
@@ -431,7 +436,18 @@ impl<O: Observer> Simulation<O> {
 
     /// Runs to the horizon and returns the observer with the engine's totals.
     /// Runs still queued or running at the horizon are reported `in_flight`.
-    pub fn run(mut self) -> (O, SimReport) {
+    pub fn run(self) -> (O, SimReport) {
+        // Never asked to stop: the check compiles away.
+        self.run_while(|| true)
+            .expect("a simulation that is never stopped runs to its horizon")
+    }
+
+    /// Runs as [`Simulation::run`] does, asking `go_on` every
+    /// [`ASK_EVERY_EVENTS`] events whether to go on; when it answers
+    /// false, stops there and returns `None` (the observer dropped, its
+    /// runs never finished). For callers that can be interrupted: Ctrl-C in
+    /// a Python notebook, a sweep asked to stop, a policy that failed.
+    pub fn run_while(mut self, mut go_on: impl FnMut() -> bool) -> Option<(O, SimReport)> {
         while let Some((time, event)) = self.events.pop_until(self.horizon) {
             self.now = time;
             self.events_handled += 1;
@@ -442,7 +458,16 @@ impl<O: Observer> Simulation<O> {
             if self.check_waits {
                 self.assert_waits_current();
             }
+            if self.events_handled.is_multiple_of(ASK_EVERY_EVENTS) && !go_on() {
+                return None;
+            }
         }
+        Some(self.at_horizon())
+    }
+
+    /// At the horizon: the runs still in flight go to the observer, in
+    /// order of arrival, with the engine's totals.
+    fn at_horizon(mut self) -> (O, SimReport) {
         self.now = self.horizon;
         for slot in self.runs.slots_by_arrival() {
             let Some(mut run) = self.runs.take_slot(slot) else {

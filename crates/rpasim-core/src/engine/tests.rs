@@ -721,3 +721,40 @@ fn indexes_are_kept_where_they_serve() {
     });
     assert_eq!(kept(&spec), (None, true));
 }
+
+/// A run asked never to stop is the run; asked to stop, it stops at the
+/// first question answered no, having asked every `ASK_EVERY_EVENTS`.
+#[test]
+fn run_while_asks_every_so_many_events_and_stops_when_told() {
+    // 100,000 one-minute runs a minute apart on one bot: two events each,
+    // and a sample every 10 minutes from 0 to the horizon (20,001).
+    let mut spec = model(1, 10, None, None);
+    spec.horizon = SimTime::from_millis(200_000 * MIN);
+    let at: Vec<u64> = (0..100_000).collect();
+    spec.flows.push(flow("f", 0, 1, &at));
+    let (records, report) = run(&spec);
+    let mut asked = 0u64;
+    let (mut again, report_again) = Simulation::new(&spec, Records::default())
+        .expect("valid")
+        .run_while(|| {
+            asked += 1;
+            true
+        })
+        .expect("never told to stop");
+    again.0.sort_by_key(|r| r.id);
+    assert_eq!(report.events, 220_001);
+    assert_eq!(again.0, records);
+    assert_eq!(report_again, report);
+    assert_eq!(asked, report.events / ASK_EVERY_EVENTS);
+    assert_eq!(asked, 3);
+
+    let mut asked = 0u64;
+    let stopped = Simulation::new(&spec, Records::default())
+        .expect("valid")
+        .run_while(|| {
+            asked += 1;
+            asked < 2
+        });
+    assert!(stopped.is_none());
+    assert_eq!(asked, 2, "no question after the no");
+}

@@ -163,6 +163,8 @@ pub struct Evaluator<'a> {
     pub replications: (u32, u32),
     /// Base seed of the replications.
     pub seed: u64,
+    /// Stop early when asked.
+    pub stop: &'a crate::Stop,
 }
 
 impl Evaluator<'_> {
@@ -229,7 +231,7 @@ impl Evaluator<'_> {
         // Rows only for what the goals are about: with thousands of
         // targets the others would be most of a replication's time.
         let names: Vec<&str> = self.goals.iter().map(|g| g.name.as_str()).collect();
-        let summary = crate::runner::summarize_rows(&spec, &names)?;
+        let summary = crate::runner::summarize_rows(&spec, &names, self.stop)?;
         let rows = GoalRows::new(&summary);
         let values = self
             .goals

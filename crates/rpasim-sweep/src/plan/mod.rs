@@ -338,11 +338,13 @@ fn longest_line(positions: &[Vec<usize>], search: &[Vary], candidate: usize) -> 
 }
 
 /// Runs the plan on the current rayon pool, calling `tick` with the
-/// candidates evaluated and the runs made after each evaluation.
+/// candidates evaluated and the runs made after each evaluation;
+/// [`SweepError::Stopped`] if `stop` is requested before it finishes.
 pub fn run(
     def: &PlanDefinition,
     prepared: &Prepared,
     tick: &(dyn Fn(usize, u64) + Sync),
+    stop: &crate::Stop,
 ) -> Result<Plan, SweepError> {
     let evaluator = Evaluator {
         text: &prepared.text,
@@ -352,9 +354,11 @@ pub fn run(
         confidence: def.confidence,
         replications: def.replications,
         seed: prepared.base_seed,
+        stop,
     };
     let mut evaluations: Vec<Evaluation> = Vec::new();
     let mut eval = |candidate: usize| -> Result<Verdict, SweepError> {
+        stop.check()?;
         let e = evaluator.evaluate(candidate, &prepared.overrides[candidate])?;
         let verdict = e.verdict;
         evaluations.push(e);
@@ -662,5 +666,60 @@ mod tests {
         assert_eq!(toml_value("28"), toml::Value::Integer(28));
         assert_eq!(toml_value("0.5"), toml::Value::Float(0.5));
         assert_eq!(toml_value("random"), toml::Value::String("random".into()));
+    }
+
+    /// A plan asked to stop after its first candidate evaluates no other.
+    #[test]
+    fn a_stopped_plan_evaluates_no_more_candidates() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scenario = dir.path().join("s.toml");
+        fs::write(
+            &scenario,
+            "[simulation]\nseed = 3\nhorizon = \"10d\"\n\n\
+             [[machines]]\nname = \"a\"\nbots = 1\n\n\
+             [[flows]]\nname = \"fa\"\ntarget = \"a\"\n\
+             duration = { exponential = { mean = \"20m\" } }\narrivals = { poisson = { per_hour = 12 } }\n",
+        )
+        .expect("write");
+        let def = PlanDefinition {
+            scenario,
+            search: vec![Vary {
+                key: "machines.a.bots".into(),
+                values: (1..=10).map(|b| b.to_string()).collect(),
+            }],
+            goals: vec![Goal {
+                name: "all".into(),
+                metric: "wait_mean_s".into(),
+                bound: 600.0,
+                at_most: true,
+                written: "10m".into(),
+            }],
+            confidence: 0.95,
+            replications: (2, 16),
+            seed: None,
+            set: Vec::new(),
+        };
+        let prepared = prepare(&def).expect("a valid plan");
+        // The plan, stopped after `after` candidates if given, and how
+        // many candidates it evaluated.
+        let evaluated = |after: Option<usize>| {
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let seen = std::sync::atomic::AtomicUsize::new(0);
+            let tick = |n: usize, _| {
+                seen.store(n, std::sync::atomic::Ordering::Relaxed);
+                if after.is_some_and(|a| n >= a) {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            };
+            let stop = crate::Stop::when(std::sync::Arc::clone(&flag));
+            let plan = run(&def, &prepared, &tick, &stop);
+            (plan.map(|p| p.answer), seen.into_inner())
+        };
+        // 4 erlangs: Erlang C's mean wait is 11 minutes on 5 bots and 2.8
+        // on 6.
+        let (answer, all) = evaluated(None);
+        assert_eq!(answer, Ok(Some(5)), "6 bots, the sixth value");
+        assert!(all >= 3, "{all} candidates");
+        assert_eq!(evaluated(Some(1)), (Err(SweepError::Stopped), 1));
     }
 }
