@@ -142,7 +142,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Base seed of the replications [default: the scenario's].
-    #[arg(long)]
+    #[arg(long, value_parser = seed_parser())]
     pub seed: Option<u64>,
     /// A fixed override for every candidate, as for `run`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -168,7 +168,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub replications: Option<u32>,
     /// Base seed of the replications [default: the scenario's].
-    #[arg(long)]
+    #[arg(long, value_parser = seed_parser())]
     pub seed: Option<u64>,
     /// A fixed override for every variant, as for `run`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -240,13 +240,19 @@ pub struct PlotArgs {
     pub dir: PathBuf,
 }
 
+/// Seeds from 0 to [`rpasim_scenario::MAX_SEED`]: what a scenario or a
+/// sweep's `sweep.toml` can hold.
+fn seed_parser() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(..=rpasim_scenario::MAX_SEED)
+}
+
 /// The scenario and its overrides.
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
     /// Override the scenario seed (same as --set simulation.seed=N).
-    #[arg(long)]
+    #[arg(long, value_parser = seed_parser())]
     pub seed: Option<u64>,
     /// Override a scenario value by dotted path, e.g.
     /// --set machine_groups.sales.selection=least_recently_used
@@ -255,7 +261,7 @@ pub struct ScenarioArgs {
     pub set: Vec<Override>,
     /// Refuse scenarios estimated to bring more runs than this (same as
     /// --set limits.max_runs=N) [default: 20000000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub max_runs: Option<u64>,
 }
 

@@ -363,6 +363,71 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     assert_eq!(other.status.code(), Some(2));
 }
 
+/// A base seed is at most what `sweep.toml` can hold: the largest one is
+/// written, read back and resumed; one more is refused before anything is
+/// written, for a sweep, a plan and a run alike. (Beyond it, a sweep wrote
+/// a `sweep.toml` that `--resume`, `merge` and `plot` then refused as not
+/// a sweep's.)
+#[test]
+fn seeds_are_what_a_sweep_toml_can_hold() {
+    let dir = setup();
+    let largest = "9223372036854775807";
+    assert!(
+        sweep(
+            dir.path(),
+            &["--out", "s", "--seed", largest, "--jobs", "1"]
+        )
+        .status
+        .success()
+    );
+    let toml = fs::read_to_string(dir.path().join("s/sweep.toml")).expect("sweep.toml");
+    assert!(toml.contains(&format!("base_seed = {largest}\n")), "{toml}");
+    let resumed = sweep(dir.path(), &["--out", "s", "--seed", largest, "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let plotted = run_in(dir.path(), &["plot", "s"]);
+    assert!(plotted.status.success(), "{}", stderr(&plotted));
+    let beyond = "9223372036854775808";
+    for args in [
+        &SWEEP[..],
+        &[
+            "plan",
+            "hosted.toml",
+            "--search",
+            "hosted_groups.pool.max_bots=4,8",
+        ][..],
+        &["run", "hosted.toml", "--no-charts"][..],
+    ] {
+        let refused = rpasim()
+            .current_dir(dir.path())
+            .args(args)
+            .args(["--seed", beyond, "--out", "beyond"])
+            .output()
+            .expect("runs");
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&refused).contains(&format!("{beyond} is not in 0..={largest}")),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(!dir.path().join("beyond").exists());
+    }
+    let set = run_in(
+        dir.path(),
+        &[
+            "run",
+            "hosted.toml",
+            "--set",
+            &format!("simulation.seed={beyond}"),
+        ],
+    );
+    assert_eq!(set.status.code(), Some(2));
+    assert!(
+        stderr(&set).contains("is beyond what a TOML integer holds"),
+        "{}",
+        stderr(&set)
+    );
+}
+
 #[test]
 fn check_fails_a_worsened_scenario_and_passes_the_baseline() {
     let dir = setup();

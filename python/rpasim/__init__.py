@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import numbers
 import os
 import re
 import tempfile
@@ -154,11 +155,21 @@ def _scenario_file(scenario: Scenario, tmp: str) -> Path:
     return path
 
 
+def _seed(seed: Optional[int]) -> Optional[int]:
+    """A seed as rpasim takes it (a whole number from 0 to what a TOML
+    integer holds), or None."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _rpasim.MAX_SEED:
+        raise ValueError(f"seed must be a whole number from 0 to {_rpasim.MAX_SEED}; got {seed!r}")
+    return int(seed)
+
+
 def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int]) -> List[str]:
     """--set KEY=VALUE texts from a dict of dotted keys and Python values."""
     out = [f"{k}={_toml_value(v)}" for k, v in (set or {}).items()]
     if seed is not None:
-        out.append(f"simulation.seed={int(seed)}")
+        out.append(f"simulation.seed={_seed(seed)}")
     return out
 
 
@@ -275,7 +286,7 @@ def sweep(
             (k, [v if isinstance(v, str) else _toml_value(v) for v in vs]) for k, vs in vary.items()
         ]
         out = Path(tmp) / "sweep"
-        _rpasim.sweep(str(path), values, int(replications), seed, _overrides(set, None), str(out), jobs)
+        _rpasim.sweep(str(path), values, int(replications), _seed(seed), _overrides(set, None), str(out), jobs)
         names = {
             "runs": "sweep.csv",
             "summary": "sweep-summary.csv",
@@ -352,7 +363,7 @@ def plan(
         out.mkdir()
         answer, evaluated, simulations, not_monotone = _rpasim.plan(
             str(path), texts, list(goals or []), float(confidence),
-            (int(replications[0]), int(replications[1])), seed,
+            (int(replications[0]), int(replications[1])), _seed(seed),
             _overrides(set, None), str(out), jobs,
         )
         table = (out / "plan.csv").read_bytes()

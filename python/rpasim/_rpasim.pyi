@@ -13,6 +13,9 @@ class ScenarioError(ValueError):
     key: Optional[str]
     problems: List[Tuple[str, Optional[int], Optional[int], Optional[str], str]]
 
+MAX_SEED: int
+"""The largest seed: what a TOML integer holds (2**63 - 1)."""
+
 def run(
     text: Optional[str],
     source: str,

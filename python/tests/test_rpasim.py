@@ -302,6 +302,38 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_arguments_are_refused_in_pythons_terms():
+    goal = ["all.wait_p95_s<=1h"]
+    search = {"machines.vm-03.bots": "1..3"}
+    refused = {
+        "seed must be a whole number from 0 to 9223372036854775807; got -1":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, seed=-1),
+        "seed must be a whole number from 0 to 9223372036854775807; got 9223372036854775808":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, seed=2**63),
+        "seed must be a whole number from 0 to 9223372036854775807; got 1.5":
+            lambda: rpasim.run(QUICKSTART, seed=1.5),
+        "confidence must be above 0.5 and below 1":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, confidence=1.5),
+        "replications=(MIN, MAX) needs 2 <= MIN <= MAX":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=(1, 1)),
+        'nothing to search: give search={KEY: VALUES}, e.g. {"machines.vm-01.bots": "1..10"}':
+            lambda: rpasim.plan(QUICKSTART, search={}, goals=goal),
+        'no goal: give goals=["NAME.METRIC<=VALUE"], or [[goals]] in the scenario':
+            lambda: rpasim.plan(QUICKSTART, search=search),
+        'goals: "all.wait_p95_s<=soon": "soon" is not a duration':
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=["all.wait_p95_s<=soon"]),
+        "5000 worker threads (jobs); at most":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, jobs=5000),
+    }
+    for message, call in refused.items():
+        with pytest.raises(ValueError) as e:
+            call()
+        assert message in str(e.value)
+        assert "--" not in str(e.value), str(e.value)
+    # The largest seed is taken.
+    assert rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, seed=rpasim._rpasim.MAX_SEED).runs["seed"].size == 1
+
+
 def erlang_c_mean_wait(c, lam, mu):
     """Mean wait in queue of M/M/c (Erlang C), seconds when rates are per second."""
     a = lam / mu

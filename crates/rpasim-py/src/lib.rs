@@ -106,6 +106,32 @@ fn failed(first: &FirstError) -> bool {
     first.lock().map_or(true, |slot| slot.is_some())
 }
 
+/// The options of the command line that its messages name, as the
+/// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
+const PYTHON_TERMS: [(&str, &str); 6] = [
+    (
+        "--goal NAME.METRIC<=VALUE",
+        "goals=[\"NAME.METRIC<=VALUE\"]",
+    ),
+    (
+        "--search KEY=VALUES, e.g. machines.vm-01.bots=1..10",
+        "search={KEY: VALUES}, e.g. {\"machines.vm-01.bots\": \"1..10\"}",
+    ),
+    ("--replications MIN..MAX", "replications=(MIN, MAX)"),
+    ("--confidence", "confidence"),
+    ("--goal ", "goals: "),
+    ("(--jobs)", "(jobs)"),
+];
+
+/// A `ValueError` with a message of the command line's, in the Python
+/// API's terms ([`PYTHON_TERMS`]).
+fn python_error(message: String) -> PyErr {
+    let message = PYTHON_TERMS
+        .iter()
+        .fold(message, |m, (cli, python)| m.replace(cli, python));
+    PyValueError::new_err(message)
+}
+
 /// How often the caller's thread looks for a signal while the work runs.
 const SIGNALS_EVERY: Duration = Duration::from_millis(50);
 
@@ -388,7 +414,7 @@ fn sweep(
         .map_err(|e| e.to_string())
         .and_then(|r| r)
     })?
-    .map_err(PyValueError::new_err)
+    .map_err(python_error)
 }
 
 /// Plans: the cheapest candidate of the `search` space (keys with their
@@ -422,13 +448,13 @@ fn plan(
             .iter()
             .map(|g| rpasim_scenario::goals::parse_cli(g, &loaded.spec))
             .collect::<Result<_, _>>()
-            .map_err(PyValueError::new_err)?
+            .map_err(python_error)?
     };
     let search = search
         .iter()
         .map(|s| rpasim_sweep::definition::parse_vary(s))
         .collect::<Result<_, _>>()
-        .map_err(|e| PyValueError::new_err(e.0.replace("--vary", "search")))?;
+        .map_err(|e| python_error(e.0.replace("--vary", "search")))?;
     let def = rpasim_sweep::plan::PlanDefinition {
         scenario,
         search,
@@ -453,13 +479,14 @@ fn plan(
             plan.violations.len(),
         ))
     })?
-    .map_err(PyValueError::new_err)
+    .map_err(python_error)
 }
 
 /// The native module.
 #[pymodule]
 fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
+    m.add("MAX_SEED", rpasim_scenario::MAX_SEED)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;

@@ -30,6 +30,12 @@ pub use error::{KeyPath, Problem, ScenarioError};
 pub use overrides::Override;
 pub use schema::parse_duration;
 
+/// The largest seed rpasim takes: what a TOML integer holds, so that every
+/// seed can be written into a scenario or a sweep's `sweep.toml` and read
+/// back (a sweep's base seed beyond it made a `sweep.toml` that `--resume`,
+/// `merge` and `plot` then refused).
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone)]
 pub struct Scenario {

@@ -35,9 +35,18 @@ impl FromStr for Override {
                 "invalid key {key:?}: expected a dotted path such as flows.invoices.priority"
             ));
         }
+        let value = value.trim();
+        if beyond_toml_integers(value) {
+            return Err(format!(
+                "{key}={value}: {value} is beyond what a TOML integer holds ({} to {}); \
+                 quote it for a string",
+                i64::MIN,
+                i64::MAX
+            ));
+        }
         Ok(Override {
             key: key.to_string(),
-            value: value.trim().to_string(),
+            value: value.to_string(),
         })
     }
 }
@@ -141,6 +150,17 @@ fn entry_names(item: &Item) -> String {
     }
 }
 
+/// Whether `text` is written as a decimal integer that no TOML integer
+/// holds: without this it was taken as a string, and the scenario then
+/// said "invalid type: string", which a number typed by hand is not.
+fn beyond_toml_integers(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && text.replace('_', "").parse::<i64>().is_err()
+}
+
 fn parse_value(text: &str) -> Value {
     let mut v = text.parse::<Value>().unwrap_or_else(|_| Value::from(text));
     v.decor_mut().clear();
@@ -166,6 +186,32 @@ name = "b"
     fn set_all(pairs: &[&str]) -> Result<String, Problem> {
         let o: Vec<Override> = pairs.iter().map(|p| p.parse().expect("valid")).collect();
         apply(BASE, Path::new("s.toml"), &o)
+    }
+
+    #[test]
+    fn an_integer_no_toml_integer_holds_is_refused_by_name() {
+        let e = "simulation.seed=9223372036854775808"
+            .parse::<Override>()
+            .expect_err("beyond i64");
+        assert_eq!(
+            e,
+            "simulation.seed=9223372036854775808: 9223372036854775808 is beyond what a TOML \
+             integer holds (-9223372036854775808 to 9223372036854775807); quote it for a string"
+        );
+        assert!(
+            "limits.max_runs=-9_223_372_036_854_775_809"
+                .parse::<Override>()
+                .is_err()
+        );
+        for fits in [
+            "simulation.seed=9223372036854775807",
+            "simulation.seed=-9_223_372_036_854_775_808",
+            "flows.a.name=\"92233720368547758070\"",
+            "flows.a.name=12ab",
+            "flows.a.name=+",
+        ] {
+            assert!(fits.parse::<Override>().is_ok(), "{fits}");
+        }
     }
 
     #[test]

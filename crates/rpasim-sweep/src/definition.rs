@@ -340,6 +340,12 @@ impl SweepDefinition {
         if self.replications == 0 {
             return Err(DefinitionError("replications must be at least 1".into()));
         }
+        if let Some(seed) = self.seed.filter(|&s| s > rpasim_scenario::MAX_SEED) {
+            return Err(DefinitionError(format!(
+                "seed {seed}: at most {} (what sweep.toml can hold)",
+                rpasim_scenario::MAX_SEED
+            )));
+        }
         if let Some(v) = self.vary.iter().find(|v| v.values.is_empty()) {
             return Err(DefinitionError(format!("vary {}: no values", v.key)));
         }
