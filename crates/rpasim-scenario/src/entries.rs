@@ -148,15 +148,23 @@ impl<'a> Editing<'a> {
 
     /// Applies `o` to the entry it reaches into.
     fn set(&mut self, o: &Override) -> Option<()> {
-        let mut segments = o.key.splitn(3, '.');
-        let (list, which, key) = (segments.next()?, segments.next()?, segments.next()?);
+        let segments = o.segments().ok()?;
+        let [list, which, key @ ..] = segments.as_slice() else {
+            return None;
+        };
+        if key.is_empty() {
+            return None;
+        }
         let at = self.find(list, which)?;
         let doc = match self.edited.entry(at) {
             Entry::Occupied(doc) => doc.into_mut(),
             Entry::Vacant(slot) => slot.insert(self.checked.parts.entries[at].1.parse().ok()?),
         };
+        // The same key in the entry's own document, where it is the first.
+        let mut inside = vec![list.clone(), "0".to_string()];
+        inside.extend(key.iter().cloned());
         let inside = Override {
-            key: format!("{list}.0.{key}"),
+            key: overrides::dotted_key(&inside),
             value: o.value.clone(),
         };
         overrides::set(doc.as_item_mut(), &inside).ok()?;

@@ -30,11 +30,7 @@ impl FromStr for Override {
             .split_once('=')
             .ok_or_else(|| format!("expected KEY=VALUE, e.g. simulation.seed=9, got {s:?}"))?;
         let key = key.trim();
-        if key.is_empty() || key.split('.').any(str::is_empty) {
-            return Err(format!(
-                "invalid key {key:?}: expected a dotted path such as flows.invoices.priority"
-            ));
-        }
+        key_segments(key)?;
         let value = value.trim();
         if beyond_toml_integers(value) {
             return Err(format!(
@@ -49,6 +45,86 @@ impl FromStr for Override {
             value: value.to_string(),
         })
     }
+}
+
+impl Override {
+    /// The segments of its dotted key ([`key_segments`]).
+    pub fn segments(&self) -> Result<Vec<String>, String> {
+        key_segments(&self.key)
+    }
+}
+
+/// The segments of a dotted key such as `flows.invoices.priority`. A name
+/// with dots in it is quoted as in TOML: `machines."vm.01".bots`, or
+/// `machines.'vm.01'.bots` (without quotes it was cut at its dots, so such
+/// a machine or flow could not be set, varied or searched at all). Other
+/// segments are taken as they are, spaces included.
+pub fn key_segments(key: &str) -> Result<Vec<String>, String> {
+    let invalid = |why: &str| {
+        format!(
+            "invalid key {key:?}: {why}; expected a dotted path such as flows.invoices.priority \
+             (a name with dots quoted: machines.\"vm.01\".bots)"
+        )
+    };
+    let mut segments = Vec::new();
+    let mut rest = key;
+    loop {
+        let (segment, after) = match rest.as_bytes().first() {
+            Some(b'"' | b'\'') => {
+                quoted_segment(rest).ok_or_else(|| invalid("a quote is not closed"))?
+            }
+            _ => {
+                let end = rest.find('.').unwrap_or(rest.len());
+                if rest[..end].trim().is_empty() {
+                    return Err(invalid("a segment is empty"));
+                }
+                (rest[..end].to_string(), &rest[end..])
+            }
+        };
+        segments.push(segment);
+        match after.strip_prefix('.') {
+            Some(next) => rest = next,
+            None if after.is_empty() => return Ok(segments),
+            None => return Err(invalid("a quoted segment is followed by more than a '.'")),
+        }
+    }
+}
+
+/// A dotted key of `segments`, each quoted that [`key_segments`] would
+/// not read back as it is: the inverse of [`key_segments`].
+pub fn dotted_key<S: AsRef<str>>(segments: &[S]) -> String {
+    let quoted = |s: &str| {
+        let plain = !s.contains('.') && !s.starts_with(['"', '\'']) && !s.trim().is_empty();
+        if plain {
+            s.to_string()
+        } else {
+            Value::from(s).to_string()
+        }
+    };
+    segments
+        .iter()
+        .map(|s| quoted(s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A quoted segment at the start of `text` (TOML's basic or literal
+/// string), and what follows its closing quote.
+fn quoted_segment(text: &str) -> Option<(String, &str)> {
+    let quote = text.as_bytes()[0];
+    let mut escaped = false;
+    let end = text.bytes().enumerate().skip(1).find_map(|(i, b)| {
+        let closes = b == quote && !escaped;
+        escaped = quote == b'"' && b == b'\\' && !escaped;
+        closes.then_some(i)
+    })?;
+    let segment = if quote == b'"' {
+        let value: Value = text[..=end].parse().ok()?;
+        value.as_str()?.to_string()
+    } else {
+        text[1..end].to_string()
+    };
+    Some((segment, &text[end + 1..]))
 }
 
 impl fmt::Display for Override {
@@ -97,14 +173,10 @@ pub(crate) fn apply_to_document(
 pub(crate) fn set(root: &mut Item, o: &Override) -> Result<(), String> {
     let mut item = root;
     let mut walked = String::new();
-    for seg in o.key.split('.') {
+    for seg in &o.segments()? {
+        let seg = seg.as_str();
         let next = if is_array(item) {
-            let index = entry_index(item, seg).ok_or_else(|| {
-                format!(
-                    "{walked} has no entry named {seg:?} (entries: {})",
-                    entry_names(item)
-                )
-            })?;
+            let index = entry_index(item, seg).ok_or_else(|| no_entry(item, &walked, seg))?;
             item.get_mut(index)
         } else {
             item.get_mut(seg)
@@ -139,15 +211,24 @@ fn entry_index(item: &Item, seg: &str) -> Option<usize> {
         .or_else(|| seg.parse().ok().filter(|i| item.get(*i).is_some()))
 }
 
-fn entry_names(item: &Item) -> String {
+/// Why `seg` names no entry of the list `item`: the names it has (at most
+/// ten, and the closest), and how to quote a name with dots.
+fn no_entry(item: &Item, walked: &str, seg: &str) -> String {
     let names: Vec<&str> = entries(item)
         .filter_map(|e| e.get("name").and_then(Item::as_str))
         .collect();
     if names.is_empty() {
-        "none named".into()
-    } else {
-        names.join(", ")
+        return format!("{walked} has no entry named {seg:?}: none is named");
     }
+    let quoting = names
+        .iter()
+        .find(|n| n.contains('.'))
+        .map(|n| format!("; quote a name with dots: {walked}.{n:?}"))
+        .unwrap_or_default();
+    format!(
+        "{walked} has no entry named {seg:?}; {}{quoting}",
+        crate::build::expected_one_of(seg, &names)
+    )
 }
 
 /// Whether `text` is written as a decimal integer that no TOML integer
@@ -215,6 +296,63 @@ name = "b"
     }
 
     #[test]
+    fn a_name_with_dots_is_quoted_as_in_toml() {
+        let segments = |k: &str| key_segments(k);
+        assert_eq!(
+            segments("machines.\"vm.01\".bots").expect("quoted"),
+            ["machines", "vm.01", "bots"]
+        );
+        assert_eq!(
+            segments("flows.'Invoices v1.2'.priority").expect("literal"),
+            ["flows", "Invoices v1.2", "priority"]
+        );
+        assert_eq!(
+            segments("flows.Invoices v2.priority").expect("bare, spaces kept"),
+            ["flows", "Invoices v2", "priority"]
+        );
+        assert_eq!(
+            segments("flows.\"say \\\"hi\\\".x\".priority").expect("escapes"),
+            ["flows", "say \"hi\".x", "priority"]
+        );
+        for bad in ["", "a..b", "a.", ".a", "a.\"b", "a.\"b\"c.d", "a.'b"] {
+            assert!(segments(bad).is_err(), "{bad:?}");
+        }
+        for names in [
+            vec!["machines", "vm.01", "bots"],
+            vec!["flows", "'quoted'", "x.y\"z", "plain name"],
+            vec!["a", "\"", "b"],
+        ] {
+            assert_eq!(segments(&dotted_key(&names)).expect("reads back"), names);
+        }
+        let out = set_all(&["flows.b.priority=high"]).expect("applies");
+        let dotted = BASE.replace("name = \"b\"", "name = \"b.2\"");
+        let o: Override = "flows.\"b.2\".priority=high".parse().expect("valid");
+        let applied = apply(&dotted, Path::new("s.toml"), &[o]).expect("applies");
+        assert_eq!(applied, out.replace("name = \"b\"", "name = \"b.2\""));
+        let unquoted: Override = "flows.b.2.priority=high".parse().expect("valid");
+        let e = apply(&dotted, Path::new("s.toml"), &[unquoted]).expect_err("cut at its dot");
+        assert!(
+            e.message.ends_with("quote a name with dots: flows.\"b.2\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_entry_lists_ten_names_and_the_closest() {
+        let many: String = (0..100)
+            .map(|i| format!("\n[[flows]]\nname = \"f{i:03}\"\n"))
+            .collect();
+        let o: Override = "flows.zf099.priority=high".parse().expect("valid");
+        let e = apply(&format!("{BASE}{many}"), Path::new("s.toml"), &[o]).expect_err("no zf099");
+        assert_eq!(
+            e.message,
+            "--set flows.zf099.priority=high: flows has no entry named \"zf099\"; expected one \
+             of: a, b, f000, f001, f002, f003, f004, f005, f006, f007, ... (102 in all) (did you \
+             mean \"f099\"?)"
+        );
+    }
+
+    #[test]
     fn replaces_values_in_place() {
         let out = set_all(&["simulation.seed=9", "flows.b.priority=high"]).expect("applies");
         assert!(out.contains("seed = 9 # the seed\nhorizon"), "{out}");
@@ -239,7 +377,11 @@ name = "b"
     fn unknown_entries_are_reported() {
         let err = set_all(&["flows.zzz.priority=1"]).expect_err("no such flow");
         assert_eq!(err.key.as_deref(), Some("flows.zzz.priority"));
-        assert!(err.message.contains("entries: a, b"), "{}", err.message);
+        assert!(
+            err.message.ends_with("expected one of: a, b"),
+            "{}",
+            err.message
+        );
         assert!("no_equals".parse::<Override>().is_err());
         assert!("a..b=1".parse::<Override>().is_err());
     }

@@ -362,7 +362,9 @@ impl Builder<'_> {
         cx: &EventContext<'_>,
     ) -> Option<Vec<Setting>> {
         let t = cx.targets;
-        let segments: Vec<&str> = key.split('.').collect();
+        // A name with dots is quoted, as in --set: machines."vm.01".bots.
+        let segments = crate::overrides::key_segments(key).ok()?;
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let target = |name: &str| t.index.by_name.get(name).copied();
         let setting = match segments.as_slice() {
             ["limits", "queue_capacity"] => {

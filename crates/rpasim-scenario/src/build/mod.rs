@@ -474,6 +474,13 @@ pub(crate) fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'
     if known.is_empty() {
         return format!("unknown {kind} {name:?}: none is declared");
     }
+    format!("unknown {kind} {name:?}; {}", expected_one_of(name, &known))
+}
+
+/// "expected one of: a, b (did you mean "c"?)": the first ten of `known`
+/// and how many there are in all (a scenario may name 45,000), and the
+/// closest to `name`.
+pub(crate) fn expected_one_of(name: &str, known: &[&str]) -> String {
     let closest = known
         .iter()
         .map(|k| (strsim::jaro_winkler(name, k), *k))
@@ -491,5 +498,5 @@ pub(crate) fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'
     if known.len() > SHOWN {
         list.push_str(&format!(", ... ({} in all)", known.len()));
     }
-    format!("unknown {kind} {name:?}; expected one of: {list}{closest}")
+    format!("expected one of: {list}{closest}")
 }
