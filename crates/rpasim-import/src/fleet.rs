@@ -318,16 +318,16 @@ impl Fleet {
                 "{vms} machines seen in hosted groups are their VMs, not machines of their own"
             ));
         }
-        let added: Vec<String> = file
+        let added: Vec<&str> = file
             .names
             .values()
             .flatten()
             .filter(|n| !inferred.contains(*n))
-            .cloned()
+            .map(String::as_str)
             .collect();
         if !added.is_empty() {
-            self.notes
-                .push(format!("{source} adds {}", added.join(", ")));
+            let added = rpasim_scenario::error::first_ten(&added);
+            self.notes.push(format!("{source} adds {added}"));
         }
         self.fleet_file = Some(file.clone());
     }

@@ -251,6 +251,22 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// "a, b, c": `names`, or the first ten of them and how many there are in
+/// all ("a, ..., j, ... (500 in all)"): a scenario may name thousands.
+pub fn first_ten<S: AsRef<str>>(names: &[S]) -> String {
+    const SHOWN: usize = 10;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(", ... ({} in all)", names.len()));
+    }
+    list
+}
+
 #[cfg(test)]
 mod shortening_tests {
     use super::*;

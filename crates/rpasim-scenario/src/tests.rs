@@ -117,6 +117,24 @@ fn unknown_keys_are_errors_at_their_line() {
     assert!(p.message.contains("unknown field `colour`"), "{p}");
 }
 
+/// Messages that list names list ten and the count: a scenario may have
+/// hundreds of environments, and each entry without one said all of them.
+#[test]
+fn a_list_of_names_in_a_message_is_bounded() {
+    let environments: String = (0..12)
+        .map(|e| format!("\n[[environments]]\nname = \"env{e:02}\"\n"))
+        .collect();
+    let e = parse_err(&format!("{VALID}{environments}"));
+    let p = &e.problems[0];
+    assert_eq!(p.key.as_deref(), Some("machine_groups.sales.environment"), "{p}");
+    assert_eq!(
+        p.message,
+        "required when there are several environments (env00, env01, env02, env03, env04, \
+         env05, env06, env07, env08, env09, ... (12 in all))"
+    );
+    assert_eq!(crate::error::first_ten(&["a", "b"]), "a, b");
+}
+
 #[test]
 fn unknown_target_names_the_flow_and_suggests() {
     let p = single(&VALID.replace("target = \"sales\"", "target = \"sale\""));

@@ -95,10 +95,13 @@ fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), Sw
             job.index,
             job.variant,
             job.replication,
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            // A merge may be of a thousand shards.
+            rpasim_scenario::error::first_ten(
+                &dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+            )
         ))),
     }
 }

@@ -69,7 +69,7 @@ impl Access {
             if shared.is_empty() {
                 "nobody".into()
             } else {
-                shared.join(", ")
+                crate::error::first_ten(&shared)
             }
         )
     }

@@ -384,7 +384,7 @@ impl Builder<'_> {
                 let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
                 let message = format!(
                     "required when there are several environments ({})",
-                    names.join(", ")
+                    crate::error::first_ten(&names)
                 );
                 self.error(path, message);
             }
@@ -488,15 +488,8 @@ pub(crate) fn expected_one_of(name: &str, known: &[&str]) -> String {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| format!(" (did you mean {k:?}?)"))
         .unwrap_or_default();
-    const SHOWN: usize = 10;
-    let mut list = known
-        .iter()
-        .take(SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if known.len() > SHOWN {
-        list.push_str(&format!(", ... ({} in all)", known.len()));
-    }
-    format!("expected one of: {list}{closest}")
+    format!(
+        "expected one of: {}{closest}",
+        crate::error::first_ten(known)
+    )
 }
