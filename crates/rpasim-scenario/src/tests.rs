@@ -132,7 +132,7 @@ fn a_list_of_names_in_a_message_is_bounded() {
         "required when there are several environments (env00, env01, env02, env03, env04, \
          env05, env06, env07, env08, env09, ... (12 in all))"
     );
-    assert_eq!(crate::error::first_ten(&["a", "b"]), "a, b");
+    assert_eq!(error::first_ten(&["a", "b"]), "a, b");
 }
 
 #[test]
