@@ -107,6 +107,12 @@ fn a_misspelt_key_or_a_bad_value_does_not_validate() {
     // distribution kind, a priority word the service does not have.
     let bad_values = [
         ("[simulation]\nhorizon = \"7\"\n", "/simulation/horizon"),
+        ("[simulation]\nhorizon = \"1M\"\n", "/simulation/horizon"),
+        ("[simulation]\nhorizon = \"1y\"\n", "/simulation/horizon"),
+        (
+            "[simulation]\nhorizon = \"7 fortnights\"\n",
+            "/simulation/horizon",
+        ),
         (
             "[simulation]\nhorizon = \"7d\"\n[[machines]]\nname = \"m\"\n[[flows]]\nname = \"f\"\ntarget = \"m\"\nduration = { gamma = { mean = \"1m\" } }\narrivals = { cron = \"0 2 * * *\" }\n",
             "/flows/0/duration",
@@ -121,7 +127,7 @@ fn a_misspelt_key_or_a_bad_value_does_not_validate() {
         assert!(found.iter().any(|p| p.starts_with(at)), "{at}: {found:?}");
     }
     // What the schema accepts, rpasim accepts (the same minimal scenario).
-    let good = "[simulation]\nhorizon = \"7d\"\n[[machines]]\nname = \"m\"\n[[flows]]\nname = \"f\"\ntarget = \"m\"\nduration = { empirical = [\"1m\", \"2m\"] }\narrivals = { cron = \"0 2 * * *\" }\n";
+    let good = "[simulation]\nhorizon = \"1.5d 2 hours\"\n[[machines]]\nname = \"m\"\n[[flows]]\nname = \"f\"\ntarget = \"m\"\nduration = { empirical = [\"1m\", \"2m\"] }\narrivals = { cron = \"0 2 * * *\" }\n";
     assert!(problems(&scenario, good).is_empty());
     let dir = tempfile::tempdir().expect("temp dir");
     fs::write(dir.path().join("good.toml"), good).expect("write");

@@ -12,8 +12,9 @@ use crate::schema::{
 };
 
 /// What a duration string looks like: numbers with units, as humantime
-/// reads them (`"90s"`, `"10m"`, `"1h30m"`, `"28d"`).
-pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*[a-zA-Zµ]+\s*)+$";
+/// reads them (`"90s"`, `"10m"`, `"1h30m"`, `"28d"`, `"1.5h"`), without
+/// its months and years, which rpasim refuses (`schema::parse_duration`).
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+(\.[0-9]+)?\s*(nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w)\s*)+$";
 
 /// The schema of a duration string.
 fn duration() -> serde_json::Value {

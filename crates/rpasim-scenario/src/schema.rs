@@ -522,6 +522,18 @@ pub const MAX_DURATION: SimDuration = SimDuration::from_millis(1000 * 365 * 86_4
 /// Parses a scenario duration (millisecond resolution, rounded; at most
 /// [`MAX_DURATION`]).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    if let Some(unit) = unit_words(text).find(|u| MONTHS.contains(u)) {
+        return Err(format!(
+            "duration {text:?}: {unit:?} is a month, which has no fixed length (30.44 days \
+             would be taken); write days, e.g. \"30d\" (a minute is \"m\")"
+        ));
+    }
+    if let Some(unit) = unit_words(text).find(|u| YEARS.contains(u)) {
+        return Err(format!(
+            "duration {text:?}: {unit:?} is a year, which has no fixed length (365.25 days \
+             would be taken); write days, e.g. \"365d\""
+        ));
+    }
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("invalid duration {text:?} ({e}); expected {DURATION_EXAMPLES}"))?;
     if d.as_millis() > u128::from(MAX_DURATION.as_millis()) {
@@ -530,9 +542,28 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         ));
     }
     let ms = d.as_nanos().div_ceil(500_000) / 2; // nearest millisecond
+    if ms == 0 && !d.is_zero() {
+        return Err(format!(
+            "duration {text:?} is less than half a millisecond, rpasim's unit of time: it \
+             would be 0"
+        ));
+    }
     u64::try_from(ms)
         .map(SimDuration::from_millis)
         .map_err(|_| format!("duration {text:?} is too long"))
+}
+
+/// The units humantime reads as a month of average length: a `"1M"` meant
+/// as a minute was taken as 30.44 days.
+const MONTHS: [&str; 3] = ["M", "month", "months"];
+
+/// The units humantime reads as a year of 365.25 days.
+const YEARS: [&str; 5] = ["y", "yr", "yrs", "year", "years"];
+
+/// The words of a duration's text (its units).
+fn unit_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
 }
 
 impl<'de> Deserialize<'de> for DurationText {

@@ -126,7 +126,11 @@ fn a_list_of_names_in_a_message_is_bounded() {
         .collect();
     let e = parse_err(&format!("{VALID}{environments}"));
     let p = &e.problems[0];
-    assert_eq!(p.key.as_deref(), Some("machine_groups.sales.environment"), "{p}");
+    assert_eq!(
+        p.key.as_deref(),
+        Some("machine_groups.sales.environment"),
+        "{p}"
+    );
     assert_eq!(
         p.message,
         "required when there are several environments (env00, env01, env02, env03, env04, \
@@ -203,6 +207,35 @@ fn malformed_durations_point_at_the_value() {
     assert!(p.message.contains("\"90s\""), "{p}");
     let p = single(&VALID.replace("horizon = \"2d\"", "horizon = 48"));
     assert!(p.message.contains("no unit"), "{p}");
+}
+
+/// Months and years have no fixed length, and "1M" (a month to humantime)
+/// is one key from "1m"; a duration that rounds to 0 ms is not one.
+#[test]
+fn months_years_and_less_than_a_millisecond_are_refused() {
+    let horizon = |h: &str| VALID.replace("horizon = \"2d\"", &format!("horizon = \"{h}\""));
+    for (h, says) in [
+        ("1M", "\"M\" is a month, which has no fixed length"),
+        ("2 months", "\"months\" is a month"),
+        (
+            "1y",
+            "\"y\" is a year, which has no fixed length (365.25 days",
+        ),
+        ("1year 2d", "\"year\" is a year"),
+        ("400us", "less than half a millisecond"),
+    ] {
+        let p = single(&horizon(h));
+        assert_eq!(p.key.as_deref(), Some("simulation.horizon"), "{p}");
+        assert!(p.message.contains(says), "{h}: {p}");
+    }
+    for (h, days) in [("1m", 0), ("30d", 30), ("2 weeks", 14), ("600us", 0)] {
+        let s = parse_ok(&horizon(h));
+        assert_eq!(s.spec.horizon.as_millis() / 86_400_000, days, "{h}");
+    }
+    assert_eq!(
+        parse_duration("600us"),
+        Ok(rpasim_core::SimDuration::from_millis(1))
+    );
 }
 
 #[test]
