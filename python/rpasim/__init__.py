@@ -20,12 +20,14 @@ and the ``file``, ``line``, ``column`` and ``key`` of the first problem.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import math
 import numbers
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,22 +88,34 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _np_bool_types() -> Tuple[type, ...]:
+    """numpy's bool type when numpy is loaded (it is not a ``bool``, nor
+    registered with ``numbers``)."""
+    np = sys.modules.get("numpy")
+    return (np.bool_,) if np is not None else ()
+
+
 def _key(k: str) -> str:
     return k if _BARE_KEY.match(k) else json.dumps(k)
 
 
 def _toml_value(v: Any) -> str:
-    """A Python value as a TOML value (inline)."""
-    if isinstance(v, bool):
+    """A Python value as a TOML value (inline). Numbers of any kind that
+    registers with ``numbers`` (numpy's among them) are numbers, and a
+    ``datetime.timedelta`` is a duration in milliseconds."""
+    if isinstance(v, (bool, _np_bool_types())):
         return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):
+        x = float(v)
+        if math.isnan(x):
             return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return repr(x)
+    if isinstance(v, datetime.timedelta):
+        return json.dumps(f"{round(v / datetime.timedelta(milliseconds=1))}ms")
     if isinstance(v, str):
         return json.dumps(v)
     if isinstance(v, Mapping):
@@ -265,6 +279,15 @@ class SweepResult:
     flows: pd.DataFrame = field(repr=False)
 
 
+def _vary_values(key: str, values: Union[str, Sequence[Any]]) -> List[str]:
+    """A varied key's values as ``--vary`` texts: a range or list text
+    (``"1..10"``, ``"5..50:5"``, ``"1,2,4"``) as the command line reads it,
+    or each value of a sequence (a text as it is, anything else as TOML)."""
+    if isinstance(values, str):
+        return _rpasim.vary_values(f"{key}={values}")
+    return [v if isinstance(v, str) else _toml_value(v) for v in values]
+
+
 def sweep(
     scenario: Scenario,
     vary: Mapping[str, Sequence[Any]],
@@ -276,15 +299,14 @@ def sweep(
     """Runs a scenario for every combination of the ``vary`` values with
     ``replications`` replications each (common random numbers), on ``jobs``
     threads (all cores by default), as ``rpasim sweep`` does; returns its
-    tables. Keys linked with ``|`` move together (``{"a|b": ["12|10",
-    "18|16"]}``). The sweep's results log is kept in a temporary directory
+    tables. A key's values are a list or a range text as ``--vary`` takes
+    it (``"1..10"``, ``"5..50:5"``). Keys linked with ``|`` move together
+    (``{"a|b": ["12|10", "18|16"]}``). The sweep's results log is kept in a temporary directory
     while it runs, then removed; a scenario given as a string or a dict is
     written there, so give a path for a scenario with trace files."""
     with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
         path = _scenario_file(scenario, tmp)
-        values = [
-            (k, [v if isinstance(v, str) else _toml_value(v) for v in vs]) for k, vs in vary.items()
-        ]
+        values = [(k, _vary_values(k, vs)) for k, vs in vary.items()]
         out = Path(tmp) / "sweep"
         _rpasim.sweep(str(path), values, int(replications), _seed(seed), _overrides(set, None), str(out), jobs)
         names = {
@@ -353,16 +375,11 @@ def plan(
     then removed."""
     with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
         path = _scenario_file(scenario, tmp)
-        texts = []
-        for k, vs in search.items():
-            values = vs if isinstance(vs, str) else ",".join(
-                v if isinstance(v, str) else _toml_value(v) for v in vs
-            )
-            texts.append(f"{k}={values}")
+        searched = [(k, _vary_values(k, vs)) for k, vs in search.items()]
         out = Path(tmp) / "plan"
         out.mkdir()
         answer, evaluated, simulations, not_monotone = _rpasim.plan(
-            str(path), texts, list(goals or []), float(confidence),
+            str(path), searched, list(goals or []), float(confidence),
             (int(replications[0]), int(replications[1])), _seed(seed),
             _overrides(set, None), str(out), jobs,
         )

@@ -34,9 +34,12 @@ def sweep(
     out: str,
     jobs: Optional[int] = None,
 ) -> None: ...
+def vary_values(text: str) -> List[str]:
+    """The values of ``KEY=VALUES`` as ``--vary`` reads them."""
+
 def plan(
     scenario: str,
-    search: List[str],
+    search: Sequence[Tuple[str, Sequence[str]]],
     goals: List[str],
     confidence: float,
     replications: Tuple[int, int],

@@ -334,6 +334,35 @@ def test_arguments_are_refused_in_pythons_terms():
     assert rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, seed=rpasim._rpasim.MAX_SEED).runs["seed"].size == 1
 
 
+def test_numpy_values_timedeltas_and_range_texts_are_what_they_look_like():
+    import datetime
+
+    import numpy as np
+
+    plain = rpasim.run(QUICKSTART, set={"machines.vm-03.bots": 3, "simulation.horizon": "2d"}, seed=5)
+    typed = rpasim.run(
+        QUICKSTART,
+        set={"machines.vm-03.bots": np.int64(3), "simulation.horizon": datetime.timedelta(days=2)},
+        seed=np.uint32(5),
+    )
+    assert typed.csv == plain.csv
+    rate = rpasim.run(QUICKSTART, set={"flows.invoices.arrivals.poisson.per_hour": np.float64(12.5)})
+    assert rate.csv == rpasim.run(QUICKSTART, set={"flows.invoices.arrivals.poisson.per_hour": 12.5}).csv
+    # A range text is the command line's range, as plan's search takes it.
+    by_text = rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": "1..3"})
+    by_numpy = rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": np.arange(1, 4)})
+    assert list(by_text.runs["machines.vm-03.bots"]) == [1, 2, 3]
+    assert by_text.csv == by_numpy.csv
+    # A value with commas stays one value (plan's search joined them).
+    with pytest.raises(ValueError) as e:
+        rpasim.plan(
+            QUICKSTART,
+            search={"flows.invoices.duration": [{"exponential": {"mean": "5m"}}, {"uniform": {"min": "1m", "max": "2m"}}]},
+            goals=["all.wait_p95_s<=1h"],
+        )
+    assert str(e.value).startswith('search value "{ exponential = { mean = \\"5m\\" } }" is not a number')
+
+
 def erlang_c_mean_wait(c, lam, mu):
     """Mean wait in queue of M/M/c (Erlang C), seconds when rates are per second."""
     a = lam / mu

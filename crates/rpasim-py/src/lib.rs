@@ -108,7 +108,7 @@ fn failed(first: &FirstError) -> bool {
 
 /// The options of the command line that its messages name, as the
 /// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
-const PYTHON_TERMS: [(&str, &str); 6] = [
+const PYTHON_TERMS: [(&str, &str); 7] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -120,6 +120,7 @@ const PYTHON_TERMS: [(&str, &str); 6] = [
     ("--replications MIN..MAX", "replications=(MIN, MAX)"),
     ("--confidence", "confidence"),
     ("--goal ", "goals: "),
+    ("--search ", "search "),
     ("(--jobs)", "(jobs)"),
 ];
 
@@ -430,7 +431,7 @@ fn sweep(
 fn plan(
     py: Python<'_>,
     scenario: PathBuf,
-    search: Vec<String>,
+    search: Vec<(String, Vec<String>)>,
     goals: Vec<String>,
     confidence: f64,
     replications: (u32, u32),
@@ -451,10 +452,9 @@ fn plan(
             .map_err(python_error)?
     };
     let search = search
-        .iter()
-        .map(|s| rpasim_sweep::definition::parse_vary(s))
-        .collect::<Result<_, _>>()
-        .map_err(|e| python_error(e.0.replace("--vary", "search")))?;
+        .into_iter()
+        .map(|(key, values)| rpasim_sweep::Vary { key, values })
+        .collect();
     let def = rpasim_sweep::plan::PlanDefinition {
         scenario,
         search,
@@ -482,6 +482,15 @@ fn plan(
     .map_err(python_error)
 }
 
+/// The values of `KEY=VALUES` as `--vary` reads them (`1..10`, `5..50:5`,
+/// `1,2,4`).
+#[pyfunction]
+fn vary_values(text: &str) -> PyResult<Vec<String>> {
+    rpasim_sweep::definition::parse_vary(text)
+        .map(|v| v.values)
+        .map_err(|e| python_error(e.0.replace("--vary ", "")))
+}
+
 /// The native module.
 #[pymodule]
 fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -491,5 +500,6 @@ fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(vary_values, m)?)?;
     Ok(())
 }
