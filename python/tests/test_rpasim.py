@@ -334,6 +334,12 @@ def test_arguments_are_refused_in_pythons_terms():
     assert rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, seed=rpasim._rpasim.MAX_SEED).runs["seed"].size == 1
 
 
+def test_a_scenario_text_is_bounded_as_a_file_is():
+    text = QUICKSTART.read_text() + "#" * (8 << 20)
+    with pytest.raises(rpasim.ScenarioError, match="more than the 8 MB rpasim reads"):
+        rpasim.validate(text)
+
+
 def test_numpy_values_timedeltas_and_range_texts_are_what_they_look_like():
     import datetime
 

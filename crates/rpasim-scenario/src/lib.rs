@@ -79,6 +79,27 @@ pub fn parse_sharing(
     overrides: &[Override],
     traces: &trace::Traces,
 ) -> Result<Scenario, ScenarioError> {
+    // A file is refused before it is read (`load`); text given directly
+    // (the Python package's) is refused here: 40 MB of it took 29 s and
+    // 5.5 GB to be read and found wanting. So are overrides that would
+    // make it as large (a Python `set=` value has no command line's bound).
+    let with_overrides = text.len() + overrides.iter().map(|o| o.value.len()).sum::<usize>();
+    if with_overrides as u64 > input::MAX_SCENARIO_BYTES {
+        let overridden = if with_overrides > text.len() {
+            " with its overrides"
+        } else {
+            ""
+        };
+        return Err(Problem::in_file(
+            source,
+            format!(
+                "the scenario has {with_overrides} bytes{overridden}, more than the {} MB \
+                 rpasim reads",
+                input::MAX_SCENARIO_BYTES >> 20
+            ),
+        )
+        .into());
+    }
     too_many_tables(text, source)?;
     let effective = overrides::apply(text, source, overrides)?;
     scenario(&Locator::new(source, &effective, overrides), traces)

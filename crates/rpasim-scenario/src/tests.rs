@@ -139,6 +139,31 @@ fn a_list_of_names_in_a_message_is_bounded() {
     assert_eq!(error::first_ten(&["a", "b"]), "a, b");
 }
 
+/// Text given directly (not read from a file) is bounded as a file is.
+#[test]
+fn text_beyond_a_file_s_limit_is_refused_before_it_is_read() {
+    let most = input::MAX_SCENARIO_BYTES as usize;
+    let text = format!("{VALID}{}", "#".repeat(most - VALID.len()));
+    assert!(parse(&text, Path::new("s.toml"), &[]).is_ok());
+    let p = single(&format!("{text}#"));
+    assert_eq!(
+        p.message,
+        format!(
+            "the scenario has {} bytes, more than the 8 MB rpasim reads",
+            most + 1
+        )
+    );
+    let set: Override = "simulation.name=\"xy\"".parse().expect("valid");
+    let e = parse(&text, Path::new("s.toml"), &[set]).expect_err("beyond with the override");
+    assert_eq!(
+        e.problems[0].message,
+        format!(
+            "the scenario has {} bytes with its overrides, more than the 8 MB rpasim reads",
+            most + 4
+        )
+    );
+}
+
 #[test]
 fn unknown_target_names_the_flow_and_suggests() {
     let p = single(&VALID.replace("target = \"sales\"", "target = \"sale\""));
