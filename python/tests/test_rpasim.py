@@ -1,6 +1,7 @@
 """The Python package against the command line and hand-computed timelines."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -244,8 +245,14 @@ def test_a_failing_policy_stops_the_run_and_raises():
     # Not asked again once it failed: the run stopped there, where it used
     # to go on to the horizon (230,000 more calls) before raising.
     assert calls == [10]
-    with pytest.raises(ValueError, match="selection returned 7"):
+    with pytest.raises(ValueError, match="selection returned 7; expected an int index below 2"):
         rpasim.run(GROUP, selection=lambda candidates: 7)
+    # What it returned is named, whatever it is.
+    for returned in [-1, 10**30, 1.0, None, "0"]:
+        with pytest.raises(ValueError, match=f"selection returned {re.escape(repr(returned))};"):
+            rpasim.run(GROUP, selection=lambda candidates: returned)
+    with pytest.raises(ValueError, match=r"discipline returned \(1, 2, 3\); expected an int or a pair"):
+        rpasim.run(QUEUE, discipline=lambda run: (1, 2, 3))
     with pytest.raises(ZeroDivisionError):
         rpasim.run(QUEUE, discipline=lambda run: 1 // 0)
     with pytest.raises(ValueError, match="an int or a pair of ints"):

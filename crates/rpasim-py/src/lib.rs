@@ -209,20 +209,35 @@ impl MachineSelection for PySelection {
                         Ok(d)
                     })
                     .collect::<PyResult<Vec<_>>>()?;
-                let chosen: usize = self.function.call1(py, (list,))?.extract(py)?;
-                if chosen >= candidates.len() {
-                    return Err(PyValueError::new_err(format!(
-                        "selection returned {chosen}; expected an index below {}",
+                let returned = self.function.call1(py, (list,))?;
+                let returned = returned.bind(py);
+                match returned.extract::<usize>() {
+                    Ok(chosen) if chosen < candidates.len() => Ok(chosen),
+                    _ => Err(PyValueError::new_err(format!(
+                        "selection returned {}; expected an int index below {}",
+                        short_repr(returned),
                         candidates.len()
-                    )));
+                    ))),
                 }
-                Ok(chosen)
             })();
             result.unwrap_or_else(|e| {
                 keep(&self.error, e);
                 0
             })
         })
+    }
+}
+
+/// What a policy returned, for a message: its `repr`, at most 60
+/// characters of it.
+fn short_repr(value: &Bound<'_, PyAny>) -> String {
+    let text = value
+        .repr()
+        .map_or_else(|_| "an object without a repr".into(), |r| r.to_string());
+    if text.chars().count() > 60 {
+        format!("{}...", text.chars().take(57).collect::<String>())
+    } else {
+        text
     }
 }
 
@@ -256,7 +271,11 @@ impl QueueDiscipline for PyDiscipline {
                     return Ok(pair);
                 }
                 rank.extract::<i64>().map(|r| (r, 0)).map_err(|_| {
-                    PyValueError::new_err("discipline must return an int or a pair of ints")
+                    PyValueError::new_err(format!(
+                        "discipline returned {}; expected an int or a pair of ints (each \
+                         from -2**63 to 2**63 - 1)",
+                        short_repr(rank)
+                    ))
                 })
             })();
             result.unwrap_or_else(|e| {
