@@ -442,13 +442,29 @@ fn change(c: &Comparison) -> String {
     }
 }
 
-/// The table printed by `rpasim check`: every row that changed, then a
-/// one-line verdict.
+/// Most changed values listed that are not worse ([`report`]).
+pub const MOST_UNREMARKABLE_ROWS: usize = 100;
+
+/// The table printed by `rpasim check`: every row that got worse, the
+/// first [`MOST_UNREMARKABLE_ROWS`] that changed otherwise (and how many
+/// more did), then a one-line verdict.
 pub fn report(comparisons: &[Comparison]) -> String {
     let mut out = String::new();
     let changed: Vec<&Comparison> = comparisons
         .iter()
         .filter(|c| c.current != c.baseline || c.verdict != Verdict::Ok)
+        .collect();
+    // Every regression is listed; changes within tolerance or for the
+    // better, only the first few: on thousands of targets, another seed
+    // changed a hundred thousand values and buried the regressions.
+    let mut unremarkable = 0usize;
+    let changed: Vec<&Comparison> = changed
+        .into_iter()
+        .filter(|c| {
+            let listed = c.verdict == Verdict::Worse || unremarkable < MOST_UNREMARKABLE_ROWS;
+            unremarkable += usize::from(c.verdict != Verdict::Worse);
+            listed
+        })
         .collect();
     if !changed.is_empty() {
         let width = changed
@@ -489,6 +505,13 @@ pub fn report(comparisons: &[Comparison]) -> String {
         .iter()
         .filter(|c| c.verdict == Verdict::Worse)
         .count();
+    if unremarkable > MOST_UNREMARKABLE_ROWS {
+        let _ = writeln!(
+            out,
+            "... and {} more changed values within tolerance or better (not listed)",
+            unremarkable - MOST_UNREMARKABLE_ROWS
+        );
+    }
     let _ = writeln!(
         out,
         "{} comparisons, {} worse beyond tolerance",
@@ -573,5 +596,37 @@ mod tests {
             verdict(&neutral, f(0.5), Value::Empty, true),
             Verdict::Worse
         );
+    }
+
+    /// Every worse row is listed, however many; of the others that
+    /// changed, the first hundred and a count.
+    #[test]
+    fn the_report_lists_every_regression_and_a_hundred_other_changes() {
+        let row = |i: usize, verdict: Verdict| Comparison {
+            row: format!("t{i}"),
+            metric: "wait_p95_s".into(),
+            baseline: f(100.0),
+            current: f(if verdict == Verdict::Worse { 200.0 } else { 101.0 }),
+            tolerance: "5%".into(),
+            p_value: None,
+            verdict,
+        };
+        let rows: Vec<Comparison> = (0..1_000)
+            .map(|i| row(i, if i % 4 == 0 { Verdict::Worse } else { Verdict::Ok }))
+            .collect();
+        let text = report(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.iter().filter(|l| l.ends_with("WORSE")).count(), 250);
+        assert_eq!(lines.iter().filter(|l| l.ends_with(" ok")).count(), 100);
+        assert_eq!(
+            lines[lines.len() - 2..],
+            [
+                "... and 650 more changed values within tolerance or better (not listed)",
+                "1000 comparisons, 250 worse beyond tolerance"
+            ]
+        );
+        // Every row of a small check, as before.
+        let few = report(&rows[..40]);
+        assert_eq!(few.lines().count(), 1 + 40 + 1);
     }
 }
