@@ -298,22 +298,24 @@ name = "b"
     #[test]
     fn a_name_with_dots_is_quoted_as_in_toml() {
         let segments = |k: &str| key_segments(k);
-        assert_eq!(
-            segments("machines.\"vm.01\".bots").expect("quoted"),
-            ["machines", "vm.01", "bots"]
-        );
-        assert_eq!(
-            segments("flows.'Invoices v1.2'.priority").expect("literal"),
-            ["flows", "Invoices v1.2", "priority"]
-        );
-        assert_eq!(
-            segments("flows.Invoices v2.priority").expect("bare, spaces kept"),
-            ["flows", "Invoices v2", "priority"]
-        );
-        assert_eq!(
-            segments("flows.\"say \\\"hi\\\".x\".priority").expect("escapes"),
-            ["flows", "say \"hi\".x", "priority"]
-        );
+        for (key, expected) in [
+            ("machines.\"vm.01\".bots", ["machines", "vm.01", "bots"]),
+            (
+                "flows.'Invoices v1.2'.priority",
+                ["flows", "Invoices v1.2", "priority"],
+            ),
+            // Bare segments as before, spaces kept.
+            (
+                "flows.Invoices v2.priority",
+                ["flows", "Invoices v2", "priority"],
+            ),
+            (
+                "flows.\"say \\\"hi\\\".x\".priority",
+                ["flows", "say \"hi\".x", "priority"],
+            ),
+        ] {
+            assert_eq!(segments(key).expect("a key"), expected, "{key}");
+        }
         for bad in ["", "a..b", "a.", ".a", "a.\"b", "a.\"b\"c.d", "a.'b"] {
             assert!(segments(bad).is_err(), "{bad:?}");
         }

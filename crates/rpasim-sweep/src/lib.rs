@@ -18,6 +18,8 @@ pub mod grid;
 pub mod plan;
 pub mod results;
 pub mod runner;
+#[cfg(test)]
+mod test_support;
 
 use std::path::Path;
 use std::sync::Arc;

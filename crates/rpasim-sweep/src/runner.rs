@@ -623,15 +623,7 @@ mod tests {
     #[test]
     fn a_stopped_sweep_keeps_its_finished_jobs_for_a_resume() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let scenario = dir.path().join("s.toml");
-        std::fs::write(
-            &scenario,
-            "[simulation]\nseed = 3\nhorizon = \"30d\"\n\n\
-             [[machines]]\nname = \"a\"\nbots = 1\n\n\
-             [[flows]]\nname = \"fa\"\ntarget = \"a\"\n\
-             duration = { exponential = { mean = \"20m\" } }\narrivals = { poisson = { per_hour = 2.5 } }\n",
-        )
-        .expect("write");
+        let scenario = crate::test_support::one_machine_scenario(dir.path(), "30d", 2.5);
         let def = SweepDefinition {
             scenario,
             vary: vec![crate::Vary {

@@ -606,13 +606,26 @@ mod tests {
             row: format!("t{i}"),
             metric: "wait_p95_s".into(),
             baseline: f(100.0),
-            current: f(if verdict == Verdict::Worse { 200.0 } else { 101.0 }),
+            current: f(if verdict == Verdict::Worse {
+                200.0
+            } else {
+                101.0
+            }),
             tolerance: "5%".into(),
             p_value: None,
             verdict,
         };
         let rows: Vec<Comparison> = (0..1_000)
-            .map(|i| row(i, if i % 4 == 0 { Verdict::Worse } else { Verdict::Ok }))
+            .map(|i| {
+                row(
+                    i,
+                    if i % 4 == 0 {
+                        Verdict::Worse
+                    } else {
+                        Verdict::Ok
+                    },
+                )
+            })
             .collect();
         let text = report(&rows);
         let lines: Vec<&str> = text.lines().collect();

@@ -672,15 +672,7 @@ mod tests {
     #[test]
     fn a_stopped_plan_evaluates_no_more_candidates() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let scenario = dir.path().join("s.toml");
-        fs::write(
-            &scenario,
-            "[simulation]\nseed = 3\nhorizon = \"10d\"\n\n\
-             [[machines]]\nname = \"a\"\nbots = 1\n\n\
-             [[flows]]\nname = \"fa\"\ntarget = \"a\"\n\
-             duration = { exponential = { mean = \"20m\" } }\narrivals = { poisson = { per_hour = 12 } }\n",
-        )
-        .expect("write");
+        let scenario = crate::test_support::one_machine_scenario(dir.path(), "10d", 12.0);
         let def = PlanDefinition {
             scenario,
             search: vec![Vary {
