@@ -604,7 +604,7 @@ mod tests {
     fn the_report_lists_every_regression_and_a_hundred_other_changes() {
         // Every fourth target's wait doubled (worse), the others' up 1 %.
         let row = |i: usize| {
-            let worse = i % 4 == 0;
+            let worse = i.is_multiple_of(4);
             Comparison {
                 row: format!("t{i}"),
                 metric: "wait_p95_s".into(),
