@@ -4,7 +4,7 @@
 //! (`python/rpasim/__init__.py`) turns them into pandas DataFrames. The GIL
 //! is released while simulating; a Python machine-selection policy or
 //! queue discipline takes it back for each call. Ctrl-C stops a run, a
-//! sweep or a plan within a few milliseconds ([`run`], [`interruptible`]).
+//! sweep or a plan at once ([`run`], [`interruptible`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
