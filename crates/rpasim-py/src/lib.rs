@@ -133,6 +133,14 @@ fn python_error(message: String) -> PyErr {
     PyValueError::new_err(message)
 }
 
+/// Whether the caller is Python's main thread, the only one that runs
+/// signal handlers.
+fn on_main_thread(py: Python<'_>) -> PyResult<bool> {
+    let threading = py.import("threading")?;
+    let current = threading.call_method0("current_thread")?;
+    Ok(current.is(&threading.call_method0("main_thread")?))
+}
+
 /// How often the caller's thread looks for a signal while the work runs.
 const SIGNALS_EVERY: Duration = Duration::from_millis(50);
 
@@ -149,6 +157,10 @@ fn interruptible<T: Send>(
     py: Python<'_>,
     work: impl FnOnce(rpasim_sweep::Stop) -> T + Send,
 ) -> PyResult<T> {
+    if !on_main_thread(py)? {
+        // No signal is handled off the main thread: nothing to ask.
+        return Ok(py.detach(|| work(rpasim_sweep::Stop::never())));
+    }
     let flag = Arc::new(AtomicBool::new(false));
     let stop = rpasim_sweep::Stop::when(Arc::clone(&flag));
     let (result, signal) = py.detach(|| {
@@ -323,6 +335,7 @@ fn run<'py>(
             )
         })
         .collect();
+    let on_main_thread = on_main_thread(py)?;
     let outcome = py.detach(|| {
         // Tables are formatted on a core of their own when there is one.
         let mut sim = Simulation::new(spec, Output::beside(Recorder::in_memory_with(spec, runs)))
@@ -335,14 +348,18 @@ fn run<'py>(
                 sim.set_discipline(TargetId::from_index(t), Box::new(d));
             }
         }
-        // The simulation runs on the caller's thread, where Python runs
-        // its signal handlers when asked: a signal's exception (Ctrl-C's
-        // KeyboardInterrupt) stops it as a policy's does, and is raised.
+        // The simulation runs on the caller's thread. On Python's main
+        // thread, which runs its signal handlers when asked, a signal's
+        // exception (Ctrl-C's KeyboardInterrupt) stops it as a policy's
+        // does, and is raised. Elsewhere nothing is asked: no signal is
+        // handled there, and taking the GIL from a busy main thread would
+        // wait up to its switch interval each time.
         let go_on = || {
             !failed(&error)
-                && Python::attach(|py| py.check_signals())
-                    .map_err(|e| keep(&error, e))
-                    .is_ok()
+                && (!on_main_thread
+                    || Python::attach(|py| py.check_signals())
+                        .map_err(|e| keep(&error, e))
+                        .is_ok())
         };
         let Some((output, report)) = sim.run_while(go_on) else {
             return Err("stopped before it finished".into());
