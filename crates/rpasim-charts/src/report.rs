@@ -265,13 +265,28 @@ fn facts(out: &mut String, d: &ChartData) {
         let list: Vec<String> = m
             .overrides
             .iter()
-            .map(|o| format!("<code>--set {}</code>", escape(o)))
+            .map(|o| format!("<code>--set {}</code>", escape(&shell_word(o))))
             .collect();
         let _ = writeln!(
             out,
             "<p class=\"overrides\">Simulated with overrides of the scenario file: {}.</p>",
             list.join(", ")
         );
+    }
+}
+
+/// `text` as one word of a shell command, so that the `--set` shown can
+/// be pasted: as it is when it needs no quoting (`simulation.seed=2`),
+/// else in single quotes (`'machines."vm.01".bots=3'`, `'x=a b'`).
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,=:/+@%".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -483,6 +498,25 @@ fn events(out: &mut String, events: &EventRows) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The overrides the report shows can be pasted into a shell.
+    #[test]
+    fn overrides_are_shown_as_shell_words() {
+        assert_eq!(shell_word("simulation.seed=2"), "simulation.seed=2");
+        assert_eq!(
+            shell_word("machines.\"vm.01\".bots=3"),
+            "'machines.\"vm.01\".bots=3'"
+        );
+        assert_eq!(
+            shell_word("flows.a b.priority=high"),
+            "'flows.a b.priority=high'"
+        );
+        assert_eq!(
+            shell_word("flows.it's.priority=1"),
+            "'flows.it'\\''s.priority=1'"
+        );
+        assert_eq!(shell_word("x=$(rm -rf ~)"), "'x=$(rm -rf ~)'");
+    }
 
     #[test]
     fn many_goals_list_the_missed_ones_first() {
