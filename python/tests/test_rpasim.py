@@ -285,13 +285,18 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     sizes = []
+    returned = threading.Event()
 
     def interrupt_after_the_first_result():
         # The log's size when the first result is in it, then its size
-        # until the sweep's directory is removed.
-        while not sizes or list(tmp_path.glob("rpasim-sweep-*")):
+        # until the sweep has returned (its directory removed by then); a
+        # sweep that fails before any result does not leave this waiting.
+        while not returned.is_set():
             for log in tmp_path.glob("rpasim-sweep-*/sweep/results.log"):
-                size = log.stat().st_size if log.exists() else 0
+                try:
+                    size = log.stat().st_size
+                except OSError:  # removed meanwhile
+                    continue
                 if size and not sizes:
                     _thread.interrupt_main()
                 if size:
@@ -299,10 +304,13 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
 
     watcher = threading.Thread(target=interrupt_after_the_first_result)
     watcher.start()
-    with pytest.raises(KeyboardInterrupt):
-        # 100 jobs of about 230,000 runs each.
-        rpasim.sweep(**MMC_10_DAYS, vary={"simulation.seed": range(1, 101)}, jobs=2)
-    watcher.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            # 100 jobs of about 230,000 runs each.
+            rpasim.sweep(**MMC_10_DAYS, vary={"simulation.seed": range(1, 101)}, jobs=2)
+    finally:
+        returned.set()
+        watcher.join()
     # Stopped within a few jobs (each job's result is about as long as the
     # first); the sweep's temporary directory is gone.
     assert sizes and max(sizes) < 10 * sizes[0], (sizes[0], max(sizes))
