@@ -203,11 +203,13 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
         )));
     }
     let dirs: Vec<PathBuf> = args.dirs.clone();
-    check_merge_output(&args.out, &dirs, &manifests[0])?;
+    // The merge is the whole sweep: its sweep.toml names no shard.
+    let whole = manifests[0].whole();
+    check_merge_output(&args.out, &dirs, &whole)?;
     // The merged sweep is staged beside --out and appears whole.
     let staged = StagedDir::create(&args.out, &SWEEP_OUTPUT)?;
-    rpasim_sweep::assemble::assemble(staged.path(), &manifests[0], &dirs)?;
-    manifests[0].write(staged.path())?;
+    rpasim_sweep::assemble::assemble(staged.path(), &whole, &dirs)?;
+    whole.write(staged.path())?;
     staged.commit()?;
     println!(
         "{} shards merged -> {}",

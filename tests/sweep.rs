@@ -268,6 +268,9 @@ fn merged_shards_equal_the_whole_sweep() {
     );
     assert!(merged.status.success(), "{}", stderr(&merged));
     assert_same_outputs(dir.path(), "whole", "merged");
+    // A merge is the whole sweep: its sweep.toml names no shard.
+    let manifest = |d: &str| fs::read(dir.path().join(d).join("sweep.toml")).expect("sweep.toml");
+    assert_eq!(manifest("merged"), manifest("whole"));
 }
 
 #[test]
@@ -1026,6 +1029,20 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// What `--shard auto` reads; removed from a test's command, so that a
+/// test run inside an array task is not mistaken for one.
+const SCHEDULER_VARIABLES: [&str; 9] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_STEP",
+    "JOB_COMPLETION_INDEX",
+    "JOB_COMPLETIONS",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "AWS_BATCH_JOB_ARRAY_SIZE",
+];
+
 #[test]
 fn shard_auto_is_the_shard_the_scheduler_gives() {
     let dir = setup();
@@ -1046,11 +1063,7 @@ fn shard_auto_is_the_shard_the_scheduler_gives() {
         cmd.current_dir(dir.path())
             .args(SWEEP)
             .args(["--shard", "auto", "--jobs", "1", "--out", out]);
-        for name in [
-            "SLURM_ARRAY_TASK_ID",
-            "JOB_COMPLETION_INDEX",
-            "AWS_BATCH_JOB_ARRAY_INDEX",
-        ] {
+        for name in SCHEDULER_VARIABLES {
             cmd.env_remove(name);
         }
         cmd.envs(vars.iter().copied())
@@ -1088,4 +1101,74 @@ fn shard_auto_is_the_shard_the_scheduler_gives() {
         stderr(&o)
     );
     assert!(!dir.path().join("none").exists());
+}
+
+/// A shard's directory is resumed only as that shard: a Slurm task
+/// submitted again on its own (`--array=2`) is shard 1/1 for `--shard
+/// auto`, which ran the whole sweep into shard 2's directory. A list array
+/// (`--array=1,3,5`) is refused in every task, before anything is written.
+#[test]
+fn a_shard_is_resumed_only_as_itself() {
+    let dir = setup();
+    let o = sweep(dir.path(), &["--out", "s2", "--shard", "2/3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = fs::read_to_string(dir.path().join("s2/sweep.toml")).expect("sweep.toml");
+    assert!(manifest.ends_with("shard = \"2/3\"\n"), "{manifest}");
+    let log = fs::read(dir.path().join("s2/results.log")).expect("log");
+    let in_task = |out: &str, vars: &[(&str, &str)]| {
+        let mut cmd = rpasim();
+        cmd.current_dir(dir.path())
+            .args(SWEEP)
+            .args(["--shard", "auto", "--resume", "--out", out]);
+        for name in SCHEDULER_VARIABLES {
+            cmd.env_remove(name);
+        }
+        cmd.envs(vars.iter().copied()).output().expect("rpasim")
+    };
+    // Slurm 22.05's variables for `sbatch --array=2`.
+    let alone = [
+        ("SLURM_ARRAY_TASK_ID", "2"),
+        ("SLURM_ARRAY_TASK_MIN", "2"),
+        ("SLURM_ARRAY_TASK_MAX", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ("SLURM_ARRAY_TASK_STEP", "1"),
+    ];
+    let o = in_task("s2", &alone);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let message = stderr(&o);
+    assert!(
+        message.contains("--resume as shard 1/1, but it holds shard 2/3")
+            && message.contains("--array=2")
+            && message.contains("--shard 2/3"),
+        "{message}"
+    );
+    let whole = sweep(dir.path(), &["--out", "s2", "--resume"]);
+    assert_eq!(whole.status.code(), Some(2));
+    assert!(stderr(&whole).contains("--resume as the whole sweep"));
+    assert_eq!(
+        fs::read(dir.path().join("s2/results.log")).expect("log"),
+        log
+    );
+    let again = sweep(dir.path(), &["--out", "s2", "--shard", "2/3", "--resume"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        fs::read(dir.path().join("s2/results.log")).expect("log"),
+        log
+    );
+    // Slurm 22.05's variables for task 3 of `sbatch --array=1,3,5`.
+    let list = [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_MAX", "5"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ("SLURM_ARRAY_TASK_STEP", "1"),
+    ];
+    let o = in_task("listed", &list);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not one range from 1 to 5"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("listed").exists());
 }

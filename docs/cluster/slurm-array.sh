@@ -14,7 +14,10 @@
 # Every shard writes its own directory; `rpasim merge` checks that they are
 # shards of the same sweep and that every run is present, and writes files
 # byte-identical to an unsharded sweep. A shard that was cut off can be
-# rerun with --resume: finished runs are kept.
+# rerun with --resume: finished runs are kept. Submit the whole array
+# again (its finished shards end at once): a task submitted on its own,
+# --array=3, is shard 1/1 for --shard auto, and its directory, which holds
+# shard 3, is refused. The array must be a range, not a list (1,3,5).
 #
 # RPASIM, SWEEP, REPLICATIONS and REPORTS may be set when submitting (sbatch
 # passes the environment on); tests/cluster/slurm.sh runs this very file.

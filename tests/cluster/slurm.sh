@@ -5,7 +5,8 @@
 # munged, slurmctld and slurmd on localhost with a minimal configuration,
 # submits the array job of a small sweep and the documented merge, waits,
 # and checks the merged files are byte-identical to the same sweep run in
-# one process. Stops the daemons it started.
+# one process; then that each task of a list array (--array=1,3,5) is
+# refused. Stops the daemons it started.
 #
 #   tests/cluster/slurm.sh          # .ci/run runs it when CI=true
 set -eu
@@ -143,4 +144,20 @@ done
 # results.log is the one-process sweep's own log of runs, not an output.
 diff -r -x results.log "$REPORTS/sweep" "$WORK/single" >"$WORK/diff" ||
   { head -n 20 "$WORK/diff"; fail "the merged sweep differs from the one-process sweep"; }
-echo "slurm test passed: $SHARDS array tasks on Slurm $(sinfo -V | cut -d' ' -f2), merged, identical to one process"
+# A list array's ids do not tell the shards: every task refuses, and
+# nothing is written.
+LISTED="$WORK/listed"
+mkdir -p "$LISTED"
+LIST=$(REPORTS="$LISTED" sbatch --parsable --array=1,3,5 --cpus-per-task=1 --chdir="$REPO" \
+  --output="$WORK/listed-%a.out" docs/cluster/slurm-array.sh)
+i=0
+while [ -n "$(squeue -h -j "$LIST" 2>/dev/null)" ]; do
+  i=$((i + 1)); [ "$i" -lt 120 ] || fail "the list array did not finish in 2 minutes"
+  sleep 1
+done
+for task in 1 3 5; do
+  grep -q "not one range from 1 to 5" "$WORK/listed-$task.out" 2>/dev/null ||
+    { cat "$WORK/listed-$task.out" 2>/dev/null || true; fail "list array task $task was not refused"; }
+done
+[ -z "$(ls -A "$LISTED")" ] || fail "a refused list array task wrote $(ls "$LISTED")"
+echo "slurm test passed: $SHARDS array tasks on Slurm $(sinfo -V | cut -d' ' -f2), merged, identical to one process; a list array refused in each of its tasks"

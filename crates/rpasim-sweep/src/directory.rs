@@ -100,7 +100,12 @@ impl SweepDir {
 fn same_sweep(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), SweepError> {
     let existing = SweepManifest::read(out)?;
     if existing.same_sweep(manifest) {
-        return Ok(());
+        // Without --resume the directory is written anew, as any shard.
+        return if resume {
+            same_shard(out, &existing, manifest)
+        } else {
+            Ok(())
+        };
     }
     let what = if resume {
         "--resume of a different sweep (scenario, values, seed, replications or metrics changed, \
@@ -110,6 +115,42 @@ fn same_sweep(out: &Path, manifest: &SweepManifest, resume: bool) -> Result<(), 
     };
     Err(SweepError::Invalid(format!(
         "{}: {what}; use another --out, or remove that directory yourself",
+        out.display()
+    )))
+}
+
+/// Checks that a directory of this sweep is resumed as the shard it
+/// holds. A directory written before shards were recorded (no `shard`)
+/// may be resumed as any; one that holds a shard only as that shard.
+fn same_shard(
+    out: &Path,
+    existing: &SweepManifest,
+    manifest: &SweepManifest,
+) -> Result<(), SweepError> {
+    let Some(held) = &existing.shard else {
+        return Ok(());
+    };
+    if existing.shard == manifest.shard {
+        return Ok(());
+    }
+    let asked = match &manifest.shard {
+        Some(shard) => format!("shard {shard}"),
+        None => "the whole sweep".to_string(),
+    };
+    // The likely cause of 1/1: one array task submitted again by itself.
+    let alone = if manifest.shard.as_deref() == Some("1/1") {
+        let index = held.split('/').next().unwrap_or(held);
+        format!(
+            " (--shard auto in a Slurm task submitted again on its own, e.g. --array={index}, \
+             is shard 1/1: submit the whole array again instead, and its finished shards end at \
+             once)"
+        )
+    } else {
+        String::new()
+    };
+    Err(SweepError::Invalid(format!(
+        "{}: --resume as {asked}, but it holds shard {held} of this sweep; resume it with \
+         --shard {held}{alone}, or use another --out",
         out.display()
     )))
 }
@@ -162,6 +203,7 @@ mod tests {
             variants: vec![vec!["1".into()]],
             metrics: vec![],
             format: crate::runner::RESULTS_FORMAT,
+            shard: None,
         }
     }
 

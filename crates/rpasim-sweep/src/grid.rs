@@ -121,6 +121,13 @@ pub struct Shard {
     pub count: u32,
 }
 
+impl std::fmt::Display for Shard {
+    /// `I/N`, as `--shard` takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 impl Shard {
     /// Parses `I/N` (1 ≤ I ≤ N).
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
@@ -144,7 +151,8 @@ impl Shard {
     /// from its environment (`var` looks a variable up): a Slurm job
     /// array (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`,
     /// `SLURM_ARRAY_TASK_COUNT`, and `SLURM_ARRAY_TASK_STEP` when the
-    /// array has one), a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`,
+    /// array has one; `SLURM_ARRAY_TASK_MAX`, when set, tells a list of
+    /// ids from a range, and a list is refused), a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`,
     /// 0-based, with `JOB_COMPLETIONS`, which the manifest sets to its
     /// `completions`), or an AWS Batch array job
     /// (`AWS_BATCH_JOB_ARRAY_INDEX`, 0-based, `AWS_BATCH_JOB_ARRAY_SIZE`).
@@ -185,6 +193,9 @@ impl Shard {
             let min = number("SLURM_ARRAY_TASK_MIN")?
                 .ok_or_else(|| needs("SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_ID"))?;
             let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            if let Some(max) = number("SLURM_ARRAY_TASK_MAX")? {
+                slurm_range(min, max, step, count)?;
+            }
             let offset = id
                 .checked_sub(min)
                 .filter(|o| o % step == 0)
@@ -223,6 +234,27 @@ impl Shard {
     pub fn contains(&self, job: &Job) -> bool {
         job.index % self.count as usize == (self.index - 1) as usize
     }
+}
+
+/// Checks that a Slurm array is one range, `min`, `min + step`, ... up to
+/// `max`: only then does a task's id tell its place among the `count`
+/// tasks. A list (`--array=1,3,5`: count 3 from 1 to 5 in steps of 1) is
+/// refused in every task, where mapping ids by their offset from `min` ran
+/// a wrong shard in some tasks, failed in others and never ran the rest.
+fn slurm_range(min: u64, max: u64, step: u64, count: u64) -> Result<(), DefinitionError> {
+    let last = count
+        .checked_sub(1)
+        .and_then(|n| n.checked_mul(step))
+        .and_then(|span| span.checked_add(min));
+    if last == Some(max) {
+        return Ok(());
+    }
+    Err(DefinitionError(format!(
+        "--shard auto: the Slurm array's {count} tasks are not one range from {min} to {max} \
+         (steps of {step}), as a list such as --array=1,3,5 gives, so a task's id does not \
+         tell its shard; submit the array as a range, e.g. --array=1-{count}, or give --shard \
+         I/N"
+    )))
 }
 
 #[cfg(test)]
@@ -275,6 +307,15 @@ mod tests {
             ("SLURM_ARRAY_TASK_STEP", "2"),
         ]);
         assert_eq!(Shard::from_environment(stepped), Shard::parse("3/4"));
+        // What Slurm 22.05 sets for --array=2-10:4 (2, 6, 10), task 6.
+        let ranged = env(&[
+            ("SLURM_ARRAY_TASK_ID", "6"),
+            ("SLURM_ARRAY_TASK_MIN", "2"),
+            ("SLURM_ARRAY_TASK_MAX", "10"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_STEP", "4"),
+        ]);
+        assert_eq!(Shard::from_environment(ranged), Shard::parse("2/3"));
         let k8s = env(&[("JOB_COMPLETION_INDEX", "0"), ("JOB_COMPLETIONS", "8")]);
         assert_eq!(Shard::from_environment(k8s), Shard::parse("1/8"));
         let aws = env(&[
@@ -304,6 +345,22 @@ mod tests {
             ("SLURM_ARRAY_TASK_COUNT", "3"),
         ]);
         assert!(gap.contains("task 5 of 3, not a shard"), "{gap}");
+        // What Slurm 22.05 sets for --array=1,3,5 (task 3) and --array=1-3,7:
+        // every task is refused, not only those past the count.
+        for (id, count, max) in [("3", "3", "5"), ("1", "3", "5"), ("2", "4", "7")] {
+            let list = message(&[
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_MAX", max),
+                ("SLURM_ARRAY_TASK_COUNT", count),
+                ("SLURM_ARRAY_TASK_STEP", "1"),
+            ]);
+            assert!(
+                list.contains(&format!("{count} tasks are not one range from 1 to {max}")),
+                "{list}"
+            );
+            assert!(list.contains(&format!("--array=1-{count}")), "{list}");
+        }
         let size = message(&[
             ("AWS_BATCH_JOB_ARRAY_INDEX", "0"),
             ("AWS_BATCH_JOB_ARRAY_SIZE", "0"),

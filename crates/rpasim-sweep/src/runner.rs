@@ -61,6 +61,13 @@ pub struct SweepManifest {
     /// are not resumed or merged.
     #[serde(default = "first_format")]
     pub format: u32,
+    /// The shard a shard's directory runs, `I/N`; absent for a whole
+    /// sweep, a merge, and the shards of versions before it was recorded.
+    /// A directory is resumed only as the shard it was written as: a Slurm
+    /// task submitted again on its own is shard 1/1 for `--shard auto`,
+    /// which would run the whole sweep into the shard's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// The format of job results this version writes.
@@ -82,13 +89,23 @@ impl SweepManifest {
     }
 
     /// Whether two manifests describe the same sweep. The scenario's path
-    /// may differ (shards run in other directories or machines); its text
-    /// may not (the hash).
+    /// may differ (shards run in other directories or machines), and so
+    /// may the shard; the scenario's text may not (the hash).
     pub fn same_sweep(&self, other: &SweepManifest) -> bool {
         SweepManifest {
             scenario: other.scenario.clone(),
+            shard: other.shard.clone(),
             ..self.clone()
         } == *other
+    }
+
+    /// The manifest of the whole sweep this one is a shard of (itself when
+    /// it is not a shard's).
+    pub fn whole(&self) -> SweepManifest {
+        SweepManifest {
+            shard: None,
+            ..self.clone()
+        }
     }
 
     /// Reads `sweep.toml` from a sweep directory.
@@ -253,6 +270,7 @@ pub fn manifest(
         variants: grid.variants.clone(),
         metrics: def.chart_metrics(),
         format: RESULTS_FORMAT,
+        shard: None,
     };
     Ok((manifest, text))
 }
@@ -277,7 +295,11 @@ pub fn run(
     // Every reading of the scenario (the base, each variant twice) reads
     // its trace files once.
     let traces = Traces::default();
-    let (manifest, text) = manifest(def, &traces)?;
+    let (whole, text) = manifest(def, &traces)?;
+    let manifest = SweepManifest {
+        shard: options.shard.map(|s| s.to_string()),
+        ..whole
+    };
     let grid = manifest.grid();
     let all: Vec<Job> = grid
         .jobs()
@@ -569,6 +591,7 @@ mod tests {
                 .collect(),
             metrics: vec![],
             format: RESULTS_FORMAT,
+            shard: None,
         };
         let dir = tempfile::tempdir().expect("temp dir");
         m.write(dir.path()).expect("write");
@@ -595,6 +618,7 @@ mod tests {
             variants: vec![vec!["1".into()]],
             metrics: vec![],
             format: RESULTS_FORMAT,
+            shard: None,
         };
         let moved = SweepManifest {
             scenario: "/data/scenarios/x.toml".into(),
