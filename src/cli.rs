@@ -98,10 +98,12 @@ pub struct ImportArgs {
     /// Output directory (replay.toml, scenario.toml, traces/).
     #[arg(long)]
     pub out: PathBuf,
-    /// Only runs created at or after this ISO 8601 instant (UTC when no zone).
+    /// Only runs created at or after this ISO 8601 instant (UTC when no
+    /// zone), or date (its 00:00 UTC): 2026-03-01, 2026-03-01T08:30:00Z.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// Only runs created before this ISO 8601 instant.
+    /// Only runs created before this ISO 8601 instant or date (its 00:00
+    /// UTC, so --to 2026-04-01 keeps the whole of March 31).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// A partial scenario giving what a history cannot tell (hosted groups

@@ -39,7 +39,8 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
     let instant = |flag: &str, text: &Option<String>| -> Result<Option<i64>, CliError> {
         text.as_deref()
             .map(|t| {
-                rpasim_import::time::parse(t).map_err(|m| CliError::Invalid(format!("{flag}: {m}")))
+                rpasim_import::time::parse_bound(t)
+                    .map_err(|m| CliError::Invalid(format!("{flag}: {m}")))
             })
             .transpose()
     };

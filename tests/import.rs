@@ -516,10 +516,48 @@ fn flows_and_a_time_window_select_what_is_imported() {
     assert!(o.status.success(), "{}", stderr(&o));
     let trace = fs::read_to_string(dir.path().join("t/traces/flow-001.csv")).expect("trace");
     assert_eq!(trace.lines().count(), 1 + 6, "{trace}");
+    // The scenarios say which runs they were made of.
+    let replay = fs::read_to_string(dir.path().join("t/replay.toml")).expect("replay");
+    assert!(
+        replay.lines().next().is_some_and(|l| l.ends_with(
+            "(6 runs created from 2026-03-03T00:00:00Z until before 2026-03-04T00:00:00Z; of the \
+             flows \"nightly\")."
+        )),
+        "{replay}"
+    );
+    // Dates alone are their 00:00 UTC: the same files.
+    let o = run_in(
+        dir.path(),
+        &[
+            "import",
+            "h.csv",
+            "--out",
+            "d",
+            "--flows",
+            "nightly",
+            "--from",
+            "2026-03-03",
+            "--to",
+            "2026-03-04",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["replay.toml", "scenario.toml", "traces/flow-001.csv"] {
+        let read = |out: &str| fs::read(dir.path().join(out).join(file)).expect("file");
+        assert!(read("t") == read("d"), "{file} differs");
+    }
     for (args, expected) in [
         (vec!["--flows", "payroll"], "no run of flow \"payroll\""),
         (vec!["--from", "2030-01-01T00:00:00Z"], "--from/--to window"),
-        (vec!["--to", "soon"], "--to: not an ISO 8601 timestamp"),
+        (
+            vec!["--to", "soon"],
+            "--to: not an ISO 8601 date or timestamp: \"soon\"; expected e.g. 2026-03-01",
+        ),
+        (
+            vec!["--from", "2026-03-04", "--to", "2026-03-03T00:00:00+00:00"],
+            "--from 2026-03-04T00:00:00Z is not before --to 2026-03-03T00:00:00Z",
+        ),
     ] {
         let mut all = vec!["import", "h.csv", "--out", "x"];
         all.extend(args);
@@ -528,6 +566,48 @@ fn flows_and_a_time_window_select_what_is_imported() {
         assert!(stderr(&o).contains(expected), "{}", stderr(&o));
         assert!(!dir.path().join("x").exists());
     }
+    // An empty window is refused before the history is read: a missing
+    // history is not what it says.
+    let o = run_in(
+        dir.path(),
+        &[
+            "import",
+            "none.csv",
+            "--out",
+            "x",
+            "--from",
+            "2026-03-04",
+            "--to",
+            "2026-03-04",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not before --to"), "{}", stderr(&o));
+}
+
+/// A history's file name with a line break in it is quoted in the
+/// scenarios' first comment line: it ended the comment, and `import`
+/// failed with exit 1 asking for a report.
+#[test]
+fn a_file_name_cannot_break_the_scenarios_comments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let truth = truth_runs(dir.path());
+    fs::write(dir.path().join("h\n[x].csv"), history(&truth, false)).expect("history");
+    let o = run_in(dir.path(), &["import", "h\n[x].csv", "--out", "n", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let replay = fs::read_to_string(dir.path().join("n/replay.toml")).expect("replay");
+    assert!(replay.starts_with("# Imported by rpasim"), "{replay}");
+    assert!(
+        replay
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("from \"h\\n[x].csv\""))
+    );
+    let o = run_in(
+        dir.path(),
+        &["run", "n/replay.toml", "--out", "r", "-q", "--no-charts"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

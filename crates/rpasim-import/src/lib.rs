@@ -91,6 +91,46 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Refuses a window that holds no instant (`from` not before `to`),
+    /// before the history is read.
+    fn check(&self, path: &Path) -> Result<(), ImportError> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) if from >= to => Err(ImportError::file(
+                path,
+                format!(
+                    "--from {} is not before --to {}: no run is created in that window (--to is \
+                     the first instant left out)",
+                    time::format(from),
+                    time::format(to)
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Which runs were taken, for the first line of the scenarios: empty
+    /// for the whole history, else `" created from ... until before ...; of the
+    /// flows "a", "b""` (instants in UTC; at most ten flows named).
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        if let Some(from) = self.from {
+            text.push_str(&format!(" created from {}", time::format(from)));
+        }
+        if let Some(to) = self.to {
+            let created = if self.from.is_some() { "" } else { " created" };
+            text.push_str(&format!("{created} until before {}", time::format(to)));
+        }
+        if !self.flows.is_empty() {
+            let quoted: Vec<String> = self.flows.iter().map(|f| format!("{f:?}")).collect();
+            let sep = if text.is_empty() { " " } else { "; " };
+            text.push_str(&format!(
+                "{sep}of the flows {}",
+                rpasim_scenario::error::first_ten(&quoted)
+            ));
+        }
+        text
+    }
+
     /// Keeps the selected runs; an error names a flow with no run, or a
     /// window with none.
     fn apply(&self, history: &mut History, path: &Path) -> Result<(), ImportError> {
@@ -128,6 +168,7 @@ pub fn import(
     selection: &Selection,
     fleet_path: Option<&Path>,
 ) -> Result<ImportReport, ImportError> {
+    selection.check(history_path)?;
     let fleet_file = fleet_path.map(fleet::FleetFile::read).transpose()?;
     let mut history = history::read(history_path)?;
     selection.apply(&mut history, history_path)?;
@@ -181,14 +222,14 @@ pub fn import(
         machines,
         calibration: calibrate::Calibration::default(),
     };
-    let written = write::scenarios(&history, &fleet, history_path, out, &mut report).map_err(
-        |e| match e {
+    let selected = selection.describe();
+    let written = write::scenarios(&history, &fleet, history_path, &selected, out, &mut report)
+        .map_err(|e| match e {
             write::WriteError::Io(e) => ImportError::file(out, e.to_string()),
             write::WriteError::NothingToReplay(m) | write::WriteError::TooLarge(m) => {
                 ImportError::file(history_path, m)
             }
-        },
-    )?;
+        })?;
     // The history is in the files now: its memory goes before the
     // calibration simulates them.
     drop(history);

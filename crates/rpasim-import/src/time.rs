@@ -61,6 +61,60 @@ pub fn parse(text: &str) -> Result<i64, String> {
     Ok(seconds * 1_000 + ms)
 }
 
+/// Milliseconds since 1970 of a bound of `--from` or `--to`: a timestamp
+/// as [`parse`] reads it, or a date alone (`2026-03-01`), its 00:00 UTC.
+pub fn parse_bound(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let full = if t.len() == 10 {
+        parse(&format!("{t}T00:00:00Z"))
+    } else {
+        parse(t)
+    };
+    full.map_err(|_| {
+        format!(
+            "not an ISO 8601 date or timestamp: {}; expected e.g. 2026-03-01 (its 00:00 UTC) or \
+             2026-03-01T08:30:00Z (UTC when no zone is given)",
+            excerpt(text)
+        )
+    })
+}
+
+/// An instant (ms since 1970) in ISO 8601, UTC: `2026-03-02T08:15:00Z`,
+/// with milliseconds when it has some (`...08:15:00.250Z`).
+pub fn format(ms: i64) -> String {
+    let (days, in_day) = (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY));
+    let (year, month, day) = civil_from_days(days);
+    let seconds = in_day / 1_000;
+    let mut text = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    );
+    if in_day % 1_000 != 0 {
+        text.push_str(&format!(".{:03}", in_day % 1_000));
+    }
+    text.push('Z');
+    text
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm, the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// The 1-based weekday of a day count since 1970-01-01 (a Thursday):
 /// 0 Monday ... 6 Sunday.
 pub fn weekday(days: i64) -> i64 {
@@ -121,5 +175,38 @@ mod tests {
         // 2026-03-02 is a Monday.
         let days = parse("2026-03-02T00:00:00").expect("valid") / 86_400_000;
         assert_eq!(weekday(days), 0);
+    }
+
+    #[test]
+    fn a_bound_is_a_date_or_a_timestamp() {
+        assert_eq!(parse_bound("2026-03-02"), parse("2026-03-02T00:00:00Z"));
+        assert_eq!(
+            parse_bound(" 2026-03-02T08:15:00+01:00 "),
+            parse("2026-03-02T07:15:00Z")
+        );
+        for bad in ["2026-02-30", "2026-3-02", "yesterday", "2026-03-02T08"] {
+            let message = parse_bound(bad).expect_err(bad);
+            assert!(message.contains("expected e.g. 2026-03-01"), "{message}");
+        }
+    }
+
+    #[test]
+    fn instants_are_written_back_as_read() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.999Z",
+            "2000-02-29T12:00:00Z",
+            "2026-03-02T08:15:00.250Z",
+            "2100-03-01T00:00:01Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let ms = parse(text).expect(text);
+            assert_eq!(format(ms), text);
+        }
+        // Every day of 1600 to 2400 round-trips through its day count.
+        for days in days_from_civil(1600, 1, 1)..days_from_civil(2400, 1, 1) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 }

@@ -115,11 +115,14 @@ pub struct Written {
 }
 
 /// Writes `replay.toml`, `scenario.toml` and `traces/` into `out`; returns
-/// the replayed flows, in `replay.toml`'s order.
+/// the replayed flows, in `replay.toml`'s order. `selected` says which runs
+/// of the history were taken, after their count in the files' first line
+/// ([`crate::Selection::describe`]).
 pub fn scenarios(
     history: &History,
     fleet: &Fleet,
     source: &Path,
+    selected: &str,
     out: &Path,
     report: &mut ImportReport,
 ) -> Result<Written, WriteError> {
@@ -152,11 +155,12 @@ pub fn scenarios(
     }
     let fleet_toml = fleet_toml(fleet);
     let header = format!(
-        "# Imported by rpasim {} from {} ({} runs).\n# Time 0 is Monday 00:00 UTC before the \
+        "# Imported by rpasim {} from {} ({} runs{}).\n# Time 0 is Monday 00:00 UTC before the \
          first createdon; the horizon is a second after the history's last instant.\n# Fleet: {}\n",
         env!("CARGO_PKG_VERSION"),
-        source.display(),
+        in_comment(&source.display().to_string()),
         history.runs.len(),
+        in_comment(selected),
         fleet.notes.first().map_or("", String::as_str)
     );
     // A fleet file's text comes first, before any table of ours, so that
@@ -164,7 +168,7 @@ pub fn scenarios(
     let given = match &fleet.fleet_file {
         Some(f) => format!(
             "\n# From {} {}{}\n",
-            f.path.display(),
+            in_comment(&f.path.display().to_string()),
             crate::FLEET_BLOCK,
             f.text.trim_end()
         ),
@@ -370,6 +374,17 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             }
         })
         .collect()
+}
+
+/// Text for a `#` comment line: as it is, or, when it holds a line break
+/// or another control character (a file name may), quoted with escapes, so
+/// that it cannot end the comment and start a line of TOML.
+fn in_comment(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        format!("{text:?}").into()
+    } else {
+        text.into()
+    }
 }
 
 /// The inferred targets (those a fleet file did not give).
