@@ -246,6 +246,75 @@ fn plot_refuses_files_not_as_rpasim_writes_them() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// `plot` of an output whose summaries were edited refuses it (exit 2)
+/// rather than draw what they do not say: the charts read `summary.csv`'s
+/// rows by position and a cell that is not a number as 0, so an emptied
+/// file drew a report without its targets, and an edited cell a wait of 0.
+#[test]
+fn plot_refuses_summaries_not_of_its_run() {
+    let dir = project();
+    assert!(run(dir.path(), "out").status.success());
+    let out = dir.path().join("out");
+    let summary = fs::read_to_string(out.join("summary.csv")).expect("summary");
+    let flows = fs::read_to_string(out.join("summary-flows.csv")).expect("flows");
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 4, "two targets and all: {summary}");
+    let without_all = format!("{}\n", lines[..3].join("\n"));
+    let swapped = format!("{}\n{}\n{}\n{}\n", lines[0], lines[2], lines[1], lines[3]);
+    let cases: [(&str, String, &str); 6] = [
+        (
+            "summary.csv",
+            String::new(),
+            "out/summary.csv: its first column is not target",
+        ),
+        (
+            "summary.csv",
+            without_all,
+            "out/summary.csv: 2 rows where manifest.toml has 2 targets and all",
+        ),
+        (
+            "summary.csv",
+            swapped,
+            "out/summary.csv: line 2: not the row of target \"sales\" of manifest.toml",
+        ),
+        (
+            "summary.csv",
+            summary.replacen("\nsales,", "\nsales,hunter2", 1),
+            "out/summary.csv: line 2: arrivals is not a number",
+        ),
+        (
+            "summary-flows.csv",
+            with_cell(&flows, 2, "NaN"),
+            "out/summary-flows.csv: line 2: arrivals is not a number",
+        ),
+        (
+            "summary-flows.csv",
+            with_cell(&flows, 9, "-inf"),
+            "out/summary-flows.csv: line 2: wait_mean_s is not a number",
+        ),
+    ];
+    for (file, text, message) in cases {
+        let path = out.join(file);
+        let kept = fs::read(&path).expect("output file");
+        fs::write(&path, &text).expect("write");
+        let o = run_in(dir.path(), &["plot", "out"]);
+        assert_refused(&o, message);
+        assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+        fs::write(&path, kept).expect("restore");
+    }
+    let o = run_in(dir.path(), &["plot", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A CSV text with the cell at `column` of its first row replaced.
+fn with_cell(csv: &str, column: usize, value: &str) -> String {
+    let mut rows: Vec<String> = csv.lines().map(str::to_string).collect();
+    let mut cells: Vec<&str> = rows[1].split(',').collect();
+    cells[column] = value;
+    rows[1] = cells.join(",");
+    format!("{}\n", rows.join("\n"))
+}
+
 /// A run long enough to be interrupted: a million-run benchmark stretched.
 fn start_long_run(dir: &Path, out: &str) -> Child {
     rpasim()

@@ -231,6 +231,9 @@ impl ChartData {
     pub fn load(dir: &Path) -> io::Result<Self> {
         let manifest = Manifest::read(dir)?;
         let summary = files::read_table(&dir.join(SUMMARY_CSV))?;
+        check_summary(&dir.join(SUMMARY_CSV), &summary, &manifest)?;
+        let flows = optional_table(dir, SUMMARY_FLOWS_CSV)?;
+        check_numbers(&dir.join(SUMMARY_FLOWS_CSV), &flows, 2)?;
         let shown = choose_shown(&summary, manifest.targets.len());
         let shown_environments = choose_environments(&summary, &manifest);
         let kept = with_hosted_groups(&shown, &manifest, &shown_environments);
@@ -245,7 +248,7 @@ impl ChartData {
             shown,
             shown_environments,
             summary,
-            flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
+            flows,
             goals: optional_table(dir, GOALS_CSV)?,
             events,
             timelines,
@@ -307,6 +310,62 @@ impl ChartData {
             String::new()
         }
     }
+}
+
+/// Checks that `summary.csv` is the one of the run `manifest` describes:
+/// a row per target, in its order, then `all`, and numbers where rpasim
+/// writes them. The charts read its rows by position and a cell that is
+/// not a number as 0: an emptied or edited file drew a report without its
+/// targets, or with waits of 0.
+fn check_summary(path: &Path, summary: &CsvTable, manifest: &Manifest) -> io::Result<()> {
+    if summary.header.first().map(String::as_str) != Some("target") {
+        return Err(invalid(path, "its first column is not target"));
+    }
+    let names = manifest
+        .targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(["all"]);
+    let expected = manifest.targets.len() + 1;
+    if summary.rows.len() != expected {
+        return Err(invalid(
+            path,
+            &format!(
+                "{} rows where manifest.toml has {} targets and all",
+                summary.rows.len(),
+                manifest.targets.len()
+            ),
+        ));
+    }
+    for (line, (row, name)) in (2..).zip(summary.rows.iter().zip(names)) {
+        if row.first().map(String::as_str) != Some(name) {
+            return Err(invalid(
+                path,
+                &format!("line {line}: not the row of target {name:?} of manifest.toml"),
+            ));
+        }
+    }
+    check_numbers(path, summary, 1)
+}
+
+/// Checks that every cell of `table` after its first `text_columns` is a
+/// finite number, `inf` (a start percentile past the runs that started)
+/// or empty (what rpasim writes), naming the first that is not by
+/// line and column, without quoting it.
+fn check_numbers(path: &Path, table: &CsvTable, text_columns: usize) -> io::Result<()> {
+    for (line, row) in (2..).zip(&table.rows) {
+        for (cell, column) in row.iter().zip(&table.header).skip(text_columns) {
+            let number = cell.parse::<f64>().is_ok_and(f64::is_finite)
+                || cell == rpasim_report::summary::NEVER;
+            if !cell.is_empty() && !number {
+                return Err(invalid(
+                    path,
+                    &format!("line {line}: {column} is not a number"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A table of an output directory that not every output has (goals), or
@@ -487,6 +546,27 @@ fn series_from_timeseries(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// What rpasim writes passes: numbers, empty cells, and `inf` for a
+    /// start percentile past the runs that started (`shared-desk.toml`).
+    #[test]
+    fn summary_numbers_are_what_rpasim_writes() {
+        let table = |cell: &str| CsvTable {
+            header: vec!["target".into(), "start_p95_s".into()],
+            rows: vec![vec!["a".into(), cell.into()]],
+        };
+        let path = Path::new("summary.csv");
+        for good in ["12.500", "0", "", "inf"] {
+            assert!(check_numbers(path, &table(good), 1).is_ok(), "{good}");
+        }
+        for bad in ["-inf", "NaN", "12s", "x"] {
+            let e = check_numbers(path, &table(bad), 1).expect_err(bad);
+            assert_eq!(
+                e.to_string(),
+                "summary.csv: line 2: start_p95_s is not a number"
+            );
+        }
+    }
 
     /// Chart data of a run of `targets` (machines) over a day, with
     /// `summary` and nothing else.
