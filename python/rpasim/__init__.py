@@ -99,10 +99,20 @@ def _key(k: str) -> str:
     return k if _BARE_KEY.match(k) else json.dumps(k)
 
 
-def _toml_value(v: Any) -> str:
+# Deeper values are refused: rpasim's TOML reader stops well before, and
+# writing them recursed until Python's RecursionError.
+_MOST_NESTED = 100
+
+
+def _toml_value(v: Any, depth: int = 0) -> str:
     """A Python value as a TOML value (inline). Numbers of any kind that
     registers with ``numbers`` (numpy's among them) are numbers, and a
     ``datetime.timedelta`` is a duration in milliseconds."""
+    if depth > _MOST_NESTED:
+        raise ValueError(
+            f"a value nested more than {_MOST_NESTED} tables or lists deep cannot be "
+            "written as a scenario's TOML"
+        )
     if isinstance(v, (bool, _np_bool_types())):
         return "true" if v else "false"
     if isinstance(v, numbers.Integral):
@@ -119,9 +129,10 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         return json.dumps(v)
     if isinstance(v, Mapping):
-        return "{ " + ", ".join(f"{_key(str(k))} = {_toml_value(x)}" for k, x in v.items()) + " }"
+        inner = (f"{_key(str(k))} = {_toml_value(x, depth + 1)}" for k, x in v.items())
+        return "{ " + ", ".join(inner) + " }"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+        return "[" + ", ".join(_toml_value(x, depth + 1) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} as a TOML value")
 
 

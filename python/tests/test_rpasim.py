@@ -109,6 +109,20 @@ arrivals = { poisson = { per_hour = 4 } }
     assert rpasim.validate(as_dict).startswith("<dict>: valid") or "valid" in rpasim.validate(as_dict)
 
 
+def test_a_dict_nested_too_deep_is_refused_saying_so():
+    # It recursed until Python's RecursionError (or, with a raised
+    # recursion limit, past the C stack: a crash of the interpreter).
+    deep: dict = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ValueError, match="nested more than 100 tables or lists deep"):
+        rpasim.validate({"simulation": {"horizon": "1d"}, "x": deep})
+    with pytest.raises(ValueError, match="nested more than 100"):
+        rpasim.run(QUICKSTART, set={"simulation.x": deep})
+
+
 def test_an_invalid_scenario_raises_scenario_error_with_its_location(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('[simulation]\nhorizon = "7d"\n\n[[machines]]\nname = "pc"\nbots = "two"\n')
