@@ -10,8 +10,9 @@ Simulation releases the GIL; a sweep uses all cores.
     >>> r = rpasim.run("scenarios/quickstart.toml", set={"machines.vm-03.bots": 3}, seed=7)
     >>> r.summary[["target", "wait_p95_s"]]
 
-A scenario is a path (a ``str`` without a newline or ``[``, or a
-``pathlib.Path``), a TOML string or a dict shaped like the TOML file; trace
+A scenario is a path (a ``pathlib.Path``, or a ``str`` naming a file that
+exists, or holding no newline, ``[`` or ``=``), a TOML string or a dict
+shaped like the TOML file; trace
 files named in a string or dict scenario are found from the current
 directory (from its own directory for a file).
 Invalid scenarios raise ``ScenarioError`` with the command line's message
@@ -162,8 +163,12 @@ def _source(scenario: Scenario) -> Tuple[Optional[str], str]:
     if isinstance(scenario, os.PathLike):
         return None, os.fspath(scenario)
     if isinstance(scenario, str):
-        # A TOML text has a newline or a table; a path has neither.
-        if "\n" in scenario or "[" in scenario:
+        # A file that exists is a path, whatever its name holds ("runs[1].toml"
+        # was read as TOML text); otherwise a newline, a table or a key's "="
+        # makes a TOML text, and anything else a path that is not there.
+        if "\n" not in scenario and os.path.isfile(scenario):
+            return None, scenario
+        if "\n" in scenario or "[" in scenario or "=" in scenario:
             return scenario, "<string>"
         return None, scenario
     raise TypeError("a scenario is a path, a TOML string or a dict")

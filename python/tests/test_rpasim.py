@@ -109,6 +109,19 @@ arrivals = { poisson = { per_hour = 4 } }
     assert rpasim.validate(as_dict).startswith("<dict>: valid") or "valid" in rpasim.validate(as_dict)
 
 
+def test_a_path_is_a_path_and_a_text_a_text(tmp_path):
+    # A file name with a bracket was read as TOML text; a one-line text
+    # was looked for as a file.
+    odd = tmp_path / "runs[1]"
+    odd.mkdir()
+    (odd / "q.toml").write_text(QUICKSTART.read_text())
+    assert "valid" in rpasim.validate(str(odd / "q.toml"))
+    with pytest.raises(rpasim.ScenarioError, match="^<string>:1:1: "):
+        rpasim.validate("horizon = 5")
+    with pytest.raises(rpasim.ScenarioError, match="cannot read the scenario"):
+        rpasim.validate(str(tmp_path / "missing.toml"))
+
+
 def test_a_dict_nested_too_deep_is_refused_saying_so():
     # It recursed until Python's RecursionError (or, with a raised
     # recursion limit, past the C stack: a crash of the interpreter).
