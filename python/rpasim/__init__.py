@@ -195,6 +195,38 @@ def _seed(seed: Optional[int]) -> Optional[int]:
     return int(seed)
 
 
+def _whole(name: str, value: Any, least: int, most: int = 2**32 - 1) -> int:
+    """A count given to rpasim: a whole number (numpy's too) from ``least``
+    to ``most`` (what the native call takes; it checks its own limits
+    below that): ``1.5`` was cut to 1, and ``-1`` said only "out of range
+    integral type conversion attempted"."""
+    whole = not isinstance(value, (bool, _np_bool_types())) and isinstance(value, numbers.Integral)
+    if not whole or not least <= value <= most:
+        raise ValueError(f"{name} must be a whole number from {least} to {most}; got {value!r}")
+    return int(value)
+
+
+def _jobs(jobs: Optional[int]) -> Optional[int]:
+    """Worker threads: None or 0 for every core."""
+    return None if jobs is None else _whole("jobs", jobs, 0)
+
+
+def _replication_range(replications: Any) -> Tuple[int, int]:
+    """A plan's ``(MIN, MAX)`` replications, as whole numbers."""
+    if isinstance(replications, (str, bytes)) or not isinstance(replications, Sequence) or len(replications) != 2:
+        raise ValueError(f"replications must be (MIN, MAX), e.g. (5, 50); got {replications!r}")
+    return (_whole("replications' MIN", replications[0], 0), _whole("replications' MAX", replications[1], 0))
+
+
+def _keyed(name: str, value: Any, example: str) -> Mapping[str, Any]:
+    """A dict of keys to values (``vary``, ``search``), not empty."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict of KEY: VALUES, e.g. {example}; got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"nothing to {name}: give {name}={{KEY: VALUES}}, e.g. {example}")
+    return value
+
+
 def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int]) -> List[str]:
     """--set KEY=VALUE texts from a dict of dotted keys and Python values."""
     out = [f"{k}={_toml_value(v)}" for k, v in (set or {}).items()]
@@ -322,9 +354,13 @@ def sweep(
     written there, so give a path for a scenario with trace files."""
     with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
         path = _scenario_file(scenario, tmp)
+        vary = _keyed("vary", vary, '{"machines.vm-01.bots": "1..10"}')
         values = [(k, _vary_values(k, vs)) for k, vs in vary.items()]
         out = Path(tmp) / "sweep"
-        _rpasim.sweep(str(path), values, int(replications), _seed(seed), _overrides(set, None), str(out), jobs)
+        _rpasim.sweep(
+            str(path), values, _whole("replications", replications, 1), _seed(seed),
+            _overrides(set, None), str(out), _jobs(jobs),
+        )
         names = {
             "runs": "sweep.csv",
             "summary": "sweep-summary.csv",
@@ -386,18 +422,20 @@ def plan(
     values from fewer to more resources: a list, or a range text
     (``"1..10"``, ``"5..50:5"``); several keys make a grid. ``goals`` are
     ``NAME.METRIC<=VALUE`` or ``>=VALUE`` texts
-    (``"finance.start_p95_s<=30m"``); the scenario's ``[[goals]]`` when
-    None. The plan's files are kept in a temporary directory while it runs,
+    (``"finance.start_p95_s<=30m"``; one text is one goal); the scenario's
+    ``[[goals]]`` when None. The plan's files are kept in a temporary directory while it runs,
     then removed."""
     with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
         path = _scenario_file(scenario, tmp)
+        search = _keyed("search", search, '{"machines.vm-01.bots": "1..10"}')
         searched = [(k, _vary_values(k, vs)) for k, vs in search.items()]
+        # One goal given as a text is that goal, not its characters.
+        goal_list = [goals] if isinstance(goals, str) else list(goals or [])
         out = Path(tmp) / "plan"
         out.mkdir()
         answer, evaluated, simulations, not_monotone = _rpasim.plan(
-            str(path), searched, list(goals or []), float(confidence),
-            (int(replications[0]), int(replications[1])), _seed(seed),
-            _overrides(set, None), str(out), jobs,
+            str(path), searched, goal_list, float(confidence), _replication_range(replications),
+            _seed(seed), _overrides(set, None), str(out), _jobs(jobs),
         )
         table = (out / "plan.csv").read_bytes()
         answer_toml = (out / "answer.toml").read_text(encoding="utf-8")

@@ -366,12 +366,35 @@ def test_arguments_are_refused_in_pythons_terms():
             lambda: rpasim.plan(QUICKSTART, search=search, goals=["all.wait_p95_s<=soon"]),
         "5000 worker threads (jobs); at most":
             lambda: rpasim.sweep(QUICKSTART, vary=search, jobs=5000),
+        # Counts are whole numbers: 1.5 was cut to 1, -1 and 2**40 said
+        # "out of range integral type conversion attempted".
+        "replications must be a whole number from 1 to 4294967295; got 1.5":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, replications=1.5),
+        "replications must be a whole number from 1 to 4294967295; got -1":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, replications=-1),
+        "replications must be a whole number from 1 to 4294967295; got 1099511627776":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, replications=2**40),
+        "jobs must be a whole number from 0":
+            lambda: rpasim.sweep(QUICKSTART, vary=search, jobs=-1),
+        "replications must be (MIN, MAX), e.g. (5, 50); got 5":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=5),
+        "replications' MIN must be a whole number from 0 to 4294967295; got 2.5":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=(2.5, 4)),
+        # Nothing varied is refused, as the command line refuses it.
+        'nothing to vary: give vary={KEY: VALUES}, e.g. {"machines.vm-01.bots": "1..10"}':
+            lambda: rpasim.sweep(QUICKSTART, vary={}),
     }
     for message, call in refused.items():
         with pytest.raises(ValueError) as e:
             call()
         assert message in str(e.value)
         assert "--" not in str(e.value), str(e.value)
+    # A dict is asked for where one is expected, not its keys' characters.
+    with pytest.raises(TypeError, match="vary must be a dict of KEY: VALUES"):
+        rpasim.sweep(QUICKSTART, vary="machines.vm-03.bots")
+    # One goal given as a text is that goal.
+    one = rpasim.plan(QUICKSTART, search=search, goals=goal[0], replications=(2, 2))
+    assert one.csv == rpasim.plan(QUICKSTART, search=search, goals=goal, replications=(2, 2)).csv
     # The largest seed is taken.
     assert rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, seed=rpasim._rpasim.MAX_SEED).runs["seed"].size == 1
 
