@@ -246,12 +246,13 @@ fn plot_refuses_files_not_as_rpasim_writes_them() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// `plot` of an output whose summaries were edited refuses it (exit 2)
-/// rather than draw what they do not say: the charts read `summary.csv`'s
-/// rows by position and a cell that is not a number as 0, so an emptied
-/// file drew a report without its targets, and an edited cell a wait of 0.
+/// `plot` of an output whose summaries or runs were edited refuses it
+/// (exit 2) rather than draw what they do not say: the charts read
+/// `summary.csv`'s rows by position and a cell that is not a number as 0,
+/// so an emptied file drew a report without its targets, and an edited
+/// cell a wait of 0; a `runs.csv` cut short drew no waits.
 #[test]
-fn plot_refuses_summaries_not_of_its_run() {
+fn plot_refuses_summaries_and_runs_not_of_its_run() {
     let dir = project();
     assert!(run(dir.path(), "out").status.success());
     let out = dir.path().join("out");
@@ -261,7 +262,19 @@ fn plot_refuses_summaries_not_of_its_run() {
     assert_eq!(lines.len(), 4, "two targets and all: {summary}");
     let without_all = format!("{}\n", lines[..3].join("\n"));
     let swapped = format!("{}\n{}\n{}\n{}\n", lines[0], lines[2], lines[1], lines[3]);
-    let cases: [(&str, String, &str); 6] = [
+    let runs = fs::read_to_string(out.join("runs.csv")).expect("runs");
+    let header_only = format!("{}\n", runs.lines().next().expect("header"));
+    let cases: [(&str, String, &str); 8] = [
+        (
+            "runs.csv",
+            with_cell(&runs, 4, "hunter2"),
+            "out/runs.csv: line 2: arrival_s is not a number of seconds",
+        ),
+        (
+            "runs.csv",
+            header_only,
+            "out/runs.csv: 0 runs where manifest.toml says",
+        ),
         (
             "summary.csv",
             String::new(),

@@ -383,7 +383,10 @@ fn optional_table(dir: &Path, name: &str) -> io::Result<CsvTable> {
 pub fn parse_ms(text: &str) -> Option<u64> {
     let (secs, frac) = text.split_once('.').unwrap_or((text, "0"));
     let frac: String = frac.chars().chain("000".chars()).take(3).collect();
-    Some(secs.parse::<u64>().ok()? * 1000 + frac.parse::<u64>().ok()?)
+    secs.parse::<u64>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(frac.parse::<u64>().ok()?)
 }
 
 /// Waits of the runs that started, arriving at or after the warm-up, of
@@ -409,13 +412,24 @@ fn waits_from_runs(
     let (target, arrival, wait) = (col("target")?, col("arrival_s")?, col("wait_s")?);
     let index = target_index(m);
     let mut row = csv::StringRecord::new();
+    let mut runs = 0u64;
     while reader
         .read_record(&mut row)
         .map_err(|e| files::csv_error(path, e))?
     {
-        let (Some(arrival), Some(wait)) = (parse_ms(&row[arrival]), parse_ms(&row[wait])) else {
-            continue; // never started
+        runs += 1;
+        // Every run arrived; one that never started has no wait.
+        let not_seconds = |column: &str| {
+            invalid(
+                path,
+                &format!("line {}: {column} is not a number of seconds", runs + 1),
+            )
         };
+        let arrival = parse_ms(&row[arrival]).ok_or_else(|| not_seconds("arrival_s"))?;
+        if row[wait].is_empty() {
+            continue;
+        }
+        let wait = parse_ms(&row[wait]).ok_or_else(|| not_seconds("wait_s"))?;
         if arrival < m.warmup_ms {
             continue;
         }
@@ -426,6 +440,13 @@ fn waits_from_runs(
             waits[t].record(wait);
         }
         waits[m.targets.len()].record(wait);
+    }
+    // A file cut short (or grown) would draw other waits than the run's.
+    if runs != m.runs {
+        return Err(invalid(
+            path,
+            &format!("{runs} runs where manifest.toml says {}", m.runs),
+        ));
     }
     Ok(waits)
 }
