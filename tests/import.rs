@@ -656,6 +656,43 @@ fn the_web_apis_odata_json_imports_like_the_csv() {
     assert!(o.status.success(), "{}", stderr(&o));
     let from_json = fs::read_to_string(dir.path().join("j-run/runs.csv")).expect("runs");
     assert_eq!(from_json, from_csv);
+    // Saved with a byte order mark (PowerShell's UTF-8): the same files.
+    fs::write(dir.path().join("bom.json"), format!("\u{feff}{json}")).expect("json");
+    let o = run_in(dir.path(), &["import", "bom.json", "--out", "bom", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["replay.toml", "scenario.toml", "traces/flow-001.csv"] {
+        let read = |out: &str| fs::read_to_string(dir.path().join(out).join(file)).expect("file");
+        assert_eq!(
+            read("bom").replace("bom.json", "j.json"),
+            read("j"),
+            "{file}"
+        );
+    }
+    // One page of a paged answer is not the history; UTF-16 text is told
+    // as such (PowerShell 5's >), not as a file without a createdon column.
+    let paged = json.replacen(
+        "{\"@odata.context\": \"x\", ",
+        "{\"@odata.nextLink\": \"https://org.crm.dynamics.com/api/data/v9.2/flowsessions?$skiptoken=x\", ",
+        1,
+    );
+    let utf16: Vec<u8> = std::iter::once(0xFEFF_u16)
+        .chain(json.encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    for (name, bytes, expected) in [
+        (
+            "paged.json",
+            paged.into_bytes(),
+            "one page of the Web API's answer: its @odata.nextLink",
+        ),
+        ("utf16.json", utf16, "UTF-16 text"),
+    ] {
+        fs::write(dir.path().join(name), bytes).expect("write");
+        let o = run_in(dir.path(), &["import", name, "--out", "p"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{}", stderr(&o));
+        assert!(!dir.path().join("p").exists());
+    }
     // A JSON file that is not OData: exit 2 with its line.
     fs::write(
         dir.path().join("bad.json"),

@@ -258,10 +258,19 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     let start = reader
         .fill_buf()
         .map_err(|e| ImportError::file(path, e.to_string()))?;
-    let first = start.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]) {
+        return Err(ImportError::file(
+            path,
+            "UTF-16 text (as Windows PowerShell 5's > and Out-File write it): save the history \
+             as UTF-8, e.g. Out-File -Encoding utf8 or Export-Csv -Encoding UTF8"
+                .into(),
+        ));
+    }
+    let text = start.strip_prefix(UTF8_BOM).unwrap_or(start);
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     let delimiter = rpasim_scenario::input::csv_delimiter(start);
     let history = if first == Some(b'{') {
-        read_json(reader, path)?
+        read_json(past_bom(reader, path)?, path)?
     } else {
         read_csv(reader, path, delimiter)?
     };
@@ -321,6 +330,21 @@ type Row = serde_json::Map<String, serde_json::Value>;
 /// time: the first finds the columns (every key of any run), the second
 /// reads the runs. The `value` array is never held whole: as objects, a
 /// history takes several times its size in memory.
+/// The byte order mark some Windows tools put before UTF-8 text; the csv
+/// crate skips it, the JSON reader is given the text after it.
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
+/// `reader` past a UTF-8 byte order mark, if it starts with one.
+fn past_bom<R: BufRead>(mut reader: R, path: &Path) -> Result<R, ImportError> {
+    let start = reader
+        .fill_buf()
+        .map_err(|e| ImportError::file(path, e.to_string()))?;
+    if start.starts_with(UTF8_BOM) {
+        reader.consume(UTF8_BOM.len());
+    }
+    Ok(reader)
+}
+
 fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let mut header: Vec<String> = Vec::new();
     for_each_run(input, path, &mut |_, row| {
@@ -335,15 +359,19 @@ fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let mut history = cols.history();
     let mut seen = SeenIds::default();
     let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-    for_each_run(BufReader::new(again), path, &mut |i, row| {
-        let field = |name: &str| match row.get(name) {
-            Some(serde_json::Value::String(s)) => s.trim().to_string(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Bool(b)) => b.to_string(),
-            _ => String::new(),
-        };
-        add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
-    })?;
+    for_each_run(
+        past_bom(BufReader::new(again), path)?,
+        path,
+        &mut |i, row| {
+            let field = |name: &str| match row.get(name) {
+                Some(serde_json::Value::String(s)) => s.trim().to_string(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(serde_json::Value::Bool(b)) => b.to_string(),
+                _ => String::new(),
+            };
+            add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
+        },
+    )?;
     Ok(history)
 }
 
@@ -355,14 +383,26 @@ type EachRun<'a> = dyn FnMut(usize, &Row) -> Result<(), ImportError> + 'a;
 /// told at its line: not OData JSON).
 fn for_each_run(input: impl Read, path: &Path, each: &mut EachRun<'_>) -> Result<(), ImportError> {
     let mut stopped = None;
+    let mut paged = false;
     let mut json = serde_json::Deserializer::from_reader(input);
     let answer = Answer {
         each,
         stopped: &mut stopped,
+        paged: &mut paged,
     };
     let read = serde::de::DeserializeSeed::deserialize(answer, &mut json).and_then(|()| json.end());
     if let Some(e) = stopped {
         return Err(e);
+    }
+    if paged && read.is_ok() {
+        return Err(ImportError::file(
+            path,
+            format!(
+                "one page of the Web API's answer: its {NEXT_LINK} says more runs follow (the \
+                 API answers 5,000 runs a page); follow it until a page has none and give rpasim \
+                 the runs of every page in one {{\"value\": [...]}}, or export the table as CSV"
+            ),
+        ));
     }
     read.map_err(|e| ImportError {
         path: path.to_path_buf(),
@@ -375,12 +415,17 @@ fn for_each_run(input: impl Read, path: &Path, each: &mut EachRun<'_>) -> Result
     })
 }
 
+/// The member of an OData answer that links to its next page.
+const NEXT_LINK: &str = "@odata.nextLink";
+
 /// The answer's object: its `value` array is read run by run, any other
 /// member skipped.
 struct Answer<'a, 'b> {
     each: &'a mut EachRun<'b>,
     /// The error of `each` that stopped the reading.
     stopped: &'a mut Option<ImportError>,
+    /// Whether the answer links to a next page: it is not the whole history.
+    paged: &'a mut bool,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Answer<'_, '_> {
@@ -402,6 +447,7 @@ impl<'de> serde::de::Visitor<'de> for Answer<'_, '_> {
         let mut read = false;
         while let Some(key) = map.next_key::<String>()? {
             if key != "value" {
+                *self.paged |= key == NEXT_LINK;
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             }
