@@ -8,7 +8,7 @@ use rpasim_report::StagedDir;
 use rpasim_sweep::check::summary::{Kind, SummaryFile};
 use rpasim_sweep::check::{Current, Tolerance, Verdict};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
-use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output};
+use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output, check_shards};
 use rpasim_sweep::runner::Progress;
 use rpasim_sweep::{RunOptions, Shard, SweepDefinition, SweepError, SweepManifest};
 
@@ -203,6 +203,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
         )));
     }
     let dirs: Vec<PathBuf> = args.dirs.clone();
+    check_shards(&dirs, &manifests)?;
     // The merge is the whole sweep: its sweep.toml names no shard.
     let whole = manifests[0].whole();
     check_merge_output(&args.out, &dirs, &whole)?;

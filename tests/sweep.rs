@@ -258,9 +258,30 @@ fn merged_shards_equal_the_whole_sweep() {
     );
     assert_eq!(partial.status.code(), Some(2));
     assert!(
-        stderr(&partial).contains("has no result"),
+        stderr(&partial).contains("shards not given: 3/3 (given: 1/3 (shard1), 2/3 (shard2))"),
         "{}",
         stderr(&partial)
+    );
+    // Every shard, one of them interrupted: its first missing job is named.
+    let mut args = SWEEP.to_vec();
+    args.extend_from_slice(&["--out", "cut3", "--shard", "3/3"]);
+    let cut = rpasim()
+        .current_dir(dir.path())
+        .args(&args)
+        .env("RPASIM_SWEEP_STOP_AFTER", "1")
+        .output()
+        .expect("rpasim");
+    assert!(!cut.status.success());
+    let incomplete = run_in(
+        dir.path(),
+        &["merge", "shard1", "shard2", "cut3", "--out", "partial"],
+    );
+    assert_eq!(incomplete.status.code(), Some(2));
+    assert!(
+        stderr(&incomplete)
+            .contains("has no result in shard1, shard2, cut3: run its shard, or resume"),
+        "{}",
+        stderr(&incomplete)
     );
     let merged = run_in(
         dir.path(),
@@ -312,7 +333,7 @@ fn a_shard_checks_the_variants_it_runs() {
     let merged = run_in(dir.path(), &["merge", "s1", "--out", "m"]);
     assert_eq!(merged.status.code(), Some(2), "{}", stderr(&merged));
     assert!(
-        stderr(&merged).contains("has no result"),
+        stderr(&merged).contains("shards not given: 2/2 (given: 1/2 (s1))"),
         "{}",
         stderr(&merged)
     );

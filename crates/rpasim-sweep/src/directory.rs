@@ -13,6 +13,7 @@ use rpasim_report::outdir::{self, Contents, DirLock, Marker, OutputKind, inspect
 
 use crate::SweepError;
 use crate::assemble::{SWEEP_CSV, SWEEP_FLOWS_CSV, SWEEP_SUMMARY_CSV, SWEEP_TARGETS_CSV};
+use crate::grid::Shard;
 use crate::results::RESULTS_LOG;
 use crate::runner::{SWEEP_TOML, SweepManifest};
 
@@ -155,6 +156,47 @@ fn same_shard(
     )))
 }
 
+/// Checks that the shards given to a merge are all there, when every one
+/// records its shard (of the same count): the message then names the
+/// missing shards, where the merge would name the first job without a
+/// result. Shards without jobs (more shards than jobs) may be missing;
+/// directories of other versions, of other counts or of a whole sweep are
+/// left to the check of every job.
+pub fn check_shards(dirs: &[PathBuf], manifests: &[SweepManifest]) -> Result<(), SweepError> {
+    let shards: Option<Vec<Shard>> = manifests
+        .iter()
+        .map(|m| m.shard.as_deref().and_then(|s| Shard::parse(s).ok()))
+        .collect();
+    let Some(shards) = shards else {
+        return Ok(());
+    };
+    let Some(count) = shards.first().map(|s| s.count) else {
+        return Ok(());
+    };
+    if shards.iter().any(|s| s.count != count) {
+        return Ok(());
+    }
+    let jobs = manifests[0].variants.len() as u64 * u64::from(manifests[0].replications);
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| u64::from(*i) <= jobs && !shards.iter().any(|s| s.index == *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let given: Vec<String> = shards
+        .iter()
+        .zip(dirs)
+        .map(|(s, d)| format!("{s} ({})", d.display()))
+        .collect();
+    Err(SweepError::Invalid(format!(
+        "shards not given: {} (given: {}); run them (--shard I/{count}), or resume them, and \
+         merge all {count}",
+        rpasim_scenario::error::first_ten(&missing),
+        rpasim_scenario::error::first_ten(&given),
+    )))
+}
+
 /// Checks that `out` may receive the merge of `inputs`: it is none of
 /// them (nor a shard directory with results of its own), and holds
 /// nothing or an earlier merge of the same sweep.
@@ -205,6 +247,32 @@ mod tests {
             format: crate::runner::RESULTS_FORMAT,
             shard: None,
         }
+    }
+
+    /// Missing shards are named when every directory records its shard;
+    /// a shard without jobs may be missing, and directories that do not
+    /// all record one (or one count) are left to the check of every job.
+    #[test]
+    fn missing_shards_are_named() {
+        let of = |shard: Option<&str>| SweepManifest {
+            shard: shard.map(str::to_string),
+            replications: 3,
+            ..manifest(1)
+        };
+        let dirs: Vec<PathBuf> = ["a", "b", "c"].iter().map(PathBuf::from).collect();
+        let message = check_shards(&dirs[..2], &[of(Some("1/3")), of(Some("3/3"))])
+            .expect_err("2/3 missing")
+            .to_string();
+        assert!(
+            message.contains("shards not given: 2/3 (given: 1/3 (a), 3/3 (b))"),
+            "{message}"
+        );
+        assert!(check_shards(&dirs, &[of(Some("1/3")), of(Some("2/3")), of(Some("3/3"))]).is_ok());
+        // 3 jobs in 5 shards: 4/5 and 5/5 have none.
+        let five = [of(Some("1/5")), of(Some("2/5")), of(Some("3/5"))];
+        assert!(check_shards(&dirs, &five).is_ok());
+        assert!(check_shards(&dirs[..2], &[of(Some("1/3")), of(None)]).is_ok());
+        assert!(check_shards(&dirs[..2], &[of(Some("1/3")), of(Some("1/2"))]).is_ok());
     }
 
     /// A `sweep.toml` of many variants is recognised from the keys before
