@@ -268,11 +268,9 @@ impl<'a> Locator<'a> {
     }
 
     fn overridden(&self, key: &str) -> Option<&Override> {
-        self.overrides.iter().find(|o| {
-            key == o.key
-                || key.starts_with(&format!("{}.", o.key))
-                || o.key.starts_with(&format!("{key}."))
-        })
+        self.overrides
+            .iter()
+            .find(|o| within(key, &o.key) || within(&o.key, key))
     }
 
     /// The first [`build::LISTED_PROBLEMS`] issues located, then how many
@@ -313,6 +311,13 @@ impl<'a> Locator<'a> {
 /// The scenario file in the text: read entry by entry when that surely
 /// means the same, which holds far less memory for thousands of entries;
 /// else, and to word any problem, as one document.
+/// Whether the dotted `key` is `prefix` or inside it: a table's key, or an
+/// element of an array (`daily[6]` is inside `daily`).
+fn within(key: &str, prefix: &str) -> bool {
+    key.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
 fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
     if let Some(file) = entries::read(at.text) {
         return Ok(file);

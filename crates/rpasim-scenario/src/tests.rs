@@ -331,6 +331,28 @@ fn overrides_apply_and_are_validated() {
     let e =
         parse(VALID, Path::new("s.toml"), &[set("simulation.sead=9")]).expect_err("unknown key");
     assert!(e.to_string().contains("unknown field `sead`"), "{e}");
+    // An element of an array set by --set is the --set's, not the place of
+    // the file's own array (its line and column were given).
+    let text = VALID.replace(
+        "per_hour = 1.5 }",
+        "per_hour = 1.5, daily = [1, 1, 1, 1, 1, 1, 1] }",
+    );
+    let e = parse(
+        &text,
+        Path::new("s.toml"),
+        &[set(
+            "flows.invoices.arrivals.poisson.daily=[1,1,1,1,1,1,-1]",
+        )],
+    )
+    .expect_err("a negative multiplier");
+    assert_eq!(e.problems[0].line, None, "{e}");
+    assert!(
+        e.to_string().ends_with(
+            "flows.invoices.arrivals.poisson.daily[6]: multipliers must be from 0 to 1000, got -1 \
+             (set by --set flows.invoices.arrivals.poisson.daily=[1,1,1,1,1,1,-1])"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
