@@ -419,10 +419,11 @@ fn waits_from_runs(
     {
         runs += 1;
         // Every run arrived; one that never started has no wait.
+        let line = row.position().map_or(runs + 1, csv::Position::line);
         let not_seconds = |column: &str| {
             invalid(
                 path,
-                &format!("line {}: {column} is not a number of seconds", runs + 1),
+                &format!("line {line}: {column} is not a number of seconds"),
             )
         };
         let arrival = parse_ms(&row[arrival]).ok_or_else(|| not_seconds("arrival_s"))?;

@@ -326,10 +326,6 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
 /// A row of the Web API's answer, `{"value": [ {column: value, ...}, ... ]}`.
 type Row = serde_json::Map<String, serde_json::Value>;
 
-/// Reads the Web API's answer in two passes over the file, one run at a
-/// time: the first finds the columns (every key of any run), the second
-/// reads the runs. The `value` array is never held whole: as objects, a
-/// history takes several times its size in memory.
 /// The byte order mark some Windows tools put before UTF-8 text; the csv
 /// crate skips it, the JSON reader is given the text after it.
 const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
@@ -345,6 +341,10 @@ fn past_bom<R: BufRead>(mut reader: R, path: &Path) -> Result<R, ImportError> {
     Ok(reader)
 }
 
+/// Reads the Web API's answer in two passes over the file, one run at a
+/// time: the first finds the columns (every key of any run), the second
+/// reads the runs. The `value` array is never held whole: as objects, a
+/// history takes several times its size in memory.
 fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let mut header: Vec<String> = Vec::new();
     for_each_run(input, path, &mut |_, row| {
@@ -399,7 +399,7 @@ fn for_each_run(input: impl Read, path: &Path, each: &mut EachRun<'_>) -> Result
             path,
             format!(
                 "one page of the Web API's answer: its {NEXT_LINK} says more runs follow (the \
-                 API answers 5,000 runs a page); follow it until a page has none and give rpasim \
+                 API answers at most 5,000 runs a page); follow it until a page has none and give rpasim \
                  the runs of every page in one {{\"value\": [...]}}, or export the table as CSV"
             ),
         ));
