@@ -191,6 +191,22 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
 fn plot_sweep(dir: &Path) -> Result<(), CliError> {
     let invalid = |e: rpasim_sweep::SweepError| CliError::Invalid(e.to_string());
     let manifest = rpasim_sweep::runner::SweepManifest::read(dir).map_err(invalid)?;
+    if let Some(shard) = &manifest.shard {
+        return Err(CliError::Invalid(format!(
+            "{}: holds shard {shard} of a sweep, not the whole sweep: merge its shards (rpasim \
+             merge SHARD_DIR... --out DIR), which draws the sweep's charts",
+            dir.display()
+        )));
+    }
+    if !dir.join(rpasim_sweep::results::RESULTS_LOG).exists() {
+        return Err(CliError::Invalid(format!(
+            "{}: a merge of shards, which keeps no results to assemble again (the shards hold \
+             them): merge the shards again into it (rpasim merge SHARD_DIR... --out {}), which \
+             writes the same files and draws the charts anew",
+            dir.display(),
+            dir.display()
+        )));
+    }
     let _lock = rpasim_sweep::directory::SweepDir::open(dir, &manifest, true).map_err(invalid)?;
     rpasim_sweep::assemble::assemble(dir, &manifest, &[dir.to_path_buf()]).map_err(invalid)?;
     println!("{}: sweep summaries and charts redrawn", dir.display());

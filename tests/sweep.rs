@@ -292,6 +292,28 @@ fn merged_shards_equal_the_whole_sweep() {
     // A merge is the whole sweep: its sweep.toml names no shard.
     let manifest = |d: &str| fs::read(dir.path().join(d).join("sweep.toml")).expect("sweep.toml");
     assert_eq!(manifest("merged"), manifest("whole"));
+    // Neither a shard nor a merge (which keeps no results) can be plotted;
+    // each says what to do instead, and merging again redraws the merge.
+    for (plotted, expected) in [
+        (
+            "shard1",
+            "holds shard 1/3 of a sweep, not the whole sweep: merge its shards",
+        ),
+        (
+            "merged",
+            "a merge of shards, which keeps no results to assemble again",
+        ),
+    ] {
+        let o = run_in(dir.path(), &["plot", plotted]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{}", stderr(&o));
+    }
+    let again = run_in(
+        dir.path(),
+        &["merge", "shard1", "shard2", "shard3", "--out", "merged"],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_same_outputs(dir.path(), "whole", "merged");
 }
 
 #[test]
