@@ -246,13 +246,14 @@ fn plot_refuses_files_not_as_rpasim_writes_them() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// `plot` of an output whose summaries or runs were edited refuses it
-/// (exit 2) rather than draw what they do not say: the charts read
-/// `summary.csv`'s rows by position and a cell that is not a number as 0,
-/// so an emptied file drew a report without its targets, and an edited
-/// cell a wait of 0; a `runs.csv` cut short drew no waits.
+/// `plot` of an output whose summaries, runs or samples were edited
+/// refuses it (exit 2) rather than draw what they do not say: the charts
+/// read `summary.csv`'s rows by position and a cell that is not a number
+/// as 0, so an emptied file drew a report without its targets, and an
+/// edited cell a wait of 0; a `runs.csv` or `timeseries.csv` cut short
+/// drew no waits or no lines.
 #[test]
-fn plot_refuses_summaries_and_runs_not_of_its_run() {
+fn plot_refuses_files_not_of_its_run() {
     let dir = project();
     assert!(run(dir.path(), "out").status.success());
     let out = dir.path().join("out");
@@ -264,7 +265,20 @@ fn plot_refuses_summaries_and_runs_not_of_its_run() {
     let swapped = format!("{}\n{}\n{}\n{}\n", lines[0], lines[2], lines[1], lines[3]);
     let runs = fs::read_to_string(out.join("runs.csv")).expect("runs");
     let header_only = format!("{}\n", runs.lines().next().expect("header"));
-    let cases: [(&str, String, &str); 8] = [
+    let series = fs::read_to_string(out.join("timeseries.csv")).expect("series");
+    let series_header = format!("{}\n", series.lines().next().expect("header"));
+    let cases: [(&str, String, &str); 10] = [
+        (
+            "timeseries.csv",
+            series_header,
+            "out/timeseries.csv: 0 rows where manifest.toml's 2 targets sampled 2017 times make \
+             4034",
+        ),
+        (
+            "timeseries.csv",
+            with_cell(&series, 2, "hunter2"),
+            "out/timeseries.csv: line 2: queued is not a count",
+        ),
         (
             "runs.csv",
             with_cell(&runs, 4, "hunter2"),

@@ -512,6 +512,15 @@ fn target_index(m: &Manifest) -> BTreeMap<&str, usize> {
 
 /// The series of the targets at `kept` (in index order), reduced as the
 /// run reduced them, read row by row; the other targets' are left empty.
+/// The count columns of `timeseries.csv` the charts draw.
+const COUNTS: [&str; 5] = [
+    "queued",
+    "running",
+    "bots_ready",
+    "bots_provisioning",
+    "bots_busy",
+];
+
 fn series_from_timeseries(
     path: &Path,
     m: &Manifest,
@@ -525,34 +534,37 @@ fn series_from_timeseries(
     let column = |name: &str| header.iter().position(|h| h == name);
     let target = column("target").ok_or_else(|| invalid(path, "no column target"))?;
     let time = column("time_s").ok_or_else(|| invalid(path, "no column time_s"))?;
-    let counts = [
-        "queued",
-        "running",
-        "bots_ready",
-        "bots_provisioning",
-        "bots_busy",
-    ]
-    .map(column);
+    let counts = COUNTS.map(column);
     let mut d = Downsampler::new(m.targets.len(), m.horizon_ms);
     let index = target_index(m);
     let mut row = csv::StringRecord::new();
+    let mut rows = 0u64;
     while reader
         .read_record(&mut row)
         .map_err(|e| files::csv_error(path, e))?
     {
+        rows += 1;
+        let line = row.position().map_or(rows + 1, csv::Position::line);
         let t = *index
             .get(&row[target])
-            .ok_or_else(|| invalid(path, "unknown target"))?;
-        let ms = parse_ms(&row[time]).ok_or_else(|| invalid(path, "bad time_s"))?;
+            .ok_or_else(|| invalid(path, &format!("line {line}: unknown target")))?;
+        let ms = parse_ms(&row[time])
+            .ok_or_else(|| invalid(path, &format!("line {line}: time_s is not a number")))?;
         if kept.binary_search(&t).is_err() {
             continue;
         }
-        // As `CsvTable::number` reads a cell: 0 when absent or not a number.
-        let [queued, running, ready, provisioning, busy] = counts.map(|c| {
-            c.and_then(|c| row.get(c))
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0) as u32
-        });
+        // A column of an earlier version's file may be absent (0); one that
+        // is there holds a count.
+        let mut counted = [0u32; 5];
+        for (value, (column, name)) in counted.iter_mut().zip(counts.iter().zip(COUNTS)) {
+            let Some(cell) = column.and_then(|c| row.get(c)) else {
+                continue;
+            };
+            *value = cell
+                .parse()
+                .map_err(|_| invalid(path, &format!("line {line}: {name} is not a count")))?;
+        }
+        let [queued, running, ready, provisioning, busy] = counted;
         let values = SampleValues {
             queued,
             running,
@@ -561,6 +573,20 @@ fn series_from_timeseries(
             busy,
         };
         d.push(t, ms, values);
+    }
+    // A sample of every target at 0, every interval, up to the horizon: a
+    // file cut short (or grown) would draw other lines than the run's.
+    let samples = m.horizon_ms / m.sample_every_ms.max(1) + 1;
+    let expected = samples * m.targets.len() as u64;
+    if rows != expected {
+        return Err(invalid(
+            path,
+            &format!(
+                "{rows} rows where manifest.toml's {} targets sampled {samples} times make \
+                 {expected}",
+                m.targets.len()
+            ),
+        ));
     }
     Ok(d.finish())
 }
