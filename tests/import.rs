@@ -525,6 +525,19 @@ fn flows_and_a_time_window_select_what_is_imported() {
         )),
         "{replay}"
     );
+    // So does the calibration page (a whole history's says nothing).
+    let page = fs::read_to_string(dir.path().join("t/calibration.html")).expect("page");
+    assert!(
+        page.contains(
+            "Of the history, only the 6 runs created from 2026-03-03T00:00:00Z until before \
+             2026-03-04T00:00:00Z; of the flows &quot;nightly&quot;"
+        ),
+        "{page}"
+    );
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "whole", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = fs::read_to_string(dir.path().join("whole/calibration.html")).expect("page");
+    assert!(!page.contains("Of the history, only"));
     // Dates alone are their 00:00 UTC: the same files.
     let o = run_in(
         dir.path(),
@@ -543,7 +556,12 @@ fn flows_and_a_time_window_select_what_is_imported() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    for file in ["replay.toml", "scenario.toml", "traces/flow-001.csv"] {
+    for file in [
+        "replay.toml",
+        "scenario.toml",
+        "traces/flow-001.csv",
+        "calibration.html",
+    ] {
         let read = |out: &str| fs::read(dir.path().join(out).join(file)).expect("file");
         assert!(read("t") == read("d"), "{file} differs");
     }

@@ -198,8 +198,17 @@ fn html(source: &str, c: &Calibration, waits_svg: &str, arrivals_svg: &str) -> S
          duration and outcome, scheduled by rpasim) and the fitted model \
          (<code>scenario.toml</code>, one simulation with its seed), side by side. When the \
          replay's waits are the observed ones, rpasim's model of the scheduler fits this \
-         history; the fitted model then differs by what the fit changed.</p>\n<h2>Verdicts</h2>\n<ul class=\"goals\">\n",
+         history; the fitted model then differs by what the fit changed.</p>\n",
     );
+    if !c.selected.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"overrides\">Of the history, only the {} (<code>--from</code>, \
+             <code>--to</code>, <code>--flows</code>).</p>",
+            escape(&c.selected)
+        );
+    }
+    out.push_str("<h2>Verdicts</h2>\n<ul class=\"goals\">\n");
     let _ = writeln!(
         out,
         "<li><b>{}</b> (the misfits first)</li>",

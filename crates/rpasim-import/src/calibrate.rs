@@ -121,6 +121,10 @@ pub struct FlowCalibration {
 /// `calibration.html`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Calibration {
+    /// Which of the history's runs were taken, when not all: "557 runs
+    /// created from ... until before ...; of the flows ..."; empty for
+    /// the whole history.
+    pub selected: String,
     /// Per flow, in the scenarios' order.
     pub flows: Vec<FlowCalibration>,
     /// A verdict per flow, in flow order.

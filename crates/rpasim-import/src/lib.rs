@@ -238,7 +238,14 @@ pub fn import(
     }
     let calibration = calibrate::calibrate(out, &written.flows, written.horizon_ms)
         .map_err(|e| ImportError::file(out, e))?;
-    report.calibration = calibration;
+    report.calibration = calibrate::Calibration {
+        selected: if selected.is_empty() {
+            String::new()
+        } else {
+            format!("{} runs{selected}", report.runs)
+        },
+        ..calibration
+    };
     Ok(report)
 }
 
