@@ -273,6 +273,17 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
 fn update_baseline(baseline: &Path, current: &Current<'_>) -> Result<(), CliError> {
     let summary = current.read()?;
     summary.validate()?;
+    // Written beside and renamed over, a link would be replaced by a file
+    // and what it points to left as it was.
+    if fs::symlink_metadata(baseline).is_ok_and(|m| m.file_type().is_symlink()) {
+        let to = fs::read_link(baseline).map_or_else(|_| "?".into(), |t| t.display().to_string());
+        return Err(CliError::Invalid(format!(
+            "{}: a symbolic link (to {to}); --update replaces only a regular file, and \
+             replacing the link would leave what it points to as it was: give the path it \
+             points to",
+            baseline.display()
+        )));
+    }
     if fs::symlink_metadata(baseline).is_ok() {
         SummaryFile::read(baseline).map_err(|e| {
             CliError::Invalid(format!(

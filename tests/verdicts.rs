@@ -369,6 +369,23 @@ fn update_from_a_file_writes_a_validated_baseline() {
         fs::read(d.join("base/b.csv")).expect("kept"),
         fs::read(d.join("dead/summary.csv")).expect("source")
     );
+    // A baseline that is a symbolic link is read through, but not replaced:
+    // the link became a file and what it pointed to stayed as it was.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("b.csv", d.join("base/link.csv")).expect("link");
+        let args = [
+            "--baseline",
+            "base/link.csv",
+            "--current",
+            "dead/summary.csv",
+        ];
+        assert!(check(d, &args).status.success());
+        let o = check(d, &[&args[..], &["--update"]].concat());
+        assert_invalid(&o, &["base/link.csv: a symbolic link (to b.csv)"]);
+        let link = fs::symlink_metadata(d.join("base/link.csv")).expect("link");
+        assert!(link.file_type().is_symlink());
+    }
 }
 
 #[test]
