@@ -242,13 +242,14 @@ fn seconds(field: &str, column: &str) -> Result<SimTime, String> {
             input::excerpt(field)
         )
     })?;
-    if !value.is_finite() || value < 0.0 {
+    if value.is_nan() || value < 0.0 {
         return Err(format!(
             "{column} must be 0 or more, got {}",
             input::excerpt(field)
         ));
     }
     let ms = (value * 1000.0).round();
+    // Infinity ("inf", "1e400") is more than 1000 years too.
     if ms > MAX_DURATION.as_millis() as f64 {
         return Err(format!(
             "{column} is more than 1000 years, got {}",
@@ -388,6 +389,18 @@ mod tests {
         assert!(e.message.contains("\"soon\""), "{}", e.message);
         let e = load(trace("arrival_s\n-1\n").path(), 100).expect_err("negative");
         assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("must be 0 or more"), "{}", e.message);
+        // Infinite is too long, not negative (it was said to be below 0).
+        for huge in ["inf", "1e400"] {
+            let e = load(trace(&format!("arrival_s\n{huge}\n")).path(), 100).expect_err(huge);
+            assert!(
+                e.message.contains("is more than 1000 years"),
+                "{}",
+                e.message
+            );
+        }
+        let e = load(trace("arrival_s\nNaN\n").path(), 100).expect_err("NaN");
+        assert!(e.message.contains("must be 0 or more"), "{}", e.message);
         let e = load(trace("arrival_s\n1\n2\n3\n").path(), 2).expect_err("too many");
         assert!(e.message.contains("more than 2 rows"), "{}", e.message);
     }
