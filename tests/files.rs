@@ -246,8 +246,8 @@ fn plot_refuses_files_not_as_rpasim_writes_them() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// `plot` of an output whose summaries, runs or samples were edited
-/// refuses it (exit 2) rather than draw what they do not say: the charts
+/// `plot` of an output whose summaries, runs, samples or events were
+/// edited refuses it (exit 2) rather than draw what they do not say: the charts
 /// read `summary.csv`'s rows by position and a cell that is not a number
 /// as 0, so an emptied file drew a report without its targets, and an
 /// edited cell a wait of 0; a `runs.csv` or `timeseries.csv` cut short
@@ -267,7 +267,13 @@ fn plot_refuses_files_not_of_its_run() {
     let header_only = format!("{}\n", runs.lines().next().expect("header"));
     let series = fs::read_to_string(out.join("timeseries.csv")).expect("series");
     let series_header = format!("{}\n", series.lines().next().expect("header"));
-    let cases: [(&str, String, &str); 10] = [
+    let events = "time_s,event,target,machine,flow,detail\nhunter2,machine_offline,sales,vm-01,,\n";
+    let cases: [(&str, String, &str); 11] = [
+        (
+            "events.csv",
+            events.to_string(),
+            "out/events.csv: line 2: time_s is not a number of seconds",
+        ),
         (
             "timeseries.csv",
             series_header,

@@ -493,10 +493,17 @@ fn read_events(
             continue;
         };
         let cell = |c: usize| row.get(c).unwrap_or("");
-        if let Some(at_ms) = parse_ms(cell(time)) {
-            let on = machine.map_or("", cell);
-            timelines.push(at_ms, cell(event), cell(target), on);
-        }
+        // Every event has its time: one that is not a number would be left
+        // off the timelines unsaid.
+        let at_ms = parse_ms(cell(time)).ok_or_else(|| {
+            let line = row.position().map_or(rows.total + 1, csv::Position::line);
+            invalid(
+                path,
+                &format!("line {line}: time_s is not a number of seconds"),
+            )
+        })?;
+        let on = machine.map_or("", cell);
+        timelines.push(at_ms, cell(event), cell(target), on);
     }
     Ok((rows, timelines.finish()))
 }
@@ -510,8 +517,6 @@ fn target_index(m: &Manifest) -> BTreeMap<&str, usize> {
         .collect()
 }
 
-/// The series of the targets at `kept` (in index order), reduced as the
-/// run reduced them, read row by row; the other targets' are left empty.
 /// The count columns of `timeseries.csv` the charts draw.
 const COUNTS: [&str; 5] = [
     "queued",
@@ -521,6 +526,8 @@ const COUNTS: [&str; 5] = [
     "bots_busy",
 ];
 
+/// The series of the targets at `kept` (in index order), reduced as the
+/// run reduced them, read row by row; the other targets' are left empty.
 fn series_from_timeseries(
     path: &Path,
     m: &Manifest,

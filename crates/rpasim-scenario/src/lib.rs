@@ -308,9 +308,6 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// The scenario file in the text: read entry by entry when that surely
-/// means the same, which holds far less memory for thousands of entries;
-/// else, and to word any problem, as one document.
 /// Whether the dotted `key` is `prefix` or inside it: a table's key, or an
 /// element of an array (`daily[6]` is inside `daily`).
 fn within(key: &str, prefix: &str) -> bool {
@@ -318,6 +315,9 @@ fn within(key: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
+/// The scenario file in the text: read entry by entry when that surely
+/// means the same, which holds far less memory for thousands of entries;
+/// else, and to word any problem, as one document.
 fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
     if let Some(file) = entries::read(at.text) {
         return Ok(file);
