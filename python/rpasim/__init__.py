@@ -96,8 +96,27 @@ def _np_bool_types() -> Tuple[type, ...]:
     return (np.bool_,) if np is not None else ()
 
 
+def _toml_string(s: str) -> str:
+    """A TOML basic string. Not JSON's: JSON writes a character beyond
+    U+FFFF (an emoji) as two surrogate escapes, which TOML refuses, and
+    leaves DEL unescaped, which TOML refuses too."""
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise ValueError(f"{s!r} holds a lone surrogate (U+{code:04X}), which is not text TOML can hold")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
 def _key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else json.dumps(k)
+    return k if _BARE_KEY.match(k) else _toml_string(k)
 
 
 # Deeper values are refused: rpasim's TOML reader stops well before, and
@@ -126,9 +145,9 @@ def _toml_value(v: Any, depth: int = 0) -> str:
             return "inf" if x > 0 else "-inf"
         return repr(x)
     if isinstance(v, datetime.timedelta):
-        return json.dumps(f"{round(v / datetime.timedelta(milliseconds=1))}ms")
+        return _toml_string(f"{round(v / datetime.timedelta(milliseconds=1))}ms")
     if isinstance(v, str):
-        return json.dumps(v)
+        return _toml_string(v)
     if isinstance(v, Mapping):
         inner = (f"{_key(str(k))} = {_toml_value(x, depth + 1)}" for k, x in v.items())
         return "{ " + ", ".join(inner) + " }"

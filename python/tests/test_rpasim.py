@@ -122,6 +122,25 @@ def test_a_path_is_a_path_and_a_text_a_text(tmp_path):
         rpasim.validate(str(tmp_path / "missing.toml"))
 
 
+def test_a_dict_s_names_may_hold_any_text():
+    # JSON's escapes are not TOML's: an emoji became two surrogate escapes
+    # that TOML refuses ("expected unicode hexadecimal value"), and DEL
+    # was left unescaped.
+    odd = 'f"é\\\x7f\n😀'
+    scenario = {
+        "simulation": {"horizon": "1d"},
+        "machines": [{"name": "pc😀", "bots": 1}],
+        "flows": [{"name": odd, "target": "pc😀", "duration": "10m",
+                   "arrivals": {"poisson": {"per_hour": 2}}}],
+    }
+    r = rpasim.run(scenario)
+    assert r.summary["target"].tolist() == ["pc😀", "all"]
+    assert r.flows["flow"].tolist() == [odd]
+    assert rpasim.run(scenario, set={'machines."pc😀".bots': 2}).csv["runs.csv"]
+    with pytest.raises(ValueError, match="lone surrogate"):
+        rpasim.validate({"simulation": {"horizon": "1d", "name": "a\udc80"}})
+
+
 def test_a_dict_nested_too_deep_is_refused_saying_so():
     # It recursed until Python's RecursionError (or, with a raised
     # recursion limit, past the C stack: a crash of the interpreter).
