@@ -53,29 +53,16 @@ arrivals = { cron = "0 2 * * *", burst = 6 }
 /// 2026-03-02, a Monday, in seconds since 1970.
 const MONDAY: i64 = 1_772_409_600;
 
-/// An ISO 8601 timestamp, 7 fractional digits, no zone.
+/// An ISO 8601 timestamp, 7 fractional digits, no zone, as Dataverse
+/// exports it (the whole seconds as the importer writes instants back,
+/// which its unit tests check against its reading).
 fn stamp(seconds_from_start: &str) -> String {
     let (s, ms) = seconds_from_start
         .split_once('.')
         .unwrap_or((seconds_from_start, "0"));
     let total = MONDAY + s.parse::<i64>().expect("seconds");
-    let (days, rest) = (total.div_euclid(86_400), total.rem_euclid(86_400));
-    // Civil date from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:0<3}0000",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
+    let whole = rpasim_import::time::format(total * 1_000);
+    format!("{}.{ms:0<3}0000", whole.trim_end_matches('Z'))
 }
 
 /// The history of a run's runs.csv, as DesktopFlowRuns rows.

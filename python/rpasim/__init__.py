@@ -207,11 +207,7 @@ def _scenario_file(scenario: Scenario, tmp: str) -> Path:
 def _seed(seed: Optional[int]) -> Optional[int]:
     """A seed as rpasim takes it (a whole number from 0 to what a TOML
     integer holds), or None."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _rpasim.MAX_SEED:
-        raise ValueError(f"seed must be a whole number from 0 to {_rpasim.MAX_SEED}; got {seed!r}")
-    return int(seed)
+    return None if seed is None else _whole("seed", seed, 0, _rpasim.MAX_SEED)
 
 
 def _whole(name: str, value: Any, least: int, most: int = 2**32 - 1) -> int:

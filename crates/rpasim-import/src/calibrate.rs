@@ -14,13 +14,13 @@ use std::path::Path;
 
 use rpasim_core::{Observer, RunRecord, SimReport, Simulation};
 
+use crate::time::MS_PER_HOUR;
 use crate::write::ReplayedFlow;
 
 /// Within this share, replayed and observed mean waits agree.
 pub const AGREEMENT: f64 = 0.03;
 /// Hours in a week: the x axis of the arrivals compared.
 pub const HOURS_OF_WEEK: usize = 168;
-const MS_PER_HOUR: i64 = 3_600_000;
 
 /// What the calibration needs of a simulated run (a fraction of a
 /// `RunRecord`: a replay of a million runs is held twice).

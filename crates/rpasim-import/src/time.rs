@@ -98,7 +98,11 @@ pub fn format(ms: i64) -> String {
     text
 }
 
-const MS_PER_DAY: i64 = 86_400_000;
+/// Milliseconds in an hour.
+pub const MS_PER_HOUR: i64 = 3_600_000;
+
+/// Milliseconds in a day (UTC has no daylight saving).
+pub const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 
 /// The civil date of a day count since 1970-01-01 (Howard Hinnant's
 /// algorithm, the inverse of `days_from_civil`).

@@ -10,12 +10,10 @@ use std::sync::Arc;
 use crate::ImportReport;
 use crate::fleet::Fleet;
 use crate::history::{History, HistoryRun, Status};
-use crate::time;
+use crate::time::{self, MS_PER_DAY, MS_PER_HOUR};
 use rpasim_scenario::build::limits::MAX_ENTRIES;
 use rpasim_scenario::input::MAX_SCENARIO_BYTES;
 
-const MS_PER_HOUR: i64 = 3_600_000;
-const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 /// Most observed durations written into a fitted flow's `empirical` list;
 /// beyond, evenly spaced order statistics stand for them.
 pub const MAX_EMPIRICAL: usize = 2_000;

@@ -522,17 +522,10 @@ pub const MAX_DURATION: SimDuration = SimDuration::from_millis(1000 * 365 * 86_4
 /// Parses a scenario duration (millisecond resolution, rounded; at most
 /// [`MAX_DURATION`]).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
-    if let Some(unit) = unit_words(text).find(|u| MONTHS.contains(u)) {
-        return Err(format!(
-            "duration {text:?}: {unit:?} is a month, which has no fixed length (30.44 days \
-             would be taken); write days, e.g. \"30d\" (a minute is \"m\")"
-        ));
-    }
-    if let Some(unit) = unit_words(text).find(|u| YEARS.contains(u)) {
-        return Err(format!(
-            "duration {text:?}: {unit:?} is a year, which has no fixed length (365.25 days \
-             would be taken); write days, e.g. \"365d\""
-        ));
+    for (units, what) in [(&MONTHS[..], MONTH), (&YEARS[..], YEAR)] {
+        if let Some(unit) = unit_words(text).find(|u| units.contains(u)) {
+            return Err(format!("duration {text:?}: {unit:?} is {what}"));
+        }
     }
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("invalid duration {text:?} ({e}); expected {DURATION_EXAMPLES}"))?;
@@ -557,8 +550,16 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 /// as a minute was taken as 30.44 days.
 const MONTHS: [&str; 3] = ["M", "month", "months"];
 
+/// Why a month is refused.
+const MONTH: &str = "a month, which has no fixed length (30.44 days would be taken); write \
+                     days, e.g. \"30d\" (a minute is \"m\")";
+
 /// The units humantime reads as a year of 365.25 days.
 const YEARS: [&str; 5] = ["y", "yr", "yrs", "year", "years"];
+
+/// Why a year is refused.
+const YEAR: &str = "a year, which has no fixed length (365.25 days would be taken); write \
+                    days, e.g. \"365d\"";
 
 /// The words of a duration's text (its units).
 fn unit_words(text: &str) -> impl Iterator<Item = &str> {

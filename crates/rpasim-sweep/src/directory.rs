@@ -128,23 +128,23 @@ fn same_shard(
     existing: &SweepManifest,
     manifest: &SweepManifest,
 ) -> Result<(), SweepError> {
-    let Some(held) = &existing.shard else {
+    let Some(held) = existing.shard else {
         return Ok(());
     };
     if existing.shard == manifest.shard {
         return Ok(());
     }
-    let asked = match &manifest.shard {
+    let asked = match manifest.shard {
         Some(shard) => format!("shard {shard}"),
         None => "the whole sweep".to_string(),
     };
     // The likely cause of 1/1: one array task submitted again by itself.
-    let alone = if manifest.shard.as_deref() == Some("1/1") {
-        let index = held.split('/').next().unwrap_or(held);
+    let alone = if manifest.shard.is_some_and(|s| s.count == 1) {
         format!(
-            " (--shard auto in a Slurm task submitted again on its own, e.g. --array={index}, \
+            " (--shard auto in a Slurm task submitted again on its own, e.g. --array={}, \
              is shard 1/1: submit the whole array again instead, and its finished shards end at \
-             once)"
+             once)",
+            held.index
         )
     } else {
         String::new()
@@ -163,10 +163,7 @@ fn same_shard(
 /// directories of other versions, of other counts or of a whole sweep are
 /// left to the check of every job.
 pub fn check_shards(dirs: &[PathBuf], manifests: &[SweepManifest]) -> Result<(), SweepError> {
-    let shards: Option<Vec<Shard>> = manifests
-        .iter()
-        .map(|m| m.shard.as_deref().and_then(|s| Shard::parse(s).ok()))
-        .collect();
+    let shards: Option<Vec<Shard>> = manifests.iter().map(|m| m.shard).collect();
     let Some(shards) = shards else {
         return Ok(());
     };
@@ -255,7 +252,7 @@ mod tests {
     #[test]
     fn missing_shards_are_named() {
         let of = |shard: Option<&str>| SweepManifest {
-            shard: shard.map(str::to_string),
+            shard: shard.map(|s| Shard::parse(s).expect("a shard")),
             replications: 3,
             ..manifest(1)
         };

@@ -112,8 +112,10 @@ pub fn replication_seed(base: u64, r: u32) -> u64 {
         >> 1
 }
 
-/// `--shard I/N`: the jobs whose index is I-1 modulo N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `--shard I/N`: the jobs whose index is I-1 modulo N. Written in a
+/// shard's `sweep.toml` as that text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Shard {
     /// Which shard, from 1.
     pub index: u32,
@@ -125,6 +127,20 @@ impl std::fmt::Display for Shard {
     /// `I/N`, as `--shard` takes it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl From<Shard> for String {
+    fn from(shard: Shard) -> String {
+        shard.to_string()
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Shard, String> {
+        Shard::parse(&text).map_err(|e| e.0)
     }
 }
 

@@ -67,7 +67,7 @@ pub struct SweepManifest {
     /// task submitted again on its own is shard 1/1 for `--shard auto`,
     /// which would run the whole sweep into the shard's directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
 }
 
 /// The format of job results this version writes.
@@ -94,7 +94,7 @@ impl SweepManifest {
     pub fn same_sweep(&self, other: &SweepManifest) -> bool {
         SweepManifest {
             scenario: other.scenario.clone(),
-            shard: other.shard.clone(),
+            shard: other.shard,
             ..self.clone()
         } == *other
     }
@@ -297,7 +297,7 @@ pub fn run(
     let traces = Traces::default();
     let (whole, text) = manifest(def, &traces)?;
     let manifest = SweepManifest {
-        shard: options.shard.map(|s| s.to_string()),
+        shard: options.shard,
         ..whole
     };
     let grid = manifest.grid();
@@ -603,6 +603,34 @@ mod tests {
             "{len} bytes"
         );
         assert_eq!(SweepManifest::read(dir.path()).expect("read back"), m);
+    }
+
+    /// A shard's `sweep.toml` ends with its shard as `--shard` takes it,
+    /// and reads back; a shard that is not one is refused, not ignored.
+    #[test]
+    fn a_shard_is_recorded_as_i_of_n() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let m = SweepManifest {
+            scenario: "s.toml".into(),
+            scenario_hash: "h".into(),
+            base_seed: 1,
+            replications: 1,
+            set: vec![],
+            keys: vec!["k".into()],
+            dimensions: vec![1],
+            variants: vec![vec!["1".into()]],
+            metrics: vec![],
+            format: RESULTS_FORMAT,
+            shard: Shard::parse("3/4").ok(),
+        };
+        m.write(dir.path()).expect("write");
+        let path = dir.path().join(SWEEP_TOML);
+        let text = std::fs::read_to_string(&path).expect("written");
+        assert!(text.ends_with("shard = \"3/4\"\n"), "{text}");
+        assert_eq!(SweepManifest::read(dir.path()).expect("read back"), m);
+        std::fs::write(&path, text.replace("3/4", "5/4")).expect("write");
+        let e = SweepManifest::read(dir.path()).expect_err("no shard 5 of 4");
+        assert!(e.to_string().contains("--shard expects I/N"), "{e}");
     }
 
     #[test]
