@@ -232,17 +232,8 @@ mod tests {
 
     fn manifest(seed: u64) -> SweepManifest {
         SweepManifest {
-            scenario: "s.toml".into(),
-            scenario_hash: "h".into(),
             base_seed: seed,
-            replications: 1,
-            set: vec![],
-            keys: vec!["k".into()],
-            dimensions: vec![1],
-            variants: vec![vec!["1".into()]],
-            metrics: vec![],
-            format: crate::runner::RESULTS_FORMAT,
-            shard: None,
+            ..crate::test_support::manifest(1)
         }
     }
 

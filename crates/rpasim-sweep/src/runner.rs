@@ -611,17 +611,8 @@ mod tests {
     fn a_shard_is_recorded_as_i_of_n() {
         let dir = tempfile::tempdir().expect("temp dir");
         let m = SweepManifest {
-            scenario: "s.toml".into(),
-            scenario_hash: "h".into(),
-            base_seed: 1,
-            replications: 1,
-            set: vec![],
-            keys: vec!["k".into()],
-            dimensions: vec![1],
-            variants: vec![vec!["1".into()]],
-            metrics: vec![],
-            format: RESULTS_FORMAT,
             shard: Shard::parse("3/4").ok(),
+            ..crate::test_support::manifest(1)
         };
         m.write(dir.path()).expect("write");
         let path = dir.path().join(SWEEP_TOML);
@@ -637,16 +628,7 @@ mod tests {
     fn the_same_sweep_may_live_at_another_path() {
         let a = SweepManifest {
             scenario: "scenarios/x.toml".into(),
-            scenario_hash: "h".into(),
-            base_seed: 1,
-            replications: 2,
-            set: vec![],
-            keys: vec!["k".into()],
-            dimensions: vec![1],
-            variants: vec![vec!["1".into()]],
-            metrics: vec![],
-            format: RESULTS_FORMAT,
-            shard: None,
+            ..crate::test_support::manifest(2)
         };
         let moved = SweepManifest {
             scenario: "/data/scenarios/x.toml".into(),
