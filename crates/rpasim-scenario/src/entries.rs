@@ -53,10 +53,121 @@ const LISTS: [&str; 10] = [
 pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
     let parts = Parts::split(text)?;
     let mut file: ScenarioFile = toml::from_str(&parts.rest).ok()?;
-    for (list, entry) in parts.entries {
-        absorb(&mut file, list, entry)?;
+    let threads = reading_threads(parts.entries.len());
+    for lists in read_entries(&parts.entries, threads) {
+        lists?.append_to(&mut file);
     }
     Some(file)
+}
+
+/// Entries a thread reads at least: below this, starting a thread costs
+/// more than it saves (an entry takes a few microseconds).
+const ENTRIES_PER_THREAD: usize = 1_000;
+
+/// The most threads that read entries: the scenario's reading is a
+/// fraction of a second, and a sweep's jobs already fill the cores.
+const MAX_READING_THREADS: usize = 4;
+
+/// Threads to read `entries` entries on: one per thousand entries, at
+/// most one per core.
+fn reading_threads(entries: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (entries / ENTRIES_PER_THREAD).clamp(1, cores.min(MAX_READING_THREADS))
+}
+
+/// Each entry read, in order, in `threads` contiguous runs of entries,
+/// each run but the first on a thread of its own (each entry is a document
+/// of its own, so the runs do not depend on each other); appending their
+/// lists in the runs' order gives the lists of reading the entries one
+/// after another. `None` for a run with an entry that does not read.
+fn read_entries(entries: &[(&'static str, &str)], threads: usize) -> Vec<Option<Lists>> {
+    if threads <= 1 || entries.len() < 2 {
+        return vec![Lists::read(entries)];
+    }
+    let mut runs = entries.chunks(entries.len().div_ceil(threads));
+    let Some(first) = runs.next() else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let beside: Vec<_> = runs
+            .map(|run| {
+                let thread =
+                    std::thread::Builder::new().spawn_scoped(scope, move || Lists::read(run));
+                (run, thread)
+            })
+            .collect();
+        let mut read = vec![Lists::read(first)];
+        for (run, thread) in beside {
+            read.push(match thread {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to be had: read here.
+                Err(_) => Lists::read(run),
+            });
+        }
+        read
+    })
+}
+
+/// The lists read entry by entry, as read from some of the entries.
+#[derive(Default)]
+struct Lists {
+    environments: Vec<crate::schema::EnvironmentEntry>,
+    machine_groups: Vec<crate::schema::GroupEntry>,
+    machines: Vec<crate::schema::MachineEntry>,
+    hosted_groups: Vec<crate::schema::HostedGroupEntry>,
+    hosted_machines: Vec<crate::schema::HostedMachineEntry>,
+    flows: Vec<crate::schema::FlowEntry>,
+    events: Vec<crate::schema::EventEntry>,
+    users: Vec<crate::schema::UserEntry>,
+    shares: Vec<crate::schema::ShareEntry>,
+    goals: Vec<crate::schema::GoalEntry>,
+}
+
+impl Lists {
+    /// `entries` (each its list and its text) read in order; `None` when
+    /// one does not read.
+    fn read(entries: &[(&'static str, &str)]) -> Option<Lists> {
+        let mut lists = Lists::default();
+        for (list, text) in entries {
+            lists.absorb(list, text)?;
+        }
+        Some(lists)
+    }
+
+    /// Appends the entry in `text` (a `[[list]]` header and what belongs
+    /// to it) to `list`.
+    fn absorb(&mut self, list: &str, text: &str) -> Option<()> {
+        match list {
+            "environments" => self.environments.push(entry(text)?),
+            "machine_groups" => self.machine_groups.push(entry(text)?),
+            "machines" => self.machines.push(entry(text)?),
+            "hosted_groups" => self.hosted_groups.push(entry(text)?),
+            "hosted_machines" => self.hosted_machines.push(entry(text)?),
+            "flows" => self.flows.push(entry(text)?),
+            "events" => self.events.push(entry(text)?),
+            "users" => self.users.push(entry(text)?),
+            "shares" => self.shares.push(entry(text)?),
+            "goals" => self.goals.push(entry(text)?),
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Appends each list to `file`'s, after what it holds.
+    fn append_to(self, file: &mut ScenarioFile) {
+        file.environments.extend(self.environments);
+        file.machine_groups.extend(self.machine_groups);
+        file.machines.extend(self.machines);
+        file.hosted_groups.extend(self.hosted_groups);
+        file.hosted_machines.extend(self.hosted_machines);
+        file.flows.extend(self.flows);
+        file.events.extend(self.events);
+        file.users.extend(self.users);
+        file.shares.extend(self.shares);
+        file.goals.extend(self.goals);
+    }
 }
 
 /// `text` with each override applied to the entry of a list it reaches
@@ -289,25 +400,6 @@ fn problem_of<T: DeserializeOwned>(text: &str) -> EntryReading {
             }
         }
     }
-}
-
-/// Appends the entry in `text` (a `[[list]]` header and what belongs to it)
-/// to `file`'s `list`.
-fn absorb(file: &mut ScenarioFile, list: &str, text: &str) -> Option<()> {
-    match list {
-        "environments" => file.environments.push(entry(text)?),
-        "machine_groups" => file.machine_groups.push(entry(text)?),
-        "machines" => file.machines.push(entry(text)?),
-        "hosted_groups" => file.hosted_groups.push(entry(text)?),
-        "hosted_machines" => file.hosted_machines.push(entry(text)?),
-        "flows" => file.flows.push(entry(text)?),
-        "events" => file.events.push(entry(text)?),
-        "users" => file.users.push(entry(text)?),
-        "shares" => file.shares.push(entry(text)?),
-        "goals" => file.goals.push(entry(text)?),
-        _ => return None,
-    }
-    Some(())
 }
 
 /// The one entry of the one list in `text`.

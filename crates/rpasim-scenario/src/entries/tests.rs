@@ -124,6 +124,53 @@ fn every_list_of_the_scenario_file_is_read_entry_by_entry() {
     }
 }
 
+/// Thousands of entries of every list, interleaved, with sub-tables.
+fn many_entries(n: usize) -> String {
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!(
+            "[[environments]]\nname = \"env{i}\"\n\
+             [[machines]]\nname = \"vm{i}\"\nbots = {}\n\
+             [[flows]]\nname = \"f{i}\"\ntarget = \"vm{i}\"\n\
+             duration = {{ exponential = {{ mean = \"{i}s\" }} }}\n\
+             [flows.arrivals.poisson]\nper_hour = {i}\n\
+             [[events]]\nat = \"{i}h\"\nkind = \"maintenance\"\ntarget = \"vm{i}\"\nfor = \"1h\"\n\
+             [[goals]]\nname = \"f{i}\"\nmetric = \"wait_p95_s\"\nat_most = \"{i}m\"\n",
+            1 + i % 10
+        ));
+    }
+    with_simulation(&body)
+}
+
+#[test]
+fn entries_read_on_several_threads_are_those_read_on_one() {
+    let text = many_entries(700);
+    let parts = Parts::split(&text).expect("splits");
+    assert_eq!(parts.entries.len(), 3_500);
+    let lists = |threads| -> Vec<String> {
+        let mut file: ScenarioFile = toml::from_str(&parts.rest).expect("the rest");
+        let runs = read_entries(&parts.entries, threads);
+        assert_eq!(runs.len(), threads.max(1));
+        for run in runs {
+            run.expect("reads").append_to(&mut file);
+        }
+        vec![format!("{file:?}")]
+    };
+    let one = lists(1);
+    for threads in [2, 3, 4, 7] {
+        assert_eq!(lists(threads), one, "{threads} threads");
+    }
+    // And as the whole document reads it.
+    read_as_whole(&text);
+    // An entry that does not read, in the last run: nothing is read.
+    let broken = format!("{text}[[machines]]\nname = \"late\"\nbots = \"two\"\n");
+    let parts = Parts::split(&broken).expect("splits");
+    let runs = read_entries(&parts.entries, 4);
+    assert!(runs[..3].iter().all(Option::is_some));
+    assert!(runs[3].is_none());
+    assert!(read(&broken).is_none());
+}
+
 #[test]
 fn sub_tables_of_an_entry_belong_to_it() {
     let text = with_simulation(
