@@ -23,7 +23,75 @@ pub fn seconds(ms: u64) -> String {
 
 /// A float number of milliseconds as seconds with three decimals.
 pub fn seconds_f64(ms: f64) -> String {
-    format!("{:.3}", ms / 1000.0)
+    fixed(ms / 1000.0, 3)
+}
+
+/// `v` with exactly `digits` decimals: the text of `format!("{v:.digits$}")`
+/// (the exact binary value rounded half to even), made with integer
+/// arithmetic where that is exact (every finite value below 2^93 with up
+/// to 9 decimals), which is several times as fast as the standard
+/// library's exact formatting; the summaries of 10,000 targets and flows
+/// write 700,000 such numbers.
+pub fn fixed(v: f64, digits: usize) -> String {
+    match scaled_and_rounded(v, digits) {
+        Some(units) => {
+            let mut b = itoa::Buffer::new();
+            // Nearly always within 64 bits, whose formatting is quicker.
+            let text = match u64::try_from(units) {
+                Ok(units) => b.format(units),
+                Err(_) => b.format(units),
+            };
+            let mut out = String::with_capacity(text.len() + 3);
+            if v.is_sign_negative() {
+                out.push('-');
+            }
+            // At least one digit before the point.
+            let whole = text.len().saturating_sub(digits);
+            match whole {
+                0 => out.push('0'),
+                _ => out.push_str(&text[..whole]),
+            }
+            if digits > 0 {
+                out.push('.');
+                out.extend(std::iter::repeat_n('0', digits.saturating_sub(text.len())));
+                out.push_str(&text[whole..]);
+            }
+            out
+        }
+        None => format!("{v:.digits$}"),
+    }
+}
+
+/// |`v`| × 10^`digits`, rounded half to even on its exact binary value;
+/// `None` when that does not fit the integer arithmetic (not finite, 2^93
+/// or more, more than 9 decimals).
+fn scaled_and_rounded(v: f64, digits: usize) -> Option<u128> {
+    const MANTISSA_BITS: u32 = 52;
+    if !v.is_finite() || digits > 9 {
+        return None;
+    }
+    let bits = v.to_bits();
+    let biased = ((bits >> MANTISSA_BITS) & 0x7ff) as i32;
+    let fraction = bits & ((1 << MANTISSA_BITS) - 1);
+    // v = ±mantissa × 2^exponent exactly.
+    let (mantissa, exponent) = match biased {
+        0 => (fraction, -1074),
+        _ => (fraction | 1 << MANTISSA_BITS, biased - 1075),
+    };
+    // Below 2^53 × 10^9 < 2^83: room for 2^40 more.
+    let scaled = u128::from(mantissa) * 10u128.pow(digits as u32);
+    if exponent >= 0 {
+        return (exponent <= 40).then(|| scaled << exponent);
+    }
+    let shift = exponent.unsigned_abs();
+    if shift >= 128 {
+        // Below 2^83 / 2^128: rounds to 0, never a tie.
+        return Some(0);
+    }
+    let (units, rest) = (scaled >> shift, scaled & ((1u128 << shift) - 1));
+    let half = 1u128 << (shift - 1);
+    let up = rest > half || (rest == half && units & 1 == 1);
+    Some(units + u128::from(up))
 }
 
 /// A duration for a person to read, in at most two units: `0.4s`, `42s`,
@@ -171,7 +239,91 @@ impl FieldList {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// What the standard library writes.
+    fn std_fixed(v: f64, digits: usize) -> String {
+        format!("{v:.digits$}")
+    }
+
+    #[test]
+    fn fixed_decimals_are_the_standard_library_s() {
+        let cases = [
+            // Ties on the exact binary value: to even.
+            (0.25, 1, "0.2"),
+            (0.75, 1, "0.8"),
+            (0.125, 2, "0.12"),
+            (0.375, 2, "0.38"),
+            (2.5, 0, "2"),
+            (1.5, 0, "2"),
+            (0.5, 0, "0"),
+            // Not a tie: 0.0005 is a little above it in binary.
+            (0.0005, 3, "0.001"),
+            (-0.0, 3, "-0.000"),
+            (-0.0001, 3, "-0.000"),
+            (-1.0005, 3, "-1.000"),
+            (1234.5678, 6, "1234.567800"),
+            (3.999_999_999_9, 3, "4.000"),
+            (5e-324, 9, "0.000000000"),
+            (9.5, 0, "10"),
+            (0.000_123, 6, "0.000123"),
+        ];
+        for (v, digits, text) in cases {
+            assert_eq!(fixed(v, digits), text, "{v} to {digits}");
+            assert_eq!(std_fixed(v, digits), text, "{v} to {digits}");
+        }
+        // Beyond the integer arithmetic: left to the standard library.
+        for v in [
+            1e30,
+            -1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            2f64.powi(93),
+        ] {
+            assert_eq!(scaled_and_rounded(v, 3), None, "{v}");
+            assert_eq!(fixed(v, 3), std_fixed(v, 3));
+        }
+        assert_eq!(fixed(0.1, 12), "0.100000000000");
+        let below = 2f64.powi(93) - 2f64.powi(40);
+        assert!(scaled_and_rounded(below, 9).is_some());
+        assert_eq!(fixed(below, 9), std_fixed(below, 9));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// Any f64 at all, to any number of decimals the summaries write
+        /// and more.
+        #[test]
+        fn fixed_matches_the_standard_library(bits in any::<u64>(), digits in 0usize..=10) {
+            let v = f64::from_bits(bits);
+            prop_assert_eq!(fixed(v, digits), std_fixed(v, digits));
+        }
+
+        /// Dyadic fractions, where the ties are: n / 2^s.
+        #[test]
+        fn fixed_rounds_ties_as_the_standard_library(
+            n in 0u64..(1 << 53),
+            s in 0i32..80,
+            digits in 0usize..=9,
+            negative in any::<bool>(),
+        ) {
+            let v = n as f64 / 2f64.powi(s) * if negative { -1.0 } else { 1.0 };
+            prop_assert_eq!(fixed(v, digits), std_fixed(v, digits));
+        }
+
+        /// Numbers the summaries hold: milliseconds over a year as seconds,
+        /// shares, means.
+        #[test]
+        fn fixed_matches_on_summary_values(ms in 0u64..31_536_000_000, d in 1u64..1_000_000) {
+            let mean = ms as f64 / d as f64;
+            prop_assert_eq!(seconds_f64(mean), std_fixed(mean / 1000.0, 3));
+            prop_assert_eq!(fixed(mean / ms.max(1) as f64, 6), std_fixed(mean / ms.max(1) as f64, 6));
+        }
+    }
 
     #[test]
     fn durations_read_in_two_units() {

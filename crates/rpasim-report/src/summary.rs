@@ -16,7 +16,7 @@ use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetId, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
-use crate::format::seconds_f64;
+use crate::format::{fixed, seconds_f64};
 use crate::recorder::Names;
 
 /// Confidence level of the `wait_mean_ci95_s` column.
@@ -578,7 +578,7 @@ impl SummaryRow {
                 String::new()
             }
         };
-        let share = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+        let share = |v: Option<f64>| v.map(|v| fixed(v, 6)).unwrap_or_default();
         // Pool figures belong to targets; a flow's row leaves them empty.
         let pool = |cell: String| if self.pool { cell } else { String::new() };
         let start = |v: Option<StartTime>| v.map(StartTime::cell).unwrap_or_default();
@@ -601,8 +601,8 @@ impl SummaryRow {
             ms(self.wait_p95_ms),
             ms(self.wait_p99_ms),
             ms(self.wait_max_ms),
-            pool(format!("{:.6}", self.utilization)),
-            pool(format!("{:.3}", self.bot_hours)),
+            pool(fixed(self.utilization, 6)),
+            pool(fixed(self.bot_hours, 3)),
             self.cold_starts.to_string(),
             c(Outcome::MachineLost),
             c(Outcome::GroupEmpty),
@@ -613,8 +613,8 @@ impl SummaryRow {
             self.started.to_string(),
             share(self.waited_share()),
             self.wait_mean_ci95_ms.map(seconds_f64).unwrap_or_default(),
-            pool(format!("{:.6}", self.queue_mean)),
-            pool(format!("{:.3}", self.busy_bot_hours)),
+            pool(fixed(self.queue_mean, 6)),
+            pool(fixed(self.busy_bot_hours, 3)),
             c(Outcome::MachineExpired),
             share(started.then_some(self.provisioning_wait_share)),
             self.not_started.to_string(),
@@ -622,9 +622,9 @@ impl SummaryRow {
             start(self.start_p50),
             start(self.start_p95),
             start(self.start_p99),
-            self.cost.map(|c| format!("{c:.2}")).unwrap_or_default(),
+            self.cost.map(|c| fixed(c, 2)).unwrap_or_default(),
         ];
-        cells.push(format!("{:.3}", self.wait_hours()));
+        cells.push(fixed(self.wait_hours(), 3));
         cells.extend(WaitReason::ALL.map(|r| share(self.reason_share(r))));
         cells
     }
