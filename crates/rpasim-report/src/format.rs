@@ -26,6 +26,16 @@ pub fn seconds_f64(ms: f64) -> String {
     fixed(ms / 1000.0, 3)
 }
 
+/// A statistic of a sweep's or a plan's replications: six decimals, or
+/// [`crate::summary::NEVER`] when infinite (a run that never started).
+pub fn statistic(x: f64) -> String {
+    if x.is_infinite() {
+        crate::summary::NEVER.to_string()
+    } else {
+        fixed(x, 6)
+    }
+}
+
 /// `v` with exactly `digits` decimals: the text of `format!("{v:.digits$}")`
 /// (the exact binary value rounded half to even), made with integer
 /// arithmetic where that is exact (every finite value below 2^93 with up

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rpasim_charts::sweep::{SweepChart, SweepSeries, sweep_chart};
+use rpasim_report::format::statistic;
 use rpasim_report::outdir::{StagedDir, cleanup, partial_path};
 use rpasim_stats::ConfidenceInterval;
 
@@ -532,14 +533,6 @@ fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> M
     stats(Some(mean), sd, ci.map(|c| c.half_width))
 }
 
-fn number(x: f64) -> String {
-    if x.is_infinite() {
-        rpasim_report::summary::NEVER.to_string()
-    } else {
-        format!("{x:.6}")
-    }
-}
-
 /// A row of `sweep-summary.csv`.
 fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
     let mut row = vec![s.variant.to_string()];
@@ -550,9 +543,9 @@ fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
             .map_or_else(|| s.target.clone(), |f| format!("{FLOW_PREFIX}{f}")),
         s.metric.clone(),
         s.n.to_string(),
-        s.mean.map(number).unwrap_or_default(),
-        s.sd.map(number).unwrap_or_default(),
-        s.half_width.map(number).unwrap_or_default(),
+        s.mean.map(statistic).unwrap_or_default(),
+        s.sd.map(statistic).unwrap_or_default(),
+        s.half_width.map(statistic).unwrap_or_default(),
     ]);
     row
 }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rpasim_core::wait::{REASONS, WaitReason};
+use rpasim_report::format::{fixed, statistic};
 use rpasim_report::goals::Goal;
 use rpasim_report::outdir::{Marker, OutputKind};
 use rpasim_report::summary::reason_share_column;
@@ -401,14 +402,6 @@ pub fn run(
     })
 }
 
-fn number(x: f64) -> String {
-    if x.is_infinite() {
-        rpasim_report::summary::NEVER.to_string()
-    } else {
-        format!("{x:.6}")
-    }
-}
-
 /// A goal's column prefix in `plan.csv`: `finance.start_p95_s`.
 fn goal_column(g: &Goal) -> String {
     format!("{}.{}", g.name, g.metric)
@@ -442,8 +435,8 @@ pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
         row.push(e.replications.to_string());
         for g in &e.goals {
             row.extend([
-                number(g.mean),
-                number(g.bound),
+                statistic(g.mean),
+                statistic(g.bound),
                 g.verdict
                     .as_str()
                     .replace("meets", "yes")
@@ -456,7 +449,7 @@ pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
         ]);
         for shares in &e.waits {
             match shares {
-                Some(s) => row.extend(s.iter().map(|x| format!("{x:.6}"))),
+                Some(s) => row.extend(s.iter().map(|x| fixed(*x, 6))),
                 None => row.extend(std::iter::repeat_n(String::new(), REASONS)),
             }
         }
