@@ -71,6 +71,10 @@ const MAX_READING_THREADS: usize = 4;
 /// Threads to read `entries` entries on: one per thousand entries, at
 /// most one per core.
 fn reading_threads(entries: usize) -> usize {
+    if entries < 2 * ENTRIES_PER_THREAD {
+        // Without asking for the cores: that reads files of the system's.
+        return 1;
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     (entries / ENTRIES_PER_THREAD).clamp(1, cores.min(MAX_READING_THREADS))
 }
