@@ -69,7 +69,7 @@ const ENTRIES_PER_THREAD: usize = 1_000;
 const MAX_READING_THREADS: usize = 4;
 
 /// Threads to read `entries` entries on: one per thousand entries, at
-/// most one per core.
+/// most one per core and [`MAX_READING_THREADS`].
 fn reading_threads(entries: usize) -> usize {
     if entries < 2 * ENTRIES_PER_THREAD {
         // Without asking for the cores: that reads files of the system's.
