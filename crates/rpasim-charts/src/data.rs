@@ -2,7 +2,7 @@
 //! finished simulation (in memory) or from an output directory (`rpasim
 //! plot`), so both give the same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
 
@@ -508,8 +508,11 @@ fn read_events(
     Ok((rows, timelines.finish()))
 }
 
-/// Each target's position in the manifest, by name.
-fn target_index(m: &Manifest) -> BTreeMap<&str, usize> {
+/// Each target's position in the manifest, by name. A hash map: it is
+/// asked once per row of `runs.csv` and `timeseries.csv` (2 million rows
+/// for 10,000 targets, where a sorted map's look-up compared 14 names) and
+/// never iterated, so its order reaches no output.
+fn target_index(m: &Manifest) -> HashMap<&str, usize> {
     m.targets
         .iter()
         .enumerate()
