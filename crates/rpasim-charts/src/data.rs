@@ -419,7 +419,7 @@ fn waits_from_runs(
     {
         runs += 1;
         // Every run arrived; one that never started has no wait.
-        let line = row.position().map_or(runs + 1, csv::Position::line);
+        let line = line_of(&row, runs);
         let not_seconds = |column: &str| {
             invalid(
                 path,
@@ -496,7 +496,7 @@ fn read_events(
         // Every event has its time: one that is not a number would be left
         // off the timelines unsaid.
         let at_ms = parse_ms(cell(time)).ok_or_else(|| {
-            let line = row.position().map_or(rows.total + 1, csv::Position::line);
+            let line = line_of(&row, rows.total);
             invalid(
                 path,
                 &format!("line {line}: time_s is not a number of seconds"),
@@ -506,6 +506,12 @@ fn read_events(
         timelines.push(at_ms, cell(event), cell(target), on);
     }
     Ok((rows, timelines.finish()))
+}
+
+/// The line of the file `row` was read from: its position's, else that of
+/// the `nth` record after the header (records of one line each).
+fn line_of(row: &csv::StringRecord, nth: u64) -> u64 {
+    row.position().map_or(nth + 1, csv::Position::line)
 }
 
 /// Each target's position in the manifest, by name. A hash map: it is
@@ -554,7 +560,7 @@ fn series_from_timeseries(
         .map_err(|e| files::csv_error(path, e))?
     {
         rows += 1;
-        let line = row.position().map_or(rows + 1, csv::Position::line);
+        let line = line_of(&row, rows);
         let t = *index
             .get(&row[target])
             .ok_or_else(|| invalid(path, &format!("line {line}: unknown target")))?;

@@ -88,12 +88,11 @@ fn read_entries(entries: &[(&'static str, &str)], threads: usize) -> Vec<Option<
     if threads <= 1 || entries.len() < 2 {
         return vec![Lists::read(entries)];
     }
-    let mut runs = entries.chunks(entries.len().div_ceil(threads));
-    let Some(first) = runs.next() else {
-        return Vec::new();
-    };
+    let size = entries.len().div_ceil(threads);
+    let (first, rest) = entries.split_at(size);
     std::thread::scope(|scope| {
-        let beside: Vec<_> = runs
+        let beside: Vec<_> = rest
+            .chunks(size)
             .map(|run| {
                 let thread =
                     std::thread::Builder::new().spawn_scoped(scope, move || Lists::read(run));
