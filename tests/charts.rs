@@ -2,7 +2,7 @@
 //! faithful to summary.csv, reproducible by `rpasim plot`, and readable at
 //! 30 days and 10 targets.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

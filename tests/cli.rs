@@ -1,6 +1,6 @@
 //! The `rpasim` binary: outputs, determinism, and errors with exit status 2.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The `empirical` duration distribution: observed durations drawn with
 //! equal probability, from the flow's own seeded stream.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -2,7 +2,7 @@
 //! scenario, in the file or through `--set`, is an error that names it
 //! (exit status 2 through the binary), never silently ignored.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! asserted (exit status, files kept byte for byte, nothing left beside
 //! the output).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

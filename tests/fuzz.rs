@@ -4,7 +4,7 @@
 //! run is counted in exactly one outcome. The campaign through the binary,
 //! with time and memory limits, is `rpasim-fuzz`'s `fuzz-campaign`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

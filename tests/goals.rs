@@ -1,7 +1,7 @@
 //! Service-level goals: `[[goals]]` and `--goal`, judged on every run,
 //! written to `goals.csv` and the report, and `--require-goals` for CI.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

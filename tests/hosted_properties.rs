@@ -2,7 +2,7 @@
 //! (proptest): image updates, restarts, both capacity policies, both
 //! scale-in settings.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

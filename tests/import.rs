@@ -1,7 +1,7 @@
 //! `rpasim import`: a history made from a known scenario comes back as a
 //! replay that reproduces it and a fleet that matches it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -3,7 +3,7 @@
 //! absurd lists, and trace or scenario files that are not regular files,
 //! too large, or not traces at all (whose content must not be echoed).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! A run recorded in memory (what the Python package returns) is the same
 //! bytes as the files `rpasim run` writes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::BufRead;

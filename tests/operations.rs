@@ -1,7 +1,7 @@
 //! Operations and faults, item by item: scenarios in TOML with
 //! hand-computed timelines, exact to the millisecond.
 
-mod common;
+use crate::common;
 
 use common::{Collect, scenario, simulate};
 use rpasim_core::observer::{Notable, NotableKind};

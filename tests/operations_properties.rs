@@ -6,7 +6,7 @@
 //! engine reports them (the events log) and checks every run start against
 //! it; records check conservation and bot overlaps.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! `rpasim plan`: the cheapest setting that meets goals, exactly where
 //! queueing theory knows the answer; few evaluations; exit statuses.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

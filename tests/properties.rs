@@ -1,6 +1,6 @@
 //! Invariants over random small models (proptest).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! up to date, accepting every bundled scenario and sweep file, refusing a
 //! misspelt key.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

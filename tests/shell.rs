@@ -1,7 +1,7 @@
 //! `rpasim completions` and `rpasim man`: scripts shells load, pages `man`
 //! renders.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::process::Command;

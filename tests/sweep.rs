@@ -1,6 +1,6 @@
 //! Sweeps: statistics, parallelism, shards, resume, and regression checks.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

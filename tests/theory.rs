@@ -6,7 +6,7 @@
 //! the analytic value lies inside the interval. Analytic values are computed
 //! here from the formulas in `rpasim_stats::queueing`, not pasted.
 
-mod common;
+use crate::common;
 
 use common::{Collect, scenario, simulate};
 use rpasim_core::{Outcome, RunRecord};

@@ -1,7 +1,7 @@
 //! Verdicts that cannot flatter: service levels over every arrival, and a
 //! `check` that rejects malformed or degenerate input instead of passing.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! after every event, that each target's reason is current, and that each
 //! run's split adds up to its wait (`common::simulate_watched`).
 
-mod common;
+use crate::common;
 
 use common::{scenario, simulate_watched};
 use rpasim_core::wait::WaitReason::{self, *};
