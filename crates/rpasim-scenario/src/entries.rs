@@ -52,7 +52,7 @@ const LISTS: [&str; 10] = [
 /// text does not read.
 pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
     let parts = Parts::split(text)?;
-    let mut file: ScenarioFile = toml::from_str(&parts.rest).ok()?;
+    let mut file: ScenarioFile = read_as(&parts.rest)?;
     let threads = reading_threads(parts.entries.len());
     for lists in read_entries(&parts.entries, threads) {
         lists?.append_to(&mut file);
@@ -327,7 +327,7 @@ impl<'a> Editing<'a> {
 /// outside the entries; the caller then reads the whole document.
 pub(crate) fn first_problem(text: &str) -> Option<(KeyPath, Option<usize>, String)> {
     let parts = Parts::split(text)?;
-    toml::from_str::<ScenarioFile>(&parts.rest).ok()?;
+    read_as::<ScenarioFile>(&parts.rest)?;
     // The whole document's tables are maps sorted by key: its first
     // problem is in the first list, by name, that has one, at that list's
     // first entry that has one.
@@ -407,9 +407,22 @@ fn problem_of<T: DeserializeOwned>(text: &str) -> EntryReading {
 
 /// The one entry of the one list in `text`.
 fn entry<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let lists: BTreeMap<String, Vec<T>> = toml::from_str(text).ok()?;
+    let lists: BTreeMap<String, Vec<T>> = read_as(text)?;
     let mut entries = lists.into_values().next()?;
     (entries.len() == 1).then(|| entries.pop()).flatten()
+}
+
+/// `text` read as a `T`, or `None` if it does not read.
+///
+/// Through `serde_path_to_error`'s deserializer, as when a problem must be
+/// located ([`problem_of`], the whole document in `lib.rs`), although
+/// nothing is located here: serde's code for the scenario's types is
+/// generated once for each deserializer that reads them, so reading them
+/// with `toml`'s alone as well doubled that code, most of this crate's
+/// build. It costs a copy of each key read.
+fn read_as<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let de = toml::Deserializer::parse(text).ok()?;
+    serde_path_to_error::deserialize(de).ok()
 }
 
 /// The text split for reading: each entry of a list on its own, in order,

@@ -4,9 +4,10 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// The scenario file as reading the whole document gives it.
+/// The scenario file as reading the whole document gives it (through the
+/// deserializer `lib.rs` reads the whole document with).
 fn whole(text: &str) -> Option<ScenarioFile> {
-    toml::from_str(text).ok()
+    read_as(text)
 }
 
 fn same(a: &ScenarioFile, b: &ScenarioFile) -> bool {
@@ -15,7 +16,7 @@ fn same(a: &ScenarioFile, b: &ScenarioFile) -> bool {
 
 /// Reading entry by entry gives what reading the whole document gives.
 fn read_as_whole(text: &str) {
-    let whole = toml::from_str::<ScenarioFile>(text).expect("a valid scenario file");
+    let whole = whole(text).expect("a valid scenario file");
     let by_entries = read(text).expect("read entry by entry");
     assert!(same(&by_entries, &whole), "{text}");
 }
@@ -148,7 +149,7 @@ fn entries_read_on_several_threads_are_those_read_on_one() {
     let parts = Parts::split(&text).expect("splits");
     assert_eq!(parts.entries.len(), 3_500);
     let lists = |threads| -> Vec<String> {
-        let mut file: ScenarioFile = toml::from_str(&parts.rest).expect("the rest");
+        let mut file: ScenarioFile = read_as(&parts.rest).expect("the rest");
         let runs = read_entries(&parts.entries, threads);
         assert_eq!(runs.len(), threads.max(1));
         for run in runs {
