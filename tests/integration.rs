@@ -7,6 +7,7 @@
 
 mod common;
 
+mod build;
 mod charts;
 mod cli;
 mod empirical;
