@@ -2,13 +2,13 @@
 //! workspace) is built from a lock file of its own.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+
+use crate::common::repo;
 
 /// Each package of a `Cargo.lock` (its name and version), by name: the
 /// versions it locks.
 fn locked(path: &str) -> BTreeMap<String, Vec<String>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join(path)).expect("a lock file");
+    let text = std::fs::read_to_string(repo().join(path)).expect("a lock file");
     let lock: toml::Table = toml::from_str(&text).expect("TOML");
     let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for package in lock["package"].as_array().expect("packages") {
@@ -25,7 +25,8 @@ fn locked(path: &str) -> BTreeMap<String, Vec<String>> {
 /// locked at the same version: both compute the same results (a patch
 /// release of a parser or of a random number crate must reach both at
 /// once), and `.ci/run` builds the package in the workspace's target
-/// directory so that what they share is compiled once.
+/// directory so that the registry's crates they share are compiled once
+/// (their features agree too: `build.rs`).
 #[test]
 fn the_python_package_locks_the_workspace_s_versions() {
     let workspace = locked("Cargo.lock");
