@@ -18,7 +18,7 @@ pub mod sweep;
 pub mod timeline;
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,10 +77,9 @@ pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
     save_png(&dir.join(format!("{stem}.png")), size, stem, png)
 }
 
-/// Draws a chart on a bitmap in memory and saves it as PNG at `path`, as
-/// plotters saves one (the same encoder, the same bytes), so that a
-/// failure to write (a full disk) is told as the I/O error it is, not as
-/// the drawing backend's debug text.
+/// Draws a chart on a bitmap in memory and saves it as PNG at `path`, so
+/// that a failure to write (a full disk) is told as the I/O error it is,
+/// not as the drawing backend's debug text.
 fn save_png<E: std::fmt::Debug>(
     path: &Path,
     size: (u32, u32),
@@ -94,10 +93,31 @@ fn save_png<E: std::fmt::Debug>(
         draw(&root).map_err(|e| failed(what, e))?;
         root.present().map_err(|e| failed(what, e))?;
     }
-    image::save_buffer(path, &pixels, width, height, image::ColorType::Rgb8).map_err(|e| match e {
-        image::ImageError::IoError(e) => e,
+    let mut file = io::BufWriter::new(fs::File::create(path)?);
+    encode_png(&mut file, &pixels, size).map_err(|e| match e {
+        png::EncodingError::IoError(e) => e,
         other => failed(what, other),
-    })
+    })?;
+    file.flush()
+}
+
+/// Encodes 8-bit RGB pixels as PNG with the settings of `image` 0.24's
+/// encoder (fast compression, an adaptive filter), which plotters' own
+/// saving used: the charts' bytes stayed the same when it was replaced.
+fn encode_png(
+    out: impl Write,
+    rgb: &[u8],
+    (width, height): (u32, u32),
+) -> Result<(), png::EncodingError> {
+    let mut encoder = png::Encoder::new(out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::FilterType::Sub);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()
 }
 
 /// The pixel size of a chart.
@@ -239,5 +259,31 @@ mod tests {
         save_png(&path, (20, 10), "chart", |root| root.fill(&WHITE)).expect("written");
         let bytes = fs::read(&path).expect("png");
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
+
+    /// The bytes `image` 0.24.9's `save_buffer` wrote for these pixels,
+    /// which plotters used before: a change of the encoder's settings
+    /// would change every chart's bytes.
+    #[test]
+    fn pngs_are_encoded_as_image_0_24_encoded_them() {
+        let (width, height) = (7u32, 5u32);
+        let rgb: Vec<u8> = (0..width * height)
+            .flat_map(|i| {
+                let (x, y) = (i % width, i / width);
+                [(x * 30) as u8, (y * 50) as u8, if x == y { 0 } else { 255 }]
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        encode_png(&mut bytes, &rgb, (width, height)).expect("encoded");
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let expected = [
+            "89504e470d0a1a0a0000000d494844520000000700000005080200000006f861",
+            "8f00000065494441547801edc003a0245996c6f1ff77ee8dc8cca7724b63ae6d",
+            "dbb66ddbb66ddbb66d698c9e964aaf9e323322eef976b76a7aa6873b6bd5af02",
+            "b7e05be016b8056e815ba0f2b20681b90c002a2f0b18040600a0f2b25c661018",
+            "002a2fcbfd0c0203ff083f440a8cd32717d60000000049454e44ae426082",
+        ]
+        .concat();
+        assert_eq!(hex, expected);
     }
 }
