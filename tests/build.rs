@@ -25,7 +25,8 @@ fn features(args: &[&str]) -> Result<BTreeMap<String, BTreeSet<String>>, String>
             // What the build downloaded is enough for its own trees.
             command.arg("--offline");
         }
-        (command.args(["--prefix", "none", "--format", "{p}|{f}"]))
+        command
+            .args(["--prefix", "none", "--format", "{p}|{f}"])
             .args(args)
             .output()
             .expect("cargo runs")

@@ -102,8 +102,8 @@ fn save_png<E: std::fmt::Debug>(
 }
 
 /// Encodes 8-bit RGB pixels as PNG with the settings of `image` 0.24's
-/// encoder (fast compression, an adaptive filter), which plotters' own
-/// saving used: the charts' bytes stayed the same when it was replaced.
+/// encoder (fast compression, an adaptive filter), which saved the charts
+/// before: their bytes stayed the same when `png` replaced it.
 fn encode_png(
     out: impl Write,
     rgb: &[u8],
@@ -261,8 +261,8 @@ mod tests {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     }
 
-    /// The bytes `image` 0.24.9's `save_buffer` wrote for these pixels,
-    /// which plotters used before: a change of the encoder's settings
+    /// The bytes `image` 0.24.9's `save_buffer`, which saved the charts
+    /// before, wrote for these pixels: a change of the encoder's settings
     /// would change every chart's bytes.
     #[test]
     fn pngs_are_encoded_as_image_0_24_encoded_them() {
