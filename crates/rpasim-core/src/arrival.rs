@@ -64,6 +64,9 @@ pub struct ArrivalGenerator {
     cursor: usize,
     /// Time of the last burst of `Every`/`Cron`, `None` before the first.
     last: Option<SimTime>,
+    /// The last day a `Cron` schedule was found to fire on (days from
+    /// time 0).
+    cron_fires_on: Option<u64>,
     /// A Poisson process's rate per millisecond (where the profile's
     /// multiplier is 1), kept to spare a division per arrival.
     per_ms: f64,
@@ -86,6 +89,7 @@ impl ArrivalGenerator {
             rng,
             cursor: 0,
             last: None,
+            cron_fires_on: None,
             per_ms,
         }
     }
@@ -126,9 +130,10 @@ impl ArrivalGenerator {
                 (t, *burst)
             }
             ArrivalProcess::Cron { schedule, burst } => {
+                let fires_on = &mut self.cron_fires_on;
                 let t = match self.last {
-                    None => schedule.next_after(now, true)?,
-                    Some(last) => schedule.next_after(last, false)?,
+                    None => schedule.next_in_walk(now, true, fires_on)?,
+                    Some(last) => schedule.next_in_walk(last, false, fires_on)?,
                 };
                 (t, *burst)
             }

@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
-use crate::time::{MS_PER_DAY, MS_PER_HOUR, SimTime};
+use crate::time::{MS_PER_DAY, MS_PER_HOUR, MS_PER_SECOND, SimTime};
 
 /// Hours in a week: the period of a rate profile.
 pub const HOURS_PER_WEEK: usize = 24 * 7;
@@ -106,12 +106,122 @@ impl RateProfile {
 /// A cron schedule evaluated on the simulated calendar: five fields (or six
 /// with leading seconds), POSIX weekdays where 0 and 7 are Sunday and 1 is
 /// Monday, plus croner's extensions (`L`, `#`, `W`, names such as `MON`).
+///
+/// Croner walks the calendar field by field, about 2 microseconds a
+/// firing. A schedule firing every few minutes fires hundreds of times a
+/// day, so firings within a day are found from the pattern's times of day
+/// (its seconds, minutes and hours, the same on every day it fires), and
+/// croner is asked only whether the day fires, and for the next day that
+/// does.
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
     // Boxed: a parsed pattern is a few hundred bytes, and arrival processes
     // are moved around by value.
     cron: Box<croner::Cron>,
+    times_of_day: Option<TimesOfDay>,
     pattern: String,
+}
+
+/// The seconds of a day at which a schedule fires on the days it fires:
+/// every combination of its hours, minutes and seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TimesOfDay {
+    seconds: u64,
+    minutes: u64,
+    hours: u64,
+}
+
+/// Seconds in a day.
+const SECONDS_PER_DAY: u64 = MS_PER_DAY / MS_PER_SECOND;
+
+impl TimesOfDay {
+    /// The times of day of a parsed pattern; `None` if a field allows no
+    /// value (croner then finds nothing either).
+    fn of(pattern: &croner::CronPattern) -> Option<Self> {
+        let bits = |c: &croner::CronComponent, below: u16| {
+            c.values()
+                .into_iter()
+                .filter(|v| *v < below)
+                .fold(0u64, |b, v| b | 1 << v)
+        };
+        let t = TimesOfDay {
+            seconds: bits(&pattern.seconds, 60),
+            minutes: bits(&pattern.minutes, 60),
+            hours: bits(&pattern.hours, 24),
+        };
+        (t.seconds != 0 && t.minutes != 0 && t.hours != 0).then_some(t)
+    }
+
+    /// The first second of the day at or after `second` (below 86,400)
+    /// at which the schedule fires on a day it fires.
+    fn first_from(&self, second: u64) -> Option<u64> {
+        let (h, m, s) = (second / 3600, second / 60 % 60, second % 60);
+        let at = |h: u64, m: u64, s: u64| h * 3600 + m * 60 + s;
+        let (first_minute, first_second) = (
+            u64::from(self.minutes.trailing_zeros()),
+            u64::from(self.seconds.trailing_zeros()),
+        );
+        if self.hours >> h & 1 == 1 {
+            if self.minutes >> m & 1 == 1
+                && let Some(s) = next_bit(self.seconds, s)
+            {
+                return Some(at(h, m, s));
+            }
+            if let Some(m) = next_bit(self.minutes, m + 1) {
+                return Some(at(h, m, first_second));
+            }
+        }
+        next_bit(self.hours, h + 1).map(|h| at(h, first_minute, first_second))
+    }
+
+    /// Its `n`-th time of day, counting from 1.
+    fn nth(&self, n: u64) -> Option<u64> {
+        let per_minute = u64::from(self.seconds.count_ones());
+        let per_hour = u64::from(self.minutes.count_ones()) * per_minute;
+        let i = n.checked_sub(1)?;
+        let hour = nth_bit(self.hours, i / per_hour)?;
+        let minute = nth_bit(self.minutes, i % per_hour / per_minute)?;
+        let second = nth_bit(self.seconds, i % per_minute)?;
+        Some(hour * 3600 + minute * 60 + second)
+    }
+
+    /// How many of its times of day come before `second` (at most
+    /// 86,400: the whole day).
+    fn count_before(&self, second: u64) -> u64 {
+        let ones = |bits: u64, below: u64| u64::from((bits & low_bits(below)).count_ones());
+        let all = |bits: u64| u64::from(bits.count_ones());
+        if second >= SECONDS_PER_DAY {
+            return all(self.hours) * all(self.minutes) * all(self.seconds);
+        }
+        let (h, m, s) = (second / 3600, second / 60 % 60, second % 60);
+        let mut count = ones(self.hours, h) * all(self.minutes) * all(self.seconds);
+        if self.hours >> h & 1 == 1 {
+            count += ones(self.minutes, m) * all(self.seconds);
+            if self.minutes >> m & 1 == 1 {
+                count += ones(self.seconds, s);
+            }
+        }
+        count
+    }
+}
+
+/// The lowest set bit of `bits` at or above `from`.
+fn next_bit(bits: u64, from: u64) -> Option<u64> {
+    let above = bits & !low_bits(from);
+    (above != 0).then(|| u64::from(above.trailing_zeros()))
+}
+
+/// The position of the `i`-th set bit of `bits`, counting from 0.
+fn nth_bit(mut bits: u64, i: u64) -> Option<u64> {
+    for _ in 0..i {
+        bits &= bits.checked_sub(1)?;
+    }
+    (bits != 0).then(|| u64::from(bits.trailing_zeros()))
+}
+
+/// A mask of the bits below `n` (all of them from 64 on).
+fn low_bits(n: u64) -> u64 {
+    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
 }
 
 impl CronSchedule {
@@ -124,6 +234,7 @@ impl CronSchedule {
             .build();
         let cron = Box::new(parser.parse(pattern).map_err(|e| e.to_string())?);
         Ok(CronSchedule {
+            times_of_day: TimesOfDay::of(&cron.pattern),
             cron,
             pattern: pattern.to_string(),
         })
@@ -155,11 +266,106 @@ impl CronSchedule {
 
     /// The first firing at or after `t` (`inclusive`) or strictly after it.
     pub fn next_after(&self, t: SimTime, inclusive: bool) -> Option<SimTime> {
+        self.later_today(t, inclusive, None)
+            .or_else(|| self.croner_next(t, inclusive))
+    }
+
+    /// [`CronSchedule::next_after`] for a walk from firing to firing (an
+    /// arrival process's): `fires_on` keeps the last day found to fire,
+    /// which spares asking croner again about the day at each of its
+    /// firings.
+    pub fn next_in_walk(
+        &self,
+        t: SimTime,
+        inclusive: bool,
+        fires_on: &mut Option<u64>,
+    ) -> Option<SimTime> {
+        let next = self
+            .later_today(t, inclusive, *fires_on)
+            .or_else(|| self.croner_next(t, inclusive))?;
+        *fires_on = Some(next.as_millis() / MS_PER_DAY);
+        Some(next)
+    }
+
+    /// The first firing at or after `t` (or after it) if it is on `t`'s
+    /// day, found from the times of day; `None` when it is not, or when
+    /// croner must decide (`t` within a second, whose handling is
+    /// croner's). `fires_on` is a day known to fire, if one is.
+    fn later_today(&self, t: SimTime, inclusive: bool, fires_on: Option<u64>) -> Option<SimTime> {
+        let times = self.times_of_day.as_ref()?;
+        let ms = t.as_millis();
+        if !ms.is_multiple_of(MS_PER_SECOND) {
+            return None;
+        }
+        let (day, second) = (ms / MS_PER_DAY, ms % MS_PER_DAY / MS_PER_SECOND);
+        let from = if inclusive { second } else { second + 1 };
+        if from >= SECONDS_PER_DAY {
+            return None;
+        }
+        let next = day * MS_PER_DAY + times.first_from(from)? * MS_PER_SECOND;
+        let next = SimTime::from_millis(next);
+        if fires_on == Some(day) {
+            return Some(next);
+        }
+        // The day fires at all of its times of day or at none.
+        self.cron
+            .is_time_matching(&to_datetime(next))
+            .unwrap_or(false)
+            .then_some(next)
+    }
+
+    /// The first firing at or after `t` (or after it), as croner finds it.
+    fn croner_next(&self, t: SimTime, inclusive: bool) -> Option<SimTime> {
         let next = self
             .cron
             .find_next_occurrence(&to_datetime(t), inclusive)
             .ok()?;
         from_datetime(next)
+    }
+
+    /// How many firings come before `end`, counting at most `most` of
+    /// them, and the instant the count covers: `end`, or the `most`-th
+    /// firing when there are that many. Counted day by day (a day that
+    /// fires fires at each of the pattern's times of day), and firing by
+    /// firing from a date croner cannot match on.
+    pub fn count_before(&self, end: SimTime, most: u64) -> (u64, SimTime) {
+        let (mut count, mut day) = (0u64, 0u64);
+        if let Some(times) = self.times_of_day {
+            let first = times.first_from(0).unwrap_or(0) * MS_PER_SECOND;
+            while day * MS_PER_DAY < end.as_millis() {
+                let start = day * MS_PER_DAY;
+                // Seconds of this day whose instants come before `end`.
+                let seconds = (end.as_millis() - start).div_ceil(MS_PER_SECOND);
+                let fires = self
+                    .cron
+                    .is_time_matching(&to_datetime(SimTime::from_millis(start + first)));
+                let today = match fires {
+                    Ok(true) => times.count_before(seconds),
+                    Ok(false) => 0,
+                    Err(_) => break,
+                };
+                if count + today >= most {
+                    // The `most`-th firing is today, at its nth time of day.
+                    let nth = times.nth(most - count).unwrap_or(0);
+                    return (most, SimTime::from_millis(start + nth * MS_PER_SECOND));
+                }
+                count += today;
+                day += 1;
+            }
+            if day * MS_PER_DAY >= end.as_millis() {
+                return (count, end);
+            }
+        }
+        let (mut at, mut inclusive) = (SimTime::from_millis(day * MS_PER_DAY), true);
+        while let Some(next) = self.next_after(at, inclusive) {
+            if next >= end || count == most {
+                break;
+            }
+            count += 1;
+            at = next;
+            inclusive = false;
+        }
+        (count, if count == most { at } else { end })
     }
 }
 
@@ -201,6 +407,129 @@ mod tests {
         let next = c.next_after(friday, false).expect("fires");
         assert_eq!(next, SimTime::ZERO + SimDuration::from_hours(7 * 24 + 2));
         assert!(CronSchedule::parse("61 * * * *").is_err());
+    }
+
+    /// Patterns of every kind of field: steps, ranges, lists, seconds,
+    /// names, the last day, nth weekdays, nearest weekdays, a day of the
+    /// month and of the week together (either fires), rare days.
+    const PATTERNS: [&str; 16] = [
+        "*/5 * * * *",
+        "0 2 * * 1-5",
+        "15,45 9-17 * * MON-FRI",
+        "*/7 */3 * * *",
+        "30 */10 * * * *",
+        "* * * * * *",
+        "0 0 L * *",
+        "0 12 * * 5#2",
+        "0 8 15W * *",
+        "10 4 1,15 * 3",
+        "0 0 29 2 *",
+        "59 23 31 12 *",
+        "0 0 30 2 *",
+        "*/20 8-18 * JAN,JUL SAT",
+        "0-10/3 * 1-7 * 1",
+        "5 4 * * 0,7",
+    ];
+
+    proptest::proptest! {
+        /// The firings found from the times of day are croner's own:
+        /// from whole seconds and from instants within a second, in the
+        /// first years and later.
+        #[test]
+        fn next_firing_is_crons(
+            pattern in proptest::sample::select(&PATTERNS[..]),
+            days in 0u64..800,
+            ms in 0u64..MS_PER_DAY,
+            whole_second in proptest::bool::ANY,
+            inclusive in proptest::bool::ANY,
+            steps in 1usize..40,
+        ) {
+            let c = CronSchedule::parse(pattern).expect("valid");
+            let ms = if whole_second { ms / 1000 * 1000 } else { ms };
+            let (mut t, mut inclusive) = (SimTime::from_millis(days * MS_PER_DAY + ms), inclusive);
+            let mut fires_on = None;
+            for _ in 0..steps {
+                let next = c.next_after(t, inclusive);
+                proptest::prop_assert_eq!(next, c.croner_next(t, inclusive), "{} from {:?}", pattern, t);
+                proptest::prop_assert_eq!(c.next_in_walk(t, inclusive, &mut fires_on), next);
+                let Some(next) = next else { break };
+                (t, inclusive) = (next, false);
+            }
+        }
+
+        /// Counting day by day finds what a walk firing by firing finds.
+        #[test]
+        fn counting_firings_day_by_day_is_walking_them(
+            pattern in proptest::sample::select(&PATTERNS[..]),
+            end in 0u64..40 * MS_PER_DAY,
+            unit in proptest::sample::select(&[1u64, MS_PER_SECOND, 30 * MS_PER_SECOND, 60 * MS_PER_SECOND][..]),
+            most in proptest::prop_oneof![1u64..100, 100u64..200_000],
+        ) {
+            let c = CronSchedule::parse(pattern).expect("valid");
+            // Ends on whole seconds and minutes too, where a firing may be.
+            let end = SimTime::from_millis(end / unit * unit);
+            let (mut count, mut at, mut inclusive) = (0u64, SimTime::ZERO, true);
+            while let Some(next) = c.croner_next(at, inclusive) {
+                if next >= end || count == most {
+                    break;
+                }
+                (count, at, inclusive) = (count + 1, next, false);
+            }
+            let walked = (count, if count == most { at } else { end });
+            proptest::prop_assert_eq!(c.count_before(end, most), walked, "{}", pattern);
+        }
+    }
+
+    /// Counting up to every half minute of two days, and a millisecond
+    /// after each, against the firings croner walks to.
+    #[test]
+    fn firings_are_counted_up_to_any_end() {
+        const DAYS: u64 = 2;
+        let horizon = SimTime::from_millis(DAYS * MS_PER_DAY);
+        for pattern in PATTERNS {
+            let c = CronSchedule::parse(pattern).expect("valid");
+            let mut firings = vec![];
+            let (mut at, mut inclusive) = (SimTime::ZERO, true);
+            while let Some(next) = c.croner_next(at, inclusive).filter(|t| *t < horizon) {
+                firings.push(next);
+                (at, inclusive) = (next, false);
+            }
+            for half_minute in 0..DAYS * 2880 {
+                for offset in [0, 1] {
+                    let end = SimTime::from_millis(half_minute * 30_000 + offset);
+                    let expected = firings.partition_point(|f| *f < end) as u64;
+                    assert_eq!(
+                        c.count_before(end, u64::MAX),
+                        (expected, end),
+                        "{pattern} to {end:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn times_of_day_are_counted_and_found() {
+        let t = TimesOfDay::of(
+            &CronSchedule::parse("15,45 9-17 * * *")
+                .expect("valid")
+                .cron
+                .pattern,
+        )
+        .expect("fires");
+        assert_eq!(t.first_from(0), Some(9 * 3600 + 15 * 60));
+        assert_eq!(
+            t.first_from(9 * 3600 + 15 * 60 + 1),
+            Some(9 * 3600 + 45 * 60)
+        );
+        assert_eq!(t.first_from(17 * 3600 + 45 * 60 + 1), None);
+        assert_eq!(t.count_before(SECONDS_PER_DAY), 18);
+        assert_eq!(t.count_before(10 * 3600 + 45 * 60), 3);
+        assert_eq!(t.count_before(10 * 3600 + 45 * 60 + 1), 4);
+        assert_eq!(t.nth(1), Some(9 * 3600 + 15 * 60));
+        assert_eq!(t.nth(4), Some(10 * 3600 + 45 * 60));
+        assert_eq!(t.nth(18), Some(17 * 3600 + 45 * 60));
+        assert_eq!((t.nth(0), t.nth(19)), (None, None));
     }
 
     #[test]

@@ -125,17 +125,8 @@ fn cron_firings(schedule: &CronSchedule, horizon: SimTime) -> f64 {
     const WINDOW: SimDuration = SimDuration::from_millis(28 * 86_400_000);
     const MOST: u64 = 100_000;
     let end = horizon.min(SimTime::ZERO + WINDOW);
-    let (mut count, mut at, mut inclusive) = (0u64, SimTime::ZERO, true);
-    while let Some(next) = schedule.next_after(at, inclusive) {
-        if next >= end || count == MOST {
-            break;
-        }
-        count += 1;
-        at = next;
-        inclusive = false;
-    }
+    let (count, covered) = schedule.count_before(end, MOST);
     // Extrapolate over the time the counting covered.
-    let covered = if count == MOST { at } else { end };
     if covered == SimTime::ZERO {
         return count as f64;
     }
