@@ -64,9 +64,6 @@ pub struct ArrivalGenerator {
     cursor: usize,
     /// Time of the last burst of `Every`/`Cron`, `None` before the first.
     last: Option<SimTime>,
-    /// The last day a `Cron` schedule was found to fire on (days from
-    /// time 0).
-    cron_fires_on: Option<u64>,
     /// A Poisson process's rate per millisecond (where the profile's
     /// multiplier is 1), kept to spare a division per arrival.
     per_ms: f64,
@@ -89,7 +86,6 @@ impl ArrivalGenerator {
             rng,
             cursor: 0,
             last: None,
-            cron_fires_on: None,
             per_ms,
         }
     }
@@ -110,7 +106,7 @@ impl ArrivalGenerator {
     /// first call), as (time, number of runs); `None` when the process has no
     /// arrival before `horizon`.
     pub fn next(&mut self, now: SimTime, horizon: SimTime) -> Option<(SimTime, u32)> {
-        let (time, count) = match &self.process {
+        let (time, count) = match &mut self.process {
             ArrivalProcess::Poisson { profile, .. } => {
                 let (rng, per_ms) = (&mut self.rng, self.per_ms);
                 let t = next_poisson(rng, now, per_ms, profile.as_deref(), horizon)?;
@@ -130,10 +126,9 @@ impl ArrivalGenerator {
                 (t, *burst)
             }
             ArrivalProcess::Cron { schedule, burst } => {
-                let fires_on = &mut self.cron_fires_on;
                 let t = match self.last {
-                    None => schedule.next_in_walk(now, true, fires_on)?,
-                    Some(last) => schedule.next_in_walk(last, false, fires_on)?,
+                    None => schedule.next_in_walk(now, true)?,
+                    Some(last) => schedule.next_in_walk(last, false)?,
                 };
                 (t, *burst)
             }

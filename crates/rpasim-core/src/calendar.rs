@@ -115,11 +115,21 @@ impl RateProfile {
 /// does.
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
-    // Boxed: a parsed pattern is a few hundred bytes, and arrival processes
-    // are moved around by value.
-    cron: Box<croner::Cron>,
+    // Boxed, all of it: a parsed pattern is a few hundred bytes, and
+    // arrival processes are moved around by value and sit in every flow's
+    // state, whatever its process.
+    parsed: Box<Parsed>,
+}
+
+/// A cron pattern as parsed, with what a walk from firing to firing keeps.
+#[derive(Debug, Clone)]
+struct Parsed {
+    cron: croner::Cron,
     times_of_day: Option<TimesOfDay>,
     pattern: String,
+    /// The last day found to fire (days from time 0), in a walk from
+    /// firing to firing ([`CronSchedule::next_in_walk`]).
+    fires_on: Option<u64>,
 }
 
 /// The seconds of a day at which a schedule fires on the days it fires:
@@ -232,11 +242,14 @@ impl CronSchedule {
         let parser = croner::parser::CronParser::builder()
             .year(croner::parser::Year::Disallowed)
             .build();
-        let cron = Box::new(parser.parse(pattern).map_err(|e| e.to_string())?);
+        let cron = parser.parse(pattern).map_err(|e| e.to_string())?;
         Ok(CronSchedule {
-            times_of_day: TimesOfDay::of(&cron.pattern),
-            cron,
-            pattern: pattern.to_string(),
+            parsed: Box::new(Parsed {
+                times_of_day: TimesOfDay::of(&cron.pattern),
+                cron,
+                pattern: pattern.to_string(),
+                fires_on: None,
+            }),
         })
     }
 
@@ -256,12 +269,12 @@ impl CronSchedule {
         let start = NaiveDate::from_ymd_opt(croner::YEAR_UPPER_LIMIT - 29, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .unwrap_or_default();
-        self.cron.find_next_occurrence(&start, true).is_ok()
+        self.parsed.cron.find_next_occurrence(&start, true).is_ok()
     }
 
     /// The pattern as written.
     pub fn pattern(&self) -> &str {
-        &self.pattern
+        &self.parsed.pattern
     }
 
     /// The first firing at or after `t` (`inclusive`) or strictly after it.
@@ -271,19 +284,14 @@ impl CronSchedule {
     }
 
     /// [`CronSchedule::next_after`] for a walk from firing to firing (an
-    /// arrival process's): `fires_on` keeps the last day found to fire,
+    /// arrival process's): the schedule keeps the last day found to fire,
     /// which spares asking croner again about the day at each of its
     /// firings.
-    pub fn next_in_walk(
-        &self,
-        t: SimTime,
-        inclusive: bool,
-        fires_on: &mut Option<u64>,
-    ) -> Option<SimTime> {
+    pub fn next_in_walk(&mut self, t: SimTime, inclusive: bool) -> Option<SimTime> {
         let next = self
-            .later_today(t, inclusive, *fires_on)
+            .later_today(t, inclusive, self.parsed.fires_on)
             .or_else(|| self.croner_next(t, inclusive))?;
-        *fires_on = Some(next.as_millis() / MS_PER_DAY);
+        self.parsed.fires_on = Some(next.as_millis() / MS_PER_DAY);
         Some(next)
     }
 
@@ -292,7 +300,7 @@ impl CronSchedule {
     /// croner must decide (`t` within a second, whose handling is
     /// croner's). `fires_on` is a day known to fire, if one is.
     fn later_today(&self, t: SimTime, inclusive: bool, fires_on: Option<u64>) -> Option<SimTime> {
-        let times = self.times_of_day.as_ref()?;
+        let times = self.parsed.times_of_day.as_ref()?;
         let ms = t.as_millis();
         if !ms.is_multiple_of(MS_PER_SECOND) {
             return None;
@@ -308,7 +316,8 @@ impl CronSchedule {
             return Some(next);
         }
         // The day fires at all of its times of day or at none.
-        self.cron
+        self.parsed
+            .cron
             .is_time_matching(&to_datetime(next))
             .unwrap_or(false)
             .then_some(next)
@@ -317,6 +326,7 @@ impl CronSchedule {
     /// The first firing at or after `t` (or after it), as croner finds it.
     fn croner_next(&self, t: SimTime, inclusive: bool) -> Option<SimTime> {
         let next = self
+            .parsed
             .cron
             .find_next_occurrence(&to_datetime(t), inclusive)
             .ok()?;
@@ -330,13 +340,14 @@ impl CronSchedule {
     /// firing from a date croner cannot match on.
     pub fn count_before(&self, end: SimTime, most: u64) -> (u64, SimTime) {
         let (mut count, mut day) = (0u64, 0u64);
-        if let Some(times) = self.times_of_day {
+        if let Some(times) = self.parsed.times_of_day {
             let first = times.first_from(0).unwrap_or(0) * MS_PER_SECOND;
             while day * MS_PER_DAY < end.as_millis() {
                 let start = day * MS_PER_DAY;
                 // Seconds of this day whose instants come before `end`.
                 let seconds = (end.as_millis() - start).div_ceil(MS_PER_SECOND);
                 let fires = self
+                    .parsed
                     .cron
                     .is_time_matching(&to_datetime(SimTime::from_millis(start + first)));
                 let today = match fires {
@@ -444,14 +455,13 @@ mod tests {
             inclusive in proptest::bool::ANY,
             steps in 1usize..40,
         ) {
-            let c = CronSchedule::parse(pattern).expect("valid");
+            let mut c = CronSchedule::parse(pattern).expect("valid");
             let ms = if whole_second { ms / 1000 * 1000 } else { ms };
             let (mut t, mut inclusive) = (SimTime::from_millis(days * MS_PER_DAY + ms), inclusive);
-            let mut fires_on = None;
             for _ in 0..steps {
                 let next = c.next_after(t, inclusive);
                 proptest::prop_assert_eq!(next, c.croner_next(t, inclusive), "{} from {:?}", pattern, t);
-                proptest::prop_assert_eq!(c.next_in_walk(t, inclusive, &mut fires_on), next);
+                proptest::prop_assert_eq!(c.next_in_walk(t, inclusive), next);
                 let Some(next) = next else { break };
                 (t, inclusive) = (next, false);
             }
@@ -510,13 +520,8 @@ mod tests {
 
     #[test]
     fn times_of_day_are_counted_and_found() {
-        let t = TimesOfDay::of(
-            &CronSchedule::parse("15,45 9-17 * * *")
-                .expect("valid")
-                .cron
-                .pattern,
-        )
-        .expect("fires");
+        let c = CronSchedule::parse("15,45 9-17 * * *").expect("valid");
+        let t = TimesOfDay::of(&c.parsed.cron.pattern).expect("fires");
         assert_eq!(t.first_from(0), Some(9 * 3600 + 15 * 60));
         assert_eq!(
             t.first_from(9 * 3600 + 15 * 60 + 1),
