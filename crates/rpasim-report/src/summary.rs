@@ -305,38 +305,43 @@ impl SummaryBuilder {
         let SummaryBuilder {
             cost,
             targets,
-            flows,
+            mut flows,
             all,
             only,
             sole_flow,
             sole_target,
             ..
         } = self;
-        let all = match (sole_target, targets.first()) {
+        let mut all = match (sole_target, targets.first()) {
             (true, Some(only_target)) => only_target.clone(),
             _ => all,
         };
+        // Each row asks for several quantiles: read from sorted durations.
+        all.waits.sort_kept();
         let flow_row = |f: usize| only.as_ref().is_none_or(|o| o.flows[f]);
         let mut flow_rows: Vec<Option<FlowRow>> = (0..flows.len()).map(|_| None).collect();
         // A sole flow's row is its target's statistics, computed once below.
         let mut sole_flow_of = vec![None; targets.len()];
-        for (f, own) in flows.iter().enumerate().filter(|(f, _)| flow_row(*f)) {
-            match sole_flow[f] {
-                true => sole_flow_of[names.flow_targets[f].index()] = Some(f),
-                false => flow_rows[f] = Some(FlowRow::of(names, f, SummaryRow::flow_of(own))),
+        for (f, own) in flows.iter_mut().enumerate().filter(|(f, _)| flow_row(*f)) {
+            if sole_flow[f] {
+                sole_flow_of[names.flow_targets[f].index()] = Some(f);
+            } else {
+                own.waits.sort_kept();
+                flow_rows[f] = Some(FlowRow::of(names, f, SummaryRow::flow_of(own)));
             }
         }
         let window_ms = report.window().as_millis();
         let mut all_totals = TargetTotals::default();
         let mut rows = Vec::with_capacity(targets.len() + 1);
         let mut wait_histograms = Vec::with_capacity(targets.len() + 1);
-        for (i, stats) in targets.into_iter().enumerate() {
+        for (i, mut stats) in targets.into_iter().enumerate() {
             let totals = report.targets.get(i).copied().unwrap_or_default();
             all_totals.add(&totals);
             let target_row = only.as_ref().is_none_or(|o| o.targets[i]);
             if !target_row && sole_flow_of[i].is_none() {
                 continue;
             }
+            stats.waits.sort_kept();
             let runs = SummaryRow::flow_of(&stats);
             if let Some(f) = sole_flow_of[i] {
                 flow_rows[f] = Some(FlowRow::of(names, f, runs.clone()));
@@ -447,6 +452,7 @@ impl StartTime {
             for ms in &stats.queued_at_horizon {
                 h.record(*ms);
             }
+            h.sort_kept();
             merged = h;
             &merged
         };
