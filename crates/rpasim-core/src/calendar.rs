@@ -421,9 +421,14 @@ mod tests {
     }
 
     /// Patterns of every kind of field: steps, ranges, lists, seconds,
-    /// names, the last day, nth weekdays, nearest weekdays, a day of the
-    /// month and of the week together (either fires), rare days.
-    const PATTERNS: [&str; 16] = [
+    /// names, the last day, nth and last weekdays, nearest weekdays (across
+    /// a month's ends too), a day of the month and of the week together
+    /// (either fires), rare days.
+    const PATTERNS: [&str; 20] = [
+        "0 8 1W * *",
+        "30 9 * * 5L",
+        "0 0 31W * *",
+        "15 10 L * 1",
         "*/5 * * * *",
         "0 2 * * 1-5",
         "15,45 9-17 * * MON-FRI",
