@@ -106,7 +106,7 @@ impl ArrivalGenerator {
     /// first call), as (time, number of runs); `None` when the process has no
     /// arrival before `horizon`.
     pub fn next(&mut self, now: SimTime, horizon: SimTime) -> Option<(SimTime, u32)> {
-        let (time, count) = match &mut self.process {
+        let (time, count) = match &self.process {
             ArrivalProcess::Poisson { profile, .. } => {
                 let (rng, per_ms) = (&mut self.rng, self.per_ms);
                 let t = next_poisson(rng, now, per_ms, profile.as_deref(), horizon)?;
@@ -127,8 +127,8 @@ impl ArrivalGenerator {
             }
             ArrivalProcess::Cron { schedule, burst } => {
                 let t = match self.last {
-                    None => schedule.next_in_walk(now, true)?,
-                    Some(last) => schedule.next_in_walk(last, false)?,
+                    None => schedule.next_after(now, true)?,
+                    Some(last) => schedule.next_after_firing(last)?,
                 };
                 (t, *burst)
             }

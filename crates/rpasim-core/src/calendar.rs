@@ -121,15 +121,12 @@ pub struct CronSchedule {
     parsed: Box<Parsed>,
 }
 
-/// A cron pattern as parsed, with what a walk from firing to firing keeps.
+/// A cron pattern as parsed, with its times of day.
 #[derive(Debug, Clone)]
 struct Parsed {
     cron: croner::Cron,
     times_of_day: Option<TimesOfDay>,
     pattern: String,
-    /// The last day found to fire (days from time 0), in a walk from
-    /// firing to firing ([`CronSchedule::next_in_walk`]).
-    fires_on: Option<u64>,
 }
 
 /// The seconds of a day at which a schedule fires on the days it fires:
@@ -248,7 +245,6 @@ impl CronSchedule {
                 times_of_day: TimesOfDay::of(&cron.pattern),
                 cron,
                 pattern: pattern.to_string(),
-                fires_on: None,
             }),
         })
     }
@@ -279,27 +275,24 @@ impl CronSchedule {
 
     /// The first firing at or after `t` (`inclusive`) or strictly after it.
     pub fn next_after(&self, t: SimTime, inclusive: bool) -> Option<SimTime> {
-        self.later_today(t, inclusive, None)
+        self.later_today(t, inclusive, false)
             .or_else(|| self.croner_next(t, inclusive))
     }
 
-    /// [`CronSchedule::next_after`] for a walk from firing to firing (an
-    /// arrival process's): the schedule keeps the last day found to fire,
-    /// which spares asking croner again about the day at each of its
-    /// firings.
-    pub fn next_in_walk(&mut self, t: SimTime, inclusive: bool) -> Option<SimTime> {
-        let next = self
-            .later_today(t, inclusive, self.parsed.fires_on)
-            .or_else(|| self.croner_next(t, inclusive))?;
-        self.parsed.fires_on = Some(next.as_millis() / MS_PER_DAY);
-        Some(next)
+    /// The firing after `firing`, itself a firing of this schedule (an
+    /// arrival process walks from one to the next): its day fires, so a
+    /// later firing that day is found without asking croner about the day.
+    pub fn next_after_firing(&self, firing: SimTime) -> Option<SimTime> {
+        debug_assert_eq!(self.next_after(firing, true), Some(firing), "not a firing");
+        self.later_today(firing, false, true)
+            .or_else(|| self.croner_next(firing, false))
     }
 
     /// The first firing at or after `t` (or after it) if it is on `t`'s
     /// day, found from the times of day; `None` when it is not, or when
     /// croner must decide (`t` within a second, whose handling is
-    /// croner's). `fires_on` is a day known to fire, if one is.
-    fn later_today(&self, t: SimTime, inclusive: bool, fires_on: Option<u64>) -> Option<SimTime> {
+    /// croner's). `day_fires`: `t`'s day is known to fire.
+    fn later_today(&self, t: SimTime, inclusive: bool, day_fires: bool) -> Option<SimTime> {
         let times = self.parsed.times_of_day.as_ref()?;
         let ms = t.as_millis();
         if !ms.is_multiple_of(MS_PER_SECOND) {
@@ -312,7 +305,7 @@ impl CronSchedule {
         }
         let next = day * MS_PER_DAY + times.first_from(from)? * MS_PER_SECOND;
         let next = SimTime::from_millis(next);
-        if fires_on == Some(day) {
+        if day_fires {
             return Some(next);
         }
         // The day fires at all of its times of day or at none.
@@ -460,14 +453,16 @@ mod tests {
             inclusive in proptest::bool::ANY,
             steps in 1usize..40,
         ) {
-            let mut c = CronSchedule::parse(pattern).expect("valid");
+            let c = CronSchedule::parse(pattern).expect("valid");
             let ms = if whole_second { ms / 1000 * 1000 } else { ms };
             let (mut t, mut inclusive) = (SimTime::from_millis(days * MS_PER_DAY + ms), inclusive);
             for _ in 0..steps {
                 let next = c.next_after(t, inclusive);
                 proptest::prop_assert_eq!(next, c.croner_next(t, inclusive), "{} from {:?}", pattern, t);
-                proptest::prop_assert_eq!(c.next_in_walk(t, inclusive), next);
                 let Some(next) = next else { break };
+                // From a firing, as an arrival process walks.
+                let after = c.next_after_firing(next);
+                proptest::prop_assert_eq!(after, c.croner_next(next, false), "{} after {:?}", pattern, next);
                 (t, inclusive) = (next, false);
             }
         }

@@ -1,6 +1,6 @@
 //! Run-duration distributions.
 
-use rand_distr::{Distribution as _, Exp, Exp1, LogNormal};
+use rand_distr::{Distribution as _, Exp1, LogNormal};
 
 use crate::random::SimRng;
 use crate::time::SimDuration;
@@ -99,13 +99,11 @@ impl Distribution {
             Distribution::Empirical(ref values) => SamplerKind::Empirical(values.as_slice().into()),
             Distribution::Constant(d) => SamplerKind::Constant(d),
             Distribution::Exponential { mean } => {
+                // The scale `Exp::new(lambda)` keeps (its draws, bit for
+                // bit); a positive rate, which it always accepts.
                 let lambda = 1.0 / ms(mean).max(1e-9);
-                match Exp::new(lambda) {
-                    // `Exp`'s own scale: its draws, bit for bit.
-                    Ok(_) => SamplerKind::Exponential {
-                        scale: 1.0 / lambda,
-                    },
-                    Err(_) => SamplerKind::Constant(mean),
+                SamplerKind::Exponential {
+                    scale: 1.0 / lambda,
                 }
             }
             Distribution::Uniform { min, max } => SamplerKind::Uniform {
@@ -177,6 +175,7 @@ impl Sampler {
 mod tests {
     use super::*;
     use crate::random::Streams;
+    use rand_distr::Exp;
 
     fn sample_mean(d: &Distribution, n: usize) -> f64 {
         let s = d.sampler();
