@@ -817,6 +817,136 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     );
 }
 
+/// A sweep within the bounds on variants and jobs may still write more
+/// than a disk holds: its estimated results log and assembled files are
+/// refused up front beyond the scenario's `max_output_mb` (10,000 variants
+/// of 1,000 replications of the quickstart wrote 2.6 GB of results log in
+/// ten minutes, on its way to about 50 GB), and a shard counts only what
+/// it writes.
+#[test]
+fn a_sweep_too_large_to_write_is_refused_before_it_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let values = (1..=10)
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keys = ["vm-01", "vm-02", "vm-03", "reporting-pc"]
+        .map(|m| format!("\"machines.{m}.bots\" = [{values}]\n"))
+        .concat();
+    let sweep = format!(
+        "scenario = {:?}\nreplications = 1000\n[vary]\n{keys}",
+        scenario.display()
+    );
+    fs::write(dir.path().join("big.toml"), sweep).expect("write");
+    let o = run_in(dir.path(), &["sweep", "big.toml", "-q", "--out", "big"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let told = stderr(&o);
+    let mb = estimate(&told);
+    assert!((40_000.0..70_000.0).contains(&mb), "{told}");
+    assert!(
+        told.contains("summaries of 10000000 runs") && told.contains("limit of 1024 MB"),
+        "{told}"
+    );
+    assert!(!dir.path().join("big").exists(), "touched its output");
+    // The limit is the scenario's, raised or lowered like any key.
+    let small = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            scenario.to_str().expect("utf-8"),
+            "--vary",
+            "machines.vm-01.bots=1..4",
+            "--replications",
+            "100",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        run_in(dir.path(), &args)
+    };
+    let o = small(&["--set", "limits.max_output_mb=1", "--out", "small"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let mb = estimate(&stderr(&o));
+    assert!(!dir.path().join("small").exists(), "touched its output");
+    // A shard of a quarter of it writes a quarter of the results log and
+    // nothing assembled: under a megabyte.
+    let o = small(&[
+        "--set",
+        "limits.max_output_mb=1",
+        "--shard",
+        "1/4",
+        "--out",
+        "shard",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = small(&["--set", "limits.max_output_mb=5", "--out", "small"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written: u64 = fs::read_dir(dir.path().join("small"))
+        .expect("the sweep's outputs")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let ratio = mb * 1e6 / written as f64;
+    assert!(
+        (0.85..1.15).contains(&ratio),
+        "{mb} MB estimated, {written} bytes written"
+    );
+}
+
+/// A chart against one key draws a line per combination of the other
+/// keys' values: at most 12, those of highest mean, the legend saying so
+/// (10,000 combinations made 49 MB SVGs of lines on one another).
+#[test]
+fn a_chart_of_many_combinations_draws_the_highest_dozen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            scenario.to_str().expect("utf-8"),
+            "--vary",
+            "machines.vm-01.bots=1..3",
+            "--vary",
+            "flows.invoices.priority=1..30",
+            "--metric",
+            "wait_p95_s",
+            "-q",
+            "--out",
+            "s",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = fs::read_to_string(
+        dir.path()
+            .join("s/charts/wait_p95_s-vs-machines_vm-01_bots.svg"),
+    )
+    .expect("the chart");
+    assert!(
+        svg.contains("invoices.priority (12 highest of 30)"),
+        "no such legend"
+    );
+    // Against the other key: 3 lines, all drawn, no such note.
+    let svg = fs::read_to_string(
+        dir.path()
+            .join("s/charts/wait_p95_s-vs-flows_invoices_priority.svg"),
+    )
+    .expect("the chart");
+    assert!(
+        svg.contains("vm-01.bots") && !svg.contains("highest of"),
+        "legend"
+    );
+}
+
+/// The megabytes of a refusal's "would write about N MB".
+fn estimate(told: &str) -> f64 {
+    told.split("would write about ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no estimate in {told}"))
+}
+
 #[test]
 fn a_killed_sweep_resumes_to_the_same_bytes() {
     let dir = tempfile::tempdir().expect("temp dir");

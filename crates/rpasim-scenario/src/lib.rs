@@ -51,8 +51,12 @@ pub struct Scenario {
     pub spec: ModelSpec,
     /// Why writing this run's output files would be refused (their
     /// estimated size is over `[limits] max_output_mb`), if it would.
-    /// Commands that keep results in memory (sweeps, checks) ignore it.
+    /// Commands that keep results in memory (checks) ignore it; sweeps
+    /// check what they write themselves against [`Self::max_output_mb`].
     pub output_refusal: Option<ScenarioError>,
+    /// `[limits] max_output_mb` (overrides applied): the most megabytes of
+    /// files one command may write for this scenario.
+    pub max_output_mb: u64,
     /// The service levels of `[[goals]]`.
     pub goals: Vec<rpasim_report::goals::Goal>,
 }
@@ -127,6 +131,7 @@ fn scenario(locator: &Locator<'_>, traces: &trace::Traces) -> Result<Scenario, S
         effective_toml: effective.to_string(),
         spec,
         output_refusal,
+        max_output_mb: file.limits.max_output_mb,
         goals,
     })
 }

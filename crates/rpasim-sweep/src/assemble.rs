@@ -633,10 +633,12 @@ fn categories(grid: &Grid, k: usize) -> Vec<String> {
 /// The lines of the chart of `metric` against dimension `dim`, labelled by
 /// target and/or the values of the other dimensions' keys. A mean that is
 /// missing or infinite has no point.
-/// Most target lines on a chart of one varied key, `all` among them: with
-/// thousands of targets their bands covered one another (a chart of
-/// 10,000 lines said nothing).
-const MAX_TARGET_LINES: usize = 12;
+/// Most lines on a chart: target lines on a chart of one varied key (`all`
+/// among them), or combinations of the other keys' values. With thousands
+/// their bands covered one another: a chart of 10,000 lines said nothing
+/// (and its SVG took 49 MB; a sweep of 100,000 variants of five keys wrote
+/// 740 MB of charts).
+const MAX_LINES: usize = 12;
 
 /// The targets drawn on a chart of one varied key, in summary order, and
 /// how many there are: all of them while they are few, else `all` and
@@ -650,7 +652,7 @@ fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>,
         .map(|s| s.target.as_str())
         .collect();
     let total = targets.len();
-    if total <= MAX_TARGET_LINES {
+    if total <= MAX_LINES {
         return (targets, total);
     }
     let mut highest: BTreeMap<&str, f64> = BTreeMap::new();
@@ -667,7 +669,7 @@ fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>,
     ranked.sort_by(|a, b| highest[b].total_cmp(&highest[a]));
     let kept: BTreeSet<&str> = ranked
         .into_iter()
-        .take(MAX_TARGET_LINES - 1)
+        .take(MAX_LINES - 1)
         .chain(["all"])
         .collect();
     let drawn = targets.into_iter().filter(|t| kept.contains(t)).collect();
@@ -740,6 +742,31 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     series
 }
 
+/// The lines of a chart, at most [`MAX_LINES`] of them: while they are
+/// few, all; else those whose mean is highest at some point (the
+/// combinations a planner looks at first), in their order. Also returns
+/// how many there were. Lines of targets are already chosen
+/// ([`charted_targets`]).
+fn highest_lines(mut series: Vec<SweepSeries>) -> (Vec<SweepSeries>, usize) {
+    let total = series.len();
+    if total <= MAX_LINES {
+        return (series, total);
+    }
+    let highest = |s: &SweepSeries| {
+        s.points
+            .iter()
+            .map(|(_, mean, _)| *mean)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let mut ranked: Vec<usize> = (0..total).collect();
+    // Highest first; ties in line order (a stable sort).
+    ranked.sort_by(|a, b| highest(&series[*b]).total_cmp(&highest(&series[*a])));
+    let kept: BTreeSet<usize> = ranked.into_iter().take(MAX_LINES).collect();
+    let mut index = 0..;
+    series.retain(|_| index.next().is_some_and(|i| kept.contains(&i)));
+    (series, total)
+}
+
 /// Most goal lines a sweep chart draws.
 const MOST_THRESHOLDS: usize = 5;
 
@@ -780,7 +807,7 @@ fn chart(
     metric: &str,
     goals: &[rpasim_report::goals::Goal],
 ) -> Result<(), SweepError> {
-    let series = chart_series(grid, stats, dim, metric);
+    let (series, lines) = highest_lines(chart_series(grid, stats, dim, metric));
     if series.is_empty() {
         return Ok(());
     }
@@ -811,11 +838,15 @@ fn chart(
     } else if others.is_empty() {
         "target".to_string()
     } else {
-        others
+        let keys = others
             .iter()
             .map(|k| short_key(&grid.keys[*k]))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        match series.len() < lines {
+            true => format!("{keys} ({} highest of {lines})", series.len()),
+            false => keys,
+        }
     };
     // One replication gives a value, not an interval: the title says so.
     let spread = match grid.replications {
@@ -945,6 +976,31 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(charted_targets(&few, "wait_p95_s").0.len(), 6);
+    }
+
+    /// With more combinations of the other keys' values than a chart can
+    /// show apart, those of highest mean at some point are drawn, in their
+    /// order, and the legend says how many of how many.
+    #[test]
+    fn thousands_of_combinations_are_charted_by_their_highest() {
+        let series: Vec<SweepSeries> = (0..30)
+            .map(|i| SweepSeries {
+                label: format!("c{i:02}"),
+                // Line 29 is highest at one point only; 0 to 10 next.
+                points: vec![
+                    (1.0, 100.0 - f64::from(i), 1.0),
+                    (2.0, if i == 29 { 1_000.0 } else { 0.0 }, 1.0),
+                ],
+            })
+            .collect();
+        let (drawn, total) = highest_lines(series.clone());
+        assert_eq!(total, 30);
+        let labels: Vec<&str> = drawn.iter().map(|s| s.label.as_str()).collect();
+        let want: Vec<String> = (0..11).chain([29]).map(|i| format!("c{i:02}")).collect();
+        assert_eq!(labels, want);
+        assert_eq!(drawn[11], series[29]);
+        let few = series[..MAX_LINES].to_vec();
+        assert_eq!(highest_lines(few.clone()), (few, MAX_LINES));
     }
 
     #[test]

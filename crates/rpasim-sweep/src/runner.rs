@@ -17,6 +17,7 @@ use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::definition::SweepDefinition;
 use crate::directory::SweepDir;
+use crate::footprint::{Footprint, JobShape};
 use crate::grid::{Grid, Job, Shard, replication_seed};
 use crate::results::Log;
 use crate::{Stop, SweepError};
@@ -243,11 +244,13 @@ fn hash(text: &str) -> String {
 }
 
 /// Prepares the manifest of a definition (reading and checking the
-/// scenario, its trace files through `traces`).
+/// scenario, its trace files through `traces`); also returns the
+/// scenario's text and what one of its jobs writes, with the limit on
+/// what the sweep may write (`[limits] max_output_mb`).
 pub fn manifest(
     def: &SweepDefinition,
     traces: &Traces,
-) -> Result<(SweepManifest, String), SweepError> {
+) -> Result<(SweepManifest, String, (JobShape, u64)), SweepError> {
     def.check().map_err(|e| SweepError::Invalid(e.0))?;
     let text = rpasim_scenario::input::read_text(
         &def.scenario,
@@ -272,7 +275,8 @@ pub fn manifest(
         format: RESULTS_FORMAT,
         shard: None,
     };
-    Ok((manifest, text))
+    let shape = JobShape::of(&base.spec);
+    Ok((manifest, text, (shape, base.max_output_mb)))
 }
 
 fn parse_overrides(list: &[String]) -> Result<Vec<Override>, SweepError> {
@@ -295,7 +299,7 @@ pub fn run(
     // Every reading of the scenario (the base, each variant twice) reads
     // its trace files once.
     let traces = Traces::default();
-    let (whole, text) = manifest(def, &traces)?;
+    let (whole, text, (shape, max_output_mb)) = manifest(def, &traces)?;
     let manifest = SweepManifest {
         shard: options.shard,
         ..whole
@@ -305,6 +309,10 @@ pub fn run(
         .jobs()
         .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
         .collect();
+    // What this sweep (or shard) writes, refused before any variant is
+    // read if it is too much.
+    Footprint::of(&shape, &grid, all.len(), options.shard.is_none())
+        .check(max_output_mb, all.len())?;
     // A shard checks the variants it runs: checking every variant in every
     // one of N shards read the scenario N times as often as the sweep has
     // variants (a hundred shards of a hundred variants of a large scenario

@@ -187,7 +187,9 @@ impl Builder<'_> {
 
 /// Refuses a model whose outputs would exceed `[limits] max_output_mb`,
 /// naming what writes the most. Only for commands that write the run's
-/// files (`run`, `validate`): sweeps and checks keep summaries in memory.
+/// files (`run`, `validate`): checks keep summaries in memory, and sweeps
+/// estimate their own files against the same limit (`rpasim-sweep`'s
+/// `footprint`).
 pub fn output_issue(file: &ScenarioFile, spec: &ModelSpec) -> Option<Issue> {
     let limits = &file.limits;
     let w = Workload::of(spec);

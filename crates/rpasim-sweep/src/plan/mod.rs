@@ -217,7 +217,7 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         invalid(format!("{}: {message}", def.scenario.display()))
     })?;
     let traces = Traces::default();
-    let (manifest, text) = crate::runner::manifest(&sweep, &traces)?;
+    let (manifest, text, _) = crate::runner::manifest(&sweep, &traces)?;
     let grid = manifest.grid();
     let (overrides, priced) = candidate_overrides(def, &grid, &text, &traces)?;
     // With prices, the cost of the capacity; else the sum of the values.
