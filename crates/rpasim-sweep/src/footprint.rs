@@ -6,11 +6,11 @@
 //! results log in its first ten minutes, on its way to about 50 GB.)
 //!
 //! The estimate counts rows: every job's record in `results.log` (its
-//! `summary.csv` and `summary-flows.csv`), and for a whole sweep (not a
-//! shard, whose files `merge` assembles) the assembled `sweep.csv`,
+//! `summary.csv` and `summary-flows.csv`), and the assembled `sweep.csv`,
 //! `sweep-targets.csv`, `sweep-flows.csv`, `sweep-summary.csv` and the
-//! variants listed in `sweep.toml`. Row sizes are those measured on the
-//! bundled scenarios; the names and varied values are counted exactly.
+//! variants listed in `sweep.toml`, which the sweep writes, or for a shard
+//! the `merge` of all shards. Row sizes are those measured on the bundled
+//! scenarios; the names and varied values are counted exactly.
 
 use rpasim_core::ModelSpec;
 use rpasim_core::workload::Workload;
@@ -141,21 +141,17 @@ fn header_bytes(columns: &[&str]) -> f64 {
 pub struct Footprint {
     /// `results.log`: one record per job run here.
     pub results: f64,
-    /// The assembled files and `sweep.toml` (none for a shard).
+    /// The assembled files and `sweep.toml` of the whole sweep: written by
+    /// the sweep itself, or for a shard by the `merge` of all shards.
     pub assembled: f64,
+    /// Whether this is a shard.
+    pub shard: bool,
 }
 
 impl Footprint {
-    /// What running `jobs` jobs of `grid` writes; with `whole`, also what
-    /// assembling the whole sweep writes.
-    pub fn of(shape: &JobShape, grid: &Grid, jobs: usize, whole: bool) -> Self {
-        let results = jobs as f64 * shape.record();
-        if !whole {
-            return Footprint {
-                results,
-                assembled: 0.0,
-            };
-        }
+    /// What running `jobs` jobs of `grid` writes (a `shard`'s, or all of
+    /// them), and what assembling the whole sweep writes.
+    pub fn of(shape: &JobShape, grid: &Grid, jobs: usize, shard: bool) -> Self {
         let replications = f64::from(grid.replications);
         let assembled = grid
             .variants
@@ -168,31 +164,52 @@ impl Footprint {
                     + 8.0
             })
             .sum();
-        Footprint { results, assembled }
-    }
-
-    /// All the bytes.
-    pub fn total(&self) -> f64 {
-        self.results + self.assembled
+        Footprint {
+            results: jobs as f64 * shape.record(),
+            assembled,
+            shard,
+        }
     }
 
     /// Refuses a sweep that would write more than `limit_mb` megabytes,
-    /// saying what writes the most and how to go on.
+    /// saying what writes the most and how to go on. A shard writes its
+    /// results, and the merge of the shards writes the assembled files:
+    /// each must be within the limit, and a shard is refused before it
+    /// runs when the merge would be (nothing is spent on shards whose
+    /// merge could not be written).
     pub fn check(&self, limit_mb: u64, jobs: usize) -> Result<(), SweepError> {
-        let mb = self.total() / 1e6;
-        if mb.is_nan() || mb <= limit_mb as f64 {
+        let results = format!(" (mostly results.log, the summaries of {jobs} runs)");
+        let assembled = " (mostly the assembled sweep-*.csv files)";
+        let (what, bytes, mostly) = match self.shard {
+            false if self.results >= self.assembled => (
+                "the sweep would write",
+                self.results + self.assembled,
+                results,
+            ),
+            false => (
+                "the sweep would write",
+                self.results + self.assembled,
+                assembled.into(),
+            ),
+            true if self.results > limit_mb as f64 * 1e6 => {
+                ("this shard would write", self.results, results)
+            }
+            true => (
+                "the merge of its shards would write",
+                self.assembled,
+                String::new(),
+            ),
+        };
+        let mb = bytes / 1e6;
+        // An estimate that is not a number (an overflow) exceeds any limit.
+        if mb <= limit_mb as f64 {
             return Ok(());
         }
-        let mostly = if self.results >= self.assembled {
-            format!("results.log, the summaries of {jobs} runs")
-        } else {
-            "the assembled sweep-*.csv files".to_string()
-        };
         // Small amounts with a decimal: "about 1 MB, more than 1 MB" says
         // nothing.
         let decimals = usize::from(mb < 10.0);
         Err(SweepError::Invalid(format!(
-            "the sweep would write about {mb:.decimals$} MB (mostly {mostly}), more than the limit of \
+            "{what} about {mb:.decimals$} MB{mostly}, more than the limit of \
              {limit_mb} MB ([limits] max_output_mb of the scenario); sweep fewer variants or \
              replications, or raise the limit if this is meant (--set limits.max_output_mb=N)"
         )))
@@ -231,14 +248,49 @@ mod tests {
         duration = { exponential = { mean = \"1m\" } }\narrivals = { poisson = { per_hour = 1 } }\n";
 
     #[test]
-    fn a_shard_writes_only_its_results() {
+    fn a_shard_writes_its_results_and_its_merge_the_rest() {
         let shape = JobShape::of(&model(ONE_MACHINE));
-        let g = grid(4, 10);
-        let shard = Footprint::of(&shape, &g, 20, false);
-        let whole = Footprint::of(&shape, &g, 40, true);
-        assert_eq!(shard.assembled, 0.0);
+        let g = grid(4, 1_000);
+        let shard = Footprint::of(&shape, &g, 2_000, true);
+        let whole = Footprint::of(&shape, &g, 4_000, false);
         assert_eq!(2.0 * shard.results, whole.results);
+        assert_eq!(shard.assembled, whole.assembled);
         assert!(whole.assembled > whole.results / 2.0, "{whole:?}");
+        // About 7.8 MB of results and 4.5 MB assembled for the whole, half
+        // of the results for each of two shards.
+        let mb = |bytes: f64| (bytes / 1e6) as u64;
+        let (results, assembled) = (mb(shard.results), mb(shard.assembled));
+        assert_eq!(
+            (mb(whole.results), results, assembled),
+            (7, 3, 4),
+            "{whole:?}"
+        );
+        assert!(whole.check(10, 4_000).is_err() && shard.check(10, 2_000).is_ok());
+        let Err(SweepError::Invalid(told)) = shard.check(results, 2_000) else {
+            panic!(
+                "a shard of {} MB passed a limit of {results}",
+                shard.results / 1e6
+            );
+        };
+        assert!(
+            told.starts_with("this shard would write about 3.9 MB"),
+            "{told}"
+        );
+        let Err(SweepError::Invalid(told)) = shard.check(assembled, 2_000) else {
+            panic!(
+                "a merge of {} MB passed a limit of {assembled}",
+                shard.assembled / 1e6
+            );
+        };
+        assert!(
+            told.starts_with("the merge of its shards would write about 4."),
+            "{told}"
+        );
+        let nan = Footprint {
+            results: f64::NAN,
+            ..whole
+        };
+        assert!(nan.check(u64::MAX, 1).is_err(), "an overflow passed");
     }
 
     #[test]
@@ -249,9 +301,9 @@ mod tests {
         ));
         assert!(named.record() > small.record());
         let g = grid(10, 100);
-        let f = Footprint::of(&small, &g, 1_000, true);
+        let f = Footprint::of(&small, &g, 1_000, false);
         let g2 = grid(10, 200);
-        let f2 = Footprint::of(&small, &g2, 2_000, true);
+        let f2 = Footprint::of(&small, &g2, 2_000, false);
         assert!(f2.results == 2.0 * f.results && f2.assembled > f.assembled);
     }
 
@@ -321,7 +373,7 @@ mod tests {
             let traces = rpasim_scenario::trace::Traces::default();
             let (_, _, (shape, _)) = crate::runner::manifest(&def, &traces).expect("valid");
             let jobs = 3 * replications as usize;
-            let estimate = Footprint::of(&shape, &manifest.grid(), jobs, true);
+            let estimate = Footprint::of(&shape, &manifest.grid(), jobs, false);
             let ratio = |estimate: f64, actual: f64| estimate / actual;
             let results = ratio(estimate.results, size("results.log"));
             let rest = ratio(estimate.assembled, assembled);
@@ -335,10 +387,13 @@ mod tests {
     fn over_the_limit_is_refused_naming_what_writes_most() {
         let shape = JobShape::of(&model(ONE_MACHINE));
         let g = grid(10, 1_000);
-        let f = Footprint::of(&shape, &g, 10_000, true);
+        let f = Footprint::of(&shape, &g, 10_000, false);
         assert_eq!(f.check(1_000, 10_000), Ok(()));
         let Err(SweepError::Invalid(message)) = f.check(10, 10_000) else {
-            panic!("a sweep of {} MB passed a limit of 10", f.total() / 1e6);
+            panic!(
+                "a sweep of {} MB passed a limit of 10",
+                (f.results + f.assembled) / 1e6
+            );
         };
         assert!(
             message.starts_with("the sweep would write about"),
@@ -352,7 +407,7 @@ mod tests {
         // With one replication, the statistics of every variant weigh most.
         let many = grid(10_000, 1);
         let Err(SweepError::Invalid(message)) =
-            Footprint::of(&shape, &many, 10_000, true).check(1, 10_000)
+            Footprint::of(&shape, &many, 10_000, false).check(1, 10_000)
         else {
             panic!("10,000 variants passed a limit of 1 MB");
         };

@@ -309,9 +309,9 @@ pub fn run(
         .jobs()
         .filter(|j| options.shard.is_none_or(|s| s.contains(j)))
         .collect();
-    // What this sweep (or shard) writes, refused before any variant is
-    // read if it is too much.
-    Footprint::of(&shape, &grid, all.len(), options.shard.is_none())
+    // What this sweep (or shard, and the merge of the shards) writes,
+    // refused before any variant is read if it is too much.
+    Footprint::of(&shape, &grid, all.len(), options.shard.is_some())
         .check(max_output_mb, all.len())?;
     // A shard checks the variants it runs: checking every variant in every
     // one of N shards read the scenario N times as often as the sweep has
