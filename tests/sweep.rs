@@ -938,6 +938,46 @@ fn a_chart_of_many_combinations_draws_the_highest_dozen() {
     );
 }
 
+/// Every job's seed comes from the base seed and its replication, so
+/// varying the scenario's seed would make variants of the same runs:
+/// refused, by a sweep and by a plan, saying what gives more seeds.
+#[test]
+fn the_seed_is_not_varied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let scenario = scenario.to_str().expect("utf-8");
+    let sweep = [
+        "sweep",
+        scenario,
+        "--vary",
+        "machines.vm-01.bots=1..3",
+        "--vary",
+        "simulation.seed=1..30",
+        "-q",
+        "--out",
+        "s",
+    ];
+    let plan = [
+        "plan",
+        scenario,
+        "--goal",
+        "all.wait_p95_s<=5m",
+        "--search",
+        "simulation.seed=1..30",
+        "-q",
+        "--out",
+        "p",
+    ];
+    for args in [&sweep[..], &plan[..]] {
+        let o = run_in(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let told = stderr(&o);
+        assert!(told.contains("simulation.seed cannot be varied"), "{told}");
+        assert!(told.contains("more replications give more seeds"), "{told}");
+    }
+    assert!(!dir.path().join("s").exists() && !dir.path().join("p").exists());
+}
+
 /// The megabytes of a refusal's "would write about N MB".
 fn estimate(told: &str) -> f64 {
     told.split("would write about ")

@@ -353,7 +353,7 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
     try:
         with pytest.raises(KeyboardInterrupt):
             # 100 jobs of about 230,000 runs each.
-            rpasim.sweep(**MMC_10_DAYS, vary={"simulation.seed": range(1, 101)}, jobs=2)
+            rpasim.sweep(**MMC_10_DAYS, vary={"machines.m01.bots": [1]}, replications=100, jobs=2)
     finally:
         returned.set()
         watcher.join()
@@ -373,6 +373,8 @@ def test_arguments_are_refused_in_pythons_terms():
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, seed=2**63),
         "seed must be a whole number from 0 to 9223372036854775807; got 1.5":
             lambda: rpasim.run(QUICKSTART, seed=1.5),
+        "more replications give more seeds, and seed= another base":
+            lambda: rpasim.sweep(QUICKSTART, vary={"simulation.seed": range(1, 4)}),
         "confidence must be above 0.5 and below 1":
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, confidence=1.5),
         "replications=(MIN, MAX) needs 2 <= MIN <= MAX":

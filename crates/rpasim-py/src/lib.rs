@@ -108,7 +108,7 @@ fn failed(first: &FirstError) -> bool {
 
 /// The options of the command line that its messages name, as the
 /// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
-const PYTHON_TERMS: [(&str, &str); 7] = [
+const PYTHON_TERMS: [(&str, &str); 8] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -122,6 +122,7 @@ const PYTHON_TERMS: [(&str, &str); 7] = [
     ("--goal ", "goals: "),
     ("--search ", "search "),
     ("(--jobs)", "(jobs)"),
+    ("--seed another base", "seed= another base"),
 ];
 
 /// A `ValueError` with a message of the command line's, in the Python

@@ -60,6 +60,10 @@ pub struct SweepDefinition {
 #[error("{0}")]
 pub struct DefinitionError(pub String);
 
+/// The scenario's seed: set for every job from the base seed and its
+/// replication ([`crate::grid::replication_seed`]), so it is not varied.
+const SEED_KEY: &str = "simulation.seed";
+
 /// Most values one key may take (a range expands to at most this many).
 pub const MAX_VALUES_PER_KEY: u64 = 100_000;
 /// Most variants in a sweep (the grid is held in memory).
@@ -368,6 +372,15 @@ impl SweepDefinition {
             return Err(DefinitionError(format!("{} is varied twice", w[0])));
         }
         self.check_size()?;
+        if keys.contains(&SEED_KEY) {
+            // Each job's seed replaces the variant's: its variants would
+            // all be the same runs, differences that are none.
+            return Err(DefinitionError(format!(
+                "{SEED_KEY} cannot be varied: every replication's seed comes from the base seed \
+                 and the replication alone (common random numbers), so its variants would all \
+                 be the same runs; more replications give more seeds, and --seed another base"
+            )));
+        }
         self.check_metrics()
     }
 
