@@ -788,7 +788,7 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     fs::write(
         dir.path().join("many.toml"),
         format!(
-            "scenario = \"hosted.toml\"\n[vary]\n\"simulation.seed\" = [{}]\n",
+            "scenario = \"hosted.toml\"\n[vary]\n\"limits.queue_capacity\" = [{}]\n",
             values.join(", ")
         ),
     )
@@ -925,6 +925,11 @@ fn a_chart_of_many_combinations_draws_the_highest_dozen() {
     assert!(
         svg.contains("invoices.priority (12 highest of 30)"),
         "no such legend"
+    );
+    // Every line is of all targets' runs: the title says so.
+    assert!(
+        svg.contains("wait_p95_s of all targets by vm-01.bots"),
+        "title"
     );
     // Against the other key: 3 lines, all drawn, no such note.
     let svg = fs::read_to_string(

@@ -812,15 +812,18 @@ fn chart(
         return Ok(());
     }
     let thresholds = thresholds(goals, metric);
-    // Name the target in the title when every line is of the same one.
+    // Name the target in the title when every line is of the same one:
+    // the only one, or `all` when the lines are of the other keys' values.
     let targets: BTreeSet<&str> = stats
         .iter()
         .filter(|s| s.metric == metric)
         .map(|s| s.target.as_str())
         .collect();
     let (drawn, total) = charted_targets(stats, metric);
+    let others = legend_keys(grid, dim);
     let of_target = match targets.iter().next() {
         Some(t) if targets.len() == 1 => format!(" of {t}"),
+        _ if !others.is_empty() => " of all targets".to_string(),
         _ => " per target".to_string(),
     };
     let keys = &grid.keys[grid.dimension_keys()[dim].clone()];
@@ -831,7 +834,6 @@ fn chart(
         _ => keys[0].clone(),
     };
     let stem = format!("{metric}-vs-{}", keys[0].replace('.', "_"));
-    let others = legend_keys(grid, dim);
     let legend_title = if others.is_empty() && drawn.len() < total {
         // Said where the lines are named (the title has no room left).
         format!("target ({} highest of {})", drawn.len() - 1, total - 1)

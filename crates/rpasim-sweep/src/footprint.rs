@@ -58,8 +58,10 @@ pub struct JobShape {
     flow_rows: f64,
     /// Bytes of the targets' names, `all`'s included.
     target_names: f64,
-    /// Bytes of the flows' names and of their targets'.
+    /// Bytes of the flows' names.
     flow_names: f64,
+    /// Bytes of the names of the flows' targets (a flow's row has both).
+    flow_targets: f64,
 }
 
 impl JobShape {
@@ -81,10 +83,11 @@ impl JobShape {
             .map(|r| row_bytes(FLOW_ROW_BYTES, *r))
             .sum();
         let target_names: usize = spec.targets.iter().map(|t| t.name.len()).sum();
-        let flow_names: usize = spec
+        let flow_names: usize = spec.flows.iter().map(|f| f.name.len()).sum();
+        let flow_targets: usize = spec
             .flows
             .iter()
-            .map(|f| f.name.len() + spec.targets[f.target.index()].name.len())
+            .map(|f| spec.targets[f.target.index()].name.len())
             .sum();
         JobShape {
             rows: spec.targets.len() as f64 + 1.0,
@@ -93,6 +96,7 @@ impl JobShape {
             flow_rows,
             target_names: (target_names + "all".len()) as f64,
             flow_names: flow_names as f64,
+            flow_targets: flow_targets as f64,
         }
     }
 
@@ -105,6 +109,7 @@ impl JobShape {
             + self.target_names
             + self.flow_rows
             + self.flow_names
+            + self.flow_targets
     }
 
     /// Bytes one job adds to `sweep.csv`, `sweep-targets.csv` and
@@ -114,7 +119,7 @@ impl JobShape {
         let prefix = JOB_PREFIX_BYTES + values;
         let all_row = prefix + TARGET_ROW_BYTES.0;
         let targets = self.rows * prefix + self.target_rows + self.target_names;
-        let flows = self.flows * prefix + self.flow_rows + self.flow_names;
+        let flows = self.flows * prefix + self.flow_rows + self.flow_names + self.flow_targets;
         all_row + targets + flows
     }
 
@@ -124,7 +129,8 @@ impl JobShape {
         let target_metrics = (HEADER.len() - 1) as f64;
         let flow_metrics = target_metrics - POOL_COLUMNS.len() as f64;
         let rows = self.rows * target_metrics + self.flows * flow_metrics;
-        let flow_names = self.flows * "flow:".len() as f64 + self.flow_names / 2.0;
+        // A flow's rows name it `flow:<name>`, not its target.
+        let flow_names = self.flows * "flow:".len() as f64 + self.flow_names;
         rows * (STATISTIC_ROW_BYTES + values)
             + target_metrics * self.target_names
             + flow_metrics * flow_names
