@@ -366,7 +366,12 @@ def sweep(
     it (``"1..10"``, ``"5..50:5"``). Keys linked with ``|`` move together
     (``{"a|b": ["12|10", "18|16"]}``). The sweep's results log is kept in a temporary directory
     while it runs, then removed; a scenario given as a string or a dict is
-    written there, so give a path for a scenario with trace files."""
+    written there, so give a path for a scenario with trace files. A sweep
+    that would write more than the scenario's ``[limits] max_output_mb``
+    (1,024 unless raised, ``set={"limits.max_output_mb": 2000}``) is refused
+    with ``ValueError`` before it runs, as is one that varies
+    ``simulation.seed`` (each replication sets it: more ``replications``
+    give more seeds)."""
     with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
         path = _scenario_file(scenario, tmp)
         vary = _keyed("vary", vary, '{"machines.vm-01.bots": "1..10"}')

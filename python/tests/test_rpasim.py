@@ -375,6 +375,9 @@ def test_arguments_are_refused_in_pythons_terms():
             lambda: rpasim.run(QUICKSTART, seed=1.5),
         "more replications give more seeds, and seed= another base":
             lambda: rpasim.sweep(QUICKSTART, vary={"simulation.seed": range(1, 4)}),
+        'raise the limit if this is meant (set={"limits.max_output_mb": N})':
+            lambda: rpasim.sweep(QUICKSTART, vary=search, replications=1000,
+                                 set={"limits.max_output_mb": 1}),
         "confidence must be above 0.5 and below 1":
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, confidence=1.5),
         "replications=(MIN, MAX) needs 2 <= MIN <= MAX":

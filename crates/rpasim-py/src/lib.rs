@@ -108,7 +108,7 @@ fn failed(first: &FirstError) -> bool {
 
 /// The options of the command line that its messages name, as the
 /// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
-const PYTHON_TERMS: [(&str, &str); 8] = [
+const PYTHON_TERMS: [(&str, &str); 9] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -123,6 +123,10 @@ const PYTHON_TERMS: [(&str, &str); 8] = [
     ("--search ", "search "),
     ("(--jobs)", "(jobs)"),
     ("--seed another base", "seed= another base"),
+    (
+        "(--set limits.max_output_mb=N)",
+        "(set={\"limits.max_output_mb\": N})",
+    ),
 ];
 
 /// A `ValueError` with a message of the command line's, in the Python
