@@ -14,7 +14,7 @@ pub mod assemble;
 pub mod check;
 pub mod definition;
 pub mod directory;
-pub mod footprint;
+mod footprint;
 pub mod grid;
 pub mod plan;
 pub mod results;

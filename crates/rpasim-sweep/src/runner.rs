@@ -247,7 +247,7 @@ fn hash(text: &str) -> String {
 /// scenario, its trace files through `traces`); also returns the
 /// scenario's text and what one of its jobs writes, with the limit on
 /// what the sweep may write (`[limits] max_output_mb`).
-pub fn manifest(
+pub(crate) fn manifest(
     def: &SweepDefinition,
     traces: &Traces,
 ) -> Result<(SweepManifest, String, (JobShape, u64)), SweepError> {
