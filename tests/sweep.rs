@@ -821,8 +821,8 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
 /// than a disk holds: its estimated results log and assembled files are
 /// refused up front beyond the scenario's `max_output_mb` (10,000 variants
 /// of 1,000 replications of the quickstart wrote 2.6 GB of results log in
-/// ten minutes, on its way to about 50 GB), and a shard counts only what
-/// it writes.
+/// ten minutes, on its way to about 50 GB); a shard checks its part of
+/// the log, and apart what the merge of all shards would write.
 #[test]
 fn a_sweep_too_large_to_write_is_refused_before_it_runs() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -850,35 +850,46 @@ fn a_sweep_too_large_to_write_is_refused_before_it_runs() {
     );
     assert!(!dir.path().join("big").exists(), "touched its output");
     // The limit is the scenario's, raised or lowered like any key.
-    let small = |extra: &[&str]| {
+    let small = |replications: &str, extra: &[&str]| {
         let mut args = vec![
             "sweep",
             scenario.to_str().expect("utf-8"),
             "--vary",
             "machines.vm-01.bots=1..4",
             "--replications",
-            "100",
+            replications,
             "-q",
         ];
         args.extend_from_slice(extra);
         run_in(dir.path(), &args)
     };
-    let o = small(&["--set", "limits.max_output_mb=1", "--out", "small"]);
+    let o = small(
+        "100",
+        &["--set", "limits.max_output_mb=1", "--out", "small"],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let mb = estimate(&stderr(&o));
     assert!(!dir.path().join("small").exists(), "touched its output");
-    // A shard of a quarter of it writes a quarter of the results log and
-    // nothing assembled: under a megabyte.
-    let o = small(&[
-        "--set",
-        "limits.max_output_mb=1",
-        "--shard",
-        "1/4",
-        "--out",
-        "shard",
-    ]);
+    // An eighth of 1,600 runs writes about 0.6 MB of results log; the merge
+    // of the eight shards about 3.7 MB of assembled files.
+    let shard = |limit: &str| {
+        let set = format!("limits.max_output_mb={limit}");
+        small("400", &["--set", &set, "--shard", "1/8", "--out", "shard"])
+    };
+    let o = shard("1");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let told = stderr(&o);
+    assert!(
+        told.contains("the merge of its shards would write about 3."),
+        "{told}"
+    );
+    assert!(!dir.path().join("shard").exists(), "touched its output");
+    let o = shard("5");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = small(&["--set", "limits.max_output_mb=5", "--out", "small"]);
+    let o = small(
+        "100",
+        &["--set", "limits.max_output_mb=5", "--out", "small"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let written: u64 = fs::read_dir(dir.path().join("small"))
         .expect("the sweep's outputs")
