@@ -655,23 +655,18 @@ fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>,
     if total <= MAX_LINES {
         return (targets, total);
     }
-    let mut highest: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut peak: BTreeMap<&str, f64> = BTreeMap::new();
     for s in stats.iter().filter(ours) {
         let mean = s
             .mean
             .filter(|m| m.is_finite())
             .unwrap_or(f64::NEG_INFINITY);
-        let top = highest.entry(s.target.as_str()).or_insert(mean);
+        let top = peak.entry(s.target.as_str()).or_insert(mean);
         *top = top.max(mean);
     }
-    let mut ranked: Vec<&str> = targets.iter().copied().filter(|t| *t != "all").collect();
-    // Highest first; ties in summary order (a stable sort).
-    ranked.sort_by(|a, b| highest[b].total_cmp(&highest[a]));
-    let kept: BTreeSet<&str> = ranked
-        .into_iter()
-        .take(MAX_LINES - 1)
-        .chain(["all"])
-        .collect();
+    let others = targets.iter().filter(|t| **t != "all");
+    let mut kept = highest(others.map(|t| (*t, peak[t])), MAX_LINES - 1);
+    kept.insert("all");
     let drawn = targets.into_iter().filter(|t| kept.contains(t)).collect();
     (drawn, total)
 }
@@ -747,24 +742,34 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
 /// combinations a planner looks at first), in their order. Also returns
 /// how many there were. Lines of targets are already chosen
 /// ([`charted_targets`]).
-fn highest_lines(mut series: Vec<SweepSeries>) -> (Vec<SweepSeries>, usize) {
+fn highest_lines(series: Vec<SweepSeries>) -> (Vec<SweepSeries>, usize) {
     let total = series.len();
     if total <= MAX_LINES {
         return (series, total);
     }
-    let highest = |s: &SweepSeries| {
+    let peak = |s: &SweepSeries| {
         s.points
             .iter()
             .map(|(_, mean, _)| *mean)
             .fold(f64::NEG_INFINITY, f64::max)
     };
-    let mut ranked: Vec<usize> = (0..total).collect();
-    // Highest first; ties in line order (a stable sort).
-    ranked.sort_by(|a, b| highest(&series[*b]).total_cmp(&highest(&series[*a])));
-    let kept: BTreeSet<usize> = ranked.into_iter().take(MAX_LINES).collect();
-    let mut index = 0..;
-    series.retain(|_| index.next().is_some_and(|i| kept.contains(&i)));
-    (series, total)
+    let kept = highest(series.iter().map(peak).enumerate(), MAX_LINES);
+    let drawn = series
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| kept.contains(i))
+        .map(|(_, s)| s)
+        .collect();
+    (drawn, total)
+}
+
+/// The `n` items of highest score; ties go to the earlier item (a stable
+/// sort), so the choice is the same whatever the order of equal scores'
+/// computation.
+fn highest<T: Ord>(scored: impl Iterator<Item = (T, f64)>, n: usize) -> BTreeSet<T> {
+    let mut ranked: Vec<(T, f64)> = scored.collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.into_iter().take(n).map(|(item, _)| item).collect()
 }
 
 /// Most goal lines a sweep chart draws.

@@ -14,7 +14,7 @@
 
 use rpasim_core::ModelSpec;
 use rpasim_core::workload::Workload;
-use rpasim_report::summary::{HEADER, POOL_COLUMNS};
+use rpasim_report::summary::{HEADER, POOL_COLUMNS, flows_header};
 
 use crate::SweepError;
 use crate::grid::Grid;
@@ -102,7 +102,7 @@ impl JobShape {
 
     /// Bytes of one job's record in `results.log`.
     fn record(&self) -> f64 {
-        let headers = 2.0 * header_bytes(&HEADER) + "flow,".len() as f64;
+        let headers = header_bytes(&HEADER) + header_bytes(&flows_header());
         RECORD_BYTES
             + headers
             + self.target_rows
@@ -150,6 +150,8 @@ pub struct Footprint {
     /// The assembled files and `sweep.toml` of the whole sweep: written by
     /// the sweep itself, or for a shard by the `merge` of all shards.
     pub assembled: f64,
+    /// The jobs run here.
+    pub jobs: usize,
     /// Whether this is a shard.
     pub shard: bool,
 }
@@ -173,6 +175,7 @@ impl Footprint {
         Footprint {
             results: jobs as f64 * shape.record(),
             assembled,
+            jobs,
             shard,
         }
     }
@@ -183,28 +186,27 @@ impl Footprint {
     /// each must be within the limit, and a shard is refused before it
     /// runs when the merge would be (nothing is spent on shards whose
     /// merge could not be written).
-    pub fn check(&self, limit_mb: u64, jobs: usize) -> Result<(), SweepError> {
-        let results = format!(" (mostly results.log, the summaries of {jobs} runs)");
-        let assembled = " (mostly the assembled sweep-*.csv files)";
-        let (what, bytes, mostly) = match self.shard {
-            false if self.results >= self.assembled => (
+    pub fn check(&self, limit_mb: u64) -> Result<(), SweepError> {
+        let results = format!(" (mostly results.log, the summaries of {} runs)", self.jobs);
+        let (what, bytes, mostly) = if !self.shard {
+            let mostly = match self.results >= self.assembled {
+                true => results,
+                false => " (mostly the assembled sweep-*.csv files)".into(),
+            };
+            (
                 "the sweep would write",
                 self.results + self.assembled,
-                results,
-            ),
-            false => (
-                "the sweep would write",
-                self.results + self.assembled,
-                assembled.into(),
-            ),
-            true if self.results > limit_mb as f64 * 1e6 => {
-                ("this shard would write", self.results, results)
-            }
-            true => (
+                mostly,
+            )
+        } else if self.results > limit_mb as f64 * 1e6 {
+            ("this shard would write", self.results, results)
+        } else {
+            // The merge writes nothing else.
+            (
                 "the merge of its shards would write",
                 self.assembled,
                 String::new(),
-            ),
+            )
         };
         let mb = bytes / 1e6;
         // An estimate that is not a number (an overflow) exceeds any limit.
@@ -248,6 +250,14 @@ mod tests {
         })
     }
 
+    /// The message refusing `f` with a limit of `limit_mb`.
+    fn refusal(f: &Footprint, limit_mb: u64) -> String {
+        match f.check(limit_mb) {
+            Err(SweepError::Invalid(message)) => message,
+            other => panic!("{f:?} with a limit of {limit_mb} MB: {other:?}"),
+        }
+    }
+
     const ONE_MACHINE: &str = "[simulation]\nhorizon = \"1d\"\n\n\
         [[machines]]\nname = \"m\"\nbots = 1\n\n\
         [[flows]]\nname = \"f\"\ntarget = \"m\"\n\
@@ -271,23 +281,13 @@ mod tests {
             (7, 3, 4),
             "{whole:?}"
         );
-        assert!(whole.check(10, 4_000).is_err() && shard.check(10, 2_000).is_ok());
-        let Err(SweepError::Invalid(told)) = shard.check(results, 2_000) else {
-            panic!(
-                "a shard of {} MB passed a limit of {results}",
-                shard.results / 1e6
-            );
-        };
+        assert!(whole.check(10).is_err() && shard.check(10).is_ok());
+        let told = refusal(&shard, results);
         assert!(
             told.starts_with("this shard would write about 3.9 MB"),
             "{told}"
         );
-        let Err(SweepError::Invalid(told)) = shard.check(assembled, 2_000) else {
-            panic!(
-                "a merge of {} MB passed a limit of {assembled}",
-                shard.assembled / 1e6
-            );
-        };
+        let told = refusal(&shard, assembled);
         assert!(
             told.starts_with("the merge of its shards would write about 4."),
             "{told}"
@@ -296,7 +296,7 @@ mod tests {
             results: f64::NAN,
             ..whole
         };
-        assert!(nan.check(u64::MAX, 1).is_err(), "an overflow passed");
+        assert!(nan.check(u64::MAX).is_err(), "an overflow passed");
     }
 
     #[test]
@@ -394,13 +394,8 @@ mod tests {
         let shape = JobShape::of(&model(ONE_MACHINE));
         let g = grid(10, 1_000);
         let f = Footprint::of(&shape, &g, 10_000, false);
-        assert_eq!(f.check(1_000, 10_000), Ok(()));
-        let Err(SweepError::Invalid(message)) = f.check(10, 10_000) else {
-            panic!(
-                "a sweep of {} MB passed a limit of 10",
-                (f.results + f.assembled) / 1e6
-            );
-        };
+        assert_eq!(f.check(1_000), Ok(()));
+        let message = refusal(&f, 10);
         assert!(
             message.starts_with("the sweep would write about"),
             "{message}"
@@ -412,11 +407,7 @@ mod tests {
         assert!(message.contains("limits.max_output_mb"), "{message}");
         // With one replication, the statistics of every variant weigh most.
         let many = grid(10_000, 1);
-        let Err(SweepError::Invalid(message)) =
-            Footprint::of(&shape, &many, 10_000, false).check(1, 10_000)
-        else {
-            panic!("10,000 variants passed a limit of 1 MB");
-        };
+        let message = refusal(&Footprint::of(&shape, &many, 10_000, false), 1);
         assert!(
             message.contains("the assembled sweep-*.csv files"),
             "{message}"

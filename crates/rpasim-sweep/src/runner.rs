@@ -310,7 +310,7 @@ pub fn run(
     // refused before any variant is read or any job listed (10 million
     // jobs take 240 MB) if it is too much.
     let jobs = grid.jobs().filter(ours).count();
-    Footprint::of(&shape, &grid, jobs, options.shard.is_some()).check(max_output_mb, jobs)?;
+    Footprint::of(&shape, &grid, jobs, options.shard.is_some()).check(max_output_mb)?;
     let all: Vec<Job> = grid.jobs().filter(ours).collect();
     // A shard checks the variants it runs: checking every variant in every
     // one of N shards read the scenario N times as often as the sweep has
