@@ -174,15 +174,24 @@ fn waits_ms<'a>(runs: impl Iterator<Item = &'a Seen>) -> Vec<i64> {
     runs.filter_map(Seen::wait).collect()
 }
 
+/// Each target's place in the scenarios, by name: looked up once per flow,
+/// so a history of thousands of targets is not searched through for each.
+fn target_index(names: &[String]) -> BTreeMap<&str, usize> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect()
+}
+
 /// Utilization of target `name` in a simulation: busy over available bot time.
 fn utilization(
     report: &SimReport,
-    names: &[String],
+    index: &BTreeMap<&str, usize>,
     name: &str,
     busy_ms: Option<f64>,
 ) -> Option<f64> {
-    let i = names.iter().position(|n| n == name)?;
-    let t = report.targets.get(i)?;
+    let t = report.targets.get(*index.get(name)?)?;
     let available = t.available_bot_ms as f64;
     (available > 0.0).then(|| busy_ms.unwrap_or(t.busy_bot_ms as f64) / available)
 }
@@ -198,6 +207,7 @@ pub fn calibrate(
     let (replay, replay_report, names) = simulate(out, "replay.toml")?;
     let (fitted, fitted_report, _) = simulate(out, "scenario.toml")?;
     let mut calibration = Calibration::default();
+    let index = target_index(&names);
     let (replay_by_flow, fitted_by_flow) =
         (by_flow(&replay, flows.len()), by_flow(&fitted, flows.len()));
     // Observed busy bot time per target.
@@ -242,13 +252,13 @@ pub fn calibrate(
             waits,
             start_error: WaitStats::of(errors).map(|e| (e.p50, e.p95)),
             utilization: Compared {
-                observed: utilization(&replay_report, &names, &f.target, busy),
-                replayed: utilization(&replay_report, &names, &f.target, None),
-                fitted: utilization(&fitted_report, &names, &f.target, None),
+                observed: utilization(&replay_report, &index, &f.target, busy),
+                replayed: utilization(&replay_report, &index, &f.target, None),
+                fitted: utilization(&fitted_report, &index, &f.target, None),
             },
         });
     }
-    calibration.waits = target_waits(flows, &replay, &fitted, &names);
+    calibration.waits = target_waits(flows, &replay, &fitted, &names, &index);
     calibration.arrivals = (
         per_hour_of_week(
             flows.iter().flat_map(|f| &f.runs).map(|r| r.arrival),
@@ -268,14 +278,10 @@ fn target_waits(
     replay: &[Seen],
     fitted: &[Seen],
     names: &[String],
+    index: &BTreeMap<&str, usize>,
 ) -> Vec<(String, Compared<Vec<f64>>)> {
     let secs = |ms: i64| ms as f64 / 1000.0;
     let mut per: Vec<Compared<Vec<f64>>> = vec![Compared::default(); names.len()];
-    let index: BTreeMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
     for f in flows {
         if let Some(i) = index.get(f.target.as_str()) {
             let observed = f.runs.iter().filter_map(|r| Some(r.start? - r.arrival));

@@ -18,6 +18,7 @@ pub mod history;
 pub mod time;
 pub mod write;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use history::{History, HistoryRun, Status};
@@ -134,8 +135,13 @@ impl Selection {
     /// Keeps the selected runs; an error names a flow with no run, or a
     /// window with none.
     fn apply(&self, history: &mut History, path: &Path) -> Result<(), ImportError> {
+        // Sets, not searches: thousands of flows named and millions of runs.
+        let present: BTreeSet<&str> = match self.flows.is_empty() {
+            true => BTreeSet::new(),
+            false => history.runs.iter().map(|r| &*r.flow).collect(),
+        };
         for f in &self.flows {
-            if !history.runs.iter().any(|r| *r.flow == **f) {
+            if !present.contains(f.as_str()) {
                 return Err(ImportError::file(
                     path,
                     format!(
@@ -145,10 +151,11 @@ impl Selection {
                 ));
             }
         }
+        let wanted: BTreeSet<&str> = self.flows.iter().map(String::as_str).collect();
         history.runs.retain(|r| {
             self.from.is_none_or(|t| r.created >= t)
                 && self.to.is_none_or(|t| r.created < t)
-                && (self.flows.is_empty() || self.flows.iter().any(|f| **f == *r.flow))
+                && (wanted.is_empty() || wanted.contains(&*r.flow))
         });
         if history.runs.is_empty() {
             return Err(ImportError::file(

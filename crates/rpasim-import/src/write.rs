@@ -515,7 +515,8 @@ fn seconds(ms: i64) -> String {
 /// The fitted flows' entries, each with at most 2,000 observed durations
 /// and 300,000 in all; fewer while the scenario, of `header` bytes before
 /// them, would be larger than a scenario may be (a history of thousands of
-/// flows), down to [`MIN_EMPIRICAL`] each.
+/// flows), down to [`MIN_EMPIRICAL`] each. What does not depend on how
+/// many durations are listed is fitted once, however many tries it takes.
 fn fitted_flows(
     streams: &[Stream],
     t0: i64,
@@ -523,12 +524,12 @@ fn fitted_flows(
     pooled: Option<i64>,
     header: usize,
 ) -> String {
+    let fitted: Vec<FittedFlow> = (streams.iter())
+        .map(|s| FittedFlow::of(s, t0, horizon, pooled))
+        .collect();
     let mut cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
     loop {
-        let text: String = streams
-            .iter()
-            .map(|s| fitted_flow(s, t0, horizon, cap, pooled))
-            .collect();
+        let text: String = fitted.iter().map(|f| f.entry(cap)).collect();
         if (header + text.len()) as u64 <= MAX_SCENARIO_BYTES || cap == MIN_EMPIRICAL {
             return text;
         }
@@ -554,43 +555,74 @@ fn too_large(name: &str, bytes: usize, flows: usize) -> WriteError {
 
 /// A fitted flow: its arrivals (a schedule of batches, or a Poisson rate
 /// with profiles), the observed durations, the failure share.
-fn fitted_flow(s: &Stream, t0: i64, horizon: i64, cap: usize, pooled: Option<i64>) -> String {
-    let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
-    let mut durations: Vec<i64> = s
-        .runs
-        .iter()
-        .filter(|r| r.status != Status::Open)
-        .filter_map(|r| completed_in(r))
-        .collect();
-    if durations.is_empty() {
-        // None of its own: the history's median, as its trace has.
-        durations.extend(pooled);
+struct FittedFlow {
+    /// The entry up to its durations: name, target, mode, failure share
+    /// and the lognormal comment.
+    head: String,
+    /// The observed durations, sorted.
+    durations: Vec<i64>,
+    /// The value of `arrivals`.
+    arrivals: String,
+}
+
+impl FittedFlow {
+    /// The fitted model of stream `s`.
+    fn of(s: &Stream, t0: i64, horizon: i64, pooled: Option<i64>) -> Self {
+        let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
+        let mut durations: Vec<i64> = s
+            .runs
+            .iter()
+            .filter(|r| r.status != Status::Open)
+            .filter_map(|r| completed_in(r))
+            .collect();
+        if durations.is_empty() {
+            // None of its own: the history's median, as its trace has.
+            durations.extend(pooled);
+        }
+        durations.sort_unstable();
+        let lognormal = lognormal_comment(&durations);
+        let ended = s.runs.iter().filter(|r| r.status != Status::Open).count();
+        let failed = s.runs.iter().filter(|r| r.status == Status::Failed).count();
+        let failure = if ended > 0 {
+            failed as f64 / ended as f64
+        } else {
+            0.0
+        };
+        let head = format!(
+            "\n[[flows]]\nname = {}\ntarget = {}\n{}failure_probability = {failure:.6}\n{lognormal}",
+            quote(&s.flow),
+            quote(&s.target),
+            s.mode(),
+        );
+        FittedFlow {
+            head,
+            durations,
+            arrivals,
+        }
     }
-    durations.sort_unstable();
-    let lognormal = lognormal_comment(&durations);
-    if durations.len() > cap {
-        let k = durations.len();
-        durations = (0..cap).map(|i| durations[i * k / cap]).collect();
+
+    /// The flow's entry, with at most `cap` durations: evenly spaced
+    /// order statistics when it has more.
+    fn entry(&self, cap: usize) -> String {
+        let k = self.durations.len();
+        let mut listed: Vec<i64> = if k > cap {
+            (0..cap).map(|i| self.durations[i * k / cap]).collect()
+        } else {
+            self.durations.clone()
+        };
+        // A scenario's empirical durations need one above 0: 1 ms when
+        // every one listed is 0 (or none was observed).
+        if listed.iter().all(|d| *d == 0) {
+            listed = vec![1];
+        }
+        let list: Vec<String> = listed.iter().map(|d| format!("\"{d}ms\"")).collect();
+        format!(
+            "{}duration = {{ empirical = [{}] }}\narrivals = {}\n",
+            self.head,
+            list.join(", "),
+            self.arrivals
+        )
     }
-    if durations.iter().all(|d| *d == 0) {
-        durations = vec![1];
-    }
-    let list: Vec<String> = durations.iter().map(|d| format!("\"{d}ms\"")).collect();
-    let ended = s.runs.iter().filter(|r| r.status != Status::Open).count();
-    let failed = s.runs.iter().filter(|r| r.status == Status::Failed).count();
-    let failure = if ended > 0 {
-        failed as f64 / ended as f64
-    } else {
-        0.0
-    };
-    format!(
-        "\n[[flows]]\nname = {}\ntarget = {}\n{}failure_probability = {failure:.6}\n\
-         {lognormal}duration = {{ empirical = [{}] }}\narrivals = {arrivals}\n",
-        quote(&s.flow),
-        quote(&s.target),
-        s.mode(),
-        list.join(", ")
-    )
 }
 
 /// A comment giving the lognormal with the observed durations' mean and
