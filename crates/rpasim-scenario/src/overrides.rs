@@ -141,7 +141,7 @@ pub fn apply(text: &str, file: &Path, overrides: &[Override]) -> Result<String, 
     if overrides.is_empty() {
         return Ok(text.to_string());
     }
-    match crate::entries::set_in_entries(text, overrides) {
+    match crate::entries::set_in_parts(text, overrides) {
         Some(applied) => Ok(applied),
         None => apply_to_document(text, file, overrides),
     }

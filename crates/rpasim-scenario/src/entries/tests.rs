@@ -450,7 +450,7 @@ proptest! {
 fn set_as_whole(text: &str, set: &[&str]) -> bool {
     let overrides: Vec<Override> = set.iter().map(|o| o.parse().expect("KEY=VALUE")).collect();
     let whole = overrides::apply_to_document(text, Path::new("s.toml"), &overrides);
-    match set_in_entries(text, &overrides) {
+    match set_in_parts(text, &overrides) {
         Some(by_entries) => {
             let whole = whole.expect("applies to the whole document");
             assert_eq!(by_entries, whole, "--set {set:?} on\n{text}");
@@ -502,14 +502,37 @@ fn overrides_of_entries_give_the_whole_document_s_text() {
             assert!(set_as_whole(&layout, set), "{set:?} on\n{layout}");
         }
     }
-    // Left to the whole document: a key outside the lists, an entry
-    // itself, an entry that is not there, a text that does not read.
+    // Keys outside the lists, in their section, or before any header
+    // when no section has them.
     for set in [
         &["simulation.seed=3"][..],
+        &["simulation.sample_every=\"1h\"", "simulation.seed=2"],
         &["machines.vm.bots=3", "limits.queue_capacity=5"],
-        &["machines.vm=3"],
-        &["machines.nobody.bots=3"],
-        &["machines.7.bots=3"],
+        &[
+            "limits.max_output_mb=5000",
+            "scheduler.requeue_lost_runs=false",
+        ],
+        &["question=\"why\""],
+    ] {
+        assert!(set_as_whole(&text, set), "{set:?}");
+        assert!(
+            set_as_whole(&format!("# a scenario\n\n{text}"), set),
+            "{set:?}"
+        );
+    }
+    // Left to the whole document: a table replaced whole, a key of
+    // several sections or of a section and the text before any header, an
+    // entry itself, an entry that is not there.
+    for (text, set) in [
+        (text.clone(), &["simulation={ seed = 3 }"][..]),
+        (
+            format!("{text}[simulation.x]\ny = 1\n"),
+            &["simulation.seed=3"],
+        ),
+        (format!("simulation.z = 1\n{text}"), &["simulation.seed=3"]),
+        (text.clone(), &["machines.vm=3"]),
+        (text.clone(), &["machines.nobody.bots=3"]),
+        (text.clone(), &["machines.7.bots=3"]),
     ] {
         assert!(!set_as_whole(&text, set), "{set:?}");
     }
@@ -577,5 +600,62 @@ proptest! {
             .collect();
         let set: Vec<&str> = set.iter().map(String::as_str).collect();
         set_as_whole(&text, &set);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Whatever the sections between the entries (or none of a key), and
+    /// whatever the overrides of keys outside the lists, with or without
+    /// overrides of entries' keys, applying them part by part gives the
+    /// whole document's text.
+    #[test]
+    fn overrides_of_sections_never_differ_from_the_whole_document(
+        top in prop_oneof![
+            Just(""), Just("# a scenario\n\n"), Just("question = \"q\"\n"),
+            Just("limits.max_bots_per_machine = 20 # raised\n\n"),
+        ],
+        pieces in proptest::collection::vec((entry_piece(), prop_oneof![
+            Just(""), Just("\n"), Just("# between\n\n"),
+            Just("[limits]\n"), Just("[limits]\nmax_output_mb = 10 # ten\n\n# after\n"),
+            Just("[scheduler]\nrequeue_lost_runs = true\n"),
+            Just("[scheduler.options]\nx = 1\n"),
+        ]), 1..8),
+        sets in proptest::collection::vec((
+            prop_oneof![
+                Just("simulation.seed"), Just("simulation.sample_every"), Just("question"),
+                Just("limits.max_output_mb"), Just("limits.queue_capacity"),
+                Just("scheduler.requeue_lost_runs"), Just("scheduler.options.x"),
+                Just("newtable.key"), Just("simulation.new.deep"), Just("simulation"),
+                Just("machines.a.bots"), Just("flows.0.priority"),
+            ],
+            prop_oneof![Just("2"), Just("\"2h\""), Just("false"), Just("{ a = 1 }"), Just("10m")],
+        ), 1..4),
+    ) {
+        let text: String = pieces.iter().map(|(p, between)| format!("{p}{between}")).collect();
+        let text = format!("{top}{}", with_simulation(&text));
+        let set: Vec<String> = sets.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        set_as_whole(&text, &set);
+    }
+}
+
+/// Overrides of keys outside the lists apply part by part on the bundled
+/// scenarios, as they would on the whole document.
+#[test]
+fn overrides_of_sections_apply_to_the_bundled_scenarios() {
+    for text in bundled() {
+        for set in [
+            &["simulation.seed=7"][..],
+            &[
+                "simulation.sample_every=\"5d\"",
+                "limits.max_output_mb=5000",
+            ],
+            &["scheduler.requeue_lost_runs=false", "flows.0.priority=high"],
+        ] {
+            // Unless a section is written twice (none of the bundled is).
+            assert!(set_as_whole(&text, set), "{set:?} on\n{text}");
+        }
     }
 }
