@@ -43,7 +43,6 @@ impl Seen {
 }
 
 /// Collects a simulation's runs.
-#[derive(Default)]
 struct Runs(Vec<Seen>);
 
 impl Observer for Runs {
@@ -136,8 +135,35 @@ pub struct Calibration {
     pub arrivals: (Vec<f64>, Vec<f64>),
 }
 
-/// A scenario of `out`, simulated with its own seed.
-fn simulate(out: &Path, file: &str) -> Result<(Vec<Seen>, SimReport, Vec<String>), String> {
+/// What [`simulate`] gives of a scenario.
+type Simulated = Result<(Vec<Seen>, SimReport, Vec<String>), String>;
+
+/// `out`'s replay and fitted model, simulated at once on a machine with a
+/// core to spare (each is a simulation of the whole history, of about
+/// `runs` runs: most of an import's time), else one after the other; the
+/// same results either way.
+fn simulate_both(out: &Path, runs: usize) -> (Simulated, Simulated) {
+    let fitted = || simulate(out, "scenario.toml", runs);
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        return (simulate(out, "replay.toml", runs), fitted());
+    }
+    std::thread::scope(|scope| {
+        let beside = std::thread::Builder::new().spawn_scoped(scope, fitted);
+        let replay = simulate(out, "replay.toml", runs);
+        let fitted = match beside {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: here.
+            Err(_) => fitted(),
+        };
+        (replay, fitted)
+    })
+}
+
+/// A scenario of `out`, simulated with its own seed; room is made for
+/// `runs` runs at once (the history's), not in doublings.
+fn simulate(out: &Path, file: &str, runs: usize) -> Simulated {
     // The scenarios are made to be valid: one that is not comes from a
     // history this importer does not yet know how to model, said as such.
     let scenario = rpasim_scenario::load(&out.join(file), &[]).map_err(|e| {
@@ -152,9 +178,11 @@ fn simulate(out: &Path, file: &str) -> Result<(Vec<Seen>, SimReport, Vec<String>
         .iter()
         .map(|t| t.name.clone())
         .collect();
-    let sim = Simulation::new(&scenario.spec, Runs::default()).map_err(|e| e.to_string())?;
+    let observer = Runs(Vec::with_capacity(runs));
+    let sim = Simulation::new(&scenario.spec, observer).map_err(|e| e.to_string())?;
     let (mut runs, report) = sim.run();
-    runs.0.sort_by_key(|r| r.id);
+    // Ids are unique: no stable sort's scratch copy needed.
+    runs.0.sort_unstable_by_key(|r| r.id);
     Ok((runs.0, report, names))
 }
 
@@ -204,8 +232,10 @@ pub fn calibrate(
     flows: &[ReplayedFlow],
     horizon_ms: i64,
 ) -> Result<Calibration, String> {
-    let (replay, replay_report, names) = simulate(out, "replay.toml")?;
-    let (fitted, fitted_report, _) = simulate(out, "scenario.toml")?;
+    let observed = flows.iter().map(|f| f.runs.len()).sum();
+    let (replay, fitted) = simulate_both(out, observed);
+    let (replay, replay_report, names) = replay?;
+    let (fitted, fitted_report, _) = fitted?;
     let mut calibration = Calibration::default();
     let index = target_index(&names);
     let (replay_by_flow, fitted_by_flow) =
