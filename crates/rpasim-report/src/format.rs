@@ -29,10 +29,17 @@ pub fn seconds_f64(ms: f64) -> String {
 /// A statistic of a sweep's or a plan's replications: six decimals, or
 /// [`crate::summary::NEVER`] when infinite (a run that never started).
 pub fn statistic(x: f64) -> String {
+    let mut out = String::new();
+    push_statistic(&mut out, x);
+    out
+}
+
+/// Appends [`statistic`]`(x)` to `out`.
+pub fn push_statistic(out: &mut String, x: f64) {
     if x.is_infinite() {
-        crate::summary::NEVER.to_string()
+        out.push_str(crate::summary::NEVER);
     } else {
-        fixed(x, 6)
+        push_fixed(out, x, 6);
     }
 }
 
@@ -43,32 +50,40 @@ pub fn statistic(x: f64) -> String {
 /// library's exact formatting; the summaries of 10,000 targets and flows
 /// write 700,000 such numbers.
 pub fn fixed(v: f64, digits: usize) -> String {
-    match scaled_and_rounded(v, digits) {
-        Some(units) => {
-            let mut b = itoa::Buffer::new();
-            // Nearly always within 64 bits, whose formatting is quicker.
-            let text = match u64::try_from(units) {
-                Ok(units) => b.format(units),
-                Err(_) => b.format(units),
-            };
-            let mut out = String::with_capacity(text.len() + 3);
-            if v.is_sign_negative() {
-                out.push('-');
-            }
-            // At least one digit before the point.
-            let whole = text.len().saturating_sub(digits);
-            match whole {
-                0 => out.push('0'),
-                _ => out.push_str(&text[..whole]),
-            }
-            if digits > 0 {
-                out.push('.');
-                out.extend(std::iter::repeat_n('0', digits.saturating_sub(text.len())));
-                out.push_str(&text[whole..]);
-            }
-            out
-        }
-        None => format!("{v:.digits$}"),
+    let mut out = String::new();
+    push_fixed(&mut out, v, digits);
+    out
+}
+
+/// Appends [`fixed`]`(v, digits)` to `out`: a sweep's statistics of
+/// thousands of targets are millions of such numbers, written without an
+/// allocation each.
+pub fn push_fixed(out: &mut String, v: f64, digits: usize) {
+    let Some(units) = scaled_and_rounded(v, digits) else {
+        use std::fmt::Write as _;
+        // Writing to a `String` cannot fail.
+        let _ = write!(out, "{v:.digits$}");
+        return;
+    };
+    let mut b = itoa::Buffer::new();
+    // Nearly always within 64 bits, whose formatting is quicker.
+    let text = match u64::try_from(units) {
+        Ok(units) => b.format(units),
+        Err(_) => b.format(units),
+    };
+    if v.is_sign_negative() {
+        out.push('-');
+    }
+    // At least one digit before the point.
+    let whole = text.len().saturating_sub(digits);
+    match whole {
+        0 => out.push('0'),
+        _ => out.push_str(&text[..whole]),
+    }
+    if digits > 0 {
+        out.push('.');
+        out.extend(std::iter::repeat_n('0', digits.saturating_sub(text.len())));
+        out.push_str(&text[whole..]);
     }
 }
 
@@ -256,6 +271,21 @@ mod tests {
     /// What the standard library writes.
     fn std_fixed(v: f64, digits: usize) -> String {
         format!("{v:.digits$}")
+    }
+
+    #[test]
+    fn pushing_appends_what_the_functions_return() {
+        let mut out = String::from("a,");
+        push_fixed(&mut out, -1.0005, 3);
+        push_statistic(&mut out, f64::INFINITY);
+        push_statistic(&mut out, 2.0 / 3.0);
+        push_fixed(&mut out, 1e300, 2);
+        assert_eq!(
+            out,
+            format!("a,-1.000inf0.666667{}", fixed(1e300, 2)),
+            "appended, nothing cleared"
+        );
+        assert_eq!(fixed(1e300, 2), format!("{:.2}", 1e300));
     }
 
     #[test]

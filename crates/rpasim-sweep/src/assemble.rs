@@ -11,13 +11,14 @@
 //! - `charts/`: chosen metrics against each varied key, with 95 % bands.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rpasim_charts::sweep::{SweepChart, SweepSeries, sweep_chart};
-use rpasim_report::format::statistic;
+use rpasim_report::format::push_statistic;
 use rpasim_report::outdir::{StagedDir, cleanup, partial_path};
 use rpasim_stats::ConfidenceInterval;
 
@@ -301,14 +302,15 @@ fn block_statistics(
     // Each statistic is written as it is computed; only the charted ones
     // are kept.
     let (mut summary, mut charted) = (CsvRows::new(), Vec::new());
-    let mut emit = |stats: MetricStats| {
-        summary.write(summary_row(grid, &stats))?;
-        if stats.flow.is_none() && manifest.metrics.contains(&stats.metric) {
-            charted.push(stats);
+    let mut row = SummaryRow::new(grid, v);
+    let mut emit = |stat: Stat<'_>| {
+        summary.write(row.of(&stat))?;
+        if stat.flow.is_none() && manifest.metrics.iter().any(|m| m == stat.metric) {
+            charted.push(stat.owned(v));
         }
         Ok(())
     };
-    variant_statistics(v, header, tables, skip, block, &mut emit)?;
+    variant_statistics(header, tables, skip, block, &mut emit)?;
     Ok((summary.bytes()?, charted))
 }
 
@@ -459,22 +461,59 @@ pub struct MetricStats {
     pub half_width: Option<f64>,
 }
 
-/// Statistics over the replications of variant `v`, by row (of the rows
-/// in `block`) and metric, each passed to `emit` (one at a time: with
-/// thousands of targets all of them would take hundreds of MB). `header` is the summaries' columns:
-/// `target` then the metrics (`skip` = 1), or `flow`, `target` then the
-/// metrics (`skip` = 2).
+/// One metric's statistics over a variant's replications, as computed:
+/// its names borrowed from the summaries read (a sweep of thousands of
+/// targets computes millions), made [`MetricStats`] only when charted.
+struct Stat<'a> {
+    /// Target name, or `all` (for a flow: its target).
+    target: &'a str,
+    /// The flow, for a flow's statistics.
+    flow: Option<&'a str>,
+    /// Metric name.
+    metric: &'a str,
+    /// Its replications' values.
+    estimate: Estimate,
+}
+
+impl Stat<'_> {
+    /// The statistic of variant `variant`, owning its names.
+    fn owned(&self, variant: usize) -> MetricStats {
+        let Estimate {
+            n,
+            mean,
+            sd,
+            half_width,
+        } = self.estimate;
+        MetricStats {
+            variant,
+            target: self.target.to_string(),
+            flow: self.flow.map(str::to_string),
+            metric: self.metric.to_string(),
+            n,
+            mean,
+            sd,
+            half_width,
+        }
+    }
+}
+
+/// Statistics over the replications of a variant, by row (of the rows in
+/// `block`) and metric, each passed to `emit` (one at a time: with
+/// thousands of targets all of them would take hundreds of MB). `header`
+/// is the summaries' columns: `target` then the metrics (`skip` = 1), or
+/// `flow`, `target` then the metrics (`skip` = 2).
 fn variant_statistics(
-    v: usize,
     header: &[String],
     tables: &[&Rows],
     skip: usize,
     block: std::ops::Range<usize>,
-    emit: &mut impl FnMut(MetricStats) -> Result<(), SweepError>,
+    emit: &mut impl FnMut(Stat<'_>) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {
     let Some(first) = tables.first() else {
         return Ok(());
     };
+    // One buffer for every metric's values.
+    let mut values: Vec<f64> = Vec::with_capacity(tables.len());
     for (t, row) in first
         .rows
         .iter()
@@ -484,7 +523,7 @@ fn variant_statistics(
     {
         let cell = |c: usize| row.get(c).unwrap_or_default();
         let (target, flow) = if skip == 2 {
-            (cell(1), Some(cell(0).to_string()))
+            (cell(1), Some(cell(0)))
         } else {
             (cell(0), None)
         };
@@ -494,60 +533,109 @@ fn variant_statistics(
                 continue;
             }
             // An empty cell has no value (left out of n); "inf" is a value.
-            let values: Vec<f64> = tables
-                .iter()
-                .filter_map(|table| table.rows.get(t)?.get(m)?.parse().ok())
-                .filter(|x: &f64| !x.is_nan())
-                .collect();
-            let mut stats = metric_stats(v, target, metric, &values);
-            stats.flow = flow.clone();
-            emit(stats)?;
+            values.clear();
+            values.extend(
+                (tables.iter())
+                    .filter_map(|table| table.rows.get(t)?.get(m)?.parse().ok())
+                    .filter(|x: &f64| !x.is_nan()),
+            );
+            emit(Stat {
+                target,
+                flow,
+                metric,
+                estimate: Estimate::of(&values),
+            })?;
         }
     }
     Ok(())
 }
 
-fn metric_stats(variant: usize, target: &str, metric: &str, values: &[f64]) -> MetricStats {
-    let stats = |mean, sd, half_width| MetricStats {
-        variant,
-        target: target.to_string(),
-        flow: None,
-        metric: metric.to_string(),
-        n: values.len(),
-        mean,
-        sd,
-        half_width,
-    };
-    if values.is_empty() {
-        return stats(None, None, None);
-    }
-    if values.iter().any(|x| x.is_infinite()) {
-        // A replication where runs never started: no finite mean, no spread.
-        return stats(Some(f64::INFINITY), None, None);
-    }
-    let mean = values.iter().sum::<f64>() / values.len() as f64;
-    let ci = ConfidenceInterval::of_independent(values, CONFIDENCE);
-    let sd = (values.len() > 1).then(|| {
-        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
-    });
-    stats(Some(mean), sd, ci.map(|c| c.half_width))
+/// The mean, spread and interval of some replications' values.
+#[derive(Debug, Clone, Copy)]
+struct Estimate {
+    /// Replications with a value.
+    n: usize,
+    /// Mean: `None` without a value, infinite when one is infinite.
+    mean: Option<f64>,
+    /// Sample standard deviation (`None` for one value).
+    sd: Option<f64>,
+    /// Half-width of the 95 % interval (`None` for one value).
+    half_width: Option<f64>,
 }
 
-/// A row of `sweep-summary.csv`.
-fn summary_row(grid: &Grid, s: &MetricStats) -> Vec<String> {
-    let mut row = vec![s.variant.to_string()];
-    row.extend(grid.variants[s.variant].iter().cloned());
-    row.extend([
-        s.flow
-            .as_ref()
-            .map_or_else(|| s.target.clone(), |f| format!("{FLOW_PREFIX}{f}")),
-        s.metric.clone(),
-        s.n.to_string(),
-        s.mean.map(statistic).unwrap_or_default(),
-        s.sd.map(statistic).unwrap_or_default(),
-        s.half_width.map(statistic).unwrap_or_default(),
-    ]);
-    row
+impl Estimate {
+    fn of(values: &[f64]) -> Self {
+        let estimate = |mean, sd, half_width| Estimate {
+            n: values.len(),
+            mean,
+            sd,
+            half_width,
+        };
+        if values.is_empty() {
+            return estimate(None, None, None);
+        }
+        if values.iter().any(|x| x.is_infinite()) {
+            // A replication where runs never started: no finite mean, no spread.
+            return estimate(Some(f64::INFINITY), None, None);
+        }
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let ci = ConfidenceInterval::of_independent(values, CONFIDENCE);
+        let sd = (values.len() > 1).then(|| {
+            let squares = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+            (squares / (values.len() - 1) as f64).sqrt()
+        });
+        estimate(Some(mean), sd, ci.map(|c| c.half_width))
+    }
+}
+
+/// Rows of `sweep-summary.csv` for one variant, formatted in buffers kept
+/// from row to row.
+struct SummaryRow<'g> {
+    /// The variant's index and values, the row's first cells.
+    variant: (String, &'g [String]),
+    /// The target cell of a flow's row (`flow:<name>`).
+    name: String,
+    /// The count, mean, standard deviation and half-width cells.
+    numbers: [String; 4],
+}
+
+impl<'g> SummaryRow<'g> {
+    fn new(grid: &'g Grid, v: usize) -> Self {
+        SummaryRow {
+            variant: (v.to_string(), &grid.variants[v]),
+            name: String::new(),
+            numbers: Default::default(),
+        }
+    }
+
+    /// The cells of `stat`'s row.
+    fn of<'s>(&'s mut self, stat: &'s Stat<'_>) -> impl Iterator<Item = &'s str> {
+        let e = stat.estimate;
+        let [n, mean, sd, half_width] = &mut self.numbers;
+        n.clear();
+        // Writing to a `String` cannot fail.
+        let _ = write!(n, "{}", e.n);
+        for (cell, value) in [(mean, e.mean), (sd, e.sd), (half_width, e.half_width)] {
+            cell.clear();
+            if let Some(x) = value {
+                push_statistic(cell, x);
+            }
+        }
+        let target = match stat.flow {
+            Some(f) => {
+                self.name.clear();
+                self.name.push_str(FLOW_PREFIX);
+                self.name.push_str(f);
+                self.name.as_str()
+            }
+            None => stat.target,
+        };
+        let (index, values) = &self.variant;
+        std::iter::once(index.as_str())
+            .chain(values.iter().map(String::as_str))
+            .chain([target, stat.metric])
+            .chain(self.numbers.iter().map(String::as_str))
+    }
 }
 
 /// One chart per charted metric and numeric dimension of the grid (linked
