@@ -16,7 +16,7 @@ use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetId, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
-use crate::format::{fixed, seconds_f64};
+use crate::format::{push_fixed, seconds_f64};
 use crate::recorder::Names;
 
 /// Confidence level of the `wait_mean_ci95_s` column.
@@ -574,65 +574,117 @@ impl SummaryRow {
 
     /// The cells of this row, as written to the summary CSV files.
     pub(crate) fn fields(&self) -> Vec<String> {
+        let mut cells = Cells::default();
+        self.write_cells(&mut cells);
+        cells.iter().map(String::from).collect()
+    }
+
+    /// Puts the cells of this row in `cells` (emptied first).
+    fn write_cells(&self, cells: &mut Cells) {
+        cells.clear();
         // Statistics over started runs have no value when none started:
         // an empty cell, never a 0 that would read as "no wait".
         let started = self.started > 0;
-        let ms = |v: u64| {
-            if started {
-                seconds_f64(v as f64)
-            } else {
-                String::new()
-            }
+        let seconds = |cells: &mut Cells, ms: Option<f64>| {
+            cells.cell(|c| ms.into_iter().for_each(|ms| push_fixed(c, ms / 1000.0, 3)));
         };
-        let share = |v: Option<f64>| v.map(|v| fixed(v, 6)).unwrap_or_default();
+        let ms = |cells: &mut Cells, v: u64| seconds(cells, started.then_some(v as f64));
+        let share = |cells: &mut Cells, v: Option<f64>| {
+            cells.cell(|c| v.into_iter().for_each(|v| push_fixed(c, v, 6)));
+        };
         // Pool figures belong to targets; a flow's row leaves them empty.
-        let pool = |cell: String| if self.pool { cell } else { String::new() };
-        let start = |v: Option<StartTime>| v.map(StartTime::cell).unwrap_or_default();
-        let c = |o| self.count(o).to_string();
-        let mut cells = vec![
-            self.target.clone(),
-            self.arrivals.to_string(),
-            c(Outcome::Succeeded),
-            c(Outcome::Failed),
-            c(Outcome::QueueFull),
-            c(Outcome::QueueTimeout),
-            c(Outcome::RunTimeout),
-            c(Outcome::InFlight),
-            if started {
-                seconds_f64(self.wait_mean_ms)
-            } else {
-                String::new()
-            },
-            ms(self.wait_p50_ms),
-            ms(self.wait_p95_ms),
-            ms(self.wait_p99_ms),
-            ms(self.wait_max_ms),
-            pool(fixed(self.utilization, 6)),
-            pool(fixed(self.bot_hours, 3)),
-            self.cold_starts.to_string(),
-            c(Outcome::MachineLost),
-            c(Outcome::GroupEmpty),
-            c(Outcome::GroupExpired),
-            c(Outcome::CertificateExpired),
-            c(Outcome::AccessDenied),
-            c(Outcome::Cancelled),
-            self.started.to_string(),
-            share(self.waited_share()),
-            self.wait_mean_ci95_ms.map(seconds_f64).unwrap_or_default(),
-            pool(fixed(self.queue_mean, 6)),
-            pool(fixed(self.busy_bot_hours, 3)),
-            c(Outcome::MachineExpired),
-            share(started.then_some(self.provisioning_wait_share)),
-            self.not_started.to_string(),
-            share(self.started_share()),
-            start(self.start_p50),
-            start(self.start_p95),
-            start(self.start_p99),
-            self.cost.map(|c| fixed(c, 2)).unwrap_or_default(),
-        ];
-        cells.push(fixed(self.wait_hours(), 3));
-        cells.extend(WaitReason::ALL.map(|r| share(self.reason_share(r))));
-        cells
+        let pool = |cells: &mut Cells, v: f64, digits: usize| {
+            cells.cell(|c| {
+                if self.pool {
+                    push_fixed(c, v, digits);
+                }
+            });
+        };
+        let start = |cells: &mut Cells, v: Option<StartTime>| match v {
+            Some(StartTime::Ms(ms)) => seconds(cells, Some(ms as f64)),
+            Some(StartTime::Never) => cells.cell(|c| c.push_str(NEVER)),
+            None => cells.cell(|_| {}),
+        };
+        let count =
+            |cells: &mut Cells, n: u64| cells.cell(|c| c.push_str(itoa::Buffer::new().format(n)));
+        let c = |cells: &mut Cells, o| count(cells, self.count(o));
+        cells.cell(|c| c.push_str(&self.target));
+        count(cells, self.arrivals);
+        for o in [
+            Outcome::Succeeded,
+            Outcome::Failed,
+            Outcome::QueueFull,
+            Outcome::QueueTimeout,
+            Outcome::RunTimeout,
+            Outcome::InFlight,
+        ] {
+            c(cells, o);
+        }
+        seconds(cells, started.then_some(self.wait_mean_ms));
+        ms(cells, self.wait_p50_ms);
+        ms(cells, self.wait_p95_ms);
+        ms(cells, self.wait_p99_ms);
+        ms(cells, self.wait_max_ms);
+        pool(cells, self.utilization, 6);
+        pool(cells, self.bot_hours, 3);
+        count(cells, self.cold_starts);
+        for o in [
+            Outcome::MachineLost,
+            Outcome::GroupEmpty,
+            Outcome::GroupExpired,
+            Outcome::CertificateExpired,
+            Outcome::AccessDenied,
+            Outcome::Cancelled,
+        ] {
+            c(cells, o);
+        }
+        count(cells, self.started);
+        share(cells, self.waited_share());
+        seconds(cells, self.wait_mean_ci95_ms);
+        pool(cells, self.queue_mean, 6);
+        pool(cells, self.busy_bot_hours, 3);
+        c(cells, Outcome::MachineExpired);
+        share(cells, started.then_some(self.provisioning_wait_share));
+        count(cells, self.not_started);
+        share(cells, self.started_share());
+        start(cells, self.start_p50);
+        start(cells, self.start_p95);
+        start(cells, self.start_p99);
+        cells.cell(|c| self.cost.into_iter().for_each(|v| push_fixed(c, v, 2)));
+        cells.cell(|c| push_fixed(c, self.wait_hours(), 3));
+        for r in WaitReason::ALL {
+            share(cells, self.reason_share(r));
+        }
+    }
+}
+
+/// A row's cells, formatted end to end in one buffer kept from row to row:
+/// the summaries of 10,000 targets and flows are 900,000 cells.
+#[derive(Debug, Default)]
+struct Cells {
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Adds a cell, written by `write` (nothing: an empty cell).
+    fn cell(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends.push(self.text.len());
+    }
+
+    /// The cells, in order.
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, end)| &self.text[start..*end])
     }
 }
 
@@ -696,10 +748,13 @@ impl Summary {
     pub fn write_flows_csv<W: Write>(&self, out: W) -> csv::Result<()> {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(flows_header())?;
+        let mut cells = Cells::default();
         for f in &self.flows {
-            let mut fields = f.stats.fields();
-            fields.insert(1, f.target.clone());
-            csv.write_record(fields)?;
+            f.stats.write_cells(&mut cells);
+            // The flow's name, its target, then the metrics.
+            let mut row = cells.iter();
+            let name = row.next();
+            csv.write_record(name.into_iter().chain([f.target.as_str()]).chain(row))?;
         }
         csv.flush()?;
         Ok(())
@@ -709,10 +764,45 @@ impl Summary {
     pub fn write_csv<W: Write>(&self, out: W) -> csv::Result<()> {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(HEADER)?;
+        let mut cells = Cells::default();
         for row in &self.rows {
-            csv.write_record(row.fields())?;
+            row.write_cells(&mut cells);
+            csv.write_record(cells.iter())?;
         }
         csv.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_empty_ones_and_start_afresh() {
+        let mut cells = Cells::default();
+        cells.cell(|c| c.push_str("a,b"));
+        cells.cell(|_| {});
+        cells.cell(|c| push_fixed(c, 1.5, 2));
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["a,b", "", "1.50"]);
+        cells.clear();
+        cells.cell(|_| {});
+        assert_eq!(cells.iter().collect::<Vec<_>>(), [""]);
+    }
+
+    #[test]
+    fn a_row_has_a_cell_per_column_and_flows_leave_pool_cells_empty() {
+        let mut row = SummaryRow::new(
+            "t".into(),
+            &RunStats::default(),
+            &TargetTotals::default(),
+            3_600_000,
+        );
+        assert_eq!(row.fields().len(), HEADER.len());
+        assert_eq!(row.fields()[0], "t");
+        row.pool = false;
+        let at = |c: &str| HEADER.iter().position(|h| *h == c).expect("a column");
+        assert_eq!(row.fields()[at("utilization")], "");
+        assert_eq!(row.fields()[at("wait_mean_s")], "", "no run started");
     }
 }
