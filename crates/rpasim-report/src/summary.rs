@@ -610,15 +610,12 @@ impl SummaryRow {
         let c = |cells: &mut Cells, o| count(cells, self.count(o));
         cells.cell(|c| c.push_str(&self.target));
         count(cells, self.arrivals);
-        for o in [
-            Outcome::Succeeded,
-            Outcome::Failed,
-            Outcome::QueueFull,
-            Outcome::QueueTimeout,
-            Outcome::RunTimeout,
-            Outcome::InFlight,
-        ] {
-            c(cells, o);
+        // The outcomes in their columns' order (`Outcome::ALL`'s): six,
+        // six more after `cold_starts`, `machine_expired` after
+        // `busy_bot_hours`.
+        let (first, later) = Outcome::ALL.split_at(6);
+        for o in first {
+            c(cells, *o);
         }
         seconds(cells, started.then_some(self.wait_mean_ms));
         ms(cells, self.wait_p50_ms);
@@ -628,15 +625,8 @@ impl SummaryRow {
         pool(cells, self.utilization, 6);
         pool(cells, self.bot_hours, 3);
         count(cells, self.cold_starts);
-        for o in [
-            Outcome::MachineLost,
-            Outcome::GroupEmpty,
-            Outcome::GroupExpired,
-            Outcome::CertificateExpired,
-            Outcome::AccessDenied,
-            Outcome::Cancelled,
-        ] {
-            c(cells, o);
+        for o in &later[..6] {
+            c(cells, *o);
         }
         count(cells, self.started);
         share(cells, self.waited_share());
