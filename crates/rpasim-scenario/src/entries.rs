@@ -80,37 +80,47 @@ fn reading_threads(entries: usize) -> usize {
     (entries / ENTRIES_PER_THREAD).clamp(1, cores.min(MAX_READING_THREADS))
 }
 
-/// Each entry read, in order, in `threads` contiguous runs of entries,
-/// each run but the first on a thread of its own (each entry is a document
-/// of its own, so the runs do not depend on each other); appending their
-/// lists in the runs' order gives the lists of reading the entries one
-/// after another. `None` for a run with an entry that does not read.
+/// Each entry read, in order, in `threads` contiguous runs of entries (see
+/// [`by_runs`]); appending their lists in the runs' order gives the lists
+/// of reading the entries one after another. `None` for a run with an
+/// entry that does not read.
 fn read_entries(entries: &[(&'static str, &str)], threads: usize) -> Vec<Option<Lists>> {
+    by_runs(entries, threads, Lists::read)
+}
+
+/// `read` of `threads` contiguous runs of `entries`, in the runs' order,
+/// each run but the first on a thread of its own (each entry is a
+/// document of its own, so the runs do not depend on each other).
+fn by_runs<'e, T: Send>(
+    entries: &'e [(&'static str, &'e str)],
+    threads: usize,
+    read: impl Fn(&'e [(&'static str, &'e str)]) -> T + Sync,
+) -> Vec<T> {
     if threads <= 1 || entries.len() < 2 {
-        return vec![Lists::read(entries)];
+        return vec![read(entries)];
     }
     let size = entries.len().div_ceil(threads);
     let (first, rest) = entries.split_at(size);
+    let read = &read;
     std::thread::scope(|scope| {
         let beside: Vec<_> = rest
             .chunks(size)
             .map(|run| {
-                let thread =
-                    std::thread::Builder::new().spawn_scoped(scope, move || Lists::read(run));
+                let thread = std::thread::Builder::new().spawn_scoped(scope, move || read(run));
                 (run, thread)
             })
             .collect();
-        let mut read = vec![Lists::read(first)];
+        let mut done = vec![read(first)];
         for (run, thread) in beside {
-            read.push(match thread {
+            done.push(match thread {
                 Ok(handle) => handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                 // No thread to be had: read here.
-                Err(_) => Lists::read(run),
+                Err(_) => read(run),
             });
         }
-        read
+        done
     })
 }
 
@@ -209,13 +219,21 @@ impl<'a> Checked<'a> {
     pub(crate) fn of(text: &'a str) -> Option<Self> {
         let parts = Parts::split(text)?;
         toml::from_str::<toml::Table>(&parts.rest).ok()?;
-        let names = (parts.entries.iter())
-            .map(|(list, entry)| {
-                let table = toml::from_str::<toml::Table>(entry).ok()?;
-                let name = table.get(*list)?.get(0)?.get("name");
-                Some(name.and_then(toml::Value::as_str).map(String::from))
-            })
-            .collect::<Option<_>>()?;
+        // Each entry checked, on every core when there are thousands.
+        let threads = reading_threads(parts.entries.len());
+        let runs = by_runs(&parts.entries, threads, |run| {
+            (run.iter())
+                .map(|(list, entry)| {
+                    let table = toml::from_str::<toml::Table>(entry).ok()?;
+                    let name = table.get(*list)?.get(0)?.get("name");
+                    Some(name.and_then(toml::Value::as_str).map(String::from))
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        let mut names = Vec::with_capacity(parts.entries.len());
+        for run in runs {
+            names.extend(run?);
+        }
         Some(Checked { text, parts, names })
     }
 
