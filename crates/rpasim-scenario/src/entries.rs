@@ -55,7 +55,9 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
     let parts = Parts::split(text)?;
     let mut file: ScenarioFile = read_as(&parts.rest)?;
     let threads = reading_threads(parts.entries.len());
-    for lists in read_entries(&parts.entries, threads) {
+    // Appending the runs' lists in order gives the lists of reading the
+    // entries one after another.
+    for lists in by_runs(&parts.entries, threads, Lists::read) {
         lists?.append_to(&mut file);
     }
     Some(file)
@@ -78,14 +80,6 @@ fn reading_threads(entries: usize) -> usize {
     }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     (entries / ENTRIES_PER_THREAD).clamp(1, cores.min(MAX_READING_THREADS))
-}
-
-/// Each entry read, in order, in `threads` contiguous runs of entries (see
-/// [`by_runs`]); appending their lists in the runs' order gives the lists
-/// of reading the entries one after another. `None` for a run with an
-/// entry that does not read.
-fn read_entries(entries: &[(&'static str, &str)], threads: usize) -> Vec<Option<Lists>> {
-    by_runs(entries, threads, Lists::read)
 }
 
 /// `read` of `threads` contiguous runs of `entries`, in the runs' order,

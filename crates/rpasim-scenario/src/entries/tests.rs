@@ -144,13 +144,31 @@ fn many_entries(n: usize) -> String {
 }
 
 #[test]
+fn entries_checked_on_several_threads_keep_their_names_in_order() {
+    let text = many_entries(700);
+    let checked = Checked::of(&text).expect("every entry is TOML");
+    let names: Vec<Option<String>> = (checked.parts.entries.iter())
+        .map(|(list, entry)| {
+            let table = toml::from_str::<toml::Table>(entry).expect("TOML");
+            let name = table[*list][0].get("name");
+            name.and_then(toml::Value::as_str).map(String::from)
+        })
+        .collect();
+    assert_eq!(checked.names.len(), 3_500);
+    assert_eq!(checked.names, names);
+    // An entry that is not TOML, anywhere: nothing is checked.
+    let broken = format!("{text}[[machines]]\nname = = 1\n");
+    assert!(Checked::of(&broken).is_none());
+}
+
+#[test]
 fn entries_read_on_several_threads_are_those_read_on_one() {
     let text = many_entries(700);
     let parts = Parts::split(&text).expect("splits");
     assert_eq!(parts.entries.len(), 3_500);
     let lists = |threads| -> Vec<String> {
         let mut file: ScenarioFile = read_as(&parts.rest).expect("the rest");
-        let runs = read_entries(&parts.entries, threads);
+        let runs = by_runs(&parts.entries, threads, Lists::read);
         assert_eq!(runs.len(), threads.max(1));
         for run in runs {
             run.expect("reads").append_to(&mut file);
@@ -166,7 +184,7 @@ fn entries_read_on_several_threads_are_those_read_on_one() {
     // An entry that does not read, in the last run: nothing is read.
     let broken = format!("{text}[[machines]]\nname = \"late\"\nbots = \"two\"\n");
     let parts = Parts::split(&broken).expect("splits");
-    let runs = read_entries(&parts.entries, 4);
+    let runs = by_runs(&parts.entries, 4, Lists::read);
     assert!(runs[..3].iter().all(Option::is_some));
     assert!(runs[3].is_none());
     assert!(read(&broken).is_none());
