@@ -19,8 +19,8 @@
 //! section that holds them, giving the same text as editing the whole
 //! document.
 
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use serde::de::DeserializeOwned;
@@ -251,6 +251,8 @@ struct Editing<'a> {
     /// The text, its entries' names kept up to date as they are edited:
     /// an override may rename an entry a later one names.
     checked: Checked<'a>,
+    /// The entries by list and by name, kept up to date likewise.
+    index: EntryIndex,
     /// The parts edited (an entry, or a section of the rest), by where
     /// they start and end in the text (the text before any header may be
     /// empty, and start where the first section does), each as one
@@ -270,8 +272,10 @@ impl<'a> Editing<'a> {
         if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
             return None;
         }
+        let checked = Checked::of(text)?;
         Some(Editing {
-            checked: Checked::of(text)?,
+            index: EntryIndex::of(&checked),
+            checked,
             edited: BTreeMap::new(),
         })
     }
@@ -296,7 +300,7 @@ impl<'a> Editing<'a> {
         which: &str,
         key: &[String],
     ) -> Option<()> {
-        let at = self.find(list, which)?;
+        let at = self.index.find(list, which)?;
         let entry = self.checked.parts.entries[at].1;
         let start = self.checked.start(entry);
         let doc = self.document(start..start + entry.len())?;
@@ -309,7 +313,10 @@ impl<'a> Editing<'a> {
         };
         overrides::set(doc.as_item_mut(), &inside).ok()?;
         let entry = doc.as_item().get(list).and_then(|l| l.get(0));
-        self.checked.names[at] = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+        let name = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
+        let list = self.checked.parts.entries[at].0;
+        self.index.rename(list, at, &self.checked.names[at], &name);
+        self.checked.names[at] = name;
         Some(())
     }
 
@@ -349,19 +356,6 @@ impl<'a> Editing<'a> {
         })
     }
 
-    /// The place in `parts.entries` of the entry of `list` that `which`
-    /// names, as the whole document's editing finds it: the first entry so
-    /// named, else the entry at that index.
-    fn find(&self, list: &str, which: &str) -> Option<usize> {
-        let Checked { parts, names, .. } = &self.checked;
-        let of_list: Vec<usize> = (0..parts.entries.len())
-            .filter(|i| parts.entries[*i].0 == list)
-            .collect();
-        let named = (of_list.iter()).position(|i| names[*i].as_deref() == Some(which));
-        let index = named.or_else(|| which.parse().ok().filter(|i| *i < of_list.len()))?;
-        Some(of_list[index])
-    }
-
     /// The text with each edited part in its place.
     fn text(self) -> String {
         let text = self.checked.text;
@@ -375,6 +369,64 @@ impl<'a> Editing<'a> {
         }
         edited.push_str(&text[done..]);
         edited
+    }
+}
+
+/// Each list's entries, and its entries by name, as places in
+/// `parts.entries`: `--set` finds an entry by a look-up, where a search
+/// through every entry for each override made 10,000 overrides of a
+/// 10,000-target scenario take 0.77 s.
+#[derive(Debug, Default)]
+struct EntryIndex {
+    /// Each list's entries, in order.
+    lists: BTreeMap<&'static str, Vec<usize>>,
+    /// Each list's entries of each name, in order.
+    named: BTreeMap<&'static str, BTreeMap<String, BTreeSet<usize>>>,
+}
+
+impl EntryIndex {
+    fn of(checked: &Checked<'_>) -> Self {
+        let mut index = EntryIndex::default();
+        for (at, ((list, _), name)) in checked.parts.entries.iter().zip(&checked.names).enumerate()
+        {
+            index.lists.entry(list).or_default().push(at);
+            index.rename(list, at, &None, name);
+        }
+        index
+    }
+
+    /// The place of the entry of `list` that `which` names, as the whole
+    /// document's editing finds it: the first entry so named, else the
+    /// entry at that index.
+    fn find(&self, list: &str, which: &str) -> Option<usize> {
+        let named = self.named.get(list).and_then(|n| n.get(which)?.first());
+        match named {
+            Some(at) => Some(*at),
+            None => self
+                .lists
+                .get(list)?
+                .get(which.parse::<usize>().ok()?)
+                .copied(),
+        }
+    }
+
+    /// Entry `at` of `list`, named `old`, is now named `new`.
+    fn rename(
+        &mut self,
+        list: &'static str,
+        at: usize,
+        old: &Option<String>,
+        new: &Option<String>,
+    ) {
+        let named = self.named.entry(list).or_default();
+        if let Some(old) = old
+            && let Some(places) = named.get_mut(old)
+        {
+            places.remove(&at);
+        }
+        if let Some(new) = new {
+            named.entry(new.clone()).or_default().insert(at);
+        }
     }
 }
 
