@@ -677,3 +677,29 @@ fn overrides_of_sections_apply_to_the_bundled_scenarios() {
         }
     }
 }
+
+#[test]
+fn entries_are_found_by_their_first_name_then_by_index_and_renames_move_them() {
+    let text = with_simulation(
+        "[[machines]]\nname = \"1\"\n\n[[machines]]\nname = \"b\"\n\n\
+         [[machine_groups]]\nname = \"b\"\n\n[[machines]]\nname = \"b\"\n",
+    );
+    let checked = Checked::of(&text).expect("TOML");
+    let mut index = EntryIndex::of(&checked);
+    // Places in the entries: machines 0, 1, 3; the group 2.
+    assert_eq!(index.find("machines", "b"), Some(1), "the first so named");
+    assert_eq!(index.find("machine_groups", "b"), Some(2));
+    assert_eq!(
+        index.find("machines", "1"),
+        Some(0),
+        "a name before an index"
+    );
+    assert_eq!(index.find("machines", "2"), Some(3), "else the index");
+    assert_eq!(index.find("machines", "3"), None);
+    assert_eq!(index.find("users", "0"), None);
+    index.rename("machines", 1, &Some("b".into()), &Some("c".into()));
+    assert_eq!(index.find("machines", "b"), Some(3));
+    assert_eq!(index.find("machines", "c"), Some(1));
+    index.rename("machines", 3, &Some("b".into()), &None);
+    assert_eq!(index.find("machines", "b"), None);
+}
