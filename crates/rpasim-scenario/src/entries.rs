@@ -315,7 +315,8 @@ impl<'a> Editing<'a> {
         let entry = doc.as_item().get(list).and_then(|l| l.get(0));
         let name = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
         let list = self.checked.parts.entries[at].0;
-        self.index.rename(list, at, &self.checked.names[at], &name);
+        let old = self.checked.names[at].as_deref();
+        self.index.rename(list, at, old, name.as_deref());
         self.checked.names[at] = name;
         Some(())
     }
@@ -390,7 +391,7 @@ impl EntryIndex {
         for (at, ((list, _), name)) in checked.parts.entries.iter().zip(&checked.names).enumerate()
         {
             index.lists.entry(list).or_default().push(at);
-            index.rename(list, at, &None, name);
+            index.rename(list, at, None, name.as_deref());
         }
         index
     }
@@ -411,13 +412,7 @@ impl EntryIndex {
     }
 
     /// Entry `at` of `list`, named `old`, is now named `new`.
-    fn rename(
-        &mut self,
-        list: &'static str,
-        at: usize,
-        old: &Option<String>,
-        new: &Option<String>,
-    ) {
+    fn rename(&mut self, list: &'static str, at: usize, old: Option<&str>, new: Option<&str>) {
         let named = self.named.entry(list).or_default();
         if let Some(old) = old
             && let Some(places) = named.get_mut(old)
@@ -425,7 +420,7 @@ impl EntryIndex {
             places.remove(&at);
         }
         if let Some(new) = new {
-            named.entry(new.clone()).or_default().insert(at);
+            named.entry(new.to_string()).or_default().insert(at);
         }
     }
 }

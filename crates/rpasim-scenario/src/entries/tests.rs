@@ -697,9 +697,9 @@ fn entries_are_found_by_their_first_name_then_by_index_and_renames_move_them() {
     assert_eq!(index.find("machines", "2"), Some(3), "else the index");
     assert_eq!(index.find("machines", "3"), None);
     assert_eq!(index.find("users", "0"), None);
-    index.rename("machines", 1, &Some("b".into()), &Some("c".into()));
+    index.rename("machines", 1, Some("b"), Some("c"));
     assert_eq!(index.find("machines", "b"), Some(3));
     assert_eq!(index.find("machines", "c"), Some(1));
-    index.rename("machines", 3, &Some("b".into()), &None);
+    index.rename("machines", 3, Some("b"), None);
     assert_eq!(index.find("machines", "b"), None);
 }
