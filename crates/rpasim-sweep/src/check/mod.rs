@@ -318,7 +318,7 @@ fn compare_runs(
     let mut out = Vec::new();
     // In the baseline's row order: targets, then `all`.
     for (line, b) in &base.rows {
-        let target = b[0].as_str();
+        let target = b.get(0).unwrap_or_default();
         let &(cur_line, c) = cur_rows
             .get(target)
             .ok_or_else(|| missing(target, what, &base.origin, &cur.origin))?;
@@ -358,10 +358,10 @@ fn compare_sweeps(
     let checked = |m: &str| tolerances.iter().any(|t| t.metric == m);
     if let Some(((label, m), _)) = cur_rows
         .iter()
-        .find(|((l, m), _)| checked(m) && !base_rows.contains_key(&(l.clone(), m.clone())))
+        .find(|(key, _)| checked(key.1) && !base_rows.contains_key(*key))
     {
         return Err(missing(
-            &shown(label),
+            &label.join(", "),
             &format!("variant ({m})"),
             &cur.origin,
             &base.origin,
@@ -373,16 +373,16 @@ fn compare_sweeps(
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
     let mut out = Vec::new();
     for (_, row) in &base.rows {
-        let metric = &row[metric_col];
-        let Some(t) = tolerances.iter().find(|t| t.metric == *metric) else {
+        let metric = row.get(metric_col).unwrap_or_default();
+        let Some(t) = tolerances.iter().find(|t| t.metric == metric) else {
             continue;
         };
-        let label = row[1..metric_col].join("\u{1f}");
-        let key = (label.clone(), metric.clone());
+        let label: Vec<&str> = (1..metric_col).filter_map(|c| row.get(c)).collect();
+        let key = (label, metric);
         let b = &base_rows[&key];
         let c = cur_rows.get(&key).ok_or_else(|| {
             missing(
-                &shown(&label),
+                &key.0.join(", "),
                 &format!("variant ({metric})"),
                 &base.origin,
                 &cur.origin,
@@ -397,10 +397,10 @@ fn compare_sweeps(
         let significant = p.is_none_or(|p| p < SIGNIFICANCE);
         let mut parts: Vec<String> = keys
             .iter()
-            .zip(&b.label)
+            .zip(&key.0)
             .map(|(k, v)| format!("{}={v}", short_key(k)))
             .collect();
-        parts.push(b.label.last().cloned().unwrap_or_default());
+        parts.push(key.0.last().copied().unwrap_or_default().to_string());
         out.push(Comparison {
             row: parts.join(", "),
             metric: t.metric.clone(),
@@ -412,10 +412,6 @@ fn compare_sweeps(
         });
     }
     Ok(out)
-}
-
-fn shown(label: &str) -> String {
-    label.replace('\u{1f}', ", ")
 }
 
 /// A value for the table: the number, `inf`, or `(none)`.

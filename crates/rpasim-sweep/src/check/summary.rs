@@ -4,6 +4,7 @@
 //! never pass because its input was not what it seemed.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -79,8 +80,10 @@ pub struct SummaryFile {
     pub kind: Kind,
     /// Column names.
     pub header: Vec<String>,
-    /// Rows with their line in the file.
-    pub rows: Vec<(u64, Vec<String>)>,
+    /// Rows with their line in the file, each row's cells in one record
+    /// (a sweep summary of 10,000 targets is 1.6 million rows: a string a
+    /// cell took 2.3 GB to check two of them).
+    pub rows: Vec<(u64, csv::StringRecord)>,
 }
 
 impl SummaryFile {
@@ -141,7 +144,7 @@ impl SummaryFile {
                 invalid(format!("line {line}: {}", csv_problem(&e)))
             })?;
             let line = line_at(record.position());
-            rows.push((line, record.iter().map(str::to_string).collect()));
+            rows.push((line, record));
         }
         if rows.is_empty() {
             return Err(invalid(
@@ -175,7 +178,7 @@ impl SummaryFile {
     pub fn value(
         &self,
         line: u64,
-        row: &[String],
+        row: &csv::StringRecord,
         column: usize,
         metric: &str,
     ) -> Result<Value, SweepError> {
@@ -224,15 +227,15 @@ impl SummaryFile {
 
     /// Every row of a run summary (or a flows summary) by its name,
     /// refusing duplicates.
-    pub fn by_target(&self) -> Result<BTreeMap<&str, (u64, &[String])>, SweepError> {
+    pub fn by_target(&self) -> Result<BTreeMap<&str, (u64, &csv::StringRecord)>, SweepError> {
         let what = self.row_kind();
         let mut out = BTreeMap::new();
         for (line, row) in &self.rows {
-            let name = row.first().map_or("", String::as_str);
+            let name = row.get(0).unwrap_or_default();
             if name.is_empty() {
                 return Err(self.problem(*line, what, format!("empty {what} name")));
             }
-            if let Some((first, _)) = out.insert(name, (*line, row.as_slice())) {
+            if let Some((first, _)) = out.insert(name, (*line, row)) {
                 return Err(self.problem(
                     *line,
                     what,
@@ -265,15 +268,16 @@ impl SummaryFile {
     }
 
     /// Every row of a sweep summary by (varied values and target, metric),
-    /// validated (n, mean, sd), refusing duplicates.
-    pub fn sweep_rows(&self) -> Result<BTreeMap<(String, String), SweepRow>, SweepError> {
+    /// validated (n, mean, sd), refusing duplicates; the names borrowed
+    /// from the rows.
+    pub fn sweep_rows(&self) -> Result<BTreeMap<SweepKey<'_>, SweepRow>, SweepError> {
         let at = |name: &str| self.column(name).unwrap_or(0);
         let (metric_col, n_col, mean_col, sd_col) = (at("metric"), at("n"), at("mean"), at("sd"));
         let mut out = BTreeMap::new();
         for (line, row) in &self.rows {
             let line = *line;
-            let label = row.get(1..metric_col).unwrap_or_default().to_vec();
-            let metric = row.get(metric_col).cloned().unwrap_or_default();
+            let label: Vec<&str> = (1..metric_col).filter_map(|c| row.get(c)).collect();
+            let metric = row.get(metric_col).unwrap_or_default();
             if metric.is_empty() {
                 return Err(self.problem(line, "metric", "empty metric name"));
             }
@@ -285,7 +289,7 @@ impl SummaryFile {
                     format!("{} is not a count of replications", excerpt(n_cell)),
                 )
             })?;
-            let mean = self.value(line, row, mean_col, &metric)?;
+            let mean = self.value(line, row, mean_col, metric)?;
             match (n, mean) {
                 (0, Value::Empty) => {}
                 (0, _) => {
@@ -300,37 +304,36 @@ impl SummaryFile {
                 "" => None,
                 _ => self.value(line, row, sd_col, "sd")?.finite(),
             };
-            let key = (label.join("\u{1f}"), metric.clone());
-            let entry = SweepRow {
-                line,
-                label: label.clone(),
-                n,
-                mean,
-                sd,
-            };
-            if let Some(first) = out.insert(key, entry) {
-                return Err(self.problem(
-                    line,
-                    "metric",
-                    format!(
-                        "{metric} of ({}) appears twice (also line {})",
-                        label.join(", "),
-                        first.line
-                    ),
-                ));
+            match out.entry((label, metric)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(SweepRow { line, n, mean, sd });
+                }
+                Entry::Occupied(first) => {
+                    return Err(self.problem(
+                        line,
+                        "metric",
+                        format!(
+                            "{metric} of ({}) appears twice (also line {})",
+                            first.key().0.join(", "),
+                            first.get().line
+                        ),
+                    ));
+                }
             }
         }
         Ok(out)
     }
 }
 
+/// What a sweep summary's row is found by: its varied values and target,
+/// and its metric.
+pub type SweepKey<'a> = (Vec<&'a str>, &'a str);
+
 /// One validated row of a sweep summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
     /// Its line in the file.
     pub line: u64,
-    /// The varied values and the target.
-    pub label: Vec<String>,
     /// Replications with a value.
     pub n: u64,
     /// Their mean.
