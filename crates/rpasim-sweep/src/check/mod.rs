@@ -317,14 +317,14 @@ fn compare_runs(
     }
     let mut out = Vec::new();
     // In the baseline's row order: targets, then `all`.
-    for (line, b) in &base.rows {
+    for (line, b) in base.rows.iter() {
         let target = b.get(0).unwrap_or_default();
         let &(cur_line, c) = cur_rows
             .get(target)
             .ok_or_else(|| missing(target, what, &base.origin, &cur.origin))?;
         for (i, t) in tolerances.iter().enumerate() {
-            let baseline = base.value(*line, b, base_cols[i], &t.metric)?;
-            let current = cur.value(cur_line, c, cur_cols[i], &t.metric)?;
+            let baseline = base.value(line, &b, base_cols[i], &t.metric)?;
+            let current = cur.value(cur_line, &c, cur_cols[i], &t.metric)?;
             out.push(Comparison {
                 row: target.to_string(),
                 metric: t.metric.clone(),
@@ -372,7 +372,7 @@ fn compare_sweeps(
     let metric_col = base.column("metric").unwrap_or(2);
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
     let mut out = Vec::new();
-    for (_, row) in &base.rows {
+    for (_, row) in base.rows.iter() {
         let metric = row.get(metric_col).unwrap_or_default();
         let Some(t) = tolerances.iter().find(|t| t.metric == metric) else {
             continue;

@@ -80,10 +80,8 @@ pub struct SummaryFile {
     pub kind: Kind,
     /// Column names.
     pub header: Vec<String>,
-    /// Rows with their line in the file, each row's cells in one record
-    /// (a sweep summary of 10,000 targets is 1.6 million rows: a string a
-    /// cell took 2.3 GB to check two of them).
-    pub rows: Vec<(u64, csv::StringRecord)>,
+    /// Rows with their line in the file.
+    pub rows: Rows,
 }
 
 impl SummaryFile {
@@ -137,14 +135,14 @@ impl SummaryFile {
                 csv_line(p.line(), after.iter().copied())
             })
         };
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for record in reader.records() {
             let record = record.map_err(|e| {
                 let line = line_at(e.position());
                 invalid(format!("line {line}: {}", csv_problem(&e)))
             })?;
             let line = line_at(record.position());
-            rows.push((line, record));
+            rows.push(line, &record);
         }
         if rows.is_empty() {
             return Err(invalid(
@@ -178,7 +176,7 @@ impl SummaryFile {
     pub fn value(
         &self,
         line: u64,
-        row: &csv::StringRecord,
+        row: &Row<'_>,
         column: usize,
         metric: &str,
     ) -> Result<Value, SweepError> {
@@ -227,17 +225,17 @@ impl SummaryFile {
 
     /// Every row of a run summary (or a flows summary) by its name,
     /// refusing duplicates.
-    pub fn by_target(&self) -> Result<BTreeMap<&str, (u64, &csv::StringRecord)>, SweepError> {
+    pub fn by_target(&self) -> Result<BTreeMap<&str, (u64, Row<'_>)>, SweepError> {
         let what = self.row_kind();
         let mut out = BTreeMap::new();
-        for (line, row) in &self.rows {
+        for (line, row) in self.rows.iter() {
             let name = row.get(0).unwrap_or_default();
             if name.is_empty() {
-                return Err(self.problem(*line, what, format!("empty {what} name")));
+                return Err(self.problem(line, what, format!("empty {what} name")));
             }
-            if let Some((first, _)) = out.insert(name, (*line, row)) {
+            if let Some((first, _)) = out.insert(name, (line, row)) {
                 return Err(self.problem(
-                    *line,
+                    line,
                     what,
                     format!("{what} {name:?} appears twice (also line {first})"),
                 ));
@@ -254,9 +252,9 @@ impl SummaryFile {
                 self.by_target()?;
                 // Metrics start after the name (and a flow's target).
                 let first = if self.kind == Kind::Flows { 2 } else { 1 };
-                for (line, row) in &self.rows {
+                for (line, row) in self.rows.iter() {
                     for (c, metric) in self.header.iter().enumerate().skip(first) {
-                        self.value(*line, row, c, metric)?;
+                        self.value(line, &row, c, metric)?;
                     }
                 }
             }
@@ -274,8 +272,8 @@ impl SummaryFile {
         let at = |name: &str| self.column(name).unwrap_or(0);
         let (metric_col, n_col, mean_col, sd_col) = (at("metric"), at("n"), at("mean"), at("sd"));
         let mut out = BTreeMap::new();
-        for (line, row) in &self.rows {
-            let line = *line;
+        for (line, row) in self.rows.iter() {
+            let row = &row;
             let label: Vec<&str> = (1..metric_col).filter_map(|c| row.get(c)).collect();
             let metric = row.get(metric_col).unwrap_or_default();
             if metric.is_empty() {
@@ -322,6 +320,89 @@ impl SummaryFile {
             }
         }
         Ok(out)
+    }
+}
+
+/// A summary's rows: every cell end to end in one buffer, where each ends
+/// kept in 32 bits (a summary is at most 256 MB). A sweep summary of
+/// 10,000 targets is 1.6 million rows: a string a cell took 2.3 GB to
+/// check two of them, a record a row 1.5 GB.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<u32>,
+    /// Each row's line in the file, and where its cells start in `ends`.
+    rows: Vec<(u64, u32)>,
+}
+
+impl Rows {
+    /// Adds the row read at `line`.
+    fn push(&mut self, line: u64, record: &csv::StringRecord) {
+        self.rows.push((line, self.ends.len() as u32));
+        for cell in record {
+            self.text.push_str(cell);
+            self.ends.push(self.text.len() as u32);
+        }
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `i` and its line.
+    pub fn get(&self, i: usize) -> Option<(u64, Row<'_>)> {
+        let (line, first) = *self.rows.get(i)?;
+        let last = self
+            .rows
+            .get(i + 1)
+            .map_or(self.ends.len(), |r| r.1 as usize);
+        let start = match first {
+            0 => 0,
+            _ => self.ends[first as usize - 1] as usize,
+        };
+        let ends = &self.ends[first as usize..last];
+        Some((
+            line,
+            Row {
+                text: &self.text,
+                start,
+                ends,
+            },
+        ))
+    }
+
+    /// The rows in file order, each with its line.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Row<'_>)> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// One row of a summary: its cells.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    text: &'a str,
+    /// Where its first cell starts in `text`.
+    start: usize,
+    /// Where each of its cells ends in `text`.
+    ends: &'a [u32],
+}
+
+impl<'a> Row<'a> {
+    /// Cell `i`, if the row has it.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i {
+            0 => self.start,
+            _ => self.ends[i - 1] as usize,
+        };
+        self.text.get(start..end)
     }
 }
 
@@ -385,25 +466,44 @@ mod tests {
     }
 
     #[test]
+    fn rows_keep_their_cells_and_lines() {
+        let s = parse("target,arrivals\n\"a,b\",1\n\n\"\",22\nlast,\n").expect("shape");
+        assert_eq!(s.rows.len(), 3);
+        let cells = |i: usize| {
+            let (line, row) = s.rows.get(i).expect("a row");
+            (line, (0..3).map(|c| row.get(c)).collect::<Vec<_>>())
+        };
+        assert_eq!(cells(0), (2, vec![Some("a,b"), Some("1"), None]));
+        assert_eq!(cells(1), (4, vec![Some(""), Some("22"), None]));
+        assert_eq!(cells(2), (5, vec![Some("last"), Some(""), None]));
+        assert!(s.rows.get(3).is_none());
+        assert_eq!(
+            s.rows.iter().map(|(line, _)| line).collect::<Vec<_>>(),
+            [2, 4, 5]
+        );
+    }
+
+    #[test]
     fn cells_are_validated_with_their_location() {
         let s = parse("target,arrivals,wait_p95_s,start_p95_s\nall,10,,inf\nx,NaN,-1,1e999\n")
             .expect("shape");
-        let (line, row) = &s.rows[0];
+        let (line, row) = s.rows.get(0).expect("a row");
         assert_eq!(
-            s.value(*line, row, 2, "wait_p95_s").expect("ok"),
+            s.value(line, &row, 2, "wait_p95_s").expect("ok"),
             Value::Empty
         );
         assert_eq!(
-            s.value(*line, row, 3, "start_p95_s").expect("ok"),
+            s.value(line, &row, 3, "start_p95_s").expect("ok"),
             Value::Infinite
         );
-        let (line, row) = &s.rows[1];
-        let m = message(s.value(*line, row, 1, "arrivals"));
+        let (line, row) = s.rows.get(1).expect("a row");
+        let m = message(s.value(line, &row, 1, "arrivals"));
         assert!(m.contains("s.csv: line 3, column arrivals: NaN"), "{m}");
-        assert!(message(s.value(*line, row, 2, "wait_p95_s")).contains("negative"));
-        assert!(message(s.value(*line, row, 3, "start_p95_s")).contains("not a finite"));
+        assert!(message(s.value(line, &row, 2, "wait_p95_s")).contains("negative"));
+        assert!(message(s.value(line, &row, 3, "start_p95_s")).contains("not a finite"));
         let s = parse("target,arrivals\nall,\nall,3\n").expect("shape");
-        assert!(message(s.value(2, &s.rows[0].1, 1, "arrivals")).contains("empty"));
+        let (_, first) = s.rows.get(0).expect("a row");
+        assert!(message(s.value(2, &first, 1, "arrivals")).contains("empty"));
         assert!(message(s.by_target()).contains("appears twice (also line 2)"));
     }
 
