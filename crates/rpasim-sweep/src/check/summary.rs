@@ -112,6 +112,14 @@ impl SummaryFile {
     /// Parses summary bytes; `origin` names them in messages.
     pub fn parse(bytes: &[u8], origin: String) -> Result<Self, SweepError> {
         let invalid = |m: String| SweepError::Invalid(format!("{origin}: {m}"));
+        // Rows keeps where cells end in 32 bits (a file is at most 256 MB;
+        // a summary given as bytes is bounded here).
+        if u32::try_from(bytes.len()).is_err() {
+            return Err(invalid(format!(
+                "{} bytes is more than a summary holds",
+                bytes.len()
+            )));
+        }
         let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
         let header: Vec<String> = reader
             .headers()
@@ -323,8 +331,8 @@ impl SummaryFile {
     }
 }
 
-/// A summary's rows: every cell end to end in one buffer, where each ends
-/// kept in 32 bits (a summary is at most 256 MB). A sweep summary of
+/// A summary's rows: every cell end to end in one buffer, each cell's end
+/// kept in 32 bits (`SummaryFile::parse` refuses 4 GB or more). A sweep summary of
 /// 10,000 targets is 1.6 million rows: a string a cell took 2.3 GB to
 /// check two of them, a record a row 1.5 GB.
 #[derive(Debug, Clone, Default)]
