@@ -203,7 +203,8 @@ pub(crate) fn set_in_parts(text: &str, overrides: &[Override]) -> Option<String>
 pub(crate) struct Checked<'a> {
     text: &'a str,
     parts: Parts<'a>,
-    /// Each entry's name (its `name`, if a string).
+    /// Each entry's name (its `name`, if a string), until an editing's
+    /// [`EntryIndex`] takes them.
     names: Vec<Option<String>>,
 }
 
@@ -248,10 +249,10 @@ impl<'a> Checked<'a> {
 
 /// A text whose entries and sections are being edited.
 struct Editing<'a> {
-    /// The text, its entries' names kept up to date as they are edited:
-    /// an override may rename an entry a later one names.
+    /// The text split.
     checked: Checked<'a>,
-    /// The entries by list and by name, kept up to date likewise.
+    /// The entries by list and by name, kept up to date as they are
+    /// edited: an override may rename an entry a later one names.
     index: EntryIndex,
     /// The parts edited (an entry, or a section of the rest), by where
     /// they start and end in the text (the text before any header may be
@@ -272,9 +273,9 @@ impl<'a> Editing<'a> {
         if text.contains('\r') || !text.ends_with('\n') || text.starts_with('\u{feff}') {
             return None;
         }
-        let checked = Checked::of(text)?;
+        let mut checked = Checked::of(text)?;
         Some(Editing {
-            index: EntryIndex::of(&checked),
+            index: EntryIndex::of(&mut checked),
             checked,
             edited: BTreeMap::new(),
         })
@@ -314,10 +315,7 @@ impl<'a> Editing<'a> {
         overrides::set(doc.as_item_mut(), &inside).ok()?;
         let entry = doc.as_item().get(list).and_then(|l| l.get(0));
         let name = entry.and_then(|e| e.get("name")?.as_str().map(String::from));
-        let list = self.checked.parts.entries[at].0;
-        let old = self.checked.names[at].as_deref();
-        self.index.rename(list, at, old, name.as_deref());
-        self.checked.names[at] = name;
+        self.index.rename(at, name);
         Some(())
     }
 
@@ -379,6 +377,8 @@ impl<'a> Editing<'a> {
 /// 10,000-target scenario take 0.77 s.
 #[derive(Debug, Default)]
 struct EntryIndex {
+    /// Each entry's list and name.
+    entries: Vec<(&'static str, Option<String>)>,
     /// Each list's entries, in order.
     lists: BTreeMap<&'static str, Vec<usize>>,
     /// Each list's entries of each name, in order.
@@ -386,12 +386,14 @@ struct EntryIndex {
 }
 
 impl EntryIndex {
-    fn of(checked: &Checked<'_>) -> Self {
+    /// The index of `checked`'s entries (its names taken).
+    fn of(checked: &mut Checked<'_>) -> Self {
+        let names = std::mem::take(&mut checked.names);
         let mut index = EntryIndex::default();
-        for (at, ((list, _), name)) in checked.parts.entries.iter().zip(&checked.names).enumerate()
-        {
+        for (at, ((list, _), name)) in checked.parts.entries.iter().zip(names).enumerate() {
             index.lists.entry(list).or_default().push(at);
-            index.rename(list, at, None, name.as_deref());
+            index.entries.push((list, None));
+            index.rename(at, name);
         }
         index
     }
@@ -411,17 +413,19 @@ impl EntryIndex {
         }
     }
 
-    /// Entry `at` of `list`, named `old`, is now named `new`.
-    fn rename(&mut self, list: &'static str, at: usize, old: Option<&str>, new: Option<&str>) {
+    /// Entry `at` is now named `new`.
+    fn rename(&mut self, at: usize, new: Option<String>) {
+        let (list, name) = &mut self.entries[at];
         let named = self.named.entry(list).or_default();
-        if let Some(old) = old
+        if let Some(old) = name.as_deref()
             && let Some(places) = named.get_mut(old)
         {
             places.remove(&at);
         }
-        if let Some(new) = new {
-            named.entry(new.to_string()).or_default().insert(at);
+        if let Some(new) = &new {
+            named.entry(new.clone()).or_default().insert(at);
         }
+        *name = new;
     }
 }
 

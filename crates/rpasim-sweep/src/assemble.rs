@@ -439,26 +439,18 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
     charts(out, manifest, &grid, &charted)
 }
 
-/// Statistics of one metric of one variant and target over its replications.
+/// Statistics of one metric of one variant and target (not a flow: only
+/// targets' statistics are charted) over its replications, kept to chart.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricStats {
+struct MetricStats {
     /// Variant index.
-    pub variant: usize,
-    /// Target name, or `all` (for a flow: its target).
-    pub target: String,
-    /// The flow, for a flow's statistics.
-    pub flow: Option<String>,
+    variant: usize,
+    /// Target name, or `all`.
+    target: String,
     /// Metric name.
-    pub metric: String,
-    /// Replications with a value.
-    pub n: usize,
-    /// Mean: `None` when no replication has a value (e.g. a wait when no
-    /// run started), infinite when one is infinite (runs never started).
-    pub mean: Option<f64>,
-    /// Sample standard deviation (`None` for one replication).
-    pub sd: Option<f64>,
-    /// Half-width of the 95 % interval (`None` for one replication).
-    pub half_width: Option<f64>,
+    metric: String,
+    /// Its replications' values.
+    estimate: Estimate,
 }
 
 /// One metric's statistics over a variant's replications, as computed:
@@ -476,23 +468,13 @@ struct Stat<'a> {
 }
 
 impl Stat<'_> {
-    /// The statistic of variant `variant`, owning its names.
+    /// The statistic of a target in variant `variant`, owning its names.
     fn owned(&self, variant: usize) -> MetricStats {
-        let Estimate {
-            n,
-            mean,
-            sd,
-            half_width,
-        } = self.estimate;
         MetricStats {
             variant,
             target: self.target.to_string(),
-            flow: self.flow.map(str::to_string),
             metric: self.metric.to_string(),
-            n,
-            mean,
-            sd,
-            half_width,
+            estimate: self.estimate,
         }
     }
 }
@@ -551,11 +533,12 @@ fn variant_statistics(
 }
 
 /// The mean, spread and interval of some replications' values.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Estimate {
     /// Replications with a value.
     n: usize,
-    /// Mean: `None` without a value, infinite when one is infinite.
+    /// Mean: `None` when no replication has a value (e.g. a wait when no
+    /// run started), infinite when one is infinite (runs never started).
     mean: Option<f64>,
     /// Sample standard deviation (`None` for one value).
     sd: Option<f64>,
@@ -733,7 +716,7 @@ const MAX_LINES: usize = 12;
 /// those whose mean of `metric` is highest in some variant (the ones a
 /// planner looks at first).
 fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>, usize) {
-    let ours = |s: &&MetricStats| s.metric == metric && s.flow.is_none();
+    let ours = |s: &&MetricStats| s.metric == metric;
     let targets: Vec<&str> = stats
         .iter()
         .filter(|s| s.variant == 0 && ours(s))
@@ -745,8 +728,7 @@ fn charted_targets<'s>(stats: &'s [MetricStats], metric: &str) -> (Vec<&'s str>,
     }
     let mut peak: BTreeMap<&str, f64> = BTreeMap::new();
     for s in stats.iter().filter(ours) {
-        let mean = s
-            .mean
+        let mean = (s.estimate.mean)
             .filter(|m| m.is_finite())
             .unwrap_or(f64::NEG_INFINITY);
         let top = peak.entry(s.target.as_str()).or_insert(mean);
@@ -781,10 +763,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
     // Looked up by (variant, target) and by label, not searched for: a
     // sweep of 100,000 variants took minutes to chart with searches.
     let mut of_variant: BTreeMap<(usize, &str), &MetricStats> = BTreeMap::new();
-    for s in stats
-        .iter()
-        .filter(|s| s.metric == metric && s.flow.is_none())
-    {
+    for s in stats.iter().filter(|s| s.metric == metric) {
         // The first, as a search from the start would find.
         of_variant
             .entry((s.variant, s.target.as_str()))
@@ -796,7 +775,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
         for (v, values) in grid.variants.iter().enumerate() {
             let Some((s, mean)) = of_variant
                 .get(&(v, *target))
-                .and_then(|s| Some((*s, s.mean.filter(|m| m.is_finite())?)))
+                .and_then(|s| Some((*s, s.estimate.mean.filter(|m| m.is_finite())?)))
             else {
                 continue;
             };
@@ -809,7 +788,7 @@ fn chart_series(grid: &Grid, stats: &[MetricStats], dim: usize, metric: &str) ->
             } else {
                 parts.join(", ")
             };
-            let point = (x_of(&values[x]), mean, s.half_width.unwrap_or(0.0));
+            let point = (x_of(&values[x]), mean, s.estimate.half_width.unwrap_or(0.0));
             match series_of_label.get(&label) {
                 Some(i) => series[*i].points.push(point),
                 None => {
@@ -996,12 +975,13 @@ mod tests {
         MetricStats {
             variant,
             target: target.into(),
-            flow: None,
             metric: "wait_p95_s".into(),
-            n: 2,
-            mean: Some(mean),
-            sd: Some(1.0),
-            half_width: Some(2.0),
+            estimate: Estimate {
+                n: 2,
+                mean: Some(mean),
+                sd: Some(1.0),
+                half_width: Some(2.0),
+            },
         }
     }
 
@@ -1115,9 +1095,55 @@ mod tests {
         assert_eq!(series[1].points, vec![(1.0, 1.0, 2.0), (2.0, 3.0, 2.0)]);
     }
 
-    /// Words on the x axis sit at their order of first appearance; a
-    /// flow's statistics and other metrics of the same variant and target
-    /// are not drawn.
+    /// A flow's statistics are written to `sweep-summary.csv` (named
+    /// `flow:<name>`, without a pool's figures), never kept to chart;
+    /// targets' statistics of the charted metrics are.
+    #[test]
+    fn only_targets_statistics_are_kept_to_chart() {
+        let manifest = SweepManifest {
+            metrics: vec!["wait_p95_s".into()],
+            ..crate::test_support::manifest(2)
+        };
+        let grid = manifest.grid();
+        let rows = |csv: &str| Rows::parse(csv.as_bytes()).expect("CSV");
+        let targets = [
+            rows("target,wait_p95_s,bot_hours\na,1.5,2\nall,1.5,2\n"),
+            rows("target,wait_p95_s,bot_hours\na,2.5,4\nall,2.5,4\n"),
+        ];
+        let flows = [
+            rows("flow,target,wait_p95_s,bot_hours\nfa,a,1.5,\n"),
+            rows("flow,target,wait_p95_s,bot_hours\nfa,a,2.5,\n"),
+        ];
+        let stats = |tables: &[Rows; 2], skip, block| {
+            let tables: Vec<&Rows> = tables.iter().collect();
+            let (bytes, charted) =
+                block_statistics(&grid, &manifest, 0, &tables[0].header, &tables, skip, block)
+                    .expect("statistics");
+            (String::from_utf8(bytes).expect("UTF-8"), charted)
+        };
+        let (written, charted) = stats(&flows, 2, 0..1);
+        assert_eq!(
+            written,
+            "0,1,flow:fa,wait_p95_s,2,2.000000,0.707107,6.353102\n"
+        );
+        assert!(charted.is_empty(), "{charted:?}");
+        let (written, charted) = stats(&targets, 1, 0..2);
+        assert_eq!(written.lines().count(), 4, "{written}");
+        let kept: Vec<(&str, &str, Option<f64>)> = (charted.iter())
+            .map(|s| (s.target.as_str(), s.metric.as_str(), s.estimate.mean))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("a", "wait_p95_s", Some(2.0)),
+                ("all", "wait_p95_s", Some(2.0))
+            ]
+        );
+    }
+
+    /// Words on the x axis sit at their order of first appearance; other
+    /// metrics of the same variant and target are not drawn (nor flows',
+    /// which are not kept to chart: the test above).
     #[test]
     fn categories_in_order_and_only_the_metric_of_the_target() {
         let g = grid(
@@ -1129,15 +1155,11 @@ mod tests {
         assert!(categories(&g, 1).is_empty(), "numbers are no categories");
         let mut stats = Vec::new();
         for v in 0..4 {
-            let flow = MetricStats {
-                flow: Some("f".into()),
-                ..stat(v, "all", 100.0)
-            };
             let other = MetricStats {
                 metric: "bot_hours".into(),
                 ..stat(v, "all", 200.0)
             };
-            stats.extend([flow, other, stat(v, "all", v as f64)]);
+            stats.extend([other, stat(v, "all", v as f64)]);
         }
         let series = chart_series(&g, &stats, 0, "wait_p95_s");
         let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();

@@ -684,8 +684,8 @@ fn entries_are_found_by_their_first_name_then_by_index_and_renames_move_them() {
         "[[machines]]\nname = \"1\"\n\n[[machines]]\nname = \"b\"\n\n\
          [[machine_groups]]\nname = \"b\"\n\n[[machines]]\nname = \"b\"\n",
     );
-    let checked = Checked::of(&text).expect("TOML");
-    let mut index = EntryIndex::of(&checked);
+    let mut checked = Checked::of(&text).expect("TOML");
+    let mut index = EntryIndex::of(&mut checked);
     // Places in the entries: machines 0, 1, 3; the group 2.
     assert_eq!(index.find("machines", "b"), Some(1), "the first so named");
     assert_eq!(index.find("machine_groups", "b"), Some(2));
@@ -697,9 +697,9 @@ fn entries_are_found_by_their_first_name_then_by_index_and_renames_move_them() {
     assert_eq!(index.find("machines", "2"), Some(3), "else the index");
     assert_eq!(index.find("machines", "3"), None);
     assert_eq!(index.find("users", "0"), None);
-    index.rename("machines", 1, Some("b"), Some("c"));
+    index.rename(1, Some("c".into()));
     assert_eq!(index.find("machines", "b"), Some(3));
     assert_eq!(index.find("machines", "c"), Some(1));
-    index.rename("machines", 3, Some("b"), None);
+    index.rename(3, None);
     assert_eq!(index.find("machines", "b"), None);
 }
