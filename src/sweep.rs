@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
 use rpasim_sweep::check::summary::{Kind, SummaryFile};
-use rpasim_sweep::check::{Current, Tolerance, Verdict};
+use rpasim_sweep::check::{Current, Tolerance};
 use rpasim_sweep::definition::{DefinitionError, parse_vary};
 use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output, check_shards};
 use rpasim_sweep::runner::Progress;
@@ -260,9 +260,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     if args.update {
         return update_baseline(&args.baseline, &current);
     }
-    let comparisons = rpasim_sweep::check::check(&args.baseline, current, &tolerances)?;
-    print!("{}", rpasim_sweep::check::report(&comparisons));
-    if comparisons.iter().any(|c| c.verdict == Verdict::Worse) {
+    let checked = rpasim_sweep::check::check(&args.baseline, current, &tolerances)?;
+    print!("{}", rpasim_sweep::check::report(&checked));
+    if checked.worse > 0 {
         return Err(CliError::Regression);
     }
     Ok(())

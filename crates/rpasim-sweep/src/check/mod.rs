@@ -186,12 +186,12 @@ impl Current<'_> {
     }
 }
 
-/// Compares `current` with the baseline file.
+/// Compares `current` with the baseline file: what [`report`] lists.
 pub fn check(
     baseline: &Path,
     current: Current<'_>,
     tolerances: &[Tolerance],
-) -> Result<Vec<Comparison>, SweepError> {
+) -> Result<Checked, SweepError> {
     let base = SummaryFile::read(baseline)?;
     let cur = current.read()?;
     if base.kind != cur.kind {
@@ -305,7 +305,7 @@ fn compare_runs(
     base: &SummaryFile,
     cur: &SummaryFile,
     tolerances: &[Tolerance],
-) -> Result<Vec<Comparison>, SweepError> {
+) -> Result<Checked, SweepError> {
     let (base_cols, cur_cols) = (
         metric_columns(base, tolerances)?,
         metric_columns(cur, tolerances)?,
@@ -315,7 +315,7 @@ fn compare_runs(
     if let Some(t) = cur_rows.keys().find(|t| !base_rows.contains_key(*t)) {
         return Err(missing(t, what, &cur.origin, &base.origin));
     }
-    let mut out = Vec::new();
+    let mut out = Checked::default();
     // In the baseline's row order: targets, then `all`.
     for (line, b) in base.rows.iter() {
         let target = b.get(0).unwrap_or_default();
@@ -325,14 +325,15 @@ fn compare_runs(
         for (i, t) in tolerances.iter().enumerate() {
             let baseline = base.value(line, &b, base_cols[i], &t.metric)?;
             let current = cur.value(cur_line, &c, cur_cols[i], &t.metric)?;
-            out.push(Comparison {
+            let verdict = verdict(t, baseline, current, true);
+            out.add(baseline, current, verdict, || Comparison {
                 row: target.to_string(),
                 metric: t.metric.clone(),
                 baseline,
                 current,
                 tolerance: t.describe(),
                 p_value: None,
-                verdict: verdict(t, baseline, current, true),
+                verdict,
             });
         }
     }
@@ -343,11 +344,11 @@ fn compare_sweeps(
     base: &SummaryFile,
     cur: &SummaryFile,
     tolerances: &[Tolerance],
-) -> Result<Vec<Comparison>, SweepError> {
-    let (base_rows, cur_rows) = (base.sweep_rows()?, cur.sweep_rows()?);
+) -> Result<Checked, SweepError> {
+    let (base_rows, cur_rows) = (base.sweep_index()?, cur.sweep_index()?);
     for t in tolerances {
         for (file, rows) in [(base, &base_rows), (cur, &cur_rows)] {
-            if !rows.keys().any(|(_, m)| *m == t.metric) {
+            if !rows.has_metric(&t.metric) {
                 return Err(SweepError::Invalid(format!(
                     "{}: no metric {:?} in the sweep summary",
                     file.origin, t.metric
@@ -356,13 +357,19 @@ fn compare_sweeps(
         }
     }
     let checked = |m: &str| tolerances.iter().any(|t| t.metric == m);
-    if let Some(((label, m), _)) = cur_rows
-        .iter()
-        .find(|(key, _)| checked(key.1) && !base_rows.contains_key(*key))
+    // Of the current rows missing from the baseline, the first by key.
+    if let Some(row) = (0..cur_rows.len())
+        .filter_map(|i| {
+            let row = cur.rows.get(i)?.1;
+            let gone =
+                checked(cur_rows.metric(&row)) && base_rows.find(&cur_rows, &row, i).is_none();
+            gone.then_some(row)
+        })
+        .min_by(|a, b| cur_rows.key_order(a, &cur_rows, b))
     {
         return Err(missing(
-            &label.join(", "),
-            &format!("variant ({m})"),
+            &cur_rows.label(&row).collect::<Vec<_>>().join(", "),
+            &format!("variant ({})", cur_rows.metric(&row)),
             &cur.origin,
             &base.origin,
         ));
@@ -371,18 +378,19 @@ fn compare_sweeps(
     // and `target`.
     let metric_col = base.column("metric").unwrap_or(2);
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
-    let mut out = Vec::new();
-    for (_, row) in base.rows.iter() {
-        let metric = row.get(metric_col).unwrap_or_default();
+    let mut out = Checked::default();
+    for (i, (row, b)) in base_rows.in_file_order().enumerate() {
+        let metric = base_rows.metric(&row);
         let Some(t) = tolerances.iter().find(|t| t.metric == metric) else {
             continue;
         };
-        let label: Vec<&str> = (1..metric_col).filter_map(|c| row.get(c)).collect();
-        let key = (label, metric);
-        let b = &base_rows[&key];
-        let c = cur_rows.get(&key).ok_or_else(|| {
+        let label = || base_rows.label(&row);
+        let c = cur_rows
+            .find(&base_rows, &row, i)
+            .and_then(|i| cur_rows.validated(i));
+        let c = c.ok_or_else(|| {
             missing(
-                &key.0.join(", "),
+                &label().collect::<Vec<_>>().join(", "),
                 &format!("variant ({metric})"),
                 &base.origin,
                 &cur.origin,
@@ -395,20 +403,23 @@ fn compare_sweeps(
             _ => None,
         };
         let significant = p.is_none_or(|p| p < SIGNIFICANCE);
-        let mut parts: Vec<String> = keys
-            .iter()
-            .zip(&key.0)
-            .map(|(k, v)| format!("{}={v}", short_key(k)))
-            .collect();
-        parts.push(key.0.last().copied().unwrap_or_default().to_string());
-        out.push(Comparison {
-            row: parts.join(", "),
-            metric: t.metric.clone(),
-            baseline: b.mean,
-            current: c.mean,
-            tolerance: t.describe(),
-            p_value: p,
-            verdict: verdict(t, b.mean, c.mean, significant),
+        let verdict = verdict(t, b.mean, c.mean, significant);
+        out.add(b.mean, c.mean, verdict, || {
+            let mut parts: Vec<String> = keys
+                .iter()
+                .zip(label())
+                .map(|(k, v)| format!("{}={v}", short_key(k)))
+                .collect();
+            parts.push(label().last().unwrap_or_default().to_string());
+            Comparison {
+                row: parts.join(", "),
+                metric: t.metric.clone(),
+                baseline: b.mean,
+                current: c.mean,
+                tolerance: t.describe(),
+                p_value: p,
+                verdict,
+            }
         });
     }
     Ok(out)
@@ -441,27 +452,61 @@ fn change(c: &Comparison) -> String {
 /// Most changed values listed that are not worse ([`report`]).
 pub const MOST_UNREMARKABLE_ROWS: usize = 100;
 
+/// What a check found: how many comparisons and how many were worse,
+/// and the comparisons [`report`] lists (every one that got worse, and
+/// the first [`MOST_UNREMARKABLE_ROWS`] that changed otherwise). Only
+/// those are kept: a sweep of 10,000 targets makes millions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Checked {
+    /// Metrics compared.
+    pub comparisons: usize,
+    /// Of them, worse beyond tolerance.
+    pub worse: usize,
+    /// Those changed but not worse, listed or not.
+    pub unremarkable: usize,
+    /// The comparisons listed, in the baseline's order.
+    pub listed: Vec<Comparison>,
+}
+
+impl Checked {
+    /// Counts a comparison of `baseline` and `current` with its verdict;
+    /// `describe` makes it, if it is to be listed.
+    fn add(
+        &mut self,
+        baseline: Value,
+        current: Value,
+        verdict: Verdict,
+        describe: impl FnOnce() -> Comparison,
+    ) {
+        self.comparisons += 1;
+        let worse = verdict == Verdict::Worse;
+        self.worse += usize::from(worse);
+        // Every regression is listed; changes within tolerance or for the
+        // better, only the first few: on thousands of targets, another
+        // seed changed a hundred thousand values and buried the
+        // regressions.
+        if current == baseline && verdict == Verdict::Ok {
+            return;
+        }
+        if worse || self.unremarkable < MOST_UNREMARKABLE_ROWS {
+            self.listed.push(describe());
+        }
+        self.unremarkable += usize::from(!worse);
+    }
+
+    /// Counts a comparison made whole.
+    pub fn push(&mut self, c: Comparison) {
+        let (baseline, current, verdict) = (c.baseline, c.current, c.verdict);
+        self.add(baseline, current, verdict, || c);
+    }
+}
+
 /// The table printed by `rpasim check`: every row that got worse, the
 /// first [`MOST_UNREMARKABLE_ROWS`] that changed otherwise (and how many
 /// more did), then a one-line verdict.
-pub fn report(comparisons: &[Comparison]) -> String {
+pub fn report(checked: &Checked) -> String {
     let mut out = String::new();
-    let changed: Vec<&Comparison> = comparisons
-        .iter()
-        .filter(|c| c.current != c.baseline || c.verdict != Verdict::Ok)
-        .collect();
-    // Every regression is listed; changes within tolerance or for the
-    // better, only the first few: on thousands of targets, another seed
-    // changed a hundred thousand values and buried the regressions.
-    let mut unremarkable = 0usize;
-    let changed: Vec<&Comparison> = changed
-        .into_iter()
-        .filter(|c| {
-            let listed = c.verdict == Verdict::Worse || unremarkable < MOST_UNREMARKABLE_ROWS;
-            unremarkable += usize::from(c.verdict != Verdict::Worse);
-            listed
-        })
-        .collect();
+    let changed = &checked.listed;
     if !changed.is_empty() {
         let width = changed
             .iter()
@@ -497,22 +542,17 @@ pub fn report(comparisons: &[Comparison]) -> String {
             );
         }
     }
-    let worse = comparisons
-        .iter()
-        .filter(|c| c.verdict == Verdict::Worse)
-        .count();
-    if unremarkable > MOST_UNREMARKABLE_ROWS {
+    if checked.unremarkable > MOST_UNREMARKABLE_ROWS {
         let _ = writeln!(
             out,
             "... and {} more changed values within tolerance or better (not listed)",
-            unremarkable - MOST_UNREMARKABLE_ROWS
+            checked.unremarkable - MOST_UNREMARKABLE_ROWS
         );
     }
     let _ = writeln!(
         out,
         "{} comparisons, {} worse beyond tolerance",
-        comparisons.len(),
-        worse
+        checked.comparisons, checked.worse
     );
     out
 }
@@ -611,8 +651,12 @@ mod tests {
                 verdict: if worse { Verdict::Worse } else { Verdict::Ok },
             }
         };
-        let rows: Vec<Comparison> = (0..1_000).map(row).collect();
-        let text = report(&rows);
+        let checked = |n: usize| {
+            let mut checked = Checked::default();
+            (0..n).map(row).for_each(|c| checked.push(c));
+            checked
+        };
+        let text = report(&checked(1_000));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.iter().filter(|l| l.ends_with("WORSE")).count(), 250);
         assert_eq!(lines.iter().filter(|l| l.ends_with(" ok")).count(), 100);
@@ -624,7 +668,7 @@ mod tests {
             ]
         );
         // Every row of a small check, as before.
-        let few = report(&rows[..40]);
+        let few = report(&checked(40));
         assert_eq!(few.lines().count(), 1 + 40 + 1);
     }
 }

@@ -3,11 +3,14 @@
 //! file, line and column. Nothing is read as 0 or skipped: a check must
 //! never pass because its input was not what it seemed.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fs;
+use std::hash::Hasher;
 use std::io::Read;
 use std::path::Path;
+
+use siphasher::sip::SipHasher13;
 
 use rpasim_scenario::input::{csv_line, csv_problem, excerpt};
 
@@ -143,7 +146,7 @@ impl SummaryFile {
                 csv_line(p.line(), after.iter().copied())
             })
         };
-        let mut rows = Rows::default();
+        let mut rows = Rows::for_bytes(bytes, header.len());
         for record in reader.records() {
             let record = record.map_err(|e| {
                 let line = line_at(e.position());
@@ -267,117 +270,314 @@ impl SummaryFile {
                 }
             }
             Kind::Sweep => {
-                self.sweep_rows()?;
+                self.sweep_index()?;
             }
         }
         Ok(())
     }
 
-    /// Every row of a sweep summary by (varied values and target, metric),
-    /// validated (n, mean, sd), refusing duplicates; the names borrowed
-    /// from the rows.
-    pub fn sweep_rows(&self) -> Result<BTreeMap<SweepKey<'_>, SweepRow>, SweepError> {
-        let at = |name: &str| self.column(name).unwrap_or(0);
-        let (metric_col, n_col, mean_col, sd_col) = (at("metric"), at("n"), at("mean"), at("sd"));
-        let mut out = BTreeMap::new();
+    /// Every row of a sweep summary validated (n, mean, sd) and indexed
+    /// by (varied values and target, metric), refusing duplicates. The
+    /// first problem in file order is reported, as a reading row by row
+    /// would find it.
+    pub fn sweep_index(&self) -> Result<SweepIndex<'_>, SweepError> {
+        self.sweep_index_hashed(u64::MAX)
+    }
+
+    /// [`Self::sweep_index`] with hashes cut to the bits of `mask` (tests
+    /// make them collide).
+    fn sweep_index_hashed(&self, mask: u64) -> Result<SweepIndex<'_>, SweepError> {
+        let columns = SweepColumns::of(self);
+        // Validated in file order, up to the first bad row.
+        let mut bad = None;
+        let mut valid = 0;
         for (line, row) in self.rows.iter() {
-            let row = &row;
-            let label: Vec<&str> = (1..metric_col).filter_map(|c| row.get(c)).collect();
-            let metric = row.get(metric_col).unwrap_or_default();
-            if metric.is_empty() {
-                return Err(self.problem(line, "metric", "empty metric name"));
+            if let Err(e) = self.sweep_row(line, &row, &columns) {
+                bad = Some(e);
+                break;
             }
-            let n_cell = row.get(n_col).map_or("", |c| c.trim());
-            let n: u64 = n_cell.parse().map_err(|_| {
-                self.problem(
-                    line,
-                    "n",
-                    format!("{} is not a count of replications", excerpt(n_cell)),
-                )
-            })?;
-            let mean = self.value(line, row, mean_col, metric)?;
-            match (n, mean) {
-                (0, Value::Empty) => {}
-                (0, _) => {
-                    return Err(self.problem(line, "n", "a mean over no replication (n < 1)"));
-                }
-                (_, Value::Empty) => {
-                    return Err(self.problem(line, "mean", "empty, with n replications"));
-                }
-                _ => {}
-            }
-            let sd = match row.get(sd_col).map_or("", |c| c.trim()) {
-                "" => None,
-                _ => self.value(line, row, sd_col, "sd")?.finite(),
-            };
-            match out.entry((label, metric)) {
-                Entry::Vacant(slot) => {
-                    slot.insert(SweepRow { line, n, mean, sd });
-                }
-                Entry::Occupied(first) => {
-                    return Err(self.problem(
-                        line,
-                        "metric",
-                        format!(
-                            "{metric} of ({}) appears twice (also line {})",
-                            first.key().0.join(", "),
-                            first.get().line
-                        ),
-                    ));
-                }
-            }
+            valid += 1;
         }
-        Ok(out)
+        let index = SweepIndex::of(self, columns, valid, mask);
+        // A duplicate among the rows before the bad one is met first.
+        if let Some((first, again)) = index.earliest_duplicate() {
+            let (line, row) = self.rows.get(again).unwrap_or_default();
+            let first_line = self.rows.get(first).map_or(0, |(l, _)| l);
+            let label: Vec<&str> = index.label(&row).collect();
+            return Err(self.problem(
+                line,
+                "metric",
+                format!(
+                    "{} of ({}) appears twice (also line {first_line})",
+                    index.metric(&row),
+                    label.join(", "),
+                ),
+            ));
+        }
+        match bad {
+            Some(e) => Err(e),
+            None => Ok(index),
+        }
+    }
+
+    /// One row of a sweep summary, validated.
+    fn sweep_row(
+        &self,
+        line: u64,
+        row: &Row<'_>,
+        columns: &SweepColumns,
+    ) -> Result<SweepRow, SweepError> {
+        let metric = row.get(columns.metric).unwrap_or_default();
+        if metric.is_empty() {
+            return Err(self.problem(line, "metric", "empty metric name"));
+        }
+        let n_cell = row.get(columns.n).map_or("", |c| c.trim());
+        let n: u64 = n_cell.parse().map_err(|_| {
+            self.problem(
+                line,
+                "n",
+                format!("{} is not a count of replications", excerpt(n_cell)),
+            )
+        })?;
+        let mean = self.value(line, row, columns.mean, metric)?;
+        match (n, mean) {
+            (0, Value::Empty) => {}
+            (0, _) => {
+                return Err(self.problem(line, "n", "a mean over no replication (n < 1)"));
+            }
+            (_, Value::Empty) => {
+                return Err(self.problem(line, "mean", "empty, with n replications"));
+            }
+            _ => {}
+        }
+        let sd = match row.get(columns.sd).map_or("", |c| c.trim()) {
+            "" => None,
+            _ => self.value(line, row, columns.sd, "sd")?.finite(),
+        };
+        Ok(SweepRow { line, n, mean, sd })
+    }
+}
+
+/// Where a sweep summary's named columns are.
+#[derive(Debug, Clone, Copy)]
+struct SweepColumns {
+    metric: usize,
+    n: usize,
+    mean: usize,
+    sd: usize,
+}
+
+impl SweepColumns {
+    fn of(file: &SummaryFile) -> Self {
+        let at = |name: &str| file.column(name).unwrap_or(0);
+        SweepColumns {
+            metric: at("metric"),
+            n: at("n"),
+            mean: at("mean"),
+            sd: at("sd"),
+        }
+    }
+}
+
+/// A sweep summary's rows indexed by a hash of their keys (varied values
+/// and target, then metric), equal keys confirmed cell by cell. Twelve
+/// bytes a row where a map of keys took about 150, and a key is hashed
+/// once where a sorted index compared cells 40 times; the values are read
+/// again, validated, when a row is asked for.
+#[derive(Debug)]
+pub struct SweepIndex<'a> {
+    file: &'a SummaryFile,
+    columns: SweepColumns,
+    /// Each key's hash and row number, in that order (the first of equal
+    /// keys first).
+    hashes: Vec<(u64, u32)>,
+    /// The bits of a hash kept: all but in tests.
+    mask: u64,
+}
+
+impl<'a> SweepIndex<'a> {
+    /// The first `rows` rows of `file`, indexed.
+    fn of(file: &'a SummaryFile, columns: SweepColumns, rows: usize, mask: u64) -> Self {
+        let mut index = SweepIndex {
+            file,
+            columns,
+            hashes: Vec::with_capacity(rows),
+            mask,
+        };
+        for i in 0..rows {
+            let hash = index.hash(&index.row_at(i)) & mask;
+            index.hashes.push((hash, i as u32));
+        }
+        index.hashes.sort_unstable();
+        index
+    }
+
+    fn row_at(&self, i: usize) -> Row<'a> {
+        self.file.rows.get(i).unwrap_or_default().1
+    }
+
+    /// A row's varied values and target: the cells before its metric.
+    pub fn label<'r>(&self, row: &Row<'r>) -> impl Iterator<Item = &'r str> + Clone {
+        let row = *row;
+        (1..self.columns.metric).filter_map(move |c| row.get(c))
+    }
+
+    /// A row's metric.
+    pub fn metric<'r>(&self, row: &Row<'r>) -> &'r str {
+        row.get(self.columns.metric).unwrap_or_default()
+    }
+
+    /// The hash of a row's key: the same for equal keys of any two
+    /// summaries (a byte UTF-8 never has ends each cell).
+    fn hash(&self, row: &Row<'_>) -> u64 {
+        let mut hasher = SipHasher13::new_with_keys(0, 0);
+        for cell in self.label(row).chain([self.metric(row)]) {
+            hasher.write(cell.as_bytes());
+            hasher.write_u8(0xff);
+        }
+        hasher.finish()
+    }
+
+    /// How a row of this summary orders against a row of `other`'s, by
+    /// label, then metric.
+    pub fn key_order(&self, row: &Row<'_>, other: &SweepIndex<'_>, theirs: &Row<'_>) -> Ordering {
+        self.label(row)
+            .cmp(other.label(theirs))
+            .then_with(|| self.metric(row).cmp(other.metric(theirs)))
+    }
+
+    /// The first row whose key an earlier row has, with the first such
+    /// row: (first, again), as row numbers.
+    fn earliest_duplicate(&self) -> Option<(usize, usize)> {
+        let same = |a: u32, b: u32| {
+            let (a, b) = (self.row_at(a as usize), self.row_at(b as usize));
+            self.key_order(&a, self, &b) == Ordering::Equal
+        };
+        // Rows of one hash are together, by row number; almost always
+        // alone, else compared pair by pair.
+        self.hashes
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .flat_map(|run| {
+                run.iter()
+                    .enumerate()
+                    .skip(1)
+                    .filter_map(move |(k, &(_, again))| {
+                        let first = run[..k].iter().find(|&&(_, first)| same(first, again))?;
+                        Some((first.1 as usize, again as usize))
+                    })
+            })
+            .min_by_key(|&(_, again)| again)
+    }
+
+    /// The number of the row of this summary with the key of `theirs`, a
+    /// row of `other`'s; row `hint` is tried first (summaries written by
+    /// rpasim have their rows in the same order).
+    pub fn find(&self, other: &SweepIndex<'_>, theirs: &Row<'_>, hint: usize) -> Option<usize> {
+        let equal = |i: usize| self.key_order(&self.row_at(i), other, theirs) == Ordering::Equal;
+        if hint < self.hashes.len() && equal(hint) {
+            return Some(hint);
+        }
+        let hash = other.hash(theirs) & self.mask;
+        let from = self.hashes.partition_point(|&(h, _)| h < hash);
+        self.hashes[from..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, i)| i as usize)
+            .find(|&i| equal(i))
+    }
+
+    /// Whether any row is of `metric`.
+    pub fn has_metric(&self, metric: &str) -> bool {
+        self.file
+            .rows
+            .iter()
+            .any(|(_, row)| self.metric(&row) == metric)
+    }
+
+    /// Every row with its values, in file order.
+    pub fn in_file_order(&self) -> impl Iterator<Item = (Row<'a>, SweepRow)> + '_ {
+        (0..self.len()).filter_map(|i| Some((self.row_at(i), self.validated(i)?)))
+    }
+
+    /// Row `i`, validated (it was when indexed).
+    pub fn validated(&self, i: usize) -> Option<SweepRow> {
+        let (line, row) = self.file.rows.get(i)?;
+        self.file.sweep_row(line, &row, &self.columns).ok()
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
     }
 }
 
 /// A summary's rows: every cell end to end in one buffer, each cell's end
-/// kept in 32 bits (`SummaryFile::parse` refuses 4 GB or more). A sweep summary of
-/// 10,000 targets is 1.6 million rows: a string a cell took 2.3 GB to
-/// check two of them, a record a row 1.5 GB.
+/// kept in 32 bits (`SummaryFile::parse` refuses 4 GB or more), every row
+/// as wide as the header (the csv crate refuses a row that is not). A
+/// sweep summary of 10,000 targets is 1.6 million rows: a string a cell
+/// took 2.3 GB to check two of them, a record a row 1.5 GB.
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
     text: String,
     /// Where each cell ends in `text`.
     ends: Vec<u32>,
-    /// Each row's line in the file, and where its cells start in `ends`.
-    rows: Vec<(u64, u32)>,
+    /// Each row's line in the file.
+    lines: Vec<u32>,
+    /// Cells a row.
+    width: usize,
 }
 
 impl Rows {
-    /// Adds the row read at `line`.
+    /// No rows yet, of `width` cells, room made for those of `bytes`:
+    /// cells are no longer than the bytes, and a cell takes at least its
+    /// separator.
+    fn for_bytes(bytes: &[u8], width: usize) -> Self {
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+        Rows {
+            text: String::with_capacity(bytes.len()),
+            ends: Vec::with_capacity(lines.saturating_mul(width).min(bytes.len() + 1)),
+            lines: Vec::with_capacity(lines),
+            width,
+        }
+    }
+
+    /// Adds the row read at `line`, as wide as the others.
     fn push(&mut self, line: u64, record: &csv::StringRecord) {
-        self.rows.push((line, self.ends.len() as u32));
-        for cell in record {
-            self.text.push_str(cell);
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        let mut cells = record.iter();
+        for _ in 0..self.width {
+            self.text.push_str(cells.next().unwrap_or_default());
             self.ends.push(self.text.len() as u32);
         }
     }
 
     /// How many rows.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.lines.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.lines.is_empty()
     }
 
     /// Row `i` and its line.
     pub fn get(&self, i: usize) -> Option<(u64, Row<'_>)> {
-        let (line, first) = *self.rows.get(i)?;
-        let last = self
-            .rows
-            .get(i + 1)
-            .map_or(self.ends.len(), |r| r.1 as usize);
+        let line = *self.lines.get(i)?;
+        let first = i * self.width;
         let start = match first {
             0 => 0,
-            _ => self.ends[first as usize - 1] as usize,
+            _ => self.ends[first - 1] as usize,
         };
-        let ends = &self.ends[first as usize..last];
+        let ends = &self.ends[first..first + self.width];
         Some((
-            line,
+            u64::from(line),
             Row {
                 text: &self.text,
                 start,
@@ -393,7 +593,7 @@ impl Rows {
 }
 
 /// One row of a summary: its cells.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Row<'a> {
     text: &'a str,
     /// Where its first cell starts in `text`.
@@ -413,10 +613,6 @@ impl<'a> Row<'a> {
         self.text.get(start..end)
     }
 }
-
-/// What a sweep summary's row is found by: its varied values and target,
-/// and its metric.
-pub type SweepKey<'a> = (Vec<&'a str>, &'a str);
 
 /// One validated row of a sweep summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -452,6 +648,8 @@ fn kind_of(header: &[String]) -> Option<Kind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     fn parse(text: &str) -> Result<SummaryFile, SweepError> {
         SummaryFile::parse(text.as_bytes(), "s.csv".into())
@@ -522,7 +720,7 @@ mod tests {
             "{head}0,1,all,wait_p95_s,3,10,1,2\n0,1,all,wait_max_s,0,,,\n"
         ))
         .expect("shape");
-        assert_eq!(ok.sweep_rows().expect("valid").len(), 2);
+        assert_eq!(ok.sweep_index().expect("valid").len(), 2);
         for (row, says) in [
             ("0,1,all,wait_p95_s,0,10,1,2", "n < 1"),
             ("0,1,all,wait_p95_s,-1,10,1,2", "not a count"),
@@ -531,9 +729,94 @@ mod tests {
             ("0,1,all,wait_p95_s,3,,1,2", "empty, with n"),
         ] {
             let s = parse(&format!("{head}{row}\n")).expect("shape");
-            assert!(message(s.sweep_rows()).contains(says), "{row}");
+            assert!(message(s.sweep_index()).contains(says), "{row}");
         }
         let dup = parse(&format!("{head}0,1,all,m,2,1,0,0\n0,1,all,m,2,1,0,0\n")).expect("shape");
-        assert!(message(dup.sweep_rows()).contains("appears twice"));
+        assert!(message(dup.sweep_index()).contains("appears twice"));
+    }
+
+    /// What reading row by row into a map of keys finds: the first bad or
+    /// repeated row's message, else every key with its row number.
+    fn by_map(s: &SummaryFile) -> Result<BTreeMap<(Vec<String>, String), usize>, String> {
+        let columns = SweepColumns::of(s);
+        let mut seen = BTreeMap::new();
+        for (i, (line, row)) in s.rows.iter().enumerate() {
+            s.sweep_row(line, &row, &columns)
+                .map_err(|e| e.to_string())?;
+            let label: Vec<String> = (1..columns.metric)
+                .filter_map(|c| row.get(c))
+                .map(str::to_string)
+                .collect();
+            let metric = row.get(columns.metric).unwrap_or_default().to_string();
+            if let Some(&first) = seen.get(&(label.clone(), metric.clone())) {
+                let first_line = s.rows.get(first).map_or(0, |(l, _)| l);
+                return Err(s
+                    .problem(
+                        line,
+                        "metric",
+                        format!(
+                            "{metric} of ({}) appears twice (also line {first_line})",
+                            label.join(", ")
+                        ),
+                    )
+                    .to_string());
+            }
+            seen.insert((label, metric), i);
+        }
+        Ok(seen)
+    }
+
+    /// A small sweep summary: rows of few keys (so some repeat), some
+    /// cells bad.
+    fn sweep_text() -> impl Strategy<Value = String> {
+        let cell = prop_oneof![
+            8 => (0u8..3).prop_map(|n| n.to_string()),
+            1 => Just("x".to_string()),
+            1 => Just(String::new()),
+        ];
+        let row = (0u8..3, 0u8..3, 0u8..3, cell);
+        proptest::collection::vec(row, 1..40).prop_map(|rows| {
+            let mut text = "variant,k,target,metric,n,mean,sd,ci95_half_width\n".to_string();
+            for (k, target, metric, n) in rows {
+                let mean = if n == "0" { "" } else { "1.5" };
+                text.push_str(&format!("0,{k},t{target},m{metric},{n},{mean},0.5,1\n"));
+            }
+            text
+        })
+    }
+
+    proptest! {
+        /// The index finds the first bad or repeated row a map of keys
+        /// finds, and every key's row, in this summary or another, also
+        /// when every hash collides with others.
+        #[test]
+        fn the_index_finds_what_a_map_of_keys_finds(
+            text in sweep_text(),
+            other in sweep_text(),
+            bits in prop_oneof![Just(u64::MAX), Just(0u64), Just(3u64)],
+        ) {
+            let s = parse(&text).expect("shape");
+            let o = parse(&other).expect("shape");
+            let (index, map) = (s.sweep_index_hashed(bits), by_map(&s));
+            let (index, map) = match (index, map) {
+                (Err(e), Err(m)) => {
+                    prop_assert_eq!(e.to_string(), m);
+                    return Ok(());
+                }
+                (Ok(index), Ok(map)) => (index, map),
+                (index, map) => {
+                    return Err(TestCaseError::fail(format!("{:?} against {map:?}", index.err())));
+                }
+            };
+            prop_assert_eq!(index.len(), map.len());
+            let Ok(theirs) = o.sweep_index() else { return Ok(()) };
+            for (hint, (_, row)) in o.rows.iter().enumerate() {
+                let label: Vec<String> = theirs.label(&row).map(str::to_string).collect();
+                let key = (label, theirs.metric(&row).to_string());
+                for hint in [hint, 0, usize::MAX] {
+                    prop_assert_eq!(index.find(&theirs, &row, hint), map.get(&key).copied());
+                }
+            }
+        }
     }
 }
