@@ -380,7 +380,7 @@ impl SweepColumns {
 }
 
 /// A sweep summary's rows indexed by a hash of their keys (varied values
-/// and target, then metric), equal keys confirmed cell by cell. Twelve
+/// and target, then metric), equal keys confirmed cell by cell. Sixteen
 /// bytes a row where a map of keys took about 150, and a key is hashed
 /// once where a sorted index compared cells 40 times; the values are read
 /// again, validated, when a row is asked for.
