@@ -3,6 +3,7 @@
 //! JSON (`{"value": [...]}`). Any row order;
 //! lookups by name where the `...name` column is present, else by id.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -170,6 +171,23 @@ struct Columns {
 }
 
 impl Columns {
+    /// The name of every column read.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        let optional = [
+            &self.started,
+            &self.completed,
+            &self.status,
+            &self.runmode,
+            &self.machine,
+            &self.group,
+            &self.id,
+        ];
+        [self.created.as_str(), self.flow.as_str()]
+            .into_iter()
+            .chain(optional.into_iter().filter_map(|c| c.as_deref()))
+            .chain(self.durations.iter().map(|(c, _)| c.as_str()))
+    }
+
     /// An empty history with a cross-check for each duration column.
     fn history(&self) -> History {
         History {
@@ -281,8 +299,11 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
 }
 
 fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, ImportError> {
+    // Fields are trimmed as they are read (`str::trim`, the Unicode
+    // whitespace `Trim::All` trims): trimming every field of every record
+    // rebuilt each record.
     let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
+        .trim(csv::Trim::Headers)
         .delimiter(delimiter)
         .from_reader(rpasim_scenario::input::LineBounded::new(input));
     let header: Vec<String> = reader
@@ -290,12 +311,7 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
         .map(|h| h.iter().map(String::from).collect())
         .unwrap_or_default();
     let cols = Columns::of(&header, path)?;
-    // Each column's position, found once rather than per row.
-    let index: BTreeMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i))
-        .collect();
+    let index = ColumnIndex::of(&header, &cols);
     let mut history = cols.history();
     let mut seen = SeenIds::default();
     for record in reader.records() {
@@ -312,15 +328,52 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
         })?;
         let place = Place::of(record.position());
         let field = |name: &str| {
-            index
-                .get(name)
-                .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .to_string()
+            let cell = index.position(name).and_then(|i| record.get(i));
+            Cow::Borrowed(cell.unwrap_or("").trim())
         };
         add_run(&mut history, &mut seen, &cols, &field, place, path)?;
     }
     Ok(history)
+}
+
+/// Where the columns a history is read from are in a CSV header.
+struct ColumnIndex<'a> {
+    /// Every column of the header by name.
+    by_name: BTreeMap<&'a str, usize>,
+    /// The columns `Columns` names, by where their names are in memory:
+    /// rows ask for a column by one of those names, and comparing two
+    /// addresses is much cheaper than a look-up by text (ten a row).
+    by_address: Vec<(*const u8, usize, Option<usize>)>,
+}
+
+impl<'a> ColumnIndex<'a> {
+    fn of(header: &'a [String], cols: &'a Columns) -> Self {
+        let by_name: BTreeMap<&str, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let by_address = cols
+            .names()
+            .map(|n| (n.as_ptr(), n.len(), by_name.get(n).copied()))
+            .collect();
+        ColumnIndex {
+            by_name,
+            by_address,
+        }
+    }
+
+    /// The position of column `name`.
+    fn position(&self, name: &str) -> Option<usize> {
+        match self
+            .by_address
+            .iter()
+            .find(|(at, len, _)| std::ptr::eq(*at, name.as_ptr()) && *len == name.len())
+        {
+            Some((_, _, i)) => *i,
+            None => self.by_name.get(name).copied(),
+        }
+    }
 }
 
 /// A row of the Web API's answer, `{"value": [ {column: value, ...}, ... ]}`.
@@ -364,10 +417,10 @@ fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
         path,
         &mut |i, row| {
             let field = |name: &str| match row.get(name) {
-                Some(serde_json::Value::String(s)) => s.trim().to_string(),
-                Some(serde_json::Value::Number(n)) => n.to_string(),
-                Some(serde_json::Value::Bool(b)) => b.to_string(),
-                _ => String::new(),
+                Some(serde_json::Value::String(s)) => Cow::Borrowed(s.trim()),
+                Some(serde_json::Value::Number(n)) => Cow::Owned(n.to_string()),
+                Some(serde_json::Value::Bool(b)) => Cow::Owned(b.to_string()),
+                _ => Cow::Borrowed(""),
             };
             add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
         },
@@ -590,7 +643,7 @@ impl Place {
 fn cross_check(
     history: &mut History,
     cols: &Columns,
-    field: &dyn Fn(&str) -> String,
+    field: &Field<'_>,
     (created, started, completed): (i64, Option<i64>, Option<i64>),
 ) {
     for (check, (column, span)) in history.cross_checks.iter_mut().zip(&cols.durations) {
@@ -601,12 +654,15 @@ fn cross_check(
     }
 }
 
+/// A row's cell by its column's name, trimmed; empty if there is none.
+type Field<'r> = dyn Fn(&str) -> Cow<'r, str> + 'r;
+
 /// Adds one row's run (or counts it as a duplicate).
 fn add_run(
     history: &mut History,
     seen: &mut SeenIds,
     cols: &Columns,
-    field: &dyn Fn(&str) -> String,
+    field: &Field<'_>,
     place: Place,
     path: &Path,
 ) -> Result<(), ImportError> {
@@ -648,7 +704,7 @@ fn add_run(
     cross_check(history, cols, field, (created, started, completed));
     // A run without completedon had not ended when the history was
     // exported, whatever its code says.
-    let status = match get(&cols.status).as_str() {
+    let status = match &*get(&cols.status) {
         _ if completed.is_none() => Status::Open,
         "4" => Status::Succeeded,
         "7" | "8" | "9" | "10" | "11" => Status::Failed,

@@ -2,6 +2,15 @@
 //! with or without a zone (UTC when absent), `T` or a space, and 0 to 7
 //! fractional digits; read to the millisecond (UTC, since 1970).
 
+use std::iter;
+
+/// The number ASCII digits write (checked to be digits, at most 4).
+fn decimal(digits: &[u8]) -> i64 {
+    digits
+        .iter()
+        .fold(0, |n, d| n * 10 + i64::from(d.wrapping_sub(b'0')))
+}
+
 /// Milliseconds since 1970-01-01T00:00:00Z of a timestamp.
 pub fn parse(text: &str) -> Result<i64, String> {
     let bad = || format!("not an ISO 8601 timestamp: {}", excerpt(text));
@@ -14,11 +23,11 @@ pub fn parse(text: &str) -> Result<i64, String> {
         return Err(bad());
     }
     let num = |from: usize, to: usize| -> Result<i64, String> {
-        let s = t.get(from..to).ok_or_else(bad)?;
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
+        let digits = b.get(from..to).ok_or_else(bad)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
-        s.parse::<i64>().map_err(|_| bad())
+        Ok(decimal(digits))
     };
     let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
@@ -38,12 +47,11 @@ pub fn parse(text: &str) -> Result<i64, String> {
         if digits == 0 || digits > 7 {
             return Err(bad());
         }
-        let first3: String = frac[..digits]
-            .chars()
-            .chain("000".chars())
+        // The first three digits, padded with zeros.
+        let first3 = frac.bytes().take(digits.min(3)).chain(iter::repeat(b'0'));
+        ms = first3
             .take(3)
-            .collect();
-        ms = first3.parse::<i64>().map_err(|_| bad())?;
+            .fold(0, |ms, d| ms * 10 + i64::from(d - b'0'));
         rest = &frac[digits..];
     }
     let offset_min = match rest {
@@ -211,6 +219,39 @@ mod tests {
         for days in days_from_civil(1600, 1, 1)..days_from_civil(2400, 1, 1) {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn fractions_are_read_to_the_millisecond_and_cut_there() {
+        let at = |fraction: &str| parse(&format!("1970-01-01T00:00:00{fraction}Z"));
+        for (fraction, ms) in [
+            (".5", 500),
+            (".05", 50),
+            (".005", 5),
+            (".0009", 0),
+            (".999", 999),
+            (".9999999", 999),
+            (".1234567", 123),
+            (".000", 0),
+        ] {
+            assert_eq!(at(fraction), Ok(ms), "{fraction}");
+        }
+        for bad in [".", ".12345678", ".x", ".1x", "1", " 1"] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
+        for bad in [
+            "197O-01-01T00:00:00Z",
+            "1970-01-01T0\u{e9}:00:00",
+            "1970-01-01T00:00:0-Z",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        // Every millisecond of a leap day and the day after, a second
+        // apart, round-trips.
+        let leap = parse("2024-02-29T00:00:00Z").expect("a leap day");
+        for ms in (leap..leap + 2 * MS_PER_DAY).step_by(1_001) {
+            assert_eq!(parse(&format(ms)), Ok(ms));
         }
     }
 }
