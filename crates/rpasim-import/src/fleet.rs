@@ -98,13 +98,23 @@ pub fn infer(history: &History) -> Option<Fleet> {
     // Per machine: +1 at each unattended start, -1 at its end.
     let mut changes: BTreeMap<&str, Vec<(i64, i32)>> = BTreeMap::new();
     for r in &history.runs {
+        // Looked up before inserting: a name is copied once, not a run.
         if let Some(g) = &r.group {
-            *groups.entry(g.to_string()).or_default() += 1;
+            match groups.get_mut(&**g) {
+                Some(count) => *count += 1,
+                None => {
+                    groups.insert(g.to_string(), 1);
+                }
+            }
         }
         if let Some(m) = &r.machine {
-            let entry = group_of.entry(m.to_string()).or_insert(None);
-            if entry.is_none() {
-                *entry = r.group.as_deref().map(str::to_string);
+            let group = || r.group.as_deref().map(str::to_string);
+            match group_of.get_mut(&**m) {
+                Some(entry @ None) => *entry = group(),
+                Some(Some(_)) => {}
+                None => {
+                    group_of.insert(m.to_string(), group());
+                }
             }
             if let (false, Some(start)) = (r.attended, r.started) {
                 let stop = r.completed.unwrap_or(end);

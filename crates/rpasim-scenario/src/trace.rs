@@ -60,8 +60,10 @@ pub fn load(path: &Path, max_rows: u64) -> Result<Trace, TraceError> {
         .fill_buf()
         .map_err(|e| err(None, format!("cannot read the trace: {e}")))?;
     let delimiter = input::csv_delimiter(start);
+    // Fields are trimmed where they are read (`field`): trimming every
+    // record rebuilt it.
     let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
+        .trim(csv::Trim::Headers)
         .delimiter(delimiter)
         .from_reader(input::LineBounded::new(file));
     let header = reader.headers().ok().cloned();
@@ -200,9 +202,10 @@ fn in_time_order(times: &mut Vec<SimTime>, recorded: Option<&mut Vec<RecordedRun
     (*times, *recorded) = rows.into_iter().unzip();
 }
 
-/// Field `c` of a row, empty when the row is short.
+/// Field `c` of a row, trimmed (Unicode whitespace, as `csv::Trim::All`
+/// trims), empty when the row is short.
 fn field(record: &csv::StringRecord, c: usize) -> &str {
-    record.get(c).unwrap_or("")
+    record.get(c).unwrap_or("").trim()
 }
 
 /// A row's own duration (column `duration`) and outcome (column
