@@ -1,6 +1,6 @@
 //! The fleet a history shows: machine groups, machines and their bots.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,16 +46,14 @@ pub struct Fleet {
 /// machine becomes `NAME (machine)` (or `NAME (machine 2)`, ... if that is
 /// taken too) in every run; returns a note per machine renamed.
 pub fn separate_names(history: &mut History) -> Vec<String> {
-    let groups: BTreeSet<Arc<str>> = history
-        .runs
-        .iter()
-        .filter_map(|r| r.group.clone())
-        .collect();
-    let machines: BTreeSet<Arc<str>> = history
-        .runs
-        .iter()
-        .filter_map(|r| r.machine.clone())
-        .collect();
+    // Each name once, by a hash set (no order), then in order: sorting a
+    // name a run compared names twenty times a run.
+    let distinct = |names: &mut dyn Iterator<Item = &Arc<str>>| -> BTreeSet<Arc<str>> {
+        let once: HashSet<&Arc<str>> = names.collect();
+        once.into_iter().cloned().collect()
+    };
+    let groups = distinct(&mut history.runs.iter().filter_map(|r| r.group.as_ref()));
+    let machines = distinct(&mut history.runs.iter().filter_map(|r| r.machine.as_ref()));
     let mut taken: BTreeSet<Arc<str>> = groups.union(&machines).cloned().collect();
     let mut renamed: BTreeMap<Arc<str>, Arc<str>> = BTreeMap::new();
     for clash in machines.intersection(&groups) {
@@ -93,28 +91,20 @@ pub fn infer(history: &History) -> Option<Fleet> {
         .flat_map(|r| [Some(r.created), r.started, r.completed])
         .flatten()
         .max()?;
-    let mut group_of: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+    // Looked up by hash a run, put in order once: the order of a hash
+    // map reaches nothing.
+    let mut group_of: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut groups: HashSet<&str> = HashSet::new();
     // Per machine: +1 at each unattended start, -1 at its end.
-    let mut changes: BTreeMap<&str, Vec<(i64, i32)>> = BTreeMap::new();
+    let mut changes: HashMap<&str, Vec<(i64, i32)>> = HashMap::new();
     for r in &history.runs {
-        // Looked up before inserting: a name is copied once, not a run.
         if let Some(g) = &r.group {
-            match groups.get_mut(&**g) {
-                Some(count) => *count += 1,
-                None => {
-                    groups.insert(g.to_string(), 1);
-                }
-            }
+            groups.insert(g);
         }
         if let Some(m) = &r.machine {
-            let group = || r.group.as_deref().map(str::to_string);
-            match group_of.get_mut(&**m) {
-                Some(entry @ None) => *entry = group(),
-                Some(Some(_)) => {}
-                None => {
-                    group_of.insert(m.to_string(), group());
-                }
+            let entry = group_of.entry(m).or_insert(None);
+            if entry.is_none() {
+                *entry = r.group.as_deref();
             }
             if let (false, Some(start)) = (r.attended, r.started) {
                 let stop = r.completed.unwrap_or(end);
@@ -127,10 +117,12 @@ pub fn infer(history: &History) -> Option<Fleet> {
     if group_of.is_empty() && groups.is_empty() {
         return None;
     }
+    let group_of: BTreeMap<&str, Option<&str>> = group_of.into_iter().collect();
+    let groups: BTreeSet<&str> = groups.into_iter().collect();
     let machines: Vec<Machine> = group_of
-        .iter()
+        .into_iter()
         .map(|(name, group)| {
-            let mut list = changes.remove(name.as_str()).unwrap_or_default();
+            let mut list = changes.remove(name).unwrap_or_default();
             // Ends before starts at the same instant: a bot freed and taken
             // again is one bot.
             list.sort_unstable();
@@ -140,8 +132,8 @@ pub fn infer(history: &History) -> Option<Fleet> {
                 most = most.max(now);
             }
             Machine {
-                name: name.clone(),
-                group: group.clone(),
+                name: name.to_string(),
+                group: group.map(str::to_string),
                 bots: (most.max(1) as u32).min(MAX_BOTS_PER_MACHINE),
                 ran_at_once: most.max(1) as u32,
             }
@@ -159,7 +151,7 @@ pub fn infer(history: &History) -> Option<Fleet> {
         machines.len()
     )];
     Some(Fleet {
-        groups: groups.into_keys().collect(),
+        groups: groups.into_iter().map(str::to_string).collect(),
         machines,
         targets,
         notes,
