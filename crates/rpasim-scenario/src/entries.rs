@@ -57,7 +57,7 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
     let threads = reading_threads(parts.entries.len());
     // Appending the runs' lists in order gives the lists of reading the
     // entries one after another.
-    for lists in by_runs(&parts.entries, threads, Lists::read) {
+    for lists in crate::cores::by_runs(&parts.entries, threads, Lists::read) {
         lists?.append_to(&mut file);
     }
     Some(file)
@@ -67,55 +67,9 @@ pub(crate) fn read(text: &str) -> Option<ScenarioFile> {
 /// more than it saves (an entry takes a few microseconds).
 const ENTRIES_PER_THREAD: usize = 1_000;
 
-/// The most threads that read entries: the scenario's reading is a
-/// fraction of a second, and a sweep's jobs already fill the cores.
-const MAX_READING_THREADS: usize = 4;
-
-/// Threads to read `entries` entries on: one per thousand entries, at
-/// most one per core and [`MAX_READING_THREADS`].
+/// Threads to read `entries` entries on.
 fn reading_threads(entries: usize) -> usize {
-    if entries < 2 * ENTRIES_PER_THREAD {
-        // Without asking for the cores: that reads files of the system's.
-        return 1;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    (entries / ENTRIES_PER_THREAD).clamp(1, cores.min(MAX_READING_THREADS))
-}
-
-/// `read` of `threads` contiguous runs of `entries`, in the runs' order,
-/// each run but the first on a thread of its own (each entry is a
-/// document of its own, so the runs do not depend on each other).
-fn by_runs<'e, T: Send>(
-    entries: &'e [(&'static str, &'e str)],
-    threads: usize,
-    read: impl Fn(&'e [(&'static str, &'e str)]) -> T + Sync,
-) -> Vec<T> {
-    if threads <= 1 || entries.len() < 2 {
-        return vec![read(entries)];
-    }
-    let size = entries.len().div_ceil(threads);
-    let (first, rest) = entries.split_at(size);
-    let read = &read;
-    std::thread::scope(|scope| {
-        let beside: Vec<_> = rest
-            .chunks(size)
-            .map(|run| {
-                let thread = std::thread::Builder::new().spawn_scoped(scope, move || read(run));
-                (run, thread)
-            })
-            .collect();
-        let mut done = vec![read(first)];
-        for (run, thread) in beside {
-            done.push(match thread {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // No thread to be had: read here.
-                Err(_) => read(run),
-            });
-        }
-        done
-    })
+    crate::cores::threads_for(entries, ENTRIES_PER_THREAD)
 }
 
 /// The lists read entry by entry, as read from some of the entries.
@@ -216,7 +170,7 @@ impl<'a> Checked<'a> {
         toml::from_str::<toml::Table>(&parts.rest).ok()?;
         // Each entry checked, on every core when there are thousands.
         let threads = reading_threads(parts.entries.len());
-        let runs = by_runs(&parts.entries, threads, |run| {
+        let runs = crate::cores::by_runs(&parts.entries, threads, |run| {
             (run.iter())
                 .map(|(list, entry)| {
                     let table = toml::from_str::<toml::Table>(entry).ok()?;

@@ -10,6 +10,7 @@
 //! command line's `--set` [`Override`]s.
 
 pub mod build;
+mod cores;
 mod entries;
 pub mod error;
 pub mod goals;

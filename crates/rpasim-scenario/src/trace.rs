@@ -162,6 +162,44 @@ impl Traces {
     }
 }
 
+/// Traces a thread reads ahead at least: a small trace takes tens of
+/// microseconds (20 of them building the CSV parser), about what starting
+/// a thread takes.
+const TRACES_PER_THREAD: usize = 64;
+
+impl Traces {
+    /// Reads the traces at `paths` not read yet, on several cores when
+    /// there are many (a replay of an imported history has one a flow:
+    /// 10,000 took 0.5 s one after another), so that [`Self::load`]
+    /// finds them. A trace that does not read is not kept: `load` reads
+    /// it again and tells what is wrong, in the scenario's order.
+    pub fn read_ahead(&self, paths: &[PathBuf], max_rows: u64) {
+        let mut todo: Vec<&PathBuf> = {
+            let loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            paths
+                .iter()
+                .filter(|p| !loaded.contains_key(&((*p).clone(), max_rows)))
+                .collect()
+        };
+        todo.sort_unstable();
+        todo.dedup();
+        let threads = crate::cores::threads_for(todo.len(), TRACES_PER_THREAD);
+        if threads <= 1 {
+            return; // `load` reads them as they come.
+        }
+        let read = |run: &[&PathBuf]| -> Vec<(PathBuf, Trace)> {
+            run.iter()
+                .filter_map(|p| Some(((*p).clone(), load(p, max_rows).ok()?)))
+                .collect()
+        };
+        let runs = crate::cores::by_runs(&todo, threads, read);
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        for (path, trace) in runs.into_iter().flatten() {
+            loaded.entry((path, max_rows)).or_insert(trace);
+        }
+    }
+}
+
 /// Rows read before the vectors are sized for the whole file.
 const SIZING_ROWS: usize = 4_096;
 
@@ -422,5 +460,51 @@ mod tests {
         }
         let e = load(Path::new("/dev/zero"), 100).expect_err("a device");
         assert!(e.message.contains("not a regular file"), "{}", e.message);
+    }
+
+    /// Traces read ahead on several threads are the traces read one by
+    /// one; a bad one is not kept, so that reading it again tells why.
+    #[test]
+    fn traces_read_ahead_are_those_read_one_by_one() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let paths: Vec<PathBuf> = (0..3 * TRACES_PER_THREAD)
+            .map(|i| {
+                let path = dir.path().join(format!("t{i}.csv"));
+                let rows: String = (0..i % 7).map(|k| format!("{},{k}\n", i * k)).collect();
+                let text = match i {
+                    100 => "arrival_s,duration_s\n1,x\n".to_string(),
+                    _ => format!("arrival_s,duration_s\n{rows}"),
+                };
+                std::fs::write(&path, text).expect("written");
+                path
+            })
+            .collect();
+        let ahead = Traces::default();
+        let mut asked = paths.clone();
+        asked.push(dir.path().join("missing.csv"));
+        asked.push(paths[5].clone());
+        ahead.read_ahead(&asked, 100);
+        let kept = ahead.loaded.lock().expect("not poisoned").len();
+        if crate::cores::threads_for(asked.len() - 1, TRACES_PER_THREAD) > 1 {
+            assert_eq!(
+                kept,
+                paths.len() - 1,
+                "all but the bad one and the missing one"
+            );
+        }
+        let one_by_one = Traces::default();
+        for path in &paths {
+            let (a, b) = (ahead.load(path, 100), one_by_one.load(path, 100));
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.times, b.times);
+                    assert_eq!(a.recorded, b.recorded);
+                }
+                (Err(a), Err(b)) => assert_eq!((a.line, a.message), (b.line, b.message)),
+                (a, b) => panic!("{path:?}: {:?} against {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+        let e = ahead.load(&paths[100], 100).expect_err("not a number");
+        assert_eq!(e.line, Some(2));
     }
 }

@@ -1,5 +1,7 @@
 //! Flows: targets, priorities, durations and arrival processes.
 
+use std::path::PathBuf;
+
 use rpasim_core::arrival::ArrivalProcess;
 use rpasim_core::calendar::{CronSchedule, RateProfile};
 use rpasim_core::distribution::Distribution;
@@ -21,6 +23,13 @@ impl Builder<'_> {
     ) -> Vec<FlowSpec> {
         let f = self.file;
         self.check_unique("flows", f.flows.iter().map(|f| f.name.as_str()), "flow");
+        let traces: Vec<PathBuf> = f
+            .flows
+            .iter()
+            .filter_map(|flow| flow.arrivals.trace.as_deref())
+            .map(|file| self.base_dir.join(file))
+            .collect();
+        self.traces.read_ahead(&traces, f.limits.max_runs);
         let mut flows = Vec::new();
         for (i, flow) in f.flows.iter().enumerate() {
             let path = KeyPath::root("flows").index(i);

@@ -168,7 +168,7 @@ fn entries_read_on_several_threads_are_those_read_on_one() {
     assert_eq!(parts.entries.len(), 3_500);
     let lists = |threads| -> Vec<String> {
         let mut file: ScenarioFile = read_as(&parts.rest).expect("the rest");
-        let runs = by_runs(&parts.entries, threads, Lists::read);
+        let runs = crate::cores::by_runs(&parts.entries, threads, Lists::read);
         assert_eq!(runs.len(), threads.max(1));
         for run in runs {
             run.expect("reads").append_to(&mut file);
@@ -184,7 +184,7 @@ fn entries_read_on_several_threads_are_those_read_on_one() {
     // An entry that does not read, in the last run: nothing is read.
     let broken = format!("{text}[[machines]]\nname = \"late\"\nbots = \"two\"\n");
     let parts = Parts::split(&broken).expect("splits");
-    let runs = by_runs(&parts.entries, 4, Lists::read);
+    let runs = crate::cores::by_runs(&parts.entries, 4, Lists::read);
     assert!(runs[..3].iter().all(Option::is_some));
     assert!(runs[3].is_none());
     assert!(read(&broken).is_none());
