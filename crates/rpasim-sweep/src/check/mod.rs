@@ -379,7 +379,7 @@ fn compare_sweeps(
     let metric_col = base.column("metric").unwrap_or(2);
     let keys = &base.header[1..metric_col.saturating_sub(1).max(1)];
     let mut out = Checked::default();
-    for (i, (row, b)) in base_rows.in_file_order().enumerate() {
+    for (i, row, b) in base_rows.in_file_order() {
         let metric = base_rows.metric(&row);
         let Some(t) = tolerances.iter().find(|t| t.metric == metric) else {
             continue;

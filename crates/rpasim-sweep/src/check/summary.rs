@@ -382,8 +382,9 @@ impl SweepColumns {
 /// A sweep summary's rows indexed by a hash of their keys (varied values
 /// and target, then metric), equal keys confirmed cell by cell. Sixteen
 /// bytes a row where a map of keys took about 150, and a key is hashed
-/// once where a sorted index compared cells 40 times; the values are read
-/// again, validated, when a row is asked for.
+/// once where a map or a sorted index compared its cells at every step of
+/// a look-up; the values are read again, validated, when a row is asked
+/// for.
 #[derive(Debug)]
 pub struct SweepIndex<'a> {
     file: &'a SummaryFile,
@@ -495,9 +496,9 @@ impl<'a> SweepIndex<'a> {
             .any(|(_, row)| self.metric(&row) == metric)
     }
 
-    /// Every row with its values, in file order.
-    pub fn in_file_order(&self) -> impl Iterator<Item = (Row<'a>, SweepRow)> + '_ {
-        (0..self.len()).filter_map(|i| Some((self.row_at(i), self.validated(i)?)))
+    /// Every row with its number and values, in file order.
+    pub fn in_file_order(&self) -> impl Iterator<Item = (usize, Row<'a>, SweepRow)> + '_ {
+        (0..self.len()).filter_map(|i| Some((i, self.row_at(i), self.validated(i)?)))
     }
 
     /// Row `i`, validated (it was when indexed).
