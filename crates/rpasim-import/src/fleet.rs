@@ -46,8 +46,9 @@ pub struct Fleet {
 /// machine becomes `NAME (machine)` (or `NAME (machine 2)`, ... if that is
 /// taken too) in every run; returns a note per machine renamed.
 pub fn separate_names(history: &mut History) -> Vec<String> {
-    // Each name once, by a hash set (no order), then in order: sorting a
-    // name a run compared names twenty times a run.
+    // Each name once through a hash set (whose order reaches nothing),
+    // then sorted: collecting a name a run into a sorted set sorted them
+    // all, a million for a history of a million runs.
     let distinct = |names: &mut dyn Iterator<Item = &Arc<str>>| -> BTreeSet<Arc<str>> {
         let once: HashSet<&Arc<str>> = names.collect();
         once.into_iter().cloned().collect()

@@ -342,10 +342,11 @@ fn read_csv(input: impl Read, path: &Path, delimiter: u8) -> Result<History, Imp
 struct ColumnIndex<'a> {
     /// Every column of the header by name.
     by_name: BTreeMap<&'a str, usize>,
-    /// The columns `Columns` names, by where their names are in memory:
-    /// rows ask for a column by one of those names, and comparing two
-    /// addresses is much cheaper than a look-up by text (ten a row).
-    by_address: Vec<(*const u8, usize, Option<usize>)>,
+    /// The columns `Columns` names, each with its position: rows ask for a
+    /// column by one of these very strings, so comparing where the name
+    /// asked for is in memory finds it, much cheaper than a look-up by
+    /// text (ten a row).
+    by_address: Vec<(&'a str, Option<usize>)>,
 }
 
 impl<'a> ColumnIndex<'a> {
@@ -355,24 +356,19 @@ impl<'a> ColumnIndex<'a> {
             .enumerate()
             .map(|(i, h)| (h.as_str(), i))
             .collect();
-        let by_address = cols
-            .names()
-            .map(|n| (n.as_ptr(), n.len(), by_name.get(n).copied()))
-            .collect();
+        let by_address = cols.names().map(|n| (n, by_name.get(n).copied())).collect();
         ColumnIndex {
             by_name,
             by_address,
         }
     }
 
-    /// The position of column `name`.
+    /// The position of column `name`: by address for the names
+    /// `Columns` holds, by text for any other.
     fn position(&self, name: &str) -> Option<usize> {
-        match self
-            .by_address
-            .iter()
-            .find(|(at, len, _)| std::ptr::eq(*at, name.as_ptr()) && *len == name.len())
-        {
-            Some((_, _, i)) => *i,
+        let same = |known: &&str| std::ptr::eq(*known, name);
+        match self.by_address.iter().find(|(known, _)| same(known)) {
+            Some((_, at)) => *at,
             None => self.by_name.get(name).copied(),
         }
     }
