@@ -144,6 +144,10 @@ fn line_of(path: &Path, position: Option<&csv::Position>) -> Option<usize> {
 #[derive(Debug, Default)]
 pub struct Traces {
     loaded: Mutex<BTreeMap<(PathBuf, u64), Trace>>,
+    /// Held while reading ahead: the jobs of a sweep that read the
+    /// scenario at once wait for the one reading its traces, rather than
+    /// all reading them.
+    reading_ahead: Mutex<()>,
 }
 
 impl Traces {
@@ -174,6 +178,7 @@ impl Traces {
     /// finds them. A trace that does not read is not kept: `load` reads
     /// it again and tells what is wrong, in the scenario's order.
     pub fn read_ahead(&self, paths: &[PathBuf], max_rows: u64) {
+        let _reading = self.reading_ahead.lock().unwrap_or_else(|e| e.into_inner());
         let mut todo: Vec<&PathBuf> = {
             let loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
             paths
