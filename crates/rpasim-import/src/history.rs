@@ -290,7 +290,7 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     let delimiter = rpasim_scenario::input::csv_delimiter(start);
     let history = if first == Some(b'{') {
-        read_json(past_bom(reader, path)?, path)?
+        read_json(past_bom(reader, path)?, path, meta.len())?
     } else {
         read_csv(reader, path, delimiter)?
     };
@@ -392,13 +392,56 @@ fn past_bom<R: BufRead>(mut reader: R, path: &Path) -> Result<R, ImportError> {
     Ok(reader)
 }
 
-/// Reads the Web API's answer in two passes over the file, one run at a
-/// time: the first finds the columns (every key of any run), the second
-/// reads the runs. The `value` array is never held whole: as objects, a
-/// history takes several times its size in memory.
-fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
+/// JSON histories of at most this many bytes are read into memory once
+/// and parsed there: serde_json parses a reader byte by byte (2.8 times
+/// as long for 300,000 runs), and the file is gone through twice. Larger
+/// ones are read as they are parsed, so that memory does not grow with
+/// the file.
+const JSON_IN_MEMORY_BYTES: u64 = 64 << 20;
+
+/// Reads the Web API's answer in `input` (past any byte order mark), of
+/// `len` bytes.
+fn read_json(input: BufReader<File>, path: &Path, len: u64) -> Result<History, ImportError> {
+    let mut first = Some(input);
+    if len <= JSON_IN_MEMORY_BYTES
+        && let Some(input) = first.take()
+    {
+        let mut bytes = Vec::with_capacity(len as usize);
+        input
+            .take(JSON_IN_MEMORY_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ImportError::file(path, e.to_string()))?;
+        let read = read_json_runs(|| Ok(serde_json::Deserializer::from_slice(&bytes)), path);
+        // serde_json places some problems a column apart in memory and in
+        // a stream: a history that does not read is read again as a
+        // stream, so that its message is the one it always was.
+        if read.is_ok() {
+            return read;
+        }
+    }
+    let open = || {
+        let reader = match first.take() {
+            Some(reader) => reader,
+            None => {
+                let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
+                past_bom(BufReader::new(again), path)?
+            }
+        };
+        Ok(serde_json::Deserializer::from_reader(reader))
+    };
+    read_json_runs(open, path)
+}
+
+/// Reads the Web API's answer in two passes over the JSON `open` gives,
+/// one run at a time: the first finds the columns (every key of any run),
+/// the second reads the runs. The `value` array is never held whole: as
+/// objects, a history takes several times its size in memory.
+fn read_json_runs<'de, R: serde_json::de::Read<'de>>(
+    mut open: impl FnMut() -> Result<serde_json::Deserializer<R>, ImportError>,
+    path: &Path,
+) -> Result<History, ImportError> {
     let mut header: Vec<String> = Vec::new();
-    for_each_run(input, path, &mut |_, row| {
+    for_each_run(open()?, path, &mut |_, row| {
         for key in row.keys() {
             if !header.contains(key) {
                 header.push(key.clone());
@@ -409,33 +452,31 @@ fn read_json(input: impl Read, path: &Path) -> Result<History, ImportError> {
     let cols = Columns::of(&header, path)?;
     let mut history = cols.history();
     let mut seen = SeenIds::default();
-    let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-    for_each_run(
-        past_bom(BufReader::new(again), path)?,
-        path,
-        &mut |i, row| {
-            let field = |name: &str| match row.get(name) {
-                Some(serde_json::Value::String(s)) => Cow::Borrowed(s.trim()),
-                Some(serde_json::Value::Number(n)) => Cow::Owned(n.to_string()),
-                Some(serde_json::Value::Bool(b)) => Cow::Owned(b.to_string()),
-                _ => Cow::Borrowed(""),
-            };
-            add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
-        },
-    )?;
+    for_each_run(open()?, path, &mut |i, row| {
+        let field = |name: &str| match row.get(name) {
+            Some(serde_json::Value::String(s)) => Cow::Borrowed(s.trim()),
+            Some(serde_json::Value::Number(n)) => Cow::Owned(n.to_string()),
+            Some(serde_json::Value::Bool(b)) => Cow::Owned(b.to_string()),
+            _ => Cow::Borrowed(""),
+        };
+        add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
+    })?;
     Ok(history)
 }
 
 /// What is done with each run (from 1) of the `value` array.
 type EachRun<'a> = dyn FnMut(usize, &Row) -> Result<(), ImportError> + 'a;
 
-/// Calls `each` with every run of the answer in `input`, in order, one at
-/// a time. Stops at the first error, of `each` or of the JSON (which is
+/// Calls `each` with every run of the answer `json` reads, in order, one
+/// at a time. Stops at the first error, of `each` or of the JSON (which is
 /// told at its line: not OData JSON).
-fn for_each_run(input: impl Read, path: &Path, each: &mut EachRun<'_>) -> Result<(), ImportError> {
+fn for_each_run<'de, R: serde_json::de::Read<'de>>(
+    mut json: serde_json::Deserializer<R>,
+    path: &Path,
+    each: &mut EachRun<'_>,
+) -> Result<(), ImportError> {
     let mut stopped = None;
     let mut paged = false;
-    let mut json = serde_json::Deserializer::from_reader(input);
     let answer = Answer {
         each,
         stopped: &mut stopped,
@@ -774,5 +815,60 @@ mod tests {
         assert!(!seen.insert(&lower.to_uppercase()));
         assert!(seen.insert("1000"));
         assert!(!seen.insert("1000"));
+    }
+
+    /// A history read from memory is the history read as a stream: the
+    /// same runs, and the same message at the same line for an answer
+    /// that is not OData JSON.
+    #[test]
+    fn json_in_memory_and_streamed_read_alike() {
+        let run = |i: usize| {
+            format!(
+                "{{\"flowsessionid\": \"{i}\", \"createdon\": \"2026-03-02T08:{:02}:00Z\", \
+                 \"startedon\": \"2026-03-02T08:{:02}:30Z\", \"completedon\": null, \
+                 \"statuscode\": 4, \"runmode\": {}, \"machineidname\": \" pc \", \
+                 \"regardingobjectidname\": \"f{}\"}}",
+                i % 60,
+                i % 60,
+                i % 2,
+                i % 3
+            )
+        };
+        let runs: Vec<String> = (0..50).map(run).collect();
+        let whole = format!(
+            "{{\"@odata.context\": \"x\", \"value\": [\n{}\n]}}",
+            runs.join(",\n")
+        );
+        let cases = [
+            whole.clone(),
+            format!("\u{feff}{whole}"),
+            whole.replace("\"value\"", "\"values\""),
+            whole.replace("}\n]}", "}\n"),
+            format!("{whole}, \"value\": []}}").replace("]}, ", "], "),
+            whole.replace("2026-03-02T08:07:00Z", "yesterday"),
+            format!("{{\"@odata.nextLink\": \"y\", {}", &whole[1..]),
+        ];
+        let dir = tempfile::tempdir().expect("a directory");
+        for (k, text) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("h{k}.json"));
+            std::fs::write(&path, text).expect("written");
+            let read = |len: u64| {
+                let file = BufReader::new(File::open(&path).expect("opened"));
+                // Not the names' set: a hash set lists in any order.
+                match read_json(past_bom(file, &path).expect("read"), &path, len) {
+                    Ok(h) => format!(
+                        "{:?} {} {} {:?}",
+                        h.runs, h.duplicates, h.unknown_status, h.cross_checks
+                    ),
+                    Err(e) => format!("Err {e:?}"),
+                }
+            };
+            let (in_memory, streamed) = (read(1), read(JSON_IN_MEMORY_BYTES + 1));
+            assert_eq!(in_memory, streamed, "case {k}");
+            assert!(
+                k == 0 || k == 1 || in_memory.contains("Err"),
+                "case {k}: {in_memory}"
+            );
+        }
     }
 }
