@@ -46,15 +46,8 @@ pub struct Fleet {
 /// machine becomes `NAME (machine)` (or `NAME (machine 2)`, ... if that is
 /// taken too) in every run; returns a note per machine renamed.
 pub fn separate_names(history: &mut History) -> Vec<String> {
-    // Each name once through a hash set (whose order reaches nothing),
-    // then sorted: collecting a name a run into a sorted set sorted them
-    // all, a million for a history of a million runs.
-    let distinct = |names: &mut dyn Iterator<Item = &Arc<str>>| -> BTreeSet<Arc<str>> {
-        let once: HashSet<&Arc<str>> = names.collect();
-        once.into_iter().cloned().collect()
-    };
-    let groups = distinct(&mut history.runs.iter().filter_map(|r| r.group.as_ref()));
-    let machines = distinct(&mut history.runs.iter().filter_map(|r| r.machine.as_ref()));
+    let groups = distinct(history.runs.iter().filter_map(|r| r.group.as_ref()));
+    let machines = distinct(history.runs.iter().filter_map(|r| r.machine.as_ref()));
     let mut taken: BTreeSet<Arc<str>> = groups.union(&machines).cloned().collect();
     let mut renamed: BTreeMap<Arc<str>, Arc<str>> = BTreeMap::new();
     for clash in machines.intersection(&groups) {
@@ -82,6 +75,14 @@ pub fn separate_names(history: &mut History) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Each of `names` once, in order: first through a hash set (whose order
+/// reaches nothing), since collecting a name a run into a sorted set
+/// sorted them all, a million for a history of a million runs.
+fn distinct<'a>(names: impl Iterator<Item = &'a Arc<str>>) -> BTreeSet<Arc<str>> {
+    let once: HashSet<&Arc<str>> = names.collect();
+    once.into_iter().cloned().collect()
 }
 
 /// Infers the fleet; `None` when no run names a machine or a group.

@@ -23,7 +23,14 @@ pub fn seconds(ms: u64) -> String {
 
 /// A float number of milliseconds as seconds with three decimals.
 pub fn seconds_f64(ms: f64) -> String {
-    fixed(ms / 1000.0, 3)
+    let mut out = String::new();
+    push_seconds_f64(&mut out, ms);
+    out
+}
+
+/// Appends [`seconds_f64`]`(ms)` to `out`.
+pub fn push_seconds_f64(out: &mut String, ms: f64) {
+    push_fixed(out, ms / 1000.0, 3);
 }
 
 /// A statistic of a sweep's or a plan's replications: six decimals, or

@@ -16,7 +16,7 @@ use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_core::{Outcome, RunRecord, SimReport, SimTime, TargetId, TargetTotals};
 use rpasim_stats::{BatchMeans, DurationHistogram};
 
-use crate::format::{push_fixed, seconds_f64};
+use crate::format::{push_fixed, push_seconds_f64};
 use crate::recorder::Names;
 
 /// Confidence level of the `wait_mean_ci95_s` column.
@@ -467,9 +467,16 @@ impl StartTime {
 
     /// The `summary.csv` cell: seconds, or `inf`.
     pub fn cell(self) -> String {
+        let mut out = String::new();
+        self.push_cell(&mut out);
+        out
+    }
+
+    /// Appends [`Self::cell`] to `out`.
+    fn push_cell(self, out: &mut String) {
         match self {
-            StartTime::Ms(ms) => seconds_f64(ms as f64),
-            StartTime::Never => NEVER.to_string(),
+            StartTime::Ms(ms) => push_seconds_f64(out, ms as f64),
+            StartTime::Never => out.push_str(NEVER),
         }
     }
 }
@@ -586,7 +593,7 @@ impl SummaryRow {
         // an empty cell, never a 0 that would read as "no wait".
         let started = self.started > 0;
         let seconds = |cells: &mut Cells, ms: Option<f64>| {
-            cells.cell(|c| ms.into_iter().for_each(|ms| push_fixed(c, ms / 1000.0, 3)));
+            cells.cell(|c| ms.into_iter().for_each(|ms| push_seconds_f64(c, ms)));
         };
         let ms = |cells: &mut Cells, v: u64| seconds(cells, started.then_some(v as f64));
         let share = |cells: &mut Cells, v: Option<f64>| {
@@ -600,10 +607,8 @@ impl SummaryRow {
                 }
             });
         };
-        let start = |cells: &mut Cells, v: Option<StartTime>| match v {
-            Some(StartTime::Ms(ms)) => seconds(cells, Some(ms as f64)),
-            Some(StartTime::Never) => cells.cell(|c| c.push_str(NEVER)),
-            None => cells.cell(|_| {}),
+        let start = |cells: &mut Cells, v: Option<StartTime>| {
+            cells.cell(|c| v.into_iter().for_each(|v| v.push_cell(c)));
         };
         let count =
             |cells: &mut Cells, n: u64| cells.cell(|c| c.push_str(itoa::Buffer::new().format(n)));

@@ -495,7 +495,8 @@ impl Checked {
     }
 
     /// Counts a comparison made whole.
-    pub fn push(&mut self, c: Comparison) {
+    #[cfg(test)]
+    fn push(&mut self, c: Comparison) {
         let (baseline, current, verdict) = (c.baseline, c.current, c.verdict);
         self.add(baseline, current, verdict, || c);
     }
