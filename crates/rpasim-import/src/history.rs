@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::ImportError;
+use crate::odata::{self, EachRun, NEXT_LINK, Reading, Row};
 use crate::time;
 
 /// Largest history file read.
@@ -290,7 +291,7 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     let delimiter = rpasim_scenario::input::csv_delimiter(start);
     let history = if first == Some(b'{') {
-        read_json(past_bom(reader, path)?, path, meta.len())?
+        read_json(past_bom(reader, path)?, path)?
     } else {
         read_csv(reader, path, delimiter)?
     };
@@ -374,9 +375,6 @@ impl<'a> ColumnIndex<'a> {
     }
 }
 
-/// A row of the Web API's answer, `{"value": [ {column: value, ...}, ... ]}`.
-type Row = serde_json::Map<String, serde_json::Value>;
-
 /// The byte order mark some Windows tools put before UTF-8 text; the csv
 /// crate skips it, the JSON reader is given the text after it.
 const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
@@ -392,80 +390,77 @@ fn past_bom<R: BufRead>(mut reader: R, path: &Path) -> Result<R, ImportError> {
     Ok(reader)
 }
 
-/// JSON histories of at most this many bytes are read into memory once
-/// and parsed there: serde_json parses a reader byte by byte (2.8 times
-/// as long for 300,000 runs), and the file is gone through twice. Larger
-/// ones are read as they are parsed, so that memory does not grow with
-/// the file.
-const JSON_IN_MEMORY_BYTES: u64 = 64 << 20;
-
-/// Reads the Web API's answer in `input` (past any byte order mark), of
-/// `len` bytes.
-fn read_json(input: BufReader<File>, path: &Path, len: u64) -> Result<History, ImportError> {
+/// Reads the Web API's answer in `input` (past any byte order mark): split
+/// run by run when it is laid out plainly (`odata`), else, or when it does
+/// not read, as a stream by serde_json, whose messages users have always
+/// had.
+fn read_json(input: BufReader<File>, path: &Path) -> Result<History, ImportError> {
     let mut first = Some(input);
-    if len <= JSON_IN_MEMORY_BYTES
-        && let Some(input) = first.take()
-    {
-        let mut bytes = Vec::with_capacity(len as usize);
-        input
-            .take(JSON_IN_MEMORY_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| ImportError::file(path, e.to_string()))?;
-        let read = read_json_runs(|| Ok(serde_json::Deserializer::from_slice(&bytes)), path);
-        // serde_json places some problems a column apart in memory and in
-        // a stream: a history that does not read is read again as a
-        // stream, so that its message is the one it always was.
-        if read.is_ok() {
-            return read;
-        }
-    }
-    let open = || {
-        let reader = match first.take() {
-            Some(reader) => reader,
-            None => {
-                let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-                past_bom(BufReader::new(again), path)?
-            }
-        };
-        Ok(serde_json::Deserializer::from_reader(reader))
+    let mut open = || match first.take() {
+        Some(reader) => Ok(reader),
+        None => reopen(path),
     };
-    read_json_runs(open, path)
+    let split = read_json_runs(
+        |reading, each| odata::for_each_run(open()?, reading, each),
+        path,
+    );
+    if let Ok(Some(history)) = split {
+        return Ok(history);
+    }
+    read_json_streamed(open, path)
 }
 
-/// Reads the Web API's answer in two passes over the JSON `open` gives,
-/// one run at a time: the first finds the columns (every key of any run),
-/// the second reads the runs. The `value` array is never held whole: as
-/// objects, a history takes several times its size in memory.
-fn read_json_runs<'de, R: serde_json::de::Read<'de>>(
-    mut open: impl FnMut() -> Result<serde_json::Deserializer<R>, ImportError>,
+/// The history at `path` opened again, past any byte order mark.
+fn reopen(path: &Path) -> Result<BufReader<File>, ImportError> {
+    let again = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
+    past_bom(BufReader::new(again), path)
+}
+
+/// Reads the Web API's answer as serde_json reads a stream, each pass
+/// from a reader `open` gives.
+fn read_json_streamed(
+    mut open: impl FnMut() -> Result<BufReader<File>, ImportError>,
     path: &Path,
 ) -> Result<History, ImportError> {
+    let stream = |_: Reading, each: &mut EachRun<'_>| {
+        let json = serde_json::Deserializer::from_reader(open()?);
+        for_each_run(json, path, each).map(|()| true)
+    };
+    // A stream reads the whole answer or fails.
+    read_json_runs(stream, path)?.ok_or_else(|| ImportError::file(path, "not OData JSON".into()))
+}
+
+/// Reads the Web API's answer in two passes of `pass` (which calls its
+/// argument with every run, one at a time, read as its `Reading` asks, and
+/// says whether the answer was read whole): the first finds the columns
+/// (every key of any run), the second reads the runs. The `value` array is never held whole: as
+/// objects, a history takes several times its size in memory. `None` when
+/// a pass did not read the answer whole.
+fn read_json_runs(
+    mut pass: impl FnMut(Reading, &mut EachRun<'_>) -> Result<bool, ImportError>,
+    path: &Path,
+) -> Result<Option<History>, ImportError> {
     let mut header: Vec<String> = Vec::new();
-    for_each_run(open()?, path, &mut |_, row| {
-        for key in row.keys() {
-            if !header.contains(key) {
-                header.push(key.clone());
+    let whole = pass(Reading::Columns, &mut |_, run| {
+        run.columns(&mut |name| {
+            if !header.iter().any(|h| h == name) {
+                header.push(name.to_string());
             }
-        }
+        });
         Ok(())
     })?;
+    if !whole {
+        return Ok(None);
+    }
     let cols = Columns::of(&header, path)?;
     let mut history = cols.history();
     let mut seen = SeenIds::default();
-    for_each_run(open()?, path, &mut |i, row| {
-        let field = |name: &str| match row.get(name) {
-            Some(serde_json::Value::String(s)) => Cow::Borrowed(s.trim()),
-            Some(serde_json::Value::Number(n)) => Cow::Owned(n.to_string()),
-            Some(serde_json::Value::Bool(b)) => Cow::Owned(b.to_string()),
-            _ => Cow::Borrowed(""),
-        };
+    let whole = pass(Reading::Cells, &mut |i, run| {
+        let field = |name: &str| run.cell(name);
         add_run(&mut history, &mut seen, &cols, &field, Place::Run(i), path)
     })?;
-    Ok(history)
+    Ok(whole.then_some(history))
 }
-
-/// What is done with each run (from 1) of the `value` array.
-type EachRun<'a> = dyn FnMut(usize, &Row) -> Result<(), ImportError> + 'a;
 
 /// Calls `each` with every run of the answer `json` reads, in order, one
 /// at a time. Stops at the first error, of `each` or of the JSON (which is
@@ -506,9 +501,6 @@ fn for_each_run<'de, R: serde_json::de::Read<'de>>(
         ),
     })
 }
-
-/// The member of an OData answer that links to its next page.
-const NEXT_LINK: &str = "@odata.nextLink";
 
 /// The answer's object: its `value` array is read run by run, any other
 /// member skipped.
@@ -584,7 +576,7 @@ impl<'de> serde::de::Visitor<'de> for Runs<'_, '_> {
         let mut n = 0;
         while let Some(row) = seq.next_element::<Row>()? {
             n += 1;
-            if let Err(e) = (self.each)(n, &row) {
+            if let Err(e) = (self.each)(n, &row as &dyn odata::Run) {
                 *self.stopped = Some(e);
                 return Err(serde::de::Error::custom("stopped"));
             }
@@ -817,11 +809,9 @@ mod tests {
         assert!(!seen.insert("1000"));
     }
 
-    /// A history read from memory is the history read as a stream: the
-    /// same runs, and the same message at the same line for an answer
-    /// that is not OData JSON.
-    #[test]
-    fn json_in_memory_and_streamed_read_alike() {
+    /// A history in the Web API's JSON: `n` runs of three flows, each
+    /// run's columns in the order Dataverse writes them.
+    fn answer(n: usize) -> String {
         let run = |i: usize| {
             format!(
                 "{{\"flowsessionid\": \"{i}\", \"createdon\": \"2026-03-02T08:{:02}:00Z\", \
@@ -834,41 +824,144 @@ mod tests {
                 i % 3
             )
         };
-        let runs: Vec<String> = (0..50).map(run).collect();
-        let whole = format!(
+        let runs: Vec<String> = (0..n).map(run).collect();
+        format!(
             "{{\"@odata.context\": \"x\", \"value\": [\n{}\n]}}",
             runs.join(",\n")
-        );
-        let cases = [
+        )
+    }
+
+    /// What the history read from `text` is, or the problem told, read
+    /// split when plain (`read_json`) and as serde_json reads a stream.
+    fn split_and_streamed(dir: &Path, text: &[u8]) -> (String, String) {
+        let path = dir.join("h.json");
+        std::fs::write(&path, text).expect("written");
+        let shown = |read: Result<History, ImportError>| match read {
+            // Not the names' set: a hash set lists in any order.
+            Ok(h) => format!(
+                "{:?} {} {} {:?}",
+                h.runs, h.duplicates, h.unknown_status, h.cross_checks
+            ),
+            Err(e) => format!("Err {e:?}"),
+        };
+        let split = shown(read_json(reopen(&path).expect("opened"), &path));
+        let streamed = shown(read_json_streamed(|| reopen(&path), &path));
+        (split, streamed)
+    }
+
+    /// Whether the splitter reads `text` whole by itself, the columns then
+    /// the cells, without leaving it to the stream.
+    fn split_whole(text: &str) -> bool {
+        [Reading::Columns, Reading::Cells]
+            .into_iter()
+            .all(|reading| {
+                odata::for_each_run(text.as_bytes(), reading, &mut |_, _| Ok(())).expect("read")
+            })
+    }
+
+    /// A history split run by run is the history read as a stream: the
+    /// same runs, or the same message at the same line for an answer that
+    /// is not OData JSON. Plain answers are split, others read as a stream.
+    #[test]
+    fn json_split_and_streamed_read_alike() {
+        let whole = answer(50);
+        let plain = [
             whole.clone(),
             format!("\u{feff}{whole}"),
+            // Escapes in texts, brackets and quotes within them, nested
+            // values, a column written twice (the last counts), every kind
+            // of whitespace and of number.
+            whole.replace("\" pc \"", "\"p\\u0063 \\\"{[\\\\\""),
+            whole.replace(
+                "\"completedon\": null",
+                "\"completedon\": null, \"x\": {\"a\": [1, \"]}\", {}]}",
+            ),
+            whole.replace("\"runmode\": 1", "\"runmode\": 0, \"runmode\": 1"),
+            whole.replace(", ", " ,\t\r\n "),
+            whole.replace(
+                "\"statuscode\": 4",
+                "\"statuscode\": 4.0e0, \"n\": -12.5E-3, \"b\": true",
+            ),
+            whole.replace("\"x\"", "[\"y\", {\"z\": null}]"),
+        ];
+        // Plain JSON, but not a history: told by the same message.
+        let wrong = [
+            whole.replace("2026-03-02T08:07:00Z", "yesterday"),
+            "{\"value\": []}".to_string(),
+        ];
+        // Valid, but left to the stream: an escape in a key, nesting
+        // deeper than the splitter takes.
+        let valid = [
+            whole.replace("\"value\"", "\"val\\u0075e\""),
+            whole.replace("null", &format!("{}1{}", "[".repeat(70), "]".repeat(70))),
+        ];
+        let not_plain = [
             whole.replace("\"value\"", "\"values\""),
             whole.replace("}\n]}", "}\n"),
             format!("{whole}, \"value\": []}}").replace("]}, ", "], "),
-            whole.replace("2026-03-02T08:07:00Z", "yesterday"),
             format!("{{\"@odata.nextLink\": \"y\", {}", &whole[1..]),
+            whole.replace("}\n]}", "},\n]}"),
+            format!("{whole} x"),
+            whole.replace("\"x\"", "\"x\", \"y\": [1 2]"),
+            whole.replace("\"value\": [", "\"value\": [7, "),
+            whole.replace("null", &format!("{}1{}", "[".repeat(130), "]".repeat(130))),
+            whole.replace("\"f1\"", "\"f1\\q\""),
+            whole.replace("\"f1\"", "\"f1\u{1}\""),
         ];
         let dir = tempfile::tempdir().expect("a directory");
-        for (k, text) in cases.iter().enumerate() {
-            let path = dir.path().join(format!("h{k}.json"));
-            std::fs::write(&path, text).expect("written");
-            let read = |len: u64| {
-                let file = BufReader::new(File::open(&path).expect("opened"));
-                // Not the names' set: a hash set lists in any order.
-                match read_json(past_bom(file, &path).expect("read"), &path, len) {
-                    Ok(h) => format!(
-                        "{:?} {} {} {:?}",
-                        h.runs, h.duplicates, h.unknown_status, h.cross_checks
-                    ),
-                    Err(e) => format!("Err {e:?}"),
+        let cases = [
+            (&plain[..], true, false),
+            (&wrong[..], true, true),
+            (&valid[..], false, false),
+            (&not_plain[..], false, true),
+        ];
+        for (texts, is_plain, is_wrong) in cases {
+            for (k, text) in texts.iter().enumerate() {
+                let (split, streamed) = split_and_streamed(dir.path(), text.as_bytes());
+                assert_eq!(split, streamed, "case {k} ({is_plain} {is_wrong})");
+                let bom = text.starts_with('\u{feff}');
+                assert_eq!(bom || split_whole(text), is_plain, "case {k} ({is_wrong})");
+                assert_eq!(split.contains("Err"), is_wrong, "case {k} ({is_plain})");
+            }
+        }
+        // Bytes that are not UTF-8 in a cell and in a nested value: the
+        // columns' pass skips values unchecked, the cells' pass does not.
+        for bad in ["\"f1\"", "null"] {
+            let replaced = whole.replace(bad, "[\"\u{1b}\"]");
+            let mut text = replaced.into_bytes();
+            let at = text.iter().position(|&b| b == 0x1b).expect("marked");
+            text[at] = 0xff;
+            let (split, streamed) = split_and_streamed(dir.path(), &text);
+            assert_eq!(split, streamed);
+            assert!(split.contains("Err"), "{split}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// An answer with a byte changed, taken out or put in where
+        /// it matters to a splitter (quotes, brackets, escapes, commas,
+        /// colons, whitespace) reads split as it reads as a stream.
+        #[test]
+        fn a_changed_answer_reads_split_as_streamed(
+            edits in proptest::collection::vec((0.0..1.0f64, 0..3usize, 0..12usize), 1..4)
+        ) {
+            const SIGNIFICANT: &[u8] = b"\"{}[]\\,: \nx1";
+            let mut text = answer(8).into_bytes();
+            for (at, kind, byte) in edits {
+                let i = ((text.len() as f64) * at) as usize;
+                let last = text.len() - 1;
+                let b = SIGNIFICANT[byte];
+                match kind {
+                    0 => text[i.min(last)] = b,
+                    1 => { text.remove(i.min(last)); }
+                    _ => text.insert(i, b),
                 }
-            };
-            let (in_memory, streamed) = (read(1), read(JSON_IN_MEMORY_BYTES + 1));
-            assert_eq!(in_memory, streamed, "case {k}");
-            assert!(
-                k == 0 || k == 1 || in_memory.contains("Err"),
-                "case {k}: {in_memory}"
-            );
+            }
+            let dir = tempfile::tempdir().expect("a directory");
+            let (split, streamed) = split_and_streamed(dir.path(), &text);
+            proptest::prop_assert_eq!(split, streamed);
         }
     }
 }

@@ -15,6 +15,7 @@
 pub mod calibrate;
 pub mod fleet;
 pub mod history;
+mod odata;
 pub mod time;
 pub mod write;
 
