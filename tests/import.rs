@@ -1083,3 +1083,68 @@ fn the_console_gives_the_first_verdicts_and_counts_the_rest() {
     let csv = fs::read_to_string(dir.path().join("h/calibration.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 13, "{csv}");
 }
+
+/// A run that names no target (queued when the history was exported) goes
+/// to its flow's most used target; between two as used, to the first by
+/// name. Each flow here ran on two machines, so each is two streams.
+#[test]
+fn a_run_without_a_target_goes_to_its_flows_most_used_one() {
+    let mut history = String::from(
+        "flowsessionid,createdon,startedon,completedon,statuscode,runmode,machineidname,\
+         machinegroupidname,regardingobjectidname\n",
+    );
+    let runs = [
+        ("tie", "vm-b"),
+        ("tie", "vm-b"),
+        ("tie", "vm-a"),
+        ("tie", "vm-a"),
+        ("tie", ""),
+        ("most", "vm-b"),
+        ("most", "vm-b"),
+        ("most", "vm-b"),
+        ("most", "vm-a"),
+        ("most", ""),
+    ];
+    for (i, (flow, machine)) in runs.iter().enumerate() {
+        let (created, started, completed, status) = match machine.is_empty() {
+            false => (
+                format!("{i:02}:00"),
+                format!("{i:02}:01"),
+                format!("{i:02}:05"),
+                4,
+            ),
+            true => (format!("{i:02}:00"), String::new(), String::new(), 2),
+        };
+        let at = |hm: &str| match hm {
+            "" => String::new(),
+            hm => format!("2026-03-02T{hm}:00Z"),
+        };
+        history.push_str(&format!(
+            "{i},{},{},{},{status},2,{machine},,{flow}\n",
+            at(&created),
+            at(&started),
+            at(&completed)
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("h.csv"), history).expect("history");
+    let o = run_in(dir.path(), &["import", "h.csv", "--out", "o", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let replay: toml::Table = fs::read_to_string(dir.path().join("o/replay.toml"))
+        .expect("replay")
+        .parse()
+        .expect("TOML");
+    let flows = replay["flows"].as_array().expect("flows");
+    let runs_of = |name: &str| {
+        let flow = flows.iter().find(|f| f["name"].as_str() == Some(name));
+        let trace = flow.expect(name)["arrivals"]["trace"]
+            .as_str()
+            .expect("a trace");
+        let text = fs::read_to_string(dir.path().join("o").join(trace)).expect("trace");
+        text.lines().count() - 1
+    };
+    assert_eq!(runs_of("most @ vm-b"), 4);
+    assert_eq!(runs_of("most @ vm-a"), 1);
+    assert_eq!(runs_of("tie @ vm-a"), 3);
+    assert_eq!(runs_of("tie @ vm-b"), 2);
+}

@@ -1,6 +1,6 @@
 //! Writing the two scenarios and the replay's traces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
@@ -12,6 +12,7 @@ use crate::fleet::Fleet;
 use crate::history::{History, HistoryRun, Status};
 use crate::time::{self, MS_PER_DAY, MS_PER_HOUR};
 use rpasim_scenario::build::limits::MAX_ENTRIES;
+use rpasim_scenario::cores;
 use rpasim_scenario::input::MAX_SCENARIO_BYTES;
 
 /// Most observed durations written into a fitted flow's `empirical` list;
@@ -259,18 +260,19 @@ impl From<io::Error> for WriteError {
     }
 }
 
-/// A stream's flow, target and whether it is attended.
-type StreamKey = (Arc<str>, Arc<str>, bool);
-
 /// Splits the runs by flow, target and run mode (a flow queued on two
 /// targets is two flows here: rpasim's flows have one target). An
 /// attended run's target is the machine it ran on: the signed-in user's.
-fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -> Vec<Stream<'a>> {
-    let target_of = |r: &HistoryRun, t: &Option<Arc<str>>| {
+fn streams<'a>(
+    history: &'a History,
+    fleet: &'a Fleet,
+    report: &mut ImportReport,
+) -> Vec<Stream<'a>> {
+    let target_of = |r: &'a HistoryRun, t: &'a Option<Arc<str>>| -> Option<&'a str> {
         if r.attended {
-            r.machine.clone()
+            r.machine.as_deref()
         } else {
-            t.clone()
+            t.as_deref()
         }
     };
     // rpasim runs attended runs on standalone machines only: a machine of
@@ -293,8 +295,11 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             .zip(&fleet.targets)
             .filter(|(r, _)| on_group(r).is_none())
     };
+    // Runs are counted and grouped in hash maps (millions of runs, thousands
+    // of flows), which are only looked up; the streams are put in order of
+    // their keys once, below.
     // A run that names no target goes to its flow's most used one.
-    let mut usual: BTreeMap<(&str, bool), BTreeMap<Arc<str>, usize>> = BTreeMap::new();
+    let mut usual: HashMap<(&str, bool), HashMap<&str, usize>> = HashMap::new();
     for (r, t) in replayable() {
         if let Some(t) = target_of(r, t) {
             *usual
@@ -304,25 +309,23 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
                 .or_default() += 1;
         }
     }
-    let fallback = |r: &HistoryRun| -> Option<Arc<str>> {
+    // The most used, the first by name among as used: a total order, so
+    // the same whatever order the map lists them in.
+    let fallback = |r: &HistoryRun| -> Option<&str> {
         let counts = usual.get(&(&*r.flow, r.attended))?;
-        let best = counts.values().max()?;
-        counts
-            .iter()
-            .find(|(_, n)| *n == best)
-            .map(|(t, _)| t.clone())
+        let most = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+        most.map(|(t, _)| *t)
     };
-    let mut by_key: BTreeMap<StreamKey, Vec<&HistoryRun>> = BTreeMap::new();
+    let mut by_key: HashMap<(&str, &str, bool), Vec<&HistoryRun>> = HashMap::new();
     let mut dropped = 0;
     for (r, t) in replayable() {
         match target_of(r, t).or_else(|| fallback(r)) {
-            Some(t) => by_key
-                .entry((r.flow.clone(), t, r.attended))
-                .or_default()
-                .push(r),
+            Some(t) => by_key.entry((&r.flow, t, r.attended)).or_default().push(r),
             None => dropped += 1,
         }
     }
+    let mut by_key: Vec<_> = by_key.into_iter().collect();
+    by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     if dropped > 0 {
         report.notes.push(format!(
             "{dropped} runs of flows never seen on a machine or group were left out"
@@ -338,7 +341,7 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
     }
     // Per flow: its targets and its modes, to name its streams apart.
     let mut seen: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<bool>)> = BTreeMap::new();
-    for (f, t, a) in by_key.keys() {
+    for ((f, t, a), _) in &by_key {
         let e = seen.entry(f).or_default();
         e.0.insert(t);
         e.1.insert(*a);
@@ -347,14 +350,14 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
     // `f (attended)` beside `f`'s attended runs): the later one is numbered.
     let mut taken: BTreeSet<String> = BTreeSet::new();
     by_key
-        .iter()
+        .into_iter()
         .map(|((flow, target, attended), runs)| {
-            let (targets, modes) = &seen[&**flow];
+            let (targets, modes) = &seen[flow];
             let mut name = flow.to_string();
             if targets.len() > 1 {
                 name = format!("{name} @ {target}");
             }
-            if modes.len() > 1 && *attended {
+            if modes.len() > 1 && attended {
                 name.push_str(" (attended)");
             }
             let mut unique = name.clone();
@@ -367,8 +370,8 @@ fn streams<'a>(history: &'a History, fleet: &Fleet, report: &mut ImportReport) -
             Stream {
                 flow: unique,
                 target: target.to_string(),
-                attended: *attended,
-                runs: runs.clone(),
+                attended,
+                runs,
             }
         })
         .collect()
@@ -498,19 +501,25 @@ fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64, pooled: Option<i64>) 
         } else {
             "succeeded"
         };
-        let _ = writeln!(
-            text,
-            "{},{},{outcome}",
-            seconds(r.created - t0),
-            seconds(took)
-        );
+        push_seconds(&mut text, r.created - t0);
+        text.push(',');
+        push_seconds(&mut text, took);
+        text.push(',');
+        text.push_str(outcome);
+        text.push('\n');
     }
     fs::write(path, text)
 }
 
-fn seconds(ms: i64) -> String {
-    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+/// Appends milliseconds as seconds with three decimals (`-0.001` is
+/// `-1.999`: whole seconds rounded down, as traces are read back).
+fn push_seconds(text: &mut String, ms: i64) {
+    let _ = write!(text, "{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
 }
+
+/// Flows fitted on a thread of their own, at least (fewer do not pay for
+/// starting it).
+const FLOWS_PER_THREAD: usize = 256;
 
 /// The fitted flows' entries, each with at most 2,000 observed durations
 /// and 300,000 in all; fewer while the scenario, of `header` bytes before
@@ -524,8 +533,17 @@ fn fitted_flows(
     pooled: Option<i64>,
     header: usize,
 ) -> String {
-    let fitted: Vec<FittedFlow> = (streams.iter())
-        .map(|s| FittedFlow::of(s, t0, horizon, pooled))
+    let exposure = Exposure::of(horizon);
+    // Each flow is fitted on its own: on several cores for thousands.
+    let threads = cores::threads_for(streams.len(), FLOWS_PER_THREAD);
+    let fit = |part: &[Stream]| -> Vec<FittedFlow> {
+        (part.iter())
+            .map(|s| FittedFlow::of(s, t0, &exposure, pooled))
+            .collect()
+    };
+    let fitted: Vec<FittedFlow> = cores::by_runs(streams, threads, fit)
+        .into_iter()
+        .flatten()
         .collect();
     let mut cap = (MAX_EMPIRICAL_TOTAL / streams.len().max(1)).clamp(100, MAX_EMPIRICAL);
     loop {
@@ -567,8 +585,8 @@ struct FittedFlow {
 
 impl FittedFlow {
     /// The fitted model of stream `s`.
-    fn of(s: &Stream, t0: i64, horizon: i64, pooled: Option<i64>) -> Self {
-        let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, horizon));
+    fn of(s: &Stream, t0: i64, exposure: &Exposure, pooled: Option<i64>) -> Self {
+        let arrivals = batches(s, t0).unwrap_or_else(|| poisson(s, t0, exposure));
         let mut durations: Vec<i64> = s
             .runs
             .iter()
@@ -615,13 +633,13 @@ impl FittedFlow {
         if listed.iter().all(|d| *d == 0) {
             listed = vec![1];
         }
-        let list: Vec<String> = listed.iter().map(|d| format!("\"{d}ms\"")).collect();
-        format!(
-            "{}duration = {{ empirical = [{}] }}\narrivals = {}\n",
-            self.head,
-            list.join(", "),
-            self.arrivals
-        )
+        let mut entry = format!("{}duration = {{ empirical = [", self.head);
+        for (i, d) in listed.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(entry, "{sep}\"{d}ms\"");
+        }
+        let _ = writeln!(entry, "] }}\narrivals = {}", self.arrivals);
+        entry
     }
 }
 
@@ -706,21 +724,38 @@ fn rescale(multiplier: f64, observed: f64, expected: f64) -> f64 {
     }
 }
 
+/// The hours of a horizon: how many, and how many fall on each hour of
+/// the day and day of the week (the same for every flow, so counted once).
+struct Exposure {
+    hours: i64,
+    by_hour_and_day: [[f64; 7]; 24],
+}
+
+impl Exposure {
+    /// The hours of a horizon of `horizon` milliseconds: whole hours, the
+    /// last one in part counted whole (a profile fitted on a few seconds of
+    /// an hour would be a spike, not a rate).
+    fn of(horizon: i64) -> Self {
+        let hours = (horizon + MS_PER_HOUR - 1) / MS_PER_HOUR;
+        let mut by_hour_and_day = [[0f64; 7]; 24];
+        for h in 0..hours {
+            by_hour_and_day[(h % 24) as usize][((h / 24) % 7) as usize] += 1.0;
+        }
+        Exposure {
+            hours,
+            by_hour_and_day,
+        }
+    }
+}
+
 /// A Poisson rate with an hourly and a daily profile whose expected
 /// arrivals per hour of the day and per day of the week equal the
 /// observed ones over the horizon (iterative proportional fitting of the
 /// two profiles on the hours the horizon holds).
-fn poisson(s: &Stream, t0: i64, horizon: i64) -> String {
+fn poisson(s: &Stream, t0: i64, exposure: &Exposure) -> String {
     let n = s.runs.len() as f64;
-    // Whole hours, the last one in part counted whole: a profile fitted on
-    // a few seconds of an hour would be a spike, not a rate.
-    let hours = (horizon + MS_PER_HOUR - 1) / MS_PER_HOUR;
-    let per_hour = n / hours.max(1) as f64;
-    // Exposure: hours of the horizon by hour of the day and day of week.
-    let mut exposure = [[0f64; 7]; 24];
-    for h in 0..hours {
-        exposure[(h % 24) as usize][((h / 24) % 7) as usize] += 1.0;
-    }
+    let per_hour = n / exposure.hours.max(1) as f64;
+    let exposure = &exposure.by_hour_and_day;
     let (mut by_hour, mut by_day) = ([0f64; 24], [0f64; 7]);
     for r in &s.runs {
         let h = (r.created - t0).div_euclid(MS_PER_HOUR);

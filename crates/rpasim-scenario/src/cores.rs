@@ -1,7 +1,8 @@
 //! Reading on several cores: a scenario's entries, the traces its flows
-//! replay. Each part is read on its own (an entry is a document of its
-//! own, a trace a file of its own), so the parts do not depend on each
-//! other and the results are the same on any number of threads.
+//! replay (and, in `rpasim-import`, the flows it fits). Each part is read
+//! on its own (an entry is a document of its own, a trace a file of its
+//! own), so the parts do not depend on each other and the results are the
+//! same on any number of threads.
 
 /// The most threads that read: a scenario's reading is a fraction of a
 /// second, and a sweep's jobs already fill the cores.
@@ -10,7 +11,7 @@ const MAX_READING_THREADS: usize = 4;
 /// Threads to read `items` things on when a thread should have at least
 /// `per_thread` of them (fewer do not pay for starting it): at most one
 /// per core and [`MAX_READING_THREADS`].
-pub(crate) fn threads_for(items: usize, per_thread: usize) -> usize {
+pub fn threads_for(items: usize, per_thread: usize) -> usize {
     if items < 2 * per_thread {
         // Without asking for the cores: that reads files of the system's.
         return 1;
@@ -21,7 +22,7 @@ pub(crate) fn threads_for(items: usize, per_thread: usize) -> usize {
 
 /// `read` of `threads` contiguous runs of `items`, in the runs' order,
 /// each run but the first on a thread of its own.
-pub(crate) fn by_runs<'e, E: Sync, T: Send>(
+pub fn by_runs<'e, E: Sync, T: Send>(
     items: &'e [E],
     threads: usize,
     read: impl Fn(&'e [E]) -> T + Sync,

@@ -10,7 +10,7 @@
 //! command line's `--set` [`Override`]s.
 
 pub mod build;
-mod cores;
+pub mod cores;
 mod entries;
 pub mod error;
 pub mod goals;
