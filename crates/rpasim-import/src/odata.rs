@@ -134,7 +134,12 @@ impl<R: BufRead> Splitter<R> {
                 _ => return Ok(None),
             }
         }
-        Ok((runs_read && self.token().is_none() && self.input.fill_buf().is_ok()).then_some(()))
+        Ok((runs_read && self.at_end()).then_some(()))
+    }
+
+    /// Whether only whitespace is left, read to the end without failing.
+    fn at_end(&mut self) -> bool {
+        self.token().is_none() && self.input.fill_buf().is_ok_and(|rest| rest.is_empty())
     }
 
     /// The `value` array, past its key: each run parsed and given to
