@@ -346,33 +346,38 @@ impl Scan {
     }
 }
 
-/// A run as the splitter reads it: its columns and cells in the order
-/// written, texts borrowed from the run's text unless they have escapes.
-/// (A map of new strings and values, as `Row` is, was 40 % of the time
-/// of reading a history.)
-struct SplitRun<'a>(Vec<(Cow<'a, str>, Cell<'a>)>);
+/// A run as the splitter reads it: its columns in the order written, each
+/// with its value read as a `V`, the names (and [`Cell`]s' texts) borrowed
+/// from the run's text unless they have escapes. (A map of new strings and
+/// values, as `Row` is, was 40 % of the time of reading a history.)
+struct Split<'a, V>(Vec<(Cow<'a, str>, V)>);
 
-/// The names of a run's columns, borrowed from its text unless they have
-/// escapes, its values skipped.
-struct SplitColumns<'a>(Vec<Cow<'a, str>>);
+/// A run with its cells.
+type SplitRun<'a> = Split<'a, Cell<'a>>;
+
+/// A run's columns alone, its values skipped unchecked.
+type SplitColumns<'a> = Split<'a, serde::de::IgnoredAny>;
+
+impl<V> Split<'_, V> {
+    /// Calls `each` with the run's columns in the order of their names,
+    /// each once.
+    fn each_column(&self, each: &mut dyn FnMut(&str)) {
+        let mut names: Vec<&str> = self.0.iter().map(|(name, _)| name.as_ref()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.into_iter().for_each(each);
+    }
+}
 
 impl Run for SplitColumns<'_> {
     fn columns(&self, each: &mut dyn FnMut(&str)) {
-        sorted_once(self.0.iter().map(|name| name.as_ref()), each);
+        self.each_column(each);
     }
 
     /// Nothing: only the run's columns were read.
     fn cell(&self, _name: &str) -> Cow<'_, str> {
         Cow::Borrowed("")
     }
-}
-
-/// Calls `each` with `names` in order, each once.
-fn sorted_once<'a>(names: impl Iterator<Item = &'a str>, each: &mut dyn FnMut(&str)) {
-    let mut names: Vec<&str> = names.collect();
-    names.sort_unstable();
-    names.dedup();
-    names.into_iter().for_each(each);
 }
 
 /// The value of a column of a [`SplitRun`].
@@ -389,7 +394,7 @@ enum Cell<'a> {
 
 impl Run for SplitRun<'_> {
     fn columns(&self, each: &mut dyn FnMut(&str)) {
-        sorted_once(self.0.iter().map(|(name, _)| name.as_ref()), each);
+        self.each_column(each);
     }
 
     fn cell(&self, name: &str) -> Cow<'_, str> {
@@ -407,17 +412,17 @@ impl Run for SplitRun<'_> {
 // way; anything else is an error, so that the answer is read again as a
 // stream (the module's comment).
 
-impl<'de> serde::Deserialize<'de> for SplitRun<'de> {
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Split<'de, V> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(SplitRunVisitor)
+        d.deserialize_map(SplitVisitor(std::marker::PhantomData))
     }
 }
 
-/// Reads a [`SplitRun`].
-struct SplitRunVisitor;
+/// Reads a [`Split`] with values of type `V`.
+struct SplitVisitor<V>(std::marker::PhantomData<V>);
 
-impl<'de> serde::de::Visitor<'de> for SplitRunVisitor {
-    type Value = SplitRun<'de>;
+impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for SplitVisitor<V> {
+    type Value = Split<'de, V>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a run")
@@ -428,33 +433,7 @@ impl<'de> serde::de::Visitor<'de> for SplitRunVisitor {
         while let Some(Text(name)) = map.next_key()? {
             cells.push((name, map.next_value()?));
         }
-        Ok(SplitRun(cells))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SplitColumns<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(SplitColumnsVisitor)
-    }
-}
-
-/// Reads a [`SplitColumns`].
-struct SplitColumnsVisitor;
-
-impl<'de> serde::de::Visitor<'de> for SplitColumnsVisitor {
-    type Value = SplitColumns<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a run")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut names = Vec::with_capacity(map.size_hint().unwrap_or(16));
-        while let Some(Text(name)) = map.next_key()? {
-            map.next_value::<serde::de::IgnoredAny>()?;
-            names.push(name);
-        }
-        Ok(SplitColumns(names))
+        Ok(Split(cells))
     }
 }
 
