@@ -4,7 +4,7 @@
 //! lookups by name where the `...name` column is present, else by id.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -589,11 +589,13 @@ impl<'de> serde::de::Visitor<'de> for Runs<'_, '_> {
 /// written as GUIDs in lower case, as Dataverse writes them, are kept as
 /// 128-bit numbers (16 bytes instead of a string of 36 and its node): a
 /// history of millions of runs holds one per run. Any other id is kept as
-/// its text; an id is the same id only as the same text.
+/// its text; an id is the same id only as the same text. Hash sets, only
+/// ever asked whether they hold an id: in a B-tree, each of a million
+/// random GUIDs was a chain of cache misses.
 #[derive(Debug, Default)]
 struct SeenIds {
-    guids: BTreeSet<u128>,
-    others: BTreeSet<String>,
+    guids: HashSet<u128>,
+    others: HashSet<Box<str>>,
 }
 
 impl SeenIds {
@@ -601,7 +603,7 @@ impl SeenIds {
     fn insert(&mut self, id: &str) -> bool {
         match lowercase_guid(id) {
             Some(guid) => self.guids.insert(guid),
-            None => self.others.insert(id.to_string()),
+            None => self.others.insert(id.into()),
         }
     }
 }
