@@ -433,9 +433,9 @@ fn read_json_streamed(
 /// Reads the Web API's answer in two passes of `pass` (which calls its
 /// argument with every run, one at a time, read as its `Reading` asks, and
 /// says whether the answer was read whole): the first finds the columns
-/// (every key of any run), the second reads the runs. The `value` array is never held whole: as
-/// objects, a history takes several times its size in memory. `None` when
-/// a pass did not read the answer whole.
+/// (every key of any run), the second reads the runs. The `value` array
+/// is never held whole: as objects, a history takes several times its
+/// size in memory. `None` when a pass did not read the answer whole.
 fn read_json_runs(
     mut pass: impl FnMut(Reading, &mut EachRun<'_>) -> Result<bool, ImportError>,
     path: &Path,
