@@ -511,8 +511,9 @@ fn write_trace(path: &Path, s: &Stream, t0: i64, end: i64, pooled: Option<i64>) 
     fs::write(path, text)
 }
 
-/// Appends milliseconds as seconds with three decimals (`-0.001` is
-/// `-1.999`: whole seconds rounded down, as traces are read back).
+/// Appends milliseconds as seconds with three decimals. Never given a
+/// negative number: arrivals are after time 0, and a run's duration is
+/// not negative (the history's timestamps are checked in order).
 fn push_seconds(text: &mut String, ms: i64) {
     let _ = write!(text, "{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
 }
