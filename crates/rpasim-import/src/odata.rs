@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
+use rpasim_scenario::cores;
+
 use crate::ImportError;
 
 /// A run of the answer as serde_json reads it from a stream: its columns
@@ -75,8 +77,8 @@ pub(crate) enum Reading {
 /// at a time, read as `reading` says: `Ok(true)` when the whole answer
 /// was read. `Ok(false)` when it is not laid out plainly (or does not
 /// read: the caller reads it again to tell why), having called `each`
-/// with runs up to the problem. An error of `each` stops the reading and
-/// is returned.
+/// with none, some or all of the runs before the problem. An error of
+/// `each` stops the reading and is returned.
 pub(crate) fn for_each_run(
     input: impl BufRead,
     reading: Reading,
@@ -152,24 +154,25 @@ impl<R: BufRead> Splitter<R> {
         if next == Some(b']') {
             return Ok(Some(()));
         }
-        for n in 1.. {
+        let mut batch = Batch::default();
+        loop {
             if next != Some(b'{') || self.value(b'{').is_none() {
                 return Ok(None);
             }
-            let given = match self.reading {
-                Reading::Columns => give::<SplitColumns<'_>>(&self.text, n, each)?,
-                Reading::Cells => give::<SplitRun<'_>>(&self.text, n, each)?,
+            batch.push(&self.text);
+            let last = match self.token() {
+                Some(b',') => false,
+                Some(b']') => true,
+                _ => return Ok(None),
             };
-            if given.is_none() {
+            if (last || batch.is_full()) && batch.give(self.reading, each)?.is_none() {
                 return Ok(None);
             }
-            match self.token() {
-                Some(b',') => next = self.token(),
-                Some(b']') => break,
-                _ => return Ok(None),
+            if last {
+                return Ok(Some(()));
             }
+            next = self.token();
         }
-        Ok(Some(()))
     }
 
     /// A member other than the runs, past its key: read and checked to be
@@ -266,16 +269,72 @@ impl<R: BufRead> Splitter<R> {
     }
 }
 
-/// Calls `each` with run `n`, whose text is `text`, read as a `T`.
-fn give<'t, T: serde::Deserialize<'t> + Run>(
-    text: &'t [u8],
-    n: usize,
+/// Runs split before they are parsed, together, on several cores.
+const BATCH: usize = if cfg!(test) { 4 } else { 4096 };
+
+/// Runs a thread parses at least (fewer do not pay for starting it).
+const RUNS_PER_THREAD: usize = if cfg!(test) { 2 } else { 1024 };
+
+/// The texts of runs split and not yet given, end to end.
+#[derive(Default)]
+struct Batch {
+    texts: Vec<u8>,
+    /// Where each run's text ends in `texts`.
+    ends: Vec<usize>,
+    /// Runs given so far.
+    given: usize,
+}
+
+impl Batch {
+    fn push(&mut self, text: &[u8]) {
+        self.texts.extend_from_slice(text);
+        self.ends.push(self.texts.len());
+    }
+
+    fn is_full(&self) -> bool {
+        self.ends.len() >= BATCH
+    }
+
+    /// Parses the runs held, on several cores when there are enough, and
+    /// gives them to `each` in order, then empties. `None` if one does
+    /// not read (none of the batch is given then).
+    fn give(&mut self, reading: Reading, each: &mut EachRun<'_>) -> Result<Plain, ImportError> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        let runs: Vec<&[u8]> = (starts.zip(&self.ends))
+            .map(|(start, end)| &self.texts[start..*end])
+            .collect();
+        let given = match reading {
+            Reading::Columns => give_all::<SplitColumns<'_>>(&runs, self.given, each)?,
+            Reading::Cells => give_all::<SplitRun<'_>>(&runs, self.given, each)?,
+        };
+        self.given += runs.len();
+        self.texts.clear();
+        self.ends.clear();
+        Ok(given)
+    }
+}
+
+/// Reads the texts of `runs` as `T`s, on several cores when there are
+/// enough, then calls `each` with them in order, numbered after `before`.
+/// `None`, and no run given, if one does not read.
+fn give_all<'t, T: serde::Deserialize<'t> + Run + Send>(
+    runs: &[&'t [u8]],
+    before: usize,
     each: &mut EachRun<'_>,
 ) -> Result<Plain, ImportError> {
-    let Ok(run) = serde_json::from_slice::<T>(text) else {
+    let threads = cores::threads_for(runs.len(), RUNS_PER_THREAD);
+    let parse = |part: &[&'t [u8]]| -> Option<Vec<T>> {
+        part.iter()
+            .map(|text| serde_json::from_slice(text).ok())
+            .collect()
+    };
+    let parts: Option<Vec<Vec<T>>> = cores::by_runs(runs, threads, parse).into_iter().collect();
+    let Some(parts) = parts else {
         return Ok(None);
     };
-    each(n, &run)?;
+    for (k, run) in parts.iter().flatten().enumerate() {
+        each(before + k + 1, run)?;
+    }
     Ok(Some(()))
 }
 
