@@ -1,8 +1,9 @@
 //! The Web API's answer, `{"value": [ {run}, {run}, ... ]}`, split into
 //! the text of each run as it is read, so that serde_json parses every
-//! run from memory while only one run's text is held, whatever the size
-//! of the file. (serde_json parses a reader byte by byte: 300,000 runs
-//! took 2.8 times as long as their CSV.)
+//! run from memory (batches of runs on several cores) while only a batch's
+//! text is held (about a megabyte), whatever the size of the file.
+//! (serde_json parses a reader byte by byte: 300,000 runs took 2.8 times
+//! as long as their CSV.)
 //!
 //! Only an answer laid out plainly is split: an object whose keys have no
 //! escapes, one `value` array of objects, no link to a next page, runs
