@@ -155,7 +155,7 @@ impl<R: BufRead> Splitter<R> {
         if next == Some(b']') {
             return Ok(Some(()));
         }
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         loop {
             if next != Some(b'{') || self.value(b'{').is_none() {
                 return Ok(None);
@@ -277,16 +277,27 @@ const BATCH: usize = if cfg!(test) { 4 } else { 4096 };
 const RUNS_PER_THREAD: usize = if cfg!(test) { 2 } else { 1024 };
 
 /// The texts of runs split and not yet given, end to end.
-#[derive(Default)]
 struct Batch {
     texts: Vec<u8>,
     /// Where each run's text ends in `texts`.
     ends: Vec<usize>,
     /// Runs given so far.
     given: usize,
+    /// Threads to parse a full batch on (asked once: asking for the
+    /// cores reads files of the system's).
+    threads: usize,
 }
 
 impl Batch {
+    fn new() -> Self {
+        Batch {
+            texts: Vec::new(),
+            ends: Vec::new(),
+            given: 0,
+            threads: cores::threads_for(BATCH, RUNS_PER_THREAD),
+        }
+    }
+
     fn push(&mut self, text: &[u8]) {
         self.texts.extend_from_slice(text);
         self.ends.push(self.texts.len());
@@ -304,9 +315,12 @@ impl Batch {
         let runs: Vec<&[u8]> = (starts.zip(&self.ends))
             .map(|(start, end)| &self.texts[start..*end])
             .collect();
+        // A thread for every `RUNS_PER_THREAD` runs, up to those of a full
+        // batch: the last batch may be short.
+        let threads = (runs.len() / RUNS_PER_THREAD).clamp(1, self.threads);
         let given = match reading {
-            Reading::Columns => give_all::<SplitColumns<'_>>(&runs, self.given, each)?,
-            Reading::Cells => give_all::<SplitRun<'_>>(&runs, self.given, each)?,
+            Reading::Columns => give_all::<SplitColumns<'_>>(&runs, threads, self.given, each)?,
+            Reading::Cells => give_all::<SplitRun<'_>>(&runs, threads, self.given, each)?,
         };
         self.given += runs.len();
         self.texts.clear();
@@ -315,15 +329,15 @@ impl Batch {
     }
 }
 
-/// Reads the texts of `runs` as `T`s, on several cores when there are
-/// enough, then calls `each` with them in order, numbered after `before`.
-/// `None`, and no run given, if one does not read.
+/// Reads the texts of `runs` as `T`s on `threads` threads, then calls
+/// `each` with them in order, numbered after `before`. `None`, and no run
+/// given, if one does not read.
 fn give_all<'t, T: serde::Deserialize<'t> + Run + Send>(
     runs: &[&'t [u8]],
+    threads: usize,
     before: usize,
     each: &mut EachRun<'_>,
 ) -> Result<Plain, ImportError> {
-    let threads = cores::threads_for(runs.len(), RUNS_PER_THREAD);
     let parse = |part: &[&'t [u8]]| -> Option<Vec<T>> {
         part.iter()
             .map(|text| serde_json::from_slice(text).ok())
