@@ -1,5 +1,6 @@
 //! Reading on several cores: a scenario's entries, the traces its flows
-//! replay (and, in `rpasim-import`, the flows it fits). Each part is read
+//! replay (and, in `rpasim-import`, the flows it fits and the runs of a
+//! JSON history it parses). Each part is read
 //! on its own (an entry is a document of its own, a trace a file of its
 //! own), so the parts do not depend on each other and the results are the
 //! same on any number of threads.
