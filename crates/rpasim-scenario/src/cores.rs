@@ -1,9 +1,9 @@
 //! Reading on several cores: a scenario's entries, the traces its flows
 //! replay (and, in `rpasim-import`, the flows it fits and the runs of a
-//! JSON history it parses). Each part is read
-//! on its own (an entry is a document of its own, a trace a file of its
-//! own), so the parts do not depend on each other and the results are the
-//! same on any number of threads.
+//! JSON history it parses). Each part is read on its own (an entry is a
+//! document of its own, a trace a file of its own), so the parts do not
+//! depend on each other and the results are the same on any number of
+//! threads.
 
 /// The most threads that read: a scenario's reading is a fraction of a
 /// second, and a sweep's jobs already fill the cores.
