@@ -516,31 +516,18 @@ impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for SplitVisitor<V
     }
 }
 
-/// A string, borrowed when it has no escapes.
+/// A column's name, borrowed when it has no escapes: read as a [`Cell`],
+/// which JSON makes a text (a key is always a string).
 struct Text<'a>(Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Text<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(TextVisitor)
-    }
-}
-
-/// Reads a [`Text`].
-struct TextVisitor;
-
-impl<'de> serde::de::Visitor<'de> for TextVisitor {
-    type Value = Text<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Text(Cow::Borrowed(s)))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Text(Cow::Owned(s.to_owned())))
+        match Cell::deserialize(d)? {
+            Cell::Text(name) => Ok(Text(name)),
+            _ => Err(serde::de::Error::custom(
+                "a column's name that is not a string",
+            )),
+        }
     }
 }
 
