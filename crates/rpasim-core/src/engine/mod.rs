@@ -44,10 +44,15 @@ use crate::wait::{WaitClocks, WaitReason};
 #[derive(Debug, Clone, Copy)]
 enum Event {
     /// The next batch of a flow's arrivals (void if the flow's arrival
-    /// generation changed since).
-    Arrival { flow: FlowId, generation: u32 },
-    /// A running run reaches its end.
-    RunEnd(RunRef),
+    /// generation changed since). `target` is the flow's target when it
+    /// was scheduled: a hint for prefetching, read nowhere else.
+    Arrival {
+        flow: FlowId,
+        generation: u32,
+        target: TargetId,
+    },
+    /// A running run reaches its end on `target` (a prefetching hint too).
+    RunEnd { run: RunRef, target: TargetId },
     /// The earliest queue deadline of a target may have passed.
     QueueTimeout(TargetId),
     /// Time to sample every target.
@@ -81,6 +86,10 @@ enum Event {
     /// A machine group's certificate reaches its expiry.
     CertificateExpiry(TargetId),
 }
+
+// The hints cost no memory: a heap entry is a 16-byte key and the event,
+// 32 bytes as long as the event takes at most 16.
+const _: () = assert!(size_of::<Event>() <= 16);
 
 /// A flow during the simulation.
 ///
@@ -500,53 +509,50 @@ impl<O: Observer> Simulation<O> {
 
     /// Starts loading the state that `event`, about to be handled, and
     /// the event likely to follow it will touch (see [`crate::prefetch`]):
-    /// the target and machine of `event` (its flow or run was asked for
-    /// one event earlier, so where they are is known now) and the flow or
-    /// run of the next event.
+    /// the machine of `event` (its run was asked for one event earlier, so
+    /// where it runs is known now), and the flow or run of the next event
+    /// with its target, which the event carries: asked for one event
+    /// ahead, not found through the flow or run when the event comes.
     fn prefetch_for(&self, event: Event) {
-        let target = match event {
-            Event::Arrival { flow, .. } => self.flows.get(flow.index()).map(|f| f.target),
-            Event::RunEnd(r) => self.runs.get(r).map(|run| {
-                if let Stage::Running { placement, .. } = run.stage
-                    && let Host::Machine(m) = placement.host
-                {
-                    self.fleet.prefetch_machine(m);
-                }
-                run.target
-            }),
-            _ => None,
-        };
-        if let Some(target) = target
-            && let Some(t) = self.targets.get(target.index())
+        if let Event::RunEnd { run, .. } = event
+            && let Some(Stage::Running { placement, .. }) = self.runs.get(run).map(|r| &r.stage)
+            && let Host::Machine(m) = placement.host
         {
+            self.fleet.prefetch_machine(m);
+        }
+        let target = match self.events.upcoming() {
+            Some(&Event::Arrival { flow, target, .. }) => {
+                if let Some(f) = self.flows.get(flow.index()) {
+                    // All of it: an arrival draws from both its generators.
+                    prefetch(f, usize::MAX);
+                }
+                target
+            }
+            Some(&Event::RunEnd { run, target }) => {
+                self.runs.prefetch(run);
+                target
+            }
+            _ => return,
+        };
+        if let Some(t) = self.targets.get(target.index()) {
             // Its first lines, where the fields every run reads lead (C
             // layout); not what its pointers point to: reading them would
             // wait for the very lines asked for.
             prefetch(t, 4);
             self.fleet.prefetch_pool(target);
         }
-        if let Some(event) = self.events.upcoming() {
-            match *event {
-                Event::Arrival { flow, .. } => {
-                    if let Some(f) = self.flows.get(flow.index()) {
-                        // All of it: an arrival draws from both its generators.
-                        prefetch(f, usize::MAX);
-                    }
-                }
-                Event::RunEnd(r) => self.runs.prefetch(r),
-                _ => {}
-            }
-        }
     }
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Arrival { flow, generation } => {
+            Event::Arrival {
+                flow, generation, ..
+            } => {
                 if generation == self.flows[flow.index()].arrival_generation {
                     self.on_arrival(flow);
                 }
             }
-            Event::RunEnd(run) => self.on_run_end(run),
+            Event::RunEnd { run, .. } => self.on_run_end(run),
             Event::QueueTimeout(target) => self.on_queue_timeout(target),
             Event::Sample => self.on_sample(),
             Event::WarmupEnd => self.on_warmup_end(),
@@ -636,8 +642,15 @@ impl<O: Observer> Simulation<O> {
         if let Some((time, burst)) = f.arrivals.next(self.now, self.horizon) {
             f.pending_burst = burst;
             let generation = f.arrival_generation;
-            self.events
-                .schedule(time, Event::Arrival { flow, generation });
+            let target = f.target;
+            self.events.schedule(
+                time,
+                Event::Arrival {
+                    flow,
+                    generation,
+                    target,
+                },
+            );
         }
     }
 
@@ -910,7 +923,8 @@ impl<O: Observer> Simulation<O> {
         {
             index.started(m, placement.bot, r);
         }
-        self.events.schedule(start + runs_for, Event::RunEnd(r));
+        self.events
+            .schedule(start + runs_for, Event::RunEnd { run: r, target });
         self.observer
             .run_started(self.now, run_id, target, placement);
     }
