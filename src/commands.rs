@@ -9,6 +9,7 @@ use rpasim_core::model::TargetKind;
 use rpasim_report::goals::Goal;
 use rpasim_report::manifest::ManifestEnvironment;
 use rpasim_report::outdir::{Contents, inspect};
+use rpasim_report::series::SampleRows;
 use rpasim_report::{
     Manifest, ManifestTarget, Output, RUN_OUTPUT, Recorder, SCENARIO_COPY, StagedDir,
 };
@@ -97,8 +98,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     manifest.write(&dir).map_err(io)?;
     let charts_start = Instant::now();
     if !args.no_charts {
-        // Kept since charts are drawn (above).
-        let series = series.unwrap_or_default();
+        // Kept since charts are drawn (above): never the empty rows.
+        let series = series.unwrap_or_else(|| SampleRows::new(0, 0, 0));
         let data = ChartData::from_run(&dir, manifest, &summary, series).map_err(io)?;
         rpasim_charts::render(&dir, &data).map_err(io)?;
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rpasim_core::wait::WaitReason;
 pub use rpasim_report::CsvTable;
-use rpasim_report::series::{Downsampler, SampleValues, SeriesPoint};
+use rpasim_report::series::{Downsampler, SampleRows, SampleValues, SeriesPoint};
 use rpasim_report::summary::reason_share_column;
 use rpasim_report::{
     EVENTS_CSV, GOALS_CSV, Manifest, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, Summary,
@@ -159,7 +159,7 @@ fn with_hosted_groups(shown: &[usize], manifest: &Manifest, environments: &[usiz
                 .iter()
                 .any(|e| t.environment.as_deref() == Some(manifest.environments[*e].name.as_str()))
     };
-    // In index order, as `keep_shown`'s binary search needs.
+    // In index order, as `series_from_timeseries`' binary search needs.
     manifest
         .targets
         .iter()
@@ -169,20 +169,16 @@ fn with_hosted_groups(shown: &[usize], manifest: &Manifest, environments: &[usiz
         .collect()
 }
 
-/// Keeps the entries of `all` at `shown` (and the last, `all`'s, when
-/// `with_all`), leaving the others empty: memory for what is drawn only.
-fn keep_shown<T: Default>(all: Vec<T>, shown: &[usize], with_all: bool) -> Vec<T> {
-    let last = all.len().saturating_sub(1);
-    all.into_iter()
-        .enumerate()
-        .map(|(i, x)| {
-            if shown.binary_search(&i).is_ok() || (with_all && i == last) {
-                x
-            } else {
-                T::default()
-            }
-        })
-        .collect()
+/// The series of the targets at `kept` (in index order) taken out of a
+/// run's rows; the other targets' are left empty.
+fn kept_series(rows: &SampleRows, kept: &[usize]) -> Vec<Vec<SeriesPoint>> {
+    let mut series = vec![Vec::new(); rows.targets()];
+    for &t in kept {
+        if let Some(s) = series.get_mut(t) {
+            *s = rows.series(t);
+        }
+    }
+    series
 }
 
 impl ChartData {
@@ -192,7 +188,7 @@ impl ChartData {
         dir: &Path,
         manifest: Manifest,
         summary: &Summary,
-        series: Vec<Vec<SeriesPoint>>,
+        series: SampleRows,
     ) -> io::Result<Self> {
         let table = files::read_table(&dir.join(SUMMARY_CSV))?;
         let shown = choose_shown(&table, manifest.targets.len());
@@ -218,7 +214,7 @@ impl ChartData {
             flows: optional_table(dir, SUMMARY_FLOWS_CSV)?,
             goals: optional_table(dir, GOALS_CSV)?,
             waits,
-            series: keep_shown(series, &kept, false),
+            series: kept_series(&series, &kept),
             shown,
             shown_environments,
             events,

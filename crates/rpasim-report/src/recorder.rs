@@ -14,7 +14,7 @@ use rpasim_core::{
 use crate::events::EventsWriter;
 use crate::order::ArrivalOrder;
 use crate::runs::RunsWriter;
-use crate::series::{Downsampler, SampleValues, SeriesPoint};
+use crate::series::{SampleRows, SampleValues};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::timeseries::TimeseriesWriter;
 use crate::{EVENTS_CSV, RUNS_CSV, SUMMARY_CSV, SUMMARY_FLOWS_CSV, TIMESERIES_CSV};
@@ -155,7 +155,7 @@ pub struct Recorder {
     /// The samples reduced for drawing, if charts will be drawn: with
     /// thousands of targets they cost tens of MB and a pass per sample, for
     /// nothing when no chart is.
-    series: Option<Downsampler>,
+    series: Option<SampleRows>,
     dir: Option<PathBuf>,
     error: Option<io::Error>,
 }
@@ -284,9 +284,10 @@ impl Recorder {
     /// [`finish_with_series`](Self::finish_with_series) returns: for a run
     /// whose charts are drawn from them.
     pub fn with_series(mut self, spec: &ModelSpec) -> Self {
-        self.series = Some(Downsampler::new(
+        self.series = Some(SampleRows::new(
             spec.targets.len(),
             spec.horizon.as_millis(),
+            spec.sample_every.as_millis(),
         ));
         self
     }
@@ -302,7 +303,7 @@ impl Recorder {
     pub fn finish_with_series(
         self,
         report: &SimReport,
-    ) -> io::Result<(Summary, Option<Vec<Vec<SeriesPoint>>>)> {
+    ) -> io::Result<(Summary, Option<SampleRows>)> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -320,7 +321,7 @@ impl Recorder {
         if let Some(dir) = &self.dir {
             write_summaries(&summary, dir)?;
         }
-        Ok((summary, self.series.map(Downsampler::finish)))
+        Ok((summary, self.series))
     }
 
     fn keep_first_error(&mut self, result: csv::Result<()>) {
@@ -334,13 +335,8 @@ impl Recorder {
 }
 
 /// Adds one sample of every target to the series reduced for drawing.
-fn reduce(series: &mut Downsampler, time: SimTime, targets: &[TargetSample]) {
-    /// Targets between a prefetch and the push it prepares.
-    const AHEAD: usize = 8;
-    for (i, s) in targets.iter().enumerate() {
-        if let Some(later) = targets.get(i + AHEAD) {
-            series.prefetch(later.target.index());
-        }
+fn reduce(series: &mut SampleRows, time: SimTime, targets: &[TargetSample]) {
+    let values = targets.iter().map(|s| {
         let values = SampleValues {
             queued: s.queued,
             running: s.running,
@@ -348,8 +344,9 @@ fn reduce(series: &mut Downsampler, time: SimTime, targets: &[TargetSample]) {
             provisioning: s.bots_provisioning,
             busy: s.bots_busy,
         };
-        series.push(s.target.index(), time.as_millis(), values);
-    }
+        (s.target.index(), values)
+    });
+    series.push(time.as_millis(), values);
 }
 
 /// Writes `summary.csv` and `summary-flows.csv`; with thousands of targets
