@@ -98,7 +98,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     manifest.write(&dir).map_err(io)?;
     let charts_start = Instant::now();
     if !args.no_charts {
-        // Kept since charts are drawn (above): never the empty rows.
+        // Kept since charts are drawn (above), so never `None`; no rows
+        // would only draw empty lines.
         let series = series.unwrap_or_else(|| SampleRows::new(0, 0, 0));
         let data = ChartData::from_run(&dir, manifest, &summary, series).map_err(io)?;
         rpasim_charts::render(&dir, &data).map_err(io)?;
