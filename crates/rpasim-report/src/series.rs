@@ -14,6 +14,12 @@
 /// Most points per line.
 pub const MAX_POINTS: usize = 400;
 
+/// The width of a bucket over `horizon_ms`: at most [`MAX_POINTS`] of
+/// them from 0 to the horizon.
+fn bucket_ms(horizon_ms: u64) -> u64 {
+    horizon_ms.div_ceil(MAX_POINTS as u64 - 1).max(1)
+}
+
 /// One reduced point of a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SeriesPoint {
@@ -82,7 +88,7 @@ impl Downsampler {
     /// A downsampler for `targets` targets over `horizon_ms`.
     pub fn new(targets: usize, horizon_ms: u64) -> Self {
         Downsampler {
-            bucket_ms: horizon_ms.div_ceil(MAX_POINTS as u64 - 1).max(1),
+            bucket_ms: bucket_ms(horizon_ms),
             series: vec![Vec::new(); targets],
         }
     }
@@ -115,8 +121,9 @@ impl Downsampler {
 pub struct SampleRows {
     bucket_ms: u64,
     targets: usize,
-    /// The bucket of each row.
-    buckets: Vec<u64>,
+    /// The bucket of the last row: samples come in time order, so only
+    /// the last row can take another.
+    last_bucket: Option<u64>,
     /// Row after row, a point per target; [`SampleRows::ABSENT`] where a
     /// target had no sample in the row's bucket.
     points: Vec<SeriesPoint>,
@@ -136,7 +143,7 @@ impl SampleRows {
     /// Rows for `targets` targets over `horizon_ms`, sampled every
     /// `every_ms` from 0 (0: unknown).
     pub fn new(targets: usize, horizon_ms: u64, every_ms: u64) -> Self {
-        let bucket_ms = horizon_ms.div_ceil(MAX_POINTS as u64 - 1).max(1);
+        let bucket_ms = bucket_ms(horizon_ms);
         // Every row at once: grown by doubling, the rows of thousands of
         // targets would be copied, and held twice at the last copy.
         let rows = match every_ms {
@@ -146,7 +153,7 @@ impl SampleRows {
         SampleRows {
             bucket_ms,
             targets,
-            buckets: Vec::with_capacity(rows as usize),
+            last_bucket: None,
             points: Vec::with_capacity((rows as usize).saturating_mul(targets)),
         }
     }
@@ -155,8 +162,8 @@ impl SampleRows {
     /// before), each a target's index and its values.
     pub fn push(&mut self, time_ms: u64, samples: impl IntoIterator<Item = (usize, SampleValues)>) {
         let bucket = time_ms / self.bucket_ms;
-        if self.buckets.last() != Some(&bucket) {
-            self.buckets.push(bucket);
+        if self.last_bucket != Some(bucket) {
+            self.last_bucket = Some(bucket);
             let len = self.points.len() + self.targets;
             self.points.resize(len, Self::ABSENT);
         }
