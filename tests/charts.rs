@@ -225,6 +225,41 @@ fn plot_redraws_identical_svgs_and_report() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
 
+/// A scenario's name too wide for the bots chart's title, which shares
+/// its line with the key, is shortened in the middle until it fits; a
+/// name that fits is kept whole.
+#[test]
+fn a_wide_name_is_shortened_in_the_bots_title() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = repo().join("scenarios/quickstart.toml");
+    let title = |name: &str, out: &str| {
+        let set = format!("simulation.name=\"{name}\"");
+        let args = [
+            "run",
+            path.to_str().expect("utf-8"),
+            "--set",
+            &set,
+            "--out",
+            out,
+            "-q",
+        ];
+        let o = run_in(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let svg = fs::read_to_string(dir.path().join(out).join("charts/bots.svg")).expect("svg");
+        let end = svg.find(": bots over time\n<").expect("the title");
+        svg[svg[..end].rfind('>').expect("its element") + 2..end].to_string()
+    };
+    assert_eq!(title("sales-desk", "short"), "sales-desk");
+    let wide = "WWWWWWWWWW-middle-WWWWWWWWWW";
+    let shortened = title(wide, "wide");
+    assert!(shortened.contains('…'), "{shortened}");
+    assert!(
+        shortened.starts_with("WWW") && shortened.ends_with("WWW"),
+        "{shortened}"
+    );
+    assert!(shortened.chars().count() < wide.chars().count());
+}
+
 #[test]
 fn no_charts_skips_them() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -326,6 +361,24 @@ fn plot_of_more_targets_than_drawn_redraws_identical_bytes() {
         .filter(|m| svg.contains(&format!(">\nvm{m:02}\n<")))
         .count();
     assert!((1..24).contains(&drawn), "{drawn} of 24 targets drawn");
+    // The bots chart's title shares its line with the key, which starts
+    // at x = 430: which targets it draws is said on a line of its own
+    // below the title, not after it, where it ran under the key.
+    let bots = fs::read_to_string(out.join("charts/bots.svg")).expect("svg");
+    let title = ">\nmany: bots over time\n<";
+    let scope = format!(">\n(the {drawn} of 24 targets whose runs waited most)\n<");
+    let (at_title, at_scope) = (
+        bots.find(title).expect("the title alone on its line"),
+        bots.find(&scope).expect("the scope on a line of its own"),
+    );
+    let y = |at: usize| {
+        let tag = &bots[bots[..at].rfind("<text").expect("a text element")..at];
+        let y = &tag[tag.find(" y=\"").expect("y") + 4..];
+        y[..y.find('"').expect("end")]
+            .parse::<u32>()
+            .expect("a number")
+    };
+    assert!(y(at_title) + 20 <= y(at_scope), "the scope below the title");
     // The report's answer at a glance lists the targets the charts draw,
     // and their flows, and says so.
     let report = fs::read_to_string(out.join("report.html")).expect("report");

@@ -197,16 +197,44 @@ pub fn queue_length<DB: DrawingBackend>(
     legend(&side, &entries)
 }
 
+/// Where the bots chart's key starts: its title must end before.
+const KEY_X: i32 = 430;
+
+/// `name` then `suffix`, the name shortened in the middle until the
+/// whole fits in `width` pixels as `area` measures text in `style`.
+fn fitting<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (name, suffix): (&str, &str),
+    style: &TextStyle,
+    width: u32,
+) -> String {
+    let fits = |text: &str| {
+        area.estimate_text_size(text, style)
+            .is_ok_and(|(w, _)| w <= width)
+    };
+    (4..=name.chars().count())
+        .rev()
+        .map(|max| format!("{}{suffix}", shorten(name, max)))
+        .find(|text| fits(text))
+        .unwrap_or_else(|| format!("{}{suffix}", shorten(name, 4)))
+}
+
 /// Bot states of one target: stacked busy, ready and provisioning, with the
 /// demand (running + queued) over them.
 pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let (header, body) = root.split_vertically(50);
-    header.draw(&Text::new(
-        format!("{}: bots over time{}", d.manifest.name, d.scope()),
-        (15, 12),
-        (FONT, 24),
-    ))?;
+    // The title stays left of the key; the scope of a chart of some
+    // targets only goes on a line of its own below it.
+    let scope = d.scope();
+    let (at, size) = if scope.is_empty() { (12, 24) } else { (6, 22) };
+    let style = TextStyle::from((FONT, size).into_font());
+    let text = (d.manifest.name.as_str(), ": bots over time");
+    let title = fitting(&header, text, &style, (KEY_X - 25) as u32);
+    header.draw(&Text::new(title, (15, at), style))?;
+    if !scope.is_empty() {
+        header.draw(&Text::new(scope.trim().to_string(), (15, 33), (FONT, 13)))?;
+    }
     let key = [
         ("busy", BOT_BUSY),
         ("ready (idle)", BOT_READY),
@@ -214,7 +242,7 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
         ("demand (running + queued)", BLACK),
     ];
     for (i, (name, c)) in key.iter().enumerate() {
-        let x = 430 + 150 * i as i32;
+        let x = KEY_X + 150 * i as i32;
         header.draw(&Rectangle::new([(x, 6), (x + 18, 20)], c.filled()))?;
         header.draw(&Text::new(name.to_string(), (x + 24, 5), (FONT, 14)))?;
     }
@@ -223,7 +251,7 @@ pub fn bots<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, d: &ChartData) ->
         ("maintenance", SpanKind::Maintenance.color()),
         ("offline", SpanKind::Offline.color()),
     ];
-    let mut x = 430;
+    let mut x = KEY_X;
     for (name, c) in spans {
         header.draw(&Rectangle::new([(x, 30), (x + 18, 44)], c.filled()))?;
         header.draw(&Text::new(name, (x + 24, 29), (FONT, 13)))?;
