@@ -7,6 +7,7 @@ comparison runs once per round, in turn, and the medians are reported.
     python benches/peers/compare.py simpy --rpasim BINARY [--rpasim OTHER]... [--rounds 15]
     python benches/peers/compare.py targets --rpasim BINARY [--rpasim OTHER]... [--rounds 11]
     python benches/peers/compare.py scale --rpasim BINARY [--rpasim OTHER]... [--rounds 5]
+    python benches/peers/compare.py parts --rpasim BINARY [--rounds 5]
     python benches/peers/compare.py sweep --rpasim BINARY [--rpasim OTHER]... [--rounds 7]
 
 BINARY is an rpasim binary: target/release/rpasim, target/dist/rpasim.
@@ -23,6 +24,12 @@ directory.
 `scale`: the same runs spread over 20, 100, 1,000, 3,000 and 10,000
 standalone machines with a flow each (each busy 13.3 % of the time), and
 the pool, all `--no-charts`: where the time per run leaves the caches.
+
+`parts`: the 10,000 targets of `targets` cut into ten scenarios of 1,000
+targets each, run one after another (their total), against the whole and
+the pool: what a partitioned engine could give at best, each part's state
+in the cache and nothing merged. Also one part with a horizon of 1 ms:
+what a part's process costs before any run.
 
 `sweep`: 1,000 jobs of the quickstart scenario (10 values of one machine's
 bots, 100 replications each) on one thread (`--jobs 1`).
@@ -48,14 +55,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCALE_TARGETS = (20, 100, 1000, 3000, 10_000)
 
 
-def standalone_targets(n=10_000):
+def standalone_targets(n=10_000, machines=None, horizon="5d"):
     """`n` one-bot machines, each the target of its own flow, for 5 days:
     8,000 runs an hour in all (about 960,000), each machine busy 13.3 % of
-    the time. For 10,000: 0.8 runs an hour of 10 minutes on average."""
+    the time. For 10,000: 0.8 runs an hour of 10 minutes on average.
+    `machines` (a range) keeps only those machines of the `n`: a part of
+    the scenario, with the same streams (they are named after the flows)."""
     mean_ms = 60 * n
     mean = f"{mean_ms // 60_000}m" if mean_ms % 60_000 == 0 else f"{mean_ms}ms"
-    parts = ['[simulation]\nseed = 1\nhorizon = "5d"\nsample_every = "1h"\n']
-    for m in range(n):
+    parts = [f'[simulation]\nseed = 1\nhorizon = "{horizon}"\nsample_every = "1h"\n']
+    for m in machines if machines is not None else range(n):
         parts.append(
             f'\n[[machines]]\nname = "vm{m:05}"\nbots = 1\n\n'
             f'[[flows]]\nname = "f{m:05}"\ntarget = "vm{m:05}"\n'
@@ -193,6 +202,37 @@ def compare_scale(binaries, rounds, scratch):
         print(f"  {binary}: time against one pool's, by number of targets: {ratios}")
 
 
+def compare_parts(binaries, rounds, scratch):
+    binary = binaries[0]
+    if len(binaries) > 1:
+        sys.exit("parts compares one binary's ways of running one scenario: give one --rpasim")
+    texts = {"pool": one_pool(), "10k": standalone_targets()}
+    for k in range(10):
+        texts[f"part {k}"] = standalone_targets(machines=range(k * 1000, (k + 1) * 1000))
+    texts["empty part"] = standalone_targets(machines=range(1000), horizon="1ms")
+    commands = {}
+    for name, text in texts.items():
+        scenario = os.path.join(scratch, f"{name.replace(' ', '-')}.toml")
+        with open(scenario, "w") as f:
+            f.write(text)
+        out = scenario[: -len(".toml")]
+        commands[name] = [binary, "run", scenario, "--out", out, "--quiet", "--no-charts"]
+    times = {label: [] for label in ("pool", "10k", "ten parts", "empty part")}
+    for r in range(rounds):
+        times["pool"].append(timed(commands["pool"])[0])
+        times["10k"].append(timed(commands["10k"])[0])
+        times["ten parts"].append(sum(timed(commands[f"part {k}"])[0] for k in range(10)))
+        times["empty part"].append(timed(commands["empty part"])[0])
+        print(f"round {r + 1} of {rounds} done", file=sys.stderr)
+    print(f"medians of {rounds} alternated rounds ({binary})")
+    medians = {label: statistics.median(t) for label, t in times.items()}
+    for label, seconds in medians.items():
+        print(f"  {label:<12} {seconds:8.4f} s")
+    work = medians["ten parts"] - 10 * medians["empty part"]
+    print(f"  the ten parts' own work (less ten empty parts): {work:.4f} s, "
+          f"{work / medians['pool']:.2f} times the pool's time")
+
+
 def compare_sweep(binaries, rounds, scratch):
     sweep = os.path.join(scratch, "sweep.toml")
     with open(sweep, "w") as f:
@@ -207,14 +247,14 @@ def compare_sweep(binaries, rounds, scratch):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("comparison", choices=["simpy", "targets", "scale", "sweep"])
+    parser.add_argument("comparison", choices=["simpy", "targets", "scale", "parts", "sweep"])
     parser.add_argument("--rpasim", action="append", required=True,
                         help="an rpasim binary (repeat to compare builds)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="alternated runs of each command "
-                        "(default 15 for simpy, 11 for targets, 5 for scale, 7 for sweep)")
+                        "(default 15 for simpy, 11 for targets, 5 for scale and parts, 7 for sweep)")
     args = parser.parse_args()
-    rounds = args.rounds or {"simpy": 15, "targets": 11, "scale": 5, "sweep": 7}[args.comparison]
+    rounds = args.rounds or {"simpy": 15, "targets": 11, "scale": 5, "parts": 5, "sweep": 7}[args.comparison]
     if rounds < 1:
         sys.exit("--rounds must be at least 1")
     binaries = [os.path.abspath(b) for b in args.rpasim]
@@ -234,6 +274,7 @@ def main():
             "simpy": compare_simpy,
             "targets": compare_targets,
             "scale": compare_scale,
+            "parts": compare_parts,
             "sweep": compare_sweep,
         }
         compare[args.comparison](binaries, rounds, scratch)
