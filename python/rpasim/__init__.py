@@ -30,10 +30,12 @@ import os
 import re
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import pandas as pd
 
 from . import _rpasim
@@ -67,7 +69,12 @@ _NULLABLE_INT = {"bot"}
 
 def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
     """A CSV table of rpasim as a DataFrame with stable column types
-    (``inferred`` columns, a sweep's varied keys, typed by pandas)."""
+    (``inferred`` columns, a sweep's varied keys, typed by pandas).
+
+    Read by the native module into typed columns when it can vouch that
+    pandas would read the same values (five times as fast for a million
+    runs, and without pandas' copies of the text); otherwise, and for
+    ``inferred`` columns, by pandas."""
     header = data.split(b"\n", 1)[0].decode("utf-8").split(",") if data else []
     dtype: Dict[str, Any] = {}
     for name in header:
@@ -83,7 +90,32 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
             dtype[name] = "float64"
     if not header:
         return pd.DataFrame()
+    if len(dtype) == len(header) and len(set(header)) == len(header):
+        kinds = [_KINDS[dtype[name]] for name in header]
+        columns = _rpasim.columns(data, kinds)
+        if columns is not None:
+            return pd.DataFrame({name: _column(*c) for name, c in zip(header, columns)}, copy=False)
     return pd.read_csv(io.BytesIO(data), dtype=dtype, keep_default_na=False, na_values=[""])
+
+
+# The native module's name of each column type of ``_frame``.
+_KINDS = {"int64": "int", "Int64": "Int64", "float64": "float", "category": "category"}
+
+
+def _column(kind: str, values: bytearray, extra: Any = None) -> Any:
+    """A column of ``_rpasim.columns`` as numpy or pandas array (numpy
+    reads the native module's buffers without copying them)."""
+    if kind == "int":
+        return np.frombuffer(values, dtype="<i8").astype(np.int64, copy=False)
+    if kind == "float":
+        return np.frombuffer(values, dtype="<f8").astype(np.float64, copy=False)
+    if kind == "Int64":
+        return pd.arrays.IntegerArray(
+            np.frombuffer(values, dtype="<i8").astype(np.int64, copy=False),
+            np.frombuffer(extra, dtype=np.bool_),
+        )
+    codes = np.frombuffer(values, dtype="<i4").astype(np.int32, copy=False)
+    return pd.Categorical.from_codes(codes, categories=extra)
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -312,11 +344,25 @@ def run(
     text, source = _source(scenario)
     tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)
     kept = [k for k in _FILES if tables[k] is not None]
+    frames = _frames({k: tables[k] for k in kept})
     return Result(
         name=tables["name"],
         csv={_FILES[k]: tables[k] for k in kept},
-        **{k: (_frame(tables[k]) if k in kept else None) for k in _FILES},
+        **{k: frames.get(k) for k in _FILES},
     )
+
+
+def _frames(tables: Mapping[str, bytes]) -> Dict[str, pd.DataFrame]:
+    """``_frame`` of each table, the largest first, on as many threads as
+    there are cores: the native reader lets go of the GIL while it reads
+    (runs.csv and timeseries.csv of 10,000 targets at once)."""
+    order = sorted(tables, key=lambda k: -len(tables[k]))
+    workers = min(len(order), os.cpu_count() or 1)
+    if workers < 2:
+        return {k: _frame(tables[k]) for k in order}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {k: pool.submit(_frame, tables[k]) for k in order}
+        return {k: f.result() for k, f in futures.items()}
 
 
 def validate(scenario: Scenario, set: Optional[Mapping[str, Any]] = None) -> str:

@@ -48,3 +48,11 @@ def plan(
     out: str,
     jobs: Optional[int] = None,
 ) -> Tuple[Optional[List[str]], int, int, int]: ...
+def columns(
+    data: bytes, kinds: List[str]
+) -> Optional[List[Tuple[Any, ...]]]:
+    """The columns of an rpasim CSV table typed by ``kinds`` (``"int"``,
+    ``"Int64"``, ``"float"``, ``"category"``), or None where pandas must
+    read it: ``("int" | "float", values)``, ``("Int64", values, missing)``,
+    ``("category", codes, categories)``, the arrays as little-endian
+    ``bytearray``s."""

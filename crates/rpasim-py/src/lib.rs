@@ -15,12 +15,13 @@ use std::time::Duration;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyTuple};
 
 use rpasim_core::queue::{QueueDiscipline, QueuedRun, Rank};
 use rpasim_core::random::SimRng;
 use rpasim_core::selection::{Candidates, MachineSelection};
 use rpasim_core::{Simulation, TargetId};
+use rpasim_report::columns::{Column, Kind, read as read_columns};
 use rpasim_report::{Output, Recorder};
 use rpasim_scenario::{Override, Scenario, ScenarioError as Invalid};
 
@@ -533,6 +534,78 @@ fn vary_values(text: &str) -> PyResult<Vec<String>> {
 }
 
 /// The native module.
+/// The columns of a table of rpasim (`data`, its CSV bytes) typed by
+/// `kinds` (`"int"`, `"Int64"`, `"float"` or `"category"` per column), or
+/// None where pandas must read it (see `rpasim_report::columns`). Each
+/// column is a tuple: `("int", values)` and `("float", values)` with the
+/// values as little-endian 8-byte numbers in a `bytearray`; `("Int64",
+/// values, missing)` with a byte per row, 1 where missing; `("category",
+/// codes, categories)` with 4-byte codes (-1 where missing) and the
+/// sorted texts.
+#[pyfunction]
+fn columns<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    kinds: Vec<String>,
+) -> PyResult<Option<Vec<Bound<'py, PyTuple>>>> {
+    let kinds = kinds
+        .iter()
+        .map(|k| match k.as_str() {
+            "int" => Ok(Kind::Int),
+            "Int64" => Ok(Kind::NullableInt),
+            "float" => Ok(Kind::Float),
+            "category" => Ok(Kind::Category),
+            other => Err(PyValueError::new_err(format!(
+                "a column's kind is int, Int64, float or category, not {other:?}"
+            ))),
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let Some(read) = py.detach(|| read_columns(data, &kinds)) else {
+        return Ok(None);
+    };
+    read.into_iter()
+        .map(|column| column_tuple(py, column))
+        .collect::<PyResult<_>>()
+        .map(Some)
+}
+
+/// A column as the tuple [`columns`] returns.
+fn column_tuple(py: Python<'_>, column: Column) -> PyResult<Bound<'_, PyTuple>> {
+    match column {
+        Column::Int(values) => ("int", numbers(py, &values, i64::to_le_bytes)?).into_pyobject(py),
+        Column::Float(values) => {
+            ("float", numbers(py, &values, f64::to_le_bytes)?).into_pyobject(py)
+        }
+        Column::NullableInt { values, missing } => (
+            "Int64",
+            numbers(py, &values, i64::to_le_bytes)?,
+            numbers(py, &missing, |m| [u8::from(m)])?,
+        )
+            .into_pyobject(py),
+        Column::Category { codes, categories } => (
+            "category",
+            numbers(py, &codes, i32::to_le_bytes)?,
+            categories,
+        )
+            .into_pyobject(py),
+    }
+}
+
+/// `values` as consecutive fixed-size byte strings in a `bytearray` (which
+/// numpy's `frombuffer` reads without a copy, and leaves writable).
+fn numbers<'py, T: Copy, const N: usize>(
+    py: Python<'py>,
+    values: &[T],
+    bytes: impl Fn(T) -> [u8; N],
+) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, values.len() * N, |out: &mut [u8]| {
+        for (chunk, v) in out.chunks_exact_mut(N).zip(values) {
+            chunk.copy_from_slice(&bytes(*v));
+        }
+        Ok(())
+    })
+}
+
 #[pymodule]
 fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
@@ -542,5 +615,6 @@ fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(vary_values, m)?)?;
+    m.add_function(wrap_pyfunction!(columns, m)?)?;
     Ok(())
 }

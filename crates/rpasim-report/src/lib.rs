@@ -10,6 +10,7 @@
 //! the summary and returns it.
 
 pub mod background;
+pub mod columns;
 pub mod events;
 pub mod format;
 pub mod goals;
