@@ -30,7 +30,6 @@ import os
 import re
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -344,25 +343,11 @@ def run(
     text, source = _source(scenario)
     tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)
     kept = [k for k in _FILES if tables[k] is not None]
-    frames = _frames({k: tables[k] for k in kept})
     return Result(
         name=tables["name"],
         csv={_FILES[k]: tables[k] for k in kept},
-        **{k: frames.get(k) for k in _FILES},
+        **{k: (_frame(tables[k]) if k in kept else None) for k in _FILES},
     )
-
-
-def _frames(tables: Mapping[str, bytes]) -> Dict[str, pd.DataFrame]:
-    """``_frame`` of each table, the largest first, on as many threads as
-    there are cores: the native reader lets go of the GIL while it reads
-    (runs.csv and timeseries.csv of 10,000 targets at once)."""
-    order = sorted(tables, key=lambda k: -len(tables[k]))
-    workers = min(len(order), os.cpu_count() or 1)
-    if workers < 2:
-        return {k: _frame(tables[k]) for k in order}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {k: pool.submit(_frame, tables[k]) for k in order}
-        return {k: f.result() for k, f in futures.items()}
 
 
 def validate(scenario: Scenario, set: Optional[Mapping[str, Any]] = None) -> str:

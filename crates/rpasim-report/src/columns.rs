@@ -62,7 +62,25 @@ pub enum Column {
 /// readers agree on (see the module's documentation), or the rows do not
 /// have as many fields as `kinds`. A table of one column is left to
 /// pandas too: there an empty field is a blank line, which pandas skips.
+///
+/// A large table without a quote (where every newline ends a row) is read
+/// in parts on as many cores as there are, up to [`MOST_PARTS`]; the
+/// columns are the same whatever the number of parts.
 pub fn read(csv: &[u8], kinds: &[Kind]) -> Option<Vec<Column>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let parts = (csv.len() / PART_BYTES).clamp(1, cores.min(MOST_PARTS));
+    read_in_parts(csv, kinds, parts)
+}
+
+/// Bytes of a table read by one core, at least (fewer are not worth a
+/// thread).
+const PART_BYTES: usize = 4 << 20;
+
+/// Most parts a table is read in.
+const MOST_PARTS: usize = 4;
+
+/// [`read`] in `parts` parts (one when the table holds a quote).
+fn read_in_parts(csv: &[u8], kinds: &[Kind], parts: usize) -> Option<Vec<Column>> {
     if kinds.len() < 2 {
         return None;
     }
@@ -70,6 +88,54 @@ pub fn read(csv: &[u8], kinds: &[Kind]) -> Option<Vec<Column>> {
     if reader.byte_headers().ok()?.len() != kinds.len() {
         return None;
     }
+    if parts < 2 || memchr::memchr(b'"', csv).is_some() {
+        let columns = read_rows(reader, kinds)?;
+        return Some(merge(vec![columns]));
+    }
+    // No quote: the header is the first line, and any newline ends a row.
+    let body = &csv[memchr::memchr(b'\n', csv).map_or(csv.len(), |nl| nl + 1)..];
+    let read: Vec<Option<Vec<Builder>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = split_rows(body, parts)
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    let reader = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .from_reader(part);
+                    read_rows(reader, kinds)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    Some(merge(read.into_iter().collect::<Option<Vec<_>>>()?))
+}
+
+/// `body` cut into about `parts` pieces of whole lines.
+fn split_rows(body: &[u8], parts: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..parts {
+        let target = (body.len() * k / parts).max(start);
+        let Some(nl) = memchr::memchr(b'\n', &body[target..]) else {
+            break;
+        };
+        let end = target + nl + 1;
+        pieces.push(&body[start..end]);
+        start = end;
+    }
+    pieces.push(&body[start..]);
+    pieces
+}
+
+/// The rows `reader` has left, as a column builder per kind.
+fn read_rows(mut reader: csv::Reader<&[u8]>, kinds: &[Kind]) -> Option<Vec<Builder>> {
     let mut columns: Vec<Builder> = kinds.iter().map(|k| Builder::new(*k)).collect();
     let mut record = csv::ByteRecord::new();
     while reader.read_byte_record(&mut record).ok()? {
@@ -80,7 +146,19 @@ pub fn read(csv: &[u8], kinds: &[Kind]) -> Option<Vec<Column>> {
             column.push(field)?;
         }
     }
-    Some(columns.into_iter().map(Builder::finish).collect())
+    Some(columns)
+}
+
+/// The columns of consecutive parts of a table, put end to end.
+fn merge(parts: Vec<Vec<Builder>>) -> Vec<Column> {
+    let width = parts.first().map_or(0, Vec::len);
+    let mut by_column: Vec<Vec<Builder>> = (0..width).map(|_| Vec::new()).collect();
+    for part in parts {
+        for (column, builder) in by_column.iter_mut().zip(part) {
+            column.push(builder);
+        }
+    }
+    by_column.into_iter().map(Builder::finish).collect()
 }
 
 /// A column being read.
@@ -141,31 +219,72 @@ impl Builder {
         Some(())
     }
 
-    fn finish(self) -> Column {
-        match self {
-            Builder::Int(values) => Column::Int(values),
-            Builder::NullableInt(values, missing) => Column::NullableInt { values, missing },
-            Builder::Float(values) => Column::Float(values),
-            Builder::Category {
-                mut codes, seen, ..
-            } => {
-                // Sorted, with each first-appearance code mapped to its rank.
-                let mut order: Vec<usize> = (0..seen.len()).collect();
-                order.sort_by(|a, b| seen[*a].cmp(&seen[*b]));
-                let mut rank = vec![0i32; seen.len()];
-                for (r, i) in order.iter().enumerate() {
-                    // Fewer than i32::MAX texts: each had a code.
-                    rank[*i] = r as i32;
+    /// One column of the parts of a table, in order (all of one kind,
+    /// from [`merge`]).
+    fn finish(parts: Vec<Builder>) -> Column {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or(Builder::Int(Vec::new()));
+        match first {
+            Builder::Int(mut values) => {
+                for part in parts {
+                    if let Builder::Int(more) = part {
+                        values.extend(more);
+                    }
                 }
-                for code in codes.iter_mut().filter(|c| **c >= 0) {
-                    *code = rank[*code as usize];
+                Column::Int(values)
+            }
+            Builder::NullableInt(mut values, mut missing) => {
+                for part in parts {
+                    if let Builder::NullableInt(more, more_missing) = part {
+                        values.extend(more);
+                        missing.extend(more_missing);
+                    }
                 }
-                let mut seen: Vec<Option<String>> = seen.into_iter().map(Some).collect();
-                let categories = order.iter().filter_map(|i| seen[*i].take()).collect();
-                Column::Category { codes, categories }
+                Column::NullableInt { values, missing }
+            }
+            Builder::Float(mut values) => {
+                for part in parts {
+                    if let Builder::Float(more) = part {
+                        values.extend(more);
+                    }
+                }
+                Column::Float(values)
+            }
+            category @ Builder::Category { .. } => {
+                categories(std::iter::once(category).chain(parts))
             }
         }
     }
+}
+
+/// A category column from its parts' codes, each part's by first
+/// appearance there: the texts of every part sorted, each code mapped to
+/// its text's rank.
+fn categories(parts: impl Iterator<Item = Builder>) -> Column {
+    let parts: Vec<(Vec<i32>, Vec<String>)> = parts
+        .filter_map(|p| match p {
+            Builder::Category { codes, seen, .. } => Some((codes, seen)),
+            _ => None,
+        })
+        .collect();
+    let mut categories: Vec<String> = parts.iter().flat_map(|(_, seen)| seen.clone()).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    let mut codes = Vec::with_capacity(parts.iter().map(|(c, _)| c.len()).sum());
+    for (part_codes, seen) in parts {
+        let rank: Vec<i32> = seen
+            .iter()
+            // Every text of a part is among the categories, and there are
+            // fewer than i32::MAX of them (each had a code).
+            .map(|t| categories.binary_search(t).map_or(-1, |r| r as i32))
+            .collect();
+        codes.extend(
+            part_codes
+                .into_iter()
+                .map(|c| if c < 0 { -1 } else { rank[c as usize] }),
+        );
+    }
+    Column::Category { codes, categories }
 }
 
 /// A plain integer (an optional `-`, then digits).
@@ -386,5 +505,56 @@ mod tests {
             proptest::prop_assert_eq!(read.map(f64::to_bits), Some(expected.to_bits()), "{}", text);
             proptest::prop_assert_eq!(integer(int.to_string().as_bytes()), Some(int));
         }
+    }
+
+    #[test]
+    fn a_table_read_in_parts_is_the_table_read_at_once() {
+        // Texts that first appear in different orders in different parts,
+        // missing values, and a part boundary in every row's neighbourhood.
+        let mut csv = String::from("id,name,x,bot,other\n");
+        let names = ["delta", "alpha", "charlie", "bravo", ""];
+        for i in 0..1000u64 {
+            let name = names[(i * i % 7 % 5) as usize];
+            let other = names[((i / 3) % 5) as usize];
+            let x = if i % 11 == 0 {
+                String::new()
+            } else {
+                format!("{}.{:03}", i * 37, i % 1000)
+            };
+            let bot = if i % 13 == 0 {
+                String::new()
+            } else {
+                (i % 4).to_string()
+            };
+            csv.push_str(&format!("{i},{name},{x},{bot},{other}\n"));
+        }
+        let kinds = [
+            Kind::Int,
+            Kind::Category,
+            Kind::Float,
+            Kind::NullableInt,
+            Kind::Category,
+        ];
+        let at_once = read_in_parts(csv.as_bytes(), &kinds, 1).expect("a plain table");
+        let same = |a: &[Column], b: &[Column]| format!("{a:?}") == format!("{b:?}");
+        for parts in 2..=7 {
+            let in_parts = read_in_parts(csv.as_bytes(), &kinds, parts).expect("a plain table");
+            assert!(same(&at_once, &in_parts), "{parts} parts");
+        }
+        // The split is at whole lines, and covers the body.
+        let body = &csv.as_bytes()[21..];
+        let pieces = split_rows(body, 4);
+        assert_eq!(pieces.len(), 4);
+        assert!(pieces.iter().all(|p| p.ends_with(b"\n")));
+        assert_eq!(pieces.concat(), body);
+        // A quote anywhere: one part, still right.
+        let quoted = csv.replace("charlie", "\"char,lie\"");
+        let columns = read_in_parts(quoted.as_bytes(), &kinds, 4).expect("quoted text");
+        assert!(
+            matches!(&columns[1], Column::Category { categories, .. } if categories.contains(&"char,lie".to_string()))
+        );
+        // A bad field in a later part refuses the whole table.
+        let bad = format!("{csv}1001,alpha,inf,1,alpha\n");
+        assert_eq!(read_in_parts(bad.as_bytes(), &kinds, 4), None);
     }
 }
