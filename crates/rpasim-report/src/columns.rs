@@ -94,23 +94,29 @@ fn read_in_parts(csv: &[u8], kinds: &[Kind], parts: usize) -> Option<Vec<Column>
     }
     // No quote: the header is the first line, and any newline ends a row.
     let body = &csv[memchr::memchr(b'\n', csv).map_or(csv.len(), |nl| nl + 1)..];
+    let read_part = |part: &[u8]| {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(part);
+        read_rows(reader, kinds)
+    };
     let read: Vec<Option<Vec<Builder>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = split_rows(body, parts)
+        let started: Vec<_> = split_rows(body, parts)
             .into_iter()
             .map(|part| {
-                scope.spawn(move || {
-                    let reader = csv::ReaderBuilder::new()
-                        .has_headers(false)
-                        .from_reader(part);
-                    read_rows(reader, kinds)
-                })
+                let thread =
+                    std::thread::Builder::new().spawn_scoped(scope, move || read_part(part));
+                (part, thread)
             })
             .collect();
-        handles
+        started
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map(|(part, thread)| match thread {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to be had: read here.
+                Err(_) => read_part(part),
             })
             .collect()
     });
