@@ -535,7 +535,6 @@ fn vary_values(text: &str) -> PyResult<Vec<String>> {
         .map_err(|e| python_error(e.0.replace("--vary ", "")))
 }
 
-/// The native module.
 /// The columns of a table of rpasim (`data`, its CSV bytes) typed by
 /// `kinds` (`"int"`, `"Int64"`, `"float"` or `"category"` per column), or
 /// None where pandas must read it (see `rpasim_report::columns`). Each
@@ -608,6 +607,7 @@ fn numbers<'py, T: Copy, const N: usize>(
     })
 }
 
+/// The native module.
 #[pymodule]
 fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
