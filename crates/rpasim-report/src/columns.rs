@@ -81,9 +81,9 @@ impl Column {
 /// and so is a table without rows (whose index pandas makes a range or an
 /// empty list of objects, by its version).
 ///
-/// A large table without a quote (where every newline ends a row) is read
-/// in parts on as many cores as there are, up to [`MOST_PARTS`]; the
-/// columns are the same whatever the number of parts.
+/// A large table without a quote or a carriage return (where each newline
+/// ends a row) is read in parts on as many cores as there are, up to
+/// [`MOST_PARTS`]; the columns are the same whatever the number of parts.
 pub fn read(csv: &[u8], kinds: &[Kind]) -> Option<Vec<Column>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let parts = (csv.len() / PART_BYTES).clamp(1, cores.min(MOST_PARTS));
@@ -98,7 +98,8 @@ const PART_BYTES: usize = 4 << 20;
 /// Most parts a table is read in.
 const MOST_PARTS: usize = 4;
 
-/// [`read`] in `parts` parts (one when the table holds a quote).
+/// [`read`] in `parts` parts (one when the table holds a quote or a
+/// carriage return).
 fn read_in_parts(csv: &[u8], kinds: &[Kind], parts: usize) -> Option<Vec<Column>> {
     if kinds.len() < 2 {
         return None;
@@ -107,11 +108,14 @@ fn read_in_parts(csv: &[u8], kinds: &[Kind], parts: usize) -> Option<Vec<Column>
     if reader.byte_headers().ok()?.len() != kinds.len() {
         return None;
     }
-    if parts < 2 || memchr::memchr(b'"', csv).is_some() {
+    // A quote may hold a newline, and a carriage return may end a row: with
+    // either, rows cannot be told apart by newlines alone.
+    if parts < 2 || memchr::memchr2(b'"', b'\r', csv).is_some() {
         let columns = read_rows(reader, kinds)?;
         return Some(merge(vec![columns]));
     }
-    // No quote: the header is the first line, and any newline ends a row.
+    // No quote and no carriage return: the header is the first line, and
+    // each newline ends a row.
     let body = &csv[memchr::memchr(b'\n', csv).map_or(csv.len(), |nl| nl + 1)..];
     let read_part = |part: &[u8]| {
         let reader = csv::ReaderBuilder::new()
@@ -577,5 +581,62 @@ mod tests {
         // A bad field in a later part refuses the whole table.
         let bad = format!("{csv}1001,alpha,inf,1,alpha\n");
         assert_eq!(read_in_parts(bad.as_bytes(), &kinds, 4), None);
+    }
+
+    /// Fields a column of each kind may hold, by index: what it reads, and
+    /// at index 5 (drawn rarely) one it refuses, or for texts one quoted
+    /// around a comma and a newline.
+    fn field(kind: Kind, index: usize) -> &'static str {
+        let fields: [&str; 6] = match kind {
+            Kind::Int => ["7", "0", "12", "-3", "40", "1.5"],
+            Kind::NullableInt => ["", "7", "0", "-2", "5", "x"],
+            Kind::Float => ["-0.5", "1.000", "", "3", "4.25", "1e3"],
+            Kind::Category => ["a", "b", "", "x7", "b", "\"q,\nr\""],
+        };
+        fields[index]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Tables of fields of every kind (empty, quoted with a newline,
+        /// refused; rows ended by LF, CRLF or CR): no panic, columns of
+        /// one length when read, and the same columns in any number of
+        /// parts.
+        #[test]
+        fn any_table_is_read_alike_in_parts_or_refused(
+            kinds in proptest::collection::vec(
+                proptest::sample::select(vec![Kind::Int, Kind::NullableInt, Kind::Float, Kind::Category]),
+                2..4,
+            ),
+            // Field indices (5 is the refused field, drawn rarely).
+            rows in proptest::collection::vec(proptest::collection::vec(
+                proptest::prop_oneof![200 => 0usize..5, 1 => proptest::strategy::Just(5usize)], 3),
+                0..60,
+            ),
+            ends in proptest::collection::vec(
+                proptest::prop_oneof![
+                    300 => proptest::strategy::Just("\n"),
+                    1 => proptest::strategy::Just("\r\n"),
+                    1 => proptest::strategy::Just("\r"),
+                ],
+                61,
+            ),
+            parts in 2usize..6,
+        ) {
+            let mut text = (0..kinds.len()).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+            text.push_str(ends[60]);
+            for (row, end) in rows.iter().zip(&ends) {
+                let fields: Vec<&str> = kinds.iter().zip(row).map(|(k, i)| field(*k, *i)).collect();
+                text.push_str(&fields.join(","));
+                text.push_str(end);
+            }
+            let at_once = read_in_parts(text.as_bytes(), &kinds, 1);
+            if let Some(columns) = &at_once {
+                proptest::prop_assert!(columns.iter().all(|c| c.len() == rows.len()));
+            }
+            let in_parts = read_in_parts(text.as_bytes(), &kinds, parts);
+            proptest::prop_assert_eq!(format!("{at_once:?}"), format!("{in_parts:?}"), "{:?}", text);
+        }
     }
 }
