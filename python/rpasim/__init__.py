@@ -70,6 +70,12 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
     """A CSV table of rpasim as a DataFrame with stable column types
     (``inferred`` columns, a sweep's varied keys, typed by pandas).
 
+    Text columns are categories of the texts, sorted. pandas' own
+    ``dtype="category"`` does not keep to that: since 3.1 it makes numbers
+    of numeric texts (a machine named "007" and one named "7" became one
+    category), and before, in a large file, it appended each chunk's new
+    texts unsorted. So pandas reads text as text, made categories here.
+
     Read by the native module into typed columns when it can vouch that
     pandas would read the same values (a million runs' table two to three
     times as fast as pandas reads it, in less memory); otherwise, and for
@@ -94,7 +100,11 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
         columns = _rpasim.columns(data, kinds)
         if columns is not None:
             return pd.DataFrame({name: _column(*c) for name, c in zip(header, columns)}, copy=False)
-    return pd.read_csv(io.BytesIO(data), dtype=dtype, keep_default_na=False, na_values=[""])
+    text = [name for name, t in dtype.items() if t == "category"]
+    frame = pd.read_csv(
+        io.BytesIO(data), dtype={**dtype, **{name: str for name in text}}, keep_default_na=False, na_values=[""]
+    )
+    return frame.astype({name: "category" for name in text}) if text else frame
 
 
 # The native module's name of each column type of ``_frame``.
@@ -114,7 +124,14 @@ def _column(kind: str, values: bytearray, extra: Any = None) -> Any:
             np.frombuffer(extra, dtype=np.bool_),
         )
     codes = np.frombuffer(values, dtype="<i4").astype(np.int32, copy=False)
-    return pd.Categorical.from_codes(codes, categories=extra)
+    # No text at all: categories of the type pandas gives texts (str since
+    # pandas 3, object before), as for a column of texts.
+    categories = extra if extra else pd.Index([], dtype=_TEXT_INDEX)
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
+# The type of an index of texts in this version of pandas.
+_TEXT_INDEX = pd.Index(["text"]).dtype
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

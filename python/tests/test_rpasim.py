@@ -611,3 +611,39 @@ def test_tables_read_natively_can_be_changed():
     runs.loc[0, "bot"] = None
     runs["run_id"] += 1
     assert runs.loc[0, "wait_s"] == 5.0 and pd.isna(runs.loc[0, "bot"]) and runs.loc[0, "run_id"] == 1
+
+
+def test_names_that_look_like_numbers_stay_texts(monkeypatch):
+    # pandas 3.1's read_csv(dtype="category") makes numbers of numeric
+    # texts: machines "007" and "7" would be one category, 7.
+    scenario = """
+[simulation]
+horizon = "1d"
+seed = 5
+
+[[machine_groups]]
+name = "10"
+
+[[machines]]
+name = "007"
+group = "10"
+bots = 1
+
+[[machines]]
+name = "7"
+group = "10"
+bots = 1
+
+[[flows]]
+name = "42"
+target = "10"
+duration = { exponential = { mean = "30m" } }
+arrivals = { poisson = { per_hour = 3 } }
+"""
+    r = rpasim.run(scenario)
+    assert list(r.runs["machine"].cat.categories) == ["007", "7"]
+    assert list(r.runs["flow"].cat.categories) == ["42"]
+    assert set(r.runs["machine"].dropna()) == {"007", "7"}
+    for name, data in r.csv.items():
+        _assert_same_frame(rpasim._frame(data), _read_by_pandas(monkeypatch, data), name)
+    assert list(r.summary["target"]) == ["10", "all"]
