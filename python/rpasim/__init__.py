@@ -96,8 +96,7 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
     if not header:
         return pd.DataFrame()
     if len(dtype) == len(header) and len(set(header)) == len(header):
-        kinds = [_KINDS[dtype[name]] for name in header]
-        columns = _rpasim.columns(data, kinds)
+        columns = _rpasim.columns(data, [dtype[name] for name in header])
         if columns is not None:
             return pd.DataFrame({name: _column(*c) for name, c in zip(header, columns)}, copy=False)
     text = [name for name, t in dtype.items() if t == "category"]
@@ -107,16 +106,12 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
     return frame.astype({name: "category" for name in text}) if text else frame
 
 
-# The native module's name of each column type of ``_frame``.
-_KINDS = {"int64": "int", "Int64": "Int64", "float64": "float", "category": "category"}
-
-
 def _column(kind: str, values: bytearray, extra: Any = None) -> Any:
     """A column of ``_rpasim.columns`` as numpy or pandas array (numpy
     reads the native module's buffers without copying them)."""
-    if kind == "int":
+    if kind == "int64":
         return np.frombuffer(values, dtype="<i8").astype(np.int64, copy=False)
-    if kind == "float":
+    if kind == "float64":
         return np.frombuffer(values, dtype="<f8").astype(np.float64, copy=False)
     if kind == "Int64":
         return pd.arrays.IntegerArray(

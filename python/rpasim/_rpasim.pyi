@@ -51,8 +51,9 @@ def plan(
 def columns(
     data: bytes, kinds: List[str]
 ) -> Optional[List[Tuple[Any, ...]]]:
-    """The columns of an rpasim CSV table typed by ``kinds`` (``"int"``,
-    ``"Int64"``, ``"float"``, ``"category"``), or None where pandas must
-    read it: ``("int" | "float", values)``, ``("Int64", values, missing)``,
+    """The columns of an rpasim CSV table typed by ``kinds``, pandas' dtype
+    names (``"int64"``, ``"Int64"``, ``"float64"``, ``"category"``), or None
+    where pandas must read it: ``("int64" | "float64", values)``,
+    ``("Int64", values, missing)``,
     ``("category", codes, categories)``, the arrays as little-endian
     ``bytearray``s."""

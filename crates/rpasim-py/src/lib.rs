@@ -536,9 +536,10 @@ fn vary_values(text: &str) -> PyResult<Vec<String>> {
 }
 
 /// The columns of a table of rpasim (`data`, its CSV bytes) typed by
-/// `kinds` (`"int"`, `"Int64"`, `"float"` or `"category"` per column), or
-/// None where pandas must read it (see `rpasim_report::columns`). Each
-/// column is a tuple: `("int", values)` and `("float", values)` with the
+/// `kinds`, pandas' dtype names (`"int64"`, `"Int64"`, `"float64"` or
+/// `"category"` per column), or None where pandas must read it (see
+/// `rpasim_report::columns`). Each column is a tuple of its dtype name and
+/// arrays: `("int64", values)` and `("float64", values)` with the
 /// values as little-endian 8-byte numbers in a `bytearray`; `("Int64",
 /// values, missing)` with a byte per row, 1 where missing; `("category",
 /// codes, categories)` with 4-byte codes (-1 where missing) and the
@@ -552,12 +553,12 @@ fn columns<'py>(
     let kinds = kinds
         .iter()
         .map(|k| match k.as_str() {
-            "int" => Ok(Kind::Int),
+            "int64" => Ok(Kind::Int),
             "Int64" => Ok(Kind::NullableInt),
-            "float" => Ok(Kind::Float),
+            "float64" => Ok(Kind::Float),
             "category" => Ok(Kind::Category),
             other => Err(PyValueError::new_err(format!(
-                "a column's kind is int, Int64, float or category, not {other:?}"
+                "a column's dtype is int64, Int64, float64 or category, not {other:?}"
             ))),
         })
         .collect::<PyResult<Vec<_>>>()?;
@@ -573,9 +574,9 @@ fn columns<'py>(
 /// A column as the tuple [`columns`] returns.
 fn column_tuple(py: Python<'_>, column: Column) -> PyResult<Bound<'_, PyTuple>> {
     match column {
-        Column::Int(values) => ("int", numbers(py, &values, i64::to_le_bytes)?).into_pyobject(py),
+        Column::Int(values) => ("int64", numbers(py, &values, i64::to_le_bytes)?).into_pyobject(py),
         Column::Float(values) => {
-            ("float", numbers(py, &values, f64::to_le_bytes)?).into_pyobject(py)
+            ("float64", numbers(py, &values, f64::to_le_bytes)?).into_pyobject(py)
         }
         Column::NullableInt { values, missing } => (
             "Int64",
