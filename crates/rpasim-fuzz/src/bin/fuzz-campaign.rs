@@ -9,6 +9,10 @@
 //! cargo run --release -p rpasim-fuzz --bin fuzz-campaign -- \
 //!     --rpasim target/release/rpasim --scenarios scenarios --count 10000
 //! ```
+//!
+//! A case is the same for the same `--seed` and case number, so one the
+//! report names (the slowest, say) is made again, and kept, by running it
+//! alone: `--seed S --first N --count 1`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +29,8 @@ struct Settings {
     rpasim: PathBuf,
     scenarios: PathBuf,
     count: usize,
+    /// The number of the first case (cases `first..first + count`).
+    first: usize,
     jobs: usize,
     seed: u64,
     timeout: Duration,
@@ -37,6 +43,7 @@ fn settings() -> Result<Settings, String> {
         rpasim: PathBuf::from("target/release/rpasim"),
         scenarios: PathBuf::from("scenarios"),
         count: 1000,
+        first: 0,
         jobs: 2,
         seed: 1,
         timeout: Duration::from_secs(10),
@@ -53,6 +60,7 @@ fn settings() -> Result<Settings, String> {
             "--rpasim" => s.rpasim = value.into(),
             "--scenarios" => s.scenarios = value.into(),
             "--count" => s.count = number(value)? as usize,
+            "--first" => s.first = number(value)? as usize,
             "--jobs" => s.jobs = number(value)?.max(1) as usize,
             "--seed" => s.seed = number(value)?,
             "--timeout" => s.timeout = Duration::from_secs(number(value)?),
@@ -195,8 +203,9 @@ fn run_case(s: &Settings, case: usize, scenarios: &[(PathBuf, String)]) -> Outco
     if outcome.slow(s) {
         outcome.estimated = estimate(s, &dir);
     }
-    // Keep only what needs looking at.
-    let keep = outcome.panicked()
+    // Keep only what needs looking at, or a case run alone to look at.
+    let keep = s.count == 1
+        || outcome.panicked()
         || outcome.slow(s)
         || outcome.memory_kb > s.memory_mb * 1024
         || !matches!(outcome.code, Some(0 | 2))
@@ -363,10 +372,11 @@ fn main() -> ExitCode {
         for _ in 0..s.jobs {
             scope.spawn(|| {
                 loop {
-                    let case = next.fetch_add(1, Ordering::SeqCst);
-                    if case >= s.count {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= s.count {
                         break;
                     }
+                    let case = s.first.saturating_add(n);
                     let o = run_case(&s, case, &scenarios);
                     let mut all = outcomes.lock().unwrap_or_else(|e| e.into_inner());
                     all.push(o);
