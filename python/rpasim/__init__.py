@@ -78,8 +78,9 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
 
     Read by the native module into typed columns when it can vouch that
     pandas would read the same values (a million runs' table two to three
-    times as fast as pandas reads it, in less memory); otherwise, and for
-    ``inferred`` columns, by pandas."""
+    times as fast as pandas reads it, in less memory; an ``inferred``
+    column as texts, typed as pandas types its distinct texts); otherwise
+    by pandas."""
     header = data.split(b"\n", 1)[0].decode("utf-8").split(",") if data else []
     dtype: Dict[str, Any] = {}
     for name in header:
@@ -95,10 +96,16 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
             dtype[name] = "float64"
     if not header:
         return pd.DataFrame()
-    if len(dtype) == len(header) and len(set(header)) == len(header):
-        columns = _rpasim.columns(data, [dtype[name] for name in header])
+    if len(set(header)) == len(header):
+        columns = _rpasim.columns(data, [dtype.get(name, "category") for name in header])
         if columns is not None:
-            return pd.DataFrame({name: _column(*c) for name, c in zip(header, columns)}, copy=False)
+            return pd.DataFrame(
+                {
+                    name: _inferred(*c) if name in inferred else _column(*c)
+                    for name, c in zip(header, columns)
+                },
+                copy=False,
+            )
     text = [name for name, t in dtype.items() if t == "category"]
     frame = pd.read_csv(
         io.BytesIO(data), dtype={**dtype, **{name: str for name in text}}, keep_default_na=False, na_values=[""]
@@ -123,6 +130,30 @@ def _column(kind: str, values: bytearray, extra: Any = None) -> Any:
     # pandas 3, object before), as for a column of texts.
     categories = extra if extra else pd.Index([], dtype=_TEXT_INDEX)
     return pd.Categorical.from_codes(codes, categories=categories)
+
+
+def _inferred(_kind: str, values: bytearray, texts: Sequence[str]) -> pd.Series:
+    """A column whose type pandas infers (a sweep's varied key), read by
+    the native module as a category: pandas reads its distinct texts (and
+    an empty field, if the column has one) as a column of their own, which
+    gives the type and values pandas gives the whole column (its inference
+    depends on which texts occur, not on how often); each row then takes
+    its text's value."""
+    codes = np.frombuffer(values, dtype="<i4")
+    missing = bool((codes < 0).any())
+    # A second, empty column: an empty field of a one-column file would be
+    # a blank line, which pandas skips.
+    lines = ["v,_"] + [_csv_field(t) + "," for t in texts] + ([","] if missing else [])
+    typed = pd.read_csv(io.StringIO("\n".join(lines)), keep_default_na=False, na_values=[""])["v"]
+    rows = np.where(codes < 0, len(texts), codes) if missing else codes
+    return typed.take(rows).reset_index(drop=True)
+
+
+def _csv_field(text: str) -> str:
+    """`text` as one CSV field, quoted only where needed (as rpasim writes it)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 # The type of an index of texts in this version of pandas.
@@ -431,7 +462,8 @@ def sweep(
             "flows": "sweep-flows.csv",
         }
         csv = {f: (out / f).read_bytes() for f in names.values()}
-    keys = [k for k, _ in values]
+    # Linked keys ("a|b") are a column each.
+    keys = [name for k, _ in values for name in k.split("|")]
     return SweepResult(csv=csv, **{k: _frame(csv[f], keys) for k, f in names.items()})
 
 

@@ -539,12 +539,12 @@ def test_the_gil_is_released_while_simulating():
     assert ticks > 10_000, ticks
 
 
-def _read_by_pandas(monkeypatch, data):
+def _read_by_pandas(monkeypatch, data, inferred=()):
     """``_frame`` of `data` with the native reader turned off: pandas'
     ``read_csv``, as every table was read before the native reader."""
     with monkeypatch.context() as m:
         m.setattr(rpasim._rpasim, "columns", lambda data, kinds: None)
-        return rpasim._frame(data)
+        return rpasim._frame(data, inferred)
 
 
 def _assert_same_frame(native, by_pandas, where):
@@ -644,3 +644,56 @@ arrivals = { poisson = { per_hour = 3 } }
     for name, data in r.csv.items():
         _assert_same_frame(rpasim._frame(data), _read_by_pandas(monkeypatch, data), name)
     assert list(r.summary["target"]) == ["10", "all"]
+
+
+def test_a_sweeps_tables_read_natively_are_what_pandas_reads(monkeypatch):
+    # Varied keys of every type pandas infers: integers, decimals, texts,
+    # and two linked keys.
+    vary = {
+        "machines.vm-03.bots": [1, 3],
+        "flows.invoices.arrivals.poisson.per_hour": [20, 32.5],
+        "simulation.warmup|simulation.sample_every": ["0s|5m", "1h|1h"],
+    }
+    s = rpasim.sweep(QUICKSTART, vary=vary, replications=2, set={"simulation.horizon": "2d"})
+    keys = ["machines.vm-03.bots", "flows.invoices.arrivals.poisson.per_hour", "simulation.warmup", "simulation.sample_every"]
+    read, natively = rpasim._rpasim.columns, []
+
+    def watched(data, kinds):
+        columns = read(data, kinds)
+        natively.append(columns is not None)
+        return columns
+
+    for name, data in s.csv.items():
+        monkeypatch.setattr(rpasim._rpasim, "columns", watched)
+        frame = rpasim._frame(data, keys)
+        assert natively[-1] or name == "sweep.csv", name
+        _assert_same_frame(frame, _read_by_pandas(monkeypatch, data, keys), name)
+        assert frame.equals(getattr(s, {"sweep.csv": "runs"}.get(name, name[6:-4]))), name
+    assert s.summary["machines.vm-03.bots"].dtype == "int64"
+    assert s.summary["flows.invoices.arrivals.poisson.per_hour"].dtype == "float64"
+    # The last key varies fastest.
+    assert list(s.runs["simulation.warmup"]) == ["0s", "0s", "1h", "1h"] * 4
+    assert list(s.runs["simulation.sample_every"]) == ["5m", "5m", "1h", "1h"] * 4
+
+
+def test_a_column_typed_by_pandas_is_typed_alike_when_read_natively(monkeypatch):
+    # Whatever texts a varied key's column holds (empty fields, quoted
+    # commas, words pandas reads as booleans, integers beyond 64 bits),
+    # its type and values are those pandas gives the whole column.
+    columns = {
+        "ints": ["3", "1", "3", "2"],
+        "ints with an empty field": ["3", "", "1", "3"],
+        "decimals": ["0.5", "2", "1e3", "0.5"],
+        "booleans": ["True", "False", "True", "True"],
+        "texts": ['a,"b"', "10m", "", "7"],
+        "huge": ["18446744073709551616", "1", "2", "1"],
+        "empty": ["", "", "", ""],
+    }
+    for what, texts in columns.items():
+        lines = ["variant,k,target,n"] + [
+            f"{i},{rpasim._csv_field(t)},t{i % 2},{i}" for i, t in enumerate(texts)
+        ]
+        data = ("\n".join(lines) + "\n").encode()
+        native = rpasim._frame(data, ["k"])
+        assert rpasim._rpasim.columns(data, ["int64", "category", "category", "int64"]) is not None, what
+        _assert_same_frame(native, _read_by_pandas(monkeypatch, data, ["k"]), what)
