@@ -15,6 +15,9 @@ use crate::draw::{self, DrawResult, color};
 const LEGEND_WIDTH: u32 = 380;
 /// Longest legend text, in characters, before it is shortened in the middle.
 const LEGEND_CHARS: usize = 44;
+/// Most points of a line drawn with a mark and whiskers each (the plot is
+/// about 720 pixels wide).
+const MOST_MARKED_POINTS: usize = 60;
 
 /// What a sweep chart shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,9 +213,15 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
     }
     for (i, s) in series.iter().enumerate() {
         let c = color(i);
-        chart.draw_series(s.points.iter().map(|(x, m, h)| {
-            ErrorBar::new_vertical(*x, (m - h).max(0.0), *m, m + h, c.stroke_width(2), 10)
-        }))?;
+        // Beyond a point every 12 pixels or so, marks and whiskers merge
+        // into a band that hides the line: the line and the interval's band
+        // say it alone.
+        let marked = s.points.len() <= MOST_MARKED_POINTS || categorical;
+        if marked {
+            chart.draw_series(s.points.iter().map(|(x, m, h)| {
+                ErrorBar::new_vertical(*x, (m - h).max(0.0), *m, m + h, c.stroke_width(2), 10)
+            }))?;
+        }
         if s.points.len() < 2 || categorical {
             // Categories have no order to draw a line or band along.
             chart.draw_series(
@@ -236,11 +245,13 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
             s.points.iter().map(|(x, m, _)| (*x, *m)),
             c.stroke_width(2),
         ))?;
-        chart.draw_series(
-            s.points
-                .iter()
-                .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
-        )?;
+        if marked {
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
+            )?;
+        }
     }
     draw_legend(&side, c)
 }
@@ -254,4 +265,47 @@ pub fn sweep_chart(dir: &Path, stem: &str, chart: &SweepChart) -> io::Result<()>
         |root| draw_sweep(root, chart),
         |root| draw_sweep(root, chart),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SVG of a chart of one line of `points` points.
+    fn svg_of(points: usize) -> String {
+        let chart = SweepChart {
+            title: "wait_p95_s by pool.max_bots".into(),
+            x_desc: "pool.max_bots".into(),
+            y_desc: "wait_p95_s".into(),
+            legend_title: "target".into(),
+            series: vec![SweepSeries {
+                label: "pool".into(),
+                points: (0..points)
+                    .map(|i| (i as f64, 100.0 + (i % 7) as f64, 5.0))
+                    .collect(),
+            }],
+            categories: Vec::new(),
+            thresholds: Vec::new(),
+        };
+        crate::register_fonts();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
+            draw_sweep(&root, &chart).expect("drawn");
+            root.present().expect("presented");
+        }
+        svg
+    }
+
+    #[test]
+    fn a_mark_a_point_until_marks_would_merge_into_a_band() {
+        // A mark each: the whiskers' ring around the mean and a dot.
+        assert_eq!(svg_of(5).matches("<circle").count(), 2 * 5);
+        let most = svg_of(MOST_MARKED_POINTS);
+        assert_eq!(most.matches("<circle").count(), 2 * MOST_MARKED_POINTS);
+        // Beyond, the line and its interval's band alone.
+        let dense = svg_of(MOST_MARKED_POINTS + 1);
+        assert_eq!(dense.matches("<circle").count(), 0);
+        assert!(dense.contains("<polyline") && dense.contains("<polygon"));
+    }
 }
