@@ -419,10 +419,37 @@ class SweepResult:
 def _vary_values(key: str, values: Union[str, Sequence[Any]]) -> List[str]:
     """A varied key's values as ``--vary`` texts: a range or list text
     (``"1..10"``, ``"5..50:5"``, ``"1,2,4"``) as the command line reads it,
-    or each value of a sequence (a text as it is, anything else as TOML)."""
+    or each value of a sequence (``_vary_text``)."""
     if isinstance(values, str):
         return _rpasim.vary_values(f"{key}={values}")
-    return [v if isinstance(v, str) else _toml_value(v) for v in values]
+    return [_vary_text(v) for v in values]
+
+
+def _vary_text(v: Any) -> str:
+    """One value of a varied key as the text ``--vary`` takes and the
+    tables show: a text as it is, a ``datetime.timedelta`` as a duration
+    text (``"1h30m"``; as TOML it would be a quoted string, quotes and all
+    in the tables), anything else as TOML."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, datetime.timedelta):
+        return _duration_text(v)
+    return _toml_value(v)
+
+
+def _duration_text(v: datetime.timedelta) -> str:
+    """A timedelta, to the millisecond, as a duration text of days, hours,
+    minutes, seconds and milliseconds (``"1h30m"``, ``"1s500ms"``, ``"0s"``);
+    a negative one with a minus sign, which rpasim refuses."""
+    ms = round(v / datetime.timedelta(milliseconds=1))
+    if ms == 0:
+        return "0s"
+    parts, rest = [], abs(ms)
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return ("-" if ms < 0 else "") + "".join(parts)
 
 
 def sweep(

@@ -448,6 +448,14 @@ def test_numpy_values_timedeltas_and_range_texts_are_what_they_look_like():
     by_numpy = rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": np.arange(1, 4)})
     assert list(by_text.runs["machines.vm-03.bots"]) == [1, 2, 3]
     assert by_text.csv == by_numpy.csv
+    # Timedeltas are duration texts, as one would write them (not quoted
+    # TOML strings, quotes and all in the tables).
+    spans = [datetime.timedelta(minutes=5), datetime.timedelta(hours=1, minutes=30), datetime.timedelta(seconds=1.5)]
+    by_timedelta = rpasim.sweep(QUICKSTART, vary={"simulation.sample_every": spans}, set={"simulation.horizon": "1d"})
+    assert list(by_timedelta.runs["simulation.sample_every"]) == ["5m", "1h30m", "1s500ms"]
+    by_words = rpasim.sweep(QUICKSTART, vary={"simulation.sample_every": "5m,1h30m,1s500ms"}, set={"simulation.horizon": "1d"})
+    assert by_timedelta.csv == by_words.csv
+    assert [rpasim._duration_text(datetime.timedelta(d)) for d in (0, 2, -1)] == ["0s", "2d", "-1d"]
     # A value with commas stays one value (plan's search joined them).
     with pytest.raises(ValueError) as e:
         rpasim.plan(
