@@ -30,6 +30,7 @@ import os
 import re
 import sys
 import tempfile
+from csv import reader as _csv_reader
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -81,7 +82,8 @@ def _frame(data: bytes, inferred: Sequence[str] = ()) -> pd.DataFrame:
     times as fast as pandas reads it, in less memory; an ``inferred``
     column as texts, typed as pandas types its distinct texts); otherwise
     by pandas."""
-    header = data.split(b"\n", 1)[0].decode("utf-8").split(",") if data else []
+    # A varied key's name may hold a comma, quoted in the header.
+    header = next(_csv_reader([data.split(b"\n", 1)[0].decode("utf-8")])) if data else []
     dtype: Dict[str, Any] = {}
     for name in header:
         if name in inferred:

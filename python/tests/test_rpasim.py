@@ -555,6 +555,20 @@ def _read_by_pandas(monkeypatch, data, inferred=()):
         return rpasim._frame(data, inferred)
 
 
+def _watch_native_reads(monkeypatch):
+    """A list to which every later call of the native reader appends
+    whether it read the table (True) or left it to pandas."""
+    read, natively = rpasim._rpasim.columns, []
+
+    def watched(data, kinds):
+        columns = read(data, kinds)
+        natively.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(rpasim._rpasim, "columns", watched)
+    return natively
+
+
 def _assert_same_frame(native, by_pandas, where):
     pd.testing.assert_frame_equal(native, by_pandas, check_exact=True, check_categorical=True, obj=where)
     for column in by_pandas.select_dtypes("category"):
@@ -664,15 +678,8 @@ def test_a_sweeps_tables_read_natively_are_what_pandas_reads(monkeypatch):
     }
     s = rpasim.sweep(QUICKSTART, vary=vary, replications=2, set={"simulation.horizon": "2d"})
     keys = ["machines.vm-03.bots", "flows.invoices.arrivals.poisson.per_hour", "simulation.warmup", "simulation.sample_every"]
-    read, natively = rpasim._rpasim.columns, []
-
-    def watched(data, kinds):
-        columns = read(data, kinds)
-        natively.append(columns is not None)
-        return columns
-
     for name, data in s.csv.items():
-        monkeypatch.setattr(rpasim._rpasim, "columns", watched)
+        natively = _watch_native_reads(monkeypatch)
         frame = rpasim._frame(data, keys)
         assert natively[-1] or name == "sweep.csv", name
         _assert_same_frame(frame, _read_by_pandas(monkeypatch, data, keys), name)
@@ -705,3 +712,30 @@ def test_a_column_typed_by_pandas_is_typed_alike_when_read_natively(monkeypatch)
         native = rpasim._frame(data, ["k"])
         assert rpasim._rpasim.columns(data, ["int64", "category", "category", "int64"]) is not None, what
         _assert_same_frame(native, _read_by_pandas(monkeypatch, data, ["k"]), what)
+
+
+def test_a_varied_key_naming_a_machine_with_a_comma_is_read_natively(monkeypatch):
+    # The header quotes the key's column; split at every comma, it gave
+    # the native reader more names than columns, and pandas read the table.
+    scenario = """
+[simulation]
+horizon = "1d"
+
+[[machines]]
+name = "p,c"
+bots = 1
+
+[[flows]]
+name = "f"
+target = "p,c"
+duration = "10m"
+arrivals = { poisson = { per_hour = 3 } }
+"""
+    key = 'machines."p,c".bots'
+    s = rpasim.sweep(scenario, vary={key: [1, 2]})
+    assert list(s.runs[key]) == [1, 2]
+    for name, data in s.csv.items():
+        natively = _watch_native_reads(monkeypatch)
+        frame = rpasim._frame(data, [key])
+        assert natively == [True] or name == "sweep.csv", name
+        _assert_same_frame(frame, _read_by_pandas(monkeypatch, data, [key]), name)
