@@ -409,13 +409,17 @@ class SweepResult:
     interval of each metric per variant and target), ``targets``
     (sweep-targets.csv) and ``flows`` (sweep-flows.csv), as DataFrames;
     ``csv[name]`` holds the bytes. The varied keys' columns are typed by
-    pandas (numbers, or text for categorical values)."""
+    pandas (numbers, or text for categorical values). ``vary`` holds each
+    varied key's values as the texts the sweep ran (linked keys as one
+    key, ``"a|b"``), and ``replications`` the replications of each."""
 
     csv: Dict[str, bytes] = field(repr=False)
     runs: pd.DataFrame = field(repr=False)
     summary: pd.DataFrame = field(repr=False)
     targets: pd.DataFrame = field(repr=False)
     flows: pd.DataFrame = field(repr=False)
+    vary: Dict[str, List[str]] = field(default_factory=dict)
+    replications: int = 0
 
 
 def _vary_values(key: str, values: Union[str, Sequence[Any]]) -> List[str]:
@@ -479,9 +483,10 @@ def sweep(
         path = _scenario_file(scenario, tmp)
         vary = _keyed("vary", vary, '{"machines.vm-01.bots": "1..10"}')
         values = [(k, _vary_values(k, vs)) for k, vs in vary.items()]
+        replications = _whole("replications", replications, 1)
         out = Path(tmp) / "sweep"
         _rpasim.sweep(
-            str(path), values, _whole("replications", replications, 1), _seed(seed),
+            str(path), values, replications, _seed(seed),
             _overrides(set, None), str(out), _jobs(jobs),
         )
         names = {
@@ -493,7 +498,10 @@ def sweep(
         csv = {f: (out / f).read_bytes() for f in names.values()}
     # Linked keys ("a|b") are a column each.
     keys = [name for k, _ in values for name in k.split("|")]
-    return SweepResult(csv=csv, **{k: _frame(csv[f], keys) for k, f in names.items()})
+    return SweepResult(
+        csv=csv, **{k: _frame(csv[f], keys) for k, f in names.items()},
+        vary=dict(values), replications=replications,
+    )
 
 
 def _setting(text: str) -> Tuple[str, Any]:

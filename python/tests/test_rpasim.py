@@ -179,6 +179,9 @@ def test_a_sweep_summarises_its_replications(tmp_path):
     )
     assert len(s.runs) == 2 * 3
     assert list(s.runs["machines.vm-03.bots"]) == [1, 1, 1, 2, 2, 2]
+    # What was swept, as a notebook shows it.
+    assert (s.vary, s.replications) == ({"machines.vm-03.bots": ["1", "2"]}, 3)
+    assert repr(s) == "SweepResult(vary={'machines.vm-03.bots': ['1', '2']}, replications=3)"
     mean = s.summary[(s.summary["target"] == "all") & (s.summary["metric"] == "wait_mean_s")]
     assert list(mean["n"]) == [3, 3]
     by_hand = s.runs.groupby("machines.vm-03.bots")["wait_mean_s"].mean()
