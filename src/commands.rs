@@ -25,11 +25,15 @@ fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
         .map_err(|e| CliError::Invalid(e.to_string()))
 }
 
-/// A scenario whose output files may be written (their estimated size is
-/// within `[limits] max_output_mb`).
-fn load_for_output(args: &ScenarioArgs) -> Result<Scenario, CliError> {
+/// A scenario whose output files, with `runs.csv` if `with_runs`, may be
+/// written (their estimated size is within `[limits] max_output_mb`).
+fn load_for_output(args: &ScenarioArgs, with_runs: bool) -> Result<Scenario, CliError> {
     let s = load(args)?;
-    match &s.output_refusal {
+    let refusal = match with_runs {
+        true => &s.output_refusal,
+        false => &s.output_refusal_without_runs,
+    };
+    match refusal {
         Some(e) => Err(CliError::Invalid(e.to_string())),
         None => Ok(s),
     }
@@ -37,7 +41,7 @@ fn load_for_output(args: &ScenarioArgs) -> Result<Scenario, CliError> {
 
 /// `rpasim validate`.
 pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
-    let s = load_for_output(args)?;
+    let s = load_for_output(args, true)?;
     let (runs, events, bytes) = rpasim_scenario::build::limits::estimate(&s.spec);
     let about = rpasim_scenario::build::limits::about;
     println!(
@@ -58,7 +62,7 @@ pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
 /// `rpasim run`.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let scenario = load_for_output(&args.scenario)?;
+    let scenario = load_for_output(&args.scenario, args.runs == RunsOutput::All)?;
     let goals = goals(args, &scenario)?;
     let out = args
         .out

@@ -148,6 +148,43 @@ fn gigabytes_of_output_are_refused_naming_the_setting() {
 }
 
 #[test]
+fn runs_none_is_not_refused_for_the_runs_csv_it_does_not_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 86,400 runs: about 8 MB of runs.csv, against a limit of 1 MB.
+    let text = with_arrivals("{ every = \"1s\" }");
+    let limit = ["--set", "limits.max_output_mb=1"];
+    assert_refused(
+        &validate(dir.path(), &text, &limit),
+        &["flows.storm.arrivals", "mostly runs.csv", "max_output_mb"],
+    );
+    let o = validate(
+        dir.path(),
+        &text,
+        &[&limit[..], &["--runs", "none"]].concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dir.path().join("out/runs.csv").exists());
+    assert!(
+        fs::read_to_string(dir.path().join("out/summary.csv"))
+            .expect("summary")
+            .contains("86400")
+    );
+    // The files it writes still count: a sample a second is 4 MB.
+    let sampled = text.replace(
+        "horizon = \"1d\"",
+        "horizon = \"1d\"\nsample_every = \"1s\"",
+    );
+    assert_refused(
+        &validate(
+            dir.path(),
+            &sampled,
+            &[&limit[..], &["--runs", "none"]].concat(),
+        ),
+        &["simulation.sample_every", "mostly timeseries.csv"],
+    );
+}
+
+#[test]
 fn too_many_entries_are_refused_before_building() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut text = String::from("[simulation]\nhorizon = \"1d\"\n");

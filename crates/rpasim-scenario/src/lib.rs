@@ -55,6 +55,8 @@ pub struct Scenario {
     /// Commands that keep results in memory (checks) ignore it; sweeps
     /// check what they write themselves against [`Self::max_output_mb`].
     pub output_refusal: Option<ScenarioError>,
+    /// The same for the files without `runs.csv` (`--runs none`).
+    pub output_refusal_without_runs: Option<ScenarioError>,
     /// `[limits] max_output_mb` (overrides applied): the most megabytes of
     /// files one command may write for this scenario.
     pub max_output_mb: u64,
@@ -117,9 +119,12 @@ fn scenario(locator: &Locator<'_>, traces: &trace::Traces) -> Result<Scenario, S
     let base_dir = source.parent().unwrap_or(Path::new("."));
     let spec = build::build(&file, base_dir, traces).map_err(|issues| locator.issues(issues))?;
     let goals = build::goals(&file, &spec).map_err(|issues| locator.issues(issues))?;
-    let output_refusal = build::limits::output_issue(&file, &spec).map(|i| ScenarioError {
-        problems: vec![locator.issue(i)],
-    });
+    let refusal = |with_runs| {
+        build::limits::output_issue(&file, &spec, with_runs).map(|i| ScenarioError {
+            problems: vec![locator.issue(i)],
+        })
+    };
+    let (output_refusal, output_refusal_without_runs) = (refusal(true), refusal(false));
     let name = file.simulation.name.clone().unwrap_or_else(|| {
         source
             .file_stem()
@@ -132,6 +137,7 @@ fn scenario(locator: &Locator<'_>, traces: &trace::Traces) -> Result<Scenario, S
         effective_toml: effective.to_string(),
         spec,
         output_refusal,
+        output_refusal_without_runs,
         max_output_mb: file.limits.max_output_mb,
         goals,
     })

@@ -95,7 +95,9 @@ struct OutputEstimate {
 }
 
 impl OutputEstimate {
-    fn of(spec: &ModelSpec, w: &Workload) -> Self {
+    /// The files of a run of `spec`; without `runs.csv` unless `with_runs`
+    /// (`--runs none`).
+    fn of(spec: &ModelSpec, w: &Workload, with_runs: bool) -> Self {
         let longest_host = spec
             .machines
             .iter()
@@ -109,7 +111,7 @@ impl OutputEstimate {
             .map(|(f, n)| {
                 let target = spec.targets[f.target.index()].name.len();
                 let row = RUN_ROW_BYTES + (f.name.len() + target + longest_host) as u64;
-                n * row as f64
+                if with_runs { n * row as f64 } else { 0.0 }
             })
             .collect();
         let names: u64 = spec
@@ -132,7 +134,7 @@ impl OutputEstimate {
 /// The estimated size of a run of `spec`: runs, events and bytes of output.
 pub fn estimate(spec: &ModelSpec) -> (f64, f64, f64) {
     let w = Workload::of(spec);
-    let bytes = OutputEstimate::of(spec, &w).total();
+    let bytes = OutputEstimate::of(spec, &w, true).total();
     (w.total_runs(), w.events, bytes)
 }
 
@@ -186,16 +188,17 @@ impl Builder<'_> {
 }
 
 /// Refuses a model whose outputs would exceed `[limits] max_output_mb`,
-/// naming what writes the most. Only for commands that write the run's
-/// files (`run`, `validate`): checks keep summaries in memory, and sweeps
+/// naming what writes the most; `runs.csv` among them if `with_runs` (not
+/// with `--runs none`). Only for commands that write the run's files
+/// (`run`, `validate`): checks keep summaries in memory, and sweeps
 /// estimate their own files against the same limit (`rpasim-sweep`'s
 /// `footprint`).
-pub fn output_issue(file: &ScenarioFile, spec: &ModelSpec) -> Option<Issue> {
+pub fn output_issue(file: &ScenarioFile, spec: &ModelSpec, with_runs: bool) -> Option<Issue> {
     let limits = &file.limits;
     let w = Workload::of(spec);
     let biggest = (0..w.runs.len()).max_by(|a, b| w.runs[*a].total_cmp(&w.runs[*b]));
     let flow_path = |i: usize| KeyPath::root("flows").index(i).key("arrivals");
-    let out = OutputEstimate::of(spec, &w);
+    let out = OutputEstimate::of(spec, &w, with_runs);
     if !exceeds(out.total() / 1e6, limits.max_output_mb) {
         return None;
     }
