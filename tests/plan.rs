@@ -299,6 +299,17 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
         (
             vec![
                 "--search",
+                "limits.queue_capacity=1..9",
+                "--set",
+                "limits.queue_capacity=5",
+                "--goal",
+                "all.queue_full<=0",
+            ],
+            "search limits.queue_capacity: also given a fixed value (limits.queue_capacity=5",
+        ),
+        (
+            vec![
+                "--search",
                 "limits.queue_capacity=1..2000",
                 "--search",
                 "simulation.seed=1..1000",

@@ -673,10 +673,22 @@ fn bundled_sweep_file_answers_its_question() {
 #[test]
 fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let dir = setup();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["sweep", "hosted.toml", "--vary", "max_bots"],
             "--vary expects KEY=VALUES",
+        ),
+        // A fixed value every variant would replace.
+        (
+            &[
+                "sweep",
+                "hosted.toml",
+                "--vary",
+                "hosted_groups.pool.max_bots=4,8",
+                "--set",
+                "hosted_groups.pool.max_bots=6",
+            ],
+            "vary hosted_groups.pool.max_bots: also given a fixed value (hosted_groups.pool.max_bots=6",
         ),
         (
             &[

@@ -371,6 +371,21 @@ impl SweepDefinition {
         if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
             return Err(DefinitionError(format!("{} is varied twice", w[0])));
         }
+        // A fixed value of a varied key would be replaced in every variant:
+        // the sweep would not be what its command line says.
+        if let Some((key, value)) = self
+            .set
+            .iter()
+            .filter_map(|s| s.split_once('='))
+            .find(|(key, _)| keys.binary_search(&key.trim()).is_ok())
+        {
+            return Err(DefinitionError(format!(
+                "vary {}: also given a fixed value ({}={value}, from --set or [set]), which each \
+                 of the values would replace; give it one or the other",
+                key.trim(),
+                key.trim()
+            )));
+        }
         self.check_size()?;
         if keys.contains(&SEED_KEY) {
             // Each job's seed replaces the variant's: its variants would
