@@ -407,6 +407,12 @@ def test_arguments_are_refused_in_pythons_terms():
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=5),
         "replications' MIN must be a whole number from 0 to 4294967295; got 2.5":
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=(2.5, 4)),
+        # A key both varied (or searched) and set: its set value would be
+        # replaced in every variant.
+        'vary machines.vm-03.bots: also given a fixed value (machines.vm-03.bots=2, from set=)':
+            lambda: rpasim.sweep(QUICKSTART, vary=search, set={"machines.vm-03.bots": 2}),
+        'search machines.vm-03.bots: also given a fixed value (machines.vm-03.bots=2, from set=)':
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, set={"machines.vm-03.bots": 2}),
         # Nothing varied is refused, as the command line refuses it.
         'nothing to vary: give vary={KEY: VALUES}, e.g. {"machines.vm-01.bots": "1..10"}':
             lambda: rpasim.sweep(QUICKSTART, vary={}),

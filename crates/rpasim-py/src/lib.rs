@@ -109,7 +109,7 @@ fn failed(first: &FirstError) -> bool {
 
 /// The options of the command line that its messages name, as the
 /// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
-const PYTHON_TERMS: [(&str, &str); 9] = [
+const PYTHON_TERMS: [(&str, &str); 10] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -128,6 +128,7 @@ const PYTHON_TERMS: [(&str, &str); 9] = [
         "(--set limits.max_output_mb=N)",
         "(set={\"limits.max_output_mb\": N})",
     ),
+    ("from --set or [set]", "from set="),
 ];
 
 /// A `ValueError` with a message of the command line's, in the Python
