@@ -273,6 +273,13 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
 fn update_baseline(baseline: &Path, current: &Current<'_>) -> Result<(), CliError> {
     let summary = current.read()?;
     summary.validate()?;
+    if summary.without_arrivals() {
+        return Err(CliError::Invalid(format!(
+            "{}: no run arrived (arrivals 0 in every row): as a baseline it would compare \
+             with nothing; the baseline is left as it was",
+            summary.origin
+        )));
+    }
     // Written beside and renamed over, a link would be replaced by a file
     // and what it points to left as it was.
     if fs::symlink_metadata(baseline).is_ok_and(|m| m.file_type().is_symlink()) {

@@ -335,6 +335,58 @@ fn malformed_sweep_summaries_are_refused_and_never_panic() {
 }
 
 #[test]
+fn a_baseline_where_nothing_arrived_is_refused() {
+    let dir = setup();
+    let d = dir.path();
+    // A horizon of 1 ms: no run arrives, every wait is empty.
+    let o = run_in(
+        d,
+        &[
+            "run",
+            "healthy.toml",
+            "--set",
+            "simulation.horizon=1ms",
+            "--out",
+            "empty",
+            "-q",
+            "--no-charts",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["summary.csv", "summary-flows.csv"] {
+        let (base, cur) = (format!("empty/{file}"), format!("healthy/{file}"));
+        let o = check(d, &["--baseline", &base, "--current", &base]);
+        assert_invalid(&o, &[&base, "no run arrived in the baseline"]);
+        // Against any run: nothing would be compared with it.
+        let o = check(d, &["--baseline", &base, "--current", &cur]);
+        assert_invalid(&o, &["no run arrived in the baseline"]);
+        // Nor is it made a baseline: the one there stays.
+        let o = check(d, &["--baseline", &cur, "--current", &base, "--update"]);
+        assert_invalid(&o, &[&base, "no run arrived", "left as it was"]);
+    }
+    let head = "variant,machines.m.bots,target,metric,n,mean,sd,ci95_half_width\n";
+    let sweep = format!("{head}0,2,all,arrivals,3,0.0,0.0,0.0\n1,3,all,arrivals,3,0.0,0.0,0.0\n");
+    fs::write(d.join("sweep.csv"), sweep).expect("write");
+    let o = check(d, &["--baseline", "sweep.csv", "--current", "sweep.csv"]);
+    assert_invalid(&o, &["sweep.csv: no run arrived in the baseline"]);
+    // One variant with arrivals is a baseline.
+    let some = format!("{head}0,2,all,arrivals,3,0.0,0.0,0.0\n1,3,all,arrivals,3,4.0,1.0,2.5\n");
+    fs::write(d.join("sweep.csv"), some).expect("write");
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "sweep.csv",
+            "--current",
+            "sweep.csv",
+            "--tolerance",
+            "arrivals=0",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn update_from_a_file_writes_a_validated_baseline() {
     let dir = setup();
     let d = dir.path();

@@ -201,6 +201,15 @@ pub fn check(
             base.origin, cur.origin
         )));
     }
+    // Against a baseline where nothing arrived, every rate and wait is
+    // empty or zero: a check would pass for almost any run.
+    if base.without_arrivals() {
+        return Err(SweepError::Invalid(format!(
+            "{}: no run arrived in the baseline (arrivals 0 in every row), so there is \
+             nothing to compare with; make it again from a run with arrivals (--update)",
+            base.origin
+        )));
+    }
     let tolerances: Vec<Tolerance> = if tolerances.is_empty() {
         DEFAULT_METRICS
             .iter()

@@ -226,6 +226,28 @@ impl SummaryFile {
         Ok(Value::Finite(x))
     }
 
+    /// Whether no run arrived at all: every row's `arrivals` is 0 (in a
+    /// sweep summary, every `arrivals` mean), and there is at least one.
+    /// Rows whose value does not read are left to the comparison, which
+    /// tells them.
+    pub fn without_arrivals(&self) -> bool {
+        let arrivals = |row: &Row<'_>| -> Option<f64> {
+            let cell = match self.kind {
+                Kind::Sweep => {
+                    let metric = row.get(self.column("metric")?)?;
+                    if metric != "arrivals" {
+                        return None;
+                    }
+                    row.get(self.column("mean")?)?
+                }
+                Kind::Run | Kind::Flows => row.get(self.column("arrivals")?)?,
+            };
+            cell.trim().parse().ok()
+        };
+        let mut counts = self.rows.iter().filter_map(|(_, row)| arrivals(&row));
+        counts.next().is_some_and(|first| first == 0.0) && counts.all(|n| n == 0.0)
+    }
+
     /// What a row is named by: `target`, or `flow` in `summary-flows.csv`.
     pub fn row_kind(&self) -> &'static str {
         match self.kind {
