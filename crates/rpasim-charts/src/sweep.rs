@@ -18,6 +18,9 @@ const LEGEND_CHARS: usize = 44;
 /// Most points of a line drawn with a mark and whiskers each (the plot is
 /// about 720 pixels wide).
 const MOST_MARKED_POINTS: usize = 60;
+/// Most category names on the x axis: about 8 characters each fit the
+/// plot's width 11 times. Beyond, every few categories are named.
+const MOST_CATEGORY_LABELS: usize = 12;
 
 /// What a sweep chart shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,7 +166,8 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, 0.0..(y1.max(1e-9) * 1.1))?;
     // About 8 pixels a character over a plot ~720 pixels wide.
-    let label_chars = (90 / c.categories.len().max(1)).clamp(8, 40);
+    let labels = c.categories.len().clamp(1, MOST_CATEGORY_LABELS);
+    let label_chars = (90 / labels).clamp(8, 40);
     let category = |x: &f64| {
         let i = x.round();
         let name = (i >= 0.0 && (x - i).abs() < 1e-6)
@@ -187,7 +191,7 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
         .label_style(("sans-serif", 15))
         .y_label_formatter(&y_label);
     if categorical {
-        mesh.x_labels(c.categories.len())
+        mesh.x_labels(labels)
             .x_label_formatter(&category)
             .disable_x_mesh();
     } else {
@@ -216,18 +220,20 @@ fn draw_sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &SweepChart)
         // Beyond a point every 12 pixels or so, marks and whiskers merge
         // into a band that hides the line: the line and the interval's band
         // say it alone.
-        let marked = s.points.len() <= MOST_MARKED_POINTS || categorical;
+        let marked = s.points.len() <= MOST_MARKED_POINTS;
         if marked {
             chart.draw_series(s.points.iter().map(|(x, m, h)| {
                 ErrorBar::new_vertical(*x, (m - h).max(0.0), *m, m + h, c.stroke_width(2), 10)
             }))?;
         }
         if s.points.len() < 2 || categorical {
-            // Categories have no order to draw a line or band along.
+            // Categories have no order to draw a line or band along: dots
+            // alone, small where there are many.
+            let radius = if marked { 4 } else { 2 };
             chart.draw_series(
                 s.points
                     .iter()
-                    .map(|(x, m, _)| Circle::new((*x, *m), 4, c.filled())),
+                    .map(|(x, m, _)| Circle::new((*x, *m), radius, c.filled())),
             )?;
             continue;
         }
@@ -273,6 +279,11 @@ mod tests {
 
     /// The SVG of a chart of one line of `points` points.
     fn svg_of(points: usize) -> String {
+        svg_of_chart(points, Vec::new())
+    }
+
+    /// The same, the points at `categories` if there are any.
+    fn svg_of_chart(points: usize, categories: Vec<String>) -> String {
         let chart = SweepChart {
             title: "wait_p95_s by pool.max_bots".into(),
             x_desc: "pool.max_bots".into(),
@@ -284,7 +295,7 @@ mod tests {
                     .map(|i| (i as f64, 100.0 + (i % 7) as f64, 5.0))
                     .collect(),
             }],
-            categories: Vec::new(),
+            categories,
             thresholds: Vec::new(),
         };
         crate::register_fonts();
@@ -307,5 +318,26 @@ mod tests {
         let dense = svg_of(MOST_MARKED_POINTS + 1);
         assert_eq!(dense.matches("<circle").count(), 0);
         assert!(dense.contains("<polyline") && dense.contains("<polygon"));
+    }
+
+    #[test]
+    fn many_categories_are_small_dots_under_a_few_names() {
+        let names = |n: usize| (0..n).map(|i| format!("{}s", 10 + i)).collect::<Vec<_>>();
+        let named = |svg: &str, n: usize| {
+            names(n)
+                .iter()
+                .filter(|name| svg.contains(&format!("\n{name}\n</text>")))
+                .count()
+        };
+        // A few: each named, each with its mark.
+        let few = svg_of_chart(5, names(5));
+        assert_eq!(named(&few, 5), 5);
+        assert_eq!(few.matches("r=\"4\"").count(), 5);
+        // Hundreds: a dozen names at most (they overlapped into a smear),
+        // and a dot each without whiskers.
+        let many = svg_of_chart(300, names(300));
+        assert!((2..=12).contains(&named(&many, 300)));
+        assert_eq!(many.matches("<circle").count(), 300);
+        assert_eq!(many.matches("r=\"2\"").count(), 300);
     }
 }
