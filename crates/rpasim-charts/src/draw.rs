@@ -70,6 +70,36 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
+/// The unit of the y axis of `metric` whose values reach `top`: seconds
+/// (`_s` metrics) read in minutes or hours when long, so that the ticks
+/// are round durations.
+pub(crate) fn y_unit(metric: &str, top: f64) -> (f64, String) {
+    if !metric.ends_with("_s") {
+        return (1.0, metric.to_string());
+    }
+    let (scale, unit) = if top >= 7_200.0 {
+        (3_600.0, "hours")
+    } else if top >= 120.0 {
+        (60.0, "minutes")
+    } else {
+        (1.0, "seconds")
+    };
+    (scale, format!("{metric} ({unit})"))
+}
+
+/// An axis label: no decimals on large or whole numbers, a few on small
+/// ones, without trailing zeros (`0.5`, not `0.500`).
+pub(crate) fn tick(v: f64) -> String {
+    if v.fract() == 0.0 || v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        let text = format!("{v:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 /// The segmented axis of `n` categories: `0..n-1` has one segment per
 /// category, but a single category needs `0..1` to get a label.
 fn categories(n: usize) -> std::ops::Range<u32> {

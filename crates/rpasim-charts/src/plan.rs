@@ -9,7 +9,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::draw::{self, DrawResult};
+use crate::draw::{self, DrawResult, tick, y_unit};
 
 /// One evaluated candidate.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +62,16 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         .filter(|v| v.is_finite())
         .chain([c.threshold])
         .collect();
-    let top = finite.iter().copied().fold(0.0f64, f64::max).max(1e-9) * 1.15;
-    let clip = |v: f64| if v.is_finite() { v.min(top) } else { top };
+    // Seconds read in minutes or hours when long, as in sweep charts.
+    let (scale, y_desc) = y_unit(&c.y_desc, finite.iter().copied().fold(0.0f64, f64::max));
+    let top = finite.iter().copied().fold(0.0f64, f64::max).max(1e-9) * 1.15 / scale;
+    let clip = |v: f64| {
+        if v.is_finite() {
+            (v / scale).min(top)
+        } else {
+            top
+        }
+    };
     let (x0, x1) = c
         .points
         .iter()
@@ -80,14 +88,23 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..top)?;
+    // Whole searched values and costs (bots, add-ons) get whole ticks only.
+    let integers = c.points.iter().all(|p| p.x.fract() == 0.0);
+    let x_label = |x: &f64| match integers && x.fract() != 0.0 {
+        true => String::new(),
+        false => tick(*x),
+    };
     chart
         .configure_mesh()
         .x_desc(c.x_desc.as_str())
-        .y_desc(c.y_desc.as_str())
+        .y_desc(y_desc)
         .label_style(("sans-serif", 15))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&|y: &f64| tick(*y))
         .draw()?;
+    let threshold = c.threshold / scale;
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![(x0 - pad, c.threshold), (x1 + pad, c.threshold)],
+        vec![(x0 - pad, threshold), (x1 + pad, threshold)],
         BLACK.stroke_width(2),
     )))?;
     for p in &c.points {
@@ -121,4 +138,55 @@ pub fn plan_chart(dir: &Path, stem: &str, chart: &PlanChart) -> io::Result<()> {
         |root| draw_plan(root, chart),
         |root| draw_plan(root, chart),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_read_in_minutes_and_costs_in_whole_numbers() {
+        let point = |x: f64, mean: f64, verdict: &str| PlanPoint {
+            x,
+            mean,
+            bound: mean * 1.1,
+            verdict: verdict.into(),
+        };
+        let chart = PlanChart {
+            title: "urgent.start_p95_s <= 2m".into(),
+            x_desc: "cost".into(),
+            y_desc: "start_p95_s".into(),
+            threshold: 120.0,
+            points: vec![point(2.0, 201.0, "fails"), point(4.0, 96.0, "meets")],
+        };
+        crate::register_fonts();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, draw::SIZE).into_drawing_area();
+            draw_plan(&root, &chart).expect("drawn");
+            root.present().expect("presented");
+        }
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .collect();
+        assert!(labels.contains(&"start_p95_s (minutes)"), "{labels:?}");
+        // The threshold of 2 minutes and whole costs, as they are written.
+        assert!(labels.contains(&"2") && labels.contains(&"3"), "{labels:?}");
+        assert!(
+            labels
+                .iter()
+                .all(|l| !l.ends_with(".0") && !l.ends_with("00")),
+            "{labels:?}"
+        );
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(
+            [120.0, 2.0, 2.5, 0.5, 0.125, 0.0004].map(tick),
+            ["120", "2", "2.5", "0.5", "0.125", "0"]
+        );
+    }
 }

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::draw::{self, DrawResult, color};
+use crate::draw::{self, DrawResult, color, tick, y_unit};
 
 /// Width of the legend beside the plot: wider than the run charts', for
 /// labels made of several values.
@@ -57,34 +57,6 @@ pub struct SweepSeries {
     /// (value of the varied key, or its category's index; mean; half-width
     /// of the interval).
     pub points: Vec<(f64, f64, f64)>,
-}
-
-/// The unit of the y axis of `metric` whose values reach `top`: seconds
-/// (`_s` metrics) read in minutes or hours when long, so that the ticks
-/// are round durations.
-fn y_unit(metric: &str, top: f64) -> (f64, String) {
-    if !metric.ends_with("_s") {
-        return (1.0, metric.to_string());
-    }
-    let (scale, unit) = if top >= 7_200.0 {
-        (3_600.0, "hours")
-    } else if top >= 120.0 {
-        (60.0, "minutes")
-    } else {
-        (1.0, "seconds")
-    };
-    (scale, format!("{metric} ({unit})"))
-}
-
-/// An axis label: no decimals on large or whole numbers, a few on small ones.
-fn tick(v: f64) -> String {
-    if v.fract() == 0.0 || v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.3}")
-    }
 }
 
 fn draw_legend<DB: DrawingBackend>(
