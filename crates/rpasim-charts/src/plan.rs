@@ -62,9 +62,10 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         .filter(|v| v.is_finite())
         .chain([c.threshold])
         .collect();
+    let highest = finite.iter().copied().fold(0.0f64, f64::max);
     // Seconds read in minutes or hours when long, as in sweep charts.
-    let (scale, y_desc) = y_unit(&c.y_desc, finite.iter().copied().fold(0.0f64, f64::max));
-    let top = finite.iter().copied().fold(0.0f64, f64::max).max(1e-9) * 1.15 / scale;
+    let (scale, y_desc) = y_unit(&c.y_desc, highest);
+    let top = highest.max(1e-9) * 1.15 / scale;
     let clip = |v: f64| {
         if v.is_finite() {
             (v / scale).min(top)
