@@ -162,6 +162,7 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
     {
         return plot_sweep(dir);
     }
+    not_redrawn_here(dir)?;
     if inspect(dir, &RUN_OUTPUT)? != Contents::Ours {
         return Err(CliError::Invalid(format!(
             "{}: not an rpasim output directory (no manifest.toml written by rpasim run, \
@@ -188,6 +189,29 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
         dir.display(),
         rpasim_charts::REPORT_HTML
     );
+    Ok(())
+}
+
+/// Refuses, saying what to do instead, the outputs of rpasim that `plot`
+/// does not redraw: a plan's and an import's (taken for foreign files,
+/// they were told as files "rpasim did not write").
+fn not_redrawn_here(dir: &Path) -> Result<(), CliError> {
+    let ours = |kind| matches!(inspect(dir, kind), Ok(Contents::Ours));
+    let shown = dir.display();
+    if ours(&rpasim_sweep::plan::PLAN_OUTPUT) {
+        return Err(CliError::Invalid(format!(
+            "{shown}: a plan's output (answer.toml); rpasim plot redraws runs and sweeps, and a \
+             plan draws its charts as it runs: run the same rpasim plan again (the same \
+             arguments give the same files)"
+        )));
+    }
+    if ours(&crate::import::IMPORT_OUTPUT) {
+        return Err(CliError::Invalid(format!(
+            "{shown}: an import's output (replay.toml); rpasim plot redraws runs and sweeps, \
+             and an import draws its calibration as it runs: import the history again, or \
+             run {shown}/replay.toml or {shown}/scenario.toml and plot that run"
+        )));
+    }
     Ok(())
 }
 

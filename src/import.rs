@@ -11,7 +11,7 @@ use crate::error::CliError;
 const REPLAY_TOML: &str = "replay.toml";
 
 /// What an import writes, and how an earlier one is recognised.
-static IMPORT_OUTPUT: OutputKind = OutputKind {
+pub(crate) static IMPORT_OUTPUT: OutputKind = OutputKind {
     name: "import",
     marker: Some(Marker {
         file: REPLAY_TOML,

@@ -225,6 +225,77 @@ fn plot_redraws_identical_svgs_and_report() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
 
+/// A plan's and an import's outputs are rpasim's own, but not what `plot`
+/// redraws: it says so and what to do, and touches nothing (they were told
+/// as holding files "rpasim did not write").
+#[test]
+fn plot_of_a_plan_or_an_import_says_what_redraws_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let quickstart = repo().join("scenarios/quickstart.toml");
+    let history = repo().join("scenarios/history/history.csv");
+    let made = [
+        run_in(
+            d,
+            &[
+                "plan",
+                quickstart.to_str().expect("utf-8"),
+                "--search",
+                "machines.vm-03.bots=1..2",
+                "--goal",
+                "all.wait_p95_s<=1d",
+                "--replications",
+                "2..2",
+                "--set",
+                "simulation.horizon=1d",
+                "--out",
+                "plan",
+                "-q",
+            ],
+        ),
+        run_in(
+            d,
+            &[
+                "import",
+                history.to_str().expect("utf-8"),
+                "--out",
+                "import",
+                "-q",
+            ],
+        ),
+    ];
+    for o in &made {
+        assert!(o.status.success(), "{}", stderr(o));
+    }
+    for (out, says) in [
+        ("plan", "plan: a plan's output (answer.toml)"),
+        ("import", "import: an import's output (replay.toml)"),
+    ] {
+        let before = every_file(&d.join(out));
+        let o = run_in(d, &["plot", out]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("did not write"), "{}", stderr(&o));
+        assert_eq!(every_file(&d.join(out)), before, "{out} touched");
+    }
+}
+
+/// Every file under `dir` with its bytes, in path order.
+fn every_file(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).expect("a directory") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            files.extend(every_file(&path));
+        } else {
+            let bytes = fs::read(&path).expect("a file");
+            files.push((path, bytes));
+        }
+    }
+    files.sort();
+    files
+}
+
 /// A scenario's name too wide for the bots chart's title, which shares
 /// its line with the key, is shortened in the middle until it fits; a
 /// name that fits is kept whole.
