@@ -87,7 +87,10 @@ fn a_directory_that_is_not_an_rpasim_output_is_never_replaced() {
     fs::copy(dir.path().join("quickstart.toml"), scenarios.join("q.toml")).expect("copy");
     let before_scenarios = snapshot(dir.path());
     assert_refused(&run(dir.path(), "scenarios"), "\"q.toml\"");
-    assert_refused(&run(dir.path(), "."), "which rpasim did not write");
+    assert_refused(
+        &run(dir.path(), "."),
+        "which is not a file of an rpasim run output",
+    );
     assert_same(&snapshot(dir.path()), &before_scenarios, "nothing touched");
     fs::remove_dir_all(&scenarios).expect("rm");
     assert_same(&snapshot(dir.path()), &before, "unchanged");
@@ -170,7 +173,10 @@ fn plot_redraws_only_an_rpasim_output() {
     let dir = project();
     let before = snapshot(dir.path());
     let o = run_in(dir.path(), &["plot", "mywork"]);
-    assert_refused(&o, "\"thesis.tex\", which rpasim did not write");
+    assert_refused(
+        &o,
+        "\"thesis.tex\", which is not a file of an rpasim run output",
+    );
     fs::create_dir(dir.path().join("empty")).expect("mkdir");
     assert_refused(
         &run_in(dir.path(), &["plot", "empty"]),

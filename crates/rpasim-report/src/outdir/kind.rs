@@ -107,11 +107,14 @@ pub fn inspect(dir: &Path, kind: &OutputKind) -> Result<Contents, OutDirError> {
     }
 }
 
+/// A directory holding a file that `kind` does not write: someone
+/// else's, or another command's (a plan's output is not a run's), which
+/// cannot be told apart here, so the message claims neither.
 fn foreign(dir: &Path, kind: &OutputKind, entry: &str) -> OutDirError {
     OutDirError::Refused(format!(
-        "{} holds {entry:?}, which rpasim did not write: it is not an rpasim {}, and rpasim \
-         replaces only an empty directory or an earlier {} of its own \
-         (choose another path, or move the files away)",
+        "{} holds {entry:?}, which is not a file of an rpasim {}: rpasim replaces only an \
+         empty directory or an earlier {} of its own (choose another path, or move the \
+         files away)",
         dir.display(),
         kind.name,
         kind.name
