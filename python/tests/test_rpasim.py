@@ -432,6 +432,32 @@ def test_arguments_are_refused_in_pythons_terms():
     assert rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, seed=rpasim._rpasim.MAX_SEED).runs["seed"].size == 1
 
 
+def test_tables_are_bounded_as_the_files_are():
+    # 86,400 runs: about 8 MB of runs.csv, against a limit of 1 MB.
+    scenario = """
+[simulation]
+horizon = "1d"
+
+[limits]
+max_output_mb = 1
+
+[[machines]]
+name = "m"
+
+[[flows]]
+name = "storm"
+target = "m"
+duration = "1m"
+arrivals = { every = "1s" }
+"""
+    with pytest.raises(rpasim.ScenarioError, match="mostly runs.csv") as e:
+        rpasim.run(scenario)
+    assert e.value.key == "flows.storm.arrivals"
+    # Without the table of runs, what is left is within the limit.
+    r = rpasim.run(scenario, runs=False)
+    assert r.runs is None and int(r.summary["arrivals"].iloc[-1]) == 86_400
+
+
 def test_a_scenario_text_is_bounded_as_a_file_is():
     text = QUICKSTART.read_text() + "#" * (8 << 20)
     with pytest.raises(rpasim.ScenarioError, match="more than the 8 MB rpasim reads"):

@@ -322,6 +322,15 @@ fn run<'py>(
     runs: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let scenario = scenario(py, text, source, &set)?;
+    // The tables are the files `rpasim run` writes, held in memory: they
+    // are bounded as the files are (`[limits] max_output_mb`).
+    let refusal = match runs {
+        true => &scenario.output_refusal,
+        false => &scenario.output_refusal_without_runs,
+    };
+    if let Some(e) = refusal {
+        return Err(scenario_error(py, e));
+    }
     let spec = &scenario.spec;
     let error: FirstError = Arc::default();
     let machines = Arc::new(spec.machines.iter().map(|m| m.name.clone()).collect());
