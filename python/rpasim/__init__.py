@@ -397,7 +397,9 @@ def run(
 
 def validate(scenario: Scenario, set: Optional[Mapping[str, Any]] = None) -> str:
     """Checks a scenario; returns a one-line description of a valid one,
-    raises ``ScenarioError`` (file, line, column, key) otherwise."""
+    raises ``ScenarioError`` (file, line, column, key) otherwise, or if
+    ``run`` would refuse it (its tables beyond ``[limits] max_output_mb``),
+    as ``rpasim validate`` does."""
     text, source = _source(scenario)
     return _rpasim.validate(text, source, _overrides(set, None))
 

@@ -453,6 +453,9 @@ arrivals = { every = "1s" }
     with pytest.raises(rpasim.ScenarioError, match="mostly runs.csv") as e:
         rpasim.run(scenario)
     assert e.value.key == "flows.storm.arrivals"
+    # validate refuses what run refuses, as the command line's does.
+    with pytest.raises(rpasim.ScenarioError, match="mostly runs.csv"):
+        rpasim.validate(scenario)
     # Without the table of runs, what is left is within the limit.
     r = rpasim.run(scenario, runs=False)
     assert r.runs is None and int(r.summary["arrivals"].iloc[-1]) == 86_400

@@ -418,6 +418,11 @@ fn validate(
     set: Vec<String>,
 ) -> PyResult<String> {
     let s = scenario(py, text, source, &set)?;
+    // Refused as `run` refuses it (with its table of runs), as the command
+    // line's `validate` does.
+    if let Some(e) = &s.output_refusal {
+        return Err(scenario_error(py, e));
+    }
     Ok(format!(
         "{}: valid ({} targets, {} machines, {} flows)",
         s.name,
