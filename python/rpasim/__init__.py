@@ -30,7 +30,7 @@ import os
 import re
 import sys
 import tempfile
-from csv import reader as _csv_reader
+from csv import reader as _csv_reader, writer as _csv_writer
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -143,19 +143,16 @@ def _inferred(_kind: str, values: bytearray, texts: Sequence[str]) -> pd.Series:
     its text's value."""
     codes = np.frombuffer(values, dtype="<i4")
     missing = bool((codes < 0).any())
+    table = io.StringIO()
     # A second, empty column: an empty field of a one-column file would be
     # a blank line, which pandas skips.
-    lines = ["v,_"] + [_csv_field(t) + "," for t in texts] + ([","] if missing else [])
-    typed = pd.read_csv(io.StringIO("\n".join(lines)), keep_default_na=False, na_values=[""])["v"]
+    _csv_writer(table, lineterminator="\n").writerows(
+        [("v", "_")] + [(t, "") for t in texts] + ([("", "")] if missing else [])
+    )
+    table.seek(0)
+    typed = pd.read_csv(table, keep_default_na=False, na_values=[""])["v"]
     rows = np.where(codes < 0, len(texts), codes) if missing else codes
     return typed.take(rows).reset_index(drop=True)
-
-
-def _csv_field(text: str) -> str:
-    """`text` as one CSV field, quoted only where needed (as rpasim writes it)."""
-    if any(c in text for c in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 # The type of an index of texts in this version of pandas.

@@ -1,5 +1,7 @@
 """The Python package against the command line and hand-computed timelines."""
 
+import csv
+import io
 import os
 import re
 import subprocess
@@ -743,10 +745,11 @@ def test_a_column_typed_by_pandas_is_typed_alike_when_read_natively(monkeypatch)
         "empty": ["", "", "", ""],
     }
     for what, texts in columns.items():
-        lines = ["variant,k,target,n"] + [
-            f"{i},{rpasim._csv_field(t)},t{i % 2},{i}" for i, t in enumerate(texts)
-        ]
-        data = ("\n".join(lines) + "\n").encode()
+        table = io.StringIO()
+        csv.writer(table, lineterminator="\n").writerows(
+            [("variant", "k", "target", "n")] + [(i, t, f"t{i % 2}", i) for i, t in enumerate(texts)]
+        )
+        data = table.getvalue().encode()
         native = rpasim._frame(data, ["k"])
         assert rpasim._rpasim.columns(data, ["int64", "category", "category", "int64"]) is not None, what
         _assert_same_frame(native, _read_by_pandas(monkeypatch, data, ["k"]), what)

@@ -1026,6 +1026,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ticks_are_short() {
+        assert_eq!(
+            [120.0, 2.0, 2.5, 0.5, 0.125, 0.0004].map(tick),
+            ["120", "2", "2.5", "0.5", "0.125", "0"]
+        );
+    }
+
+    #[test]
     fn beyond_the_targets_drawn_one_bar_is_the_others_mean() {
         // 20 targets: target i waited i + 1 hours, every one for busy bots.
         let names: Vec<String> = (0..20).map(|i| format!("vm{i:02}")).collect();

@@ -119,8 +119,9 @@ fn scenario(locator: &Locator<'_>, traces: &trace::Traces) -> Result<Scenario, S
     let base_dir = source.parent().unwrap_or(Path::new("."));
     let spec = build::build(&file, base_dir, traces).map_err(|issues| locator.issues(issues))?;
     let goals = build::goals(&file, &spec).map_err(|issues| locator.issues(issues))?;
+    let workload = rpasim_core::workload::Workload::of(&spec);
     let refusal = |with_runs| {
-        build::limits::output_issue(&file, &spec, with_runs).map(|i| ScenarioError {
+        build::limits::output_issue(&file, &spec, &workload, with_runs).map(|i| ScenarioError {
             problems: vec![locator.issue(i)],
         })
     };

@@ -193,12 +193,16 @@ impl Builder<'_> {
 /// (`run`, `validate`): checks keep summaries in memory, and sweeps
 /// estimate their own files against the same limit (`rpasim-sweep`'s
 /// `footprint`).
-pub fn output_issue(file: &ScenarioFile, spec: &ModelSpec, with_runs: bool) -> Option<Issue> {
+pub fn output_issue(
+    file: &ScenarioFile,
+    spec: &ModelSpec,
+    w: &Workload,
+    with_runs: bool,
+) -> Option<Issue> {
     let limits = &file.limits;
-    let w = Workload::of(spec);
     let biggest = (0..w.runs.len()).max_by(|a, b| w.runs[*a].total_cmp(&w.runs[*b]));
     let flow_path = |i: usize| KeyPath::root("flows").index(i).key("arrivals");
-    let out = OutputEstimate::of(spec, &w, with_runs);
+    let out = OutputEstimate::of(spec, w, with_runs);
     if !exceeds(out.total() / 1e6, limits.max_output_mb) {
         return None;
     }

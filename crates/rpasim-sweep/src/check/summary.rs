@@ -231,18 +231,18 @@ impl SummaryFile {
     /// Rows whose value does not read are left to the comparison, which
     /// tells them.
     pub fn without_arrivals(&self) -> bool {
+        // A sweep's `arrivals` rows hold the count in `mean`.
+        let (metric, count) = match self.kind {
+            Kind::Sweep => (self.column("metric"), self.column("mean")),
+            Kind::Run | Kind::Flows => (None, self.column("arrivals")),
+        };
         let arrivals = |row: &Row<'_>| -> Option<f64> {
-            let cell = match self.kind {
-                Kind::Sweep => {
-                    let metric = row.get(self.column("metric")?)?;
-                    if metric != "arrivals" {
-                        return None;
-                    }
-                    row.get(self.column("mean")?)?
-                }
-                Kind::Run | Kind::Flows => row.get(self.column("arrivals")?)?,
-            };
-            cell.trim().parse().ok()
+            if let Some(m) = metric
+                && row.get(m)? != "arrivals"
+            {
+                return None;
+            }
+            row.get(count?)?.trim().parse().ok()
         };
         let mut counts = self.rows.iter().filter_map(|(_, row)| arrivals(&row));
         counts.next().is_some_and(|first| first == 0.0) && counts.all(|n| n == 0.0)
