@@ -9,7 +9,7 @@ use rpasim_report::StagedDir;
 use rpasim_report::goals::{Goal, Measured, human};
 use rpasim_sweep::definition::parse_vary;
 use rpasim_sweep::plan::evaluate::{Evaluation, Verdict};
-use rpasim_sweep::plan::{self, PLAN_OUTPUT, Plan, PlanDefinition};
+use rpasim_sweep::plan::{self, PLAN_OUTPUT, Plan, PlanDefinition, percent};
 
 use crate::cli::PlanArgs;
 use crate::error::CliError;
@@ -150,7 +150,7 @@ fn estimate(plan: &Plan, variant: usize) -> String {
             } else {
                 "lower"
             };
-            let decisive = if failed { est.other } else { est.bound };
+            let decisive = est.decisive();
             let value = |x: f64| {
                 human(
                     &g.metric,
@@ -193,7 +193,7 @@ fn mostly(plan: &Plan, e: &Evaluation) -> String {
 
 /// The answer in one sentence, with its margin.
 fn sentence(plan: &Plan) -> String {
-    let confidence = format!("{:.0} % confidence", plan.confidence * 100.0);
+    let confidence = format!("{} % confidence", percent(plan.confidence));
     let goals = if plan.goals.len() > MOST_GOALS_TOLD {
         format!("all {} goals", plan.goals.len())
     } else {
@@ -248,13 +248,29 @@ fn sentence(plan: &Plan) -> String {
     }
 }
 
+/// At what confidence the bounds are, when the looks split it: "; each
+/// bound at 99 % (95 % over the looks at 5, 10, 20, 40, 50 replications)".
+fn bounds(plan: &Plan) -> String {
+    if plan.looks.len() < 2 {
+        return String::new();
+    }
+    let at: Vec<String> = plan.looks.iter().map(u32::to_string).collect();
+    format!(
+        "; each bound at {} % ({} % over the looks at {} replications)",
+        percent(plan.bound_confidence),
+        percent(plan.confidence),
+        at.join(", ")
+    )
+}
+
 /// How much work the plan did, and whether its assumption held.
 fn details(plan: &Plan) -> String {
     let mut s = format!(
-        "{} of {} candidates evaluated, {} simulations",
+        "{} of {} candidates evaluated, {} simulations{}",
         plan.evaluations.len(),
         plan.costs.len(),
-        plan.runs()
+        plan.runs(),
+        bounds(plan)
     );
     if !plan.violations.is_empty() {
         let (m, f) = plan.violations[0];

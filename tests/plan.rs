@@ -110,6 +110,36 @@ fn the_answer_is_erlang_c_where_theory_knows_it() {
         "{}",
         stdout(&o)
     );
+    // The 5 % of doubt is split among the looks at 5, 10, 20, 40 and 50
+    // replications, and the output says so.
+    assert!(
+        answer.contains("bound_confidence = 0.99\n")
+            && answer.contains("confidence = 0.95\n")
+            && answer.contains("looks = [5, 10, 20, 40, 50]\n"),
+        "{answer}"
+    );
+    assert!(
+        stdout(&o).contains(
+            "; each bound at 99 % (95 % over the looks at 5, 10, 20, 40, 50 replications)"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // Each row's bound is the one that decided it: the upper bound, at or
+    // below the threshold, where it meets; the lower bound, above it,
+    // where it fails.
+    for row in rows(dir.path()) {
+        let number = |c: &str| -> f64 { cell(&row, c).parse().expect("number") };
+        let (mean, bound) = (
+            number("all.wait_mean_s_mean"),
+            number("all.wait_mean_s_bound"),
+        );
+        match cell(&row, "verdict") {
+            "meets" => assert!(mean <= bound && bound <= threshold, "{row:?}"),
+            "fails" => assert!(threshold < bound && bound <= mean, "{row:?}"),
+            _ => {}
+        }
+    }
     // M/M/c: every candidate's waiting is for busy bots, and the shares of
     // each evaluated row add up to 1 (empty where no run waited at all, as
     // with 40 bots).
@@ -213,6 +243,37 @@ fn two_hundred_values_take_a_handful_of_evaluations() {
         assert_eq!(cell(r, "verdict"), expected, "{r:?}");
         assert_eq!(cell(r, "replications"), "5");
     }
+}
+
+#[test]
+fn one_look_needs_no_split_of_the_confidence() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "limits.queue_capacity=140..160",
+            "--goal",
+            "all.queue_full<=0",
+            "--replications",
+            "3..3",
+            "--confidence",
+            "0.9",
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
+    assert!(
+        answer.contains("bound_confidence = 0.9\n") && answer.contains("looks = [3]\n"),
+        "{answer}"
+    );
+    assert!(
+        stdout(&o).contains("with 90 % confidence"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("each bound at"), "{}", stdout(&o));
 }
 
 #[test]

@@ -554,8 +554,11 @@ def plan(
     (``"1..10"``, ``"5..50:5"``); several keys make a grid. ``goals`` are
     ``NAME.METRIC<=VALUE`` or ``>=VALUE`` texts
     (``"finance.start_p95_s<=30m"``; one text is one goal); the scenario's
-    ``[[goals]]`` when None. The plan's files are kept in a temporary directory while it runs,
-    then removed."""
+    ``[[goals]]`` when None. ``confidence`` holds over all the looks at a
+    candidate (after MIN replications, then at each doubling up to MAX):
+    each look's bounds are at 1 - (1 - confidence)/looks, which
+    ``answer.toml`` states as ``bound_confidence``. The plan's files are
+    kept in a temporary directory while it runs, then removed."""
     with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
         path = _scenario_file(scenario, tmp)
         search = _keyed("search", search, '{"machines.vm-01.bots": "1..10"}')

@@ -18,7 +18,8 @@ pub struct PlanPoint {
     pub x: f64,
     /// The mean of the goal's metric over the replications.
     pub mean: f64,
-    /// The confidence bound that decides (upper for `<=`, lower for `>=`).
+    /// The confidence bound that decides: for `<=` the upper bound when
+    /// met or undecided, the lower when failed (the reverse for `>=`).
     pub bound: f64,
     /// `meets`, `fails` or `undecided`.
     pub verdict: String,

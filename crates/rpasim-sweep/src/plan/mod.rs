@@ -111,8 +111,21 @@ pub struct Plan {
     /// Pairs (meets, fails) that contradict the assumption that more never
     /// hurts.
     pub violations: Vec<(usize, usize)>,
-    /// Confidence of the decisions.
+    /// Confidence of the decisions, over all the looks at a candidate.
     pub confidence: f64,
+    /// The numbers of replications after which a candidate's goals are
+    /// looked at ([`evaluate::looks`]).
+    pub looks: Vec<u32>,
+    /// Confidence of each bound: [`confidence`](Self::confidence) split
+    /// among the looks ([`evaluate::bound_confidence`]).
+    pub bound_confidence: f64,
+}
+
+/// A share as a percentage, to two decimals without trailing zeros: "99",
+/// "97.5", "98.33".
+pub fn percent(share: f64) -> String {
+    let text = format!("{:.2}", share * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 impl Plan {
@@ -399,6 +412,8 @@ pub fn run(
         answer: found.answer,
         violations: found.violations,
         confidence: def.confidence,
+        looks: evaluate::looks(def.replications),
+        bound_confidence: evaluate::bound_confidence(def.confidence, def.replications),
     })
 }
 
@@ -436,7 +451,7 @@ pub fn write_plan_csv(plan: &Plan, path: &Path) -> Result<(), SweepError> {
         for g in &e.goals {
             row.extend([
                 statistic(g.mean),
-                statistic(g.bound),
+                statistic(g.decisive()),
                 g.verdict
                     .as_str()
                     .replace("meets", "yes")
@@ -481,6 +496,15 @@ pub fn answer_toml(plan: &Plan, scenario: &Path) -> String {
     );
     p.insert("scenario".into(), scenario.display().to_string().into());
     p.insert("confidence".into(), plan.confidence.into());
+    p.insert("bound_confidence".into(), plan.bound_confidence.into());
+    p.insert(
+        "looks".into(),
+        plan.looks
+            .iter()
+            .map(|&n| toml::Value::from(i64::from(n)))
+            .collect::<Vec<_>>()
+            .into(),
+    );
     p.insert("evaluated".into(), (plan.evaluations.len() as i64).into());
     p.insert("simulations".into(), (plan.runs() as i64).into());
     p.insert(
@@ -567,9 +591,9 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
         let goal = &plan.goals[g];
         let chart = rpasim_charts::plan::PlanChart {
             title: format!(
-                "{}: mean and {:.0} % bound per candidate",
+                "{}: mean and {} % bound per candidate",
                 goal.describe(),
-                plan.confidence * 100.0
+                percent(plan.bound_confidence)
             ),
             x_desc: x_desc.clone(),
             y_desc: goal.metric.clone(),
@@ -580,7 +604,7 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
                 .map(|e| rpasim_charts::plan::PlanPoint {
                     x: x(e.variant),
                     mean: e.goals[g].mean,
-                    bound: e.goals[g].bound,
+                    bound: e.goals[g].decisive(),
                     verdict: e.verdict.as_str().to_string(),
                 })
                 .collect(),
