@@ -384,11 +384,18 @@ def run(
     """
     text, source = _source(scenario)
     tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)
-    kept = [k for k in _FILES if tables[k] is not None]
+    # Each table's bytes, in the order of _FILES; runs.csv's absent with
+    # runs=False.
+    data = {k: v for k in _FILES for v in [tables[k]] if isinstance(v, bytes)}
+    runs_table = data.get("runs")
     return Result(
-        name=tables["name"],
-        csv={_FILES[k]: tables[k] for k in kept},
-        **{k: (_frame(tables[k]) if k in kept else None) for k in _FILES},
+        name=str(tables["name"]),
+        csv={_FILES[k]: v for k, v in data.items()},
+        summary=_frame(data["summary"]),
+        flows=_frame(data["flows"]),
+        runs=None if runs_table is None else _frame(runs_table),
+        timeseries=_frame(data["timeseries"]),
+        events=_frame(data["events"]),
     )
 
 
