@@ -1,6 +1,6 @@
 //! `schema/*.schema.json`: generated from the types that parse the files,
-//! up to date, accepting every bundled scenario and sweep file, refusing a
-//! misspelt key.
+//! up to date, accepting every bundled scenario and sweep file and every
+//! mutant of them that rpasim accepts, refusing a misspelt key.
 
 use crate::common;
 
@@ -133,4 +133,39 @@ fn a_misspelt_key_or_a_bad_value_does_not_validate() {
     fs::write(dir.path().join("good.toml"), good).expect("write");
     let o = run_in(dir.path(), &["validate", "good.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// An editor must not mark a scenario rpasim accepts: every mutant of the
+/// bundled scenarios (the fuzzing mutator) that parses validates against
+/// the schema too. (20,000 mutants, 2,012 accepted, all validating but 17 with
+/// an integer beyond TOML's, when written; these 5,000 keep it in the
+/// tests.)
+#[test]
+fn every_mutant_rpasim_accepts_validates() {
+    let scenario = validator("scenario.schema.json");
+    let all = bundled_scenarios();
+    let mut accepted = 0;
+    for seed in 0..5_000u64 {
+        let (path, text) = &all[seed as usize % all.len()];
+        let mutant = rpasim_fuzz::mutate(text, seed);
+        if rpasim_scenario::parse(&mutant.text, path, &[]).is_err() {
+            continue;
+        }
+        accepted += 1;
+        // The one leniency: a `u64` key (`seed`, a `move_to_top`'s `run`)
+        // is read beyond TOML's 64-bit signed integers, which a document
+        // of values cannot hold (nor an editor's TOML parser).
+        if let Err(e) = toml::from_str::<toml::Value>(&mutant.text) {
+            assert!(e.to_string().contains("too large"), "{e}");
+            continue;
+        }
+        let found = problems(&scenario, &mutant.text);
+        assert!(
+            found.is_empty(),
+            "{} after {:?}: {found:?}",
+            path.display(),
+            mutant.mutations
+        );
+    }
+    assert!(accepted > 100, "only {accepted} mutants accepted");
 }
