@@ -49,12 +49,18 @@ pub static PLAN_OUTPUT: OutputKind = OutputKind {
     dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
 };
 
+/// Whether `answer.toml` (its first megabyte) is one rpasim wrote. Its
+/// `[plan]` comes first and alone decides: the goals after it, one entry
+/// each, pass the megabyte with thousands of goals (an answer of 10,000
+/// goals, 1.1 MB, was read cut short and refused as not rpasim's, so that
+/// the plan could not be run again into its own output).
 fn is_answer(text: &str) -> bool {
-    text.parse::<toml::Table>().is_ok_and(|t| {
-        t.get("plan")
-            .and_then(toml::Value::as_table)
-            .is_some_and(|p| p.contains_key("rpasim_version"))
-    })
+    let Some(rest) = text.strip_prefix("[plan]\n") else {
+        return false;
+    };
+    let plan = rpasim_report::outdir::before_line(rest, "[").unwrap_or(rest);
+    plan.parse::<toml::Table>()
+        .is_ok_and(|p| p.contains_key("rpasim_version"))
 }
 
 /// Most replications of one candidate.
@@ -657,6 +663,35 @@ pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_of_many_goals_is_recognised_from_its_plan_table() {
+        let plan = "[plan]\nconfidence = 0.95\nrpasim_version = \"0.1.0\"\n\n";
+        let goal = "[[goals]]\nbound = 1.0\ngoal = \"vm00001.wait_p95_s <= 12h\"\nmean = 0.5\n\n";
+        let long = format!(
+            "{plan}[answer]\n\"machines.a.bots\" = 2\n\n{}",
+            goal.repeat(30_000)
+        );
+        assert!(long.len() > 1 << 20, "beyond the megabyte read");
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("p");
+        fs::create_dir(&dir).expect("mkdir");
+        fs::write(dir.join(ANSWER_TOML), &long).expect("write");
+        let inspected = rpasim_report::outdir::inspect(&dir, &PLAN_OUTPUT);
+        assert_eq!(
+            inspected.expect("recognised"),
+            rpasim_report::outdir::Contents::Ours
+        );
+        // Cut anywhere after its plan table, and without an answer.
+        assert!(is_answer(&long[..plan.len() + 1000]));
+        assert!(is_answer(plan));
+        // Not ours: no signature in the plan table, or no plan table first.
+        assert!(!is_answer(&long.replace("rpasim_version", "version")));
+        assert!(!is_answer(&format!("x = 1\n{long}")));
+        let signed_later =
+            format!("[plan]\nconfidence = 0.95\n\n[other]\nrpasim_version = \"0\"\n");
+        assert!(!is_answer(&signed_later));
+    }
 
     #[test]
     fn positions_follow_the_grid_order() {
