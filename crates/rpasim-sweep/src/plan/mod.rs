@@ -688,9 +688,8 @@ mod tests {
         // Not ours: no signature in the plan table, or no plan table first.
         assert!(!is_answer(&long.replace("rpasim_version", "version")));
         assert!(!is_answer(&format!("x = 1\n{long}")));
-        let signed_later =
-            format!("[plan]\nconfidence = 0.95\n\n[other]\nrpasim_version = \"0\"\n");
-        assert!(!is_answer(&signed_later));
+        let signed_later = "[plan]\nconfidence = 0.95\n\n[other]\nrpasim_version = \"0\"\n";
+        assert!(!is_answer(signed_later));
     }
 
     #[test]
