@@ -137,9 +137,10 @@ fn a_misspelt_key_or_a_bad_value_does_not_validate() {
 
 /// An editor must not mark a scenario rpasim accepts: every mutant of the
 /// bundled scenarios (the fuzzing mutator) that parses validates against
-/// the schema too. (20,000 mutants, 2,012 accepted, all validating but 17 with
-/// an integer beyond TOML's, when written; these 5,000 keep it in the
-/// tests.)
+/// the schema too, and is TOML as editors read it. (Of 20,000 mutants,
+/// 1,995 accepted, all validating, when written; 17 more with an integer
+/// beyond TOML's had been accepted until such integers were refused.
+/// These 5,000 keep it in the tests.)
 #[test]
 fn every_mutant_rpasim_accepts_validates() {
     let scenario = validator("scenario.schema.json");
@@ -152,13 +153,6 @@ fn every_mutant_rpasim_accepts_validates() {
             continue;
         }
         accepted += 1;
-        // The one leniency: a `u64` key (`seed`, a `move_to_top`'s `run`)
-        // is read beyond TOML's 64-bit signed integers, which a document
-        // of values cannot hold (nor an editor's TOML parser).
-        if let Err(e) = toml::from_str::<toml::Value>(&mutant.text) {
-            assert!(e.to_string().contains("too large"), "{e}");
-            continue;
-        }
         let found = problems(&scenario, &mutant.text);
         assert!(
             found.is_empty(),

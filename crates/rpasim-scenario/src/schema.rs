@@ -192,6 +192,29 @@ impl TargetOptionsView<'_> {
     }
 }
 
+/// The largest integer TOML holds: 64-bit signed.
+const TOML_MAX_INTEGER: u64 = i64::MAX as u64;
+
+/// A `u64` key read as TOML's integers, at most [`TOML_MAX_INTEGER`]. The
+/// `toml` crate reads larger ones into a `u64` where the document editor
+/// of `--set` and sweeps refuses them, as editors do: `run` took a seed
+/// of 18446744073709551615 that `sweep` then refused ("integer number
+/// overflowed").
+fn toml_integer<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if n > TOML_MAX_INTEGER {
+        return Err(de::Error::custom(format!(
+            "{n} is beyond TOML's integers; expected at most {TOML_MAX_INTEGER}"
+        )));
+    }
+    Ok(n)
+}
+
+/// [`toml_integer`] for an optional key.
+fn toml_integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    toml_integer(d).map(Some)
+}
+
 /// `[simulation]`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -201,7 +224,7 @@ pub struct SimulationSection {
     /// The question the scenario answers, shown in reports.
     pub question: Option<String>,
     /// Seed of every random stream.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "toml_integer")]
     pub seed: u64,
     /// Simulated time span.
     pub horizon: DurationText,
@@ -234,10 +257,13 @@ pub struct LimitsSection {
     /// Most hosted machine groups in an environment.
     pub max_hosted_groups_per_environment: u32,
     /// Most runs a simulation may bring (estimated before it starts).
+    #[serde(deserialize_with = "toml_integer")]
     pub max_runs: u64,
     /// Most events a simulation may handle (estimated).
+    #[serde(deserialize_with = "toml_integer")]
     pub max_events: u64,
     /// Most megabytes of output files a run may write (estimated).
+    #[serde(deserialize_with = "toml_integer")]
     pub max_output_mb: u64,
     /// How long a renewed machine group certificate is valid.
     pub certificate_validity: DurationText,
@@ -395,6 +421,7 @@ pub struct EventEntry {
     /// The flow's new priority (`priority`).
     pub priority: Option<PriorityValue>,
     /// Which run of the flow, from 1 (`move_to_top`).
+    #[serde(default, deserialize_with = "toml_integer_opt")]
     pub run: Option<u64>,
     /// The user concerned (`access`).
     pub user: Option<String>,

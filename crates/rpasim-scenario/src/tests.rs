@@ -108,6 +108,41 @@ fn syntax_errors_give_line_and_column() {
     );
 }
 
+/// TOML's integers are 64-bit signed: a larger one is refused where the
+/// `toml` crate would read it into a `u64` key, as `--set`, sweeps and
+/// editors refuse it.
+#[test]
+fn integers_beyond_toml_s_are_refused_at_their_place() {
+    let largest = VALID.replace("seed = 7", "seed = 9223372036854775807");
+    assert_eq!(parse_ok(&largest).spec.seed, i64::MAX as u64);
+    let p = single(&VALID.replace("seed = 7", "seed = 18446744073709551615"));
+    assert_eq!((p.line, p.column), (Some(2), Some(8)), "{p}");
+    assert!(
+        p.to_string().contains(
+            "simulation.seed: 18446744073709551615 is beyond TOML's integers; expected at \
+             most 9223372036854775807"
+        ),
+        "{p}"
+    );
+    let limit = format!("{VALID}\n[limits]\nmax_output_mb = 9223372036854775808\n");
+    let p = single(&limit);
+    assert!(
+        p.to_string()
+            .contains("limits.max_output_mb: 9223372036854775808"),
+        "{p}"
+    );
+    let event = format!(
+        "{VALID}\n[[events]]\nat = \"1h\"\nkind = \"move_to_top\"\ntarget = \"invoices\"\n\
+         run = 10000000000000000000\n"
+    );
+    let p = single(&event);
+    assert!(
+        p.to_string()
+            .contains("events[0].run: 10000000000000000000 is beyond"),
+        "{p}"
+    );
+}
+
 #[test]
 fn unknown_keys_are_errors_at_their_line() {
     let text = VALID.replace("bots = 2", "bots = 2\ncolour = \"red\"");
