@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
 use rpasim_sweep::check::summary::{Kind, SummaryFile};
 use rpasim_sweep::check::{Current, Tolerance};
-use rpasim_sweep::definition::{DefinitionError, parse_vary};
+use rpasim_sweep::definition::{self, DefinitionError, parse_vary};
 use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output, check_shards};
 use rpasim_sweep::runner::Progress;
 use rpasim_sweep::{RunOptions, Shard, SweepDefinition, SweepError, SweepManifest};
@@ -37,10 +37,10 @@ fn toml_table(path: &Path) -> Option<toml::Table> {
         .and_then(|t| t.parse::<toml::Table>().ok())
 }
 
-/// Whether a file is a sweep file (a TOML table with `vary` or `scenario`,
-/// which no scenario has).
+/// Whether a file is a sweep file ([`definition::is_sweep_file`]).
 fn is_sweep_file(path: &Path) -> bool {
-    toml_table(path).is_some_and(|t| t.contains_key("vary") || t.contains_key("scenario"))
+    rpasim_scenario::input::read_text(path, "", rpasim_scenario::input::MAX_SCENARIO_BYTES)
+        .is_ok_and(|t| definition::is_sweep_file(&t))
 }
 
 fn definition(args: &SweepArgs) -> Result<SweepDefinition, CliError> {

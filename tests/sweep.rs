@@ -772,6 +772,14 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
             "scenario = \"hosted.toml\"\nsecret = hunter2\n[vary]\n\"simulation.seed\" = [1]\n",
             "typo.toml:2:10: invalid TOML: string values must be quoted",
         ),
+        // A seed beyond TOML's integers: the sweep file's problem, not a
+        // scenario's unknown `replications`.
+        (
+            "scenario = \"hosted.toml\"\nreplications = 2\nseed = 18446744073709551615\n\
+             [vary]\n\"simulation.seed\" = [1]\n",
+            "typo.toml:3:8: 18446744073709551615 is beyond TOML's integers; expected at most \
+             9223372036854775807",
+        ),
     ];
     for (text, message) in cases {
         fs::write(dir.path().join("typo.toml"), text).expect("write");

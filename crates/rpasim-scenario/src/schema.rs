@@ -193,14 +193,14 @@ impl TargetOptionsView<'_> {
 }
 
 /// The largest integer TOML holds: 64-bit signed.
-const TOML_MAX_INTEGER: u64 = i64::MAX as u64;
+pub const TOML_MAX_INTEGER: u64 = i64::MAX as u64;
 
 /// A `u64` key read as TOML's integers, at most [`TOML_MAX_INTEGER`]. The
 /// `toml` crate reads larger ones into a `u64` where the document editor
 /// of `--set` and sweeps refuses them, as editors do: `run` took a seed
 /// of 18446744073709551615 that `sweep` then refused ("integer number
 /// overflowed").
-fn toml_integer<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub fn toml_integer<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let n = u64::deserialize(d)?;
     if n > TOML_MAX_INTEGER {
         return Err(de::Error::custom(format!(
@@ -211,7 +211,7 @@ fn toml_integer<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 /// [`toml_integer`] for an optional key.
-fn toml_integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub fn toml_integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     toml_integer(d).map(Some)
 }
 

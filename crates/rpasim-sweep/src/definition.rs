@@ -201,6 +201,10 @@ pub struct SweepFile {
     #[schemars(range(min = 1))]
     replications: u32,
     /// Base seed of the replications (the scenario's when absent).
+    #[serde(
+        default,
+        deserialize_with = "rpasim_scenario::schema::toml_integer_opt"
+    )]
     seed: Option<u64>,
     /// Columns of summary.csv charted against each varied key (by default
     /// wait_mean_s, wait_p95_s and bot_hours).
@@ -296,6 +300,20 @@ fn edit_value_text(v: &toml_edit::Value) -> String {
             bare.to_string()
         }
     }
+}
+
+/// Whether `text` is a sweep file: a TOML document with `scenario` or
+/// `vary` at its root, which no scenario has. Only those two keys are
+/// read, so that a sweep file with a bad value elsewhere (a seed beyond
+/// TOML's integers) is told as the sweep file's problem, not read as a
+/// scenario ("unknown field `replications`").
+pub fn is_sweep_file(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Root {
+        scenario: Option<serde::de::IgnoredAny>,
+        vary: Option<serde::de::IgnoredAny>,
+    }
+    toml::from_str::<Root>(text).is_ok_and(|r| r.scenario.is_some() || r.vary.is_some())
 }
 
 impl SweepDefinition {
