@@ -141,10 +141,15 @@ impl Tolerance {
 /// The verdict on one metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Within tolerance (or not significant).
+    /// Within tolerance (or better beyond it, but not significantly).
     Ok,
     /// Better than the baseline beyond the tolerance.
     Better,
+    /// Worse beyond the tolerance, but not significantly: the
+    /// replications cannot tell it from noise. It does not fail the check,
+    /// and is not called "ok" either (a run's lost bot, 5 times the waits
+    /// with 2 replications, was).
+    Unclear,
     /// Worse beyond the tolerance (and significant).
     Worse,
 }
@@ -271,7 +276,7 @@ fn verdict(t: &Tolerance, baseline: Value, current: Value, significant: bool) ->
         }
     };
     let diff = c - b;
-    if diff.abs() <= t.allowed(b) || !significant {
+    if diff.abs() <= t.allowed(b) {
         return Verdict::Ok;
     }
     let worse = match dir {
@@ -279,10 +284,11 @@ fn verdict(t: &Tolerance, baseline: Value, current: Value, significant: bool) ->
         Direction::HigherIsBetter => diff < 0.0,
         Direction::Neutral => true,
     };
-    if worse {
-        Verdict::Worse
-    } else {
-        Verdict::Better
+    match (worse, significant) {
+        (true, true) => Verdict::Worse,
+        (true, false) => Verdict::Unclear,
+        (false, true) => Verdict::Better,
+        (false, false) => Verdict::Ok,
     }
 }
 
@@ -471,7 +477,10 @@ pub struct Checked {
     pub comparisons: usize,
     /// Of them, worse beyond tolerance.
     pub worse: usize,
-    /// Those changed but not worse, listed or not.
+    /// Of them, worse beyond tolerance but not significantly
+    /// ([`Verdict::Unclear`]).
+    pub unclear: usize,
+    /// Those changed but neither worse nor unclear, listed or not.
     pub unremarkable: usize,
     /// The comparisons listed, in the baseline's order.
     pub listed: Vec<Comparison>,
@@ -488,19 +497,21 @@ impl Checked {
         describe: impl FnOnce() -> Comparison,
     ) {
         self.comparisons += 1;
-        let worse = verdict == Verdict::Worse;
-        self.worse += usize::from(worse);
-        // Every regression is listed; changes within tolerance or for the
-        // better, only the first few: on thousands of targets, another
+        self.worse += usize::from(verdict == Verdict::Worse);
+        self.unclear += usize::from(verdict == Verdict::Unclear);
+        // Every regression, and every change for the worse that could not
+        // be told from noise, is listed; changes within tolerance or for
+        // the better, only the first few: on thousands of targets, another
         // seed changed a hundred thousand values and buried the
         // regressions.
         if current == baseline && verdict == Verdict::Ok {
             return;
         }
-        if worse || self.unremarkable < MOST_UNREMARKABLE_ROWS {
+        let remarkable = matches!(verdict, Verdict::Worse | Verdict::Unclear);
+        if remarkable || self.unremarkable < MOST_UNREMARKABLE_ROWS {
             self.listed.push(describe());
         }
-        self.unremarkable += usize::from(!worse);
+        self.unremarkable += usize::from(!remarkable);
     }
 
     /// Counts a comparison made whole.
@@ -537,6 +548,7 @@ pub fn report(checked: &Checked) -> String {
             let verdict = match c.verdict {
                 Verdict::Ok => "ok",
                 Verdict::Better => "better",
+                Verdict::Unclear => "unclear",
                 Verdict::Worse => "WORSE",
             };
             let _ = writeln!(
@@ -559,11 +571,20 @@ pub fn report(checked: &Checked) -> String {
             checked.unremarkable - MOST_UNREMARKABLE_ROWS
         );
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{} comparisons, {} worse beyond tolerance",
         checked.comparisons, checked.worse
     );
+    if checked.unclear > 0 {
+        let _ = write!(
+            out,
+            ", {} worse beyond tolerance but not significantly (p >= {SIGNIFICANCE}: \
+             \"unclear\", not failing; more replications would tell)",
+            checked.unclear
+        );
+    }
+    out.push('\n');
     out
 }
 
@@ -596,8 +617,13 @@ mod tests {
         assert_eq!(verdict(&t, f(100.0), f(80.0), true), Verdict::Better);
         assert_eq!(
             verdict(&t, f(100.0), f(111.0), false),
+            Verdict::Unclear,
+            "worse, not significant"
+        );
+        assert_eq!(
+            verdict(&t, f(100.0), f(80.0), false),
             Verdict::Ok,
-            "not significant"
+            "better, not significant"
         );
         let s = tol("succeeded=1%");
         assert_eq!(verdict(&s, f(1000.0), f(980.0), true), Verdict::Worse);
@@ -680,5 +706,28 @@ mod tests {
         // Every row of a small check, as before.
         let few = report(&checked(40));
         assert_eq!(few.lines().count(), 1 + 40 + 1);
+        // Changes for the worse that could not be told from noise: every
+        // one listed, as "unclear", and counted apart; not worse.
+        let mut unclear = checked(1_000);
+        for i in 0..300 {
+            unclear.push(Comparison {
+                row: format!("u{i}"),
+                p_value: Some(0.4),
+                verdict: Verdict::Unclear,
+                ..row(1)
+            });
+        }
+        let text = report(&unclear);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.iter().filter(|l| l.ends_with("unclear")).count(), 300);
+        assert_eq!(
+            lines.last().copied(),
+            Some(
+                "1300 comparisons, 250 worse beyond tolerance, 300 worse beyond tolerance but \
+                 not significantly (p >= 0.05: \"unclear\", not failing; more replications \
+                 would tell)"
+            )
+        );
+        assert_eq!((unclear.worse, unclear.unclear), (250, 300));
     }
 }
