@@ -128,9 +128,15 @@ pub struct Plan {
 }
 
 /// A share as a percentage, to two decimals without trailing zeros: "99",
-/// "97.5", "98.33".
+/// "97.5", "98.33"; with more where two would round a share below 1 up
+/// to "100" ("99.999").
 pub fn percent(share: f64) -> String {
-    let text = format!("{:.2}", share * 100.0);
+    let mut decimals = 2;
+    let mut text = format!("{:.decimals$}", share * 100.0);
+    while share < 1.0 && text.starts_with("100") && decimals < 12 {
+        decimals += 1;
+        text = format!("{:.decimals$}", share * 100.0);
+    }
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
@@ -663,6 +669,15 @@ pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_say_what_they_are() {
+        assert_eq!(percent(0.95), "95");
+        assert_eq!(percent(0.975), "97.5");
+        assert_eq!(percent(1.0 - 0.05 / 3.0), "98.33");
+        assert_eq!(percent(0.99999), "99.999");
+        assert_eq!(percent(0.9999999), "99.99999");
+    }
 
     #[test]
     fn an_answer_of_many_goals_is_recognised_from_its_plan_table() {
