@@ -532,8 +532,12 @@ class PlanResult:
     (answer.toml's text) and ``scenario`` (the scenario with the answer
     applied, as TOML text, or None); ``evaluated``, ``simulations`` and
     ``not_monotone`` (pairs where more resources did worse) say how much
-    it took and whether the search's assumption held; ``csv["plan.csv"]``
-    holds the bytes ``rpasim plan`` writes."""
+    it took and whether the search's assumption held; ``confidence`` is
+    the confidence of each verdict over all the looks at a candidate,
+    ``looks`` the replications after which its goals were looked at and
+    ``bound_confidence`` the confidence of each look's bounds (the
+    ``bound`` columns of ``plan``): 0.99 for 0.95 over 5 looks;
+    ``csv["plan.csv"]`` holds the bytes ``rpasim plan`` writes."""
 
     answer: Optional[Dict[str, Any]]
     csv: Dict[str, bytes] = field(repr=False)
@@ -543,6 +547,9 @@ class PlanResult:
     evaluated: int = 0
     simulations: int = 0
     not_monotone: int = 0
+    confidence: float = 0.95
+    bound_confidence: float = 0.95
+    looks: List[int] = field(default_factory=list)
 
 
 def plan(
@@ -574,7 +581,7 @@ def plan(
         goal_list = [goals] if isinstance(goals, str) else list(goals or [])
         out = Path(tmp) / "plan"
         out.mkdir()
-        answer, evaluated, simulations, not_monotone = _rpasim.plan(
+        answer, evaluated, simulations, not_monotone, bound_confidence, looks = _rpasim.plan(
             str(path), searched, goal_list, float(confidence), _replication_range(replications),
             _seed(seed), _overrides(set, None), str(out), _jobs(jobs),
         )
@@ -589,4 +596,5 @@ def plan(
     return PlanResult(
         answer=values, csv={"plan.csv": table}, plan=frame, answer_toml=answer_toml, scenario=scenario_text,
         evaluated=evaluated, simulations=simulations, not_monotone=not_monotone,
+        confidence=float(confidence), bound_confidence=bound_confidence, looks=list(looks),
     )

@@ -47,7 +47,7 @@ def plan(
     set: List[str],
     out: str,
     jobs: Optional[int] = None,
-) -> Tuple[Optional[List[str]], int, int, int]: ...
+) -> Tuple[Optional[List[str]], int, int, int, float, List[int]]: ...
 def columns(
     data: bytes, kinds: List[str]
 ) -> Optional[List[Tuple[Any, ...]]]:

@@ -550,6 +550,11 @@ def test_a_plan_finds_erlang_cs_answer_as_the_command_line_does(tmp_path):
     assert p.answer == {"machines.pool.bots": 20}
     assert p.scenario is not None and "bots = 20" in p.scenario
     assert 0 < p.evaluated <= 2 * 5 + 4 and p.not_monotone == 0
+    # 95 % over the looks at 5, 10, 20, 40 and 50 replications: each
+    # look's bounds at 99 %, as answer.toml says.
+    assert (p.confidence, p.looks) == (0.95, [5, 10, 20, 40, 50])
+    assert abs(p.bound_confidence - 0.99) < 1e-12
+    assert "bound_confidence = 0.99\n" in p.answer_toml and "looks = [5, 10, 20, 40, 50]\n" in p.answer_toml
     # plan.csv: the evaluated candidates, in the order they were evaluated.
     assert len(p.plan) == p.evaluated and list(p.plan["evaluated"]) == list(range(1, p.evaluated + 1))
     assert set(p.plan["machines.pool.bots"]) <= set(range(17, 41)) and 20 in set(p.plan["machines.pool.bots"])

@@ -477,13 +477,17 @@ fn sweep(
     .map_err(python_error)
 }
 
+/// What [`plan`] returns to Python.
+type PlanTuple = (Option<Vec<String>>, usize, u64, usize, f64, Vec<u32>);
+
 /// Plans: the cheapest candidate of the `search` space (keys with their
 /// values as `--search` takes them, `KEY=VALUES`) meeting `goals`
 /// (`NAME.METRIC<=VALUE` texts; the scenario's `[[goals]]` when empty),
 /// each decided with `confidence`; writes plan.csv, answer.toml, the
 /// answer's scenario.toml and the charts into `out`, as `rpasim plan`
 /// does. Returns `(the answer's KEY=VALUE settings, or None; candidates
-/// evaluated; simulations; pairs that contradict monotonicity)`.
+/// evaluated; simulations; pairs that contradict monotonicity; each
+/// look's bound confidence; the looks, in replications)`.
 #[pyfunction]
 #[pyo3(signature = (scenario, search, goals, confidence, replications, seed, set, out, jobs=None))]
 #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
@@ -498,7 +502,7 @@ fn plan(
     set: Vec<String>,
     out: PathBuf,
     jobs: Option<usize>,
-) -> PyResult<(Option<Vec<String>>, usize, u64, usize)> {
+) -> PyResult<PlanTuple> {
     let loaded =
         rpasim_scenario::load(&scenario, &overrides(&set)?).map_err(|e| scenario_error(py, &e))?;
     let goals = if goals.is_empty() {
@@ -536,6 +540,8 @@ fn plan(
             plan.evaluations.len(),
             plan.runs(),
             plan.violations.len(),
+            plan.bound_confidence,
+            plan.looks.clone(),
         ))
     })?
     .map_err(python_error)
