@@ -6,6 +6,7 @@
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::{RangedCoordf64, RangedCoordu32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -591,19 +592,54 @@ fn category_chart<'a, DB: DrawingBackend>(
     x_max: f64,
     x_label: Option<&dyn Fn(&f64) -> String>,
 ) -> Result<CategoryChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    const MARGIN: u32 = 15;
+    const NAME_AREA: u32 = 190;
     let mut chart = ChartBuilder::on(area)
         .caption(caption.0, (FONT, caption.1))
-        .margin(15)
+        .margin(MARGIN)
         .x_label_area_size(45)
-        .y_label_area_size(190)
+        .y_label_area_size(NAME_AREA)
         .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
+    let plot_width = f64::from(area.dim_in_pixel().0.saturating_sub(2 * MARGIN + NAME_AREA));
+    let width = |text: &str| {
+        area.estimate_text_size(text, &(FONT, VALUE_LABEL_SIZE).into_text_style(area))
+            .map_or(0, |(w, _)| w)
+    };
+    let format = |v: &f64| match x_label {
+        Some(f) => f(v),
+        None => <RangedCoordf64 as ValueFormatter<f64>>::format(v),
+    };
+    let fitting = fitting_value_labels(x_max, plot_width, &format, &width);
+    // With fewer labels, one that would pass the chart's right edge (the
+    // last, near `x_max`) is left out rather than cut. Measured now: the
+    // backend cannot measure text while the mesh draws.
+    let cut: Vec<f64> = fitting.map_or_else(Vec::new, |n| {
+        let points = RangedCoordf64::from(0.0..x_max).key_points(n);
+        points
+            .into_iter()
+            .filter(|v| {
+                let right = plot_width * v / x_max + f64::from(width(&format(v))) / 2.0;
+                right > plot_width + f64::from(MARGIN)
+            })
+            .collect()
+    });
+    let within = |v: &f64| match cut.iter().any(|c| (c - v).abs() <= 1e-9 * x_max) {
+        true => String::new(),
+        false => format(v),
+    };
     let mut mesh = chart.configure_mesh();
-    if let Some(f) = x_label {
-        mesh.x_label_formatter(f);
+    match (fitting, x_label) {
+        (Some(n), _) => {
+            mesh.x_labels(n).x_label_formatter(&within);
+        }
+        (None, Some(f)) => {
+            mesh.x_label_formatter(f);
+        }
+        (None, None) => {}
     }
     mesh.disable_y_mesh()
         .x_desc(x_desc)
-        .label_style((FONT, 14))
+        .label_style((FONT, VALUE_LABEL_SIZE))
         .y_labels(names.len().max(1))
         .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -613,6 +649,44 @@ fn category_chart<'a, DB: DrawingBackend>(
         })
         .draw()?;
     Ok(chart)
+}
+
+/// The font size of a bar chart's labels.
+const VALUE_LABEL_SIZE: u32 = 14;
+
+/// Plotters' default number of value labels on an axis.
+const DEFAULT_VALUE_LABELS: usize = 11;
+
+/// How many labels to ask plotters for on a value axis from 0 to `x_max`,
+/// `plot_width` pixels long, so that neighbouring labels (as `format`
+/// writes them, `width` measures them) do not overlap; `None` when its
+/// default number does not overlap. Half a chart's width held 11 labels
+/// of "200000.0" for 175,000 bot-hours, one smear of digits; charts whose
+/// labels fitted are drawn as before.
+fn fitting_value_labels(
+    x_max: f64,
+    plot_width: f64,
+    format: &dyn Fn(&f64) -> String,
+    width: &dyn Fn(&str) -> u32,
+) -> Option<usize> {
+    const GAP: f64 = 6.0;
+    let fits = |n: usize| {
+        let points = RangedCoordf64::from(0.0..x_max).key_points(n);
+        points.windows(2).all(|pair| {
+            let spacing = plot_width * (pair[1] - pair[0]) / x_max;
+            let half = |v: &f64| f64::from(width(&format(v))) / 2.0;
+            half(&pair[0]) + half(&pair[1]) + GAP <= spacing
+        })
+    };
+    if fits(DEFAULT_VALUE_LABELS) {
+        return None;
+    }
+    Some(
+        (2..DEFAULT_VALUE_LABELS)
+            .rev()
+            .find(|&n| fits(n))
+            .unwrap_or(2),
+    )
 }
 
 /// Draws bar `i` as segments laid end to end from 0 (empty ones skipped).
@@ -1056,6 +1130,61 @@ mod tests {
         // Targets vm00 to vm04 waited 1 to 5 hours: 3 on average.
         assert_eq!(others.hours[busy_at.expect("busy")], 3.0);
         assert_eq!(others.hours.iter().sum::<f64>(), 3.0);
+    }
+
+    /// The value labels of the bot-hours panel of a utilization-and-cost
+    /// chart of one target with `bot_hours`: (x of the middle, text).
+    fn cost_labels(bot_hours: f64) -> Vec<(f64, String)> {
+        let summary = crate::data::CsvTable {
+            header: vec!["target".into(), "utilization".into(), "bot_hours".into()],
+            rows: vec![vec!["m".into(), "0.73".into(), bot_hours.to_string()]],
+        };
+        let mut d = crate::data::tests::chart_data(&["m"], summary);
+        d.shown = vec![0];
+        crate::register_fonts();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            utilization_cost(&root, &d).expect("drawn");
+            root.present().expect("presented");
+        }
+        let attribute = |tag: &str, name: &str| -> Option<String> {
+            let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[start..].split('"').next()?.to_string())
+        };
+        svg.split("<text ")
+            .skip(1)
+            .filter_map(|t| {
+                let (tag, rest) = t.split_once('>')?;
+                let tag = format!(" {tag}");
+                let tag = tag.as_str();
+                let text = rest.split("</text>").next()?.trim().to_string();
+                let x: f64 = attribute(tag, "x")?.parse().ok()?;
+                let middle = attribute(tag, "text-anchor").as_deref() == Some("middle");
+                (middle && x > f64::from(SIZE.0 / 2) && text.parse::<f64>().is_ok())
+                    .then_some((x, text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn value_labels_do_not_overlap_or_pass_the_edge() {
+        // About 6 px a character at the labels' size: neighbours apart by
+        // at least their half widths, the last within the picture.
+        let px = |text: &str| 6.0 * text.len() as f64;
+        for bot_hours in [175_200.0, 8_600.0, 4_446.0, 2_193.0, 21_120.0, 3.0e7] {
+            let labels = cost_labels(bot_hours);
+            assert!(labels.len() >= 3, "{bot_hours}: {labels:?}");
+            for pair in labels.windows(2) {
+                let ((a, ta), (b, tb)) = (&pair[0], &pair[1]);
+                assert!(b - a >= (px(ta) + px(tb)) / 2.0, "{bot_hours}: {labels:?}");
+            }
+            let (x, text) = labels.last().expect("labels");
+            assert!(
+                x + px(text) / 2.0 <= f64::from(SIZE.0),
+                "{bot_hours}: {labels:?}"
+            );
+        }
     }
 
     #[test]
