@@ -601,36 +601,19 @@ fn category_chart<'a, DB: DrawingBackend>(
         .y_label_area_size(NAME_AREA)
         .build_cartesian_2d(0.0..x_max, categories(names.len()).into_segmented())?;
     let plot_width = f64::from(area.dim_in_pixel().0.saturating_sub(2 * MARGIN + NAME_AREA));
-    let width = |text: &str| {
-        area.estimate_text_size(text, &(FONT, VALUE_LABEL_SIZE).into_text_style(area))
-            .map_or(0, |(w, _)| w)
-    };
     let format = |v: &f64| match x_label {
         Some(f) => f(v),
         None => <RangedCoordf64 as ValueFormatter<f64>>::format(v),
     };
-    let fitting = fitting_value_labels(x_max, plot_width, &format, &width);
-    // With fewer labels, one that would pass the chart's right edge (the
-    // last, near `x_max`) is left out rather than cut. Measured now: the
-    // backend cannot measure text while the mesh draws.
-    let cut: Vec<f64> = fitting.map_or_else(Vec::new, |n| {
-        let points = RangedCoordf64::from(0.0..x_max).key_points(n);
-        points
-            .into_iter()
-            .filter(|v| {
-                let right = plot_width * v / x_max + f64::from(width(&format(v))) / 2.0;
-                right > plot_width + f64::from(MARGIN)
-            })
-            .collect()
-    });
-    let within = |v: &f64| match cut.iter().any(|c| (c - v).abs() <= 1e-9 * x_max) {
+    let fitted = fit_value_labels(area, x_max, (plot_width, MARGIN), &format);
+    let within = |v: &f64| match fitted.as_ref().is_some_and(|f| f.cuts(*v, x_max)) {
         true => String::new(),
         false => format(v),
     };
     let mut mesh = chart.configure_mesh();
-    match (fitting, x_label) {
-        (Some(n), _) => {
-            mesh.x_labels(n).x_label_formatter(&within);
+    match (&fitted, x_label) {
+        (Some(f), _) => {
+            mesh.x_labels(f.labels).x_label_formatter(&within);
         }
         (None, Some(f)) => {
             mesh.x_label_formatter(f);
@@ -656,6 +639,47 @@ const VALUE_LABEL_SIZE: u32 = 14;
 
 /// Plotters' default number of value labels on an axis.
 const DEFAULT_VALUE_LABELS: usize = 11;
+
+/// A bar chart's value axis where plotters' own labels would overlap:
+/// how many labels to ask for, and the values whose label would pass the
+/// picture's right edge (left blank rather than cut).
+struct FittedLabels {
+    labels: usize,
+    cut: Vec<f64>,
+}
+
+impl FittedLabels {
+    /// Whether the label of `v` (on an axis to `x_max`) is left blank.
+    fn cuts(&self, v: f64, x_max: f64) -> bool {
+        self.cut.iter().any(|c| (c - v).abs() <= 1e-9 * x_max)
+    }
+}
+
+/// [`fitting_value_labels`] for a bar chart on `area`, its plot `width`
+/// pixels wide with `margin` pixels right of it; `None` when plotters'
+/// own labels fit. The text is measured now: the backend cannot measure
+/// it while the mesh draws.
+fn fit_value_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x_max: f64,
+    (width, margin): (f64, u32),
+    format: &dyn Fn(&f64) -> String,
+) -> Option<FittedLabels> {
+    let measure = |text: &str| {
+        area.estimate_text_size(text, &(FONT, VALUE_LABEL_SIZE).into_text_style(area))
+            .map_or(0, |(w, _)| w)
+    };
+    let labels = fitting_value_labels(x_max, width, format, &measure)?;
+    let cut = RangedCoordf64::from(0.0..x_max)
+        .key_points(labels)
+        .into_iter()
+        .filter(|v| {
+            let right = width * v / x_max + f64::from(measure(&format(v))) / 2.0;
+            right > width + f64::from(margin)
+        })
+        .collect();
+    Some(FittedLabels { labels, cut })
+}
 
 /// How many labels to ask plotters for on a value axis from 0 to `x_max`,
 /// `plot_width` pixels long, so that neighbouring labels (as `format`
