@@ -142,7 +142,7 @@ pub struct PlanArgs {
     /// most MAX.
     #[arg(long, value_name = "MIN..MAX", default_value = "5..50")]
     pub replications: String,
-    /// Worker threads [default: all cores].
+    /// Worker threads, at most 1024; 0 is all cores [default: all cores].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Base seed of the replications [default: the scenario's].
@@ -180,7 +180,7 @@ pub struct SweepArgs {
     /// A metric to chart against each varied key. Repeatable.
     #[arg(long = "metric")]
     pub metrics: Vec<String>,
-    /// Worker threads [default: all cores].
+    /// Worker threads, at most 1024; 0 is all cores [default: all cores].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Output directory [default: reports/<file stem>-sweep].
