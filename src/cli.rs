@@ -265,7 +265,7 @@ pub struct ScenarioArgs {
     pub set: Vec<Override>,
     /// Refuse scenarios estimated to bring more runs than this (same as
     /// --set limits.max_runs=N) [default: 20000000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=rpasim_scenario::schema::TOML_MAX_INTEGER))]
     pub max_runs: Option<u64>,
 }
 

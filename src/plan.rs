@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
+use rpasim_report::format::percent;
 use rpasim_report::goals::{Goal, Measured, human};
 use rpasim_sweep::definition::parse_vary;
 use rpasim_sweep::plan::evaluate::{Evaluation, Verdict};
-use rpasim_sweep::plan::{self, PLAN_OUTPUT, Plan, PlanDefinition, percent};
+use rpasim_sweep::plan::{self, PLAN_OUTPUT, Plan, PlanDefinition};
 
 use crate::cli::PlanArgs;
 use crate::error::CliError;
@@ -257,7 +258,7 @@ fn bounds(plan: &Plan) -> String {
     let at: Vec<String> = plan.looks.iter().map(u32::to_string).collect();
     format!(
         "; each bound at {} % ({} % over the looks at {} replications)",
-        percent(plan.bound_confidence),
+        percent(plan.bound_confidence()),
         percent(plan.confidence),
         at.join(", ")
     )

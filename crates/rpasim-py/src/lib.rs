@@ -540,7 +540,7 @@ fn plan(
             plan.evaluations.len(),
             plan.runs(),
             plan.violations.len(),
-            plan.bound_confidence,
+            plan.bound_confidence(),
             plan.looks.clone(),
         ))
     })?

@@ -159,6 +159,19 @@ pub fn human_share(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
 
+/// A share as a percentage without its sign, to two decimals without
+/// trailing zeros: "99", "97.5", "98.33"; with more where two would round
+/// a share below 1 up to "100" ("99.999"). For confidences.
+pub fn percent(share: f64) -> String {
+    let mut decimals = 2;
+    let mut text = format!("{:.decimals$}", share * 100.0);
+    while share < 1.0 && text.starts_with("100") && decimals < 12 {
+        decimals += 1;
+        text = format!("{:.decimals$}", share * 100.0);
+    }
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Bytes of rows handed to the underlying writer at a time.
 pub const CHUNK: usize = 64 * 1024;
 
@@ -383,6 +396,15 @@ mod tests {
         assert_eq!(human_duration(3_600.0), "1h");
         assert_eq!(human_duration(183_600.0), "2d3h");
         assert_eq!(human_share(0.3123), "31.2 %");
+    }
+
+    #[test]
+    fn percentages_say_what_they_are() {
+        assert_eq!(percent(0.95), "95");
+        assert_eq!(percent(0.975), "97.5");
+        assert_eq!(percent(1.0 - 0.05 / 3.0), "98.33");
+        assert_eq!(percent(0.99999), "99.999");
+        assert_eq!(percent(0.9999999), "99.99999");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use schema::parse_duration;
 /// seed can be written into a scenario or a sweep's `sweep.toml` and read
 /// back (a sweep's base seed beyond it made a `sweep.toml` that `--resume`,
 /// `merge` and `plot` then refused).
-pub const MAX_SEED: u64 = i64::MAX as u64;
+pub const MAX_SEED: u64 = schema::TOML_MAX_INTEGER;
 
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone)]

@@ -84,21 +84,18 @@ impl GoalEstimate {
 
 /// The one-sided `confidence` quantile of Student's t for `n`
 /// observations (infinite for fewer than 2: no bound).
-fn one_sided_t(confidence: f64, n: usize) -> f64 {
+pub fn one_sided_t(confidence: f64, n: usize) -> f64 {
     // One-sided at c is two-sided at 2c - 1.
     student_t_quantile(2.0 * confidence - 1.0, (n as u64).saturating_sub(1))
         .unwrap_or(f64::INFINITY)
 }
 
-/// The per-goal estimate from observations (`at_most`: smaller is better).
-pub fn estimate(goal: &Goal, values: &[f64], confidence: f64) -> GoalEstimate {
-    bounded(goal, values, one_sided_t(confidence, values.len()))
-}
-
-/// [`estimate`] with the quantile `t` of its confidence for as many
-/// values: the same for every goal at a look, where thousands of goals
-/// would each search for it (microseconds each, only 95 % cached).
-fn bounded(goal: &Goal, values: &[f64], t: f64) -> GoalEstimate {
+/// The per-goal estimate from observations (`at_most`: smaller is
+/// better), its bounds m ± t·s/√n with `t` the [`one_sided_t`] of their
+/// confidence for as many values: found once per look for every goal,
+/// where thousands of goals would each search for it (microseconds each,
+/// only 95 % cached).
+pub fn estimate(goal: &Goal, values: &[f64], t: f64) -> GoalEstimate {
     let n = values.len();
     let mean = values.iter().sum::<f64>() / n.max(1) as f64;
     if !mean.is_finite() || n == 0 {
@@ -157,10 +154,11 @@ pub fn looks((min, max): (u32, u32)) -> Vec<u32> {
 }
 
 /// The confidence of each look's bounds, so that the decision of a
-/// candidate over all its [`looks`] holds with `confidence`: its error
-/// split evenly among the looks (0.99 for 0.95 over the 5 looks of 5..50).
-pub fn bound_confidence(confidence: f64, replications: (u32, u32)) -> f64 {
-    1.0 - (1.0 - confidence) / looks(replications).len() as f64
+/// candidate over all its `looks` (as many as [`looks`] gives) holds with
+/// `confidence`: its error split evenly among the looks (0.99 for 0.95
+/// over the 5 looks of 5..50).
+pub fn bound_confidence(confidence: f64, looks: usize) -> f64 {
+    1.0 - (1.0 - confidence) / looks.max(1) as f64
 }
 
 /// A candidate's verdict from its goals' verdicts: it fails when one goal
@@ -242,15 +240,16 @@ impl Evaluator<'_> {
         variant: usize,
         overrides: &[Override],
     ) -> Result<Evaluation, SweepError> {
-        let confidence = bound_confidence(self.confidence, self.replications);
+        let looks = looks(self.replications);
+        let confidence = bound_confidence(self.confidence, looks.len());
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); self.goals.len()];
         let mut shares: Vec<Vec<Option<[f64; REASONS]>>> = vec![Vec::new(); self.goals.len()];
         // The candidate's scenario, parsed once for all its replications.
         let spec = rpasim_scenario::parse_sharing(self.text, self.path, overrides, self.traces)
             .map_err(|e| SweepError::Invalid(e.to_string()))?
             .spec;
-        let (mut n, mut evaluation) = (0u32, None);
-        for upto in looks(self.replications) {
+        let mut n = 0u32;
+        for (i, &upto) in looks.iter().enumerate() {
             let observed: Vec<Observation> = (n..upto)
                 .into_par_iter()
                 .map(|r| self.replication(&spec, r))
@@ -269,22 +268,21 @@ impl Evaluator<'_> {
                 .goals
                 .iter()
                 .zip(&values)
-                .map(|(g, v)| bounded(g, v, t))
+                .map(|(g, v)| estimate(g, v, t))
                 .collect();
             let verdict = combined(&goals);
-            evaluation = Some(Evaluation {
-                variant,
-                replications: n,
-                goals,
-                verdict,
-                waits: shares.iter().map(|s| mean_shares(s)).collect(),
-            });
-            if verdict != Verdict::Undecided {
-                break;
+            if verdict != Verdict::Undecided || i + 1 == looks.len() {
+                return Ok(Evaluation {
+                    variant,
+                    replications: n,
+                    goals,
+                    verdict,
+                    waits: shares.iter().map(|s| mean_shares(s)).collect(),
+                });
             }
         }
-        // There is always a look: MIN, which plans check is at least 2.
-        evaluation.ok_or_else(|| SweepError::Invalid("no replication to evaluate".into()))
+        // `looks` always has MIN, which plans check is at least 2.
+        Err(SweepError::Invalid("no replication to evaluate".into()))
     }
 
     /// One replication: the value of every goal's metric (infinitely bad
@@ -328,39 +326,29 @@ mod tests {
         }
     }
 
+    /// The estimate of a goal with one-sided 95 % bounds.
+    fn at_95(goal: &Goal, values: &[f64]) -> GoalEstimate {
+        estimate(goal, values, one_sided_t(0.95, values.len()))
+    }
+
     #[test]
     fn a_goal_is_decided_by_its_one_sided_bound() {
         // Mean 10, sd √0.75, n 5: t(0.95 one-sided, 4 df) = 2.131847,
         // half-width 2.131847 × 0.866025 / √5 = 0.825661.
         let xs = [9.0, 10.0, 11.0, 10.0 + 0.5f64.sqrt(), 10.0 - 0.5f64.sqrt()];
-        let e = estimate(&goal(true, 11.0), &xs, 0.95);
+        let e = at_95(&goal(true, 11.0), &xs);
         assert!((e.mean - 10.0).abs() < 1e-9);
         assert!((e.bound - 10.825661).abs() < 1e-6, "{}", e.bound);
         assert_eq!(e.verdict, Verdict::Meets);
-        assert_eq!(
-            estimate(&goal(true, 10.5), &xs, 0.95).verdict,
-            Verdict::Undecided
-        );
-        assert_eq!(
-            estimate(&goal(true, 9.0), &xs, 0.95).verdict,
-            Verdict::Fails
-        );
-        assert_eq!(
-            estimate(&goal(false, 9.0), &xs, 0.95).verdict,
-            Verdict::Meets
-        );
-        assert_eq!(
-            estimate(&goal(false, 11.0), &xs, 0.95).verdict,
-            Verdict::Fails
-        );
+        assert_eq!(at_95(&goal(true, 10.5), &xs).verdict, Verdict::Undecided);
+        assert_eq!(at_95(&goal(true, 9.0), &xs).verdict, Verdict::Fails);
+        assert_eq!(at_95(&goal(false, 9.0), &xs).verdict, Verdict::Meets);
+        assert_eq!(at_95(&goal(false, 11.0), &xs).verdict, Verdict::Fails);
         // A replication where runs never started fails an upper bound.
-        let e = estimate(&goal(true, 1e12), &[1.0, f64::INFINITY], 0.95);
+        let e = at_95(&goal(true, 1e12), &[1.0, f64::INFINITY]);
         assert_eq!((e.verdict, e.mean), (Verdict::Fails, f64::INFINITY));
         // No spread: the mean decides.
-        assert_eq!(
-            estimate(&goal(true, 3.0), &[3.0, 3.0], 0.95).verdict,
-            Verdict::Meets
-        );
+        assert_eq!(at_95(&goal(true, 3.0), &[3.0, 3.0]).verdict, Verdict::Meets);
     }
 
     #[test]
@@ -372,8 +360,8 @@ mod tests {
             looks((3, 1000)),
             [3, 6, 12, 24, 48, 96, 192, 384, 768, 1000]
         );
-        assert!((bound_confidence(0.95, (5, 50)) - 0.99).abs() < 1e-12);
-        assert!((bound_confidence(0.9, (7, 7)) - 0.9).abs() < 1e-12);
+        assert!((bound_confidence(0.95, looks((5, 50)).len()) - 0.99).abs() < 1e-12);
+        assert!((bound_confidence(0.9, looks((7, 7)).len()) - 0.9).abs() < 1e-12);
     }
 
     /// How often a goal exactly at its threshold (normal observations of
@@ -387,7 +375,8 @@ mod tests {
         for _ in 0..trials {
             let xs: Vec<f64> = (0..50).map(|_| StandardNormal.sample(&mut rng)).collect();
             for n in looks((5, 50)) {
-                match estimate(&goal, &xs[..n as usize], at).verdict {
+                let t = one_sided_t(at, n as usize);
+                match estimate(&goal, &xs[..n as usize], t).verdict {
                     Verdict::Meets => {
                         met += 1;
                         break;
@@ -406,7 +395,7 @@ mod tests {
         // with probability at most 1 − c, 5 %.
         let trials = 20_000;
         let tolerance = 3.0 * (0.05 * 0.95 / f64::from(trials)).sqrt();
-        let split = false_meets(bound_confidence(0.95, (5, 50)), trials);
+        let split = false_meets(bound_confidence(0.95, looks((5, 50)).len()), trials);
         assert!(split <= 0.05 + tolerance, "{split}");
         // Each look's bounds at 95 %, as before: about 15 %.
         let unsplit = false_meets(0.95, trials);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rpasim_core::wait::{REASONS, WaitReason};
-use rpasim_report::format::{fixed, statistic};
+use rpasim_report::format::{fixed, percent, statistic};
 use rpasim_report::goals::Goal;
 use rpasim_report::outdir::{Marker, OutputKind};
 use rpasim_report::summary::reason_share_column;
@@ -122,25 +122,15 @@ pub struct Plan {
     /// The numbers of replications after which a candidate's goals are
     /// looked at ([`evaluate::looks`]).
     pub looks: Vec<u32>,
-    /// Confidence of each bound: [`confidence`](Self::confidence) split
-    /// among the looks ([`evaluate::bound_confidence`]).
-    pub bound_confidence: f64,
-}
-
-/// A share as a percentage, to two decimals without trailing zeros: "99",
-/// "97.5", "98.33"; with more where two would round a share below 1 up
-/// to "100" ("99.999").
-pub fn percent(share: f64) -> String {
-    let mut decimals = 2;
-    let mut text = format!("{:.decimals$}", share * 100.0);
-    while share < 1.0 && text.starts_with("100") && decimals < 12 {
-        decimals += 1;
-        text = format!("{:.decimals$}", share * 100.0);
-    }
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 impl Plan {
+    /// Confidence of each bound: [`confidence`](Self::confidence) split
+    /// among the looks ([`evaluate::bound_confidence`]).
+    pub fn bound_confidence(&self) -> f64 {
+        evaluate::bound_confidence(self.confidence, self.looks.len())
+    }
+
     /// Simulations made (replications over all candidates).
     pub fn runs(&self) -> u64 {
         self.evaluations
@@ -425,7 +415,6 @@ pub fn run(
         violations: found.violations,
         confidence: def.confidence,
         looks: evaluate::looks(def.replications),
-        bound_confidence: evaluate::bound_confidence(def.confidence, def.replications),
     })
 }
 
@@ -508,7 +497,7 @@ pub fn answer_toml(plan: &Plan, scenario: &Path) -> String {
     );
     p.insert("scenario".into(), scenario.display().to_string().into());
     p.insert("confidence".into(), plan.confidence.into());
-    p.insert("bound_confidence".into(), plan.bound_confidence.into());
+    p.insert("bound_confidence".into(), plan.bound_confidence().into());
     p.insert(
         "looks".into(),
         plan.looks
@@ -605,7 +594,7 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
             title: format!(
                 "{}: mean and {} % bound per candidate",
                 goal.describe(),
-                percent(plan.bound_confidence)
+                percent(plan.bound_confidence())
             ),
             x_desc: x_desc.clone(),
             y_desc: goal.metric.clone(),
@@ -669,15 +658,6 @@ pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepE
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentages_say_what_they_are() {
-        assert_eq!(percent(0.95), "95");
-        assert_eq!(percent(0.975), "97.5");
-        assert_eq!(percent(1.0 - 0.05 / 3.0), "98.33");
-        assert_eq!(percent(0.99999), "99.999");
-        assert_eq!(percent(0.9999999), "99.99999");
-    }
 
     #[test]
     fn an_answer_of_many_goals_is_recognised_from_its_plan_table() {
