@@ -24,6 +24,7 @@ mod operations_properties;
 mod plan;
 mod properties;
 mod python_package;
+mod readme;
 mod schema;
 mod shell;
 mod sweep;
