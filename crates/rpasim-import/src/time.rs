@@ -13,7 +13,13 @@ fn decimal(digits: &[u8]) -> i64 {
 
 /// Milliseconds since 1970-01-01T00:00:00Z of a timestamp.
 pub fn parse(text: &str) -> Result<i64, String> {
-    let bad = || format!("not an ISO 8601 timestamp: {}", excerpt(text));
+    let bad = || {
+        format!(
+            "not an ISO 8601 timestamp: {}{}",
+            excerpt(text),
+            spreadsheet_hint(text)
+        )
+    };
     let t = text.trim();
     let b = t.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
@@ -67,6 +73,27 @@ pub fn parse(text: &str) -> Result<i64, String> {
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_min * 60;
     Ok(seconds * 1_000 + ms)
+}
+
+/// What to do about a timestamp a spreadsheet rewrote, if `text` looks
+/// like one: a CSV history opened and saved again in Excel has its dates
+/// in the machine's local format (`11/24/2026 2:05:07 PM`) or cut to the
+/// minute (`2026-11-24 14:05`), which would make every run's duration a
+/// guess.
+fn spreadsheet_hint(text: &str) -> &'static str {
+    let t = text.trim();
+    let no_seconds = t.len() == 16
+        && t.as_bytes()[13] == b':'
+        && t.bytes().filter(u8::is_ascii_digit).count() == 12;
+    if t.contains('/') {
+        "; that is a spreadsheet's local date format (as Excel saves a CSV it opened): import the \
+         history as exported, or save the column as yyyy-mm-dd hh:mm:ss"
+    } else if no_seconds {
+        "; the seconds are missing (as Excel saves a CSV it opened), and runs' durations need \
+         them: import the history as exported, or save the column as yyyy-mm-dd hh:mm:ss"
+    } else {
+        ""
+    }
 }
 
 /// Milliseconds since 1970 of a bound of `--from` or `--to`: a timestamp
@@ -187,6 +214,28 @@ mod tests {
         // 2026-03-02 is a Monday.
         let days = parse("2026-03-02T00:00:00").expect("valid") / 86_400_000;
         assert_eq!(weekday(days), 0);
+    }
+
+    #[test]
+    fn timestamps_a_spreadsheet_rewrote_are_refused_saying_so() {
+        for local in [
+            "11/24/2026 2:05:07 PM",
+            "24/11/2026 14:05",
+            "2026/11/24 14:05:07",
+        ] {
+            let message = parse(local).expect_err(local);
+            assert!(
+                message.contains("spreadsheet's local date format"),
+                "{message}"
+            );
+        }
+        let message = parse("2026-11-24 14:05").expect_err("no seconds");
+        assert!(message.contains("the seconds are missing"), "{message}");
+        // Other mistakes get no such hint.
+        for other in ["yesterday", "2026-11-24", "2026-11-24T14:05:07+0100"] {
+            let message = parse(other).expect_err(other);
+            assert!(!message.contains("Excel"), "{message}");
+        }
     }
 
     #[test]
