@@ -37,6 +37,7 @@ fn examples(readme: &str) -> Vec<Example> {
         let mut command = command.to_string();
         while command.ends_with('\\') && i + 1 < lines.len() {
             command.pop();
+            command.push(' ');
             i += 1;
             command.push_str(lines[i].trim());
         }
