@@ -697,7 +697,7 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
                 "--vary",
                 "hosted_groups.pool.max_bots=9..3:1",
             ],
-            "invalid range 9..3:1",
+            "invalid range \"9..3:1\": it goes down from 9 to 3, and a range goes up (3..9)",
         ),
         (
             &[

@@ -26,7 +26,13 @@ pub const LONGEST_LINE: u64 = 32 << 20;
 /// most `limit` bytes; returns its size. `what` names it in messages
 /// ("the scenario", "the trace").
 pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot read {what}: {e}"))?;
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => match nearby(path) {
+            Some(file) => format!("cannot read {what}: {e} (did you mean {}?)", file.display()),
+            None => format!("cannot read {what}: {e}"),
+        },
+        _ => format!("cannot read {what}: {e}"),
+    })?;
     let kind = meta.file_type();
     if kind.is_dir() {
         return Err(format!("{what} is a directory, not a file"));
@@ -44,6 +50,27 @@ pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String>
         ));
     }
     Ok(meta.len())
+}
+
+/// A file the user may have meant by a `path` that does not exist: the
+/// same name with `.toml` or `.csv` added, or a bundled scenario of that
+/// name when run from the repository (`rpasim run quickstart`).
+fn nearby(path: &Path) -> Option<std::path::PathBuf> {
+    nearby_from(Path::new("."), path)
+}
+
+/// [`nearby`], with relative paths taken from `base` (and named as given).
+fn nearby_from(base: &Path, path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let mut candidates = vec![
+        path.with_file_name(format!("{name}.toml")),
+        path.with_file_name(format!("{name}.csv")),
+    ];
+    if path.parent() == Some(Path::new("")) {
+        candidates.push(Path::new("scenarios").join(name));
+        candidates.push(Path::new("scenarios").join(format!("{name}.toml")));
+    }
+    candidates.into_iter().find(|c| base.join(c).is_file())
 }
 
 /// Opens a checked regular file for streaming, reading at most `limit`
@@ -247,6 +274,43 @@ mod tests {
         );
         fs::write(&f, [0xff, 0xfe, 0x00]).expect("write");
         assert!(read_text(&f, "x", 100).unwrap_err().contains("not UTF-8"));
+    }
+
+    #[test]
+    fn a_missing_file_names_the_one_probably_meant() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join("office.toml"), "").expect("write");
+        fs::write(dir.path().join("history.csv"), "").expect("write");
+        let said = |name: &str| check_regular(&dir.path().join(name), "it", 10).unwrap_err();
+        let office = dir.path().join("office.toml");
+        assert!(
+            said("office").ends_with(&format!("(did you mean {}?)", office.display())),
+            "{}",
+            said("office")
+        );
+        assert!(
+            said("history").contains("history.csv?)"),
+            "{}",
+            said("history")
+        );
+        assert!(
+            !said("nothing").contains("did you mean"),
+            "{}",
+            said("nothing")
+        );
+        // A bundled scenario by its name, from the repository's root (as
+        // the README's commands are run).
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert!(root.join("scenarios/quickstart.toml").is_file());
+        assert_eq!(
+            nearby_from(&root, Path::new("quickstart")),
+            Some(Path::new("scenarios").join("quickstart.toml"))
+        );
+        assert_eq!(
+            nearby_from(&root, Path::new("quickstart.toml")),
+            Some(Path::new("scenarios").join("quickstart.toml"))
+        );
+        assert_eq!(nearby_from(&root, Path::new("nothing")), None);
     }
 
     #[test]

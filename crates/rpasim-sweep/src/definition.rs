@@ -101,12 +101,12 @@ pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
     if let Some((range, step)) = text.split_once(':')
         && let Some((from, to)) = range.split_once("..")
     {
-        return expand_range(from.trim(), to.trim(), step.trim());
+        return expand_range(text, from.trim(), to.trim(), step.trim());
     }
     if !text.contains(',')
         && let Some((from, to)) = text.split_once("..")
     {
-        return expand_range(from.trim(), to.trim(), "1");
+        return expand_range(text, from.trim(), to.trim(), "1");
     }
     let values: Vec<String> = text.split(',').map(|v| v.trim().to_string()).collect();
     if values.iter().any(String::is_empty) {
@@ -142,20 +142,29 @@ fn zip_ranges(text: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
-    let bad = || {
+/// The values of the range `written` (`FROM..TO:STEP`, or `FROM..TO` with
+/// `step` 1), from `from` up to `to`.
+fn expand_range(written: &str, from: &str, to: &str, step: &str) -> Result<Vec<String>, String> {
+    let bad = |what: &str| {
         format!(
-            "invalid range {from}..{to}:{step}; expected FROM..TO:STEP, e.g. 5..50:5, or FROM..TO by steps of 1"
+            "invalid range {written:?}: {what}; expected FROM..TO:STEP, e.g. 5..50:5, or FROM..TO by steps of 1"
         )
     };
     let too_many = |count: f64| {
-        format!(
-            "range {from}..{to}:{step} has {count:.0} values; at most {MAX_VALUES_PER_KEY} per key"
-        )
+        format!("range {written:?} has {count:.0} values; at most {MAX_VALUES_PER_KEY} per key")
     };
+    let going_down = || {
+        bad(&format!(
+            "it goes down from {from} to {to}, and a range goes up ({to}..{from})"
+        ))
+    };
+    let not_positive = || bad(&format!("the step {step} is not positive"));
     if let (Ok(a), Ok(b), Ok(s)) = (from.parse::<i64>(), to.parse::<i64>(), step.parse::<i64>()) {
-        if s <= 0 || b < a {
-            return Err(bad());
+        if s <= 0 {
+            return Err(not_positive());
+        }
+        if b < a {
+            return Err(going_down());
         }
         let count = (i128::from(b) - i128::from(a)) / i128::from(s) + 1;
         if count > i128::from(MAX_VALUES_PER_KEY) {
@@ -167,13 +176,21 @@ fn expand_range(from: &str, to: &str, step: &str) -> Result<Vec<String>, String>
             .map(|v| v.to_string())
             .collect());
     }
+    let number = |text: &str, what: &str| match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ if text.is_empty() => Err(bad(&format!("its {what} is missing"))),
+        _ => Err(bad(&format!("its {what} {text:?} is not a number"))),
+    };
     let (a, b, s) = (
-        from.parse::<f64>().map_err(|_| bad())?,
-        to.parse::<f64>().map_err(|_| bad())?,
-        step.parse::<f64>().map_err(|_| bad())?,
+        number(from, "start")?,
+        number(to, "end")?,
+        number(step, "step")?,
     );
-    if !(s > 0.0 && b >= a && a.is_finite() && b.is_finite()) {
-        return Err(bad());
+    if s <= 0.0 {
+        return Err(not_positive());
+    }
+    if b < a {
+        return Err(going_down());
     }
     let count = ((b - a) / s + 1e-9).floor() + 1.0;
     if count.is_nan() || count > MAX_VALUES_PER_KEY as f64 {
@@ -531,6 +548,29 @@ mod tests {
         assert!(parse_values("5..1:1").is_err());
         assert!(parse_values("1..5:0").is_err());
         assert!(parse_values("1,,2").is_err());
+    }
+
+    /// A range that cannot be read says which part is wrong, quoting it
+    /// as written (not with a step the user did not write).
+    #[test]
+    fn a_bad_range_says_what_is_wrong_with_it() {
+        for (written, says) in [
+            (
+                "10..1",
+                "\"10..1\": it goes down from 10 to 1, and a range goes up (1..10)",
+            ),
+            ("1..", "\"1..\": its end is missing"),
+            ("..5:1", "\"..5:1\": its start is missing"),
+            ("1h..3h", "\"1h..3h\": its start \"1h\" is not a number"),
+            ("1..5:0", "\"1..5:0\": the step 0 is not positive"),
+            ("1..5:-1", "the step -1 is not positive"),
+            ("0.5..0.1:0.1", "it goes down from 0.5 to 0.1"),
+            ("0..1:x", "its step \"x\" is not a number"),
+        ] {
+            let message = parse_values(written).expect_err(written);
+            assert!(message.contains(says), "{written}: {message}");
+            assert!(message.contains("expected FROM..TO:STEP"), "{message}");
+        }
     }
 
     #[test]
