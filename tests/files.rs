@@ -502,6 +502,54 @@ fn sweep(dir: &Path, out: &str, values: &str, extra: &[&str]) -> Output {
     run_in(dir, &args)
 }
 
+/// Runs the binary in `dir`, killing it (and failing) if it has not ended
+/// within 30 s: for inputs it might wait on forever.
+#[cfg(unix)]
+fn run_bounded(dir: &Path, args: &[&str]) -> Output {
+    let mut child = rpasim()
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rpasim starts");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("rpasim {} waited on its input", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A FIFO where a file is read blocks its reader until something writes
+/// to it: `import` of a FIFO and `merge` of a shard whose results log is
+/// one waited forever. Refused, naming the file.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_place_of_an_input_is_refused_not_waited_on() {
+    let dir = project();
+    let mkfifo = |path: &Path| {
+        let made = std::process::Command::new("mkfifo").arg(path).status();
+        assert!(made.expect("mkfifo").success());
+    };
+    mkfifo(&dir.path().join("history.csv"));
+    let o = run_bounded(dir.path(), &["import", "history.csv", "--out", "h"]);
+    assert_refused(&o, "history.csv: the history is not a regular file");
+    for shard in ["1/2", "2/2"] {
+        let out = format!("d{}", &shard[..1]);
+        let o = sweep(dir.path(), &out, "1,2", &["--shard", shard]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    fs::remove_file(dir.path().join("d1/results.log")).expect("rm");
+    mkfifo(&dir.path().join("d1/results.log"));
+    let o = run_bounded(dir.path(), &["merge", "d1", "d2", "--out", "merged"]);
+    assert_refused(&o, "results.log: not a regular file");
+    assert!(!dir.path().join("merged").exists());
+}
+
 #[test]
 fn merge_never_writes_into_a_shard() {
     let dir = project();

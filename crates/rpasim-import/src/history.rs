@@ -262,19 +262,10 @@ impl Columns {
 /// Reads a history: CSV with a header, or the Web API's OData JSON
 /// (`{"value": [...]}`), told apart by the first character.
 pub fn read(path: &Path) -> Result<History, ImportError> {
+    // Before opening it: opening a FIFO for reading waits for a writer.
+    rpasim_scenario::input::check_regular(path, "the history", MAX_HISTORY_BYTES)
+        .map_err(|e| ImportError::file(path, e))?;
     let file = File::open(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| ImportError::file(path, e.to_string()))?;
-    if !meta.is_file() {
-        return Err(ImportError::file(path, "not a regular file".into()));
-    }
-    if meta.len() > MAX_HISTORY_BYTES {
-        return Err(ImportError::file(
-            path,
-            format!("larger than {} bytes", MAX_HISTORY_BYTES),
-        ));
-    }
     let mut reader = BufReader::new(file);
     let start = reader
         .fill_buf()

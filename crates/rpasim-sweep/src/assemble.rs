@@ -391,7 +391,11 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
     }
     let grid = manifest.grid();
     let io = |e| SweepError::Failed(format!("reading the results: {e}"));
-    let mut index = Index::scan(dirs).map_err(io)?;
+    let mut index = Index::scan(dirs).map_err(|e| match e.kind() {
+        // A log that is not a file: the input is wrong, not the disk.
+        std::io::ErrorKind::InvalidInput => SweepError::Invalid(e.to_string()),
+        _ => io(e),
+    })?;
     check_complete(&grid, &index, dirs)?;
     fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
     let mut outputs = Outputs::create(out)?;

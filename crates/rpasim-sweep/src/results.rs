@@ -60,6 +60,22 @@ type Records = BTreeMap<usize, (u64, usize)>;
 /// The complete records of a log, and the length of the log they span
 /// (where a torn record would start).
 fn scan(path: &Path) -> io::Result<(Records, u64)> {
+    // The kind of file first: opening a FIFO for reading waits for a
+    // writer (a shard's log replaced by one hung `merge`).
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{}: not a regular file (a FIFO, socket, device or directory cannot be a \
+                     results log)",
+                    path.display()
+                ),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
+        _ => {}
+    }
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
