@@ -357,6 +357,29 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
             "2 <= MIN",
         ),
         (vec!["--search", "limits.queue_capacity=1..9"], "no goal"),
+        // Goals that more capacity makes harder: the search, trying the
+        // most capacity first, would say that nothing meets where a
+        // cheaper setting does.
+        (
+            vec![
+                "--search",
+                "machines.m.bots=1..5",
+                "--goal",
+                "all.queue_full<=0",
+                "--goal",
+                "all.bot_hours<=100",
+            ],
+            "goal all.bot_hours <= 100: more capacity raises bot_hours",
+        ),
+        (
+            vec![
+                "--search",
+                "machines.m.bots=1..5",
+                "--goal",
+                "all.utilization>=60%",
+            ],
+            "goal all.utilization >= 60%: more capacity lowers utilization",
+        ),
         (
             vec![
                 "--search",

@@ -172,6 +172,18 @@ pub fn percent(share: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A number at most to the millionth, as the summaries write it, without
+/// trailing zeros: a mean over replications (`0.18899499999999997`) reads
+/// `0.188995`, a count `1008`.
+pub fn plain(x: f64) -> String {
+    let text = format!("{x:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".into(),
+        _ => text.into(),
+    }
+}
+
 /// Bytes of rows handed to the underlying writer at a time.
 pub const CHUNK: usize = 64 * 1024;
 

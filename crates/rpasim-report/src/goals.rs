@@ -180,6 +180,12 @@ pub fn write_csv<W: Write>(judged: &[Judged], out: W) -> csv::Result<()> {
     Ok(())
 }
 
+/// Whether a metric is a fraction of 1, written and shown as a
+/// percentage (`95%`): the shares, and the bots' utilization.
+pub fn is_fraction(metric: &str) -> bool {
+    metric.ends_with("_share") || metric == "utilization"
+}
+
 /// A value for a person: seconds as a duration, shares as percentages.
 pub fn human(metric: &str, m: Measured) -> String {
     match m {
@@ -192,8 +198,8 @@ pub fn human(metric: &str, m: Measured) -> String {
             let s = (x.max(0.0)).round() as u64;
             SimDuration::from_millis(s * 1000).to_string()
         }
-        Measured::Value(x) if metric.ends_with("_share") => format!("{:.1}%", x * 100.0),
-        Measured::Value(x) => format!("{x}"),
+        Measured::Value(x) if is_fraction(metric) => format!("{:.1}%", x * 100.0),
+        Measured::Value(x) => crate::format::plain(x),
     }
 }
 
@@ -219,6 +225,24 @@ mod tests {
         assert_eq!(human("start_p95_s", Measured::Value(5742.591)), "1h35m43s");
         assert_eq!(human("wait_mean_s", Measured::Value(4.3578)), "4.4s");
         assert_eq!(human("started_share", Measured::Value(0.5)), "50.0%");
+        // Plain numbers to the millionth at most, as summary.csv has them.
+        assert_eq!(
+            human("bot_hours", Measured::Value(0.18899499999999997)),
+            "0.188995"
+        );
+        assert_eq!(human("queue_mean", Measured::Value(0.276116)), "0.276116");
+        // Utilization is a fraction, shown as the console table shows it.
+        assert_eq!(human("utilization", Measured::Value(0.276116)), "27.6%");
+        assert_eq!(human("bot_hours", Measured::Value(1008.0)), "1008");
+        assert_eq!(
+            human("succeeded", Measured::Value(2480.3999999999996)),
+            "2480.4"
+        );
+        assert_eq!(human("queue_full", Measured::Value(-0.0000001)), "0");
+        assert_eq!(
+            human("arrivals", Measured::Value(1e20)),
+            "100000000000000000000"
+        );
         assert_eq!(goal(true, 1800.0).describe(), "g.start_p95_s <= 1800");
     }
 }

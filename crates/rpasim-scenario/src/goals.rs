@@ -3,7 +3,7 @@
 //! scenario's targets and flows and the summary's metrics (a misspelt
 //! name or metric is an error with a "did you mean"); the bound is a
 //! number, a duration for `_s` metrics (`30m`) or a percentage for shares
-//! (`95%`).
+//! and utilization (`95%`).
 
 use std::collections::BTreeSet;
 
@@ -57,8 +57,8 @@ pub fn check_metric(metric: &str) -> Result<(), String> {
 }
 
 /// A bound in the metric's unit: seconds for `_s` metrics (a duration
-/// such as `30m`, or a number of seconds), a fraction for shares (`95%`
-/// or `0.95`), else a number; never negative, never NaN.
+/// such as `30m`, or a number of seconds), a fraction for shares and
+/// utilization (`95%` or `0.95`), else a number; never negative, never NaN.
 pub fn parse_bound(metric: &str, text: &str) -> Result<f64, String> {
     let text = text.trim();
     let bad = |expected: &str| format!("{text:?} is not {expected}");
@@ -72,7 +72,7 @@ pub fn parse_bound(metric: &str, text: &str) -> Result<f64, String> {
                 d.as_millis() as f64 / 1000.0
             }
         }
-    } else if metric.ends_with("_share") {
+    } else if rpasim_report::goals::is_fraction(metric) {
         let fraction = match text.strip_suffix('%') {
             Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
             None => text.parse::<f64>(),

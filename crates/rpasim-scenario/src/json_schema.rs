@@ -71,7 +71,7 @@ impl JsonSchema for BoundText {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A number, a duration for `_s` metrics (\"30m\"), or a percentage for shares (\"95%\").",
+            "description": "A number, a duration for `_s` metrics (\"30m\"), or a percentage for shares and utilization (\"95%\").",
             "type": ["number", "string"],
             "examples": ["30m", "95%", 0.5]
         })

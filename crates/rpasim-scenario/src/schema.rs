@@ -82,7 +82,7 @@ pub struct GoalEntry {
     /// A column of `summary.csv`.
     pub metric: String,
     /// An upper bound: a number, a duration for `_s` metrics (`"30m"`), a
-    /// percentage for shares (`"95%"`).
+    /// percentage for shares and utilization (`"95%"`).
     pub at_most: Option<BoundText>,
     /// A lower bound, written the same way.
     pub at_least: Option<BoundText>,

@@ -193,6 +193,64 @@ fn invalid(m: impl Into<String>) -> SweepError {
     SweepError::Invalid(m.into())
 }
 
+/// Metrics that more capacity makes larger: runs done, and what the
+/// capacity costs.
+const RAISED_BY_CAPACITY: [&str; 6] = [
+    "succeeded",
+    "started",
+    "started_share",
+    "bot_hours",
+    "busy_bot_hours",
+    "cost",
+];
+
+/// Metrics that more capacity makes smaller: waits, runs turned away or
+/// left waiting, queues, and how busy the bots are.
+const LOWERED_BY_CAPACITY: [&str; 16] = [
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "wait_max_s",
+    "start_p50_s",
+    "start_p95_s",
+    "start_p99_s",
+    "queue_full",
+    "queue_timeout",
+    "in_flight",
+    "not_started",
+    "queue_mean",
+    "wait_hours",
+    "waited_share",
+    "utilization",
+];
+
+/// Why `goal` cannot be searched for, if more capacity makes it harder to
+/// meet (`bot_hours <= 900`, `utilization >= 60%`): the search assumes
+/// more never hurts, tries the most capacity first and stops there when it
+/// fails, so such a goal would have it say that nothing meets while a
+/// cheaper setting does.
+fn against_capacity(goal: &Goal) -> Option<String> {
+    let metric = goal.metric.as_str();
+    let (effect, none_better) = if goal.at_most && RAISED_BY_CAPACITY.contains(&metric) {
+        ("raises", "lower")
+    } else if !goal.at_most && LOWERED_BY_CAPACITY.contains(&metric) {
+        ("lowers", "a higher")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "goal {}: more capacity {effect} {metric}, so the more the search adds the harder this \
+         goal is to meet, and plan assumes that more never hurts (it tries the most capacity \
+         first, and would say that nothing meets where a cheaper setting does). Leave it out \
+         and compare the answer's {metric} with {} (run its scenario.toml): the answer is the \
+         cheapest setting that meets the other goals, so with one searched key none of those \
+         has {none_better} {metric}",
+        goal.describe(),
+        goal.written
+    ))
+}
+
 /// Checks a plan: goals, confidence, replications, and every candidate's
 /// scenario (a bad value fails before anything runs or is written).
 pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
@@ -205,6 +263,9 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         return Err(invalid(
             "nothing to search: give --search KEY=VALUES, e.g. machines.vm-01.bots=1..10",
         ));
+    }
+    if let Some(problem) = def.goals.iter().find_map(against_capacity) {
+        return Err(invalid(problem));
     }
     if !(def.confidence > 0.5 && def.confidence < 1.0) {
         return Err(invalid(format!(
@@ -658,6 +719,48 @@ pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goals_that_more_capacity_makes_harder_are_told() {
+        let goal = |metric: &str, at_most: bool| Goal {
+            name: "all".into(),
+            metric: metric.into(),
+            bound: 1.0,
+            at_most,
+            written: "1".into(),
+        };
+        for (metric, at_most) in [
+            ("bot_hours", true),
+            ("cost", true),
+            ("utilization", false),
+            ("start_p95_s", false),
+            ("started_share", true),
+        ] {
+            let told = against_capacity(&goal(metric, at_most));
+            assert!(told.is_some_and(|m| m.contains(metric)), "{metric}");
+        }
+        for (metric, at_most) in [
+            ("start_p95_s", true),
+            ("wait_p95_s", true),
+            ("queue_full", true),
+            ("utilization", true),
+            ("started_share", false),
+            ("succeeded", false),
+            ("bot_hours", false),
+            // No known direction: searched as before, the evaluated
+            // candidates then checked against the assumption.
+            ("failed", true),
+            ("cold_starts", true),
+            ("wait_busy_share", false),
+        ] {
+            assert_eq!(against_capacity(&goal(metric, at_most)), None, "{metric}");
+        }
+        // Every metric named is one of summary.csv's.
+        let columns = rpasim_report::goals::metrics();
+        for metric in RAISED_BY_CAPACITY.iter().chain(&LOWERED_BY_CAPACITY) {
+            assert!(columns.contains(metric), "{metric}");
+        }
+    }
 
     #[test]
     fn an_answer_of_many_goals_is_recognised_from_its_plan_table() {
