@@ -227,7 +227,7 @@ fn human_cell(column: &str, cell: &str) -> String {
     };
     if column.ends_with("_s") {
         human_duration(x)
-    } else if column.ends_with("_share") || column == "utilization" {
+    } else if rpasim_report::goals::is_fraction(column) {
         human_share(x)
     } else {
         cell.to_string()
