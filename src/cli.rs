@@ -125,7 +125,9 @@ pub struct PlanArgs {
     /// The scenario.
     pub scenario: PathBuf,
     /// A goal, NAME.METRIC<=VALUE or >=VALUE (NAME a target, a flow or
-    /// all). Repeatable [default: the scenario's [[goals]]].
+    /// all); one that more capacity makes harder (bot_hours<=,
+    /// utilization>=) is refused. Repeatable [default: the scenario's
+    /// [[goals]]].
     #[arg(long = "goal", value_name = "GOAL")]
     pub goals: Vec<String>,
     /// What may change: KEY=VALUES as --vary takes it (5,10,20; 20..40;
