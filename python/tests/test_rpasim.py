@@ -393,6 +393,10 @@ def test_arguments_are_refused_in_pythons_terms():
             lambda: rpasim.plan(QUICKSTART, search=search),
         'goals: "all.wait_p95_s<=soon": "soon" is not a duration':
             lambda: rpasim.plan(QUICKSTART, search=search, goals=["all.wait_p95_s<=soon"]),
+        # A goal that more capacity makes harder: the search would say that
+        # nothing meets where a cheaper setting does.
+        "goal all.bot_hours <= 900: more capacity raises bot_hours":
+            lambda: rpasim.plan(QUICKSTART, search=search, goals=["all.bot_hours<=900"]),
         "5000 worker threads (jobs); at most":
             lambda: rpasim.sweep(QUICKSTART, vary=search, jobs=5000),
         # Counts are whole numbers: 1.5 was cut to 1, -1 and 2**40 said
