@@ -383,6 +383,15 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
         (
             vec![
                 "--search",
+                "machines.m.bots=1..5",
+                "--goal",
+                "all.cold_starts<=3",
+            ],
+            "goal all.cold_starts <= 3: plan cannot tell which way more capacity moves cold_starts",
+        ),
+        (
+            vec![
+                "--search",
                 "limits.queue_capacity=1..9",
                 "--set",
                 "limits.queue_capacity=5",

@@ -225,30 +225,54 @@ const LOWERED_BY_CAPACITY: [&str; 16] = [
     "utilization",
 ];
 
-/// Why `goal` cannot be searched for, if more capacity makes it harder to
-/// meet (`bot_hours <= 900`, `utilization >= 60%`): the search assumes
-/// more never hurts, tries the most capacity first and stops there when it
-/// fails, so such a goal would have it say that nothing meets while a
-/// cheaper setting does.
+/// Why `goal` cannot be searched for, if it cannot: the search assumes
+/// that more capacity never hurts, tries the most capacity first and
+/// stops there when it fails. A goal that more capacity makes harder to
+/// meet (`bot_hours <= 900`, `utilization >= 60%`), or one on a metric
+/// capacity moves either way (`cold_starts` rise with a hosted group's
+/// `max_bots` and fall with its committed bots), would have it say that
+/// nothing meets while a cheaper setting does.
 fn against_capacity(goal: &Goal) -> Option<String> {
     let metric = goal.metric.as_str();
-    let (effect, none_better) = if goal.at_most && RAISED_BY_CAPACITY.contains(&metric) {
-        ("raises", "lower")
-    } else if !goal.at_most && LOWERED_BY_CAPACITY.contains(&metric) {
-        ("lowers", "a higher")
-    } else {
-        return None;
+    let compare = format!(
+        "compare the answer's {metric} with {} (run its scenario.toml)",
+        goal.written
+    );
+    let assumption = "plan assumes that more never hurts (it tries the most capacity first, and \
+                      would say that nothing meets where a cheaper setting does)";
+    let (effect, none_better) = match (
+        RAISED_BY_CAPACITY.contains(&metric),
+        LOWERED_BY_CAPACITY.contains(&metric),
+    ) {
+        (true, _) if goal.at_most => ("raises", "lower"),
+        (_, true) if !goal.at_most => ("lowers", "a higher"),
+        (true, _) | (_, true) => return None,
+        _ => {
+            return Some(format!(
+                "goal {}: plan cannot tell which way more capacity moves {metric}, and \
+                 {assumption}. Give it goals on waits, starts, queues, rejections, runs \
+                 started or utilization ({}), then {compare}, or sweep the keys to see how \
+                 {metric} moves",
+                goal.describe(),
+                searchable_metrics()
+            ));
+        }
     };
     Some(format!(
         "goal {}: more capacity {effect} {metric}, so the more the search adds the harder this \
-         goal is to meet, and plan assumes that more never hurts (it tries the most capacity \
-         first, and would say that nothing meets where a cheaper setting does). Leave it out \
-         and compare the answer's {metric} with {} (run its scenario.toml): the answer is the \
+         goal is to meet, and {assumption}. Leave it out and {compare}: the answer is the \
          cheapest setting that meets the other goals, so with one searched key none of those \
          has {none_better} {metric}",
         goal.describe(),
-        goal.written
     ))
+}
+
+/// The goals plan can search for, for messages: `metric<=` for those more
+/// capacity lowers, `metric>=` for those it raises.
+fn searchable_metrics() -> String {
+    let at_most = LOWERED_BY_CAPACITY.iter().map(|m| format!("{m}<="));
+    let at_least = RAISED_BY_CAPACITY.iter().map(|m| format!("{m}>="));
+    at_most.chain(at_least).collect::<Vec<_>>().join(", ")
 }
 
 /// Checks a plan: goals, confidence, replications, and every candidate's
@@ -739,6 +763,18 @@ mod tests {
             let told = against_capacity(&goal(metric, at_most));
             assert!(told.is_some_and(|m| m.contains(metric)), "{metric}");
         }
+        // No known direction: capacity may move them either way.
+        for (metric, at_most) in [
+            ("failed", true),
+            ("cold_starts", true),
+            ("cold_starts", false),
+            ("wait_busy_share", false),
+            ("arrivals", true),
+        ] {
+            let told = against_capacity(&goal(metric, at_most)).expect(metric);
+            assert!(told.contains("cannot tell which way"), "{told}");
+            assert!(told.contains("start_p95_s<=, "), "{told}");
+        }
         for (metric, at_most) in [
             ("start_p95_s", true),
             ("wait_p95_s", true),
@@ -747,11 +783,6 @@ mod tests {
             ("started_share", false),
             ("succeeded", false),
             ("bot_hours", false),
-            // No known direction: searched as before, the evaluated
-            // candidates then checked against the assumption.
-            ("failed", true),
-            ("cold_starts", true),
-            ("wait_busy_share", false),
         ] {
             assert_eq!(against_capacity(&goal(metric, at_most)), None, "{metric}");
         }
