@@ -127,8 +127,9 @@ pub struct PlanArgs {
     /// A goal, NAME.METRIC<=VALUE or >=VALUE (NAME a target, a flow or
     /// all) on a metric more capacity moves one known way: waits, starts,
     /// queues, rejections and utilization at most, runs started at least
-    /// (others, as bot_hours<= or cold_starts, are refused). Repeatable
-    /// [default: the scenario's [[goals]]].
+    /// (others, as bot_hours<= or cold_starts, are refused unless one
+    /// candidate is searched). Repeatable [default: the scenario's
+    /// [[goals]]].
     #[arg(long = "goal", value_name = "GOAL")]
     pub goals: Vec<String>,
     /// What may change: KEY=VALUES as --vary takes it (5,10,20; 20..40;

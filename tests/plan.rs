@@ -428,6 +428,25 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
         assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
         assert!(!dir.path().join("p").exists(), "nothing written");
     }
+    // One candidate is not searched: any goal is judged, with confidence.
+    let o = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "machines.m.bots=2",
+            "--goal",
+            "all.cold_starts<=3",
+            "--goal",
+            "all.bot_hours<=100000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("meets all.cold_starts <= 3 and"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// Two kinds of capacity that can stand in for each other on one goal: a

@@ -570,8 +570,9 @@ def plan(
     (``"finance.start_p95_s<=30m"``; one text is one goal); the scenario's
     ``[[goals]]`` when None. A goal that more capacity makes harder to
     meet (``"all.bot_hours<=900"``, ``"all.utilization>=60%"``), or moves
-    either way (``cold_starts``), raises ``ValueError``: the search
-    assumes more never hurts; compare the answer's value with it instead. ``confidence`` holds over all the looks at a
+    either way (``cold_starts``), raises ``ValueError`` when there is more
+    than one candidate: the search assumes more never hurts; compare the
+    answer's value with it instead. ``confidence`` holds over all the looks at a
     candidate (after MIN replications, then at each doubling up to MAX):
     each look's bounds are at 1 - (1 - confidence)/looks, which
     ``answer.toml`` states as ``bound_confidence``. The plan's files are

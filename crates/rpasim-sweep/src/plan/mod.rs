@@ -288,7 +288,12 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
             "nothing to search: give --search KEY=VALUES, e.g. machines.vm-01.bots=1..10",
         ));
     }
-    if let Some(problem) = def.goals.iter().find_map(against_capacity) {
+    // One candidate (a goal's verdict with confidence) is not searched:
+    // any goal can be judged.
+    let searched = def.search.iter().any(|v| v.values.len() > 1);
+    if let Some(problem) = def.goals.iter().find_map(against_capacity)
+        && searched
+    {
         return Err(invalid(problem));
     }
     if !(def.confidence > 0.5 && def.confidence < 1.0) {
