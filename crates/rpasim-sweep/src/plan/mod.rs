@@ -750,7 +750,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn goals_that_more_capacity_makes_harder_are_told() {
+    fn goals_the_search_cannot_assume_capacity_helps_are_told() {
         let goal = |metric: &str, at_most: bool| Goal {
             name: "all".into(),
             metric: metric.into(),
