@@ -234,37 +234,41 @@ const LOWERED_BY_CAPACITY: [&str; 16] = [
 /// nothing meets while a cheaper setting does.
 fn against_capacity(goal: &Goal) -> Option<String> {
     let metric = goal.metric.as_str();
+    let (raised, lowered) = (
+        RAISED_BY_CAPACITY.contains(&metric),
+        LOWERED_BY_CAPACITY.contains(&metric),
+    );
+    // Bounded on the side capacity helps: searchable.
+    if (raised && !goal.at_most) || (lowered && goal.at_most) {
+        return None;
+    }
+    let assumption = "plan assumes that more never hurts (it tries the most capacity first, and \
+                      would say that nothing meets where a cheaper setting does)";
     let compare = format!(
         "compare the answer's {metric} with {} (run its scenario.toml)",
         goal.written
     );
-    let assumption = "plan assumes that more never hurts (it tries the most capacity first, and \
-                      would say that nothing meets where a cheaper setting does)";
-    let (effect, none_better) = match (
-        RAISED_BY_CAPACITY.contains(&metric),
-        LOWERED_BY_CAPACITY.contains(&metric),
-    ) {
-        (true, _) if goal.at_most => ("raises", "lower"),
-        (_, true) if !goal.at_most => ("lowers", "a higher"),
-        (true, _) | (_, true) => return None,
+    let goal = goal.describe();
+    Some(match (raised, lowered) {
+        (false, false) => format!(
+            "goal {goal}: plan cannot tell which way more capacity moves {metric}, and \
+             {assumption}. Give it goals on waits, starts, queues, rejections, runs started or \
+             utilization ({}), then {compare}, or sweep the keys to see how {metric} moves",
+            searchable_metrics()
+        ),
         _ => {
-            return Some(format!(
-                "goal {}: plan cannot tell which way more capacity moves {metric}, and \
-                 {assumption}. Give it goals on waits, starts, queues, rejections, runs \
-                 started or utilization ({}), then {compare}, or sweep the keys to see how \
-                 {metric} moves",
-                goal.describe(),
-                searchable_metrics()
-            ));
+            let (effect, none_better) = match raised {
+                true => ("raises", "lower"),
+                false => ("lowers", "a higher"),
+            };
+            format!(
+                "goal {goal}: more capacity {effect} {metric}, so the more the search adds the \
+                 harder this goal is to meet, and {assumption}. Leave it out and {compare}: the \
+                 answer is the cheapest setting that meets the other goals, so with one searched \
+                 key none of those has {none_better} {metric}"
+            )
         }
-    };
-    Some(format!(
-        "goal {}: more capacity {effect} {metric}, so the more the search adds the harder this \
-         goal is to meet, and {assumption}. Leave it out and {compare}: the answer is the \
-         cheapest setting that meets the other goals, so with one searched key none of those \
-         has {none_better} {metric}",
-        goal.describe(),
-    ))
+    })
 }
 
 /// The goals plan can search for, for messages: `metric<=` for those more
@@ -291,9 +295,7 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
     // One candidate (a goal's verdict with confidence) is not searched:
     // any goal can be judged.
     let searched = def.search.iter().any(|v| v.values.len() > 1);
-    if let Some(problem) = def.goals.iter().find_map(against_capacity)
-        && searched
-    {
+    if searched && let Some(problem) = def.goals.iter().find_map(against_capacity) {
         return Err(invalid(problem));
     }
     if !(def.confidence > 0.5 && def.confidence < 1.0) {
