@@ -74,27 +74,38 @@ pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
         root.present().map_err(|e| failed(stem, e))?;
     }
     fs::write(dir.join(format!("{stem}.svg")), text)?;
-    save_png(&dir.join(format!("{stem}.png")), size, stem, png)
+    save_png(
+        &dir.join(format!("{stem}.png")),
+        size,
+        stem,
+        &mut Vec::new(),
+        png,
+    )
 }
 
 /// Draws a chart on a bitmap in memory and saves it as PNG at `path`, so
 /// that a failure to write (a full disk) is told as the I/O error it is,
-/// not as the drawing backend's debug text.
+/// not as the drawing backend's debug text. The bitmap is drawn in
+/// `pixels`, cleared first: a thread drawing several charts reuses one
+/// buffer, whose pages are then touched for the first time once, not once
+/// a chart (the page faults were a third of the charts' time).
 fn save_png<E: std::fmt::Debug>(
     path: &Path,
     size: (u32, u32),
     what: &str,
+    pixels: &mut Vec<u8>,
     draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), E>,
 ) -> io::Result<()> {
     let (width, height) = size;
-    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    pixels.clear();
+    pixels.resize(width as usize * height as usize * 3, 0);
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        let root = BitMapBackend::with_buffer(pixels, size).into_drawing_area();
         draw(&root).map_err(|e| failed(what, e))?;
         root.present().map_err(|e| failed(what, e))?;
     }
     let mut file = io::BufWriter::new(fs::File::create(path)?);
-    encode_png(&mut file, &pixels, size).map_err(|e| match e {
+    encode_png(&mut file, pixels, size).map_err(|e| match e {
         png::EncodingError::IoError(e) => e,
         other => failed(what, other),
     })?;
@@ -194,7 +205,7 @@ fn draw_all(charts_dir: &Path, d: &ChartData) -> io::Result<Vec<DrawnSvg>> {
     register_fonts();
     let next = AtomicUsize::new(0);
     let worker = || {
-        let mut drawn = Vec::new();
+        let (mut drawn, mut pixels) = (Vec::new(), Vec::new());
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some((name, title)) = CHARTS.get(i) else {
@@ -202,7 +213,7 @@ fn draw_all(charts_dir: &Path, d: &ChartData) -> io::Result<Vec<DrawnSvg>> {
             };
             drawn.push((
                 i,
-                draw_one(charts_dir, name, d).map(|svg| (*name, *title, svg)),
+                draw_one(charts_dir, name, d, &mut pixels).map(|svg| (*name, *title, svg)),
             ));
         }
     };
@@ -227,8 +238,14 @@ fn draw_all(charts_dir: &Path, d: &ChartData) -> io::Result<Vec<DrawnSvg>> {
     drawn.into_iter().map(|(_, svg)| svg).collect()
 }
 
-/// Draws chart `name` into `charts_dir` as SVG and PNG; returns the SVG.
-fn draw_one(charts_dir: &Path, name: &str, d: &ChartData) -> io::Result<String> {
+/// Draws chart `name` into `charts_dir` as SVG and PNG (its bitmap in
+/// `pixels`); returns the SVG.
+fn draw_one(
+    charts_dir: &Path,
+    name: &str,
+    d: &ChartData,
+    pixels: &mut Vec<u8>,
+) -> io::Result<String> {
     let size = size(name, d);
     let mut svg = String::new();
     {
@@ -238,7 +255,7 @@ fn draw_one(charts_dir: &Path, name: &str, d: &ChartData) -> io::Result<String> 
     }
     fs::write(charts_dir.join(format!("{name}.svg")), &svg)?;
     let png = charts_dir.join(format!("{name}.png"));
-    save_png(&png, size, name, |root| draw_chart(name, root, d))?;
+    save_png(&png, size, name, pixels, |root| draw_chart(name, root, d))?;
     Ok(svg)
 }
 
@@ -250,15 +267,37 @@ mod tests {
     fn a_png_that_cannot_be_written_is_told_as_its_io_error() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("missing/chart.png");
-        let e = save_png(&path, (20, 10), "chart", |root| root.fill(&WHITE))
-            .expect_err("no such directory");
+        let e = save_png(&path, (20, 10), "chart", &mut Vec::new(), |root| {
+            root.fill(&WHITE)
+        })
+        .expect_err("no such directory");
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert!(!e.to_string().contains("Error("), "{e}");
         // Written where it can be: the PNG of a white 20 x 10 image.
         let path = dir.path().join("chart.png");
-        save_png(&path, (20, 10), "chart", |root| root.fill(&WHITE)).expect("written");
+        save_png(&path, (20, 10), "chart", &mut Vec::new(), |root| {
+            root.fill(&WHITE)
+        })
+        .expect("written");
         let bytes = fs::read(&path).expect("png");
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
+
+    /// A thread reuses its bitmap buffer from chart to chart: what an
+    /// earlier, larger chart left in it never shows in the next one.
+    #[test]
+    fn a_reused_bitmap_buffer_draws_what_a_fresh_one_draws() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (fresh, reused) = (dir.path().join("fresh.png"), dir.path().join("reused.png"));
+        // Draws only a corner: the rest is what the buffer held.
+        let corner = |root: &DrawingArea<BitMapBackend, Shift>| {
+            root.draw(&Rectangle::new([(0, 0), (3, 2)], RED.filled()))
+        };
+        save_png(&fresh, (20, 10), "chart", &mut Vec::new(), corner).expect("written");
+        let mut pixels = vec![77u8; 40 * 30 * 3];
+        save_png(&reused, (20, 10), "chart", &mut pixels, corner).expect("written");
+        let bytes = |path: &Path| fs::read(path).expect("png");
+        assert_eq!(bytes(&fresh), bytes(&reused));
     }
 
     /// The bytes `image` 0.24.9's `save_buffer`, which saved the charts
