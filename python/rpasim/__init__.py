@@ -48,6 +48,13 @@ __version__ = "0.1.0"
 
 Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
+
+def __dir__() -> List[str]:
+    """What ``dir(rpasim)`` and a notebook's tab completion offer: the
+    package's own names, not the modules and types it imports (``np``,
+    ``os``, ``Any``...)."""
+    return sorted([*__all__, "Scenario", "__version__"])
+
 # Columns read as categories; every other column is numeric.
 _TEXT = {
     "flow", "target", "priority", "machine", "outcome", "event", "detail",

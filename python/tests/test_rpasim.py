@@ -789,3 +789,12 @@ arrivals = { poisson = { per_hour = 3 } }
         frame = rpasim._frame(data, [key])
         assert natively == [True] or name == "sweep.csv", name
         _assert_same_frame(frame, _read_by_pandas(monkeypatch, data, [key]), name)
+
+
+def test_tab_completion_offers_the_packages_own_names():
+    names = dir(rpasim)
+    assert names == sorted(rpasim.__all__ + ["Scenario", "__version__"])
+    assert "np" not in names and "Any" not in names
+    # Every name offered is there.
+    for name in names:
+        getattr(rpasim, name)
