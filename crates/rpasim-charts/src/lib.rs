@@ -11,6 +11,7 @@
 pub mod calibration;
 pub mod data;
 pub mod draw;
+mod encoding;
 pub mod files;
 pub mod plan;
 pub mod report;
@@ -29,6 +30,8 @@ use plotters::prelude::*;
 pub use data::ChartData;
 
 use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
+
+use encoding::encode_png;
 pub use rpasim_report::{CHARTS_DIR, REPORT_HTML};
 
 /// The charts: file stem and title.
@@ -110,25 +113,6 @@ fn save_png<E: std::fmt::Debug>(
         other => failed(what, other),
     })?;
     file.flush()
-}
-
-/// Encodes 8-bit RGB pixels as PNG with the settings of `image` 0.24's
-/// encoder (fast compression, an adaptive filter), which saved the charts
-/// before: their bytes stayed the same when `png` replaced it.
-fn encode_png(
-    out: impl Write,
-    rgb: &[u8],
-    (width, height): (u32, u32),
-) -> Result<(), png::EncodingError> {
-    let mut encoder = png::Encoder::new(out, width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
-    encoder.set_filter(png::FilterType::Sub);
-    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(rgb)?;
-    writer.finish()
 }
 
 /// The pixel size of a chart.
