@@ -72,9 +72,11 @@ fn zlib_stream(rgb: &[u8], row_len: usize) -> io::Result<Vec<u8>> {
     Ok(stored.finish()?.into_inner())
 }
 
-/// A row filtered each of the four ways, each led by its filter type.
+/// A row filtered each of the four ways, each led by its filter type, and
+/// a row equal to the one above filtered: Paeth's zeros.
 struct Filtered {
     rows: [Vec<u8>; 4],
+    unchanged: Vec<u8>,
 }
 
 impl Filtered {
@@ -86,6 +88,7 @@ impl Filtered {
         };
         Filtered {
             rows: [row(SUB), row(UP), row(AVERAGE), row(PAETH)],
+            unchanged: row(PAETH),
         }
     }
 
@@ -93,9 +96,7 @@ impl Filtered {
     /// led by the filter's type.
     fn filter(&mut self, above: &[u8], row: &[u8]) -> &[u8] {
         if row == above {
-            let paeth = &mut self.rows[3];
-            paeth[1..].fill(0);
-            return paeth;
+            return &self.unchanged;
         }
         let [sub, up, average, paeth] = &mut self.rows;
         filter_sub(row, &mut sub[1..]);
@@ -164,17 +165,18 @@ fn filter_paeth(above: &[u8], row: &[u8], out: &mut [u8]) {
 }
 
 /// PNG's Paeth predictor: of left `a`, above `b` and above-left `c`, the
-/// nearest to `a + b - c`, ties in that order.
+/// nearest to `a + b - c`, ties in that order. In stb_image's form, which
+/// compares against one threshold instead of three distances (decoders
+/// rely on it giving exactly the predictor's value) and is taken 8 lanes
+/// at a time.
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
-    let (a16, b16, c16) = (i16::from(a), i16::from(b), i16::from(c));
-    let p = a16 + b16 - c16;
-    let (pa, pb, pc) = ((p - a16).abs(), (p - b16).abs(), (p - c16).abs());
-    if pa <= pb && pa <= pc {
-        a
-    } else if pb <= pc {
-        b
+    let threshold = i16::from(c) * 3 - (i16::from(a) + i16::from(b));
+    let (low, high) = (a.min(b), a.max(b));
+    let below = if i16::from(high) <= threshold { low } else { c };
+    if threshold <= i16::from(low) {
+        high
     } else {
-        c
+        below
     }
 }
 
@@ -285,6 +287,31 @@ mod tests {
         }
         for rgb in [vec![0u8; len], vec![255u8; len], noise, chart] {
             assert_eq!(ours(&rgb, size), crates_encoding(&rgb, size));
+        }
+    }
+
+    /// The predictor as the PNG specification defines it.
+    fn specified_paeth(a: u8, b: u8, c: u8) -> u8 {
+        let (a16, b16, c16) = (i16::from(a), i16::from(b), i16::from(c));
+        let p = a16 + b16 - c16;
+        let (pa, pb, pc) = ((p - a16).abs(), (p - b16).abs(), (p - c16).abs());
+        if pa <= pb && pa <= pc {
+            a
+        } else if pb <= pc {
+            b
+        } else {
+            c
+        }
+    }
+
+    #[test]
+    fn paeth_is_the_specified_predictor_for_every_input() {
+        for a in 0..=255 {
+            for b in 0..=255 {
+                for c in 0..=255 {
+                    assert_eq!(paeth(a, b, c), specified_paeth(a, b, c), "{a} {b} {c}");
+                }
+            }
         }
     }
 
