@@ -261,6 +261,15 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         return update_baseline(&args.baseline, &current);
     }
     let checked = rpasim_sweep::check::check(&args.baseline, current, &tolerances)?;
+    if !tolerances.is_empty() {
+        // Given any tolerance, the default metrics are not checked: say
+        // so, lest loosening one metric pass for a check of all.
+        let metrics: Vec<&str> = tolerances.iter().map(|t| t.metric.as_str()).collect();
+        println!(
+            "checking only {}: with --tolerance, only the metrics it names are checked",
+            metrics.join(", ")
+        );
+    }
     print!("{}", rpasim_sweep::check::report(&checked));
     if checked.worse > 0 {
         return Err(CliError::Regression);

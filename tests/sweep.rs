@@ -541,6 +541,14 @@ fn check_fails_a_worsened_scenario_and_passes_the_baseline() {
         ],
     );
     assert_eq!(loose.status.code(), Some(0), "{}", stdout(&loose));
+    // The other metrics were not checked, and the output says so.
+    assert!(
+        stdout(&loose).starts_with(
+            "checking only succeeded: with --tolerance, only the metrics it names are checked\n"
+        ),
+        "{}",
+        stdout(&loose)
+    );
     let bad = run_in(
         dir.path(),
         &[
