@@ -230,9 +230,10 @@ pub struct CheckArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<Override>,
     /// How much a metric may change: METRIC=5% or METRIC=3. Repeatable;
-    /// given any, only the metrics named are checked [default: 5% on succeeded, failed, queue_full, queue_timeout,
-    /// run_timeout, machine_lost, wait_mean_s, wait_p95_s, wait_p99_s,
-    /// start_p95_s, started_share, bot_hours, cold_starts].
+    /// given any, only the metrics named are checked [default: 5% on
+    /// succeeded, failed, queue_full, queue_timeout, run_timeout,
+    /// machine_lost, wait_mean_s, wait_p95_s, wait_p99_s, start_p95_s,
+    /// started_share, bot_hours, cold_starts].
     #[arg(long = "tolerance", value_name = "METRIC=AMOUNT")]
     pub tolerances: Vec<String>,
     /// Write the current summary (the SCENARIO run now, or --current

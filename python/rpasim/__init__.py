@@ -55,6 +55,7 @@ def __dir__() -> List[str]:
     ``os``, ``Any``...)."""
     return sorted([*__all__, "Scenario", "__version__"])
 
+
 # Columns read as categories; every other column is numeric.
 _TEXT = {
     "flow", "target", "priority", "machine", "outcome", "event", "detail",
