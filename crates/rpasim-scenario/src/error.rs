@@ -267,6 +267,36 @@ pub fn first_ten<S: AsRef<str>>(names: &[S]) -> String {
     list
 }
 
+/// The name of `known` closest to `name`, if one is close enough to be a
+/// misspelling of it.
+pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// A deserializer's message, with "(did you mean `bots`?)" after an
+/// unknown field or variant close to one it expects ("unknown field
+/// `bot`, expected one of `name`, ..., `bots`, ...").
+pub(crate) fn suggesting(message: &str) -> String {
+    let suggestion = || {
+        let rest = message
+            .strip_prefix("unknown field `")
+            .or_else(|| message.strip_prefix("unknown variant `"))?;
+        let (name, expected) = rest.split_once("`, expected ")?;
+        // The expected names are the quoted words.
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        closest(name, &known)
+    };
+    match suggestion() {
+        Some(known) => format!("{message} (did you mean `{known}`?)"),
+        None => message.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod shortening_tests {
     use super::*;
@@ -288,5 +318,37 @@ mod shortening_tests {
                 "x".repeat(18)
             )
         );
+    }
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_field_close_to_an_expected_one_is_suggested() {
+        let said = |m: &str| suggesting(m);
+        assert_eq!(
+            said("unknown field `bot`, expected one of `name`, `group`, `bots`, `selection`"),
+            "unknown field `bot`, expected one of `name`, `group`, `bots`, `selection` \
+             (did you mean `bots`?)"
+        );
+        assert_eq!(
+            said("unknown variant `exponental`, expected `exponential` or `lognormal`"),
+            "unknown variant `exponental`, expected `exponential` or `lognormal` \
+             (did you mean `exponential`?)"
+        );
+        assert_eq!(
+            said("unknown field `horizn`, expected `horizon`"),
+            "unknown field `horizn`, expected `horizon` (did you mean `horizon`?)"
+        );
+        // Nothing close, no field expected, or another message: as it was.
+        for m in [
+            "unknown field `colour`, expected one of `name`, `bots`",
+            "unknown field `x`, there are no fields",
+            "invalid type: string \"a\", expected u32",
+        ] {
+            assert_eq!(said(m), m);
+        }
     }
 }

@@ -356,7 +356,7 @@ fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
         at.problem(
             &path,
             inner.span().map(|s| s.start),
-            inner.message().to_string(),
+            error::suggesting(inner.message()),
         )
     })
 }

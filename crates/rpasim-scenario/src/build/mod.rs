@@ -481,12 +481,8 @@ pub(crate) fn unknown<'n>(kind: &str, name: &str, known: impl Iterator<Item = &'
 /// and how many there are in all (a scenario may name 45,000), and the
 /// closest to `name`.
 pub(crate) fn expected_one_of(name: &str, known: &[&str]) -> String {
-    let closest = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(" (did you mean {k:?}?)"))
+    let closest = crate::error::closest(name, known)
+        .map(|k| format!(" (did you mean {k:?}?)"))
         .unwrap_or_default();
     format!(
         "expected one of: {}{closest}",

@@ -356,7 +356,7 @@ fn whole_problem(text: &str) -> Option<(KeyPath, Option<usize>, String)> {
     Some((
         path,
         inner.span().map(|s| s.start),
-        inner.message().to_string(),
+        crate::error::suggesting(inner.message()),
     ))
 }
 
