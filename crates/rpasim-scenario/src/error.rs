@@ -281,7 +281,7 @@ pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
 /// A deserializer's message, with "(did you mean `bots`?)" after an
 /// unknown field or variant close to one it expects ("unknown field
 /// `bot`, expected one of `name`, ..., `bots`, ...").
-pub(crate) fn suggesting(message: &str) -> String {
+pub fn suggesting(message: &str) -> String {
     let suggestion = || {
         let rest = message
             .strip_prefix("unknown field `")

@@ -350,7 +350,7 @@ impl SweepDefinition {
             DefinitionError(format!(
                 "{}:{line}:{column}: {}",
                 path.display(),
-                e.message().trim()
+                rpasim_scenario::error::suggesting(e.message().trim())
             ))
         })?;
         let vary = vary_in_order(&text)
@@ -548,6 +548,23 @@ mod tests {
         assert!(parse_values("5..1:1").is_err());
         assert!(parse_values("1..5:0").is_err());
         assert!(parse_values("1,,2").is_err());
+    }
+
+    /// A misspelt key of a sweep file is named with the one meant.
+    #[test]
+    fn a_misspelt_key_names_the_one_meant() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sweep.toml");
+        std::fs::write(&path, "scenario = \"s.toml\"\nreplicatons = 3\n").expect("written");
+        let e = SweepDefinition::from_file(&path).expect_err("unknown key");
+        assert!(
+            e.0.ends_with(
+                ":2:1: unknown field `replicatons`, expected one of `scenario`, \
+                 `replications`, `seed`, `metrics`, `vary`, `set` (did you mean `replications`?)"
+            ),
+            "{}",
+            e.0
+        );
     }
 
     /// A range that cannot be read says which part is wrong, quoting it
