@@ -774,7 +774,7 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let cases = [
         (
             "scenario = \"hosted.toml\"\nreplications = \"hunter2\"\n",
-            "typo.toml:2:16: invalid type: string \"hunter2\", expected u32",
+            "typo.toml:2:16: invalid type: string \"hunter2\", expected a whole number, 0 or more",
         ),
         (
             "scenario = \"hosted.toml\"\nsecret = hunter2\n[vary]\n\"simulation.seed\" = [1]\n",

@@ -462,7 +462,7 @@ fn problem_of<T: DeserializeOwned>(text: &str) -> EntryReading {
                 [Segment::Key(_), Segment::Index(0), ..] => EntryReading::Problem(
                     path,
                     inner.span().map(|s| s.start),
-                    crate::error::suggesting(inner.message()),
+                    crate::error::worded(inner.message()),
                 ),
                 _ => EntryReading::Unsure,
             }

@@ -278,10 +278,38 @@ pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, k)| k)
 }
 
-/// A deserializer's message, with "(did you mean `bots`?)" after an
-/// unknown field or variant close to one it expects ("unknown field
-/// `bot`, expected one of `name`, ..., `bots`, ...").
-pub fn suggesting(message: &str) -> String {
+/// A deserializer's message worded for the people who write scenarios:
+/// a number type as what it takes ("expected u32" reads "expected a whole
+/// number, 0 or more"), and "(did you mean `bots`?)" after an unknown
+/// field or variant close to one expected ("unknown field `bot`, expected
+/// one of `name`, ..., `bots`, ...").
+pub fn worded(message: &str) -> String {
+    suggesting(&plain_types(message))
+}
+
+/// `message` with a Rust number type it ends expecting named as what it
+/// takes.
+fn plain_types(message: &str) -> Cow<'_, str> {
+    const WHOLE: [&str; 6] = ["u8", "u16", "u32", "u64", "u128", "usize"];
+    const SIGNED: [&str; 6] = ["i8", "i16", "i32", "i64", "i128", "isize"];
+    let Some((head, ty)) = message.rsplit_once(", expected ") else {
+        return Cow::Borrowed(message);
+    };
+    let plain = if WHOLE.contains(&ty) {
+        "a whole number, 0 or more"
+    } else if SIGNED.contains(&ty) {
+        "a whole number"
+    } else if ty == "f32" || ty == "f64" {
+        "a number"
+    } else {
+        return Cow::Borrowed(message);
+    };
+    Cow::Owned(format!("{head}, expected {plain}"))
+}
+
+/// `message` with "(did you mean `bots`?)" after an unknown field or
+/// variant close to one it expects.
+fn suggesting(message: &str) -> String {
     let suggestion = || {
         let rest = message
             .strip_prefix("unknown field `")
@@ -327,7 +355,7 @@ mod suggestion_tests {
 
     #[test]
     fn an_unknown_field_close_to_an_expected_one_is_suggested() {
-        let said = |m: &str| suggesting(m);
+        let said = |m: &str| worded(m);
         assert_eq!(
             said("unknown field `bot`, expected one of `name`, `group`, `bots`, `selection`"),
             "unknown field `bot`, expected one of `name`, `group`, `bots`, `selection` \
@@ -346,9 +374,38 @@ mod suggestion_tests {
         for m in [
             "unknown field `colour`, expected one of `name`, `bots`",
             "unknown field `x`, there are no fields",
-            "invalid type: string \"a\", expected u32",
+            "invalid type: string \"a\", expected a string",
         ] {
             assert_eq!(said(m), m);
+        }
+    }
+
+    #[test]
+    fn number_types_are_told_as_what_they_take() {
+        for (rust, plain) in [
+            ("u32", "a whole number, 0 or more"),
+            ("u64", "a whole number, 0 or more"),
+            ("usize", "a whole number, 0 or more"),
+            ("i64", "a whole number"),
+            ("f64", "a number"),
+        ] {
+            assert_eq!(
+                worded(&format!("invalid type: string \"two\", expected {rust}")),
+                format!("invalid type: string \"two\", expected {plain}")
+            );
+        }
+        assert_eq!(
+            worded("invalid value: integer `-1`, expected u64"),
+            "invalid value: integer `-1`, expected a whole number, 0 or more"
+        );
+        // Not a number type: as it was.
+        for m in [
+            "expected uniform",
+            "x, expected u",
+            "x, expected u7",
+            "x, expected fifo",
+        ] {
+            assert_eq!(worded(m), m);
         }
     }
 }

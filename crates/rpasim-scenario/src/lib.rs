@@ -356,7 +356,7 @@ fn deserialize(at: &Locator<'_>) -> Result<schema::ScenarioFile, Problem> {
         at.problem(
             &path,
             inner.span().map(|s| s.start),
-            error::suggesting(inner.message()),
+            error::worded(inner.message()),
         )
     })
 }

@@ -350,7 +350,7 @@ impl SweepDefinition {
             DefinitionError(format!(
                 "{}:{line}:{column}: {}",
                 path.display(),
-                rpasim_scenario::error::suggesting(e.message().trim())
+                rpasim_scenario::error::worded(e.message().trim())
             ))
         })?;
         let vary = vary_in_order(&text)
