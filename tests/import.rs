@@ -406,6 +406,22 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
                 .replace('\n', "\r\n"),
             "short.csv:4: malformed CSV row (2 fields where the header has 9)",
         ),
+        // A column misnamed: without it no duration can be measured (the
+        // fitted model's durations were 1 ms).
+        (
+            "misnamed.csv",
+            head.replace("startedon", "startdon") + "1,2026-03-02T00:00:00Z,,,4,2,pc,,f\n",
+            "misnamed.csv:1: missing column startedon: when each run started, without which \
+             no run's duration can be measured (is \"startdon\" it?)",
+        ),
+        // No run both started and ended: nothing to fit durations to.
+        (
+            "unstarted.csv",
+            format!(
+                "{head}1,2026-03-02T00:00:00Z,,,4,2,pc,,f\n2,2026-03-02T00:05:00Z,,,1,2,pc,,f\n"
+            ),
+            "unstarted.csv: no run in the history both started and ended",
+        ),
         // A line of 33 MB is refused as it is read, not held in memory
         // whole (a 300 MB line took 1.1 GB).
         (

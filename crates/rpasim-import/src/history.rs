@@ -237,6 +237,28 @@ impl Columns {
                     .into(),
             ));
         };
+        // Without either, no run's duration can be measured: the fitted
+        // model and the replay would have nothing to draw durations from.
+        for (name, what) in [
+            ("startedon", "when each run started"),
+            ("completedon", "when each run ended"),
+        ] {
+            if col(name).is_none() {
+                let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                let meant = rpasim_scenario::error::closest(name, &names)
+                    .map(|h| format!(" (is {h:?} it?)"))
+                    .unwrap_or_default();
+                return Err(ImportError::at(
+                    path,
+                    1,
+                    None,
+                    format!(
+                        "missing column {name}: {what}, without which no run's duration \
+                         can be measured{meant}"
+                    ),
+                ));
+            }
+        }
         Ok(Columns {
             created,
             flow,
@@ -288,6 +310,18 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     };
     if history.runs.is_empty() {
         return Err(ImportError::file(path, "no run in the history".into()));
+    }
+    if !history
+        .runs
+        .iter()
+        .any(|r| r.started.is_some() && r.completed.is_some())
+    {
+        return Err(ImportError::file(
+            path,
+            "no run in the history both started and ended (startedon and completedon are \
+             empty in every row): there is no duration to fit the model or the replay to"
+                .into(),
+        ));
     }
     Ok(history)
 }

@@ -268,8 +268,8 @@ pub fn first_ten<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 /// The name of `known` closest to `name`, if one is close enough to be a
-/// misspelling of it.
-pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+/// misspelling of it (also for a history's columns, in `rpasim-import`).
+pub fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|k| (strsim::jaro_winkler(name, k), *k))
