@@ -152,7 +152,8 @@ impl fmt::Display for Problem {
         }
         f.write_str(": ")?;
         if let Some(key) = &self.key {
-            write!(f, "{key}: ")?;
+            // A key is the user's text too: a key of a megabyte is cut.
+            write!(f, "{}: ", shortened(key))?;
         }
         f.write_str(&shortened(&self.message))
     }
@@ -344,6 +345,17 @@ mod shortening_tests {
                 "s.toml: invalid type: string \"{}…{}\", (1000003 characters) expected u64",
                 "x".repeat(59),
                 "x".repeat(18)
+            )
+        );
+        // The dotted key is cut alike: a key of two megabytes was shown whole.
+        let mut problem = Problem::in_file(Path::new("s.toml"), "unknown field");
+        problem.key = Some(format!("simulation.{}", "o".repeat(2_000_000)));
+        assert_eq!(
+            problem.to_string(),
+            format!(
+                "s.toml: simulation.{}…{} (2000011 characters): unknown field",
+                "o".repeat(49),
+                "o".repeat(20)
             )
         );
     }
