@@ -29,9 +29,8 @@ use plotters::prelude::*;
 
 pub use data::ChartData;
 
-use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
-
 use encoding::encode_png;
+use rpasim_report::outdir::{OutDirError, StagedDir, write_atomically};
 pub use rpasim_report::{CHARTS_DIR, REPORT_HTML};
 
 /// The charts: file stem and title.

@@ -162,8 +162,8 @@ impl History {
 struct Columns {
     created: String,
     flow: String,
-    started: Option<String>,
-    completed: Option<String>,
+    started: String,
+    completed: String,
     status: Option<String>,
     runmode: Option<String>,
     machine: Option<String>,
@@ -177,16 +177,15 @@ impl Columns {
     /// The name of every column read.
     fn names(&self) -> impl Iterator<Item = &str> {
         let optional = [
-            &self.started,
-            &self.completed,
             &self.status,
             &self.runmode,
             &self.machine,
             &self.group,
             &self.id,
         ];
-        [self.created.as_str(), self.flow.as_str()]
+        [&self.created, &self.flow, &self.started, &self.completed]
             .into_iter()
+            .map(String::as_str)
             .chain(optional.into_iter().filter_map(|c| c.as_deref()))
             .chain(self.durations.iter().map(|(c, _)| c.as_str()))
     }
@@ -239,16 +238,13 @@ impl Columns {
         };
         // Without either, no run's duration can be measured: the fitted
         // model and the replay would have nothing to draw durations from.
-        for (name, what) in [
-            ("startedon", "when each run started"),
-            ("completedon", "when each run ended"),
-        ] {
-            if col(name).is_none() {
+        let timed = |name: &str, what: &str| {
+            col(name).ok_or_else(|| {
                 let names: Vec<&str> = header.iter().map(String::as_str).collect();
                 let meant = rpasim_scenario::error::closest(name, &names)
                     .map(|h| format!(" (is {h:?} it?)"))
                     .unwrap_or_default();
-                return Err(ImportError::at(
+                ImportError::at(
                     path,
                     1,
                     None,
@@ -256,14 +252,16 @@ impl Columns {
                         "missing column {name}: {what}, without which no run's duration \
                          can be measured{meant}"
                     ),
-                ));
-            }
-        }
+                )
+            })
+        };
+        let started = timed("startedon", "when each run started")?;
+        let completed = timed("completedon", "when each run ended")?;
         Ok(Columns {
             created,
             flow,
-            started: col("startedon"),
-            completed: col("completedon"),
+            started,
+            completed,
             status: col("statuscode"),
             runmode: col("runmode"),
             machine: col("machineidname").or_else(|| col("machineid")),
@@ -730,8 +728,8 @@ fn add_run(
         history.duplicates += 1;
         return Ok(());
     }
-    let when = |c: Option<&String>| -> Result<Option<i64>, ImportError> {
-        let Some(c) = c else { return Ok(None) };
+    // An instant, or none for an empty cell.
+    let when = |c: &String| -> Result<Option<i64>, ImportError> {
         let text = field(c);
         if text.is_empty() {
             return Ok(None);
@@ -740,24 +738,24 @@ fn add_run(
             .map(Some)
             .map_err(|m| place.error(path, c, m))
     };
-    let Some(created) = when(Some(&cols.created))? else {
+    let Some(created) = when(&cols.created)? else {
         return Err(place.error(
             path,
             &cols.created,
             "empty: every run has a createdon".into(),
         ));
     };
-    let started = when(cols.started.as_ref())?;
-    let completed = when(cols.completed.as_ref())?;
+    let started = when(&cols.started)?;
+    let completed = when(&cols.completed)?;
     if started.is_some_and(|s| s < created) {
-        let c = cols.started.as_deref().unwrap_or("startedon");
-        return Err(place.error(path, c, "startedon is before createdon".into()));
+        let error = "startedon is before createdon".into();
+        return Err(place.error(path, &cols.started, error));
     }
     if let (Some(s), Some(e)) = (started, completed)
         && e < s
     {
-        let c = cols.completed.as_deref().unwrap_or("completedon");
-        return Err(place.error(path, c, "completedon is before startedon".into()));
+        let error = "completedon is before startedon".into();
+        return Err(place.error(path, &cols.completed, error));
     }
     cross_check(history, cols, field, (created, started, completed));
     // A run without completedon had not ended when the history was
