@@ -107,12 +107,20 @@ fn categories(n: usize) -> std::ops::Range<u32> {
     if n <= 1 { 0..1 } else { 0..n as u32 - 1 }
 }
 
-/// The time unit of a horizon: hours up to three days, days beyond.
+/// The time unit of a horizon: days beyond three days, hours from two
+/// hours, minutes from two minutes, seconds below, so that a short
+/// simulation's axis reads 0 to 90 minutes, not 0 to 1.5 hours in ticks
+/// that round to the same label.
 fn time_unit(horizon_ms: u64) -> (f64, &'static str) {
-    if horizon_ms as f64 <= 72.0 * MS_PER_HOUR {
-        (MS_PER_HOUR, "time (hours)")
-    } else {
+    let horizon = horizon_ms as f64;
+    if horizon > 72.0 * MS_PER_HOUR {
         (24.0 * MS_PER_HOUR, "time (days)")
+    } else if horizon >= 2.0 * MS_PER_HOUR {
+        (MS_PER_HOUR, "time (hours)")
+    } else if horizon >= 2.0 * 60_000.0 {
+        (60_000.0, "time (minutes)")
+    } else {
+        (1_000.0, "time (seconds)")
     }
 }
 
@@ -1129,6 +1137,53 @@ mod tests {
             [120.0, 2.0, 2.5, 0.5, 0.125, 0.0004].map(tick),
             ["120", "2", "2.5", "0.5", "0.125", "0"]
         );
+    }
+
+    /// The texts of a queue-length chart of one target over `horizon_ms`.
+    fn queue_chart_texts(horizon_ms: u64) -> Vec<String> {
+        let mut d = crate::data::tests::chart_data(&["m"], Default::default());
+        d.manifest.horizon_ms = horizon_ms;
+        crate::register_fonts();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            queue_length(&root, &d).expect("drawn");
+            root.present().expect("presented");
+        }
+        svg.split("<text ")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim().into()))
+            .collect()
+    }
+
+    /// A short simulation's time axis is in minutes or seconds, with
+    /// labels that differ: in hours, a 10-minute run's ticks read 0.02 to
+    /// 0.16, and a 1-second one's all read 0.0.
+    #[test]
+    fn the_time_axis_unit_follows_the_horizon() {
+        for (horizon_ms, unit, last_tick) in [
+            (1_000, "time (seconds)", "1.0"),
+            (10 * 60_000, "time (minutes)", "10.0"),
+            (90 * 60_000, "time (minutes)", "90.0"),
+            (2 * 3_600_000, "time (hours)", "2.0"),
+            (72 * 3_600_000, "time (hours)", "70.0"),
+            (7 * 86_400_000, "time (days)", "7.0"),
+        ] {
+            let texts = queue_chart_texts(horizon_ms);
+            assert!(
+                texts.iter().any(|t| t == unit),
+                "{horizon_ms} ms: {texts:?}"
+            );
+            let ticks: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
+            assert!(
+                ticks.iter().any(|t| *t == last_tick),
+                "{horizon_ms} ms: {ticks:?}"
+            );
+            let mut distinct = ticks.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), ticks.len(), "{horizon_ms} ms: {ticks:?}");
+        }
     }
 
     #[test]
