@@ -345,6 +345,13 @@ fn a_shard_checks_the_variants_it_runs() {
         "{}",
         stderr(&bad)
     );
+    // The value came from --vary, not --set: the message says neither
+    // flag, only the override.
+    assert!(
+        stderr(&bad).ends_with("(overridden by hosted_groups.pool.max_bots=80)\n"),
+        "{}",
+        stderr(&bad)
+    );
     assert!(!dir.path().join("s2/results.log").exists(), "ran nothing");
     let good = run_in(
         dir.path(),

@@ -268,7 +268,7 @@ impl<'a> Locator<'a> {
                 line: None,
                 column: None,
                 key: Some(key),
-                message: format!("{message} (set by --set {o})"),
+                message: format!("{message} (overridden by {o})"),
             };
         }
         let offset = offset.or_else(|| self.offset(path, entry.as_ref()));

@@ -360,7 +360,7 @@ fn overrides_apply_and_are_validated() {
         .expect_err("too many bots");
     assert!(
         e.to_string()
-            .contains("set by --set machines.vm-01.bots=30"),
+            .contains("(overridden by machines.vm-01.bots=30)"),
         "{e}"
     );
     let e =
@@ -384,7 +384,7 @@ fn overrides_apply_and_are_validated() {
     assert!(
         e.to_string().ends_with(
             "flows.invoices.arrivals.poisson.daily[6]: multipliers must be from 0 to 1000, got -1 \
-             (set by --set flows.invoices.arrivals.poisson.daily=[1,1,1,1,1,1,-1])"
+             (overridden by flows.invoices.arrivals.poisson.daily=[1,1,1,1,1,1,-1])"
         ),
         "{e}"
     );
