@@ -23,6 +23,34 @@ pub fn mmc_mean_wait(c: u32, lambda: f64, mu: f64) -> f64 {
     erlang_c(c, a) / (f64::from(c) * mu - lambda)
 }
 
+/// Mean wait in queue of each class of M/M/c with non-preemptive
+/// priorities, every class served at the same rate `mu` (Cobham, 1954):
+/// W_k = C(c, a) / (c mu (1 - s_{k-1}) (1 - s_k)), where `a` is the load
+/// of all classes and s_k the utilization of classes 1 to k. `lambdas` in
+/// priority order, the highest first; in the time unit of `1 / mu`
+/// (stable only when the classes' total rate is below c mu).
+pub fn mmc_priority_mean_waits(c: u32, lambdas: &[f64], mu: f64) -> Vec<f64> {
+    let capacity = f64::from(c) * mu;
+    let all_waiting = erlang_c(c, lambdas.iter().sum::<f64>() / mu);
+    let mut before = 0.0;
+    lambdas
+        .iter()
+        .map(|lambda| {
+            let through = before + lambda / capacity;
+            let wait = all_waiting / (capacity * (1.0 - before) * (1.0 - through));
+            before = through;
+            wait
+        })
+        .collect()
+}
+
+/// Mean wait in queue of M/G/1 (Pollaczek-Khinchine): lambda E[S²] /
+/// (2 (1 - rho)), with rho = lambda E[S]; in the time unit of the
+/// durations' moments (stable only when rho < 1).
+pub fn mg1_mean_wait(lambda: f64, mean: f64, second_moment: f64) -> f64 {
+    lambda * second_moment / (2.0 * (1.0 - lambda * mean))
+}
+
 /// Stationary distribution of M/M/c/K (at most `k` >= c runs in the system:
 /// c in service and k - c waiting), p_0 ... p_k.
 pub fn mmck_distribution(c: u32, k: u32, a: f64) -> Vec<f64> {
@@ -76,6 +104,34 @@ mod tests {
         let a: f64 = 1.0;
         let rho = a / 2.0;
         assert!((erlang_c(2, a) - 2.0 * rho * rho / (1.0 + rho)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_priority_class_is_mmc_and_classes_conserve_the_work() {
+        let one = mmc_priority_mean_waits(3, &[2.4], 1.0);
+        assert!((one[0] - mmc_mean_wait(3, 2.4, 1.0)).abs() < 1e-12);
+        // Kleinrock's conservation law (equal service rates): the classes'
+        // waits, weighted by their rates, average to the FIFO wait.
+        let lambdas = [0.5, 0.9, 1.0];
+        let waits = mmc_priority_mean_waits(3, &lambdas, 1.0);
+        let weighted: f64 = lambdas.iter().zip(&waits).map(|(l, w)| l * w).sum();
+        assert!((weighted / 2.4 - mmc_mean_wait(3, 2.4, 1.0)).abs() < 1e-12);
+        assert!(waits[0] < waits[1] && waits[1] < waits[2]);
+        // M/M/1, two classes (Kleinrock, vol. 2, 3.31): W_1 = rho / (mu (1 -
+        // rho_1)), W_2 = rho / (mu (1 - rho_1) (1 - rho)).
+        let waits = mmc_priority_mean_waits(1, &[0.2, 0.5], 1.0);
+        assert!((waits[0] - 0.7 / 0.8).abs() < 1e-12);
+        assert!((waits[1] - 0.7 / (0.8 * 0.3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pollaczek_khinchine_of_exponential_durations_is_mm1() {
+        // Exponential durations of mean 1/mu: E[S²] = 2 / mu².
+        let (lambda, mu) = (0.7, 1.0);
+        let pk = mg1_mean_wait(lambda, 1.0 / mu, 2.0 / (mu * mu));
+        assert!((pk - mmc_mean_wait(1, lambda, mu)).abs() < 1e-12);
+        // Constant durations (M/D/1) wait half as long.
+        assert!((mg1_mean_wait(lambda, 1.0, 1.0) - pk / 2.0).abs() < 1e-12);
     }
 
     #[test]
