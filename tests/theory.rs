@@ -12,7 +12,7 @@ use common::{Collect, scenario, simulate};
 use rpasim_core::observer::Observer;
 use rpasim_core::{Outcome, RunRecord};
 use rpasim_stats::queueing::{
-    erlang_c, mg1_mean_wait, mmc_mean_wait, mmc_priority_mean_waits, mmck_blocking,
+    erlang_c, mg1_mean_wait, mm1_patience, mmc_mean_wait, mmc_priority_mean_waits, mmck_blocking,
 };
 use rpasim_stats::{BatchMeans, ConfidenceInterval};
 
@@ -211,9 +211,10 @@ impl Observer for WaitsByFlow {
     }
 }
 
-/// One group of `bots` bots on one machine, without queue limits or run
-/// timeouts, and `flows` (their TOML) feeding it.
-fn pool_scenario(bots: u32, horizon: &str, flows: &str) -> String {
+/// One group of `bots` bots on one machine, without a queue limit or run
+/// timeouts, runs leaving the queue after `queue_timeout` (or `"none"`),
+/// and `flows` (their TOML) feeding it.
+fn pool_scenario(bots: u32, horizon: &str, queue_timeout: &str, flows: &str) -> String {
     format!(
         r#"[simulation]
 seed = 20261207
@@ -223,7 +224,7 @@ sample_every = "1d"
 
 [limits]
 queue_capacity = 1000000
-queue_timeout = "none"
+queue_timeout = "{queue_timeout}"
 group_run_timeout = "none"
 
 [[machine_groups]]
@@ -263,7 +264,7 @@ arrivals = {{ poisson = {{ per_hour = {} }} }}
     );
     // ~4 M runs: the routine runs' 99.9 % interval is about ±2.0 % (2.4 M
     // runs gave ±2.4 %, too close to the ±3 % bound to be robust).
-    let s = scenario(&pool_scenario(c, "2000d", &flows));
+    let s = scenario(&pool_scenario(c, "2000d", "none", &flows));
     let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
     let analytic = mmc_priority_mean_waits(c, &lambdas, mu);
     for (flow, name) in ["urgent", "routine"].iter().enumerate() {
@@ -308,12 +309,73 @@ arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
 "#
         );
         // ~1.3 M runs: a 99.9 % interval of about ±1.6 %.
-        let s = scenario(&pool_scenario(1, "4000d", &flows));
+        let s = scenario(&pool_scenario(1, "4000d", "none", &flows));
         let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
         assert_matches(
             &format!("M/G/1 at 0.7, durations {duration}: mean wait (s)"),
             &waits.interval(0),
             3600.0 * mg1_mean_wait(lambda, mean_h, second_moment_min2 / 3600.0),
+        );
+    }
+}
+
+/// Batch means of whether each run left the queue at its timeout, and of
+/// the waits of those that started (runs that arrived after the warm-up).
+struct Timeouts {
+    warmup_ms: u64,
+    timed_out: BatchMeans,
+    waits: BatchMeans,
+}
+
+impl Observer for Timeouts {
+    fn run_finished(&mut self, r: &RunRecord) {
+        if r.arrival.as_millis() < self.warmup_ms || r.outcome == Outcome::InFlight {
+            return;
+        }
+        let left = r.outcome == Outcome::QueueTimeout;
+        self.timed_out.push(f64::from(u8::from(left)));
+        if let Some(w) = r.wait() {
+            self.waits.push(w.as_secs_f64());
+        }
+    }
+}
+
+#[test]
+fn queue_timeouts_match_mm1_with_deterministic_patience() {
+    // M/M/1 whose runs leave the queue after 2 minutes: at utilization 0.9,
+    // and overloaded at 1.2, where the timeouts alone keep the queue short.
+    let (mu, patience_h) = (60.0, 2.0 / 60.0);
+    for rho in [0.9, 1.2] {
+        let lambda = rho * mu;
+        let flows = format!(
+            r#"
+[[flows]]
+name = "work"
+target = "pool"
+duration = {{ exponential = {{ mean = "1m" }} }}
+arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
+"#
+        );
+        // ~1.3 to 1.7 M runs.
+        let s = scenario(&pool_scenario(1, "1000d", "2m", &flows));
+        let observer = Timeouts {
+            warmup_ms: s.spec.warmup.as_millis(),
+            timed_out: BatchMeans::default(),
+            waits: BatchMeans::default(),
+        };
+        let (t, _, _) = simulate(&s, observer);
+        let (leaves, waited_h) = mm1_patience(lambda, mu, patience_h);
+        let ci = |b: &BatchMeans| b.interval(CONFIDENCE).expect("enough runs");
+        let name = format!("M/M/1+D at {rho}, 2-minute queue timeout");
+        assert_matches(
+            &format!("{name}: P(queue_timeout)"),
+            &ci(&t.timed_out),
+            leaves,
+        );
+        assert_matches(
+            &format!("{name}: mean wait of started runs (s)"),
+            &ci(&t.waits),
+            3600.0 * waited_h,
         );
     }
 }

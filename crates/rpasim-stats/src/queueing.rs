@@ -51,6 +51,37 @@ pub fn mg1_mean_wait(lambda: f64, mean: f64, second_moment: f64) -> f64 {
     lambda * second_moment / (2.0 * (1.0 - lambda * mean))
 }
 
+/// M/M/1 whose customers leave the queue when they have waited
+/// `patience` (D) without starting (M/M/1+D): the probability that one
+/// leaves so, and the mean wait of those that start, in the time unit of
+/// `1 / mu`. Stable at any load.
+///
+/// Service is first come, first served, so a customer's wait is the work
+/// V in the system when it arrives, and one that will leave (V > D) adds
+/// no work. V's density is then lambda p0 e^(-(mu - lambda) v) up to D
+/// and decays at rate mu beyond, whence P(V > D) = rho p0 E with E =
+/// e^(-(mu - lambda) D) (Barrer, 1957): rho (1 - rho) E / (1 - rho² E)
+/// away from rho = 1.
+pub fn mm1_patience(lambda: f64, mu: f64, patience: f64) -> (f64, f64) {
+    let (rho, theta) = (lambda / mu, mu - lambda);
+    let e = (-theta * patience).exp();
+    // The integrals from 0 to D of e^(-θ v) and of v e^(-θ v), with their
+    // limits as θ → 0 (D and D² / 2), where the closed forms are 0 / 0.
+    let near_zero = theta.abs() * patience < 1e-6;
+    let (mass, moment) = if near_zero {
+        (patience, patience * patience / 2.0)
+    } else {
+        (
+            -(-theta * patience).exp_m1() / theta,
+            (1.0 - e * (1.0 + theta * patience)) / (theta * theta),
+        )
+    };
+    // P(V = 0), from the density's total: p0 (1 + λ mass + ρ E) = 1.
+    let p0 = 1.0 / (1.0 + lambda * mass + rho * e);
+    let leaves = rho * p0 * e;
+    (leaves, lambda * p0 * moment / (1.0 - leaves))
+}
+
 /// Stationary distribution of M/M/c/K (at most `k` >= c runs in the system:
 /// c in service and k - c waiting), p_0 ... p_k.
 pub fn mmck_distribution(c: u32, k: u32, a: f64) -> Vec<f64> {
@@ -132,6 +163,29 @@ mod tests {
         assert!((pk - mmc_mean_wait(1, lambda, mu)).abs() < 1e-12);
         // Constant durations (M/D/1) wait half as long.
         assert!((mg1_mean_wait(lambda, 1.0, 1.0) - pk / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn patience_bounds_are_loss_and_mm1() {
+        // No patience: M/M/1/1, an arrival leaves when the bot is busy.
+        let (leaves, waited) = mm1_patience(0.7, 1.0, 0.0);
+        assert!((leaves - erlang_b(1, 0.7)).abs() < 1e-12);
+        assert_eq!(waited, 0.0);
+        // Endless patience: M/M/1.
+        let (leaves, waited) = mm1_patience(0.7, 1.0, 1e4);
+        assert!(leaves < 1e-12);
+        assert!((waited - mmc_mean_wait(1, 0.7, 1.0)).abs() < 1e-9);
+        // Overloaded, the queue stays bounded: more than the excess leaves.
+        let (leaves, _) = mm1_patience(1.2, 1.0, 2.0);
+        assert!(leaves > 0.2 / 1.2 && leaves < 1.0);
+        // The closed form of the loss away from rho = 1.
+        let (rho, e) = (0.9f64, (-0.1f64 * 2.0).exp());
+        let (leaves, _) = mm1_patience(0.9, 1.0, 2.0);
+        assert!((leaves - rho * (1.0 - rho) * e / (1.0 - rho * rho * e)).abs() < 1e-12);
+        // At rho = 1 the formula's limit.
+        let (at, _) = mm1_patience(1.0, 1.0, 2.0);
+        let (near, _) = mm1_patience(1.0 - 1e-6, 1.0, 2.0);
+        assert!((at - near).abs() < 1e-5, "{at} {near}");
     }
 
     #[test]
