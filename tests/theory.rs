@@ -379,3 +379,83 @@ arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
         );
     }
 }
+
+/// Batch means of whether each run that started was lost to an outage
+/// (runs that arrived after the warm-up).
+struct Losses {
+    warmup_ms: u64,
+    lost: BatchMeans,
+}
+
+impl Observer for Losses {
+    fn run_finished(&mut self, r: &RunRecord) {
+        if r.arrival.as_millis() >= self.warmup_ms && r.start.is_some() && r.end.is_some() {
+            let lost = r.outcome == Outcome::MachineLost;
+            self.lost.push(f64::from(u8::from(lost)));
+        }
+    }
+}
+
+#[test]
+fn random_outages_match_availability_and_the_loss_of_running_runs() {
+    // A machine of 2 bots up for 2 hours on average (exponential), then
+    // repaired in 30 minutes on average: available 2 / 2.5 = 80 % of the
+    // time (any alternating renewal process). A run of 30 minutes on
+    // average (exponential) is lost when the machine fails first: with
+    // failures at rate f = 0.5 an hour while it is up and runs ending at
+    // rate mu = 2, f / (f + mu) = 20 % of the runs that start.
+    let (f, mu) = (0.5, 2.0);
+    let text = |seed: u64| {
+        format!(
+            r#"[simulation]
+seed = {seed}
+horizon = "500d"
+warmup = "6h"
+sample_every = "1d"
+
+[limits]
+queue_capacity = 1000000
+queue_timeout = "none"
+group_run_timeout = "none"
+
+[[machine_groups]]
+name = "pool"
+
+[[machines]]
+name = "m"
+group = "pool"
+bots = 2
+mtbf = "2h"
+repair = {{ exponential = {{ mean = "30m" }} }}
+
+[[flows]]
+name = "work"
+target = "pool"
+duration = {{ exponential = {{ mean = "30m" }} }}
+arrivals = {{ poisson = {{ per_hour = 1.6 }} }}
+"#
+        )
+    };
+    // Availability: each of 20 seeds gives one estimate over 500 days.
+    let mut available = Vec::new();
+    let mut losses = Losses {
+        warmup_ms: 6 * 3_600_000,
+        lost: BatchMeans::default(),
+    };
+    for seed in 1..=20 {
+        let s = scenario(&text(seed));
+        let (l, _, summary) = simulate(&s, losses);
+        losses = l;
+        let window_h = (s.spec.horizon.as_millis() - s.spec.warmup.as_millis()) as f64 / 3.6e6;
+        available.push(summary.all().bot_hours / (2.0 * window_h));
+    }
+    let availability =
+        ConfidenceInterval::of_independent(&available, CONFIDENCE).expect("20 replications");
+    assert_matches("random outages: available share", &availability, 2.0 / 2.5);
+    // ~380,000 runs that started, over the 20 seeds one after another.
+    assert_matches(
+        "random outages: share of started runs lost",
+        &losses.lost.interval(CONFIDENCE).expect("enough runs"),
+        f / (f + mu),
+    );
+}
