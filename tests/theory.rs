@@ -212,9 +212,10 @@ impl Observer for WaitsByFlow {
 }
 
 /// One group of `bots` bots on one machine, without a queue limit or run
-/// timeouts, runs leaving the queue after `queue_timeout` (or `"none"`),
-/// and `flows` (their TOML) feeding it.
-fn pool_scenario(bots: u32, horizon: &str, queue_timeout: &str, flows: &str) -> String {
+/// timeouts, runs leaving the queue after `queue_timeout` (or `"none"`);
+/// `rest` goes on with the machine's table (`mtbf = ...`, or nothing)
+/// and the flows feeding the group.
+fn pool_scenario(bots: u32, horizon: &str, queue_timeout: &str, rest: &str) -> String {
     format!(
         r#"[simulation]
 seed = 20261207
@@ -234,7 +235,7 @@ name = "pool"
 name = "m"
 group = "pool"
 bots = {bots}
-{flows}"#
+{rest}"#
     )
 }
 
@@ -405,36 +406,17 @@ fn random_outages_match_availability_and_the_loss_of_running_runs() {
     // failures at rate f = 0.5 an hour while it is up and runs ending at
     // rate mu = 2, f / (f + mu) = 20 % of the runs that start.
     let (f, mu) = (0.5, 2.0);
-    let text = |seed: u64| {
-        format!(
-            r#"[simulation]
-seed = {seed}
-horizon = "500d"
-warmup = "6h"
-sample_every = "1d"
-
-[limits]
-queue_capacity = 1000000
-queue_timeout = "none"
-group_run_timeout = "none"
-
-[[machine_groups]]
-name = "pool"
-
-[[machines]]
-name = "m"
-group = "pool"
-bots = 2
-mtbf = "2h"
-repair = {{ exponential = {{ mean = "30m" }} }}
+    let rest = r#"mtbf = "2h"
+repair = { exponential = { mean = "30m" } }
 
 [[flows]]
 name = "work"
 target = "pool"
-duration = {{ exponential = {{ mean = "30m" }} }}
-arrivals = {{ poisson = {{ per_hour = 1.6 }} }}
-"#
-        )
+duration = { exponential = { mean = "30m" } }
+arrivals = { poisson = { per_hour = 1.6 } }
+"#;
+    let text = |seed: u64| {
+        pool_scenario(2, "500d", "none", rest).replace("seed = 20261207", &format!("seed = {seed}"))
     };
     // Availability: each of 20 seeds gives one estimate over 500 days.
     let mut available = Vec::new();

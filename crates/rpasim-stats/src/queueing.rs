@@ -148,8 +148,10 @@ mod tests {
         let weighted: f64 = lambdas.iter().zip(&waits).map(|(l, w)| l * w).sum();
         assert!((weighted / 2.4 - mmc_mean_wait(3, 2.4, 1.0)).abs() < 1e-12);
         assert!(waits[0] < waits[1] && waits[1] < waits[2]);
-        // M/M/1, two classes (Kleinrock, vol. 2, 3.31): W_1 = rho / (mu (1 -
-        // rho_1)), W_2 = rho / (mu (1 - rho_1) (1 - rho)).
+        // M/M/1, two classes, by M/G/1's priority formula W_k = W0 / ((1 -
+        // s_{k-1}) (1 - s_k)), the residual work W0 = lambda E[S²] / 2 =
+        // rho / mu: W_1 = rho / (mu (1 - rho_1)), W_2 = rho / (mu (1 -
+        // rho_1) (1 - rho)).
         let waits = mmc_priority_mean_waits(1, &[0.2, 0.5], 1.0);
         assert!((waits[0] - 0.7 / 0.8).abs() < 1e-12);
         assert!((waits[1] - 0.7 / (0.8 * 0.3)).abs() < 1e-12);
