@@ -12,7 +12,8 @@ use common::{Collect, scenario, simulate};
 use rpasim_core::observer::Observer;
 use rpasim_core::{Outcome, RunRecord};
 use rpasim_stats::queueing::{
-    erlang_c, mg1_mean_wait, mm1_patience, mmc_mean_wait, mmc_priority_mean_waits, mmck_blocking,
+    erlang_c, mg1_mean_wait, mg1_setup_mean_wait, mm1_patience, mmc_mean_wait,
+    mmc_priority_mean_waits, mmck_blocking,
 };
 use rpasim_stats::{BatchMeans, ConfidenceInterval};
 
@@ -439,5 +440,63 @@ arrivals = { poisson = { per_hour = 1.6 } }
         "random outages: share of started runs lost",
         &losses.lost.interval(CONFIDENCE).expect("enough runs"),
         f / (f + mu),
+    );
+}
+
+#[test]
+fn immediate_scale_in_matches_mg1_with_setup_times() {
+    // A hosted group of at most one bot, deprovisioned as soon as it finds
+    // the queue empty (`scale_in = "immediate"`): a run that arrives to no
+    // bot waits for one to be provisioned (10 minutes), and the runs that
+    // come meanwhile wait behind it. That is M/G/1 with setup times: runs
+    // of 5 minutes on average (exponential) at 6 an hour (utilization 0.5)
+    // wait 5 minutes by Pollaczek-Khinchine, plus 7.5 minutes for the
+    // setups.
+    let (lambda, mean_h, setup_h) = (6.0, 5.0 / 60.0, 10.0 / 60.0);
+    let text = format!(
+        r#"[simulation]
+seed = 20261207
+horizon = "4000d"
+warmup = "6h"
+sample_every = "1d"
+
+[limits]
+queue_capacity = 1000000
+queue_timeout = "none"
+group_run_timeout = "none"
+
+[[environments]]
+name = "prod"
+hosted_capacity = 1
+
+[[hosted_groups]]
+name = "pool"
+environment = "prod"
+max_bots = 1
+provisioning = "10m"
+scale_in = "immediate"
+expire_after_idle = "none"
+
+[[flows]]
+name = "work"
+target = "pool"
+duration = {{ exponential = {{ mean = "5m" }} }}
+arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
+"#
+    );
+    // ~580,000 runs.
+    let s = scenario(&text);
+    let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
+    let analytic = mg1_setup_mean_wait(
+        lambda,
+        mean_h,
+        2.0 * mean_h * mean_h,
+        setup_h,
+        setup_h * setup_h,
+    );
+    assert_matches(
+        "M/G/1 with setup times (a hosted bot provisioned for each busy period): mean wait (s)",
+        &waits.interval(0),
+        3600.0 * analytic,
     );
 }

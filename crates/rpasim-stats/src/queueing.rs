@@ -51,6 +51,23 @@ pub fn mg1_mean_wait(lambda: f64, mean: f64, second_moment: f64) -> f64 {
     lambda * second_moment / (2.0 * (1.0 - lambda * mean))
 }
 
+/// Mean wait in queue of M/G/1 with setup times: a server that is
+/// switched off whenever the queue empties and must first be set up, for a
+/// time U, when a customer arrives to find it off (Takagi, 1991). The
+/// setup adds (2 E[U] + lambda E[U²]) / (2 (1 + lambda E[U])) to
+/// Pollaczek-Khinchine's wait; in the time unit of the moments.
+pub fn mg1_setup_mean_wait(
+    lambda: f64,
+    mean: f64,
+    second_moment: f64,
+    setup_mean: f64,
+    setup_second_moment: f64,
+) -> f64 {
+    let setup =
+        (2.0 * setup_mean + lambda * setup_second_moment) / (2.0 * (1.0 + lambda * setup_mean));
+    mg1_mean_wait(lambda, mean, second_moment) + setup
+}
+
 /// M/M/1 whose customers leave the queue when they have waited
 /// `patience` (D) without starting (M/M/1+D): the probability that one
 /// leaves so, and the mean wait of those that start, in the time unit of
@@ -165,6 +182,17 @@ mod tests {
         assert!((pk - mmc_mean_wait(1, lambda, mu)).abs() < 1e-12);
         // Constant durations (M/D/1) wait half as long.
         assert!((mg1_mean_wait(lambda, 1.0, 1.0) - pk / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_setup_of_no_time_is_mg1_and_a_lone_customer_waits_it_out() {
+        let (lambda, mean, second) = (0.5, 1.0, 2.0);
+        let plain = mg1_mean_wait(lambda, mean, second);
+        assert!((mg1_setup_mean_wait(lambda, mean, second, 0.0, 0.0) - plain).abs() < 1e-12);
+        // Arrivals so rare that each finds the server off and nobody
+        // before it: it waits the setup, no more.
+        let rare = mg1_setup_mean_wait(1e-9, mean, second, 3.0, 9.0);
+        assert!((rare - 3.0).abs() < 1e-6, "{rare}");
     }
 
     #[test]
