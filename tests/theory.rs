@@ -12,8 +12,8 @@ use common::{Collect, scenario, simulate};
 use rpasim_core::observer::Observer;
 use rpasim_core::{Outcome, RunRecord};
 use rpasim_stats::queueing::{
-    erlang_c, mg1_mean_wait, mg1_setup_mean_wait, mm1_patience, mmc_mean_wait,
-    mmc_priority_mean_waits, mmck_blocking,
+    erlang_c, mg1_mean_wait, mg1_setup, mm1_patience, mmc_mean_wait, mmc_priority_mean_waits,
+    mmck_blocking,
 };
 use rpasim_stats::{BatchMeans, ConfidenceInterval};
 
@@ -443,18 +443,40 @@ arrivals = { poisson = { per_hour = 1.6 } }
     );
 }
 
+/// Batch means of the waits of runs that started, and of whether each
+/// started on a bot provisioned for it (runs that arrived after the
+/// warm-up).
+struct ColdStarts {
+    warmup_ms: u64,
+    waits: BatchMeans,
+    cold: BatchMeans,
+}
+
+impl Observer for ColdStarts {
+    fn run_finished(&mut self, r: &RunRecord) {
+        if r.arrival.as_millis() >= self.warmup_ms
+            && let Some(w) = r.wait()
+        {
+            self.waits.push(w.as_secs_f64());
+            self.cold.push(f64::from(u8::from(r.cold_start.is_some())));
+        }
+    }
+}
+
 #[test]
-fn immediate_scale_in_matches_mg1_with_setup_times() {
-    // A hosted group of at most one bot, deprovisioned as soon as it finds
-    // the queue empty (`scale_in = "immediate"`): a run that arrives to no
-    // bot waits for one to be provisioned (10 minutes), and the runs that
-    // come meanwhile wait behind it. That is M/G/1 with setup times: runs
-    // of 5 minutes on average (exponential) at 6 an hour (utilization 0.5)
-    // wait 5 minutes by Pollaczek-Khinchine, plus 7.5 minutes for the
-    // setups.
+fn hosted_scale_in_matches_mg1_with_setup_times() {
+    // A hosted group of at most one bot: a run that arrives to no bot
+    // waits for one to be provisioned (10 minutes), and the runs that come
+    // meanwhile wait behind it; the bot goes once the group has been idle
+    // for `idle_cold_after` (`scale_in = "warm"`), or as soon as it finds
+    // the queue empty (`"immediate"`). That is M/G/1 with setup times:
+    // runs of 5 minutes on average (exponential) at 6 an hour (utilization
+    // 0.5) wait 5 minutes by Pollaczek-Khinchine, plus 7.5 minutes for the
+    // setups when the bot goes at once, 4 when it stays 10 minutes.
     let (lambda, mean_h, setup_h) = (6.0, 5.0 / 60.0, 10.0 / 60.0);
-    let text = format!(
-        r#"[simulation]
+    for (scale_in, stays_on_h) in [("immediate", 0.0), ("warm", 10.0 / 60.0)] {
+        let text = format!(
+            r#"[simulation]
 seed = 20261207
 horizon = "4000d"
 warmup = "6h"
@@ -474,7 +496,8 @@ name = "pool"
 environment = "prod"
 max_bots = 1
 provisioning = "10m"
-scale_in = "immediate"
+scale_in = "{scale_in}"
+idle_cold_after = "10m"
 expire_after_idle = "none"
 
 [[flows]]
@@ -483,20 +506,32 @@ target = "pool"
 duration = {{ exponential = {{ mean = "5m" }} }}
 arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
 "#
-    );
-    // ~580,000 runs.
-    let s = scenario(&text);
-    let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
-    let analytic = mg1_setup_mean_wait(
-        lambda,
-        mean_h,
-        2.0 * mean_h * mean_h,
-        setup_h,
-        setup_h * setup_h,
-    );
-    assert_matches(
-        "M/G/1 with setup times (a hosted bot provisioned for each busy period): mean wait (s)",
-        &waits.interval(0),
-        3600.0 * analytic,
-    );
+        );
+        // ~580,000 runs.
+        let s = scenario(&text);
+        let observer = ColdStarts {
+            warmup_ms: s.spec.warmup.as_millis(),
+            waits: BatchMeans::default(),
+            cold: BatchMeans::default(),
+        };
+        let (runs, _, _) = simulate(&s, observer);
+        let (wait_h, cold) = mg1_setup(
+            lambda,
+            (mean_h, 2.0 * mean_h * mean_h),
+            (setup_h, setup_h * setup_h),
+            stays_on_h,
+        );
+        let ci = |b: &BatchMeans| b.interval(CONFIDENCE).expect("enough runs");
+        let name = format!("M/G/1 with setup times (scale_in = {scale_in})");
+        assert_matches(
+            &format!("{name}: mean wait (s)"),
+            &ci(&runs.waits),
+            3600.0 * wait_h,
+        );
+        assert_matches(
+            &format!("{name}: share of cold starts"),
+            &ci(&runs.cold),
+            cold,
+        );
+    }
 }

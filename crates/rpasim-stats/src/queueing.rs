@@ -51,21 +51,35 @@ pub fn mg1_mean_wait(lambda: f64, mean: f64, second_moment: f64) -> f64 {
     lambda * second_moment / (2.0 * (1.0 - lambda * mean))
 }
 
-/// Mean wait in queue of M/G/1 with setup times: a server that is
-/// switched off whenever the queue empties and must first be set up, for a
-/// time U, when a customer arrives to find it off (Takagi, 1991). The
-/// setup adds (2 E[U] + lambda E[U²]) / (2 (1 + lambda E[U])) to
-/// Pollaczek-Khinchine's wait; in the time unit of the moments.
-pub fn mg1_setup_mean_wait(
+/// M/G/1 with setup times: a server that goes off once it has been idle
+/// for `stays_on` (T; 0: as soon as the queue empties) and must first be
+/// set up, for a time U, when a customer arrives to find it off. Returns
+/// the mean wait in queue and the share of customers that find it off
+/// (each starts a busy period with a setup), in the time unit of the
+/// moments.
+///
+/// By Fuhrmann and Cooper's decomposition, the wait is Pollaczek-
+/// Khinchine's plus E[Φ(Φ-1)] / (2 lambda E[Φ]), Φ being the customers
+/// present when a busy period's service begins: 1 when one arrives
+/// within T of the last departure (probability 1 - q, q = e^(-lambda
+/// T)), else 1 plus those arriving during the setup. So the setup adds q
+/// (2 E[U] + lambda E[U²]) / (2 (1 + q lambda E[U])) (with q = 1,
+/// Takagi's M/G/1 with setup times). A busy period serves E[Φ] / (1 -
+/// rho) customers, q of its first ones finding the server off.
+pub fn mg1_setup(
     lambda: f64,
-    mean: f64,
-    second_moment: f64,
-    setup_mean: f64,
-    setup_second_moment: f64,
-) -> f64 {
-    let setup =
-        (2.0 * setup_mean + lambda * setup_second_moment) / (2.0 * (1.0 + lambda * setup_mean));
-    mg1_mean_wait(lambda, mean, second_moment) + setup
+    (mean, second_moment): (f64, f64),
+    (setup_mean, setup_second_moment): (f64, f64),
+    stays_on: f64,
+) -> (f64, f64) {
+    let q = (-lambda * stays_on).exp();
+    let first = 1.0 + q * lambda * setup_mean;
+    let extra = q * (2.0 * setup_mean + lambda * setup_second_moment) / (2.0 * first);
+    let rho = lambda * mean;
+    (
+        mg1_mean_wait(lambda, mean, second_moment) + extra,
+        q * (1.0 - rho) / first,
+    )
 }
 
 /// M/M/1 whose customers leave the queue when they have waited
@@ -185,14 +199,22 @@ mod tests {
     }
 
     #[test]
-    fn a_setup_of_no_time_is_mg1_and_a_lone_customer_waits_it_out() {
-        let (lambda, mean, second) = (0.5, 1.0, 2.0);
-        let plain = mg1_mean_wait(lambda, mean, second);
-        assert!((mg1_setup_mean_wait(lambda, mean, second, 0.0, 0.0) - plain).abs() < 1e-12);
+    fn setups_vanish_without_setup_time_or_when_the_server_stays_on() {
+        let (lambda, service) = (0.5, (1.0, 2.0));
+        let plain = mg1_mean_wait(lambda, service.0, service.1);
+        let (wait, _) = mg1_setup(lambda, service, (0.0, 0.0), 0.0);
+        assert!((wait - plain).abs() < 1e-12);
+        let (wait, off) = mg1_setup(lambda, service, (3.0, 9.0), 1e3);
+        assert!((wait - plain).abs() < 1e-12 && off < 1e-12);
         // Arrivals so rare that each finds the server off and nobody
         // before it: it waits the setup, no more.
-        let rare = mg1_setup_mean_wait(1e-9, mean, second, 3.0, 9.0);
-        assert!((rare - 3.0).abs() < 1e-6, "{rare}");
+        let (rare, off) = mg1_setup(1e-9, service, (3.0, 9.0), 0.0);
+        assert!((rare - 3.0).abs() < 1e-6 && (off - 1.0).abs() < 1e-6);
+        // Takagi's M/G/1 with setup times, U of 2 constant.
+        let (wait, off) = mg1_setup(lambda, service, (2.0, 4.0), 0.0);
+        let takagi = plain + (2.0 * 2.0 + lambda * 4.0) / (2.0 * (1.0 + lambda * 2.0));
+        assert!((wait - takagi).abs() < 1e-12);
+        assert!((off - 0.5 / 2.0).abs() < 1e-12);
     }
 
     #[test]
