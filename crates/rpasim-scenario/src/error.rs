@@ -309,7 +309,9 @@ fn plain_types(message: &str) -> Cow<'_, str> {
 }
 
 /// `message` with "(did you mean `bots`?)" after an unknown field or
-/// variant close to one it expects.
+/// variant close to one it expects, or naming the one or two it is the
+/// end of ("(did you mean `group_run_timeout` or `machine_run_timeout`?)"
+/// for `run_timeout`, which no misspelling rule finds close).
 fn suggesting(message: &str) -> String {
     let suggestion = || {
         let rest = message
@@ -318,10 +320,19 @@ fn suggesting(message: &str) -> String {
         let (name, expected) = rest.split_once("`, expected ")?;
         // The expected names are the quoted words.
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        closest(name, &known)
+        if let Some(close) = closest(name, &known) {
+            return Some(format!("`{close}`"));
+        }
+        let ending = format!("_{name}");
+        let ends: Vec<String> = known
+            .iter()
+            .filter(|k| k.ends_with(&ending))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        (1..=2).contains(&ends.len()).then(|| ends.join(" or "))
     };
     match suggestion() {
-        Some(known) => format!("{message} (did you mean `{known}`?)"),
+        Some(meant) => format!("{message} (did you mean {meant}?)"),
         None => message.to_string(),
     }
 }
@@ -382,8 +393,18 @@ mod suggestion_tests {
             said("unknown field `horizn`, expected `horizon`"),
             "unknown field `horizn`, expected `horizon` (did you mean `horizon`?)"
         );
-        // Nothing close, no field expected, or another message: as it was.
+        // A name only the end of the expected ones: those it ends.
+        assert_eq!(
+            said(
+                "unknown field `run_timeout`, expected `queue_timeout`, `group_run_timeout` or `machine_run_timeout`"
+            ),
+            "unknown field `run_timeout`, expected `queue_timeout`, `group_run_timeout` or \
+             `machine_run_timeout` (did you mean `group_run_timeout` or `machine_run_timeout`?)"
+        );
+        // Nothing close, no field expected, another message, or the end of
+        // too many names to choose from: as it was.
         for m in [
+            "unknown field `timeout`, expected `queue_timeout`, `group_run_timeout` or `machine_run_timeout`",
             "unknown field `colour`, expected one of `name`, `bots`",
             "unknown field `x`, there are no fields",
             "invalid type: string \"a\", expected a string",
