@@ -23,7 +23,7 @@ pub enum CliError {
 impl CliError {
     /// An I/O failure on `path`.
     pub fn io(path: &Path, e: std::io::Error) -> Self {
-        CliError::Failed(format!("{}: {e}", path.display()))
+        CliError::Failed(format!("{}: {e}", rpasim_report::outdir::shown_path(path)))
     }
 
     /// The process exit status.

@@ -47,7 +47,7 @@ pub enum SweepError {
 impl SweepError {
     /// An I/O failure on `path`.
     pub fn io(path: &Path, e: std::io::Error) -> Self {
-        SweepError::Failed(format!("{}: {e}", path.display()))
+        SweepError::Failed(format!("{}: {e}", rpasim_report::outdir::shown_path(path)))
     }
 }
 

@@ -24,7 +24,8 @@ mod staging;
 pub use kind::{Contents, Marker, OutputKind, before_line, inspect};
 pub use process::{DirLock, lock as lock_dir};
 pub use staging::{
-    StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, write_atomically,
+    StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, shown_path,
+    write_atomically,
 };
 
 use std::fmt;
@@ -51,7 +52,7 @@ impl fmt::Display for OutDirError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutDirError::Refused(m) => f.write_str(m),
-            OutDirError::Io(path, e) => write!(f, "{}: {e}", path.display()),
+            OutDirError::Io(path, e) => write!(f, "{}: {e}", shown_path(path)),
         }
     }
 }
@@ -63,7 +64,7 @@ impl From<OutDirError> for io::Error {
         match e {
             OutDirError::Refused(m) => io::Error::new(io::ErrorKind::AlreadyExists, m),
             OutDirError::Io(path, e) => {
-                io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                io::Error::new(e.kind(), format!("{}: {e}", shown_path(&path)))
             }
         }
     }

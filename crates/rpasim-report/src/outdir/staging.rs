@@ -33,6 +33,32 @@ pub fn parse_partial(file_name: &str) -> Option<(&str, u32)> {
     Some((name, pid.parse().ok()?))
 }
 
+/// `path` as a message should name it: a path in an output being staged
+/// (`.<name>.partial-<pid>`, hidden, and gone once the command fails)
+/// named as the output it stands for, saying that the output was not
+/// replaced: "out (its new version, not kept)" or "out/runs.csv (...)".
+pub fn shown_path(path: &Path) -> String {
+    let mut shown = PathBuf::new();
+    let mut staged = false;
+    for part in path.components() {
+        let name = part.as_os_str().to_string_lossy();
+        match parse_partial(&name) {
+            Some((output, pid)) if pid == std::process::id() => {
+                shown.push(output);
+                staged = true;
+            }
+            _ => shown.push(part),
+        }
+    }
+    match staged {
+        true => format!(
+            "{} (in its new version, not kept: the output is as it was)",
+            shown.display()
+        ),
+        false => path.display().to_string(),
+    }
+}
+
 /// `.<name>.old-<pid>`: where a platform without an atomic exchange puts
 /// the previous output for a moment (restored by the next run if the
 /// process died there).
@@ -448,6 +474,22 @@ mod tests {
         let name = partial_name("runs.csv");
         assert_eq!(parse_partial(&name), Some(("runs.csv", std::process::id())));
         assert_eq!(parse_partial(".x.partial-"), None);
+        // A path in this process's staged output is named as the output.
+        let staged = Path::new("reports")
+            .join(partial_name("q"))
+            .join("runs.csv");
+        assert_eq!(
+            shown_path(&staged),
+            format!(
+                "{} (in its new version, not kept: the output is as it was)",
+                Path::new("reports/q/runs.csv").display()
+            )
+        );
+        assert_eq!(
+            shown_path(Path::new("reports/.q.partial-1/x")),
+            "reports/.q.partial-1/x"
+        );
+        assert_eq!(shown_path(Path::new("reports/q")), "reports/q");
         assert_eq!(parse_partial("x.partial-1"), None);
         assert_eq!(parse_aside(".out.old-7"), Some(("out", 7)));
     }
