@@ -110,6 +110,50 @@ fn the_answer_is_erlang_c_where_theory_knows_it() {
         "{}",
         stdout(&o)
     );
+    // report.html leads with the console's answer, draws the goal and has
+    // a row per candidate evaluated, cheapest first, the answer's marked.
+    let html = fs::read_to_string(dir.path().join("p/report.html")).expect("report.html");
+    let said = stdout(&o);
+    let (answer_said, below_said) = said
+        .lines()
+        .next()
+        .and_then(|l| l.split_once("; machines.pool.bots = "))
+        .expect("the answer, then the candidate below it");
+    let escaped = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let at = |t: &str| html.find(t).unwrap_or_else(|| panic!("{t} in {html}"));
+    assert!(at(&escaped(answer_said)) < at(&escaped(below_said)));
+    assert!(at(&escaped(below_said)) < at("<svg"));
+    assert_eq!(html.matches("<svg").count(), 1);
+    // The answer's scenario where it is once the output is in place, not
+    // in the hidden directory it was written to.
+    let command = html.split("<code>rpasim run ").nth(1).expect("the command");
+    let command = command.split("</code>").next().expect("closed");
+    let scenario = Path::new("p").join("scenario.toml");
+    assert!(
+        command.ends_with(&scenario.display().to_string()),
+        "{command}"
+    );
+    assert!(!command.contains(".partial-"), "{command}");
+    let evaluated = rows(dir.path()).len();
+    assert_eq!(html.matches("<tr").count(), evaluated + 1, "{html}");
+    let chosen = html
+        .split("<tr class=\"chosen\"><td>")
+        .nth(1)
+        .expect("a chosen row");
+    assert!(chosen.starts_with("20</td>"), "{chosen}");
+    let values: Vec<u32> = html
+        .split("<tr")
+        .skip(2)
+        .filter_map(|r| r.split("<td>").nth(1)?.split('<').next()?.parse().ok())
+        .collect();
+    assert!(
+        values.is_sorted() && values.len() == evaluated,
+        "{values:?}"
+    );
     // The 5 % of doubt is split among the looks at 5, 10, 20, 40 and 50
     // replications, and the output says so.
     assert!(
@@ -294,6 +338,24 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
     let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
     assert!(!answer.contains("[answer]"), "{answer}");
     assert!(!dir.path().join("p/scenario.toml").exists());
+    let html = fs::read_to_string(dir.path().join("p/report.html")).expect("report.html");
+    assert!(
+        html.contains("<p class=\"answer none\">no candidate meets"),
+        "{html}"
+    );
+    assert!(!html.contains("rpasim run"), "{html}");
+    // Its own earlier output, report.html included, is replaced.
+    let again = plan(
+        dir.path(),
+        BURST,
+        &[
+            "--search",
+            "limits.queue_capacity=1..100",
+            "--goal",
+            "all.queue_full<=0",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
     fs::remove_dir_all(dir.path().join("p")).expect("rm");
     // In several dimensions too, the corner with the most of each is
     // evaluated first: when it fails, nothing else is.
@@ -607,6 +669,14 @@ fn many_goals_are_told_by_those_that_decide() {
         .collect();
     charts.sort();
     assert_eq!(charts.len(), 30, "{charts:?}");
+    // report.html's table has the goals drawn, saying where the rest are.
+    let html = fs::read_to_string(dir.path().join("p/report.html")).expect("report.html");
+    assert!(
+        html.contains("The 15 of 21 goals that decide the answer; plan.csv has every goal."),
+        "{html}"
+    );
+    assert_eq!(html.matches("<svg").count(), 15);
+    assert_eq!(html.matches(": mean</th>").count(), 15);
     assert!(
         charts.contains(&"pool_wait_mean_s.svg".to_string()),
         "{charts:?}"

@@ -142,9 +142,187 @@ pub fn plan_chart(dir: &Path, stem: &str, chart: &PlanChart) -> io::Result<()> {
     )
 }
 
+/// What a plan's `report.html` shows: the answer in words, the goals'
+/// charts and every candidate evaluated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanPage {
+    /// The scenario's name.
+    pub name: String,
+    /// The question the scenario answers, if it says.
+    pub question: Option<String>,
+    /// The scenario file, as given.
+    pub scenario: String,
+    /// The answer, as the console says it.
+    pub answer: String,
+    /// When a candidate meets the goals, the dearest cheaper one that
+    /// did not, as the console says it.
+    pub below: Option<String>,
+    /// Whether a candidate meets the goals.
+    pub found: bool,
+    /// The work done, the bounds' confidence, any contradiction.
+    pub details: String,
+    /// The command that simulates the answer, when there is one.
+    pub run_answer: Option<String>,
+    /// The candidates' table header: the searched keys first, then
+    /// [`numbers_from`](Self::numbers_from) on the figures, the verdict
+    /// last.
+    pub header: Vec<String>,
+    /// Where the figures start in [`header`](Self::header).
+    pub numbers_from: usize,
+    /// Each candidate evaluated, cheapest first: its cells (the verdict
+    /// last: `meets`, `fails` or `undecided`).
+    pub rows: Vec<Vec<String>>,
+    /// The row of the answer, if there is one.
+    pub answer_row: Option<usize>,
+    /// What the table leaves out, if anything ("3 of 40 goals: ...").
+    pub table_note: Option<String>,
+    /// The goals' charts: (title, SVG text).
+    pub charts: Vec<(String, String)>,
+}
+
+/// A plan's `report.html`: one self-contained page.
+pub fn plan_html(page: &PlanPage) -> String {
+    use crate::report::{STYLE, chart, escape};
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} plan — \
+         rpasim</title><style>{STYLE}{PLAN_STYLE}</style></head><body>\n",
+        escape(&page.name)
+    );
+    let _ = writeln!(out, "<h1>{}: plan</h1>", escape(&page.name));
+    if let Some(q) = &page.question {
+        let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
+    }
+    let _ = writeln!(
+        out,
+        "<p>Scenario <code>{}</code>: the cheapest setting of the searched keys that meets \
+         every goal, each candidate simulated with replications until its goals' confidence \
+         bounds decide (README, \"How many bots do we need?\").</p>",
+        escape(&page.scenario)
+    );
+    let class = if page.found { "found" } else { "none" };
+    let _ = writeln!(
+        out,
+        "<h2>The answer</h2>\n<p class=\"answer {class}\">{}</p>",
+        escape(&page.answer)
+    );
+    if let Some(below) = &page.below {
+        let _ = writeln!(
+            out,
+            "<p>The dearest cheaper candidate evaluated: {}.</p>",
+            escape(below)
+        );
+    }
+    let _ = writeln!(out, "<p>{}.</p>", escape(&page.details));
+    if let Some(command) = &page.run_answer {
+        let _ = writeln!(
+            out,
+            "<p>The scenario with the answer applied is <code>scenario.toml</code> beside this \
+             page: <code>{}</code></p>",
+            escape(command)
+        );
+    }
+    if !page.charts.is_empty() {
+        out.push_str("<h2>Each goal, candidate by candidate</h2>\n");
+        for (i, (title, svg)) in page.charts.iter().enumerate() {
+            chart(&mut out, &format!("goal-{i}"), title, svg);
+        }
+    }
+    out.push_str("<h2>Every candidate evaluated, cheapest first</h2>\n");
+    if let Some(note) = &page.table_note {
+        let _ = writeln!(out, "<p>{}</p>", escape(note));
+    }
+    candidates(&mut out, page);
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The verdicts' colours, as in the charts.
+const PLAN_STYLE: &str = ".answer{font-size:1.1em;border-left:4px solid;padding:.4em .8em}\
+.answer.found{border-color:#1a7f37;background:#eef8f0}.answer.none{border-color:#c62828;background:#fdeeee}\
+td.meets{color:#1a7f37;font-weight:bold}td.fails{color:#c62828}td.undecided{color:#777}\
+tr.chosen td{background:#eef8f0;font-weight:bold}";
+
+/// The table of candidates, in the order they were evaluated.
+fn candidates(out: &mut String, page: &PlanPage) {
+    use crate::report::escape;
+    use std::fmt::Write;
+    let numeric = |i: usize| i >= page.numbers_from && i + 1 < page.header.len();
+    out.push_str("<div class=\"wide\"><table><tr>");
+    for (i, h) in page.header.iter().enumerate() {
+        let class = if numeric(i) { " class=\"num\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for (r, row) in page.rows.iter().enumerate() {
+        match page.answer_row == Some(r) {
+            true => out.push_str("<tr class=\"chosen\">"),
+            false => out.push_str("<tr>"),
+        }
+        for (i, cell) in row.iter().enumerate() {
+            let class = if numeric(i) {
+                " class=\"num\"".to_string()
+            } else if i + 1 == row.len() {
+                format!(" class=\"{}\"", escape(cell))
+            } else {
+                String::new()
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_page_leads_with_the_answer_and_colours_the_verdicts() {
+        let page = PlanPage {
+            name: "sales <q>".into(),
+            question: Some("How many bots?".into()),
+            scenario: "q.toml".into(),
+            answer: "machines.vm-03.bots = 3 meets all.start_p95_s <= 1h".into(),
+            below: Some("machines.vm-03.bots = 2 fails".into()),
+            found: true,
+            details: "3 of 10 candidates evaluated, 15 simulations".into(),
+            run_answer: Some("rpasim run reports/q-plan/scenario.toml".into()),
+            header: vec![
+                "machines.vm-03.bots".into(),
+                "replications".into(),
+                "cost".into(),
+                "verdict".into(),
+            ],
+            numbers_from: 1,
+            rows: vec![
+                vec!["2".into(), "5".into(), "2".into(), "fails".into()],
+                vec!["10".into(), "5".into(), "10".into(), "meets".into()],
+            ],
+            answer_row: Some(1),
+            table_note: None,
+            charts: vec![("all.start_p95_s <= 1h".into(), "<?xml?><svg>x</svg>".into())],
+        };
+        let html = plan_html(&page);
+        let at = |text: &str| {
+            html.find(text)
+                .unwrap_or_else(|| panic!("{text} in {html}"))
+        };
+        // Escaped, in order: the name, the answer, the charts, the table.
+        assert!(at("sales &lt;q&gt;: plan") < at("class=\"answer found\">machines.vm-03.bots = 3"));
+        assert!(at("answer found") < at("cheaper candidate evaluated: machines.vm-03.bots = 2"));
+        assert!(at("answer found") < at("<svg>x</svg>"));
+        assert!(!html.contains("<?xml"));
+        assert!(at("<svg>x</svg>") < at("<td class=\"meets\">meets</td>"));
+        assert!(html.contains("<td class=\"fails\">fails</td>"));
+        assert!(html.contains("<td class=\"num\">5</td>"));
+        assert!(html.contains("<tr class=\"chosen\"><td>10</td><td class=\"num\">5</td>"));
+        assert!(html.contains("<tr><td>2</td>"));
+        assert!(html.contains("rpasim run reports/q-plan/scenario.toml"));
+    }
 
     #[test]
     fn seconds_read_in_minutes_and_costs_in_whole_numbers() {

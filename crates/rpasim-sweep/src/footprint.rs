@@ -377,7 +377,10 @@ mod tests {
             .map(|n| size(n))
             .sum();
             let traces = rpasim_scenario::trace::Traces::default();
-            let (_, _, (shape, _)) = crate::runner::manifest(&def, &traces).expect("valid");
+            let shape = crate::runner::manifest(&def, &traces)
+                .expect("valid")
+                .2
+                .shape;
             let jobs = 3 * replications as usize;
             let estimate = Footprint::of(&shape, &manifest.grid(), jobs, false);
             let ratio = |estimate: f64, actual: f64| estimate / actual;

@@ -247,10 +247,23 @@ fn hash(text: &str) -> String {
 /// scenario, its trace files through `traces`); also returns the
 /// scenario's text and what one of its jobs writes, with the limit on
 /// what the sweep may write (`[limits] max_output_mb`).
+/// What a sweep or a plan needs of its base scenario (the file with the
+/// fixed overrides) beyond its manifest and text.
+pub(crate) struct Base {
+    /// The size of one job, for the footprint.
+    pub shape: JobShape,
+    /// `[limits] max_output_mb`.
+    pub max_output_mb: u64,
+    /// The scenario's name.
+    pub name: String,
+    /// The question the scenario answers, if it says.
+    pub question: Option<String>,
+}
+
 pub(crate) fn manifest(
     def: &SweepDefinition,
     traces: &Traces,
-) -> Result<(SweepManifest, String, (JobShape, u64)), SweepError> {
+) -> Result<(SweepManifest, String, Base), SweepError> {
     def.check().map_err(|e| SweepError::Invalid(e.0))?;
     let text = rpasim_scenario::input::read_text(
         &def.scenario,
@@ -275,8 +288,13 @@ pub(crate) fn manifest(
         format: RESULTS_FORMAT,
         shard: None,
     };
-    let shape = JobShape::of(&base.spec);
-    Ok((manifest, text, (shape, base.max_output_mb)))
+    let base = Base {
+        shape: JobShape::of(&base.spec),
+        max_output_mb: base.max_output_mb,
+        name: base.name,
+        question: base.question,
+    };
+    Ok((manifest, text, base))
 }
 
 fn parse_overrides(list: &[String]) -> Result<Vec<Override>, SweepError> {
@@ -299,7 +317,8 @@ pub fn run(
     // Every reading of the scenario (the base, each variant twice) reads
     // its trace files once.
     let traces = Traces::default();
-    let (whole, text, (shape, max_output_mb)) = manifest(def, &traces)?;
+    let (whole, text, base) = manifest(def, &traces)?;
+    let (shape, max_output_mb) = (base.shape, base.max_output_mb);
     let manifest = SweepManifest {
         shard: options.shard,
         ..whole

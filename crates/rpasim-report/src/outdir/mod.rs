@@ -24,7 +24,7 @@ mod staging;
 pub use kind::{Contents, Marker, OutputKind, before_line, inspect};
 pub use process::{DirLock, lock as lock_dir};
 pub use staging::{
-    StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, shown_path,
+    StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, shown_path, unstaged,
     write_atomically,
 };
 

@@ -38,25 +38,28 @@ pub fn parse_partial(file_name: &str) -> Option<(&str, u32)> {
 /// named as the output it stands for, saying that the output was not
 /// replaced: "out (its new version, not kept)" or "out/runs.csv (...)".
 pub fn shown_path(path: &Path) -> String {
-    let mut shown = PathBuf::new();
-    let mut staged = false;
-    for part in path.components() {
-        let name = part.as_os_str().to_string_lossy();
-        match parse_partial(&name) {
-            Some((output, pid)) if pid == std::process::id() => {
-                shown.push(output);
-                staged = true;
-            }
-            _ => shown.push(part),
-        }
-    }
-    match staged {
-        true => format!(
+    let unstaged = unstaged(path);
+    match unstaged == path {
+        true => path.display().to_string(),
+        false => format!(
             "{} (in its new version, not kept: the output is as it was)",
-            shown.display()
+            unstaged.display()
         ),
-        false => path.display().to_string(),
     }
+}
+
+/// `path` with this process's staged outputs (`.<name>.partial-<pid>`)
+/// named as the outputs they become once committed: what a file written
+/// into a staged output should call its place.
+pub fn unstaged(path: &Path) -> PathBuf {
+    path.components()
+        .map(
+            |part| match parse_partial(&part.as_os_str().to_string_lossy()) {
+                Some((output, pid)) if pid == std::process::id() => OsString::from(output),
+                _ => part.as_os_str().to_os_string(),
+            },
+        )
+        .collect()
 }
 
 /// `.<name>.old-<pid>`: where a platform without an atomic exchange puts
@@ -490,6 +493,11 @@ mod tests {
             "reports/.q.partial-1/x"
         );
         assert_eq!(shown_path(Path::new("reports/q")), "reports/q");
+        assert_eq!(unstaged(&staged), Path::new("reports/q/runs.csv"));
+        assert_eq!(
+            unstaged(Path::new("/a/.q.partial-1")),
+            Path::new("/a/.q.partial-1")
+        );
         assert_eq!(parse_partial("x.partial-1"), None);
         assert_eq!(parse_aside(".out.old-7"), Some(("out", 7)));
     }

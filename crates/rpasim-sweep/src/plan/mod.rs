@@ -12,6 +12,7 @@
 
 pub mod evaluate;
 pub mod search;
+pub mod words;
 
 use rpasim_scenario::trace::Traces;
 use std::fs;
@@ -20,8 +21,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rpasim_core::wait::{REASONS, WaitReason};
 use rpasim_report::format::{fixed, percent, statistic};
-use rpasim_report::goals::Goal;
-use rpasim_report::outdir::{Marker, OutputKind};
+use rpasim_report::goals::{Goal, Measured, human};
+use rpasim_report::outdir::{Marker, OutputKind, unstaged};
 use rpasim_report::summary::reason_share_column;
 use rpasim_scenario::Override;
 
@@ -44,7 +45,12 @@ pub static PLAN_OUTPUT: OutputKind = OutputKind {
         file: ANSWER_TOML,
         signed: is_answer,
     }),
-    files: &[PLAN_CSV, ANSWER_TOML, SCENARIO_TOML],
+    files: &[
+        PLAN_CSV,
+        ANSWER_TOML,
+        SCENARIO_TOML,
+        rpasim_report::REPORT_HTML,
+    ],
     extensions: &[],
     dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
 };
@@ -99,6 +105,10 @@ pub struct Prepared {
     /// Each candidate's position in each dimension's values.
     positions: Vec<Vec<usize>>,
     base_seed: u64,
+    /// The scenario's name.
+    name: String,
+    /// The question the scenario answers, if it says.
+    question: Option<String>,
 }
 
 /// A plan's result.
@@ -122,6 +132,10 @@ pub struct Plan {
     /// The numbers of replications after which a candidate's goals are
     /// looked at ([`evaluate::looks`]).
     pub looks: Vec<u32>,
+    /// The scenario's name (`[simulation] name`, else its file's stem).
+    pub name: String,
+    /// The question the scenario answers, if it says.
+    pub question: Option<String>,
 }
 
 impl Plan {
@@ -324,7 +338,7 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         invalid(format!("{}: {message}", def.scenario.display()))
     })?;
     let traces = Traces::default();
-    let (manifest, text, _) = crate::runner::manifest(&sweep, &traces)?;
+    let (manifest, text, base) = crate::runner::manifest(&sweep, &traces)?;
     let grid = manifest.grid();
     let (overrides, priced) = candidate_overrides(def, &grid, &text, &traces)?;
     // With prices, the cost of the capacity; else the sum of the values.
@@ -340,6 +354,8 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
         overrides,
         costs,
         base_seed: manifest.base_seed,
+        name: base.name,
+        question: base.question,
     })
 }
 
@@ -507,6 +523,8 @@ pub fn run(
         violations: found.violations,
         confidence: def.confidence,
         looks: evaluate::looks(def.replications),
+        name: prepared.name.clone(),
+        question: prepared.question.clone(),
     })
 }
 
@@ -645,7 +663,8 @@ pub fn answer_toml(plan: &Plan, scenario: &Path) -> String {
 /// candidate against the searched value (one dimension) or the cost
 /// (several), with the threshold, the decisive confidence bound and the
 /// verdict.
-fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
+/// Returns the goals drawn, each with its chart's file stem.
+fn charts(plan: &Plan, dir: &Path) -> Result<Vec<(usize, String)>, SweepError> {
     // One dimension (its keys linked or not): against its first key.
     let one_numeric_key = plan.grid.dimensions.len() == 1
         && plan
@@ -679,8 +698,8 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
             .max_by(|a, b| plan.costs[a.variant].total_cmp(&plan.costs[b.variant]));
         dearest.map(|e| e.variant)
     });
-    let drawn = plan.decisive_goals(decided.unwrap_or(0), MOST_GOAL_CHARTS);
-    for g in drawn {
+    let mut drawn = Vec::new();
+    for g in plan.decisive_goals(decided.unwrap_or(0), MOST_GOAL_CHARTS) {
         let goal = &plan.goals[g];
         let chart = rpasim_charts::plan::PlanChart {
             title: format!(
@@ -705,8 +724,91 @@ fn charts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
         let stem = goal_column(goal).replace(['.', '/', '\\'], "_");
         rpasim_charts::plan::plan_chart(&dir.join(rpasim_charts::CHARTS_DIR), &stem, &chart)
             .map_err(|e| SweepError::io(dir, e))?;
+        drawn.push((g, stem));
     }
-    Ok(())
+    Ok(drawn)
+}
+
+/// `report.html`: the answer in words, the goals' charts (`drawn`, as
+/// [`charts`] returns them, read back from their SVG files) and a row per
+/// candidate evaluated with the drawn goals' estimates.
+fn report(
+    plan: &Plan,
+    def: &PlanDefinition,
+    dir: &Path,
+    drawn: &[(usize, String)],
+) -> Result<(), SweepError> {
+    let charts_dir = dir.join(rpasim_charts::CHARTS_DIR);
+    let charts = drawn
+        .iter()
+        .map(|(g, stem)| {
+            let path = charts_dir.join(format!("{stem}.svg"));
+            let svg = fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
+            Ok((plan.goals[*g].describe(), svg))
+        })
+        .collect::<Result<Vec<_>, SweepError>>()?;
+    let bound = format!("{} % bound", percent(plan.bound_confidence()));
+    let mut header = plan.grid.keys.clone();
+    header.push("replications".into());
+    for (g, _) in drawn {
+        let goal = plan.goals[*g].describe();
+        header.extend([format!("{goal}: mean"), format!("{goal}: {bound}")]);
+    }
+    header.extend(["cost".to_string(), "verdict".into()]);
+    let value = |g: &Goal, x: f64| match x.is_finite() {
+        true => human(&g.metric, Measured::Value(x)),
+        false => human(&g.metric, Measured::Never),
+    };
+    let mut order: Vec<&Evaluation> = plan.evaluations.iter().collect();
+    order.sort_by(|a, b| plan.costs[a.variant].total_cmp(&plan.costs[b.variant]));
+    let answer_row = order.iter().position(|e| Some(e.variant) == plan.answer);
+    let rows = order
+        .iter()
+        .map(|e| {
+            let mut row = plan.grid.variants[e.variant].clone();
+            row.push(e.replications.to_string());
+            for (g, _) in drawn {
+                let (goal, estimate) = (&plan.goals[*g], &e.goals[*g]);
+                row.extend([value(goal, estimate.mean), value(goal, estimate.decisive())]);
+            }
+            row.extend([
+                format!("{}", plan.costs[e.variant]),
+                e.verdict.as_str().into(),
+            ]);
+            row
+        })
+        .collect();
+    let table_note = (drawn.len() < plan.goals.len()).then(|| {
+        format!(
+            "The {} of {} goals that decide the answer; plan.csv has every goal.",
+            drawn.len(),
+            plan.goals.len()
+        )
+    });
+    let sentence = words::sentence_parts(plan);
+    let page = rpasim_charts::plan::PlanPage {
+        name: plan.name.clone(),
+        question: plan.question.clone(),
+        scenario: def.scenario.display().to_string(),
+        answer: sentence.0,
+        below: sentence.1,
+        found: plan.answer.is_some(),
+        details: words::details(plan),
+        run_answer: plan.answer.map(|_| {
+            format!(
+                "rpasim run {}",
+                unstaged(&dir.join(SCENARIO_TOML)).display()
+            )
+        }),
+        header,
+        numbers_from: plan.grid.keys.len(),
+        rows,
+        answer_row,
+        table_note,
+        charts,
+    };
+    let path = dir.join(rpasim_report::REPORT_HTML);
+    fs::write(&path, rpasim_charts::plan::plan_html(&page)).map_err(|e| SweepError::io(&path, e))
 }
 
 /// Most goals a plan draws a chart of.
@@ -717,7 +819,8 @@ pub const MOST_GOAL_CHARTS: usize = 15;
 /// and, when an answer was found, `scenario.toml` with it applied.
 pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepError> {
     write_plan_csv(plan, &dir.join(PLAN_CSV))?;
-    charts(plan, dir)?;
+    let drawn = charts(plan, dir)?;
+    report(plan, def, dir, &drawn)?;
     let answer = dir.join(ANSWER_TOML);
     fs::write(&answer, answer_toml(plan, &def.scenario)).map_err(|e| SweepError::io(&answer, e))?;
     if let Some(a) = plan.answer {
