@@ -161,8 +161,8 @@ pub struct PlanPage {
     pub found: bool,
     /// The work done, the bounds' confidence, any contradiction.
     pub details: String,
-    /// The command that simulates the answer, when there is one.
-    pub run_answer: Option<String>,
+    /// The scenario with the answer applied, when there is one.
+    pub answer_scenario: Option<String>,
     /// The candidates' table header: the searched keys first, then
     /// [`numbers_from`](Self::numbers_from) on the figures, the verdict
     /// last.
@@ -216,12 +216,12 @@ pub fn plan_html(page: &PlanPage) -> String {
         );
     }
     let _ = writeln!(out, "<p>{}.</p>", escape(&page.details));
-    if let Some(command) = &page.run_answer {
+    if let Some(scenario) = &page.answer_scenario {
         let _ = writeln!(
             out,
             "<p>The scenario with the answer applied is <code>scenario.toml</code> beside this \
-             page: <code>{}</code></p>",
-            escape(command)
+             page: <code>rpasim run {}</code></p>",
+            escape(&crate::report::shell_word(scenario))
         );
     }
     if !page.charts.is_empty() {
@@ -290,7 +290,7 @@ mod tests {
             below: Some("machines.vm-03.bots = 2 fails".into()),
             found: true,
             details: "3 of 10 candidates evaluated, 15 simulations".into(),
-            run_answer: Some("rpasim run reports/q-plan/scenario.toml".into()),
+            answer_scenario: Some("reports/q plan/scenario.toml".into()),
             header: vec![
                 "machines.vm-03.bots".into(),
                 "replications".into(),
@@ -321,7 +321,8 @@ mod tests {
         assert!(html.contains("<td class=\"num\">5</td>"));
         assert!(html.contains("<tr class=\"chosen\"><td>10</td><td class=\"num\">5</td>"));
         assert!(html.contains("<tr><td>2</td>"));
-        assert!(html.contains("rpasim run reports/q-plan/scenario.toml"));
+        // Quoted, so that the command can be pasted.
+        assert!(html.contains("<code>rpasim run 'reports/q plan/scenario.toml'</code>"));
     }
 
     #[test]

@@ -278,7 +278,7 @@ fn facts(out: &mut String, d: &ChartData) {
 /// `text` as one word of a shell command, so that the `--set` shown can
 /// be pasted: as it is when it needs no quoting (`simulation.seed=2`),
 /// else in single quotes (`'machines."vm.01".bots=3'`, `'x=a b'`).
-fn shell_word(text: &str) -> String {
+pub(crate) fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()

@@ -747,10 +747,48 @@ fn report(
             Ok((plan.goals[*g].describe(), svg))
         })
         .collect::<Result<Vec<_>, SweepError>>()?;
+    let goals: Vec<usize> = drawn.iter().map(|(g, _)| *g).collect();
+    let (header, rows, answer_row) = candidate_table(plan, &goals);
+    let table_note = (goals.len() < plan.goals.len()).then(|| {
+        format!(
+            "The {} of {} goals that decide the answer; plan.csv has every goal.",
+            goals.len(),
+            plan.goals.len()
+        )
+    });
+    let (answer, below) = words::sentence_parts(plan);
+    let page = rpasim_charts::plan::PlanPage {
+        name: plan.name.clone(),
+        question: plan.question.clone(),
+        scenario: def.scenario.display().to_string(),
+        answer,
+        below,
+        found: plan.answer.is_some(),
+        details: words::details(plan),
+        // Where it will be once the output is in place.
+        answer_scenario: plan
+            .answer
+            .map(|_| unstaged(&dir.join(SCENARIO_TOML)).display().to_string()),
+        header,
+        numbers_from: plan.grid.keys.len(),
+        rows,
+        answer_row,
+        table_note,
+        charts,
+    };
+    let path = dir.join(rpasim_report::REPORT_HTML);
+    fs::write(&path, rpasim_charts::plan::plan_html(&page)).map_err(|e| SweepError::io(&path, e))
+}
+
+/// The candidates evaluated as a table in human units, cheapest first:
+/// the header, the rows (the searched values, the replications, each of
+/// `goals`' mean and decisive bound, the cost, the verdict) and the row
+/// of the answer.
+fn candidate_table(plan: &Plan, goals: &[usize]) -> (Vec<String>, Vec<Vec<String>>, Option<usize>) {
     let bound = format!("{} % bound", percent(plan.bound_confidence()));
     let mut header = plan.grid.keys.clone();
     header.push("replications".into());
-    for (g, _) in drawn {
+    for g in goals {
         let goal = plan.goals[*g].describe();
         header.extend([format!("{goal}: mean"), format!("{goal}: {bound}")]);
     }
@@ -761,54 +799,31 @@ fn report(
     };
     let mut order: Vec<&Evaluation> = plan.evaluations.iter().collect();
     order.sort_by(|a, b| plan.costs[a.variant].total_cmp(&plan.costs[b.variant]));
-    let answer_row = order.iter().position(|e| Some(e.variant) == plan.answer);
     let rows = order
         .iter()
         .map(|e| {
             let mut row = plan.grid.variants[e.variant].clone();
             row.push(e.replications.to_string());
-            for (g, _) in drawn {
+            for g in goals {
                 let (goal, estimate) = (&plan.goals[*g], &e.goals[*g]);
                 row.extend([value(goal, estimate.mean), value(goal, estimate.decisive())]);
             }
-            row.extend([
-                format!("{}", plan.costs[e.variant]),
-                e.verdict.as_str().into(),
-            ]);
+            row.extend([cost(plan.costs[e.variant]), e.verdict.as_str().into()]);
             row
         })
         .collect();
-    let table_note = (drawn.len() < plan.goals.len()).then(|| {
-        format!(
-            "The {} of {} goals that decide the answer; plan.csv has every goal.",
-            drawn.len(),
-            plan.goals.len()
-        )
-    });
-    let sentence = words::sentence_parts(plan);
-    let page = rpasim_charts::plan::PlanPage {
-        name: plan.name.clone(),
-        question: plan.question.clone(),
-        scenario: def.scenario.display().to_string(),
-        answer: sentence.0,
-        below: sentence.1,
-        found: plan.answer.is_some(),
-        details: words::details(plan),
-        run_answer: plan.answer.map(|_| {
-            format!(
-                "rpasim run {}",
-                unstaged(&dir.join(SCENARIO_TOML)).display()
-            )
-        }),
-        header,
-        numbers_from: plan.grid.keys.len(),
-        rows,
-        answer_row,
-        table_note,
-        charts,
-    };
-    let path = dir.join(rpasim_report::REPORT_HTML);
-    fs::write(&path, rpasim_charts::plan::plan_html(&page)).map_err(|e| SweepError::io(&path, e))
+    let answer_row = order.iter().position(|e| Some(e.variant) == plan.answer);
+    (header, rows, answer_row)
+}
+
+/// A cost as people read it: whole numbers as they are, others to the
+/// cent (a sum of prices may carry a binary rounding: 0.30000000000000004).
+fn cost(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
 }
 
 /// Most goals a plan draws a chart of.
@@ -853,6 +868,13 @@ pub fn write(plan: &Plan, def: &PlanDefinition, dir: &Path) -> Result<(), SweepE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costs_read_as_whole_numbers_or_to_the_cent() {
+        assert_eq!(cost(18.0), "18");
+        assert_eq!(cost(0.1 + 0.2), "0.30");
+        assert_eq!(cost(1234.5), "1234.50");
+    }
 
     #[test]
     fn goals_the_search_cannot_assume_capacity_helps_are_told() {
