@@ -180,37 +180,53 @@ fn mmck_rejections_match_the_blocking_probability() {
     );
 }
 
-/// Batch means of each flow's waits in seconds (runs that arrived after
-/// the warm-up and started), kept as the runs end: no run is held, where
-/// [`Collect`] would hold millions.
-struct WaitsByFlow {
+/// Batch means of `N` figures of each run that arrived after the warm-up,
+/// as `measure` gives them (`None` for a figure the run has not), kept as
+/// the runs end: no run is held, where [`Collect`] would hold millions.
+struct Means<F, const N: usize> {
     warmup_ms: u64,
-    waits: Vec<BatchMeans>,
+    means: [BatchMeans; N],
+    measure: F,
 }
 
-impl WaitsByFlow {
-    fn new(s: &rpasim_scenario::Scenario) -> Self {
-        WaitsByFlow {
+impl<F: Fn(&RunRecord) -> [Option<f64>; N], const N: usize> Means<F, N> {
+    fn new(s: &rpasim_scenario::Scenario, measure: F) -> Self {
+        Means {
             warmup_ms: s.spec.warmup.as_millis(),
-            waits: vec![BatchMeans::default(); s.spec.flows.len()],
+            means: std::array::from_fn(|_| BatchMeans::default()),
+            measure,
         }
     }
 
-    fn interval(&self, flow: usize) -> ConfidenceInterval {
-        self.waits[flow]
+    /// The interval of figure `i`'s mean.
+    fn interval(&self, i: usize) -> ConfidenceInterval {
+        self.means[i]
             .interval(CONFIDENCE)
             .expect("enough runs for batch means")
     }
 }
 
-impl Observer for WaitsByFlow {
+impl<F: Fn(&RunRecord) -> [Option<f64>; N], const N: usize> Observer for Means<F, N> {
     fn run_finished(&mut self, r: &RunRecord) {
-        if r.arrival.as_millis() >= self.warmup_ms
-            && let Some(w) = r.wait()
-        {
-            self.waits[r.flow.index()].push(w.as_secs_f64());
+        if r.arrival.as_millis() < self.warmup_ms {
+            return;
+        }
+        for (mean, x) in self.means.iter_mut().zip((self.measure)(r)) {
+            if let Some(x) = x {
+                mean.push(x);
+            }
         }
     }
+}
+
+/// A run's wait in seconds, if it started.
+fn wait_s(r: &RunRecord) -> Option<f64> {
+    r.wait().map(|w| w.as_secs_f64())
+}
+
+/// 1 when `yes`, else 0: a share's observation.
+fn one_if(yes: bool) -> f64 {
+    f64::from(u8::from(yes))
 }
 
 /// One group of `bots` bots on one machine, without a queue limit or run
@@ -268,7 +284,9 @@ arrivals = {{ poisson = {{ per_hour = {} }} }}
     // ~4 M runs: the routine runs' 99.9 % interval is about ±2.0 % (2.4 M
     // runs gave ±2.4 %, too close to the ±3 % bound to be robust).
     let s = scenario(&pool_scenario(c, "2000d", "none", &flows));
-    let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
+    // Each flow's waits: urgent, then routine (the flows' order).
+    let by_flow = |r: &RunRecord| [0, 1].map(|f| wait_s(r).filter(|_| r.flow.index() == f));
+    let (waits, _, _) = simulate(&s, Means::new(&s, by_flow));
     let analytic = mmc_priority_mean_waits(c, &lambdas, mu);
     for (flow, name) in ["urgent", "routine"].iter().enumerate() {
         assert_matches(
@@ -313,33 +331,12 @@ arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
         );
         // ~1.3 M runs: a 99.9 % interval of about ±1.6 %.
         let s = scenario(&pool_scenario(1, "4000d", "none", &flows));
-        let (waits, _, _) = simulate(&s, WaitsByFlow::new(&s));
+        let (waits, _, _) = simulate(&s, Means::new(&s, |r| [wait_s(r)]));
         assert_matches(
             &format!("M/G/1 at 0.7, durations {duration}: mean wait (s)"),
             &waits.interval(0),
             3600.0 * mg1_mean_wait(lambda, mean_h, second_moment_min2 / 3600.0),
         );
-    }
-}
-
-/// Batch means of whether each run left the queue at its timeout, and of
-/// the waits of those that started (runs that arrived after the warm-up).
-struct Timeouts {
-    warmup_ms: u64,
-    timed_out: BatchMeans,
-    waits: BatchMeans,
-}
-
-impl Observer for Timeouts {
-    fn run_finished(&mut self, r: &RunRecord) {
-        if r.arrival.as_millis() < self.warmup_ms || r.outcome == Outcome::InFlight {
-            return;
-        }
-        let left = r.outcome == Outcome::QueueTimeout;
-        self.timed_out.push(f64::from(u8::from(left)));
-        if let Some(w) = r.wait() {
-            self.waits.push(w.as_secs_f64());
-        }
     }
 }
 
@@ -361,41 +358,22 @@ arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
         );
         // ~1.3 to 1.7 M runs.
         let s = scenario(&pool_scenario(1, "1000d", "2m", &flows));
-        let observer = Timeouts {
-            warmup_ms: s.spec.warmup.as_millis(),
-            timed_out: BatchMeans::default(),
-            waits: BatchMeans::default(),
+        // Whether each run left at its timeout, and the wait of those that
+        // started (runs in flight at the horizon left out).
+        let timeouts = |r: &RunRecord| {
+            let ended = r.outcome != Outcome::InFlight;
+            let left = one_if(r.outcome == Outcome::QueueTimeout);
+            [ended.then_some(left), wait_s(r).filter(|_| ended)]
         };
-        let (t, _, _) = simulate(&s, observer);
+        let (t, _, _) = simulate(&s, Means::new(&s, timeouts));
         let (leaves, waited_h) = mm1_patience(lambda, mu, patience_h);
-        let ci = |b: &BatchMeans| b.interval(CONFIDENCE).expect("enough runs");
         let name = format!("M/M/1+D at {rho}, 2-minute queue timeout");
-        assert_matches(
-            &format!("{name}: P(queue_timeout)"),
-            &ci(&t.timed_out),
-            leaves,
-        );
+        assert_matches(&format!("{name}: P(queue_timeout)"), &t.interval(0), leaves);
         assert_matches(
             &format!("{name}: mean wait of started runs (s)"),
-            &ci(&t.waits),
+            &t.interval(1),
             3600.0 * waited_h,
         );
-    }
-}
-
-/// Batch means of whether each run that started was lost to an outage
-/// (runs that arrived after the warm-up).
-struct Losses {
-    warmup_ms: u64,
-    lost: BatchMeans,
-}
-
-impl Observer for Losses {
-    fn run_finished(&mut self, r: &RunRecord) {
-        if r.arrival.as_millis() >= self.warmup_ms && r.start.is_some() && r.end.is_some() {
-            let lost = r.outcome == Outcome::MachineLost;
-            self.lost.push(f64::from(u8::from(lost)));
-        }
     }
 }
 
@@ -421,11 +399,14 @@ arrivals = { poisson = { per_hour = 1.6 } }
         pool_scenario(2, "500d", "none", rest).replace("seed = 20261207", &format!("seed = {seed}"))
     };
     // Availability: each of 20 seeds gives one estimate over 500 days.
-    let mut available = Vec::new();
-    let mut losses = Losses {
-        warmup_ms: 6 * 3_600_000,
-        lost: BatchMeans::default(),
+    // Losses: whether each run that started and ended was lost, over the
+    // 20 seeds one after another.
+    let lost = |r: &RunRecord| {
+        let ran = r.start.is_some() && r.end.is_some();
+        [ran.then(|| one_if(r.outcome == Outcome::MachineLost))]
     };
+    let mut losses = Means::new(&scenario(&text(1)), lost);
+    let mut available = Vec::new();
     for seed in 1..=20 {
         let s = scenario(&text(seed));
         let (l, _, summary) = simulate(&s, losses);
@@ -439,29 +420,9 @@ arrivals = { poisson = { per_hour = 1.6 } }
     // ~380,000 runs that started, over the 20 seeds one after another.
     assert_matches(
         "random outages: share of started runs lost",
-        &losses.lost.interval(CONFIDENCE).expect("enough runs"),
+        &losses.interval(0),
         f / (f + mu),
     );
-}
-
-/// Batch means of the waits of runs that started, and of whether each
-/// started on a bot provisioned for it (runs that arrived after the
-/// warm-up).
-struct ColdStarts {
-    warmup_ms: u64,
-    waits: BatchMeans,
-    cold: BatchMeans,
-}
-
-impl Observer for ColdStarts {
-    fn run_finished(&mut self, r: &RunRecord) {
-        if r.arrival.as_millis() >= self.warmup_ms
-            && let Some(w) = r.wait()
-        {
-            self.waits.push(w.as_secs_f64());
-            self.cold.push(f64::from(u8::from(r.cold_start.is_some())));
-        }
-    }
 }
 
 #[test]
@@ -510,53 +471,27 @@ arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
         );
         // ~580,000 runs.
         let s = scenario(&text);
-        let observer = ColdStarts {
-            warmup_ms: s.spec.warmup.as_millis(),
-            waits: BatchMeans::default(),
-            cold: BatchMeans::default(),
-        };
-        let (runs, _, _) = simulate(&s, observer);
+        // The wait of each run that started, and whether it started on a
+        // bot provisioned for it.
+        let cold = |r: &RunRecord| [wait_s(r), r.start.map(|_| one_if(r.cold_start.is_some()))];
+        let (runs, _, _) = simulate(&s, Means::new(&s, cold));
         let (wait_h, cold) = mg1_setup(
             lambda,
             (mean_h, 2.0 * mean_h * mean_h),
             (setup_h, setup_h * setup_h),
             stays_on_h,
         );
-        let ci = |b: &BatchMeans| b.interval(CONFIDENCE).expect("enough runs");
         let name = format!("M/G/1 with setup times (scale_in = {scale_in})");
         assert_matches(
             &format!("{name}: mean wait (s)"),
-            &ci(&runs.waits),
+            &runs.interval(0),
             3600.0 * wait_h,
         );
         assert_matches(
             &format!("{name}: share of cold starts"),
-            &ci(&runs.cold),
+            &runs.interval(1),
             cold,
         );
-    }
-}
-
-/// Batch means of the waits of runs that started, and of the parts spent
-/// waiting for busy bots and for the selection delay (runs that arrived
-/// after the warm-up).
-struct WaitParts {
-    warmup_ms: u64,
-    waits: BatchMeans,
-    busy: BatchMeans,
-    selection: BatchMeans,
-}
-
-impl Observer for WaitParts {
-    fn run_finished(&mut self, r: &RunRecord) {
-        if r.arrival.as_millis() >= self.warmup_ms
-            && let Some(w) = r.wait()
-        {
-            self.waits.push(w.as_secs_f64());
-            self.busy.push(r.waits.get(WaitReason::Busy).as_secs_f64());
-            let selection = r.waits.get(WaitReason::Selection);
-            self.selection.push(selection.as_secs_f64());
-        }
     }
 }
 
@@ -599,29 +534,32 @@ arrivals = {{ poisson = {{ per_hour = {} }} }}
     // ~2 M runs: the wait's 99.9 % interval is about ±1.6 % (1 M gave
     // ±2.3 %).
     let s = scenario(&text);
-    let observer = WaitParts {
-        warmup_ms: s.spec.warmup.as_millis(),
-        waits: BatchMeans::default(),
-        busy: BatchMeans::default(),
-        selection: BatchMeans::default(),
+    // The wait of each run that started, and its parts waiting for the
+    // bot and for the selection delay.
+    let parts = |r: &RunRecord| {
+        let part = |reason| r.start.map(|_| r.waits.get(reason).as_secs_f64());
+        [
+            wait_s(r),
+            part(WaitReason::Busy),
+            part(WaitReason::Selection),
+        ]
     };
-    let (parts, _, _) = simulate(&s, observer);
-    let ci = |b: &BatchMeans| b.interval(CONFIDENCE).expect("enough runs");
+    let (parts, _, _) = simulate(&s, Means::new(&s, parts));
     let queued = mg1_mean_wait(lambda_s, mean_s, second_moment_s2);
     let name = "M/G/1, bots held for the selection delay and the sign-in";
     assert_matches(
         &format!("{name}: waiting for the bot (s)"),
-        &ci(&parts.busy),
+        &parts.interval(1),
         queued,
     );
     assert_matches(
         &format!("{name}: selection delay (s)"),
-        &ci(&parts.selection),
+        &parts.interval(2),
         25.0,
     );
     assert_matches(
         &format!("{name}: mean wait (s)"),
-        &ci(&parts.waits),
+        &parts.interval(0),
         queued + 25.0,
     );
 }
