@@ -323,16 +323,13 @@ fn one_look_needs_no_split_of_the_confidence() {
 #[test]
 fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let o = plan(
-        dir.path(),
-        BURST,
-        &[
-            "--search",
-            "limits.queue_capacity=1..100",
-            "--goal",
-            "all.queue_full<=0",
-        ],
-    );
+    let unreachable = [
+        "--search",
+        "limits.queue_capacity=1..100",
+        "--goal",
+        "all.queue_full<=0",
+    ];
+    let o = plan(dir.path(), BURST, &unreachable);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("no candidate meets"), "{}", stdout(&o));
     let answer = fs::read_to_string(dir.path().join("p/answer.toml")).expect("answer");
@@ -345,16 +342,7 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
     );
     assert!(!html.contains("rpasim run"), "{html}");
     // Its own earlier output, report.html included, is replaced.
-    let again = plan(
-        dir.path(),
-        BURST,
-        &[
-            "--search",
-            "limits.queue_capacity=1..100",
-            "--goal",
-            "all.queue_full<=0",
-        ],
-    );
+    let again = plan(dir.path(), BURST, &unreachable);
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
     fs::remove_dir_all(dir.path().join("p")).expect("rm");
     // In several dimensions too, the corner with the most of each is
