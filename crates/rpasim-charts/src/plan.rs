@@ -245,7 +245,8 @@ const PLAN_STYLE: &str = ".answer{font-size:1.1em;border-left:4px solid;padding:
 td.meets{color:#1a7f37;font-weight:bold}td.fails{color:#c62828}td.undecided{color:#777}\
 tr.chosen td{background:#eef8f0;font-weight:bold}";
 
-/// The table of candidates, in the order they were evaluated.
+/// The table of candidates, in the order of the page's rows (cheapest
+/// first), the answer's row marked.
 fn candidates(out: &mut String, page: &PlanPage) {
     use crate::report::escape;
     use std::fmt::Write;

@@ -36,7 +36,8 @@ pub fn parse_partial(file_name: &str) -> Option<(&str, u32)> {
 /// `path` as a message should name it: a path in an output being staged
 /// (`.<name>.partial-<pid>`, hidden, and gone once the command fails)
 /// named as the output it stands for, saying that the output was not
-/// replaced: "out (its new version, not kept)" or "out/runs.csv (...)".
+/// replaced: "out (in its new version, not kept: the output is as it
+/// was)", or "out/runs.csv (...)" for a file in it.
 pub fn shown_path(path: &Path) -> String {
     let unstaged = unstaged(path);
     match unstaged == path {
