@@ -1,6 +1,7 @@
 //! `rpasim plan`: arguments to a `PlanDefinition`, the run on a pool of
-//! `--jobs` threads, the staged output directory, and the answer in one
-//! sentence.
+//! `--jobs` threads, the staged output directory, and the answer on the
+//! console (its words are `rpasim_sweep::plan::words`', which the plan's
+//! `report.html` leads with too).
 
 use std::path::{Path, PathBuf};
 
