@@ -28,7 +28,12 @@ duration = { lognormal = { mean = "20m", sd = "10m" } }
 arrivals = { poisson = { per_hour = 14, hourly = [0,0,0,0,0,0,0,0.5,1,1.3,1.3,1,0.8,1,1.2,1,0.8,0.3,0,0,0,0,0,0] } }
 "#;
 
-const OUTPUTS: [&str; 3] = ["sweep.csv", "sweep-targets.csv", "sweep-summary.csv"];
+const OUTPUTS: [&str; 4] = [
+    "sweep.csv",
+    "sweep-targets.csv",
+    "sweep-summary.csv",
+    "report.html",
+];
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -683,6 +688,47 @@ fn bundled_sweep_file_answers_its_question() {
     assert_eq!(capacities, vec!["12", "18", "24", "30", "36"]);
     assert!(p95.windows(2).all(|w| w[1].1 < w[0].1), "{p95:?}");
     assert!(p95[3].1 > 1800.0 && p95[4].1 < 1800.0, "{p95:?}");
+    // report.html: the scenario's question, what varied, every chart, and a
+    // row per variant with each metric's mean and interval over all
+    // targets, in human units.
+    let html = fs::read_to_string(dir.path().join("s/report.html")).expect("report.html");
+    let at = |t: &str| html.find(t).unwrap_or_else(|| panic!("{t} in {html}"));
+    assert!(at("month-end: sweep") < at("How much hosted capacity keeps finance"));
+    assert!(html.contains(
+        "<li>environments.prod.hosted_capacity with hosted_groups.finance.max_bots over 5 values</li>"
+    ));
+    let charts = fs::read_dir(dir.path().join("s/charts"))
+        .expect("charts")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        })
+        .count();
+    assert_eq!(html.matches("<svg").count(), charts);
+    assert!(at("<svg") < at("<th class=\"num\">wait_p95_s</th>"));
+    assert_eq!(html.matches("<tr><td>").count(), 5);
+    let row = html
+        .split("<tr><td>36</td><td>34</td>")
+        .nth(1)
+        .expect("the last variant's row");
+    let cells: Vec<&str> = row
+        .split("</tr>")
+        .next()
+        .expect("row")
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.trim_end_matches("</td>"))
+        .collect();
+    // wait_p95_s as a duration, bot_hours and cold_starts as numbers.
+    assert_eq!(cells.len(), 3, "{cells:?}");
+    assert!(
+        cells[0].contains("m") && cells[0].contains(" ± "),
+        "{cells:?}"
+    );
+    assert!(
+        cells[1].split(" ± ").all(|x| x.parse::<f64>().is_ok()),
+        "{cells:?}"
+    );
 }
 
 #[test]

@@ -246,35 +246,17 @@ td.meets{color:#1a7f37;font-weight:bold}td.fails{color:#c62828}td.undecided{colo
 tr.chosen td{background:#eef8f0;font-weight:bold}";
 
 /// The table of candidates, in the order of the page's rows (cheapest
-/// first), the answer's row marked.
+/// first), the answer's row marked, the verdict coloured.
 fn candidates(out: &mut String, page: &PlanPage) {
-    use crate::report::escape;
-    use std::fmt::Write;
-    let numeric = |i: usize| i >= page.numbers_from && i + 1 < page.header.len();
-    out.push_str("<div class=\"wide\"><table><tr>");
-    for (i, h) in page.header.iter().enumerate() {
-        let class = if numeric(i) { " class=\"num\"" } else { "" };
-        let _ = write!(out, "<th{class}>{}</th>", escape(h));
-    }
-    out.push_str("</tr>\n");
-    for (r, row) in page.rows.iter().enumerate() {
-        match page.answer_row == Some(r) {
-            true => out.push_str("<tr class=\"chosen\">"),
-            false => out.push_str("<tr>"),
-        }
-        for (i, cell) in row.iter().enumerate() {
-            let class = if numeric(i) {
-                " class=\"num\"".to_string()
-            } else if i + 1 == row.len() {
-                format!(" class=\"{}\"", escape(cell))
-            } else {
-                String::new()
-            };
-            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</table></div>\n");
+    let figures = page.numbers_from..page.header.len().saturating_sub(1);
+    let table = crate::report::RowsTable {
+        header: &page.header,
+        rows: &page.rows,
+        numbers: figures,
+        marked: page.answer_row,
+        last_is_class: true,
+    };
+    table.write(out);
 }
 
 #[cfg(test)]

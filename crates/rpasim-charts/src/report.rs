@@ -244,6 +244,51 @@ pub(crate) fn chart(out: &mut String, name: &str, title: &str, svg: &str) {
     );
 }
 
+/// A table of texts already in human units, for the pages of plans and
+/// sweeps: the `numbers` columns right-aligned, one row marked (bold on
+/// green), and, with `last_is_class`, the last cell also the class of its
+/// cell (a plan's verdict, coloured).
+pub(crate) struct RowsTable<'a> {
+    pub header: &'a [String],
+    pub rows: &'a [Vec<String>],
+    pub numbers: std::ops::Range<usize>,
+    pub marked: Option<usize>,
+    pub last_is_class: bool,
+}
+
+impl RowsTable<'_> {
+    pub(crate) fn write(&self, out: &mut String) {
+        out.push_str("<div class=\"wide\"><table><tr>");
+        for (i, h) in self.header.iter().enumerate() {
+            let class = if self.numbers.contains(&i) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<th{class}>{}</th>", escape(h));
+        }
+        out.push_str("</tr>\n");
+        for (r, row) in self.rows.iter().enumerate() {
+            match self.marked == Some(r) {
+                true => out.push_str("<tr class=\"chosen\">"),
+                false => out.push_str("<tr>"),
+            }
+            for (i, cell) in row.iter().enumerate() {
+                let class = if self.numbers.contains(&i) {
+                    " class=\"num\"".to_string()
+                } else if self.last_is_class && i + 1 == row.len() {
+                    format!(" class=\"{}\"", escape(cell))
+                } else {
+                    String::new()
+                };
+                let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table></div>\n");
+    }
+}
+
 /// What was simulated, exactly: the scenario, the seed, any overrides.
 fn facts(out: &mut String, d: &ChartData) {
     let m = &d.manifest;

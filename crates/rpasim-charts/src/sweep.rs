@@ -245,6 +245,86 @@ pub fn sweep_chart(dir: &Path, stem: &str, chart: &SweepChart) -> io::Result<()>
     )
 }
 
+/// What a sweep's `report.html` shows: what varied, its charts, and the
+/// figures over all targets per variant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SweepPage {
+    /// The scenario's name.
+    pub name: String,
+    /// The question the scenario answers, if it says.
+    pub question: Option<String>,
+    /// The scenario file, as given.
+    pub scenario: String,
+    /// What varied, a line each ("`a` over 5 values", linked keys
+    /// together), and how many replications each variant had.
+    pub varied: Vec<String>,
+    /// Replications of each variant.
+    pub replications: u32,
+    /// The charts: (title, SVG text).
+    pub charts: Vec<(String, String)>,
+    /// The table's header: the varied keys first, then the figures.
+    pub header: Vec<String>,
+    /// Where the figures start in [`header`](Self::header).
+    pub numbers_from: usize,
+    /// A row per variant: its values, then each figure's mean and
+    /// interval in human units.
+    pub rows: Vec<Vec<String>>,
+    /// What the table leaves out, if anything.
+    pub table_note: Option<String>,
+}
+
+/// A sweep's `report.html`: one self-contained page.
+pub fn sweep_html(page: &SweepPage) -> String {
+    use crate::report::{RowsTable, STYLE, chart, escape};
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} sweep — \
+         rpasim</title><style>{STYLE}</style></head><body>\n",
+        escape(&page.name)
+    );
+    let _ = writeln!(out, "<h1>{}: sweep</h1>", escape(&page.name));
+    if let Some(q) = &page.question {
+        let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
+    }
+    let _ = writeln!(
+        out,
+        "<p>Scenario <code>{}</code>, {} replications of each variant, with common random \
+         numbers (replication r has the same seed in every variant). Varied:</p>\n<ul>",
+        escape(&page.scenario),
+        page.replications
+    );
+    for line in &page.varied {
+        let _ = writeln!(out, "<li>{}</li>", escape(line));
+    }
+    out.push_str("</ul>\n");
+    if !page.charts.is_empty() {
+        out.push_str("<h2>Charts</h2>\n");
+        for (i, (title, svg)) in page.charts.iter().enumerate() {
+            chart(&mut out, &format!("chart-{i}"), title, svg);
+        }
+    }
+    out.push_str(
+        "<h2>Over all targets, variant by variant</h2>\n<p>Each figure's mean over the \
+         replications and its 95 % interval (<code>sweep-summary.csv</code> has every target \
+         and flow, with the standard deviation).</p>\n",
+    );
+    if let Some(note) = &page.table_note {
+        let _ = writeln!(out, "<p>{}</p>", escape(note));
+    }
+    let table = RowsTable {
+        header: &page.header,
+        rows: &page.rows,
+        numbers: page.numbers_from..page.header.len(),
+        marked: None,
+        last_is_class: false,
+    };
+    table.write(&mut out);
+    out.push_str("</body></html>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -440,7 +440,133 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
         }
     }
     outputs.commit()?;
-    charts(out, manifest, &grid, &charted)
+    let scenario = ScenarioNow::read(manifest);
+    let drawn = charts(out, manifest, &grid, &charted, &scenario.goals)?;
+    report(out, manifest, &scenario, &grid, &charted, &drawn)
+}
+
+/// Most variants `report.html`'s table lists (`sweep-summary.csv` has
+/// every one).
+const MOST_VARIANTS_LISTED: usize = 500;
+
+/// `report.html`: what varied, the charts (`drawn`, read back from their
+/// SVG files) and, per variant, each charted metric over all targets.
+/// Written whole or not at all, as the other files.
+fn report(
+    out: &Path,
+    manifest: &SweepManifest,
+    scenario: &ScenarioNow,
+    grid: &Grid,
+    stats: &[MetricStats],
+    drawn: &[(String, String)],
+) -> Result<(), SweepError> {
+    let charts_dir = out.join(rpasim_charts::CHARTS_DIR);
+    let charts = drawn
+        .iter()
+        .map(|(title, stem)| {
+            let path = charts_dir.join(format!("{stem}.svg"));
+            let svg = fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
+            Ok((title.clone(), svg))
+        })
+        .collect::<Result<Vec<_>, SweepError>>()?;
+    let (header, rows) = variant_table(manifest, grid, stats);
+    let listed = grid.variants.len().min(MOST_VARIANTS_LISTED);
+    let page = rpasim_charts::sweep::SweepPage {
+        name: scenario.name.clone(),
+        question: scenario.question.clone(),
+        scenario: manifest.scenario.clone(),
+        varied: grid
+            .dimension_keys()
+            .into_iter()
+            .map(|keys| {
+                let values = grid
+                    .variants
+                    .iter()
+                    .map(|v| &v[keys.start])
+                    .collect::<BTreeSet<_>>();
+                format!(
+                    "{} over {} values",
+                    grid.keys[keys].join(" with "),
+                    values.len()
+                )
+            })
+            .collect(),
+        replications: grid.replications,
+        charts,
+        header,
+        numbers_from: grid.keys.len(),
+        rows,
+        table_note: (listed < grid.variants.len()).then(|| {
+            format!(
+                "The first {listed} of {} variants; sweep-summary.csv has every one.",
+                grid.variants.len()
+            )
+        }),
+    };
+    let path = out.join(rpasim_report::REPORT_HTML);
+    rpasim_report::outdir::write_atomically(
+        &path,
+        rpasim_charts::sweep::sweep_html(&page).as_bytes(),
+    )
+    .map_err(|e| SweepError::io(&path, e))
+}
+
+/// A figure of `metric` as people read it: durations and shares as the
+/// goals say them (`28m28s`, `95.0%`), other numbers to about three
+/// significant digits (`3939`, `300.6`, `18.28`, `0.126`), and a value
+/// of runs that never started as `never`.
+fn figure(metric: &str, x: f64) -> String {
+    use rpasim_report::goals::{Measured, human, is_fraction};
+    if !x.is_finite() {
+        return human(metric, Measured::Never);
+    }
+    match x.abs() {
+        _ if metric.ends_with("_s") || is_fraction(metric) => human(metric, Measured::Value(x)),
+        a if a >= 1000.0 => format!("{x:.0}"),
+        a if a >= 100.0 => format!("{x:.1}"),
+        a if a >= 10.0 => format!("{x:.2}"),
+        _ => format!("{x:.3}"),
+    }
+}
+
+/// The table of `report.html`: the varied keys, then each charted
+/// metric's mean and 95 % interval over all targets, a row per variant
+/// (at most [`MOST_VARIANTS_LISTED`]).
+fn variant_table(
+    manifest: &SweepManifest,
+    grid: &Grid,
+    stats: &[MetricStats],
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = grid.keys.clone();
+    header.extend(manifest.metrics.iter().cloned());
+    let all: BTreeMap<(usize, &str), &Estimate> = stats
+        .iter()
+        .filter(|s| s.target == "all")
+        .map(|s| ((s.variant, s.metric.as_str()), &s.estimate))
+        .collect();
+    let cell = |metric: &str, e: Option<&&Estimate>| {
+        let value = |x: f64| figure(metric, x);
+        match e.and_then(|e| e.mean.map(|m| (m, e.half_width))) {
+            Some((mean, Some(hw))) if mean.is_finite() => {
+                format!("{} ± {}", value(mean), value(hw))
+            }
+            Some((mean, _)) => value(mean),
+            None => String::new(),
+        }
+    };
+    let rows = (0..grid.variants.len().min(MOST_VARIANTS_LISTED))
+        .map(|v| {
+            let mut row = grid.variants[v].clone();
+            row.extend(
+                manifest
+                    .metrics
+                    .iter()
+                    .map(|m| cell(m, all.get(&(v, m.as_str())))),
+            );
+            row
+        })
+        .collect();
+    (header, rows)
 }
 
 /// Statistics of one metric of one variant and target (not a flow: only
@@ -636,44 +762,71 @@ fn charts(
     manifest: &SweepManifest,
     grid: &Grid,
     stats: &[MetricStats],
-) -> Result<(), SweepError> {
+    goals: &[rpasim_report::goals::Goal],
+) -> Result<Vec<(String, String)>, SweepError> {
     let target = out.join(rpasim_charts::CHARTS_DIR);
     let staged =
         StagedDir::create(&target, &rpasim_report::CHARTS_OUTPUT).map_err(|e| match e {
             rpasim_report::OutDirError::Refused(m) => SweepError::Invalid(m),
             io => SweepError::Failed(io.to_string()),
         })?;
-    draw_charts(staged.path(), manifest, grid, stats)?;
+    let drawn = draw_charts(staged.path(), manifest, grid, stats, goals)?;
     staged
         .commit()
         .map_err(|e| SweepError::Failed(e.to_string()))?;
-    Ok(())
+    Ok(drawn)
 }
 
+/// Returns each chart drawn, (title, file stem), in the order of the
+/// dimensions, then of the metrics.
 fn draw_charts(
     charts_dir: &Path,
     manifest: &SweepManifest,
     grid: &Grid,
     stats: &[MetricStats],
-) -> Result<(), SweepError> {
+    goals: &[rpasim_report::goals::Goal],
+) -> Result<Vec<(String, String)>, SweepError> {
     let dimensions = grid.dimension_keys();
     let todo: Vec<(usize, &String)> = (0..dimensions.len())
         .flat_map(|d| manifest.metrics.iter().map(move |m| (d, m)))
         .collect();
-    let goals = scenario_goals(manifest);
-    todo.par_iter()
-        .try_for_each(|(d, metric)| chart(charts_dir, grid, stats, *d, metric, &goals))
+    let drawn: Vec<Option<(String, String)>> = todo
+        .par_iter()
+        .map(|(d, metric)| chart(charts_dir, grid, stats, *d, metric, goals))
+        .collect::<Result<_, _>>()?;
+    Ok(drawn.into_iter().flatten().collect())
 }
 
-/// The goals of the sweep's scenario (its `[[goals]]`), for threshold
-/// lines; none when the scenario cannot be read now (a merge on another
-/// machine): the charts are drawn without them.
-fn scenario_goals(manifest: &SweepManifest) -> Vec<rpasim_report::goals::Goal> {
-    let set: Vec<rpasim_scenario::overrides::Override> =
-        manifest.set.iter().filter_map(|o| o.parse().ok()).collect();
-    rpasim_scenario::load(Path::new(&manifest.scenario), &set)
-        .map(|s| s.goals)
-        .unwrap_or_default()
+/// What the pages and charts say of the sweep's scenario, as its file
+/// says it now: its name, its question and its goals (for threshold
+/// lines). When it cannot be read now (a merge on another machine): its
+/// file's stem, and no question or goal.
+struct ScenarioNow {
+    name: String,
+    question: Option<String>,
+    goals: Vec<rpasim_report::goals::Goal>,
+}
+
+impl ScenarioNow {
+    fn read(manifest: &SweepManifest) -> Self {
+        let set: Vec<rpasim_scenario::overrides::Override> =
+            manifest.set.iter().filter_map(|o| o.parse().ok()).collect();
+        let path = Path::new(&manifest.scenario);
+        match rpasim_scenario::load(path, &set) {
+            Ok(s) => ScenarioNow {
+                name: s.name,
+                question: s.question,
+                goals: s.goals,
+            },
+            Err(_) => ScenarioNow {
+                name: path
+                    .file_stem()
+                    .map_or_else(|| manifest.scenario.clone(), |s| s.to_string_lossy().into()),
+                question: None,
+                goals: Vec::new(),
+            },
+        }
+    }
 }
 
 /// The keys whose values label the lines of a chart against dimension
@@ -882,10 +1035,10 @@ fn chart(
     dim: usize,
     metric: &str,
     goals: &[rpasim_report::goals::Goal],
-) -> Result<(), SweepError> {
+) -> Result<Option<(String, String)>, SweepError> {
     let (series, lines) = highest_lines(chart_series(grid, stats, dim, metric));
     if series.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let thresholds = thresholds(goals, metric);
     // Name the target in the title when every line is of the same one:
@@ -931,8 +1084,9 @@ fn chart(
         1 => "one replication, no interval".to_string(),
         n => format!("mean and 95 % interval over {n} replications"),
     };
+    let title = format!("{metric}{of_target} by {}: {spread}", short_key(&keys[0]));
     let chart = SweepChart {
-        title: format!("{metric}{of_target} by {}: {spread}", short_key(&keys[0])),
+        title: title.clone(),
         x_desc,
         y_desc: metric.to_string(),
         legend_title,
@@ -940,12 +1094,24 @@ fn chart(
         categories: categories(grid, grid.dimension_keys()[dim].start),
         thresholds,
     };
-    sweep_chart(charts_dir, &stem, &chart).map_err(|e| SweepError::io(charts_dir, e))
+    sweep_chart(charts_dir, &stem, &chart).map_err(|e| SweepError::io(charts_dir, e))?;
+    Ok(Some((title, stem)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_read_in_human_units_or_to_three_digits() {
+        assert_eq!(figure("wait_p95_s", 1708.0), "28m28s");
+        assert_eq!(figure("started_share", 0.95), "95.0%");
+        assert_eq!(figure("bot_hours", 3938.6686), "3939");
+        assert_eq!(figure("cold_starts", 300.6), "300.6");
+        assert_eq!(figure("cold_starts", 18.278205), "18.28");
+        assert_eq!(figure("queue_mean", 0.12567), "0.126");
+        assert_eq!(figure("start_p95_s", f64::INFINITY), "never");
+    }
 
     #[test]
     fn goals_sharing_a_bound_are_one_line_and_lines_are_few() {

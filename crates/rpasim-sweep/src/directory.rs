@@ -31,6 +31,7 @@ pub static SWEEP_OUTPUT: OutputKind = OutputKind {
         SWEEP_TARGETS_CSV,
         SWEEP_SUMMARY_CSV,
         SWEEP_FLOWS_CSV,
+        rpasim_report::REPORT_HTML,
     ],
     extensions: &[],
     dirs: &[(rpasim_report::CHARTS_DIR, &["png", "svg"])],
