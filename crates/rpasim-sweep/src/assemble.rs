@@ -512,9 +512,9 @@ fn report(
 }
 
 /// A figure of `metric` as people read it: durations and shares as the
-/// goals say them (`28m28s`, `95.0%`), other numbers to about three
-/// significant digits (`3939`, `300.6`, `18.28`, `0.126`), and a value
-/// of runs that never started as `never`.
+/// goals say them (`28m28s`, `95.0%`), other numbers whole or to about
+/// three significant digits (`3939`, `12`, `300.6`, `18.28`, `0.126`), and
+/// a value of runs that never started as `never`.
 fn figure(metric: &str, x: f64) -> String {
     use rpasim_report::goals::{Measured, human, is_fraction};
     if !x.is_finite() {
@@ -522,7 +522,7 @@ fn figure(metric: &str, x: f64) -> String {
     }
     match x.abs() {
         _ if metric.ends_with("_s") || is_fraction(metric) => human(metric, Measured::Value(x)),
-        a if a >= 1000.0 => format!("{x:.0}"),
+        a if a >= 1000.0 || x.fract() == 0.0 => format!("{x:.0}"),
         a if a >= 100.0 => format!("{x:.1}"),
         a if a >= 10.0 => format!("{x:.2}"),
         _ => format!("{x:.3}"),
@@ -1110,6 +1110,9 @@ mod tests {
         assert_eq!(figure("cold_starts", 300.6), "300.6");
         assert_eq!(figure("cold_starts", 18.278205), "18.28");
         assert_eq!(figure("queue_mean", 0.12567), "0.126");
+        // Whole numbers as they are: a bot-hours' spread of 0, not 0.000.
+        assert_eq!(figure("bot_hours", 0.0), "0");
+        assert_eq!(figure("cold_starts", 12.0), "12");
         assert_eq!(figure("start_p95_s", f64::INFINITY), "never");
     }
 
