@@ -182,19 +182,16 @@ pub struct PlanPage {
 
 /// A plan's `report.html`: one self-contained page.
 pub fn plan_html(page: &PlanPage) -> String {
-    use crate::report::{STYLE, chart, escape};
+    use crate::report::{chart, escape, page_head};
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} plan — \
-         rpasim</title><style>{STYLE}{PLAN_STYLE}</style></head><body>\n",
-        escape(&page.name)
+    page_head(
+        &mut out,
+        &page.name,
+        "plan",
+        page.question.as_deref(),
+        PLAN_STYLE,
     );
-    let _ = writeln!(out, "<h1>{}: plan</h1>", escape(&page.name));
-    if let Some(q) = &page.question {
-        let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
-    }
     let _ = writeln!(
         out,
         "<p>Scenario <code>{}</code>: the cheapest setting of the searched keys that meets \

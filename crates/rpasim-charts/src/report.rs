@@ -244,6 +244,28 @@ pub(crate) fn chart(out: &mut String, name: &str, title: &str, svg: &str) {
     );
 }
 
+/// The start of a page of plans or sweeps, up to its question: the
+/// document's head (`STYLE` and `extra_style`), "`name`: `what`" as its
+/// heading, and the scenario's question if it says one.
+pub(crate) fn page_head(
+    out: &mut String,
+    name: &str,
+    what: &str,
+    question: Option<&str>,
+    extra_style: &str,
+) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} {what} — \
+         rpasim</title><style>{STYLE}{extra_style}</style></head><body>\n",
+        escape(name)
+    );
+    let _ = writeln!(out, "<h1>{}: {what}</h1>", escape(name));
+    if let Some(q) = question {
+        let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
+    }
+}
+
 /// A table of texts already in human units, for the pages of plans and
 /// sweeps: the `numbers` columns right-aligned, one row marked (bold on
 /// green), and, with `last_is_class`, the last cell also the class of its

@@ -275,19 +275,10 @@ pub struct SweepPage {
 
 /// A sweep's `report.html`: one self-contained page.
 pub fn sweep_html(page: &SweepPage) -> String {
-    use crate::report::{RowsTable, STYLE, chart, escape};
+    use crate::report::{RowsTable, chart, escape, page_head};
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} sweep — \
-         rpasim</title><style>{STYLE}</style></head><body>\n",
-        escape(&page.name)
-    );
-    let _ = writeln!(out, "<h1>{}: sweep</h1>", escape(&page.name));
-    if let Some(q) = &page.question {
-        let _ = writeln!(out, "<p class=\"question\">{}</p>", escape(q));
-    }
+    page_head(&mut out, &page.name, "sweep", page.question.as_deref(), "");
     let _ = writeln!(
         out,
         "<p>Scenario <code>{}</code>, {} replications of each variant, with common random \

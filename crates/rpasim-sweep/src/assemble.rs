@@ -460,15 +460,7 @@ fn report(
     stats: &[MetricStats],
     drawn: &[(String, String)],
 ) -> Result<(), SweepError> {
-    let charts_dir = out.join(rpasim_charts::CHARTS_DIR);
-    let charts = drawn
-        .iter()
-        .map(|(title, stem)| {
-            let path = charts_dir.join(format!("{stem}.svg"));
-            let svg = fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
-            Ok((title.clone(), svg))
-        })
-        .collect::<Result<Vec<_>, SweepError>>()?;
+    let charts = crate::chart_svgs(out, drawn.iter().cloned())?;
     let (header, rows) = variant_table(manifest, grid, stats);
     let listed = grid.variants.len().min(MOST_VARIANTS_LISTED);
     let page = rpasim_charts::sweep::SweepPage {

@@ -51,6 +51,22 @@ impl SweepError {
     }
 }
 
+/// The text of each chart drawn into `dir`'s `charts/` (`titled`: each
+/// chart's title and file stem), for a page that shows them inline.
+pub(crate) fn chart_svgs(
+    dir: &Path,
+    titled: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<(String, String)>, SweepError> {
+    let charts = dir.join(rpasim_charts::CHARTS_DIR);
+    titled
+        .map(|(title, stem)| {
+            let path = charts.join(format!("{stem}.svg"));
+            let svg = std::fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
+            Ok((title, svg))
+        })
+        .collect()
+}
+
 /// A request to stop a sweep or a plan before it finishes, shared with
 /// whoever may make it (the Python package, on Ctrl-C): heeded between
 /// jobs and, inside a simulation, every

@@ -738,15 +738,10 @@ fn report(
     dir: &Path,
     drawn: &[(usize, String)],
 ) -> Result<(), SweepError> {
-    let charts_dir = dir.join(rpasim_charts::CHARTS_DIR);
-    let charts = drawn
+    let titled = drawn
         .iter()
-        .map(|(g, stem)| {
-            let path = charts_dir.join(format!("{stem}.svg"));
-            let svg = fs::read_to_string(&path).map_err(|e| SweepError::io(&path, e))?;
-            Ok((plan.goals[*g].describe(), svg))
-        })
-        .collect::<Result<Vec<_>, SweepError>>()?;
+        .map(|(g, stem)| (plan.goals[*g].describe(), stem.clone()));
+    let charts = crate::chart_svgs(dir, titled)?;
     let goals: Vec<usize> = drawn.iter().map(|(g, _)| *g).collect();
     let (header, rows, answer_row) = candidate_table(plan, &goals);
     let table_note = (goals.len() < plan.goals.len()).then(|| {
