@@ -271,14 +271,21 @@ pub(crate) fn page_head(
 /// green), and, with `last_is_class`, the last cell also the class of its
 /// cell (a plan's verdict, coloured).
 pub(crate) struct RowsTable<'a> {
+    /// The columns' names.
     pub header: &'a [String],
+    /// The rows' cells, in order.
     pub rows: &'a [Vec<String>],
+    /// The columns of numbers.
     pub numbers: std::ops::Range<usize>,
+    /// The row marked (a plan's answer), if any.
     pub marked: Option<usize>,
+    /// Whether the last cell of a row is also its class.
     pub last_is_class: bool,
 }
 
 impl RowsTable<'_> {
+    /// Appends the table to `out`, in a block that scrolls sideways when
+    /// it is wider than the page.
     pub(crate) fn write(&self, out: &mut String) {
         out.push_str("<div class=\"wide\"><table><tr>");
         for (i, h) in self.header.iter().enumerate() {
