@@ -21,6 +21,31 @@ use rpasim_stats::{BatchMeans, ConfidenceInterval};
 const CONFIDENCE: f64 = 0.999;
 const MAX_RELATIVE_HALF_WIDTH: f64 = 0.03;
 
+/// The seed of the scenarios written since 2026-12-07 (those before keep
+/// theirs: their intervals were sized with it).
+const SEED: u64 = 20261207;
+
+/// A scenario's `[simulation]` (`seed`, `horizon`, a warm-up of 6 hours
+/// left out of the estimates, a sample a day) and `[limits]`: room for
+/// `queue_capacity` queued runs, runs leaving the queue after
+/// `queue_timeout` (or `"none"`), and no run timeout on groups or machines.
+fn preamble(seed: u64, horizon: &str, queue_capacity: u32, queue_timeout: &str) -> String {
+    format!(
+        r#"[simulation]
+seed = {seed}
+horizon = "{horizon}"
+warmup = "6h"
+sample_every = "1d"
+
+[limits]
+queue_capacity = {queue_capacity}
+queue_timeout = "{queue_timeout}"
+group_run_timeout = "none"
+machine_run_timeout = "none"
+"#
+    )
+}
+
 /// An M/M/c scenario: `machines` machines of `bots` bots in one group,
 /// Poisson arrivals, exponential durations (mean 1 minute).
 fn mmc_scenario(
@@ -30,18 +55,9 @@ fn mmc_scenario(
     horizon: &str,
     queue_capacity: u32,
 ) -> String {
-    let mut s = format!(
-        r#"[simulation]
-seed = 20261122
-horizon = "{horizon}"
-warmup = "6h"
-sample_every = "1d"
-
-[limits]
-queue_capacity = {queue_capacity}
-queue_timeout = "none"
-group_run_timeout = "none"
-
+    let mut s = preamble(20261122, horizon, queue_capacity, "none");
+    s.push_str(&format!(
+        r#"
 [[machine_groups]]
 name = "pool"
 
@@ -51,7 +67,7 @@ target = "pool"
 duration = {{ exponential = {{ mean = "1m" }} }}
 arrivals = {{ poisson = {{ per_hour = {per_hour} }} }}
 "#
-    );
+    ));
     for m in 0..machines {
         s.push_str(&format!(
             "\n[[machines]]\nname = \"m{m}\"\ngroup = \"pool\"\nbots = {bots}\n"
@@ -234,18 +250,13 @@ fn one_if(yes: bool) -> f64 {
 /// `rest` goes on with the machine's table (`mtbf = ...`, or nothing)
 /// and the flows feeding the group.
 fn pool_scenario(bots: u32, horizon: &str, queue_timeout: &str, rest: &str) -> String {
+    preamble(SEED, horizon, 1_000_000, queue_timeout) + &pool(bots, rest)
+}
+
+/// The group of [`pool_scenario`], without its preamble.
+fn pool(bots: u32, rest: &str) -> String {
     format!(
-        r#"[simulation]
-seed = 20261207
-horizon = "{horizon}"
-warmup = "6h"
-sample_every = "1d"
-
-[limits]
-queue_capacity = 1000000
-queue_timeout = "{queue_timeout}"
-group_run_timeout = "none"
-
+        r#"
 [[machine_groups]]
 name = "pool"
 
@@ -395,9 +406,7 @@ target = "pool"
 duration = { exponential = { mean = "30m" } }
 arrivals = { poisson = { per_hour = 1.6 } }
 "#;
-    let text = |seed: u64| {
-        pool_scenario(2, "500d", "none", rest).replace("seed = 20261207", &format!("seed = {seed}"))
-    };
+    let text = |seed: u64| preamble(seed, "500d", 1_000_000, "none") + &pool(2, rest);
     // Availability: each of 20 seeds gives one estimate over 500 days.
     // Losses: whether each run that started and ended was lost, over the
     // 20 seeds one after another.
@@ -437,18 +446,9 @@ fn hosted_scale_in_matches_mg1_with_setup_times() {
     // setups when the bot goes at once, 4 when it stays 10 minutes.
     let (lambda, mean_h, setup_h) = (6.0, 5.0 / 60.0, 10.0 / 60.0);
     for (scale_in, stays_on_h) in [("immediate", 0.0), ("warm", 10.0 / 60.0)] {
-        let text = format!(
-            r#"[simulation]
-seed = 20261207
-horizon = "4000d"
-warmup = "6h"
-sample_every = "1d"
-
-[limits]
-queue_capacity = 1000000
-queue_timeout = "none"
-group_run_timeout = "none"
-
+        let text = preamble(SEED, "4000d", 1_000_000, "none")
+            + &format!(
+                r#"
 [[environments]]
 name = "prod"
 hosted_capacity = 1
@@ -468,7 +468,7 @@ target = "pool"
 duration = {{ exponential = {{ mean = "5m" }} }}
 arrivals = {{ poisson = {{ per_hour = {lambda} }} }}
 "#
-        );
+            );
         // ~580,000 runs.
         let s = scenario(&text);
         // The wait of each run that started, and whether it started on a
@@ -505,18 +505,9 @@ fn selection_delay_and_sign_in_hold_the_bot_as_pollaczek_khinchine_says() {
     // average); the sign-in is part of the run, not of its wait.
     let (mean_s, second_moment_s2) = (175.0, 50.0 * 50.0 / 12.0 + 120.0 * 120.0 + 175.0 * 175.0);
     let lambda_s = 0.7 / mean_s;
-    let text = format!(
-        r#"[simulation]
-seed = 20261207
-horizon = "6000d"
-warmup = "6h"
-sample_every = "1d"
-
-[limits]
-queue_capacity = 1000000
-queue_timeout = "none"
-machine_run_timeout = "none"
-
+    let text = preamble(SEED, "6000d", 1_000_000, "none")
+        + &format!(
+            r#"
 [[machines]]
 name = "m"
 bots = 1
@@ -529,8 +520,8 @@ target = "m"
 duration = {{ exponential = {{ mean = "2m" }} }}
 arrivals = {{ poisson = {{ per_hour = {} }} }}
 "#,
-        lambda_s * 3600.0
-    );
+            lambda_s * 3600.0
+        );
     // ~2 M runs: the wait's 99.9 % interval is about ±1.6 % (1 M gave
     // ±2.3 %).
     let s = scenario(&text);
