@@ -37,6 +37,10 @@ pub struct Fleet {
     pub targets: Vec<Option<Arc<str>>>,
     /// What was inferred and from what.
     pub notes: Vec<String>,
+    /// What of the history the fleet cannot hold, and how its runs were
+    /// queued instead (machines of a group running runs of no group or of
+    /// another group), after the fleet file if any.
+    pub reconciled: Vec<String>,
     /// The fleet file that completes it, if any.
     pub fleet_file: Option<FleetFile>,
 }
@@ -85,7 +89,8 @@ fn distinct<'a>(names: impl Iterator<Item = &'a Arc<str>>) -> BTreeSet<Arc<str>>
     once.into_iter().cloned().collect()
 }
 
-/// Infers the fleet; `None` when no run names a machine or a group.
+/// Infers the fleet, and each run's target in it ([`Fleet::assign`]);
+/// `None` when no run names a machine or a group.
 pub fn infer(history: &History) -> Option<Fleet> {
     let end = history
         .runs
@@ -141,24 +146,115 @@ pub fn infer(history: &History) -> Option<Fleet> {
             }
         })
         .collect();
-    let targets = history
-        .runs
-        .iter()
-        .map(|r| r.group.clone().or_else(|| r.machine.clone()))
-        .collect();
     let notes = vec![format!(
         "{} machine groups and {} machines, from machinegroupidname and machineidname; \
          a machine's bots are the most unattended runs it ran at once",
         groups.len(),
         machines.len()
     )];
-    Some(Fleet {
+    let mut fleet = Fleet {
         groups: groups.into_iter().map(str::to_string).collect(),
         machines,
-        targets,
         notes,
-        fleet_file: None,
-    })
+        ..Fleet::default()
+    };
+    fleet.assign(history);
+    Some(fleet)
+}
+
+/// What a history shows that a scenario's fleet cannot hold: machines of a
+/// group running runs queued on no group or on another group.
+#[derive(Default)]
+struct Reconciled<'a> {
+    /// Unattended runs naming a machine of a group but no group, and the
+    /// first such (its machine and the machine's group).
+    ungrouped: (usize, Option<(&'a str, Arc<str>)>),
+    /// Per machine (in name order), the other groups it ran runs of, with
+    /// their numbers of runs.
+    moved: BTreeMap<&'a str, BTreeMap<&'a str, usize>>,
+}
+
+impl<'a> Reconciled<'a> {
+    /// Looks through the runs of `history`, the machines' groups given by
+    /// `group_of`.
+    fn find(history: &'a History, group_of: &HashMap<&str, Arc<str>>) -> Self {
+        let mut found = Reconciled::default();
+        for r in &history.runs {
+            let Some((machine, its)) = r
+                .machine
+                .as_deref()
+                .and_then(|m| Some((m, group_of.get(m)?)))
+            else {
+                continue;
+            };
+            match &r.group {
+                // Attended runs on a machine of a group are left out, and
+                // said so, where the streams are made.
+                None if r.attended => {}
+                None => {
+                    found.ungrouped.0 += 1;
+                    found.ungrouped.1.get_or_insert((machine, its.clone()));
+                }
+                Some(g) if g != its => {
+                    *found
+                        .moved
+                        .entry(machine)
+                        .or_default()
+                        .entry(g)
+                        .or_default() += 1;
+                }
+                Some(_) => {}
+            }
+        }
+        found
+    }
+
+    /// A note for each kind of thing reconciled, naming the first of it; and
+    /// one naming the groups without a machine (their machines are in other
+    /// groups, or none of their runs started).
+    fn notes(&self, groups: &[String], group_of: &HashMap<&str, Arc<str>>) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let (n, Some((machine, group))) = &self.ungrouped {
+            notes.push(format!(
+                "{n} run{} named a machine of a group but no group (the first on {machine}, of \
+                 group {group}; run before it joined the group?): queued on the machine's group \
+                 in the scenarios",
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some((machine, others)) = self.moved.iter().next() {
+            let group = group_of.get(machine).map_or("", |g| &**g);
+            let others: Vec<String> = others
+                .iter()
+                .map(|(g, n)| format!("{g} ({n} run{})", if *n == 1 { "" } else { "s" }))
+                .collect();
+            notes.push(format!(
+                "{} machine{} ran runs of more than one group (the first, {machine}, of {group} \
+                 and of {}): a machine is in one group in the scenarios, the first it ran for",
+                self.moved.len(),
+                if self.moved.len() == 1 { "" } else { "s" },
+                rpasim_scenario::error::first_ten(&others)
+            ));
+        }
+        let manned: HashSet<&str> = group_of.values().map(|g| &**g).collect();
+        let empty: Vec<&str> = groups
+            .iter()
+            .map(String::as_str)
+            .filter(|g| !manned.contains(g))
+            .collect();
+        if !empty.is_empty() {
+            notes.push(format!(
+                "group{} {} {} no machine of {} own in the scenarios: {} runs fail \
+                     (group_empty) in the replay",
+                if empty.len() == 1 { "" } else { "s" },
+                rpasim_scenario::error::first_ten(&empty),
+                if empty.len() == 1 { "has" } else { "have" },
+                if empty.len() == 1 { "its" } else { "their" },
+                if empty.len() == 1 { "its" } else { "their" },
+            ));
+        }
+        notes
+    }
 }
 
 /// Sections a fleet file may hold: what a history cannot tell.
@@ -196,6 +292,8 @@ pub struct FleetFile {
     names: BTreeMap<&'static str, BTreeSet<String>>,
     /// It has a `[limits]` section.
     has_limits: bool,
+    /// The group of each machine it declares in one.
+    machine_groups: BTreeMap<String, String>,
 }
 
 impl FleetFile {
@@ -223,6 +321,7 @@ impl FleetFile {
             )
         })?;
         let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+        let mut machine_groups = BTreeMap::new();
         for (key, value) in &table {
             let Some(section) = FLEET_SECTIONS.iter().find(|s| *s == key) else {
                 return Err(fail(
@@ -249,11 +348,17 @@ impl FleetFile {
                     .and_then(toml::Value::as_str)
                     .ok_or_else(|| fail(None, format!("{section}[{i}].name: expected a name")))?;
                 names.entry(section).or_default().insert(name.to_string());
+                if let (&"machines", Some(group)) =
+                    (section, entry.get("group").and_then(toml::Value::as_str))
+                {
+                    machine_groups.insert(name.to_string(), group.to_string());
+                }
             }
         }
         Ok(FleetFile {
             path: path.to_path_buf(),
             has_limits: table.contains_key("limits"),
+            machine_groups,
             text,
             names,
         })
@@ -279,11 +384,45 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
 }
 
 impl Fleet {
+    /// Gives each run of `history` its target: its group, else its
+    /// machine's group in this fleet (for unattended runs: a flow cannot
+    /// target a machine of a group, so the replay would not be a valid
+    /// scenario), else its machine. A machine is in one group in a
+    /// scenario, the first the history shows it running for, where a
+    /// history can show a machine that joined a group during it (its
+    /// earlier runs name no group) or moved to another: notes say what was
+    /// reconciled.
+    fn assign(&mut self, history: &History) {
+        // The machines' groups, a fleet file's machines included.
+        let declared = self.fleet_file.iter().flat_map(|f| &f.machine_groups);
+        let group_of: HashMap<&str, Arc<str>> = self
+            .machines
+            .iter()
+            .filter_map(|m| Some((m.name.as_str(), m.group.as_deref()?)))
+            .chain(declared.map(|(m, g)| (m.as_str(), g.as_str())))
+            .map(|(m, g)| (m, Arc::from(g)))
+            .collect();
+        self.targets = history
+            .runs
+            .iter()
+            .map(|r| {
+                let joined = || group_of.get(r.machine.as_deref()?).filter(|_| !r.attended);
+                r.group
+                    .as_ref()
+                    .or_else(joined)
+                    .or(r.machine.as_ref())
+                    .cloned()
+            })
+            .collect();
+        self.reconciled = Reconciled::find(history, &group_of).notes(&self.groups, &group_of);
+    }
+
     /// Lets `file` override or complete the inferred fleet: a target it
     /// declares replaces the inferred one of that name; a group it declares
     /// hosted takes the machines seen in it with it (they were its VMs).
-    /// Notes say what changed.
-    pub fn apply(&mut self, file: &FleetFile) {
+    /// Notes say what changed. The runs of `history` are given their
+    /// targets again, in the fleet so completed.
+    pub fn apply(&mut self, file: &FleetFile, history: &History) {
         let source = file.path.display();
         let hosted = |g: &str| file.declares("hosted_groups", g);
         let inferred: BTreeSet<String> = self
@@ -334,6 +473,7 @@ impl Fleet {
             self.notes.push(format!("{source} adds {added}"));
         }
         self.fleet_file = Some(file.clone());
+        self.assign(history);
     }
 
     /// A line per machine of the scenarios (its bots and group), in name

@@ -206,7 +206,7 @@ pub fn import(
         )
     })?;
     if let Some(f) = &fleet_file {
-        fleet.apply(f);
+        fleet.apply(f, &history);
     }
     let (machines, capped) = fleet.machine_lines();
     let mut report = ImportReport {
@@ -223,6 +223,7 @@ pub fn import(
             .notes
             .iter()
             .cloned()
+            .chain(fleet.reconciled.iter().cloned())
             .chain(capped)
             .chain(renamed)
             .chain(history.cross_checks.iter().map(history::CrossCheck::note))

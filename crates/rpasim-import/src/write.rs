@@ -14,6 +14,7 @@ use crate::time::{self, MS_PER_DAY, MS_PER_HOUR};
 use rpasim_scenario::build::limits::MAX_ENTRIES;
 use rpasim_scenario::cores;
 use rpasim_scenario::input::MAX_SCENARIO_BYTES;
+use rpasim_scenario::schema::MAX_DURATION;
 
 /// Most observed durations written into a fitted flow's `empirical` list;
 /// beyond, evenly spaced order statistics stand for them.
@@ -82,6 +83,95 @@ fn last_instant(history: &History) -> i64 {
         .unwrap_or(0)
 }
 
+/// What a date that stands for a missing one looks like, for messages.
+const PLACEHOLDER_DATES: &str = "0001-01-01, 1900-01-01, 1970-01-01 and 9999-12-31 often stand for a \
+     missing date";
+
+/// How runs are left out of an import, for messages about wrong dates.
+const LEAVING_OUT: &str = "--from and --to leave runs out by their createdon";
+
+/// Why a history spanning more than a scenario's horizon may is refused:
+/// its first and last instants, and which runs they are.
+fn too_long(history: &History, end: i64) -> String {
+    let first = history.runs.iter().map(|r| r.created).min().unwrap_or(0);
+    format!(
+        "the history spans {}, from {} to {}: more than the 1000 years a scenario may simulate \
+         ({PLACEHOLDER_DATES}); correct those rows ({LEAVING_OUT})",
+        span_text(end - first),
+        which_instant(history, first),
+        which_instant(history, end),
+    )
+}
+
+/// Gaps with no instant of any run longer than this are told: a history
+/// with a year of nothing in it is more likely to hold a wrong date.
+const LULL_TOLD_MS: i64 = 366 * MS_PER_DAY;
+
+/// A note on the longest time without any instant of a run (created,
+/// started or ended), when it passes a year: the scenarios' horizon spans
+/// it and the fitted rates are spread over it.
+fn longest_lull(history: &History, end: i64) -> Option<String> {
+    let first = history.runs.iter().map(|r| r.created).min()?;
+    if end - first <= LULL_TOLD_MS {
+        // Most histories: no gap can be that long.
+        return None;
+    }
+    let mut instants: Vec<i64> = history
+        .runs
+        .iter()
+        .flat_map(|r| [Some(r.created), r.started, r.completed])
+        .flatten()
+        .collect();
+    instants.sort_unstable();
+    let (before, after) = instants
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .max_by_key(|(a, b)| (b - a, std::cmp::Reverse(*a)))?;
+    (after - before > LULL_TOLD_MS).then(|| {
+        format!(
+            "nothing happens for {} in the history, between {} and {}: the scenarios' horizon \
+             spans it, and the fitted rates are spread over it; if a date is wrong \
+             ({PLACEHOLDER_DATES}), correct its row ({LEAVING_OUT})",
+            span_text(after - before),
+            which_instant(history, before),
+            which_instant(history, after),
+        )
+    })
+}
+
+/// An instant of the history and the first run (in time order) with it:
+/// `1970-01-01T00:00:00 (the createdon of a run of flow "f")`.
+fn which_instant(history: &History, ms: i64) -> String {
+    let what = history.runs.iter().find_map(|r| {
+        let column = [
+            (Some(r.created), "createdon"),
+            (r.started, "startedon"),
+            (r.completed, "completedon"),
+        ]
+        .into_iter()
+        .find(|(t, _)| *t == Some(ms))?
+        .1;
+        Some(format!(
+            "the {column} of a run of flow {}",
+            time::excerpt(&r.flow)
+        ))
+    });
+    match what {
+        Some(what) => format!("{} ({what})", time::format(ms)),
+        None => time::format(ms),
+    }
+}
+
+/// A long span in words: whole years from two years on, else days.
+fn span_text(ms: i64) -> String {
+    let days = ms / MS_PER_DAY;
+    if days >= 730 {
+        format!("{} years", days * 4 / 1461)
+    } else {
+        format!("{days} days")
+    }
+}
+
 /// A replayed flow as the calibration compares it: its name and target,
 /// and its runs as observed, in the replay's run order.
 pub struct ReplayedFlow {
@@ -131,7 +221,11 @@ pub fn scenarios(
     // at the horizon would not be replayed): runs still queued then stay
     // queued in the replay, and runs still running stay running.
     let horizon_ms = end - t0 + HORIZON_SLACK;
+    if horizon_ms > MAX_DURATION.as_millis() as i64 {
+        return Err(WriteError::TooLarge(too_long(history, end)));
+    }
     let horizon = duration_text(horizon_ms);
+    report.notes.extend(longest_lull(history, end));
     let notes_before = report.notes.len();
     let streams = streams(history, fleet, report);
     if streams.is_empty() {
