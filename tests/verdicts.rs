@@ -221,6 +221,28 @@ fn malformed_summaries_are_refused_with_their_location() {
             assert_invalid(&o, &["bad.csv: line 3, column succeeded", says]);
         }
     }
+    // Every cell is read, not only those compared: a column no tolerance
+    // names (utilization, wait_max_s) passed with text or a NaN in it, and
+    // a share above 1 or a fraction of a run passed as better.
+    for (column, value, says) in [
+        ("utilization", "abc", "\"abc\" is not a number"),
+        ("wait_max_s", "NaN", "NaN is not a value"),
+        (
+            "started_share",
+            "1e308",
+            "is more than 1; started_share is a share",
+        ),
+        (
+            "succeeded",
+            "10.5",
+            "10.5 is not a whole number; succeeded counts runs",
+        ),
+    ] {
+        for as_baseline in [true, false] {
+            let o = check_against(d, "bad.csv", &with(2, column, value), as_baseline);
+            assert_invalid(&o, &[&format!("bad.csv: line 3, column {column}"), says]);
+        }
+    }
     // Saved on Windows: the same line (the csv crate counts it one short).
     let windows = with(2, "succeeded", "NaN").replace('\n', "\r\n");
     let o = check_against(d, "bad.csv", &windows, true);

@@ -326,6 +326,11 @@ fn compare_runs(
         metric_columns(cur, tolerances)?,
     );
     let (base_rows, cur_rows) = (base.by_target()?, cur.by_target()?);
+    // Every cell, not only those compared: a summary with a cell that does
+    // not read (text, a NaN, a negative count) is not what rpasim writes,
+    // and a check passed on it would pass by accident.
+    base.validate()?;
+    cur.validate()?;
     let what = base.row_kind();
     if let Some(t) = cur_rows.keys().find(|t| !base_rows.contains_key(*t)) {
         return Err(missing(t, what, &cur.origin, &base.origin));

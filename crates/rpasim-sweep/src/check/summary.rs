@@ -58,6 +58,16 @@ fn may_be_empty(kind: Kind, metric: &str) -> bool {
         || (kind == Kind::Flows && POOL_METRICS.contains(&metric))
 }
 
+/// Whether a metric counts runs (arrivals, outcomes, starts, cold
+/// starts): a whole number in a run's summary (a sweep's mean of it need
+/// not be).
+fn is_count(metric: &str) -> bool {
+    matches!(
+        metric,
+        "arrivals" | "started" | "not_started" | "cold_starts"
+    ) || rpasim_core::run::Outcome::from_name(metric).is_some()
+}
+
 /// Whether a metric may be infinite: the times to start over every arrival.
 fn may_be_infinite(metric: &str) -> bool {
     metric.starts_with("start_p")
@@ -222,6 +232,14 @@ impl SummaryFile {
         }
         if x < 0.0 {
             return Err(bad(format!("{x} is negative; no summary metric is")));
+        }
+        if metric.ends_with("_share") && x > 1.0 {
+            return Err(bad(format!("{x} is more than 1; {metric} is a share")));
+        }
+        if self.kind != Kind::Sweep && is_count(metric) && x.fract() != 0.0 {
+            return Err(bad(format!(
+                "{x} is not a whole number; {metric} counts runs"
+            )));
         }
         Ok(Value::Finite(x))
     }
@@ -730,6 +748,18 @@ mod tests {
         assert!(m.contains("s.csv: line 3, column arrivals: NaN"), "{m}");
         assert!(message(s.value(line, &row, 2, "wait_p95_s")).contains("negative"));
         assert!(message(s.value(line, &row, 3, "start_p95_s")).contains("not a finite"));
+        let s = parse("target,arrivals,started_share\nall,2.5,1.5\n").expect("shape");
+        let (line, row) = s.rows.get(0).expect("a row");
+        let m = message(s.value(line, &row, 1, "arrivals"));
+        assert!(
+            m.contains("2.5 is not a whole number; arrivals counts runs"),
+            "{m}"
+        );
+        let m = message(s.value(line, &row, 2, "started_share"));
+        assert!(
+            m.contains("1.5 is more than 1; started_share is a share"),
+            "{m}"
+        );
         let s = parse("target,arrivals\nall,\nall,3\n").expect("shape");
         let (_, first) = s.rows.get(0).expect("a row");
         assert!(message(s.value(2, &first, 1, "arrivals")).contains("empty"));
@@ -744,6 +774,9 @@ mod tests {
         ))
         .expect("shape");
         assert_eq!(ok.sweep_index().expect("valid").len(), 2);
+        // A sweep's mean of a count need not be whole.
+        let means = parse(&format!("{head}0,1,all,arrivals,3,10.5,1,2\n")).expect("shape");
+        assert_eq!(means.sweep_index().expect("valid").len(), 1);
         for (row, says) in [
             ("0,1,all,wait_p95_s,0,10,1,2", "n < 1"),
             ("0,1,all,wait_p95_s,-1,10,1,2", "not a count"),
