@@ -337,6 +337,36 @@ fn malformed_sweep_summaries_are_refused_and_never_panic() {
         );
         assert_invalid(&o, &["cur.csv: line 2", says]);
     }
+    // A target on one side only is refused whatever its metrics: a row of
+    // a metric not checked used to be skipped, so a file whose target was
+    // renamed in that row passed.
+    let two = format!("{good}0,2,all,utilization,3,0.5,0.1,0.2\n");
+    fs::write(d.join("base.csv"), &two).expect("write");
+    fs::write(
+        d.join("cur.csv"),
+        two.replace("all,utilization", "al,utilization"),
+    )
+    .expect("write");
+    for (b, c) in [("base.csv", "cur.csv"), ("cur.csv", "base.csv")] {
+        let o = check(
+            d,
+            &[
+                "--baseline",
+                b,
+                "--current",
+                c,
+                "--tolerance",
+                "wait_p95_s=5%",
+            ],
+        );
+        assert_invalid(
+            &o,
+            &[
+                "variant \"2, al\" is in cur.csv but not in base.csv",
+                "not of the same targets",
+            ],
+        );
+    }
     // A start time gone to infinity in a sweep is worse, whatever allowed.
     let inf = format!("{head}0,2,all,start_p95_s,3,inf,,\n");
     let finite = format!("{head}0,2,all,start_p95_s,3,100.0,5.0,12.4\n");

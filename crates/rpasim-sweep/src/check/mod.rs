@@ -394,6 +394,24 @@ fn compare_sweeps(
             &base.origin,
         ));
     }
+    // A variant or target on one side only, whatever its metrics: only
+    // the rows of checked metrics are compared (a metric added since the
+    // baseline was made is not missing from it), but a file whose targets
+    // or variants differ is not a summary of the same sweep.
+    let (base_labels, cur_labels) = (base_rows.labels(), cur_rows.labels());
+    for (labels, others, (file, other)) in [
+        (&cur_labels, &base_labels, (cur, base)),
+        (&base_labels, &cur_labels, (base, cur)),
+    ] {
+        if let Some(label) = labels.difference(others).next() {
+            return Err(missing(
+                &label.join(", "),
+                "variant",
+                &file.origin,
+                &other.origin,
+            ));
+        }
+    }
     // The varied keys, for showing a row: the columns between `variant`
     // and `target`.
     let metric_col = base.column("metric").unwrap_or(2);

@@ -4,7 +4,7 @@
 //! never pass because its input was not what it seemed.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::hash::Hasher;
 use std::io::Read;
@@ -526,6 +526,24 @@ impl<'a> SweepIndex<'a> {
             .take_while(|&&(h, _)| h == hash)
             .map(|&(_, i)| i as usize)
             .find(|&i| equal(i))
+    }
+
+    /// Every row's varied values and target, each once, in order. Rows of
+    /// one label come together (a sweep summary lists a variant's target's
+    /// metrics in a run), so a label is looked up in the set only where it
+    /// changes: thousands of labels for millions of rows.
+    pub fn labels(&self) -> BTreeSet<Vec<&'a str>> {
+        let mut labels = BTreeSet::new();
+        let mut last: Option<Row<'a>> = None;
+        for i in 0..self.len() {
+            let row = self.row_at(i);
+            if last.is_some_and(|l| self.label(&l).eq(self.label(&row))) {
+                continue;
+            }
+            labels.insert(self.label(&row).collect());
+            last = Some(row);
+        }
+        labels
     }
 
     /// Whether any row is of `metric`.
