@@ -153,6 +153,9 @@ fn malformed_goals_are_exit_2_with_nothing_written() {
         ("urgent.start_p95_s<1m", "expected NAME.METRIC<=VALUE"),
         ("urgent.start_p95_s<=soon", "not a duration"),
         ("all.started_share>=150%", "between 0 and 100 %"),
+        // Goals no value misses passed whatever the scenario did.
+        ("urgent.utilization>=0%", "at least 0 cannot fail"),
+        ("all.started_share<=100%", "at most 100 % cannot fail"),
     ] {
         let o = run(d, &scenario(""), &["--goal", goal]);
         assert_eq!(o.status.code(), Some(2), "{goal}: {}", stderr(&o));
@@ -183,6 +186,10 @@ fn malformed_goals_are_exit_2_with_nothing_written() {
         (
             goal("urgent", "start_p95_s", "at_mots = \"1m\""),
             "unknown field `at_mots`",
+        ),
+        (
+            goal("urgent", "wait_p95_s", "at_least = \"0s\""),
+            "goals.urgent.at_least: at least 0 cannot fail: wait_p95_s is never less",
         ),
     ] {
         let o = run(d, &scenario(&entry), &[]);

@@ -93,6 +93,25 @@ pub fn parse_bound(metric: &str, text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// Refuses a goal no value can miss: at least 0 (every metric is 0 or
+/// more), or at most 100 % of a share or utilization. Such a goal passes
+/// by accident whatever the scenario does; the message says what to ask
+/// for instead.
+pub fn check_can_fail(metric: &str, at_most: bool, bound: f64) -> Result<(), String> {
+    if !at_most && bound == 0.0 {
+        return Err(format!(
+            "at least 0 cannot fail: {metric} is never less (for runs to have started, ask \
+             for not_started at most 0, or started at least 1)"
+        ));
+    }
+    if at_most && bound >= 1.0 && rpasim_report::goals::is_fraction(metric) {
+        return Err(format!(
+            "at most 100 % cannot fail: {metric} is a share, never more"
+        ));
+    }
+    Ok(())
+}
+
 /// Parses `NAME.METRIC<=VALUE` (or `>=`) and checks it against the model.
 pub fn parse_cli(text: &str, spec: &ModelSpec) -> Result<Goal, String> {
     let fail = |m: String| format!("--goal {text:?}: {m}");
@@ -112,6 +131,7 @@ pub fn parse_cli(text: &str, spec: &ModelSpec) -> Result<Goal, String> {
     GoalNames::new(spec).check(name).map_err(fail)?;
     check_metric(metric).map_err(fail)?;
     let value = parse_bound(metric, bound).map_err(fail)?;
+    check_can_fail(metric, at_most, value).map_err(fail)?;
     Ok(Goal {
         name: name.to_string(),
         metric: metric.to_string(),
@@ -136,5 +156,17 @@ mod tests {
         assert!(parse_bound("start_p95_s", "soon").is_err());
         assert!(parse_bound("queue_full", "-1").is_err());
         assert!(parse_bound("queue_full", "NaN").is_err());
+    }
+
+    #[test]
+    fn goals_that_cannot_fail_are_refused() {
+        assert!(check_can_fail("wait_p95_s", false, 0.0).is_err());
+        assert!(check_can_fail("started", false, 0.0).is_err());
+        assert!(check_can_fail("started_share", true, 1.0).is_err());
+        assert!(check_can_fail("utilization", true, 1.0).is_err());
+        assert!(check_can_fail("wait_p95_s", false, 1.0).is_ok());
+        assert!(check_can_fail("wait_p95_s", true, 0.0).is_ok());
+        assert!(check_can_fail("started_share", true, 0.99).is_ok());
+        assert!(check_can_fail("queue_full", true, 1.0).is_ok());
     }
 }

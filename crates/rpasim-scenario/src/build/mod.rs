@@ -449,7 +449,10 @@ pub fn goals(file: &ScenarioFile, spec: &ModelSpec) -> Result<Vec<Goal>, Vec<Iss
                 continue;
             }
         };
-        match crate::goals::parse_bound(&g.metric, &bound.0) {
+        let parsed = crate::goals::parse_bound(&g.metric, &bound.0).and_then(|value| {
+            crate::goals::check_can_fail(&g.metric, at_most, value).map(|()| value)
+        });
+        match parsed {
             Ok(value) if name.is_ok() && metric.is_ok() => goals.push(Goal {
                 name: g.name.clone(),
                 metric: g.metric.clone(),
