@@ -306,6 +306,22 @@ fn malformed_summaries_are_refused_with_their_location() {
         ],
     );
     assert_invalid(&o, &["no column \"wait_p96_s\""]);
+    // The rows' names are not a metric (it read "\"m\" is not a number").
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "healthy/summary.csv",
+            "--current",
+            "healthy/summary.csv",
+            "--tolerance",
+            "target=5%",
+        ],
+    );
+    assert_invalid(
+        &o,
+        &["--tolerance target: target names the rows, it is not a metric"],
+    );
 }
 
 #[test]

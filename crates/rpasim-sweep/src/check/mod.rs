@@ -297,15 +297,21 @@ fn metric_columns(
     summary: &SummaryFile,
     tolerances: &[Tolerance],
 ) -> Result<Vec<usize>, SweepError> {
+    // The names of a row come before its metrics: a flow's target too.
+    let names = if summary.kind == Kind::Flows { 2 } else { 1 };
     tolerances
         .iter()
-        .map(|t| {
-            summary.column(&t.metric).ok_or_else(|| {
-                SweepError::Invalid(format!(
-                    "{}: no column {:?} (metrics are the columns of summary.csv)",
-                    summary.origin, t.metric
-                ))
-            })
+        .map(|t| match summary.column(&t.metric) {
+            Some(c) if c >= names => Ok(c),
+            Some(_) => Err(SweepError::Invalid(format!(
+                "--tolerance {}: {} names the rows, it is not a metric (metrics are the \
+                 columns after it)",
+                t.metric, t.metric
+            ))),
+            None => Err(SweepError::Invalid(format!(
+                "{}: no column {:?} (metrics are the columns of summary.csv)",
+                summary.origin, t.metric
+            ))),
         })
         .collect()
 }
