@@ -388,7 +388,8 @@ impl Fleet {
     /// machine's group in this fleet (for unattended runs: a flow cannot
     /// target a machine of a group, so the replay would not be a valid
     /// scenario), else its machine. A machine is in one group in a
-    /// scenario, the first the history shows it running for, where a
+    /// scenario, the one a fleet file gives or else the first the history
+    /// shows it running for, where a
     /// history can show a machine that joined a group during it (its
     /// earlier runs name no group) or moved to another: notes say what was
     /// reconciled.

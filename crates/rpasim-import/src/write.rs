@@ -90,8 +90,8 @@ const PLACEHOLDER_DATES: &str = "0001-01-01, 1900-01-01, 1970-01-01 and 9999-12-
 /// How runs are left out of an import, for messages about wrong dates.
 const LEAVING_OUT: &str = "--from and --to leave runs out by their createdon";
 
-/// Why a history spanning more than a scenario's horizon may is refused:
-/// its first and last instants, and which runs they are.
+/// Why a history is refused that spans more than a scenario's horizon
+/// may: its first and last instants, and which runs they are.
 fn too_long(history: &History, end: i64) -> String {
     let first = history.runs.iter().map(|r| r.created).min().unwrap_or(0);
     format!(
