@@ -259,4 +259,17 @@ fn trace_and_scenario_files_are_read_only_when_they_are_what_they_should_be() {
     assert_refused(&o, &["/dev/zero: the scenario is not a regular file"]);
     let o = run_in(d, &["validate", "fifo.csv"]);
     assert_refused(&o, &["not a regular file"]);
+    // `-` is no file: said so, where it read "No such file or directory".
+    for command in ["validate", "run"] {
+        let o = run_in(d, &[command, "-"]);
+        assert_refused(
+            &o,
+            &["-: cannot read the scenario from standard input: give it as a file"],
+        );
+    }
+    let o = run_in(d, &["check", "--baseline", "-", "--current", "-"]);
+    assert_refused(
+        &o,
+        &["-: cannot read a summary from standard input: give it as a file"],
+    );
 }

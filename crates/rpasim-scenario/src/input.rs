@@ -27,6 +27,12 @@ pub const LONGEST_LINE: u64 = 32 << 20;
 /// ("the scenario", "the trace").
 pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String> {
     let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        // `-` is standard input to many tools; rpasim reads files (a
+        // scenario's path names its output and finds its traces; a history
+        // is read again to locate a problem).
+        io::ErrorKind::NotFound if path == Path::new("-") => {
+            format!("cannot read {what} from standard input: give it as a file")
+        }
         io::ErrorKind::NotFound => match nearby(path) {
             Some(file) => format!("cannot read {what}: {e} (did you mean {}?)", file.display()),
             None => format!("cannot read {what}: {e}"),

@@ -103,6 +103,11 @@ impl SummaryFile {
     pub fn read(path: &Path) -> Result<Self, SweepError> {
         let origin = path.display().to_string();
         let invalid = |m: String| SweepError::Invalid(format!("{origin}: {m}"));
+        if path == Path::new("-") {
+            return Err(invalid(
+                "cannot read a summary from standard input: give it as a file".into(),
+            ));
+        }
         let meta = fs::metadata(path).map_err(|e| invalid(format!("cannot read it: {e}")))?;
         if !meta.is_file() {
             return Err(invalid(
