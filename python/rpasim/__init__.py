@@ -205,10 +205,11 @@ def _key(k: str) -> str:
 _MOST_NESTED = 100
 
 
-def _toml_value(v: Any, depth: int = 0) -> str:
+def _toml_value(v: Any, depth: int = 0, key: str = "") -> str:
     """A Python value as a TOML value (inline). Numbers of any kind that
     registers with ``numbers`` (numpy's among them) are numbers, and a
-    ``datetime.timedelta`` is a duration in milliseconds."""
+    ``datetime.timedelta`` is a duration in milliseconds. ``key`` names the
+    value in messages (``flows[0].duration``)."""
     if depth > _MOST_NESTED:
         raise ValueError(
             f"a value nested more than {_MOST_NESTED} tables or lists deep cannot be "
@@ -230,11 +231,22 @@ def _toml_value(v: Any, depth: int = 0) -> str:
     if isinstance(v, str):
         return _toml_string(v)
     if isinstance(v, Mapping):
-        inner = (f"{_key(str(k))} = {_toml_value(x, depth + 1)}" for k, x in v.items())
+        inner = (
+            f"{_key(str(k))} = {_toml_value(x, depth + 1, _dotted(key, str(k)))}"
+            for k, x in v.items()
+        )
         return "{ " + ", ".join(inner) + " }"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x, depth + 1) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as a TOML value")
+        return "[" + ", ".join(_toml_value(x, depth + 1, f"{key}[{i}]") for i, x in enumerate(v)) + "]"
+    where = f"{key}: " if key else ""
+    if v is None:
+        raise TypeError(f"{where}None has no TOML form: leave the key out for its default")
+    raise TypeError(f"{where}cannot write {type(v).__name__} as a TOML value")
+
+
+def _dotted(key: str, name: str) -> str:
+    """``name`` under ``key``, for messages."""
+    return f"{key}.{name}" if key else name
 
 
 def _toml_document(d: Mapping[str, Any]) -> str:
@@ -244,15 +256,20 @@ def _toml_document(d: Mapping[str, Any]) -> str:
     for k, v in d.items():
         if isinstance(v, Mapping):
             tables.append(f"[{_key(k)}]")
-            tables.extend(f"{_key(str(kk))} = {_toml_value(vv)}" for kk, vv in v.items())
+            tables.extend(
+                f"{_key(str(kk))} = {_toml_value(vv, key=f'{k}.{kk}')}" for kk, vv in v.items()
+            )
             tables.append("")
         elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v):
-            for entry in v:
+            for i, entry in enumerate(v):
                 tables.append(f"[[{_key(k)}]]")
-                tables.extend(f"{_key(str(kk))} = {_toml_value(vv)}" for kk, vv in entry.items())
+                tables.extend(
+                    f"{_key(str(kk))} = {_toml_value(vv, key=f'{k}[{i}].{kk}')}"
+                    for kk, vv in entry.items()
+                )
                 tables.append("")
         else:
-            lines.append(f"{_key(k)} = {_toml_value(v)}")
+            lines.append(f"{_key(k)} = {_toml_value(v, key=str(k))}")
     return "\n".join(lines + [""] + tables)
 
 
@@ -325,7 +342,7 @@ def _keyed(name: str, value: Any, example: str) -> Mapping[str, Any]:
 
 def _overrides(set: Optional[Mapping[str, Any]], seed: Optional[int]) -> List[str]:
     """--set KEY=VALUE texts from a dict of dotted keys and Python values."""
-    out = [f"{k}={_toml_value(v)}" for k, v in (set or {}).items()]
+    out = [f"{k}={_toml_value(v, key=f'set {k}')}" for k, v in (set or {}).items()]
     if seed is not None:
         out.append(f"simulation.seed={_seed(seed)}")
     return out
@@ -442,10 +459,10 @@ def _vary_values(key: str, values: Union[str, Sequence[Any]]) -> List[str]:
     or each value of a sequence (``_vary_text``)."""
     if isinstance(values, str):
         return _rpasim.vary_values(f"{key}={values}")
-    return [_vary_text(v) for v in values]
+    return [_vary_text(v, key) for v in values]
 
 
-def _vary_text(v: Any) -> str:
+def _vary_text(v: Any, key: str = "") -> str:
     """One value of a varied key as the text ``--vary`` takes and the
     tables show: a text as it is, a ``datetime.timedelta`` as a duration
     text (``"1h30m"``; as TOML it would be a quoted string, quotes and all
@@ -454,7 +471,7 @@ def _vary_text(v: Any) -> str:
         return v
     if isinstance(v, datetime.timedelta):
         return _duration_text(v)
-    return _toml_value(v)
+    return _toml_value(v, key=key)
 
 
 def _duration_text(v: datetime.timedelta) -> str:

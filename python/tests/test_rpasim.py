@@ -157,6 +157,19 @@ def test_a_dict_nested_too_deep_is_refused_saying_so():
         rpasim.run(QUICKSTART, set={"simulation.x": deep})
 
 
+def test_a_value_with_no_toml_form_is_refused_naming_its_key():
+    # It read "cannot write NoneType as a TOML value", naming no key.
+    flows = [{"name": "f", "target": "pc", "duration": None}]
+    with pytest.raises(TypeError, match=r"^flows\[0\]\.duration: None has no TOML form"):
+        rpasim.validate({"simulation": {"horizon": "1d"}, "flows": flows})
+    with pytest.raises(TypeError, match=r"^simulation\.horizon: None has no TOML form"):
+        rpasim.validate({"simulation": {"horizon": None}})
+    with pytest.raises(TypeError, match=r"^set machines\.vm-01\.bots: cannot write object"):
+        rpasim.run(QUICKSTART, set={"machines.vm-01.bots": object()})
+    with pytest.raises(TypeError, match=r"^machines\.vm-01\.bots\[1\]: cannot write object"):
+        rpasim.sweep(QUICKSTART, vary={"machines.vm-01.bots": [[1, object()]]})
+
+
 def test_an_invalid_scenario_raises_scenario_error_with_its_location(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('[simulation]\nhorizon = "7d"\n\n[[machines]]\nname = "pc"\nbots = "two"\n')
