@@ -1,10 +1,15 @@
 //! The results of a sweep's jobs: one append-only log per sweep directory.
 //!
-//! Each finished job appends one record, `@job <index> <length>\n`, its
-//! summary's bytes and `\n`, in a single write. Reading stops at the first
-//! incomplete record: an interruption in the middle of a write loses that
-//! job only (it is run again on `--resume`, after the tail is cut off), and
-//! never puts a corrupt row into the outputs. One file instead of one per
+//! Each finished job appends one record, `@job <index> <length> <sum>\n`,
+//! its summary's bytes and `\n`, in a single write; `<sum>` is a 64-bit
+//! SipHash of the index and the bytes, in hex. Reading stops at the first
+//! incomplete record, or one whose bytes do not match their sum: an
+//! interruption in the middle of a write loses that job only (it is run
+//! again on `--resume`, after the tail is cut off), and a damaged or
+//! edited log loses the jobs from the damage on (run again likewise),
+//! where its numbers went into the outputs or failed the assembly with a
+//! CSV error. Records of logs written before the sum was added (without
+//! it) are read as they were. One file instead of one per
 //! job: creating thousands of files costs more than the simulations on some
 //! file systems, and serializes parallel writers on the directory.
 //!
@@ -17,6 +22,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use siphasher::sip::SipHasher13;
+use std::hash::Hasher;
 
 /// The log's file name in a sweep directory.
 pub const RESULTS_LOG: &str = "results.log";
@@ -87,9 +95,9 @@ fn scan(path: &Path) -> io::Result<(Records, u64)> {
     let mut header = Vec::new();
     loop {
         header.clear();
-        // A header is short: more than 64 bytes without a newline is a torn record.
-        let n = (&mut reader).take(64).read_until(b'\n', &mut header)?;
-        let Some((index, len)) = parse_header(&header) else {
+        // A header is short: more than 96 bytes without a newline is a torn record.
+        let n = (&mut reader).take(96).read_until(b'\n', &mut header)?;
+        let Some((index, len, sum)) = parse_header(&header) else {
             break;
         };
         let start = at + n as u64;
@@ -97,7 +105,12 @@ fn scan(path: &Path) -> io::Result<(Records, u64)> {
         if end + 1 > size {
             break; // an interrupted write
         }
-        reader.seek_relative(len as i64)?;
+        // Read through (never held whole), summed where the record has a sum.
+        let mut summer = Sum::new(index);
+        let copied = io::copy(&mut (&mut reader).take(len as u64), &mut summer)?;
+        if copied != len as u64 || sum.is_some_and(|s| s != summer.finish()) {
+            break;
+        }
         let mut newline = [0u8];
         reader.read_exact(&mut newline)?;
         if newline[0] != b'\n' {
@@ -109,16 +122,53 @@ fn scan(path: &Path) -> io::Result<(Records, u64)> {
     Ok((records, at))
 }
 
-/// `@job <index> <len>\n` -> (index, len).
-fn parse_header(line: &[u8]) -> Option<(usize, usize)> {
+/// The sum of a record: a SipHash (fixed keys) of its job's index and its
+/// bytes, fed in any pieces.
+struct Sum(SipHasher13);
+
+impl Sum {
+    fn new(index: usize) -> Self {
+        let mut hasher = SipHasher13::new_with_keys(0, 0);
+        hasher.write(&(index as u64).to_le_bytes());
+        Sum(hasher)
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+impl Write for Sum {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `@job <index> <len> <sum>\n` -> (index, len, Some(sum)); a header of
+/// a log written before sums were, `@job <index> <len>\n`, gives no sum.
+fn parse_header(line: &[u8]) -> Option<(usize, usize, Option<u64>)> {
     let text = std::str::from_utf8(line.strip_suffix(b"\n")?).ok()?;
     let mut parts = text.split(' ');
-    let (Some("@job"), Some(index), Some(len), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("@job"), Some(index), Some(len), sum, None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return None;
     };
-    Some((index.parse().ok()?, len.parse().ok()?))
+    let sum = match sum {
+        Some(hex) if hex.len() == 16 => Some(u64::from_str_radix(hex, 16).ok()?),
+        Some(_) => return None,
+        None => None,
+    };
+    Some((index.parse().ok()?, len.parse().ok()?, sum))
 }
 
 /// Where every finished job's result is, in the logs of one sweep
@@ -219,7 +269,10 @@ impl Log {
 
     /// Appends one job's result, whole.
     pub fn append(&self, index: usize, bytes: &[u8]) -> io::Result<()> {
-        let mut record = format!("@job {index} {}\n", bytes.len()).into_bytes();
+        let mut sum = Sum::new(index);
+        sum.0.write(bytes);
+        let mut record =
+            format!("@job {index} {} {:016x}\n", bytes.len(), sum.finish()).into_bytes();
         record.extend_from_slice(bytes);
         record.push(b'\n');
         let mut file = self
@@ -316,6 +369,68 @@ mod tests {
             assert_eq!(records.keys().copied().collect::<Vec<_>>(), vec![0]);
             assert_eq!(valid, 12);
         }
+    }
+
+    /// A log changed after it was written (a byte of a number, of a
+    /// header, of a sum): reading stops at the changed record, so its job
+    /// and those after it are run again on `--resume`, where the changed
+    /// numbers went into the outputs. Found by changing bytes of a sweep's
+    /// log: a resume gave other means than the sweep.
+    #[test]
+    fn a_record_whose_bytes_do_not_match_its_sum_ends_the_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (log, _) = Log::open(dir.path(), false).expect("open");
+        for (job, text) in [(0, "all,10\n"), (1, "all,20\n"), (2, "all,30\n")] {
+            log.append(job, text.as_bytes()).expect("append");
+        }
+        drop(log);
+        let path = dir.path().join(RESULTS_LOG);
+        let good = std::fs::read(&path).expect("read");
+        let first = good.iter().position(|b| *b == b'\n').expect("a header") + 9;
+        let second = first
+            + good[first..]
+                .windows(4)
+                .position(|w| w == b"@job")
+                .expect("2");
+        let third = second
+            + 1
+            + good[second + 1..]
+                .windows(4)
+                .position(|w| w == b"@job")
+                .expect("3");
+        // Each byte of the second record changed in turn.
+        for at in second..third {
+            let mut bytes = good.clone();
+            bytes[at] = if bytes[at] == b'7' { b'8' } else { b'7' };
+            std::fs::write(&path, &bytes).expect("write");
+            let (records, valid) = scan(&path).expect("scan");
+            assert_eq!(
+                records.keys().copied().collect::<Vec<_>>(),
+                [0],
+                "byte {at}"
+            );
+            assert_eq!(valid, second as u64, "byte {at}");
+        }
+        // Untouched, all three; written before sums were, read as before.
+        std::fs::write(&path, &good).expect("write");
+        assert_eq!(scan(&path).expect("scan").0.len(), 3);
+        std::fs::write(&path, b"@job 0 7\nall,10\n\n@job 1 7\nall,20\n\n").expect("write");
+        assert_eq!(scan(&path).expect("scan").0.len(), 2);
+    }
+
+    #[test]
+    fn a_sum_is_the_same_in_any_pieces() {
+        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut whole = Sum::new(5);
+        whole.write_all(&bytes).expect("sum");
+        for piece in [1, 3, 8, 1000, 8192] {
+            let mut pieces = Sum::new(5);
+            for chunk in bytes.chunks(piece) {
+                pieces.write_all(chunk).expect("sum");
+            }
+            assert_eq!(pieces.finish(), whole.finish(), "pieces of {piece}");
+        }
+        assert_ne!(Sum::new(6).finish(), Sum::new(5).finish());
     }
 
     #[test]
