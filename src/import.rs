@@ -67,6 +67,7 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         staged.path(),
         &args.history.display().to_string(),
         &report.calibration,
+        &report.notes,
     )
     .map_err(|e| CliError::Failed(format!("writing the calibration page: {e}")))?;
     let out = staged.commit()?;

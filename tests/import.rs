@@ -1299,6 +1299,17 @@ fn a_history_spanning_centuries_is_refused_and_a_year_of_nothing_is_told() {
         ),
         "{said}"
     );
+    // The page passed on says it too, with what else was inferred.
+    let page = fs::read_to_string(dir.path().join("n/calibration.html")).expect("page");
+    let from = page.find("<h2>From the history</h2>").expect("the section");
+    assert!(
+        page[from..].contains("nothing happens for 56 years"),
+        "{page}"
+    );
+    assert!(
+        page[from..].contains("0 machine groups and 1 machine, from"),
+        "{page}"
+    );
     // A history of weeks is not looked through for such gaps, nor told one.
     fs::write(
         dir.path().join("w.csv"),

@@ -25,8 +25,9 @@ pub const MOST_TARGETS: usize = 8;
 const WAITS: &str = "calibration-waits";
 const ARRIVALS: &str = "calibration-arrivals";
 
-/// Writes `dir/calibration.html` and its charts in `dir/charts/`.
-pub fn write(dir: &Path, source: &str, c: &Calibration) -> io::Result<()> {
+/// Writes `dir/calibration.html` and its charts in `dir/charts/`; `notes`
+/// are what the import inferred and adapted, as the console says them.
+pub fn write(dir: &Path, source: &str, c: &Calibration, notes: &[String]) -> io::Result<()> {
     let charts = dir.join(crate::CHARTS_DIR);
     crate::write_svg_and_png(&charts, WAITS, draw::SIZE, |r| waits(r, c), |r| waits(r, c))?;
     crate::write_svg_and_png(
@@ -37,7 +38,7 @@ pub fn write(dir: &Path, source: &str, c: &Calibration) -> io::Result<()> {
         |r| arrivals(r, c),
     )?;
     let svg = |name: &str| std::fs::read_to_string(charts.join(format!("{name}.svg")));
-    let page = html(source, c, &svg(WAITS)?, &svg(ARRIVALS)?);
+    let page = html(source, c, notes, &svg(WAITS)?, &svg(ARRIVALS)?);
     std::fs::write(dir.join(CALIBRATION_HTML), page)
 }
 
@@ -186,7 +187,13 @@ fn triple<T: Copy>(c: &Compared<T>, f: impl Fn(T) -> String) -> String {
 }
 
 /// The page.
-fn html(source: &str, c: &Calibration, waits_svg: &str, arrivals_svg: &str) -> String {
+fn html(
+    source: &str,
+    c: &Calibration,
+    notes: &[String],
+    waits_svg: &str,
+    arrivals_svg: &str,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -218,8 +225,22 @@ fn html(source: &str, c: &Calibration, waits_svg: &str, arrivals_svg: &str) -> S
         let text = v.text.strip_prefix("calibration: ").unwrap_or(&v.text);
         let _ = writeln!(out, "<li>{}</li>", escape(text));
     }
+    out.push_str("</ul>\n");
+    if !notes.is_empty() {
+        // What the scenarios made of the history: the fleet, and what the
+        // service allows that a scenario cannot hold, adapted. A verdict
+        // can hang on it (a year without runs, runs left out).
+        out.push_str(
+            "<h2>From the history</h2>\n<p>What the import inferred and adapted, as the console \
+             said it.</p>\n<ul class=\"goals\">\n",
+        );
+        for note in notes {
+            let _ = writeln!(out, "<li>{}</li>", escape(note));
+        }
+        out.push_str("</ul>\n");
+    }
     out.push_str(
-        "</ul>\n<h2>Per flow</h2>\n<p>Each cell: observed / replayed / fitted. Start error: \
+        "<h2>Per flow</h2>\n<p>Each cell: observed / replayed / fitted. Start error: \
          |replayed start − observed start| per run, median and 95th percentile.</p>\n\
          <div class=\"wide\"><table><tr><th>flow</th><th>target</th><th class=\"num\">runs</th>\
          <th class=\"num\">mean wait</th><th class=\"num\">p50 wait</th><th class=\"num\">p95 wait</th>\

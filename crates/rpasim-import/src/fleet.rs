@@ -147,10 +147,12 @@ pub fn infer(history: &History) -> Option<Fleet> {
         })
         .collect();
     let notes = vec![format!(
-        "{} machine groups and {} machines, from machinegroupidname and machineidname; \
+        "{} machine group{} and {} machine{}, from machinegroupidname and machineidname; \
          a machine's bots are the most unattended runs it ran at once",
         groups.len(),
-        machines.len()
+        if groups.len() == 1 { "" } else { "s" },
+        machines.len(),
+        if machines.len() == 1 { "" } else { "s" },
     )];
     let mut fleet = Fleet {
         groups: groups.into_iter().map(str::to_string).collect(),
