@@ -388,6 +388,16 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
             format!("{head}1,2026-03-02T01:00:00Z,2026-03-02T00:00:00Z,,4,2,pc,,f\n"),
             "before.csv:2 (column startedon)",
         ),
+        // Cancelled in the queue, ended before it was created: it was
+        // taken as it was.
+        (
+            "ended.csv",
+            format!(
+                "{head}1,2026-03-02T00:00:00Z,2026-03-02T00:00:00Z,2026-03-02T00:10:00Z,4,2,pc,,f\n\
+                 2,2026-03-02T01:00:00Z,,2026-03-01T00:00:00Z,7,2,pc,,f\n"
+            ),
+            "ended.csv:3 (column completedon): completedon is before createdon",
+        ),
         (
             "binary.csv",
             "\u{0}\u{1}\u{2}garbage".to_string(),

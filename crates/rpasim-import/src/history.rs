@@ -757,6 +757,12 @@ fn add_run(
         let error = "completedon is before startedon".into();
         return Err(place.error(path, &cols.completed, error));
     }
+    // A run that never started (cancelled in the queue) still ends after
+    // it was created.
+    if completed.is_some_and(|e| e < created) {
+        let error = "completedon is before createdon".into();
+        return Err(place.error(path, &cols.completed, error));
+    }
     cross_check(history, cols, field, (created, started, completed));
     // A run without completedon had not ended when the history was
     // exported, whatever its code says.
