@@ -421,6 +421,49 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
     assert_eq!(other.status.code(), Some(2));
 }
 
+/// A results log changed after it was written (a digit of a result): it
+/// went into the means, so a resume gave other files than the sweep; a
+/// changed byte could fail the assembly with a CSV error (exit 1). Now the
+/// record's checksum tells it: `plot` says where the log stops being
+/// whole, and a resume runs those jobs again, to the sweep's bytes.
+#[test]
+fn a_changed_results_log_is_told_and_resumed_to_the_same_bytes() {
+    let dir = setup();
+    assert!(sweep(dir.path(), &["--out", "clean"]).status.success());
+    assert!(sweep(dir.path(), &["--out", "r"]).status.success());
+    let path = dir.path().join("r/results.log");
+    let mut log = fs::read(&path).expect("results log");
+    // A digit of the fourth record's summary, after its header.
+    let fourth = log
+        .windows(5)
+        .enumerate()
+        .filter(|(_, w)| w == b"@job ")
+        .nth(3)
+        .map(|(i, _)| i)
+        .expect("a fourth record");
+    let digit = fourth
+        + 100
+        + log[fourth + 100..]
+            .iter()
+            .position(u8::is_ascii_digit)
+            .expect("a digit");
+    log[digit] = if log[digit] == b'7' { b'8' } else { b'7' };
+    fs::write(&path, &log).expect("write");
+    let o = run_in(dir.path(), &["plot", "r"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "r/results.log is whole up to byte {fourth} of {}",
+            log.len()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let resumed = sweep(dir.path(), &["--out", "r", "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_same_outputs(dir.path(), "clean", "r");
+}
+
 /// A base seed is at most what `sweep.toml` can hold: the largest one is
 /// written, read back and resumed; one more is refused before anything is
 /// written, for a sweep, a plan and a run alike. (Beyond it, a sweep wrote

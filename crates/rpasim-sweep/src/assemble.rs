@@ -93,7 +93,7 @@ fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), Sw
     match grid.jobs().find(|job| !index.contains(job.index)) {
         None => Ok(()),
         Some(job) => Err(SweepError::Invalid(format!(
-            "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume",
+            "job {} (variant {}, replication {}) has no result in {}: run its shard, or resume{}",
             job.index,
             job.variant,
             job.replication,
@@ -103,7 +103,11 @@ fn check_complete(grid: &Grid, index: &Index, dirs: &[PathBuf]) -> Result<(), Sw
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()
-            )
+            ),
+            index
+                .unread_tail()
+                .map(|t| format!("; {t}"))
+                .unwrap_or_default()
         ))),
     }
 }

@@ -181,6 +181,10 @@ pub struct Index {
     /// thousands of shards would otherwise hold a file open for each, past
     /// the process's limit (often 1,024).
     open: BTreeMap<usize, BufReader<File>>,
+    /// Per log with bytes after its last whole record (a record torn by
+    /// an interruption, or damaged since): the log, where its whole
+    /// records end, and its size.
+    unread: Vec<(usize, u64, u64)>,
 }
 
 /// Most shards' logs held open at once while their results are read.
@@ -189,10 +193,14 @@ const MOST_OPEN: usize = 64;
 impl Index {
     /// Scans the logs of `dirs` (a missing log has no results).
     pub fn scan(dirs: &[PathBuf]) -> io::Result<Self> {
-        let mut records = BTreeMap::new();
+        let (mut records, mut unread) = (BTreeMap::new(), Vec::new());
         let logs: Vec<PathBuf> = dirs.iter().map(|d| d.join(RESULTS_LOG)).collect();
         for (log, path) in logs.iter().enumerate() {
-            let (found, _) = scan(path)?;
+            let (found, whole) = scan(path)?;
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            if whole < size {
+                unread.push((log, whole, size));
+            }
             records.extend(
                 found
                     .into_iter()
@@ -203,7 +211,20 @@ impl Index {
             open: BTreeMap::new(),
             logs,
             records,
+            unread,
         })
+    }
+
+    /// What the first log with bytes after its last whole record holds
+    /// there, for a message about missing results.
+    pub fn unread_tail(&self) -> Option<String> {
+        let &(log, whole, size) = self.unread.first()?;
+        Some(format!(
+            "{} is whole up to byte {whole} of {size} (a record cut by an interruption, or \
+             changed since it was written: its jobs and those after it are run again on \
+             --resume)",
+            self.logs[log].display()
+        ))
     }
 
     /// Whether job `index` has a result.
