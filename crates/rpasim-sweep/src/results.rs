@@ -19,12 +19,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
+use std::hash::Hasher;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use siphasher::sip::SipHasher13;
-use std::hash::Hasher;
 
 /// The log's file name in a sweep directory.
 pub const RESULTS_LOG: &str = "results.log";
