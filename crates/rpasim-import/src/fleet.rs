@@ -81,6 +81,11 @@ pub fn separate_names(history: &mut History) -> Vec<String> {
         .collect()
 }
 
+/// The ending of a noun counting `n`: "" for one, "s" for any other.
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Each of `names` once, in order: first through a hash set (whose order
 /// reaches nothing), since collecting a name a run into a sorted set
 /// sorted them all, a million for a history of a million runs.
@@ -150,9 +155,9 @@ pub fn infer(history: &History) -> Option<Fleet> {
         "{} machine group{} and {} machine{}, from machinegroupidname and machineidname; \
          a machine's bots are the most unattended runs it ran at once",
         groups.len(),
-        if groups.len() == 1 { "" } else { "s" },
+        plural(groups.len() as u64),
         machines.len(),
-        if machines.len() == 1 { "" } else { "s" },
+        plural(machines.len() as u64),
     )];
     let mut fleet = Fleet {
         groups: groups.into_iter().map(str::to_string).collect(),
@@ -221,20 +226,20 @@ impl<'a> Reconciled<'a> {
                 "{n} run{} named a machine of a group but no group (the first on {machine}, of \
                  group {group}; run before it joined the group?): queued on the machine's group \
                  in the scenarios",
-                if *n == 1 { "" } else { "s" }
+                plural(*n as u64)
             ));
         }
         if let Some((machine, others)) = self.moved.iter().next() {
             let group = group_of.get(machine).map_or("", |g| &**g);
             let others: Vec<String> = others
                 .iter()
-                .map(|(g, n)| format!("{g} ({n} run{})", if *n == 1 { "" } else { "s" }))
+                .map(|(g, n)| format!("{g} ({n} run{})", plural(*n as u64)))
                 .collect();
             notes.push(format!(
                 "{} machine{} ran runs of more than one group (the first, {machine}, of {group} \
                  and of {}): a machine is in one group in the scenarios, the first it ran for",
                 self.moved.len(),
-                if self.moved.len() == 1 { "" } else { "s" },
+                plural(self.moved.len() as u64),
                 rpasim_scenario::error::first_ten(&others)
             ));
         }
@@ -245,14 +250,14 @@ impl<'a> Reconciled<'a> {
             .filter(|g| !manned.contains(g))
             .collect();
         if !empty.is_empty() {
+            let (s, has, its) = match empty.len() {
+                1 => ("", "has", "its"),
+                _ => ("s", "have", "their"),
+            };
             notes.push(format!(
-                "group{} {} {} no machine of {} own in the scenarios: {} runs fail \
-                     (group_empty) in the replay",
-                if empty.len() == 1 { "" } else { "s" },
+                "group{s} {} {has} no machine of {its} own in the scenarios: {its} runs fail \
+                 (group_empty) in the replay",
                 rpasim_scenario::error::first_ten(&empty),
-                if empty.len() == 1 { "has" } else { "have" },
-                if empty.len() == 1 { "its" } else { "their" },
-                if empty.len() == 1 { "its" } else { "their" },
             ));
         }
         notes
@@ -451,7 +456,7 @@ impl Fleet {
                     "machine {}: as {source} gives it (the history showed {} bot{})",
                     m.name,
                     m.bots,
-                    if m.bots == 1 { "" } else { "s" }
+                    plural(m.bots as u64)
                 ));
                 return false;
             }
@@ -489,7 +494,7 @@ impl Fleet {
                 "machine {}: {} bot{}{}",
                 m.name,
                 m.bots,
-                if m.bots == 1 { "" } else { "s" },
+                plural(m.bots as u64),
                 m.group
                     .as_ref()
                     .map(|g| format!(", in group {g}"))

@@ -30,9 +30,7 @@ pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String>
         // `-` is standard input to many tools; rpasim reads files (a
         // scenario's path names its output and finds its traces; a history
         // is read again to locate a problem).
-        io::ErrorKind::NotFound if path == Path::new("-") => {
-            format!("cannot read {what} from standard input: give it as a file")
-        }
+        io::ErrorKind::NotFound if path == Path::new("-") => from_standard_input(what),
         io::ErrorKind::NotFound => match nearby(path) {
             Some(file) => format!("cannot read {what}: {e} (did you mean {}?)", file.display()),
             None => format!("cannot read {what}: {e}"),
@@ -56,6 +54,12 @@ pub fn check_regular(path: &Path, what: &str, limit: u64) -> Result<u64, String>
         ));
     }
     Ok(meta.len())
+}
+
+/// Why `-`, standard input to many tools, is refused for `what` (`the
+/// scenario`, `a summary`): rpasim reads files.
+pub fn from_standard_input(what: &str) -> String {
+    format!("cannot read {what} from standard input: give it as a file")
 }
 
 /// A file the user may have meant by a `path` that does not exist: the

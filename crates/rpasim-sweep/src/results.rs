@@ -65,9 +65,25 @@ struct Location {
 /// Job index to the (offset, length) of its result in one log.
 type Records = BTreeMap<usize, (u64, usize)>;
 
-/// The complete records of a log, and the length of the log they span
-/// (where a torn record would start).
-fn scan(path: &Path) -> io::Result<(Records, u64)> {
+/// What a scan of a log found.
+struct Scanned {
+    /// Its whole records.
+    records: Records,
+    /// The length of the log they span (where a torn or changed record
+    /// starts, if any).
+    whole: u64,
+    /// The log's length.
+    size: u64,
+}
+
+/// The whole records of a log: read up to the first record torn or not
+/// matching its sum.
+fn scan(path: &Path) -> io::Result<Scanned> {
+    let none = Scanned {
+        records: BTreeMap::new(),
+        whole: 0,
+        size: 0,
+    };
     // The kind of file first: opening a FIFO for reading waits for a
     // writer (a shard's log replaced by one hung `merge`).
     match std::fs::metadata(path) {
@@ -81,12 +97,12 @@ fn scan(path: &Path) -> io::Result<(Records, u64)> {
                 ),
             ));
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(none),
         _ => {}
     }
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(none),
         Err(e) => return Err(e),
     };
     let size = file.metadata()?.len();
@@ -119,7 +135,11 @@ fn scan(path: &Path) -> io::Result<(Records, u64)> {
         records.insert(index, (start, len));
         at = end + 1;
     }
-    Ok((records, at))
+    Ok(Scanned {
+        records,
+        whole: at,
+        size,
+    })
 }
 
 /// The sum of a record: a SipHash (fixed keys) of its job's index and its
@@ -196,13 +216,13 @@ impl Index {
         let (mut records, mut unread) = (BTreeMap::new(), Vec::new());
         let logs: Vec<PathBuf> = dirs.iter().map(|d| d.join(RESULTS_LOG)).collect();
         for (log, path) in logs.iter().enumerate() {
-            let (found, whole) = scan(path)?;
-            let size = std::fs::metadata(path).map_or(0, |m| m.len());
-            if whole < size {
-                unread.push((log, whole, size));
+            let found = scan(path)?;
+            if found.whole < found.size {
+                unread.push((log, found.whole, found.size));
             }
             records.extend(
                 found
+                    .records
                     .into_iter()
                     .map(|(job, (offset, len))| (job, Location { log, offset, len })),
             );
@@ -267,13 +287,13 @@ impl Log {
     pub fn open(dir: &Path, resume: bool) -> io::Result<(Log, BTreeSet<usize>)> {
         let path = dir.join(RESULTS_LOG);
         let done = if resume {
-            let (records, valid) = scan(&path)?;
+            let Scanned { records, whole, .. } = scan(&path)?;
             OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
                 .open(&path)?
-                .set_len(valid)?;
+                .set_len(whole)?;
             records.into_keys().collect()
         } else {
             File::create(&path)?;
@@ -386,9 +406,10 @@ mod tests {
             let mut bytes = b"@job 0 2\nok\n".to_vec();
             bytes.extend_from_slice(tail);
             std::fs::write(dir.path().join(RESULTS_LOG), &bytes).expect("write");
-            let (records, valid) = scan(&dir.path().join(RESULTS_LOG)).expect("scan");
-            assert_eq!(records.keys().copied().collect::<Vec<_>>(), vec![0]);
-            assert_eq!(valid, 12);
+            let found = scan(&dir.path().join(RESULTS_LOG)).expect("scan");
+            assert_eq!(found.records.keys().copied().collect::<Vec<_>>(), vec![0]);
+            assert_eq!(found.whole, 12);
+            assert_eq!(found.size, bytes.len() as u64);
         }
     }
 
@@ -424,19 +445,17 @@ mod tests {
             let mut bytes = good.clone();
             bytes[at] = if bytes[at] == b'7' { b'8' } else { b'7' };
             std::fs::write(&path, &bytes).expect("write");
-            let (records, valid) = scan(&path).expect("scan");
-            assert_eq!(
-                records.keys().copied().collect::<Vec<_>>(),
-                [0],
-                "byte {at}"
-            );
-            assert_eq!(valid, second as u64, "byte {at}");
+            let found = scan(&path).expect("scan");
+            let records: Vec<usize> = found.records.keys().copied().collect();
+            assert_eq!(records, [0], "byte {at}");
+            assert_eq!(found.whole, second as u64, "byte {at}");
+            assert_eq!(found.size, good.len() as u64, "byte {at}");
         }
         // Untouched, all three; written before sums were, read as before.
         std::fs::write(&path, &good).expect("write");
-        assert_eq!(scan(&path).expect("scan").0.len(), 3);
+        assert_eq!(scan(&path).expect("scan").records.len(), 3);
         std::fs::write(&path, b"@job 0 7\nall,10\n\n@job 1 7\nall,20\n\n").expect("write");
-        assert_eq!(scan(&path).expect("scan").0.len(), 2);
+        assert_eq!(scan(&path).expect("scan").records.len(), 2);
     }
 
     #[test]

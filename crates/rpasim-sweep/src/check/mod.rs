@@ -297,12 +297,10 @@ fn metric_columns(
     summary: &SummaryFile,
     tolerances: &[Tolerance],
 ) -> Result<Vec<usize>, SweepError> {
-    // The names of a row come before its metrics: a flow's target too.
-    let names = if summary.kind == Kind::Flows { 2 } else { 1 };
     tolerances
         .iter()
         .map(|t| match summary.column(&t.metric) {
-            Some(c) if c >= names => Ok(c),
+            Some(c) if c >= summary.first_metric_column() => Ok(c),
             Some(_) => Err(SweepError::Invalid(format!(
                 "--tolerance {}: {} names the rows, it is not a metric (metrics are the \
                  columns after it)",
@@ -335,8 +333,8 @@ fn compare_runs(
     // Every cell, not only those compared: a summary with a cell that does
     // not read (text, a NaN, a negative count) is not what rpasim writes,
     // and a check passed on it would pass by accident.
-    base.validate()?;
-    cur.validate()?;
+    base.validate_metrics()?;
+    cur.validate_metrics()?;
     let what = base.row_kind();
     if let Some(t) = cur_rows.keys().find(|t| !base_rows.contains_key(*t)) {
         return Err(missing(t, what, &cur.origin, &base.origin));

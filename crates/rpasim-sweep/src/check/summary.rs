@@ -104,9 +104,9 @@ impl SummaryFile {
         let origin = path.display().to_string();
         let invalid = |m: String| SweepError::Invalid(format!("{origin}: {m}"));
         if path == Path::new("-") {
-            return Err(invalid(
-                "cannot read a summary from standard input: give it as a file".into(),
-            ));
+            return Err(invalid(rpasim_scenario::input::from_standard_input(
+                "a summary",
+            )));
         }
         let meta = fs::metadata(path).map_err(|e| invalid(format!("cannot read it: {e}")))?;
         if !meta.is_file() {
@@ -306,16 +306,27 @@ impl SummaryFile {
         match self.kind {
             Kind::Run | Kind::Flows => {
                 self.by_target()?;
-                // Metrics start after the name (and a flow's target).
-                let first = if self.kind == Kind::Flows { 2 } else { 1 };
-                for (line, row) in self.rows.iter() {
-                    for (c, metric) in self.header.iter().enumerate().skip(first) {
-                        self.value(line, &row, c, metric)?;
-                    }
-                }
+                self.validate_metrics()?;
             }
             Kind::Sweep => {
                 self.sweep_index()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The first column of a run summary's metrics: after the row's name
+    /// (and a flow's target).
+    pub fn first_metric_column(&self) -> usize {
+        if self.kind == Kind::Flows { 2 } else { 1 }
+    }
+
+    /// Checks every cell of a run summary's metric columns, row by row.
+    pub fn validate_metrics(&self) -> Result<(), SweepError> {
+        for (line, row) in self.rows.iter() {
+            let metrics = self.header.iter().enumerate();
+            for (c, metric) in metrics.skip(self.first_metric_column()) {
+                self.value(line, &row, c, metric)?;
             }
         }
         Ok(())
