@@ -21,6 +21,7 @@ and the ``file``, ``line``, ``column`` and ``key`` of the first problem.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
@@ -33,7 +34,7 @@ import tempfile
 from csv import reader as _csv_reader, writer as _csv_writer
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -47,13 +48,16 @@ __all__ = [
 __version__ = "0.1.0"
 
 Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+# What ``sweep`` and ``plan`` report their progress to: a function of a
+# dict of counts, True for a line on stderr, or nothing.
+Progress = Union[bool, Callable[[Dict[str, int]], Any], None]
 
 
 def __dir__() -> List[str]:
     """What ``dir(rpasim)`` and a notebook's tab completion offer: the
     package's own names, not the modules and types it imports (``np``,
     ``os``, ``Any``...)."""
-    return sorted([*__all__, "Scenario", "__version__"])
+    return sorted([*__all__, "Scenario", "Progress", "__version__"])
 
 
 # Columns read as categories; every other column is numeric.
@@ -331,6 +335,45 @@ def _replication_range(replications: Any) -> Tuple[int, int]:
     return (_whole("replications' MIN", replications[0], 0), _whole("replications' MAX", replications[1], 0))
 
 
+def _progress_line(what: str, p: Mapping[str, int]) -> str:
+    """The line ``progress=True`` shows for a sweep's or a plan's counts."""
+    if "simulations_total" in p:
+        return (f"rpasim.{what}: {p['simulations_done']}/{p['simulations_total']} simulations, "
+                f"{p['variants_done']}/{p['variants_total']} variants done")
+    return f"rpasim.{what}: {p['candidates_evaluated']} candidates evaluated, {p['simulations']} simulations"
+
+
+@contextlib.contextmanager
+def _progress(progress: Progress, what: str) -> Iterator[Optional[Callable[[Dict[str, int]], Any]]]:
+    """The function a sweep or a plan reports its progress to: the
+    caller's, for True one that rewrites a line on stderr (ended by a
+    newline when the call returns or raises), or None."""
+    if isinstance(progress, (bool, np.bool_)) or progress is None:
+        if not progress:
+            yield None
+            return
+        shown = False
+
+        def show(counts: Dict[str, int]) -> None:
+            nonlocal shown
+            shown = True
+            sys.stderr.write("\r" + _progress_line(what, counts))
+            sys.stderr.flush()
+
+        try:
+            yield show
+        finally:
+            if shown:
+                sys.stderr.write("\n")
+                sys.stderr.flush()
+        return
+    if not callable(progress):
+        raise TypeError(
+            f"progress must be True, False, None or a function of one dict; got {type(progress).__name__}"
+        )
+    yield progress
+
+
 def _keyed(name: str, value: Any, example: str) -> Mapping[str, Any]:
     """A dict of keys to values (``vary``, ``search``), not empty."""
     if not isinstance(value, Mapping):
@@ -496,6 +539,7 @@ def sweep(
     seed: Optional[int] = None,
     set: Optional[Mapping[str, Any]] = None,
     jobs: Optional[int] = None,
+    progress: Progress = None,
 ) -> SweepResult:
     """Runs a scenario for every combination of the ``vary`` values with
     ``replications`` replications each (common random numbers), on ``jobs``
@@ -509,8 +553,14 @@ def sweep(
     (1,024 unless raised, ``set={"limits.max_output_mb": 2000}``) is refused
     with ``ValueError`` before it runs, as is one that varies
     ``simulation.seed`` (each replication sets it: more ``replications``
-    give more seeds)."""
-    with tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
+    give more seeds).
+
+    ``progress`` is told how far the sweep is: a function, called on the
+    caller's thread about every 50 ms while counts change and once at the
+    end, with a dict of ``simulations_done``, ``simulations_total``,
+    ``variants_done`` and ``variants_total``; ``True`` shows them on a line
+    of stderr. An exception it raises stops the sweep and is raised here."""
+    with _progress(progress, "sweep") as report, tempfile.TemporaryDirectory(prefix="rpasim-sweep-") as tmp:
         path = _scenario_file(scenario, tmp)
         vary = _keyed("vary", vary, '{"machines.vm-01.bots": "1..10"}')
         values = [(k, _vary_values(k, vs)) for k, vs in vary.items()]
@@ -518,7 +568,7 @@ def sweep(
         out = Path(tmp) / "sweep"
         _rpasim.sweep(
             str(path), values, replications, _seed(seed),
-            _overrides(set, None), str(out), _jobs(jobs),
+            _overrides(set, None), str(out), _jobs(jobs), report,
         )
         names = {
             "runs": "sweep.csv",
@@ -586,6 +636,7 @@ def plan(
     seed: Optional[int] = None,
     set: Optional[Mapping[str, Any]] = None,
     jobs: Optional[int] = None,
+    progress: Progress = None,
 ) -> PlanResult:
     """The cheapest setting that meets service-level goals, with
     confidence, as ``rpasim plan`` finds it. ``search`` gives each key's
@@ -601,8 +652,12 @@ def plan(
     candidate (after MIN replications, then at each doubling up to MAX):
     each look's bounds are at 1 - (1 - confidence)/looks, which
     ``answer.toml`` states as ``bound_confidence``. The plan's files are
-    kept in a temporary directory while it runs, then removed."""
-    with tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
+    kept in a temporary directory while it runs, then removed.
+
+    ``progress`` is told how far the plan is, as for ``sweep``: after each
+    candidate's evaluation, a dict of ``candidates_evaluated`` and
+    ``simulations`` (the plan's size is not known before it ends)."""
+    with _progress(progress, "plan") as report, tempfile.TemporaryDirectory(prefix="rpasim-plan-") as tmp:
         path = _scenario_file(scenario, tmp)
         search = _keyed("search", search, '{"machines.vm-01.bots": "1..10"}')
         searched = [(k, _vary_values(k, vs)) for k, vs in search.items()]
@@ -612,7 +667,7 @@ def plan(
         out.mkdir()
         answer, evaluated, simulations, not_monotone, bound_confidence, looks = _rpasim.plan(
             str(path), searched, goal_list, float(confidence), _replication_range(replications),
-            _seed(seed), _overrides(set, None), str(out), _jobs(jobs),
+            _seed(seed), _overrides(set, None), str(out), _jobs(jobs), report,
         )
         table = (out / "plan.csv").read_bytes()
         answer_toml = (out / "answer.toml").read_text(encoding="utf-8")

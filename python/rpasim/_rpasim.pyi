@@ -33,6 +33,7 @@ def sweep(
     set: List[str],
     out: str,
     jobs: Optional[int] = None,
+    progress: Optional[Callable[[Dict[str, int]], Any]] = None,
 ) -> None: ...
 def vary_values(text: str) -> List[str]:
     """The values of ``KEY=VALUES`` as ``--vary`` reads them."""
@@ -47,6 +48,7 @@ def plan(
     set: List[str],
     out: str,
     jobs: Optional[int] = None,
+    progress: Optional[Callable[[Dict[str, int]], Any]] = None,
 ) -> Tuple[Optional[List[str]], int, int, int, float, List[int]]: ...
 def columns(
     data: bytes, kinds: List[str]

@@ -381,6 +381,87 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sweep_reports_its_progress_on_the_callers_thread():
+    import threading
+
+    def sweep(progress):
+        # 40 jobs of about 70,000 runs each, on 2 threads: several reports
+        # 50 ms apart.
+        return rpasim.sweep(
+            REPO / "scenarios" / "mmc-million.toml", set={"simulation.horizon": "3d"},
+            vary={"machines.m01.bots": [1, 2]}, replications=20, jobs=2, progress=progress,
+        )
+
+    def record(calls):
+        def progress(counts):
+            calls.append((threading.get_ident(), dict(counts)))
+        return progress
+
+    for caller in ("main", "another thread"):
+        calls = []
+        if caller == "main":
+            sweep(record(calls))
+            me = threading.get_ident()
+        else:
+            # Off the main thread no signal is asked for, but progress is.
+            worker = threading.Thread(target=sweep, args=(record(calls),))
+            worker.start()
+            worker.join()
+            me = worker.ident
+        assert len(calls) >= 2 and all(thread == me for thread, _ in calls), caller
+        counts = [c for _, c in calls]
+        # The last call tells the end; counts only grow; totals never move.
+        assert counts[-1] == {"simulations_done": 40, "simulations_total": 40,
+                              "variants_done": 2, "variants_total": 2}, caller
+        for before, after in zip(counts, counts[1:]):
+            assert before != after
+            assert all(before[k] <= after[k] for k in after), (before, after)
+        assert {(c["simulations_total"], c["variants_total"]) for c in counts} == {(40, 2)}
+
+
+def test_a_plan_reports_its_progress_and_true_shows_it(capsys):
+    calls = []
+    question = {"scenario": QUICKSTART, "search": {"machines.vm-03.bots": "1..6"}, "goals": "sales.wait_p95_s<=2h"}
+    p = rpasim.plan(**question, progress=calls.append)
+    assert p.evaluated > 1
+    assert calls[-1] == {"candidates_evaluated": p.evaluated, "simulations": p.simulations}
+    rpasim.plan(**question, progress=True)
+    rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [1, 2]}, replications=2, progress=True)
+    err = capsys.readouterr().err
+    # Each rewrites its line, and ends it when it returns.
+    assert err.endswith(
+        f"rpasim.plan: {p.evaluated} candidates evaluated, {p.simulations} simulations\n"
+        "\rrpasim.sweep: 4/4 simulations, 2/2 variants done\n"
+    ), err
+    assert err.startswith("\rrpasim.plan: "), err
+    # Nothing is shown by default, or for False.
+    rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [1]}, progress=False)
+    rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [1]})
+    assert capsys.readouterr().err == ""
+
+
+def test_a_failing_progress_function_stops_the_sweep_and_leaves_no_files(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    calls = []
+
+    def failing(counts):
+        calls.append(counts["simulations_done"])
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        # 100 jobs of about 230,000 runs each: stopped after a few.
+        rpasim.sweep(**MMC_10_DAYS, vary={"machines.m01.bots": [1]}, replications=100, jobs=2,
+                     progress=failing)
+    # Not called again once it failed; the sweep's directory is gone.
+    assert len(calls) == 1 and calls[0] < 100
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TypeError, match="progress must be True, False, None or a function of one dict; got int"):
+        rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [1]}, progress=5)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_arguments_are_refused_in_pythons_terms():
     goal = ["all.wait_p95_s<=1h"]
     search = {"machines.vm-03.bots": "1..3"}
@@ -806,7 +887,7 @@ arrivals = { poisson = { per_hour = 3 } }
 
 def test_tab_completion_offers_the_packages_own_names():
     names = dir(rpasim)
-    assert names == sorted(rpasim.__all__ + ["Scenario", "__version__"])
+    assert names == sorted(rpasim.__all__ + ["Scenario", "Progress", "__version__"])
     assert "np" not in names and "Any" not in names
     # Every name offered is there.
     for name in names:

@@ -148,50 +148,104 @@ fn on_main_thread(py: Python<'_>) -> PyResult<bool> {
     Ok(current.is(&threading.call_method0("main_thread")?))
 }
 
-/// How often the caller's thread looks for a signal while the work runs.
+/// How often the caller's thread looks for a signal, and reports progress,
+/// while the work runs.
 const SIGNALS_EVERY: Duration = Duration::from_millis(50);
+
+/// The latest progress of a sweep or a plan, as (name, count) pairs: set by
+/// the work's threads as it goes, handed to Python's `progress` function by
+/// the caller's thread, the only one that calls Python.
+#[derive(Debug, Default)]
+struct Latest {
+    snapshot: Mutex<Option<Vec<(&'static str, u64)>>>,
+}
+
+impl Latest {
+    /// Keeps `counts` as the latest progress (replacing one not reported).
+    fn set(&self, counts: Vec<(&'static str, u64)>) {
+        if let Ok(mut slot) = self.snapshot.lock() {
+            *slot = Some(counts);
+        }
+    }
+
+    /// Calls `progress` with the latest counts as a dict, if they came
+    /// since the last call.
+    fn report(&self, py: Python<'_>, progress: Option<&Py<PyAny>>) -> PyResult<()> {
+        let Some(progress) = progress else {
+            return Ok(());
+        };
+        let Some(counts) = self.snapshot.lock().ok().and_then(|mut slot| slot.take()) else {
+            return Ok(());
+        };
+        let dict = PyDict::new(py);
+        for (name, count) in counts {
+            dict.set_item(name, count)?;
+        }
+        progress.call1(py, (dict,)).map(drop)
+    }
+}
 
 /// Runs `work` (a sweep or a plan, on threads of rayon's) on a thread of
 /// its own while the caller's thread, without the GIL, waits for it and
-/// asks Python every [`SIGNALS_EVERY`] whether a signal came. Python runs
-/// its signal handlers only on its main thread, and only when asked there:
+/// every [`SIGNALS_EVERY`] asks Python whether a signal came and calls
+/// `progress` with what `work` has set in its [`Latest`] since (and once
+/// more when it is done, so the last call tells the end). Python runs its
+/// signal handlers only on its main thread, and only when asked there:
 /// without this, Ctrl-C in a notebook was heeded when the whole sweep or
-/// plan had finished. On a signal's exception (`KeyboardInterrupt`),
-/// `work`'s [`rpasim_sweep::Stop`] is requested, and the exception is
-/// raised once `work` has stopped. (A run asks on its own thread, between
-/// events: [`run`].)
+/// plan had finished. On a signal's exception (`KeyboardInterrupt`), or
+/// one `progress` raises, `work`'s [`rpasim_sweep::Stop`] is requested,
+/// and the exception is raised once `work` has stopped. (A run asks on its
+/// own thread, between events: [`run`].)
 fn interruptible<T: Send>(
     py: Python<'_>,
-    work: impl FnOnce(rpasim_sweep::Stop) -> T + Send,
+    progress: Option<Py<PyAny>>,
+    work: impl FnOnce(rpasim_sweep::Stop, &Latest) -> T + Send,
 ) -> PyResult<T> {
-    if !on_main_thread(py)? {
-        // No signal is handled off the main thread: nothing to ask.
-        return Ok(py.detach(|| work(rpasim_sweep::Stop::never())));
+    let latest = Latest::default();
+    // No signal is handled off the main thread: without a progress
+    // function, nothing to ask.
+    let signals = on_main_thread(py)?;
+    if !signals && progress.is_none() {
+        return Ok(py.detach(|| work(rpasim_sweep::Stop::never(), &latest)));
     }
     let flag = Arc::new(AtomicBool::new(false));
     let stop = rpasim_sweep::Stop::when(Arc::clone(&flag));
-    let (result, signal) = py.detach(|| {
+    let (result, raised) = py.detach(|| {
         std::thread::scope(|scope| {
             let (done, finished) = mpsc::channel::<()>();
+            let latest = &latest;
             let worker = scope.spawn(move || {
-                let result = work(stop);
+                let result = work(stop, latest);
                 let _ = done.send(());
                 result
             });
-            let mut signal = None;
-            // Disconnected: the worker panicked (joined below).
-            while let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(SIGNALS_EVERY) {
-                if signal.is_none()
-                    && let Err(e) = Python::attach(|py| py.check_signals())
-                {
-                    signal = Some(e);
-                    flag.store(true, Ordering::Relaxed);
+            let mut raised = None;
+            loop {
+                // Sent or disconnected (the worker panicked, joined below).
+                let over = !matches!(
+                    finished.recv_timeout(SIGNALS_EVERY),
+                    Err(RecvTimeoutError::Timeout)
+                );
+                if raised.is_none() {
+                    let asked = Python::attach(|py| {
+                        if signals && !over {
+                            py.check_signals()?;
+                        }
+                        latest.report(py, progress.as_ref())
+                    });
+                    if let Err(e) = asked {
+                        raised = Some(e);
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                }
+                if over {
+                    break;
                 }
             }
-            (worker.join(), signal)
+            (worker.join(), raised)
         })
     });
-    if let Some(e) = signal {
+    if let Some(e) = raised {
         return Err(e);
     }
     result.map_err(|panic| std::panic::resume_unwind(panic))
@@ -435,9 +489,10 @@ fn validate(
 /// Runs a sweep of the scenario file `scenario` into the directory `out`
 /// (varied keys with their values as TOML texts, replications, base seed,
 /// fixed overrides) on `jobs` threads (all cores when None), then writes its
-/// tables there, as `rpasim sweep` does.
+/// tables there, as `rpasim sweep` does; `progress` is called with the
+/// simulations and variants done and in all ([`interruptible`]).
 #[pyfunction]
-#[pyo3(signature = (scenario, vary, replications, seed, set, out, jobs=None))]
+#[pyo3(signature = (scenario, vary, replications, seed, set, out, jobs=None, progress=None))]
 #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
 fn sweep(
     py: Python<'_>,
@@ -448,6 +503,7 @@ fn sweep(
     set: Vec<String>,
     out: PathBuf,
     jobs: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<()> {
     let def = rpasim_sweep::SweepDefinition {
         scenario,
@@ -460,13 +516,21 @@ fn sweep(
         set,
         metrics: Vec::new(),
     };
-    interruptible(py, |stop| {
+    interruptible(py, progress, |stop, latest| {
         rpasim_sweep::runner::with_threads(jobs, || -> Result<(), String> {
             let options = rpasim_sweep::RunOptions {
                 stop,
                 ..Default::default()
             };
-            let (manifest, _, _locked) = rpasim_sweep::runner::run(&def, &out, &options, &|_| {})
+            let tick = |p: rpasim_sweep::runner::Progress| {
+                latest.set(vec![
+                    ("simulations_done", p.runs_done as u64),
+                    ("simulations_total", p.runs_total as u64),
+                    ("variants_done", p.variants_done as u64),
+                    ("variants_total", p.variants_total as u64),
+                ]);
+            };
+            let (manifest, _, _locked) = rpasim_sweep::runner::run(&def, &out, &options, &tick)
                 .map_err(|e| e.to_string())?;
             rpasim_sweep::assemble::assemble(&out, &manifest, std::slice::from_ref(&out))
                 .map_err(|e| e.to_string())
@@ -485,11 +549,12 @@ type PlanTuple = (Option<Vec<String>>, usize, u64, usize, f64, Vec<u32>);
 /// (`NAME.METRIC<=VALUE` texts; the scenario's `[[goals]]` when empty),
 /// each decided with `confidence`; writes plan.csv, answer.toml, the
 /// answer's scenario.toml and the charts into `out`, as `rpasim plan`
-/// does. Returns `(the answer's KEY=VALUE settings, or None; candidates
+/// does; `progress` is called with the candidates evaluated and the
+/// simulations so far. Returns `(the answer's KEY=VALUE settings, or None; candidates
 /// evaluated; simulations; pairs that contradict monotonicity; each
 /// look's bound confidence; the looks, in replications)`.
 #[pyfunction]
-#[pyo3(signature = (scenario, search, goals, confidence, replications, seed, set, out, jobs=None))]
+#[pyo3(signature = (scenario, search, goals, confidence, replications, seed, set, out, jobs=None, progress=None))]
 #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
 fn plan(
     py: Python<'_>,
@@ -502,6 +567,7 @@ fn plan(
     set: Vec<String>,
     out: PathBuf,
     jobs: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<PlanTuple> {
     let loaded =
         rpasim_scenario::load(&scenario, &overrides(&set)?).map_err(|e| scenario_error(py, &e))?;
@@ -527,10 +593,16 @@ fn plan(
         seed,
         set,
     };
-    interruptible(py, |stop| -> Result<_, String> {
+    interruptible(py, progress, |stop, latest| -> Result<_, String> {
         let prepared = rpasim_sweep::plan::prepare(&def).map_err(|e| e.to_string())?;
+        let tick = |evaluated: usize, simulations: u64| {
+            latest.set(vec![
+                ("candidates_evaluated", evaluated as u64),
+                ("simulations", simulations),
+            ]);
+        };
         let plan = rpasim_sweep::runner::with_threads(jobs, || {
-            rpasim_sweep::plan::run(&def, &prepared, &|_, _| {}, &stop)
+            rpasim_sweep::plan::run(&def, &prepared, &tick, &stop)
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
