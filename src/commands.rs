@@ -205,7 +205,7 @@ fn not_redrawn_here(dir: &Path) -> Result<(), CliError> {
              arguments give the same files)"
         )));
     }
-    if ours(&crate::import::IMPORT_OUTPUT) {
+    if ours(&rpasim_charts::import::IMPORT_OUTPUT) {
         return Err(CliError::Invalid(format!(
             "{shown}: an import's output (replay.toml); rpasim plot redraws runs and sweeps, \
              and an import draws its calibration as it runs: import the history again, or \

@@ -1,38 +1,10 @@
 //! `rpasim import`: a run history into a replay and a fitted scenario.
 
+use rpasim_charts::import::{ImportFailure, import_into};
 use rpasim_import::calibrate;
-use rpasim_report::StagedDir;
-use rpasim_report::outdir::{Marker, OutputKind};
 
 use crate::cli::ImportArgs;
 use crate::error::CliError;
-
-/// The replay scenario, the marker of an import's output.
-const REPLAY_TOML: &str = "replay.toml";
-
-/// What an import writes, and how an earlier one is recognised.
-pub(crate) static IMPORT_OUTPUT: OutputKind = OutputKind {
-    name: "import",
-    marker: Some(Marker {
-        file: REPLAY_TOML,
-        signed: is_replay,
-    }),
-    files: &[
-        REPLAY_TOML,
-        "scenario.toml",
-        "calibration.csv",
-        rpasim_charts::calibration::CALIBRATION_HTML,
-    ],
-    extensions: &[],
-    dirs: &[
-        ("traces", &["csv"]),
-        (rpasim_charts::CHARTS_DIR, &["svg", "png"]),
-    ],
-};
-
-fn is_replay(text: &str) -> bool {
-    text.starts_with("# Imported by rpasim")
-}
 
 /// `rpasim import HISTORY --out DIR`.
 pub fn import(args: &ImportArgs) -> Result<(), CliError> {
@@ -49,28 +21,11 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         to: instant("--to", &args.to)?,
         flows: args.flows.clone(),
     };
-    let staged = StagedDir::create(&args.out, &IMPORT_OUTPUT)?;
-    let report = rpasim_import::import(
-        &args.history,
-        staged.path(),
-        &selection,
-        args.fleet.as_deref(),
-    )
-    .map_err(|e| {
-        if e.path == args.history || Some(&e.path) == args.fleet.as_ref() {
-            CliError::Invalid(e.to_string())
-        } else {
-            CliError::Failed(e.to_string())
-        }
-    })?;
-    rpasim_charts::calibration::write(
-        staged.path(),
-        &args.history.display().to_string(),
-        &report.calibration,
-        &report.notes,
-    )
-    .map_err(|e| CliError::Failed(format!("writing the calibration page: {e}")))?;
-    let out = staged.commit()?;
+    let (out, report) = import_into(&args.history, &args.out, &selection, args.fleet.as_deref())
+        .map_err(|e| match e {
+            ImportFailure::Invalid(m) => CliError::Invalid(m),
+            ImportFailure::Failed(m) => CliError::Failed(m),
+        })?;
     if !args.quiet {
         println!(
             "{}: {} runs ({} still open at the export's end, {} attended, {} duplicate rows \

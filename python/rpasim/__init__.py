@@ -43,7 +43,8 @@ from . import _rpasim
 from ._rpasim import ScenarioError
 
 __all__ = [
-    "run", "sweep", "plan", "validate", "Result", "SweepResult", "PlanResult", "ScenarioError",
+    "run", "sweep", "plan", "validate", "import_history", "Result", "SweepResult", "PlanResult",
+    "ImportResult", "ScenarioError",
 ]
 __version__ = "0.1.0"
 
@@ -73,7 +74,7 @@ _INT = {
     "cancelled", "started", "machine_expired", "not_started", "queued",
     "running", "bots_ready", "bots_provisioning", "bots_busy",
     "hosted_capacity_used", "hosted_capacity_free", "replication", "variant",
-    "seed", "n",
+    "seed", "n", "runs_observed", "runs_replayed", "runs_fitted",
 }
 # Integer columns that may be empty (pandas' nullable Int64).
 _NULLABLE_INT = {"bot"}
@@ -681,4 +682,86 @@ def plan(
         answer=values, csv={"plan.csv": table}, plan=frame, answer_toml=answer_toml, scenario=scenario_text,
         evaluated=evaluated, simulations=simulations, not_monotone=not_monotone,
         confidence=float(confidence), bound_confidence=bound_confidence, looks=list(looks),
+    )
+
+
+@dataclass
+class ImportResult:
+    """What ``import_history`` wrote and found. Files: ``out`` (the
+    directory), ``replay`` (replay.toml: the history's runs, each at its
+    instant with its duration, on the fleet inferred), ``scenario``
+    (scenario.toml: a model fitted to them, for what-ifs), ``page``
+    (calibration.html). ``calibration`` is calibration.csv: per flow, the
+    history's waits against its replay's and the fitted model's;
+    ``verdicts`` says per flow whether the replay reproduces the observed
+    waits (misfits first), ``notes`` what was inferred and adapted, and
+    ``machines`` each machine inferred. Counts: ``runs`` read, ``open``
+    (still queued or running at the export's end), ``attended``,
+    ``duplicates`` (rows skipped) and ``unknown_status`` (replayed as
+    succeeded)."""
+
+    out: Path
+    replay: Path
+    scenario: Path
+    page: Path
+    calibration: pd.DataFrame = field(repr=False)
+    verdicts: List[str]
+    notes: List[str]
+    machines: List[str] = field(repr=False)
+    runs: int
+    open: int
+    attended: int
+    duplicates: int
+    unknown_status: int
+
+
+def _instant(name: str, value: Any) -> Optional[str]:
+    """A bound of ``import_history``'s window as rpasim reads it: ISO 8601
+    text (a ``datetime`` without a zone is UTC, a ``date`` its 00:00 UTC)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{name} must be an ISO 8601 text, a date or a datetime; got {type(value).__name__}")
+
+
+def import_history(
+    history: Union[str, "os.PathLike[str]"],
+    out: Union[str, "os.PathLike[str]"],
+    fleet: Union[str, "os.PathLike[str]", None] = None,
+    start: Union[str, datetime.date, None] = None,
+    end: Union[str, datetime.date, None] = None,
+    flows: Union[str, Sequence[str], None] = None,
+) -> ImportResult:
+    """Scenarios from a run history, as ``rpasim import`` makes them: the
+    history (the DesktopFlowRuns / ``flowsession`` table as CSV with a
+    header, or the Web API's OData JSON) becomes a replay of its runs on
+    the fleet they ran on and a fitted model, written into ``out`` with
+    their traces, calibration.csv and calibration.html (an earlier import
+    there is replaced whole; a directory of anything else is refused with
+    ``ValueError``). ``fleet`` is a fleet file (what the history cannot
+    tell: bots never used at once, environments, limits); ``start`` and
+    ``end`` keep the runs created in that window (``end`` left out; ISO
+    8601 texts, dates or datetimes, UTC unless they say otherwise);
+    ``flows`` keeps those flows (one name or a list). A history that is
+    not what an import reads raises ``ValueError`` naming its line and
+    column. Then ``run(result.replay)`` replays it, and
+    ``run(result.scenario, set=...)`` asks what-ifs of the model."""
+    names = [flows] if isinstance(flows, str) else list(flows or [])
+    if not all(isinstance(f, str) for f in names):
+        raise TypeError(f"flows must be a flow's name or a list of names; got {flows!r}")
+    written, counts, notes, machines, verdicts = _rpasim.import_history(
+        os.fspath(history), os.fspath(out), None if fleet is None else os.fspath(fleet),
+        _instant("start", start), _instant("end", end), names,
+    )
+    directory = Path(written)
+    runs, open_, attended, duplicates, unknown_status = counts
+    return ImportResult(
+        out=directory, replay=directory / "replay.toml", scenario=directory / "scenario.toml",
+        page=directory / "calibration.html",
+        calibration=_frame((directory / "calibration.csv").read_bytes()),
+        verdicts=list(verdicts), notes=list(notes), machines=list(machines),
+        runs=runs, open=open_, attended=attended, duplicates=duplicates, unknown_status=unknown_status,
     )

@@ -50,6 +50,14 @@ def plan(
     jobs: Optional[int] = None,
     progress: Optional[Callable[[Dict[str, int]], Any]] = None,
 ) -> Tuple[Optional[List[str]], int, int, int, float, List[int]]: ...
+def import_history(
+    history: str,
+    out: str,
+    fleet: Optional[str] = None,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    flows: List[str] = ...,
+) -> Tuple[str, Tuple[int, int, int, int, int], List[str], List[str], List[str]]: ...
 def columns(
     data: bytes, kinds: List[str]
 ) -> Optional[List[Tuple[Any, ...]]]:

@@ -892,3 +892,55 @@ def test_tab_completion_offers_the_packages_own_names():
     # Every name offered is there.
     for name in names:
         getattr(rpasim, name)
+
+
+HISTORY = REPO / "scenarios" / "history" / "history.csv"
+
+
+def test_an_import_writes_what_the_command_line_writes(tmp_path):
+    import datetime
+
+    r = rpasim.import_history(HISTORY, tmp_path / "py")
+    subprocess.run([cli(), "import", str(HISTORY), "--out", str(tmp_path / "cli"), "-q"], check=True)
+    files = sorted(p.relative_to(tmp_path / "cli") for p in (tmp_path / "cli").rglob("*") if p.is_file())
+    assert Path("replay.toml") in files and Path("calibration.html") in files
+    assert files == sorted(p.relative_to(r.out) for p in r.out.rglob("*") if p.is_file())
+    for f in files:
+        assert (r.out / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
+    # What the console says, as values.
+    assert (r.runs, r.open, r.attended, r.duplicates, r.unknown_status) == (701, 0, 0, 0, 0)
+    assert (r.replay, r.scenario, r.page) == (r.out / "replay.toml", r.out / "scenario.toml", r.out / "calibration.html")
+    assert len(r.verdicts) == 2 and all(v.split(":")[0] in ("invoices", "nightly") for v in r.verdicts)
+    assert r.machines[0] == "machine f-01: 1 bot, in group finance" and len(r.machines) == 4
+    assert list(r.calibration["flow"]) == ["invoices", "nightly"]
+    assert list(r.calibration["runs_observed"]) == [659, 42] and r.calibration["runs_observed"].dtype == "int64"
+    # The replay runs the history's runs again.
+    assert int(rpasim.run(r.replay).summary.set_index("target").loc["all", "arrivals"]) == 701
+    # A window and a flow (dates, datetimes and texts alike); an earlier
+    # import in the way is replaced.
+    start = datetime.datetime(2026, 3, 3)
+    window = rpasim.import_history(HISTORY, tmp_path / "py", start=start, flows="invoices")
+    assert window.out == r.out and 0 < window.runs < 659
+    assert rpasim.import_history(HISTORY, tmp_path / "w", start="2026-03-03T00:00:00Z", flows=["invoices"]).runs == window.runs
+    assert list(window.calibration["flow"]) == ["invoices"]
+
+
+def test_an_import_refuses_bad_input_in_pythons_terms(tmp_path):
+    def refused(error, match, **kwargs):
+        with pytest.raises(error, match=match):
+            rpasim.import_history(kwargs.pop("history", HISTORY), kwargs.pop("out", tmp_path / "out"), **kwargs)
+
+    refused(ValueError, "^start: not an ISO 8601 date or timestamp", start="yesterday")
+    refused(ValueError, r"start 2026-03-05T00:00:00Z is not before end 2026-03-04T00:00:00Z: .*\(end is the first", start="2026-03-05", end="2026-03-04")
+    refused(ValueError, 'flows: no run of flow "nope" in the history', flows=["nope"])
+    refused(TypeError, "start must be an ISO 8601 text, a date or a datetime; got int", start=5)
+    refused(TypeError, "flows must be a flow's name or a list of names", flows=[1])
+    # A file that is not a history: located, its content not echoed.
+    refused(ValueError, r"README.md:1: not a run history: no createdon column", history=REPO / "README.md")
+    # A directory of other files is left as it was.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    refused(ValueError, "is not a file of an rpasim import", out=mine)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "keep me"
+    assert not (tmp_path / "out").exists()

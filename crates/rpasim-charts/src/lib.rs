@@ -13,6 +13,7 @@ pub mod data;
 pub mod draw;
 mod encoding;
 pub mod files;
+pub mod import;
 pub mod plan;
 pub mod report;
 pub mod sweep;

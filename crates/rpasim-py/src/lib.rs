@@ -108,8 +108,9 @@ fn failed(first: &FirstError) -> bool {
 }
 
 /// The options of the command line that its messages name, as the
-/// arguments of `rpasim.sweep` and `rpasim.plan` they are in Python.
-const PYTHON_TERMS: [(&str, &str); 10] = [
+/// arguments of `rpasim.sweep`, `rpasim.plan` and `rpasim.import_history`
+/// they are in Python (the more specific first).
+const PYTHON_TERMS: [(&str, &str); 15] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -129,6 +130,14 @@ const PYTHON_TERMS: [(&str, &str); 10] = [
         "(set={\"limits.max_output_mb\": N})",
     ),
     ("from --set or [set]", "from set="),
+    (
+        "(--flows) or a shorter period (--from, --to)",
+        "(flows=) or a shorter period (start=, end=)",
+    ),
+    ("--from/--to window", "start/end window"),
+    ("--flows:", "flows:"),
+    ("--from ", "start "),
+    ("--to ", "end "),
 ];
 
 /// A `ValueError` with a message of the command line's, in the Python
@@ -619,6 +628,78 @@ fn plan(
     .map_err(python_error)
 }
 
+/// What [`import_history`] returns to Python: the output directory, then
+/// the report's counts, notes, machines and verdicts (misfits first).
+type ImportTuple = (
+    PathBuf,
+    (usize, usize, usize, u64, u64),
+    Vec<String>,
+    Vec<String>,
+    Vec<String>,
+);
+
+/// Imports a run history (DesktopFlowRuns / `flowsession` CSV, or the Web
+/// API's JSON) into `out` as `rpasim import` does: a replay, a fitted
+/// model, their traces, `calibration.csv` and `calibration.html`, swapped
+/// in whole (an earlier import there replaced, anything else refused).
+/// `start` and `end` bound the runs by their creation (ISO 8601; `end`
+/// left out), `flows` keeps only those flows (all when empty), `fleet` is
+/// a fleet file. Returns `(out, (runs, open, attended, duplicates,
+/// unknown statuses), notes, machines, verdicts)`.
+#[pyfunction]
+#[pyo3(signature = (history, out, fleet=None, start=None, end=None, flows=Vec::new()))]
+fn import_history(
+    py: Python<'_>,
+    history: PathBuf,
+    out: PathBuf,
+    fleet: Option<PathBuf>,
+    start: Option<&str>,
+    end: Option<&str>,
+    flows: Vec<String>,
+) -> PyResult<ImportTuple> {
+    let instant = |name: &str, text: Option<&str>| -> PyResult<Option<i64>> {
+        text.map(|t| {
+            rpasim_import::time::parse_bound(t)
+                .map_err(|m| PyValueError::new_err(format!("{name}: {m}")))
+        })
+        .transpose()
+    };
+    let selection = rpasim_import::Selection {
+        from: instant("start", start)?,
+        to: instant("end", end)?,
+        flows,
+    };
+    let (out, report) = py
+        .detach(|| rpasim_charts::import::import_into(&history, &out, &selection, fleet.as_deref()))
+        .map_err(|e| match e {
+            rpasim_charts::import::ImportFailure::Invalid(m) => python_error(m),
+            rpasim_charts::import::ImportFailure::Failed(m) => PyRuntimeError::new_err(m),
+        })?;
+    let verdicts = rpasim_import::calibrate::misfits_first(&report.calibration.verdicts)
+        .into_iter()
+        // The console's prefix, which says where the line comes from.
+        .map(|v| {
+            v.text
+                .strip_prefix("calibration: ")
+                .unwrap_or(&v.text)
+                .to_string()
+        })
+        .collect();
+    Ok((
+        out,
+        (
+            report.runs,
+            report.open,
+            report.attended,
+            report.duplicates,
+            report.unknown_status,
+        ),
+        report.notes,
+        report.machines,
+        verdicts,
+    ))
+}
+
 /// The values of `KEY=VALUES` as `--vary` reads them (`1..10`, `5..50:5`,
 /// `1,2,4`).
 #[pyfunction]
@@ -710,6 +791,7 @@ fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(import_history, m)?)?;
     m.add_function(wrap_pyfunction!(vary_values, m)?)?;
     m.add_function(wrap_pyfunction!(columns, m)?)?;
     Ok(())
