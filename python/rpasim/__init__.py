@@ -49,9 +49,10 @@ __all__ = [
 __version__ = "0.1.0"
 
 Scenario = Union[str, "os.PathLike[str]", Mapping[str, Any]]
-# What ``sweep`` and ``plan`` report their progress to: a function of a
-# dict of counts, True for a line on stderr, or nothing.
-Progress = Union[bool, Callable[[Dict[str, int]], Any], None]
+# What ``run``, ``sweep`` and ``plan`` report their progress to: a function
+# of a dict of counts (or, for a run, of simulated seconds), True for a
+# line on stderr, or nothing.
+Progress = Union[bool, Callable[[Dict[str, Any]], Any], None]
 
 
 def __dir__() -> List[str]:
@@ -336,8 +337,12 @@ def _replication_range(replications: Any) -> Tuple[int, int]:
     return (_whole("replications' MIN", replications[0], 0), _whole("replications' MAX", replications[1], 0))
 
 
-def _progress_line(what: str, p: Mapping[str, int]) -> str:
-    """The line ``progress=True`` shows for a sweep's or a plan's counts."""
+def _progress_line(what: str, p: Mapping[str, Any]) -> str:
+    """The line ``progress=True`` shows for a run's, a sweep's or a plan's
+    progress."""
+    if "horizon_s" in p:
+        share = p["simulated_s"] / p["horizon_s"] if p["horizon_s"] > 0 else 1.0
+        return f"rpasim.{what}: {100 * share:.0f} % of the horizon simulated"
     if "simulations_total" in p:
         return (f"rpasim.{what}: {p['simulations_done']}/{p['simulations_total']} simulations, "
                 f"{p['variants_done']}/{p['variants_total']} variants done")
@@ -345,7 +350,7 @@ def _progress_line(what: str, p: Mapping[str, int]) -> str:
 
 
 @contextlib.contextmanager
-def _progress(progress: Progress, what: str) -> Iterator[Optional[Callable[[Dict[str, int]], Any]]]:
+def _progress(progress: Progress, what: str) -> Iterator[Optional[Callable[[Dict[str, Any]], Any]]]:
     """The function a sweep or a plan reports its progress to: the
     caller's, for True one that rewrites a line on stderr (ended by a
     newline when the call returns or raises), or None."""
@@ -355,7 +360,7 @@ def _progress(progress: Progress, what: str) -> Iterator[Optional[Callable[[Dict
             return
         shown = False
 
-        def show(counts: Dict[str, int]) -> None:
+        def show(counts: Dict[str, Any]) -> None:
             nonlocal shown
             shown = True
             sys.stderr.write("\r" + _progress_line(what, counts))
@@ -427,6 +432,7 @@ def run(
     selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
     discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
     runs: bool = True,
+    progress: Progress = None,
 ) -> Result:
     """Simulates a scenario and returns its tables.
 
@@ -450,9 +456,16 @@ def run(
     raised by a policy stops the run (the policy is not called again) and
     is raised here; so is Ctrl-C's ``KeyboardInterrupt``, within a few
     milliseconds of simulation.
+
+    ``progress`` is told how far the simulation is: a function, called on
+    the caller's thread about every 50 ms and once at the end, with a dict
+    of ``simulated_s`` and ``horizon_s`` (seconds); ``True`` shows the
+    share of the horizon simulated on a line of stderr. An exception it
+    raises stops the run and is raised here.
     """
     text, source = _source(scenario)
-    tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs)
+    with _progress(progress, "run") as report:
+        tables = _rpasim.run(text, source, _overrides(set, seed), selection, discipline, runs, report)
     # Each table's bytes, in the order of _FILES; runs.csv's absent with
     # runs=False.
     data = {k: v for k in _FILES for v in [tables[k]] if isinstance(v, bytes)}

@@ -23,6 +23,7 @@ def run(
     selection: Optional[Callable[[List[Dict[str, Any]]], int]] = None,
     discipline: Optional[Callable[[Dict[str, Any]], Union[int, Tuple[int, int]]]] = None,
     runs: bool = True,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
 ) -> Dict[str, Union[str, bytes, None]]: ...
 def validate(text: Optional[str], source: str, set: List[str]) -> str: ...
 def sweep(
@@ -33,7 +34,7 @@ def sweep(
     set: List[str],
     out: str,
     jobs: Optional[int] = None,
-    progress: Optional[Callable[[Dict[str, int]], Any]] = None,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
 ) -> None: ...
 def vary_values(text: str) -> List[str]:
     """The values of ``KEY=VALUES`` as ``--vary`` reads them."""
@@ -48,7 +49,7 @@ def plan(
     set: List[str],
     out: str,
     jobs: Optional[int] = None,
-    progress: Optional[Callable[[Dict[str, int]], Any]] = None,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
 ) -> Tuple[Optional[List[str]], int, int, int, float, List[int]]: ...
 def import_history(
     history: str,

@@ -381,6 +381,29 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_files(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_run_reports_its_progress_and_a_failing_progress_function_stops_it(capsys):
+    times = []
+    forty_days = {"scenario": MMC_10_DAYS["scenario"], "set": {"simulation.horizon": "40d"}, "runs": False}
+    r = rpasim.run(**forty_days, progress=times.append)
+    # 40 days of about 920,000 runs: reported as it went, then at the end.
+    horizon = 40 * 86400.0
+    assert len(times) >= 2 and times[-1] == {"simulated_s": horizon, "horizon_s": horizon}
+    simulated = [t["simulated_s"] for t in times]
+    assert simulated == sorted(set(simulated)) and 0 < simulated[0] < horizon
+    # The same tables as without it.
+    assert r.csv == rpasim.run(**forty_days).csv
+    rpasim.run(GROUP, progress=True)
+    assert capsys.readouterr().err == "\rrpasim.run: 100 % of the horizon simulated\n"
+
+    def failing(counts):
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        rpasim.run(**forty_days, progress=failing)  # told first on the way
+    with pytest.raises(ZeroDivisionError):
+        rpasim.run(GROUP, progress=failing)  # told only at its end
+
+
 def test_a_sweep_reports_its_progress_on_the_callers_thread():
     import threading
 

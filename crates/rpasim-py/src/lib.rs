@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -20,7 +20,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyTuple};
 use rpasim_core::queue::{QueueDiscipline, QueuedRun, Rank};
 use rpasim_core::random::SimRng;
 use rpasim_core::selection::{Candidates, MachineSelection};
-use rpasim_core::{Simulation, TargetId};
+use rpasim_core::{SimTime, Simulation, TargetId};
 use rpasim_report::columns::{Column, Kind, read as read_columns};
 use rpasim_report::{Output, Recorder};
 use rpasim_scenario::{Override, Scenario, ScenarioError as Invalid};
@@ -368,12 +368,45 @@ impl QueueDiscipline for PyDiscipline {
     }
 }
 
+/// A Python function told how far a run is: the simulated time and the
+/// horizon, in seconds, every [`SIGNALS_EVERY`] or so and at the end.
+struct RunProgress {
+    function: Py<PyAny>,
+    horizon: SimTime,
+    last: Instant,
+}
+
+impl RunProgress {
+    fn new(function: Py<PyAny>, horizon: SimTime) -> Self {
+        RunProgress {
+            function,
+            horizon,
+            last: Instant::now(),
+        }
+    }
+
+    /// Whether it is time to tell it again.
+    fn due(&self) -> bool {
+        self.last.elapsed() >= SIGNALS_EVERY
+    }
+
+    /// Tells it that the simulation has reached `now`.
+    fn report(&mut self, py: Python<'_>, now: SimTime) -> PyResult<()> {
+        self.last = Instant::now();
+        let counts = PyDict::new(py);
+        counts.set_item("simulated_s", now.as_millis() as f64 / 1000.0)?;
+        counts.set_item("horizon_s", self.horizon.as_millis() as f64 / 1000.0)?;
+        self.function.call1(py, (counts,)).map(drop)
+    }
+}
+
 /// Simulates a scenario (its text, or None to read the file `source`) and
 /// returns its tables as the bytes
 /// `rpasim run` writes: `runs` (None unless `runs`), `summary`, `flows`
-/// (summary-flows.csv), `timeseries`, `events`; and `name`.
+/// (summary-flows.csv), `timeseries`, `events`; and `name`. `progress`
+/// is told the simulated time as it goes ([`RunProgress`]).
 #[pyfunction]
-#[pyo3(signature = (text, source, set, selection=None, discipline=None, runs=true))]
+#[pyo3(signature = (text, source, set, selection=None, discipline=None, runs=true, progress=None))]
 #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
 fn run<'py>(
     py: Python<'py>,
@@ -383,6 +416,7 @@ fn run<'py>(
     selection: Option<Py<PyAny>>,
     discipline: Option<Py<PyAny>>,
     runs: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let scenario = scenario(py, text, source, &set)?;
     // The tables are the files `rpasim run` writes, held in memory: they
@@ -415,6 +449,7 @@ fn run<'py>(
         })
         .collect();
     let on_main_thread = on_main_thread(py)?;
+    let mut progress = progress.map(|f| RunProgress::new(f, spec.horizon));
     let outcome = py.detach(|| {
         // Tables are formatted on a core of their own when there is one.
         let mut sim = Simulation::new(spec, Output::beside(Recorder::in_memory_with(spec, runs)))
@@ -430,15 +465,29 @@ fn run<'py>(
         // The simulation runs on the caller's thread. On Python's main
         // thread, which runs its signal handlers when asked, a signal's
         // exception (Ctrl-C's KeyboardInterrupt) stops it as a policy's
-        // does, and is raised. Elsewhere nothing is asked: no signal is
-        // handled there, and taking the GIL from a busy main thread would
-        // wait up to its switch interval each time.
-        let go_on = || {
-            !failed(&error)
-                && (!on_main_thread
-                    || Python::attach(|py| py.check_signals())
-                        .map_err(|e| keep(&error, e))
-                        .is_ok())
+        // does, and is raised; so does one the progress function raises.
+        // Elsewhere no signal is asked for (none is handled there), and the
+        // GIL is taken only to report progress: taking it from a busy main
+        // thread waits up to its switch interval each time.
+        let go_on = |now: SimTime| {
+            if failed(&error) {
+                return false;
+            }
+            let due = progress.as_ref().is_some_and(RunProgress::due);
+            if !on_main_thread && !due {
+                return true;
+            }
+            Python::attach(|py| {
+                if on_main_thread {
+                    py.check_signals()?;
+                }
+                match progress.as_mut() {
+                    Some(p) if due => p.report(py, now),
+                    _ => Ok(()),
+                }
+            })
+            .map_err(|e| keep(&error, e))
+            .is_ok()
         };
         let Some((output, report)) = sim.run_while(go_on) else {
             return Err("stopped before it finished".into());
@@ -453,6 +502,9 @@ fn run<'py>(
         return Err(e);
     }
     let tables = outcome.map_err(PyRuntimeError::new_err)?;
+    if let Some(p) = progress.as_mut() {
+        p.report(py, spec.horizon)?;
+    }
     let out = PyDict::new(py);
     out.set_item("name", &scenario.name)?;
     // Each table's bytes dropped once Python has its copy: with a million

@@ -494,7 +494,7 @@ fn summarize_with(
 ) -> Result<rpasim_report::Summary, SweepError> {
     let sim = Simulation::new(spec, recorder).map_err(|e| SweepError::Invalid(e.to_string()))?;
     let (recorder, report) = sim
-        .run_while(|| !stop.requested())
+        .run_while(|_| !stop.requested())
         .ok_or(SweepError::Stopped)?;
     recorder
         .finish(&report)

@@ -447,16 +447,17 @@ impl<O: Observer> Simulation<O> {
     /// Runs still queued or running at the horizon are reported `in_flight`.
     pub fn run(self) -> (O, SimReport) {
         // Never asked to stop: the check compiles away.
-        self.run_while(|| true)
+        self.run_while(|_| true)
             .expect("a simulation that is never stopped runs to its horizon")
     }
 
     /// Runs as [`Simulation::run`] does, asking `go_on` every
-    /// [`ASK_EVERY_EVENTS`] events whether to go on; when it answers
-    /// false, stops there and returns `None` (the observer dropped, its
-    /// runs never finished). For callers that can be interrupted: Ctrl-C in
-    /// a Python notebook, a sweep asked to stop, a policy that failed.
-    pub fn run_while(mut self, mut go_on: impl FnMut() -> bool) -> Option<(O, SimReport)> {
+    /// [`ASK_EVERY_EVENTS`] events whether to go on, with the simulated
+    /// time reached (for a progress report); when it answers false, stops
+    /// there and returns `None` (the observer dropped, its runs never
+    /// finished). For callers that can be interrupted: Ctrl-C in a Python
+    /// notebook, a sweep asked to stop, a policy that failed.
+    pub fn run_while(mut self, mut go_on: impl FnMut(SimTime) -> bool) -> Option<(O, SimReport)> {
         while let Some((time, event)) = self.events.pop_until(self.horizon) {
             self.now = time;
             self.events_handled += 1;
@@ -467,7 +468,7 @@ impl<O: Observer> Simulation<O> {
             if self.check_waits {
                 self.assert_waits_current();
             }
-            if self.events_handled.is_multiple_of(ASK_EVERY_EVENTS) && !go_on() {
+            if self.events_handled.is_multiple_of(ASK_EVERY_EVENTS) && !go_on(self.now) {
                 return None;
             }
         }

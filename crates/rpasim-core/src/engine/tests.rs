@@ -734,10 +734,12 @@ fn run_while_asks_every_so_many_events_and_stops_when_told() {
     spec.flows.push(flow("f", 0, 1, &at));
     let (records, report) = run(&spec);
     let mut asked = 0u64;
+    let mut times = Vec::new();
     let (mut again, report_again) = Simulation::new(&spec, Records::default())
         .expect("valid")
-        .run_while(|| {
+        .run_while(|now| {
             asked += 1;
+            times.push(now.as_millis());
             true
         })
         .expect("never told to stop");
@@ -747,11 +749,17 @@ fn run_while_asks_every_so_many_events_and_stops_when_told() {
     assert_eq!(report_again, report);
     assert_eq!(asked, report.events / ASK_EVERY_EVENTS);
     assert_eq!(asked, 3);
+    // Asked with the time reached: later each time, within the horizon.
+    assert!(times.windows(2).all(|t| t[0] < t[1]), "{times:?}");
+    assert!(
+        times[0] > 0 && times[2] < spec.horizon.as_millis(),
+        "{times:?}"
+    );
 
     let mut asked = 0u64;
     let stopped = Simulation::new(&spec, Records::default())
         .expect("valid")
-        .run_while(|| {
+        .run_while(|_| {
             asked += 1;
             asked < 2
         });
