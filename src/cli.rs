@@ -40,7 +40,7 @@ pub enum Command {
     /// Print a shell completion script (source it, or put it where your
     /// shell loads completions).
     Completions(CompletionsArgs),
-    /// Print the JSON Schema of scenario files or of sweep files (what
+    /// Print the JSON Schema of scenario, sweep or fleet files (what
     /// schema/*.schema.json hold, for editors).
     Schema(SchemaArgs),
     /// Print a manual page (roff; view it with `man -l`): rpasim(1), or a
@@ -72,6 +72,8 @@ pub enum SchemaFormat {
     Scenario,
     /// Sweep files.
     Sweep,
+    /// Fleet files (`rpasim import --fleet`).
+    Fleet,
 }
 
 /// Arguments of `rpasim man`.

@@ -49,6 +49,7 @@ pub fn schema(args: &SchemaArgs) -> Result<(), CliError> {
     let value = match args.format {
         SchemaFormat::Scenario => rpasim_scenario::json_schema::scenario_schema(),
         SchemaFormat::Sweep => rpasim_sweep::definition::sweep_schema(),
+        SchemaFormat::Fleet => rpasim_import::fleet::fleet_schema(),
     };
     let mut text = serde_json::to_string_pretty(&value)
         .map_err(|e| CliError::Failed(format!("writing the schema: {e}")))?;

@@ -35,6 +35,7 @@ fn the_committed_schemas_are_what_rpasim_schema_writes() {
     for (format, file) in [
         ("scenario", "scenario.schema.json"),
         ("sweep", "sweep.schema.json"),
+        ("fleet", "fleet.schema.json"),
     ] {
         let o = run_in(dir.path(), &["schema", format]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -162,4 +163,68 @@ fn every_mutant_rpasim_accepts_validates() {
         );
     }
     assert!(accepted > 100, "only {accepted} mutants accepted");
+}
+
+/// A fleet file's schema takes what a fleet may hold, none of it required,
+/// and refuses what `rpasim import --fleet` refuses: a section a history
+/// tells (flows, events), a misspelt key.
+#[test]
+fn a_fleet_file_validates_as_import_reads_it() {
+    let fleet = validator("fleet.schema.json");
+    let text = "#:schema ../schema/fleet.schema.json\n\
+                [limits]\nqueue_capacity = 1000\n\n\
+                [[environments]]\nname = \"prod\"\nhosted_capacity = 4\n\n\
+                [[hosted_groups]]\nname = \"finance\"\nenvironment = \"prod\"\nmax_bots = 4\n\n\
+                [[machines]]\nname = \"pc\"\nbots = 3\n";
+    assert!(
+        problems(&fleet, text).is_empty(),
+        "{:?}",
+        problems(&fleet, text)
+    );
+    assert!(problems(&fleet, "").is_empty());
+    let with_flows = format!(
+        "{text}\n[[flows]]\nname = \"f\"\ntarget = \"pc\"\nduration = \"1m\"\narrivals = {{ cron = \"0 2 * * *\" }}\n"
+    );
+    assert!(!problems(&fleet, &with_flows).is_empty());
+    assert!(!problems(&fleet, "[simulation]\nhorizon = \"1d\"\n").is_empty());
+    let misspelt = text.replace("hosted_capacity", "hosted_capacty");
+    assert!(
+        problems(&fleet, &misspelt)
+            .iter()
+            .any(|p| p.starts_with("/environments/0:")),
+        "{:?}",
+        problems(&fleet, &misspelt)
+    );
+    // What the schema accepts, the import takes as a fleet.
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("fleet.toml"), text).expect("write");
+    let history = repo().join("scenarios/history/history.csv");
+    let o = run_in(
+        dir.path(),
+        &[
+            "import",
+            history.to_str().expect("path"),
+            "--fleet",
+            "fleet.toml",
+            "--out",
+            "out",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The schema is the scenario's, less what a fleet may not hold.
+    let scenario: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(repo().join("schema/scenario.schema.json")).expect("schema"),
+    )
+    .expect("JSON");
+    let of_fleet: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(repo().join("schema/fleet.schema.json")).expect("schema"),
+    )
+    .expect("JSON");
+    for section in rpasim_import::fleet::FLEET_SECTIONS {
+        assert_eq!(
+            of_fleet["properties"][section], scenario["properties"][section],
+            "{section}"
+        );
+    }
 }

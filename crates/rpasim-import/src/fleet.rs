@@ -278,6 +278,65 @@ pub const FLEET_SECTIONS: &[&str] = &[
     "costs",
 ];
 
+/// The JSON Schema of a fleet file, as `rpasim schema fleet` writes it:
+/// the scenario's, with only [`FLEET_SECTIONS`] (any other refused, as
+/// [`FleetFile::read`] refuses it), none of them required, and only the
+/// definitions they use.
+pub fn fleet_schema() -> serde_json::Value {
+    let mut schema = rpasim_scenario::json_schema::scenario_schema();
+    let Some(object) = schema.as_object_mut() else {
+        return schema;
+    };
+    object.remove("required");
+    object.insert("title".into(), "rpasim fleet".into());
+    object.insert(
+        "description".into(),
+        "An rpasim fleet file (`rpasim import --fleet`): what a run history cannot tell, as \
+         sections of a scenario (README, \"Start from your run history\")."
+            .into(),
+    );
+    if let Some(serde_json::Value::Object(sections)) = object.get_mut("properties") {
+        sections.retain(|name, _| FLEET_SECTIONS.contains(&name.as_str()));
+    }
+    let used = used_definitions(object);
+    if let Some(serde_json::Value::Object(definitions)) = object.get_mut("$defs") {
+        definitions.retain(|name, _| used.contains(name));
+    }
+    schema
+}
+
+/// The names of the `$defs` that a schema's properties refer to, directly
+/// or through other definitions.
+fn used_definitions(schema: &serde_json::Map<String, serde_json::Value>) -> BTreeSet<String> {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref")
+                    && let Some(name) = r.strip_prefix("#/$defs/")
+                {
+                    found.push(name.to_string());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    if let Some(properties) = schema.get("properties") {
+        refs(properties, &mut pending);
+    }
+    let mut used = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if used.insert(name.clone())
+            && let Some(definition) = schema.get("$defs").and_then(|d| d.get(&name))
+        {
+            refs(definition, &mut pending);
+        }
+    }
+    used
+}
+
 /// The fleet's sections that declare targets.
 const TARGET_SECTIONS: &[&str] = &[
     "machine_groups",
