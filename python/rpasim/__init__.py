@@ -43,8 +43,8 @@ from . import _rpasim
 from ._rpasim import ScenarioError
 
 __all__ = [
-    "run", "sweep", "plan", "validate", "import_history", "Result", "SweepResult", "PlanResult",
-    "ImportResult", "ScenarioError",
+    "run", "sweep", "plan", "check", "validate", "import_history", "Result", "SweepResult",
+    "PlanResult", "CheckResult", "ImportResult", "ScenarioError",
 ]
 __version__ = "0.1.0"
 
@@ -777,4 +777,83 @@ def import_history(
         calibration=_frame((directory / "calibration.csv").read_bytes()),
         verdicts=list(verdicts), notes=list(notes), machines=list(machines),
         runs=runs, open=open_, attended=attended, duplicates=duplicates, unknown_status=unknown_status,
+    )
+
+
+@dataclass
+class CheckResult:
+    """The outcome of ``check``: ``passed`` unless a metric got worse
+    beyond its tolerance (for a sweep's summary, significantly too);
+    ``comparisons`` counts the metrics compared, ``worse`` those worse
+    beyond tolerance, ``unclear`` those worse beyond it but not
+    significantly (they do not fail the check; more replications would
+    tell). ``changes`` lists every comparison worse or unclear and the
+    first 100 other changes: ``row`` (the target, flow or variant),
+    ``metric``, ``baseline`` and ``current`` (NaN where the summary has no
+    value, inf where it has ``inf``), ``change``, ``allowed``, ``p``
+    (Welch's p-value, sweeps) and ``verdict`` (``worse``, ``unclear``,
+    ``better``, ``ok``); ``report`` is the table ``rpasim check`` prints.
+    ``assert c.passed, c.report`` makes a test of it."""
+
+    passed: bool
+    comparisons: int
+    worse: int
+    unclear: int
+    changes: pd.DataFrame = field(repr=False)
+    report: str = field(repr=False)
+
+
+def _tolerance(metric: str, amount: Any) -> str:
+    """A ``--tolerance`` text: ``"5%"`` as it is, a number as an absolute
+    amount."""
+    if isinstance(amount, str):
+        return f"{metric}={amount}"
+    if isinstance(amount, (bool, _np_bool_types())) or not isinstance(amount, numbers.Real):
+        raise TypeError(
+            f"tolerance {metric}: expected a percentage text (\"5%\") or a number (3); got {amount!r}"
+        )
+    return f"{metric}={float(amount)!r}"
+
+
+def check(
+    baseline: Union[str, "os.PathLike[str]"],
+    current: Union[Result, SweepResult, bytes, str, "os.PathLike[str]"],
+    tolerance: Optional[Mapping[str, Union[str, float]]] = None,
+) -> CheckResult:
+    """Compares summary metrics with a baseline, as ``rpasim check`` does:
+    ``baseline`` is a summary.csv, summary-flows.csv or sweep-summary.csv
+    file; ``current`` a ``Result`` of ``run`` (its summary of the
+    baseline's kind), a ``SweepResult``, a summary's bytes or a summary
+    file. ``tolerance`` says how much each metric may change
+    (``{"wait_p95_s": "10%", "queue_full": 3}``); given, only those metrics
+    are checked, otherwise the default ones at 5 %. A baseline is a run's
+    ``csv["summary.csv"]`` (or a sweep's ``csv["sweep-summary.csv"]``)
+    written to a file. Malformed or degenerate summaries (a baseline where
+    nothing arrived, other targets) raise ``ValueError``; a regression
+    does not raise: see ``CheckResult.passed``."""
+    tolerances = [_tolerance(str(k), v) for k, v in (tolerance or {}).items()]
+    current_file: Optional[str] = None
+    summaries: List[Tuple[str, bytes]] = []
+    if isinstance(current, Result):
+        summaries = [(f, current.csv[f]) for f in ("summary.csv", "summary-flows.csv")]
+    elif isinstance(current, SweepResult):
+        summaries = [("sweep-summary.csv", current.csv["sweep-summary.csv"])]
+    elif isinstance(current, (bytes, bytearray)):
+        summaries = [("summary", bytes(current))]
+    elif isinstance(current, (str, os.PathLike)):
+        current_file = os.fspath(current)
+    else:
+        raise TypeError(
+            "current must be a Result, a SweepResult, a summary's bytes or a summary file; "
+            f"got {type(current).__name__}"
+        )
+    comparisons, worse, unclear, listed, report = _rpasim.check(
+        os.fspath(baseline), current_file, summaries, tolerances,
+    )
+    changes = pd.DataFrame(
+        listed, columns=["row", "metric", "baseline", "current", "change", "allowed", "p", "verdict"],
+    ).astype({"baseline": "float64", "current": "float64", "p": "float64"})
+    return CheckResult(
+        passed=worse == 0, comparisons=comparisons, worse=worse, unclear=unclear,
+        changes=changes, report=report,
     )

@@ -59,6 +59,16 @@ def import_history(
     end: Optional[str] = None,
     flows: List[str] = ...,
 ) -> Tuple[str, Tuple[int, int, int, int, int], List[str], List[str], List[str]]: ...
+def check(
+    baseline: str,
+    current_file: Optional[str],
+    current: List[Tuple[str, bytes]],
+    tolerances: List[str],
+) -> Tuple[
+    int, int, int,
+    List[Tuple[str, str, Optional[float], Optional[float], str, str, Optional[float], str]],
+    str,
+]: ...
 def columns(
     data: bytes, kinds: List[str]
 ) -> Optional[List[Tuple[Any, ...]]]:

@@ -967,3 +967,64 @@ def test_an_import_refuses_bad_input_in_pythons_terms(tmp_path):
     refused(ValueError, "is not a file of an rpasim import", out=mine)
     assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "keep me"
     assert not (tmp_path / "out").exists()
+
+
+BASELINE = REPO / "reports" / "baselines" / "quickstart.summary.csv"
+
+
+def test_a_check_is_the_command_lines(tmp_path):
+    same = rpasim.check(BASELINE, rpasim.run(QUICKSTART))
+    assert same.passed and (same.worse, same.unclear) == (0, 0) and same.comparisons == 39
+    fewer_bots = rpasim.run(QUICKSTART, set={"machines.vm-03.bots": 1})
+    c = rpasim.check(BASELINE, fewer_bots)
+    assert not c.passed and c.worse == 8 and c.comparisons == 39
+    cli_check = subprocess.run(
+        [cli(), "check", "--baseline", str(BASELINE), str(QUICKSTART), "--set", "machines.vm-03.bots=1"],
+        capture_output=True, text=True,
+    )
+    assert cli_check.returncode == 1 and cli_check.stdout == c.report
+    worse = c.changes[c.changes["verdict"] == "worse"]
+    assert len(worse) == 8 and set(worse["row"]) == {"sales", "all"}
+    row = c.changes.set_index(["row", "metric"]).loc[("sales", "bot_hours")]
+    assert (row["baseline"], row["current"], row["change"], row["verdict"]) == (1008.0, 840.0, "-16.7%", "better")
+    # The same from the summary's bytes or its file.
+    assert rpasim.check(BASELINE, fewer_bots.csv["summary.csv"]).report == c.report
+    (tmp_path / "now.csv").write_bytes(fewer_bots.csv["summary.csv"])
+    assert rpasim.check(BASELINE, tmp_path / "now.csv").report == c.report
+    # Only the metrics given a tolerance are checked.
+    loose = rpasim.check(BASELINE, fewer_bots, tolerance={"wait_p95_s": "25%", "queue_full": 3})
+    assert loose.passed and loose.comparisons == 6
+    # A flows' baseline is compared with the run's flows.
+    flows = tmp_path / "quickstart.summary-flows.csv"
+    flows.write_bytes(rpasim.run(QUICKSTART).csv["summary-flows.csv"])
+    of_flows = rpasim.check(flows, fewer_bots)
+    assert not of_flows.passed and set(of_flows.changes["row"]) <= {"invoices", "urgent-refunds", "nightly-reconciliation", "weekly-report", "all"}
+    assert of_flows.comparisons > 0 and not set(of_flows.changes["row"]) & {"sales", "reporting-pc"}
+
+
+def test_a_sweeps_check_has_p_values_and_bad_input_is_refused(tmp_path):
+    baseline = tmp_path / "sweep-summary.csv"
+    before = rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, replications=5)
+    baseline.write_bytes(before.csv["sweep-summary.csv"])
+    assert rpasim.check(baseline, before).passed
+    after = rpasim.sweep(QUICKSTART, vary={"machines.vm-03.bots": [2]}, replications=5,
+                         set={"machines.vm-02.bots": 1})
+    c = rpasim.check(baseline, after)
+    assert not c.passed
+    assert c.changes.loc[c.changes["verdict"] == "worse", "p"].between(0, 0.05).all()
+    # A run against a sweep's baseline, a baseline where nothing arrived,
+    # a file that is not a summary, a current of another type.
+    with pytest.raises(ValueError, match="summaries of different kinds"):
+        rpasim.check(baseline, rpasim.run(QUICKSTART))
+    empty = tmp_path / "empty.csv"
+    nothing = rpasim.run(GROUP.replace('arrivals = { at = ["0s", "0s", "1h"] }', "arrivals = { poisson = { per_hour = 0.0001 } }"))
+    assert int(nothing.summary["arrivals"].sum()) == 0
+    empty.write_bytes(nothing.csv["summary.csv"])
+    with pytest.raises(ValueError, match="no run arrived in the baseline"):
+        rpasim.check(empty, nothing)
+    with pytest.raises(ValueError, match="README.md"):
+        rpasim.check(REPO / "README.md", nothing)
+    with pytest.raises(TypeError, match="current must be a Result, a SweepResult"):
+        rpasim.check(baseline, 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tolerance queue_full"):
+        rpasim.check(baseline, after, tolerance={"queue_full": None})  # type: ignore[dict-item]

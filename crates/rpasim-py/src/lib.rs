@@ -110,7 +110,7 @@ fn failed(first: &FirstError) -> bool {
 /// The options of the command line that its messages name, as the
 /// arguments of `rpasim.sweep`, `rpasim.plan` and `rpasim.import_history`
 /// they are in Python (the more specific first).
-const PYTHON_TERMS: [(&str, &str); 15] = [
+const PYTHON_TERMS: [(&str, &str); 17] = [
     (
         "--goal NAME.METRIC<=VALUE",
         "goals=[\"NAME.METRIC<=VALUE\"]",
@@ -138,6 +138,8 @@ const PYTHON_TERMS: [(&str, &str); 15] = [
     ("--flows:", "flows:"),
     ("--from ", "start "),
     ("--to ", "end "),
+    ("--tolerance ", "tolerance "),
+    ("(--update)", "(a run's csv[\"summary.csv\"] written to it)"),
 ];
 
 /// A `ValueError` with a message of the command line's, in the Python
@@ -752,6 +754,115 @@ fn import_history(
     ))
 }
 
+/// One comparison of [`check`] as Python sees it: (row, metric, baseline,
+/// current, change, allowed, p-value, verdict); a value is None where the
+/// summary has none, infinite where it is `inf`.
+type ComparisonTuple = (
+    String,
+    String,
+    Option<f64>,
+    Option<f64>,
+    String,
+    String,
+    Option<f64>,
+    &'static str,
+);
+
+/// What [`check`] returns: (comparisons, worse, unclear, the comparisons
+/// listed, the table `rpasim check` prints).
+type CheckTuple = (usize, usize, usize, Vec<ComparisonTuple>, String);
+
+/// Compares a current summary with the baseline file `baseline` as
+/// `rpasim check` does: the file `current_file`, or one of the summaries
+/// in `current` (named by file: a run's `summary.csv` and
+/// `summary-flows.csv`, the one of the baseline's kind is compared; a
+/// sweep's `sweep-summary.csv`), with `tolerances` as `--tolerance` takes
+/// them (the default metrics at 5 % when empty).
+#[pyfunction]
+#[pyo3(signature = (baseline, current_file, current, tolerances))]
+fn check(
+    py: Python<'_>,
+    baseline: PathBuf,
+    current_file: Option<PathBuf>,
+    current: Vec<(String, Vec<u8>)>,
+    tolerances: Vec<String>,
+) -> PyResult<CheckTuple> {
+    use rpasim_sweep::check::summary::Value;
+    use rpasim_sweep::check::{Current, Tolerance, Verdict};
+    let tolerances = tolerances
+        .iter()
+        .map(|t| t.parse::<Tolerance>().map_err(python_error))
+        .collect::<PyResult<Vec<_>>>()?;
+    let checked = py
+        .detach(|| {
+            let current = match &current_file {
+                Some(file) => Current::File(file),
+                None => Current::Bytes(of_the_baselines_kind(&baseline, current)),
+            };
+            rpasim_sweep::check::check(&baseline, current, &tolerances)
+        })
+        .map_err(|e| match e {
+            rpasim_sweep::SweepError::Invalid(m) => python_error(m),
+            other => PyRuntimeError::new_err(other.to_string()),
+        })?;
+    let value = |v: Value| match v {
+        Value::Finite(x) => Some(x),
+        Value::Infinite => Some(f64::INFINITY),
+        Value::Empty => None,
+    };
+    let listed = checked
+        .listed
+        .iter()
+        .map(|c| {
+            let verdict = match c.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Better => "better",
+                Verdict::Unclear => "unclear",
+                Verdict::Worse => "worse",
+            };
+            (
+                c.row.clone(),
+                c.metric.clone(),
+                value(c.baseline),
+                value(c.current),
+                rpasim_sweep::check::change(c),
+                c.tolerance.clone(),
+                c.p_value,
+                verdict,
+            )
+        })
+        .collect();
+    let report = rpasim_sweep::check::report(&checked);
+    Ok((
+        checked.comparisons,
+        checked.worse,
+        checked.unclear,
+        listed,
+        report,
+    ))
+}
+
+/// Of a run's summaries (`summary.csv`, `summary-flows.csv`), the one of
+/// the kind of the baseline (its flows' when it is a `summary-flows.csv`);
+/// the only one given otherwise.
+fn of_the_baselines_kind(baseline: &Path, mut current: Vec<(String, Vec<u8>)>) -> Vec<u8> {
+    if current.len() > 1 {
+        // A run's summaries are small, and so is a baseline of their kind
+        // (a larger one, not of theirs, is refused when compared).
+        let flows = rpasim_sweep::check::summary::SummaryFile::read(baseline)
+            .is_ok_and(|b| b.kind == rpasim_sweep::check::summary::Kind::Flows);
+        let wanted = if flows {
+            "summary-flows.csv"
+        } else {
+            "summary.csv"
+        };
+        if let Some(i) = current.iter().position(|(name, _)| name == wanted) {
+            return current.swap_remove(i).1;
+        }
+    }
+    current.pop().map(|(_, bytes)| bytes).unwrap_or_default()
+}
+
 /// The values of `KEY=VALUES` as `--vary` reads them (`1..10`, `5..50:5`,
 /// `1,2,4`).
 #[pyfunction]
@@ -844,6 +955,7 @@ fn _rpasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(import_history, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(vary_values, m)?)?;
     m.add_function(wrap_pyfunction!(columns, m)?)?;
     Ok(())

@@ -476,8 +476,9 @@ fn cell(v: Value) -> String {
     }
 }
 
-/// The change from baseline to current, for the table.
-fn change(c: &Comparison) -> String {
+/// The change from baseline to current, as the table says it: `+12.5%`,
+/// `+3` from 0, `to inf`, `lost`, `from inf`, `new`.
+pub fn change(c: &Comparison) -> String {
     match (c.baseline, c.current) {
         (Value::Finite(b), Value::Finite(x)) if b != 0.0 => {
             format!("{:+.1}%", 100.0 * (x - b) / b.abs())
