@@ -985,7 +985,7 @@ def test_a_check_is_the_command_lines(tmp_path):
     assert cli_check.returncode == 1 and cli_check.stdout == c.report
     worse = c.changes[c.changes["verdict"] == "worse"]
     assert len(worse) == 8 and set(worse["row"]) == {"sales", "all"}
-    row = c.changes.set_index(["row", "metric"]).loc[("sales", "bot_hours")]
+    (row,) = [r for r in c.changes.to_dict("records") if (r["row"], r["metric"]) == ("sales", "bot_hours")]
     assert (row["baseline"], row["current"], row["change"], row["verdict"]) == (1008.0, 840.0, "-16.7%", "better")
     # The same from the summary's bytes or its file.
     assert rpasim.check(BASELINE, fewer_bots.csv["summary.csv"]).report == c.report
