@@ -84,6 +84,17 @@ pub enum Kind {
     Sweep,
 }
 
+impl Kind {
+    /// The file a summary of this kind is.
+    pub fn file(self) -> &'static str {
+        match self {
+            Kind::Run => "summary.csv",
+            Kind::Flows => "summary-flows.csv",
+            Kind::Sweep => "sweep-summary.csv",
+        }
+    }
+}
+
 /// A summary file, read and checked for its shape.
 #[derive(Debug, Clone)]
 pub struct SummaryFile {
@@ -153,6 +164,12 @@ impl SummaryFile {
                     .into(),
             )
         })?;
+        if let Some(problem) = foreign_column(kind, &header) {
+            return Err(invalid(format!(
+                "line 1: {problem}: not a summary as rpasim writes it (edited since, or \
+                 another tool's)"
+            )));
+        }
         // The line a record starts on, from the csv crate's count there
         // and the bytes after it (see `csv_line`: Windows line ends).
         let line_at = |p: Option<&csv::Position>| {
@@ -386,6 +403,15 @@ impl SummaryFile {
         let metric = row.get(columns.metric).unwrap_or_default();
         if metric.is_empty() {
             return Err(self.problem(line, "metric", "empty metric name"));
+        }
+        // A misspelt metric the check need not read passed, the row of the
+        // metric it replaced missing from this side unseen.
+        if !rpasim_report::summary::HEADER[1..].contains(&metric) {
+            return Err(self.problem(
+                line,
+                "metric",
+                format!("{} is not a metric rpasim summarizes", excerpt(metric)),
+            ));
         }
         let n_cell = row.get(columns.n).map_or("", |c| c.trim());
         let n: u64 = n_cell.parse().map_err(|_| {
@@ -703,6 +729,35 @@ pub struct SweepRow {
 }
 
 /// What a header says a summary is.
+/// What is wrong with the columns of a run's or a flows' summary, if
+/// anything: a column rpasim does not write (a misspelt metric was taken
+/// for one the check need not read, and passed), or one named twice.
+/// Columns may be missing: a summary of an earlier version has fewer, and
+/// a metric compared must be on both sides anyway.
+fn foreign_column(kind: Kind, header: &[String]) -> Option<String> {
+    if kind == Kind::Sweep {
+        return None; // its metrics are in a column, checked row by row
+    }
+    // A flows' summary: `flow`, then a run's summary's columns.
+    let known = |name: &str| {
+        (kind == Kind::Flows && name == "flow") || rpasim_report::summary::HEADER.contains(&name)
+    };
+    header.iter().enumerate().find_map(|(i, name)| {
+        if !known(name) {
+            Some(format!(
+                "column {} ({}) is not a column of {}",
+                i + 1,
+                excerpt(name),
+                kind.file()
+            ))
+        } else if header[..i].contains(name) {
+            Some(format!("column {} ({name}) is named twice", i + 1))
+        } else {
+            None
+        }
+    })
+}
+
 fn kind_of(header: &[String]) -> Option<Kind> {
     let is = |i: usize, name: &str| header.get(i).is_some_and(|h| h == name);
     if is(0, "target") && is(1, "arrivals") {
@@ -744,6 +799,37 @@ mod tests {
         assert!(!message(parse("password=hunter2\n")).contains("hunter2"));
         assert!(message(parse("target,arrivals,wait_p95_s\n")).contains("no rows"));
         assert!(message(parse("target,arrivals\nall,1,2\n")).contains("line 2"));
+    }
+
+    /// A column rpasim does not write, or one named twice, is refused: a
+    /// misspelt metric the check need not read passed for a summary. An
+    /// earlier version's summary, with fewer columns, is read.
+    #[test]
+    fn columns_rpasim_does_not_write_are_refused() {
+        for (text, expected) in [
+            (
+                "target,arrivals,in_flght\nall,1,0\n",
+                "line 1: column 3 (\"in_flght\") is not a column of summary.csv",
+            ),
+            (
+                "flow,target,arrivals,wait_p95_s,wait_p95_s\nf,all,1,2,2\n",
+                "line 1: column 5 (wait_p95_s) is named twice",
+            ),
+            (
+                "target,arrivals,cancel\u{10}led\nall,1,0\n",
+                "column 3 (\"cancel?led\") is not a column of summary.csv",
+            ),
+            (
+                "target,arrivals,flow\nall,1,f\n",
+                "column 3 (\"flow\") is not a column of summary.csv",
+            ),
+        ] {
+            let m = message(parse(text));
+            assert!(m.contains(expected), "{m}");
+            assert!(m.contains("not a summary as rpasim writes it"), "{m}");
+        }
+        assert!(parse("target,arrivals,succeeded,wait_p95_s\nall,1,1,2\n").is_ok());
+        assert!(parse("flow,target,arrivals,wait_p95_s\nf,t,1,2\n").is_ok());
     }
 
     #[test]
@@ -821,8 +907,16 @@ mod tests {
             let s = parse(&format!("{head}{row}\n")).expect("shape");
             assert!(message(s.sweep_index()).contains(says), "{row}");
         }
-        let dup = parse(&format!("{head}0,1,all,m,2,1,0,0\n0,1,all,m,2,1,0,0\n")).expect("shape");
+        let dup = parse(&format!(
+            "{head}0,1,all,failed,2,1,0,0\n0,1,all,failed,2,1,0,0\n"
+        ))
+        .expect("shape");
         assert!(message(dup.sweep_index()).contains("appears twice"));
+        let misspelt = parse(&format!("{head}0,1,all,in_flght,2,1,0,0\n")).expect("shape");
+        assert!(
+            message(misspelt.sweep_index())
+                .contains("line 2, column metric: \"in_flght\" is not a metric rpasim summarizes")
+        );
     }
 
     /// What reading row by row into a map of keys finds: the first bad or
@@ -869,7 +963,8 @@ mod tests {
             let mut text = "variant,k,target,metric,n,mean,sd,ci95_half_width\n".to_string();
             for (k, target, metric, n) in rows {
                 let mean = if n == "0" { "" } else { "1.5" };
-                text.push_str(&format!("0,{k},t{target},m{metric},{n},{mean},0.5,1\n"));
+                let metric = ["failed", "queue_full", "wait_p95_s"][usize::from(metric)];
+                text.push_str(&format!("0,{k},t{target},{metric},{n},{mean},0.5,1\n"));
             }
             text
         })
