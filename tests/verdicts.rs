@@ -681,3 +681,47 @@ fn flows_are_summarised_and_checked_by_name() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
+
+/// A summary with a column rpasim does not write is refused, on either
+/// side: a misspelt metric the check does not compare passed, the metric
+/// it replaced missing unseen. So is a sweep row's misspelt metric.
+#[test]
+fn a_misspelt_column_or_metric_is_refused() {
+    let dir = setup();
+    let d = dir.path();
+    let healthy = fs::read_to_string(d.join("healthy/summary.csv")).expect("summary");
+    assert!(healthy.starts_with(
+        "target,arrivals,succeeded,failed,queue_full,queue_timeout,run_timeout,in_flight,"
+    ));
+    fs::write(
+        d.join("misspelt.csv"),
+        healthy.replacen("in_flight", "in_flght", 1),
+    )
+    .expect("write");
+    for (baseline, current) in [
+        ("healthy/summary.csv", "misspelt.csv"),
+        ("misspelt.csv", "healthy/summary.csv"),
+    ] {
+        let o = check(d, &["--baseline", baseline, "--current", current]);
+        assert_invalid(
+            &o,
+            &[
+                "misspelt.csv: line 1: column 8 (\"in_flght\") is not a column of summary.csv",
+                "not a summary as rpasim writes it",
+            ],
+        );
+    }
+    let head = "variant,machines.m.bots,target,metric,n,mean,sd,ci95_half_width\n";
+    let rows = "0,2,all,wait_p95_s,3,100.0,5.0,12.4\n0,2,all,in_flight,3,0.0,0.0,0.0\n";
+    fs::write(d.join("base.csv"), format!("{head}{rows}")).expect("write");
+    fs::write(
+        d.join("cur.csv"),
+        format!("{head}{}", rows.replace("in_flight", "in_flght")),
+    )
+    .expect("write");
+    let o = check(d, &["--baseline", "base.csv", "--current", "cur.csv"]);
+    assert_invalid(
+        &o,
+        &["cur.csv: line 3, column metric: \"in_flght\" is not a metric rpasim summarizes"],
+    );
+}
