@@ -4,7 +4,7 @@
 //! never pass because its input was not what it seemed.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::hash::Hasher;
 use std::io::Read;
@@ -364,8 +364,12 @@ impl SummaryFile {
         // Validated in file order, up to the first bad row.
         let mut bad = None;
         let mut valid = 0;
+        let mut variants = Variants::default();
         for (line, row) in self.rows.iter() {
-            if let Err(e) = self.sweep_row(line, &row, &columns) {
+            let checked = self
+                .sweep_row(line, &row, &columns)
+                .and_then(|_| variants.check(self, line, &row, columns.metric - 1));
+            if let Err(e) = checked {
                 bad = Some(e);
                 break;
             }
@@ -436,7 +440,77 @@ impl SummaryFile {
             "" => None,
             _ => self.value(line, row, columns.sd, "sd")?.finite(),
         };
+        // Not compared, but a summary's every cell is validated: a
+        // misspelt half-width or variant passed.
+        if !row.get(columns.ci).map_or("", |c| c.trim()).is_empty() {
+            self.value(line, row, columns.ci, "ci95_half_width")?;
+        }
+        let variant = row.get(0).map_or("", |c| c.trim());
+        if variant.parse::<u64>().is_err() {
+            return Err(self.problem(
+                line,
+                "variant",
+                format!("{} is not a variant's number", excerpt(variant)),
+            ));
+        }
         Ok(SweepRow { line, n, mean, sd })
+    }
+}
+
+/// The variants of a sweep summary met so far: a variant's number goes
+/// with one set of varied values, and they with it, in every row (an
+/// edited number passed, read nowhere).
+#[derive(Debug, Default)]
+struct Variants<'a> {
+    /// Each variant's varied values, with the line that first gave them.
+    values: HashMap<&'a str, (u64, Vec<&'a str>)>,
+    /// Each set of varied values' variant.
+    numbers: HashMap<Vec<&'a str>, &'a str>,
+}
+
+impl<'a> Variants<'a> {
+    /// Checks a row's variant (cell 0) against its varied values (the
+    /// cells before `target`), and remembers them.
+    fn check(
+        &mut self,
+        file: &SummaryFile,
+        line: u64,
+        row: &Row<'a>,
+        target: usize,
+    ) -> Result<(), SweepError> {
+        let variant = row.get(0).unwrap_or_default().trim();
+        let cells = || (1..target).filter_map(|c| row.get(c));
+        let joined = |v: &[&str]| v.iter().map(|c| excerpt(c)).collect::<Vec<_>>().join(", ");
+        if let Some((first, known)) = self.values.get(variant) {
+            // Most rows: compared cell by cell, nothing collected.
+            if known.iter().copied().eq(cells()) {
+                return Ok(());
+            }
+            let values: Vec<&str> = cells().collect();
+            return Err(file.problem(
+                line,
+                "variant",
+                format!(
+                    "variant {variant} is ({}) here but ({}) on line {first}",
+                    joined(&values),
+                    joined(known)
+                ),
+            ));
+        }
+        let values: Vec<&str> = cells().collect();
+        if let Some(other) = self.numbers.get(&values) {
+            return Err(file.problem(
+                line,
+                "variant",
+                format!(
+                    "variant {variant} has the varied values of variant {other} ({})",
+                    joined(&values)
+                ),
+            ));
+        }
+        self.numbers.insert(values.clone(), variant);
+        self.values.insert(variant, (line, values));
+        Ok(())
     }
 }
 
@@ -447,6 +521,7 @@ struct SweepColumns {
     n: usize,
     mean: usize,
     sd: usize,
+    ci: usize,
 }
 
 impl SweepColumns {
@@ -457,6 +532,7 @@ impl SweepColumns {
             n: at("n"),
             mean: at("mean"),
             sd: at("sd"),
+            ci: at("ci95_half_width"),
         }
     }
 }
@@ -731,31 +807,47 @@ pub struct SweepRow {
 /// What a header says a summary is.
 /// What is wrong with the columns of a run's or a flows' summary, if
 /// anything: a column rpasim does not write (a misspelt metric was taken
-/// for one the check need not read, and passed), or one named twice.
-/// Columns may be missing: a summary of an earlier version has fewer, and
-/// a metric compared must be on both sides anyway.
+/// for one the check need not read, and passed), or columns out of the
+/// order rpasim writes them in (two names swapped passed, each column's
+/// values read under the other's name), a name twice among them. Columns
+/// may be missing: a summary of an earlier version has fewer (every one
+/// rpasim has written is in its order), and a metric compared must be on
+/// both sides anyway.
 fn foreign_column(kind: Kind, header: &[String]) -> Option<String> {
     if kind == Kind::Sweep {
         return None; // its metrics are in a column, checked row by row
     }
     // A flows' summary: `flow`, then a run's summary's columns.
-    let known = |name: &str| {
-        (kind == Kind::Flows && name == "flow") || rpasim_report::summary::HEADER.contains(&name)
+    let order = |name: &str| match kind {
+        Kind::Flows if name == "flow" => Some(0),
+        _ => rpasim_report::summary::HEADER
+            .iter()
+            .position(|h| *h == name)
+            .map(|p| p + 1),
     };
-    header.iter().enumerate().find_map(|(i, name)| {
-        if !known(name) {
-            Some(format!(
+    let mut before: Option<(usize, &str)> = None;
+    for (i, name) in header.iter().enumerate() {
+        let Some(at) = order(name) else {
+            return Some(format!(
                 "column {} ({}) is not a column of {}",
                 i + 1,
                 excerpt(name),
                 kind.file()
-            ))
-        } else if header[..i].contains(name) {
-            Some(format!("column {} ({name}) is named twice", i + 1))
-        } else {
-            None
+            ));
+        };
+        if let Some((previous, previous_name)) = before
+            && at <= previous
+        {
+            return Some(format!(
+                "column {} ({name}) comes after {previous_name}, where rpasim writes it \
+                 {} (columns swapped or repeated)",
+                i + 1,
+                if at == previous { "once" } else { "before" }
+            ));
         }
-    })
+        before = Some((at, name));
+    }
+    None
 }
 
 fn kind_of(header: &[String]) -> Option<Kind> {
@@ -813,7 +905,11 @@ mod tests {
             ),
             (
                 "flow,target,arrivals,wait_p95_s,wait_p95_s\nf,all,1,2,2\n",
-                "line 1: column 5 (wait_p95_s) is named twice",
+                "line 1: column 5 (wait_p95_s) comes after wait_p95_s, where rpasim writes it once",
+            ),
+            (
+                "target,arrivals,wait_p95_s,wait_p50_s\nall,1,2,2\n",
+                "line 1: column 4 (wait_p50_s) comes after wait_p95_s, where rpasim writes it before",
             ),
             (
                 "target,arrivals,cancel\u{10}led\nall,1,0\n",
@@ -912,6 +1008,32 @@ mod tests {
         ))
         .expect("shape");
         assert!(message(dup.sweep_index()).contains("appears twice"));
+        for (rows, says) in [
+            (
+                "0,1,all,failed,2,1,0,0.7x",
+                "line 2, column ci95_half_width: \"0.7x\" is not a number",
+            ),
+            ("0,1,all,failed,2,1,0,nan", "column ci95_half_width"),
+            (
+                "J,1,all,failed,2,1,0,0",
+                "line 2, column variant: \"J\" is not a variant's number",
+            ),
+            (
+                "0,1,all,failed,2,1,0,0\n0,2,all,queue_full,2,1,0,0",
+                "line 3, column variant: variant 0 is (\"2\") here but (\"1\") on line 2",
+            ),
+            (
+                "0,1,all,failed,2,1,0,0\n1,1,t,failed,2,1,0,0",
+                "line 3, column variant: variant 1 has the varied values of variant 0 (\"1\")",
+            ),
+        ] {
+            let s = parse(&format!("{head}{rows}\n")).expect("shape");
+            assert!(
+                message(s.sweep_index()).contains(says),
+                "{rows}: {}",
+                message(s.sweep_index())
+            );
+        }
         let misspelt = parse(&format!("{head}0,1,all,in_flght,2,1,0,0\n")).expect("shape");
         assert!(
             message(misspelt.sweep_index())
@@ -964,7 +1086,8 @@ mod tests {
             for (k, target, metric, n) in rows {
                 let mean = if n == "0" { "" } else { "1.5" };
                 let metric = ["failed", "queue_full", "wait_p95_s"][usize::from(metric)];
-                text.push_str(&format!("0,{k},t{target},{metric},{n},{mean},0.5,1\n"));
+                // Variant k is the one whose varied value is k.
+                text.push_str(&format!("{k},{k},t{target},{metric},{n},{mean},0.5,1\n"));
             }
             text
         })
