@@ -724,4 +724,39 @@ fn a_misspelt_column_or_metric_is_refused() {
         &o,
         &["cur.csv: line 3, column metric: \"in_flght\" is not a metric rpasim summarizes"],
     );
+    // Two names swapped: each column's values read as the other's.
+    let swapped = healthy.replacen("wait_p50_s,wait_p95_s", "wait_p95_s,wait_p50_s", 1);
+    assert_ne!(swapped, healthy);
+    fs::write(d.join("swapped.csv"), swapped).expect("write");
+    let o = check(
+        d,
+        &[
+            "--baseline",
+            "healthy/summary.csv",
+            "--current",
+            "swapped.csv",
+        ],
+    );
+    assert_invalid(
+        &o,
+        &[
+            "swapped.csv: line 1: column 11 (wait_p50_s) comes after wait_p95_s, where rpasim writes it before",
+        ],
+    );
+    // A sweep row's half-width and variant are validated though not compared.
+    for (row, says) in [
+        (
+            "0,2,all,in_flight,3,0.0,0.0,0.$0",
+            "line 3, column ci95_half_width",
+        ),
+        (
+            "1,2,all,in_flight,3,0.0,0.0,0.0",
+            "line 3, column variant: variant 1 has the varied values of variant 0",
+        ),
+    ] {
+        let cur = format!("{head}0,2,all,wait_p95_s,3,100.0,5.0,12.4\n{row}\n");
+        fs::write(d.join("cur.csv"), cur).expect("write");
+        let o = check(d, &["--baseline", "base.csv", "--current", "cur.csv"]);
+        assert_invalid(&o, &[says]);
+    }
 }
