@@ -173,7 +173,7 @@ def _inferred(_kind: str, values: bytearray, texts: Sequence[str]) -> pd.Series:
 _TEXT_INDEX = pd.Index(["text"]).dtype
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _np_bool_types() -> Tuple[type, ...]:
@@ -203,7 +203,9 @@ def _toml_string(s: str) -> str:
 
 
 def _key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else _toml_string(k)
+    # fullmatch: `$` also matches before a final newline, and "vm\n" was
+    # written bare, a TOML error at the next line.
+    return k if _BARE_KEY.fullmatch(k) else _toml_string(k)
 
 
 # Deeper values are refused: rpasim's TOML reader stops well before, and

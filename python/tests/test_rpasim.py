@@ -141,6 +141,11 @@ def test_a_dict_s_names_may_hold_any_text():
     assert rpasim.run(scenario, set={'machines."pc😀".bots': 2}).csv["runs.csv"]
     with pytest.raises(ValueError, match="lone surrogate"):
         rpasim.validate({"simulation": {"horizon": "1d", "name": "a\udc80"}})
+    # A key ending in a newline is quoted: written bare, it was "invalid
+    # TOML" at a line of a file the user never wrote.
+    with pytest.raises(rpasim.ScenarioError, match="did you mean `seed`") as e:
+        rpasim.validate({"simulation": {"horizon": "1d", "seed\n": 3}})
+    assert e.value.key == "simulation.seed\n"
 
 
 def test_a_dict_nested_too_deep_is_refused_saying_so():
