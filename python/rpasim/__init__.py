@@ -353,7 +353,7 @@ def _progress_line(what: str, p: Mapping[str, Any]) -> str:
 
 @contextlib.contextmanager
 def _progress(progress: Progress, what: str) -> Iterator[Optional[Callable[[Dict[str, Any]], Any]]]:
-    """The function a sweep or a plan reports its progress to: the
+    """The function a run, a sweep or a plan reports its progress to: the
     caller's, for True one that rewrites a line on stderr (ended by a
     newline when the call returns or raises), or None."""
     if isinstance(progress, (bool, np.bool_)) or progress is None:
@@ -735,9 +735,7 @@ def _instant(name: str, value: Any) -> Optional[str]:
     text (a ``datetime`` without a zone is UTC, a ``date`` its 00:00 UTC)."""
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, datetime.date):
+    if isinstance(value, datetime.date):  # a datetime is one too
         return value.isoformat()
     raise TypeError(f"{name} must be an ISO 8601 text, a date or a datetime; got {type(value).__name__}")
 

@@ -1033,3 +1033,18 @@ def test_a_sweeps_check_has_p_values_and_bad_input_is_refused(tmp_path):
         rpasim.check(baseline, 5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="tolerance queue_full"):
         rpasim.check(baseline, after, tolerance={"queue_full": None})  # type: ignore[dict-item]
+
+
+def test_a_history_saved_by_pandas_imports(tmp_path):
+    # Read, cleaned and saved with pandas: "2026-03-02 02:00:00.000000001+00:00",
+    # nanoseconds written as pandas writes datetime64[ns] (refused at 7 digits).
+    history = pd.read_csv(HISTORY)
+    for column in ("createdon", "startedon", "completedon"):
+        history[column] = pd.to_datetime(history[column], utc=True) + pd.Timedelta(nanoseconds=1)
+    saved = tmp_path / "history.csv"
+    history.to_csv(saved, index=False)
+    assert ".000000001+00:00" in saved.read_text().splitlines()[1]
+    imported = rpasim.import_history(saved, tmp_path / "out")
+    original = rpasim.import_history(HISTORY, tmp_path / "original")
+    assert imported.runs == 701
+    assert imported.calibration.equals(original.calibration)

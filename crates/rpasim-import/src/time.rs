@@ -1,6 +1,7 @@
 //! ISO 8601 timestamps as exported by Dataverse: `2026-03-02T08:15:00Z`,
-//! with or without a zone (UTC when absent), `T` or a space, and 0 to 7
-//! fractional digits; read to the millisecond (UTC, since 1970).
+//! with or without a zone (UTC when absent), `T` or a space, and 0 to 9
+//! fractional digits (Dataverse writes 7; pandas and numpy 9, to the
+//! nanosecond); read to the millisecond (UTC, since 1970).
 
 use std::iter;
 
@@ -50,7 +51,9 @@ pub fn parse(text: &str) -> Result<i64, String> {
     let mut ms = 0i64;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 7 {
+        // Nanoseconds at most: a history made or cleaned with pandas
+        // writes 9 digits (datetime64[ns]), and was refused at 7.
+        if digits == 0 || digits > 9 {
             return Err(bad());
         }
         // The first three digits, padded with zeros.
@@ -210,7 +213,15 @@ mod tests {
         assert!(parse("2024-02-29T00:00:00").is_ok());
         assert!(parse("2026-02-29T00:00:00").is_err());
         assert!(parse("yesterday").is_err());
-        assert!(parse("2026-03-02T08:15:00.12345678").is_err(), "8 digits");
+        assert_eq!(
+            parse("2026-03-02 08:15:00.123456789+00:00"),
+            parse("2026-03-02T08:15:00.123Z"),
+            "nanoseconds, as pandas writes them"
+        );
+        assert!(
+            parse("2026-03-02T08:15:00.1234567891").is_err(),
+            "10 digits"
+        );
         // 2026-03-02 is a Monday.
         let days = parse("2026-03-02T00:00:00").expect("valid") / 86_400_000;
         assert_eq!(weekday(days), 0);
@@ -282,11 +293,13 @@ mod tests {
             (".999", 999),
             (".9999999", 999),
             (".1234567", 123),
+            (".12345678", 123),
+            (".999999999", 999),
             (".000", 0),
         ] {
             assert_eq!(at(fraction), Ok(ms), "{fraction}");
         }
-        for bad in [".", ".12345678", ".x", ".1x", "1", " 1"] {
+        for bad in [".", ".1234567890", ".x", ".1x", "1", " 1"] {
             assert!(at(bad).is_err(), "{bad}");
         }
         for bad in [
