@@ -766,7 +766,7 @@ fn add_run(
     cross_check(history, cols, field, (created, started, completed));
     // A run without completedon had not ended when the history was
     // exported, whatever its code says.
-    let status = match &*get(&cols.status) {
+    let status = match &*code(&get(&cols.status)) {
         _ if completed.is_none() => Status::Open,
         "4" => Status::Succeeded,
         "7" | "8" | "9" | "10" | "11" => Status::Failed,
@@ -796,16 +796,48 @@ fn add_run(
         started,
         completed,
         status,
-        attended: get(&cols.runmode) == "1",
+        attended: code(&get(&cols.runmode)) == "1",
         machine,
         group,
     });
     Ok(())
 }
 
+/// A code (`statuscode`, `runmode`) as its whole number's digits: a
+/// history saved by pandas writes a column of codes with a missing one as
+/// floats (`4.0`), whose every run was counted of an unknown status and
+/// replayed as succeeded (and every attended run as unattended).
+fn code(text: &str) -> Cow<'_, str> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(text);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.fract() == 0.0 && (0.0..1e9).contains(&x) => Cow::Owned(format!("{x:.0}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_written_as_floats_are_their_whole_numbers() {
+        for (text, read) in [
+            ("4", "4"),
+            ("4.0", "4"),
+            ("10.00", "10"),
+            ("4e0", "4"),
+            ("4.5", "4.5"),
+            ("", ""),
+            ("-1.0", "-1.0"),
+            ("NaN", "NaN"),
+            ("inf", "inf"),
+            ("Succeeded", "Succeeded"),
+        ] {
+            assert_eq!(code(text), read, "{text}");
+        }
+    }
 
     #[test]
     fn lowercase_guids_are_numbers_and_other_ids_text() {
