@@ -1054,3 +1054,17 @@ def test_a_history_saved_by_pandas_imports(tmp_path):
     original = rpasim.import_history(HISTORY, tmp_path / "original")
     assert (imported.runs, imported.unknown_status) == (701, 1)
     assert imported.calibration.equals(original.calibration)
+    # As JSON records: a bare array of runs, read as the Web API's "value".
+    history.to_json(tmp_path / "history.json", orient="records", date_format="iso")
+    assert (tmp_path / "history.json").read_text().startswith('[{"flowsessionid":1000,')
+    # Dates as pandas wrote them by default, milliseconds since 1970 (its
+    # "epoch" format, deprecated since): told how to write them.
+    iso = (tmp_path / "history.json").read_text()
+    epoch = iso.replace('"createdon":"2026-03-02T02:00:00.000Z"', '"createdon":1772416800000', 1)
+    assert epoch != iso
+    (tmp_path / "epoch.json").write_text(epoch)
+    with pytest.raises(ValueError, match='run 1 of "value": not an ISO 8601 timestamp: "1772416800000"; a number'):
+        rpasim.import_history(tmp_path / "epoch.json", tmp_path / "epoch")
+    as_json = rpasim.import_history(tmp_path / "history.json", tmp_path / "json")
+    assert (as_json.runs, as_json.unknown_status) == (701, 1)
+    assert as_json.calibration.equals(original.calibration)

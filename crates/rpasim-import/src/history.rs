@@ -301,7 +301,7 @@ pub fn read(path: &Path) -> Result<History, ImportError> {
     let text = start.strip_prefix(UTF8_BOM).unwrap_or(start);
     let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     let delimiter = rpasim_scenario::input::csv_delimiter(start);
-    let history = if first == Some(b'{') {
+    let history = if matches!(first, Some(b'{' | b'[')) {
         read_json(past_bom(reader, path)?, path)?
     } else {
         read_csv(reader, path, delimiter)?
@@ -519,7 +519,7 @@ fn for_each_run<'de, R: serde_json::de::Read<'de>>(
         line: Some(e.line() as u64),
         column: None,
         message: format!(
-            "not OData JSON with a \"value\" array of runs (column {})",
+            "not OData JSON ({{\"value\": [runs]}}) or an array of runs (column {})",
             e.column()
         ),
     })
@@ -539,7 +539,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Answer<'_, '_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_any(self)
     }
 }
 
@@ -547,7 +547,16 @@ impl<'de> serde::de::Visitor<'de> for Answer<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object with a \"value\" array of runs")
+        f.write_str("an object with a \"value\" array of runs, or an array of runs")
+    }
+
+    /// A bare array of runs: the `value` array alone.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let runs = Runs {
+            each: self.each,
+            stopped: self.stopped,
+        };
+        serde::de::Visitor::visit_seq(runs, seq)
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -928,6 +937,8 @@ mod tests {
     #[test]
     fn json_split_and_streamed_read_alike() {
         let whole = answer(50);
+        let bare =
+            whole["{\"@odata.context\": \"x\", \"value\": ".len()..whole.len() - 1].to_string();
         let plain = [
             whole.clone(),
             format!("\u{feff}{whole}"),
@@ -946,6 +957,9 @@ mod tests {
                 "\"statuscode\": 4.0e0, \"n\": -12.5E-3, \"b\": true",
             ),
             whole.replace("\"x\"", "[\"y\", {\"z\": null}]"),
+            // A bare array of runs: the `value` array alone.
+            bare.clone(),
+            format!(" \n{bare}\n"),
         ];
         // Plain JSON, but not a history: told by the same message.
         let wrong = [
@@ -970,6 +984,9 @@ mod tests {
             whole.replace("null", &format!("{}1{}", "[".repeat(130), "]".repeat(130))),
             whole.replace("\"f1\"", "\"f1\\q\""),
             whole.replace("\"f1\"", "\"f1\u{1}\""),
+            format!("{bare} []"),
+            format!("{bare}]"),
+            bare.replace("[\n{", "[\n7, {"),
         ];
         let dir = tempfile::tempdir().expect("a directory");
         let cases = [

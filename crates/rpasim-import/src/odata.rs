@@ -107,8 +107,15 @@ type Plain = Option<()>;
 impl<R: BufRead> Splitter<R> {
     /// The answer's object, calling `each` with the runs of its `value`.
     fn read(&mut self, each: &mut EachRun<'_>) -> Result<Plain, ImportError> {
-        if self.token() != Some(b'{') {
-            return Ok(None);
+        match self.token() {
+            Some(b'{') => {}
+            // A bare array of runs, as the `value` array alone (pandas'
+            // `to_json(orient="records")` and many other tools write it).
+            Some(b'[') => {
+                let read = self.elements(each)?;
+                return Ok(read.and_then(|()| self.at_end().then_some(())));
+            }
+            _ => return Ok(None),
         }
         let mut runs_read = false;
         loop {
@@ -152,6 +159,11 @@ impl<R: BufRead> Splitter<R> {
         if self.token() != Some(b'[') {
             return Ok(None);
         }
+        self.elements(each)
+    }
+
+    /// The runs of an array whose `[` was just read.
+    fn elements(&mut self, each: &mut EachRun<'_>) -> Result<Plain, ImportError> {
         let mut next = self.token();
         if next == Some(b']') {
             return Ok(Some(()));

@@ -94,6 +94,9 @@ fn spreadsheet_hint(text: &str) -> &'static str {
     } else if no_seconds {
         "; the seconds are missing (as Excel saves a CSV it opened), and runs' durations need \
          them: import the history as exported, or save the column as yyyy-mm-dd hh:mm:ss"
+    } else if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        "; a number, as pandas' to_json writes dates with date_format=\"epoch\", its default \
+         (milliseconds since 1970): write them as text, to_json(..., date_format=\"iso\")"
     } else {
         ""
     }
@@ -242,6 +245,8 @@ mod tests {
         }
         let message = parse("2026-11-24 14:05").expect_err("no seconds");
         assert!(message.contains("the seconds are missing"), "{message}");
+        let message = parse("1772416800000").expect_err("a number");
+        assert!(message.contains("date_format=\"iso\""), "{message}");
         // Other mistakes get no such hint.
         for other in ["yesterday", "2026-11-24", "2026-11-24T14:05:07+0100"] {
             let message = parse(other).expect_err(other);
