@@ -893,8 +893,9 @@ mod tests {
         assert!(message(parse("target,arrivals\nall,1,2\n")).contains("line 2"));
     }
 
-    /// A column rpasim does not write, or one named twice, is refused: a
-    /// misspelt metric the check need not read passed for a summary. An
+    /// A column rpasim does not write, or columns out of its order (named
+    /// twice, or swapped), are refused: a misspelt metric the check need
+    /// not read passed for a summary, and so did two swapped names. An
     /// earlier version's summary, with fewer columns, is read.
     #[test]
     fn columns_rpasim_does_not_write_are_refused() {
