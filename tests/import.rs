@@ -403,6 +403,13 @@ fn malformed_histories_exit_2_with_file_line_and_column() {
             "\u{0}\u{1}\u{2}garbage".to_string(),
             "binary.csv:1",
         ),
+        // A zone of other characters was sliced as a string inside one:
+        // "internal error", exit 1.
+        (
+            "zone.csv",
+            format!("{head}1,2026-03-02T02:00:00\u{e9}0:00,,,4,2,pc,,f\n"),
+            "zone.csv:2 (column createdon): not an ISO 8601 timestamp",
+        ),
         // Saved on Windows (the csv crate counts such lines one short).
         (
             "windows.csv",

@@ -65,17 +65,33 @@ pub fn parse(text: &str) -> Result<i64, String> {
     }
     let offset_min = match rest {
         "" | "Z" | "z" => 0,
-        zone if zone.len() == 6 && matches!(&zone[..1], "+" | "-") && &zone[3..4] == ":" => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let h: i64 = zone[1..3].parse().map_err(|_| bad())?;
-            let m: i64 = zone[4..6].parse().map_err(|_| bad())?;
-            sign * (h * 60 + m)
-        }
-        _ => return Err(bad()),
+        zone => zone_minutes(zone.as_bytes()).ok_or_else(bad)?,
     };
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_min * 60;
     Ok(seconds * 1_000 + ms)
+}
+
+/// Minutes east of UTC of a zone written `+hh:mm`, `+hhmm` or `+hh` (or
+/// with `-`), as ISO 8601 allows (Python's `strftime("%z")` writes
+/// `+0100`). Read as bytes: a zone of other text (`é0:00`) sliced as a
+/// string panicked inside its character.
+fn zone_minutes(zone: &[u8]) -> Option<i64> {
+    let (sign, rest) = match zone.split_first()? {
+        (b'+', rest) => (1, rest),
+        (b'-', rest) => (-1, rest),
+        _ => return None,
+    };
+    let digits = match *rest {
+        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => [h1, h2, m1, m2],
+        [h1, h2] => [h1, h2, b'0', b'0'],
+        _ => return None,
+    };
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let (hours, minutes) = (decimal(&digits[..2]), decimal(&digits[2..]));
+    (hours <= 23 && minutes <= 59).then_some(sign * (hours * 60 + minutes))
 }
 
 /// What to do about a timestamp a spreadsheet rewrote, if `text` looks
@@ -212,6 +228,32 @@ mod tests {
             parse("2026-03-02T10:15:00+02:00"),
             parse("2026-03-02T08:15:00Z")
         );
+        // The other zones ISO 8601 allows: +hhmm (Python's %z) and +hh.
+        for zone in ["+0200", "+02"] {
+            assert_eq!(
+                parse(&format!("2026-03-02T10:15:00{zone}")),
+                parse("2026-03-02T08:15:00Z")
+            );
+        }
+        assert_eq!(
+            parse("2026-03-02T06:45:00-01:30"),
+            parse("2026-03-02T08:15:00Z")
+        );
+        // Not zones, refused (other text panicked when sliced as a string).
+        for zone in [
+            "\u{e9}0:00",
+            "+24:00",
+            "+02:60",
+            "+2:00",
+            "+02:0",
+            "02:00",
+            "+0\u{e9}0",
+        ] {
+            assert!(
+                parse(&format!("2026-03-02T10:15:00{zone}")).is_err(),
+                "{zone}"
+            );
+        }
         // 2024-02-29 exists, 2026-02-29 does not.
         assert!(parse("2024-02-29T00:00:00").is_ok());
         assert!(parse("2026-02-29T00:00:00").is_err());
@@ -248,7 +290,7 @@ mod tests {
         let message = parse("1772416800000").expect_err("a number");
         assert!(message.contains("date_format=\"iso\""), "{message}");
         // Other mistakes get no such hint.
-        for other in ["yesterday", "2026-11-24", "2026-11-24T14:05:07+0100"] {
+        for other in ["yesterday", "2026-11-24", "2026-11-24T14:05:07+01:0"] {
             let message = parse(other).expect_err(other);
             assert!(!message.contains("Excel"), "{message}");
         }
@@ -319,6 +361,21 @@ mod tests {
         let leap = parse("2024-02-29T00:00:00Z").expect("a leap day");
         for ms in (leap..leap + 2 * MS_PER_DAY).step_by(1_001) {
             assert_eq!(parse(&format(ms)), Ok(ms));
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text is a timestamp or refused, never a panic: a zone of
+        /// other characters (`é0:00`) was sliced inside one, and the
+        /// import stopped with an internal error.
+        #[test]
+        fn any_text_is_read_or_refused(
+            tail in "[0-9:+\\-.Zz é€\\u{10000}]{0,12}",
+            text in "\\PC{0,40}",
+        ) {
+            let _ = parse(&format!("2026-03-02T10:15:00{tail}"));
+            let _ = parse(&text);
+            let _ = parse_bound(&text);
         }
     }
 }
