@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rpasim_report::StagedDir;
-use rpasim_sweep::check::summary::{Kind, SummaryFile};
+use rpasim_sweep::check::summary::SummaryFile;
 use rpasim_sweep::check::{Current, Tolerance};
 use rpasim_sweep::definition::{self, DefinitionError, parse_vary};
 use rpasim_sweep::directory::{SWEEP_OUTPUT, check_merge_output, check_shards};
@@ -230,13 +230,10 @@ fn current_summary(
 ) -> Result<Vec<u8>, CliError> {
     let s = rpasim_scenario::load(scenario, set).map_err(|e| CliError::Invalid(e.to_string()))?;
     let (targets, flows) = rpasim_sweep::runner::summaries(&s.spec)?;
-    let of_flows = match SummaryFile::read(baseline) {
-        Ok(b) => b.kind == Kind::Flows,
-        Err(_) => baseline
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().ends_with("flows.csv")),
-    };
-    Ok(if of_flows { flows } else { targets })
+    Ok(match rpasim_sweep::check::compares_flows(baseline) {
+        true => flows,
+        false => targets,
+    })
 }
 
 /// `rpasim check`: exit 1 when a metric got worse beyond its tolerance.

@@ -18,7 +18,7 @@ pub fn parse(text: &str) -> Result<i64, String> {
         format!(
             "not an ISO 8601 timestamp: {}{}",
             excerpt(text),
-            spreadsheet_hint(text)
+            rewritten_hint(text)
         )
     };
     let t = text.trim();
@@ -94,12 +94,12 @@ fn zone_minutes(zone: &[u8]) -> Option<i64> {
     (hours <= 23 && minutes <= 59).then_some(sign * (hours * 60 + minutes))
 }
 
-/// What to do about a timestamp a spreadsheet rewrote, if `text` looks
+/// What to do about a timestamp another tool rewrote, if `text` looks
 /// like one: a CSV history opened and saved again in Excel has its dates
 /// in the machine's local format (`11/24/2026 2:05:07 PM`) or cut to the
 /// minute (`2026-11-24 14:05`), which would make every run's duration a
-/// guess.
-fn spreadsheet_hint(text: &str) -> &'static str {
+/// guess; pandas' `to_json` wrote dates as milliseconds since 1970.
+fn rewritten_hint(text: &str) -> &'static str {
     let t = text.trim();
     let no_seconds = t.len() == 16
         && t.as_bytes()[13] == b':'

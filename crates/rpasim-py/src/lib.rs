@@ -849,13 +849,12 @@ fn of_the_baselines_kind(baseline: &Path, mut current: Vec<(String, Vec<u8>)>) -
     if current.len() > 1 {
         // A run's summaries are small, and so is a baseline of their kind
         // (a larger one, not of theirs, is refused when compared).
-        let flows = rpasim_sweep::check::summary::SummaryFile::read(baseline)
-            .is_ok_and(|b| b.kind == rpasim_sweep::check::summary::Kind::Flows);
-        let wanted = if flows {
-            "summary-flows.csv"
-        } else {
-            "summary.csv"
+        use rpasim_sweep::check::summary::Kind;
+        let kind = match rpasim_sweep::check::compares_flows(baseline) {
+            true => Kind::Flows,
+            false => Kind::Run,
         };
+        let wanted = kind.file();
         if let Some(i) = current.iter().position(|(name, _)| name == wanted) {
             return current.swap_remove(i).1;
         }

@@ -191,6 +191,18 @@ impl Current<'_> {
     }
 }
 
+/// Whether a run's summary to compare with `baseline` is its flows'
+/// (`summary-flows.csv`): when the baseline is one, or, when it does not
+/// read (a baseline still to be written), when it is named so.
+pub fn compares_flows(baseline: &Path) -> bool {
+    match SummaryFile::read(baseline) {
+        Ok(b) => b.kind == Kind::Flows,
+        Err(_) => baseline
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with("flows.csv")),
+    }
+}
+
 /// Compares `current` with the baseline file: what [`report`] lists.
 pub fn check(
     baseline: &Path,
