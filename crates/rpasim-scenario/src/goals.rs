@@ -50,10 +50,17 @@ fn names(spec: &ModelSpec) -> impl Iterator<Item = &str> {
 /// Checks a goal's metric against the columns of `summary.csv`.
 pub fn check_metric(metric: &str) -> Result<(), String> {
     if metrics().contains(&metric) {
-        Ok(())
-    } else {
-        Err(unknown("metric", metric, metrics().iter().copied()))
+        return Ok(());
     }
+    // Unlike a scenario's names, the metrics are few and fixed: all of
+    // them are listed, so that the one wanted is found in the message.
+    let closest = crate::error::closest(metric, metrics())
+        .map(|k| format!(" (did you mean {k:?}?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown metric {metric:?}; expected a column of summary.csv: {}{closest}",
+        metrics().join(", ")
+    ))
 }
 
 /// A bound in the metric's unit: seconds for `_s` metrics (a duration
@@ -168,5 +175,23 @@ mod tests {
         assert!(check_can_fail("wait_p95_s", true, 0.0).is_ok());
         assert!(check_can_fail("started_share", true, 0.99).is_ok());
         assert!(check_can_fail("queue_full", true, 1.0).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_metric_is_told_with_every_metric() {
+        assert_eq!(check_metric("queue_mean"), Ok(()));
+        let told = check_metric("queue_p95").unwrap_err();
+        assert!(
+            told.starts_with(
+                "unknown metric \"queue_p95\"; expected a column of summary.csv: arrivals, "
+            ),
+            "{told}"
+        );
+        // The last column is there too, not the first ten and a count.
+        assert!(
+            told.contains(", wait_lost_share (did you mean \"queue_mean\"?)"),
+            "{told}"
+        );
+        assert!(!check_metric("x").unwrap_err().contains("did you mean"));
     }
 }
