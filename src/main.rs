@@ -75,8 +75,10 @@ fn main() {
 }
 
 /// On SIGINT, SIGTERM or SIGHUP: remove every staging directory and
-/// temporary file (the previous outputs stay as they were) and exit with
-/// 128 + the signal's number, as a shell reports a process killed by it.
+/// temporary file (the previous outputs stay as they were, unless a new
+/// one was already being put in place: that one is let finish) and exit
+/// with 128 + the signal's number, as a shell reports a process killed by
+/// it.
 #[cfg(unix)]
 fn clean_up_on_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -85,8 +87,18 @@ fn clean_up_on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            rpasim_report::outdir::cleanup::interrupt();
-            eprintln!("rpasim: interrupted; nothing was replaced, partial files removed");
+            use rpasim_report::outdir::cleanup;
+            cleanup::interrupt();
+            // A signal during a commit waits for it: the output is then the
+            // new one, whole.
+            match cleanup::placed() {
+                true => eprintln!(
+                    "rpasim: interrupted after its output was written whole; partial files removed"
+                ),
+                false => {
+                    eprintln!("rpasim: interrupted; nothing was replaced, partial files removed")
+                }
+            }
             std::process::exit(128 + signal);
         }
     });

@@ -483,6 +483,53 @@ fn concurrent_runs_into_one_output_end_with_one_complete_output() {
     );
 }
 
+/// A signal at any moment of a run's second half and just after it, when
+/// the new output is put in place: the output is then whole, the
+/// previous one or the new one (the same bytes here), and nothing is left
+/// beside it. Until 2026-12-07 (the eleventh session) a signal during the
+/// swap removed the files of the output just put in place, through the
+/// handle of the directory being removed, and the exchange had already
+/// moved the previous output to where it is removed: `out` was left with
+/// a file or none, refused by every later run as not rpasim's. 60 signals
+/// spread so hit it 1 to 7 times (5 rounds); the signals' moments only
+/// decide how many of them land in the swap, not the verdict.
+#[cfg(unix)]
+#[test]
+fn a_signal_while_the_output_is_put_in_place_leaves_it_whole() {
+    let dir = project();
+    let args = ["run", "quickstart.toml", "--out", "out", "-q"];
+    let started = Instant::now();
+    assert!(run_in(dir.path(), &args).status.success());
+    let took = started.elapsed();
+    let before = snapshot(&dir.path().join("out"));
+    for i in 0..60u32 {
+        let mut child = rpasim()
+            .current_dir(dir.path())
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(took.mul_f64(0.5 + 0.7 * f64::from(i) / 60.0));
+        // Not yet waited for, the process is there to signal even if done.
+        signal(&child, "HUP");
+        let status = child.wait().expect("wait");
+        assert!(
+            status.code().is_none_or(|c| c == 0 || c == 129),
+            "signal {i}: {status:?}"
+        );
+        assert_same(
+            &snapshot(&dir.path().join("out")),
+            &before,
+            &format!("signal {i}: the output whole"),
+        );
+        assert_eq!(
+            names(dir.path()),
+            vec!["mywork", "notes.txt", "out", "quickstart.toml"],
+            "signal {i}: nothing beside it"
+        );
+    }
+}
+
 // ----- sweeps and merges ---------------------------------------------------
 
 fn sweep(dir: &Path, out: &str, values: &str, extra: &[&str]) -> Output {

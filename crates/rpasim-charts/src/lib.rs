@@ -69,7 +69,7 @@ pub(crate) fn write_svg_and_png<E: std::fmt::Debug, F: std::fmt::Debug>(
     png: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), F>,
 ) -> io::Result<()> {
     register_fonts();
-    fs::create_dir_all(dir)?;
+    rpasim_report::outdir::create_subdir(dir)?;
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
@@ -160,7 +160,7 @@ fn failed(what: &str, e: impl std::fmt::Debug) -> io::Error {
 /// `dir/report.html` (into an output being staged).
 pub fn render(dir: &Path, d: &ChartData) -> io::Result<()> {
     let charts_dir = dir.join(CHARTS_DIR);
-    fs::create_dir_all(&charts_dir)?;
+    rpasim_report::outdir::create_subdir(&charts_dir)?;
     let svgs = draw_all(&charts_dir, d)?;
     fs::write(dir.join(REPORT_HTML), report::html(d, &svgs))
 }

@@ -267,7 +267,9 @@ pub fn scenarios(
         ),
         None => String::new(),
     };
-    fs::create_dir_all(out.join("traces"))?;
+    // Not `create_dir_all`: `out` is being staged, and an interruption
+    // that removed it must not see it created again.
+    fs::create_dir(out.join("traces"))?;
     let mut replay = format!(
         "{header}# The replay: every run with its own arrival, duration and outcome \
          (traces/).\n{given}\n[simulation]\nname = \"replay\"\nhorizon = \"{horizon}\"\n\n{}",

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -126,8 +126,9 @@ struct StreamedCsv {
 impl StreamedCsv {
     fn create(path: PathBuf) -> Result<Self, SweepError> {
         let tmp = partial_path(&path);
-        let registration = cleanup::register(&tmp);
-        let file = File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
+        let (registration, file) = cleanup::create(&tmp, || File::create(&tmp))
+            .ok_or_else(|| SweepError::io(&path, io::Error::from(io::ErrorKind::Interrupted)))?;
+        let file = file.map_err(|e| SweepError::io(&tmp, e))?;
         Ok(StreamedCsv {
             writer: Some(BufWriter::new(file)),
             tmp,
@@ -159,7 +160,9 @@ impl StreamedCsv {
                 .flush()
                 .map_err(|e| fail(e.to_string()))?;
         }
-        fs::rename(&self.tmp, &self.path).map_err(|e| fail(e.to_string()))
+        cleanup::put_in_place(|| fs::rename(&self.tmp, &self.path))
+            .unwrap_or_else(|| Err(io::Error::from(io::ErrorKind::Interrupted)))
+            .map_err(|e| fail(e.to_string()))
     }
 }
 
@@ -397,7 +400,7 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
     let io = |e| SweepError::Failed(format!("reading the results: {e}"));
     let mut index = Index::scan(dirs).map_err(|e| match e.kind() {
         // A log that is not a file: the input is wrong, not the disk.
-        std::io::ErrorKind::InvalidInput => SweepError::Invalid(e.to_string()),
+        io::ErrorKind::InvalidInput => SweepError::Invalid(e.to_string()),
         _ => io(e),
     })?;
     check_complete(&grid, &index, dirs)?;

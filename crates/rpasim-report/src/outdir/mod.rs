@@ -24,8 +24,8 @@ mod staging;
 pub use kind::{Contents, Marker, OutputKind, before_line, inspect};
 pub use process::{DirLock, lock as lock_dir};
 pub use staging::{
-    StagedDir, clean_stale_files, parse_partial, partial_name, partial_path, shown_path, unstaged,
-    write_atomically,
+    StagedDir, clean_stale_files, create_subdir, parse_partial, partial_name, partial_path,
+    shown_path, unstaged, write_atomically,
 };
 
 use std::fmt;

@@ -83,14 +83,28 @@ fn parse_aside(file_name: &str) -> Option<(&str, u32)> {
 /// name (removed if the process is interrupted), then renamed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = partial_path(path);
-    let _registration = cleanup::register(&tmp);
-    let result = fs::File::create(&tmp)
+    let (_registration, file) =
+        cleanup::create(&tmp, || fs::File::create(&tmp)).ok_or_else(interrupted)?;
+    let result = file
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&tmp, path));
+        .and_then(|()| {
+            cleanup::put_in_place(|| fs::rename(&tmp, path)).unwrap_or_else(|| Err(interrupted()))
+        });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates the directory `path` inside an output being written, whose
+/// parent must exist: unlike `fs::create_dir_all`, it never creates a
+/// staging directory again after an interruption removed it (which left
+/// it behind as debris). An existing directory is fine.
+pub fn create_subdir(path: &Path) -> io::Result<()> {
+    match fs::create_dir(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        result => result,
+    }
 }
 
 /// Removes the staging files (`.<name>.partial-<pid>`, and the legacy
@@ -162,8 +176,10 @@ impl StagedDir {
             // Left by an earlier process with our pid: ours by name and pid.
             remove_ours(&staging, kind)?;
         }
-        fs::create_dir(&staging).map_err(|e| OutDirError::io(&staging, e))?;
-        let registration = Some(cleanup::register(&staging));
+        let (registration, made) = cleanup::create(&staging, || fs::create_dir(&staging))
+            .ok_or_else(|| OutDirError::io(target, interrupted()))?;
+        made.map_err(|e| OutDirError::io(&staging, e))?;
+        let registration = Some(registration);
         let lock = process::lock(&staging).map_err(|e| OutDirError::io(&staging, e))?;
         Ok(StagedDir {
             staging,
@@ -192,23 +208,30 @@ impl StagedDir {
     /// appeared there meanwhile, nothing is replaced.
     pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
         let final_path = self.parent.join(&self.name);
+        cleanup::put_in_place(|| self.put_in_place(&final_path))
+            .unwrap_or_else(|| Err(OutDirError::io(&final_path, interrupted())))
+    }
+
+    /// [`commit`](Self::commit)'s work, once no interruption can remove
+    /// the staging directory under it.
+    fn put_in_place(&mut self, final_path: &Path) -> Result<PathBuf, OutDirError> {
         for _ in 0..8 {
-            match inspect(&final_path, self.kind)? {
-                Contents::Missing => match rename_new(&self.staging, &final_path) {
+            match inspect(final_path, self.kind)? {
+                Contents::Missing => match rename_new(&self.staging, final_path) {
                     Ok(()) => return Ok(self.committed()),
                     // Another process committed first: replace its output.
                     Err(e) if exists_error(&e) => continue,
-                    Err(e) => return Err(OutDirError::io(&final_path, e)),
+                    Err(e) => return Err(OutDirError::io(final_path, e)),
                 },
                 Contents::Empty | Contents::Ours => {
-                    if self.replace(&final_path)? {
+                    if self.replace(final_path)? {
                         return Ok(self.committed());
                     }
                 }
             }
         }
         Err(OutDirError::Io(
-            final_path,
+            final_path.to_path_buf(),
             io::Error::other("the output kept changing while rpasim committed its own"),
         ))
     }
@@ -262,6 +285,12 @@ impl Drop for StagedDir {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Why nothing was put in place: the process was interrupted, and what
+/// was staged is being removed.
+pub(crate) fn interrupted() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "interrupted: not replaced")
 }
 
 fn exists_error(e: &io::Error) -> bool {
