@@ -80,8 +80,11 @@ fn parse_aside(file_name: &str) -> Option<(&str, u32)> {
 }
 
 /// Writes a file so that it appears whole or not at all: into its staging
-/// name (removed if the process is interrupted), then renamed.
+/// name (removed if the process is interrupted), then renamed. What a
+/// killed process left under a staging name of the same file is removed
+/// first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    remove_stale_copies(path)?;
     let tmp = partial_path(path);
     let (_registration, file) =
         cleanup::create(&tmp, || fs::File::create(&tmp)).ok_or_else(interrupted)?;
@@ -94,6 +97,36 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes the staging files of `path` (`.<name>.partial-<pid>`) that dead
+/// processes left beside it: a `report.html` that `plot` was writing when
+/// killed, a baseline `check --update` was.
+fn remove_stale_copies(path: &Path) -> io::Result<()> {
+    let (Some(name), Some(parent)) = (path.file_name(), path.parent()) else {
+        return Ok(());
+    };
+    let parent = match parent.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => parent,
+    };
+    let name = name.to_string_lossy();
+    let entries = match fs::read_dir(parent) {
+        Ok(entries) => entries,
+        // The write that follows says what is wrong with the directory.
+        Err(_) => return Ok(()),
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        if let Some((of, pid)) = parse_partial(&file_name.to_string_lossy())
+            && of == name
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && process::stale(&entry.path(), pid)
+        {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates the directory `path` inside an output being written, whose
@@ -484,6 +517,30 @@ mod tests {
         assert!(target.join("old.txt").exists(), "previous output restored");
         assert!(odd.join("thesis.tex").exists());
         drop(staged);
+    }
+
+    #[test]
+    fn a_file_written_atomically_removes_what_dead_writers_of_it_left() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let report = root.path().join("report.html");
+        // Left by a killed process (pid u32::MAX - 1 never exists)...
+        let dead = root.path().join(".report.html.partial-4294967294");
+        fs::write(&dead, "half").expect("write");
+        // ...and by one of another file, or still alive (this one).
+        let other = root.path().join(".summary.csv.partial-4294967294");
+        fs::write(&other, "half").expect("write");
+        let alive = root
+            .path()
+            .join(format!(".report.html.partial-{}", std::process::id()));
+        fs::write(&alive, "ours, being written").expect("write");
+        let not_a_file = root.path().join(".report.html.partial-4294967293");
+        fs::create_dir(&not_a_file).expect("mkdir");
+        write_atomically(&report, b"<html>").expect("write");
+        assert_eq!(fs::read(&report).expect("read"), b"<html>");
+        assert!(!dead.exists());
+        assert!(other.exists() && not_a_file.exists());
+        // This process's own staging name is the one it writes through.
+        assert!(!alive.exists());
     }
 
     #[test]
