@@ -160,7 +160,7 @@ impl StreamedCsv {
                 .flush()
                 .map_err(|e| fail(e.to_string()))?;
         }
-        cleanup::put_in_place(|| fs::rename(&self.tmp, &self.path))
+        cleanup::put_in_place(&self.path, || fs::rename(&self.tmp, &self.path))
             .unwrap_or_else(|| Err(io::Error::from(io::ErrorKind::Interrupted)))
             .map_err(|e| fail(e.to_string()))
     }
@@ -404,7 +404,10 @@ pub fn assemble(out: &Path, manifest: &SweepManifest, dirs: &[PathBuf]) -> Resul
         _ => io(e),
     })?;
     check_complete(&grid, &index, dirs)?;
-    fs::create_dir_all(out).map_err(|e| SweepError::io(out, e))?;
+    // `out` exists (a sweep's directory, or a merge being staged); made
+    // with `create_dir_all`, a merge's staging directory that a signal had
+    // just removed was made again, and left behind.
+    rpasim_report::outdir::create_subdir(out).map_err(|e| SweepError::io(out, e))?;
     let mut outputs = Outputs::create(out)?;
     let mut charted = Vec::new();
     let r = grid.replications as usize;

@@ -62,11 +62,22 @@ pub fn interrupted() -> bool {
     PROCESS.interrupted.load(Ordering::SeqCst)
 }
 
-/// Runs `place`, which puts a staged output where it belongs (a rename, an
+/// Runs `place`, which puts a staged output at `target` (a rename, an
 /// exchange), unless the process was interrupted: then `None`, and
 /// `place` is not run. Never while [`interrupt`] removes what is staged.
-pub fn put_in_place<T, E>(place: impl FnOnce() -> Result<T, E>) -> Option<Result<T, E>> {
-    PROCESS.put_in_place(place)
+pub fn put_in_place<T, E>(
+    target: &Path,
+    place: impl FnOnce() -> Result<T, E>,
+) -> Option<Result<T, E>> {
+    PROCESS.put_in_place(target, place)
+}
+
+/// Runs `act` unless the process was interrupted (then `None`), never
+/// while [`interrupt`] removes what is staged: for what must not happen
+/// after that removal, such as making the directory a staged output goes
+/// into (which may be one being staged, removed by the signal).
+pub fn unless_interrupted<T>(act: impl FnOnce() -> T) -> Option<T> {
+    PROCESS.unless_interrupted(act)
 }
 
 /// Registers `path` and runs `create`, which creates it, unless the
@@ -81,8 +92,9 @@ pub fn create<T, E>(
     PROCESS.create(path, create)
 }
 
-/// Whether an output was put in place by this process: an interruption
-/// then removes only what was still being written.
+/// Whether an output was put in place by this process where the user
+/// sees it (not inside another output being staged): an interruption then
+/// removes only what was still being written.
 pub fn placed() -> bool {
     PROCESS.placed.load(Ordering::SeqCst)
 }
@@ -113,12 +125,21 @@ impl State {
         }
     }
 
-    fn put_in_place<T, E>(&self, place: impl FnOnce() -> Result<T, E>) -> Option<Result<T, E>> {
-        let result = self.unless_interrupted(place)?;
-        if result.is_ok() {
-            self.placed.store(true, Ordering::SeqCst);
-        }
-        Some(result)
+    fn put_in_place<T, E>(
+        &self,
+        target: &Path,
+        place: impl FnOnce() -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        self.unless_interrupted(|| {
+            let result = place();
+            // A file or chart directory put in place inside an output being
+            // staged is not yet where the user sees it.
+            let staged = self.paths().iter().any(|(_, p)| target.starts_with(p));
+            if result.is_ok() && !staged {
+                self.placed.store(true, Ordering::SeqCst);
+            }
+            result
+        })
     }
 
     fn create<T, E>(
@@ -214,12 +235,19 @@ mod tests {
     #[test]
     fn nothing_is_put_in_place_after_an_interruption() {
         let state = state();
-        assert_eq!(state.put_in_place(|| Ok::<_, ()>(1)), Some(Ok(1)));
+        let root = tempfile::tempdir().expect("temp dir");
+        let staging = root.path().join(".out.partial-1");
+        let _registration = state.register(&staging);
+        let inside = staging.join("summary.csv");
+        assert_eq!(state.put_in_place(&inside, || Ok::<_, ()>(1)), Some(Ok(1)));
+        assert!(!state.placed.load(Ordering::SeqCst), "not yet the user's");
+        let out = root.path().join("out");
+        assert_eq!(state.put_in_place(&out, || Ok::<_, ()>(1)), Some(Ok(1)));
         assert!(state.placed.load(Ordering::SeqCst));
         state.interrupt();
         let mut ran = false;
         assert_eq!(
-            state.put_in_place(|| {
+            state.put_in_place(&out, || {
                 ran = true;
                 Ok::<_, ()>(2)
             }),
@@ -245,7 +273,7 @@ mod tests {
             start.recv().expect("commit started");
             state.interrupt();
         });
-        let placed = state.put_in_place(|| {
+        let placed = state.put_in_place(&target.clone(), || {
             started.send(()).expect("signal thread");
             // Give the signal's thread every chance to remove it now.
             std::thread::sleep(Duration::from_millis(50));

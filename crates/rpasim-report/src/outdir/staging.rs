@@ -91,7 +91,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = file
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .and_then(|()| {
-            cleanup::put_in_place(|| fs::rename(&tmp, path)).unwrap_or_else(|| Err(interrupted()))
+            cleanup::put_in_place(path, || fs::rename(&tmp, path))
+                .unwrap_or_else(|| Err(interrupted()))
         });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -202,7 +203,12 @@ impl StagedDir {
     pub fn create(target: &Path, kind: &'static OutputKind) -> Result<Self, OutDirError> {
         inspect(target, kind)?;
         let (parent, name) = locate(target)?;
-        fs::create_dir_all(&parent).map_err(|e| OutDirError::io(&parent, e))?;
+        // Not after an interruption: the parent may be an output being
+        // staged (a sweep's charts go into a merge's), which the signal
+        // removed and which would be left behind if made again.
+        cleanup::unless_interrupted(|| fs::create_dir_all(&parent))
+            .ok_or_else(|| OutDirError::io(target, interrupted()))?
+            .map_err(|e| OutDirError::io(&parent, e))?;
         recover_stale(&parent, &name, kind)?;
         let staging = parent.join(partial_name(&name));
         if staging.exists() {
@@ -241,7 +247,7 @@ impl StagedDir {
     /// appeared there meanwhile, nothing is replaced.
     pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
         let final_path = self.parent.join(&self.name);
-        cleanup::put_in_place(|| self.put_in_place(&final_path))
+        cleanup::put_in_place(&final_path, || self.put_in_place(&final_path))
             .unwrap_or_else(|| Err(OutDirError::io(&final_path, interrupted())))
     }
 
