@@ -44,7 +44,7 @@ pub fn validate(args: &ScenarioArgs) -> Result<(), CliError> {
     let s = load_for_output(args, true)?;
     let (runs, events, bytes) = rpasim_scenario::build::limits::estimate(&s.spec);
     let about = rpasim_scenario::build::limits::about;
-    println!(
+    sayln!(
         "{}: valid ({} targets, {} machines, {} flows, horizon {}; about {} runs, {} events, \
          {:.0} MB of output)",
         args.scenario.display(),
@@ -111,7 +111,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let charts = charts_start.elapsed();
     let out = staged.commit()?;
     if !args.quiet {
-        println!(
+        sayln!(
             "{}: {} simulated (seed {}), {} runs -> {}",
             scenario.name,
             scenario.spec.horizon,
@@ -119,8 +119,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             report.runs,
             out.display()
         );
-        print!("{}", console::summary_table(&summary));
-        print!("{}", console::goals(&judged));
+        say!("{}", console::summary_table(&summary));
+        say!("{}", console::goals(&judged));
     }
     if args.stats {
         let timing = console::Timing {
@@ -129,7 +129,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             charts: (!args.no_charts).then_some(charts),
             total: started.elapsed(),
         };
-        print!(
+        say!(
             "{}",
             console::stats(&report, &timing, console::peak_memory())
         );
@@ -184,7 +184,7 @@ pub fn plot(dir: &Path) -> Result<(), CliError> {
         _ => CliError::io(dir, e),
     })?;
     rpasim_charts::redraw(dir, &data)?;
-    println!(
+    sayln!(
         "{}: charts and {} redrawn",
         dir.display(),
         rpasim_charts::REPORT_HTML
@@ -239,7 +239,7 @@ fn plot_sweep(dir: &Path) -> Result<(), CliError> {
     }
     let _lock = rpasim_sweep::directory::SweepDir::open(dir, &manifest, true).map_err(invalid)?;
     rpasim_sweep::assemble::assemble(dir, &manifest, &[dir.to_path_buf()]).map_err(invalid)?;
-    println!("{}: sweep summaries and charts redrawn", dir.display());
+    sayln!("{}: sweep summaries and charts redrawn", dir.display());
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! What `rpasim run` prints: a short table per target, and engine figures.
+//! What `rpasim run` prints: a short table per target, and engine figures;
+//! and how everything is printed ([`say!`], [`sayln!`]).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -8,6 +9,40 @@ use rpasim_core::{Outcome, SimDuration, SimReport};
 use rpasim_report::goals::{Judged, human as human_goal};
 use rpasim_report::summary::StartTime;
 use rpasim_report::{Summary, SummaryRow};
+
+/// Prints to standard output as `print!` does, except that a reader that
+/// went away (`rpasim plan ... | head -1`) is not an error: the command
+/// goes on and ends as it would have, its files written, printing nothing
+/// more. `print!` panicked there, reported as an internal error (exit 1).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::console::write_out(format_args!($($arg)*))
+    };
+}
+
+/// [`say!`] with a newline, as `println!`.
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        $crate::console::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// What [`say!`] does.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Once a write failed, no later one is tried (nor its failure told).
+    static FAILED: AtomicBool = AtomicBool::new(false);
+    if FAILED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        FAILED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("rpasim: cannot write to standard output: {e}");
+        }
+    }
+}
 
 /// Targets beyond which the table shows only [`SHOWN_TARGETS`] of them.
 const MAX_TARGET_ROWS: usize = 40;

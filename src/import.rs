@@ -27,7 +27,7 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
             ImportFailure::Failed(m) => CliError::Failed(m),
         })?;
     if !args.quiet {
-        println!(
+        sayln!(
             "{}: {} runs ({} still open at the export's end, {} attended, {} duplicate rows \
              skipped, {} with an unknown status) -> {}",
             args.history.display(),
@@ -39,19 +39,19 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
             out.display()
         );
         for note in &report.notes {
-            println!("  {note}");
+            sayln!("  {note}");
         }
         print_some(&report.machines, "machines (replay.toml has each)");
         let verdicts = &report.calibration.verdicts;
         if verdicts.len() > 1 {
-            println!("  calibration: {}", calibrate::tally(verdicts));
+            sayln!("  calibration: {}", calibrate::tally(verdicts));
         }
         let misfits_first: Vec<&str> = calibrate::misfits_first(verdicts)
             .into_iter()
             .map(|v| v.text.as_str())
             .collect();
         print_some(&misfits_first, "flows (calibration.html has each verdict)");
-        println!(
+        sayln!(
             "  calibration: {0}/calibration.html; replay: rpasim run {0}/replay.toml; \
              fitted model: rpasim run {0}/scenario.toml",
             out.display()
@@ -65,9 +65,9 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
 fn print_some(lines: &[impl AsRef<str>], rest: &str) {
     const SHOWN: usize = 10;
     for line in lines.iter().take(SHOWN) {
-        println!("  {}", line.as_ref());
+        sayln!("  {}", line.as_ref());
     }
     if lines.len() > SHOWN {
-        println!("  ... {} more {rest}", lines.len() - SHOWN);
+        sayln!("  ... {} more {rest}", lines.len() - SHOWN);
     }
 }

@@ -1,8 +1,10 @@
 //! The `rpasim` command.
 
+// First: its printing macros are used by the modules after it.
+#[macro_use]
+mod console;
 mod cli;
 mod commands;
-mod console;
 mod error;
 mod import;
 mod plan;

@@ -103,8 +103,8 @@ pub fn plan(args: &PlanArgs) -> Result<(), CliError> {
     plan::write(&plan, &def, staged.path())?;
     let out = staged.commit()?;
     if !args.quiet {
-        println!("{}", sentence(&plan));
-        println!("{} -> {}", details(&plan), out.display());
+        sayln!("{}", sentence(&plan));
+        sayln!("{} -> {}", details(&plan), out.display());
     }
     match plan.answer {
         Some(_) => Ok(()),

@@ -59,8 +59,11 @@ pub fn schema(args: &SchemaArgs) -> Result<(), CliError> {
 
 fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| CliError::Failed(format!("writing to stdout: {e}")))
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        // A reader that went away (`rpasim man run | head`) wanted no more.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Failed(format!("writing to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

@@ -141,7 +141,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     let message = outcome??;
     if !args.quiet {
-        println!("{message}");
+        sayln!("{message}");
     }
     Ok(())
 }
@@ -212,7 +212,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     rpasim_sweep::assemble::assemble(staged.path(), &whole, &dirs)?;
     whole.write(staged.path())?;
     staged.commit()?;
-    println!(
+    sayln!(
         "{} shards merged -> {}",
         args.dirs.len(),
         args.out.display()
@@ -262,12 +262,12 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         // Given any tolerance, the default metrics are not checked: say
         // so, lest loosening one metric pass for a check of all.
         let metrics: Vec<&str> = tolerances.iter().map(|t| t.metric.as_str()).collect();
-        println!(
+        sayln!(
             "checking only {}: with --tolerance, only the metrics it names are checked",
             metrics.join(", ")
         );
     }
-    print!("{}", rpasim_sweep::check::report(&checked));
+    say!("{}", rpasim_sweep::check::report(&checked));
     if checked.worse > 0 {
         return Err(CliError::Regression);
     }
@@ -314,6 +314,6 @@ fn update_baseline(baseline: &Path, current: &Current<'_>) -> Result<(), CliErro
     }
     rpasim_report::outdir::write_atomically(baseline, &bytes)
         .map_err(|e| CliError::io(baseline, e))?;
-    println!("baseline written: {}", baseline.display());
+    sayln!("baseline written: {}", baseline.display());
     Ok(())
 }

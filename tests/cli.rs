@@ -797,3 +797,85 @@ fn a_name_with_dots_is_addressed_quoted() {
         stderr(&unquoted)
     );
 }
+
+/// Standard output read by a reader that went away (`rpasim plan ... |
+/// head -1`) is not a failure: each command ends as it would have, with
+/// its exit status and its files. `plan` and others printed with
+/// `println!`, which panicked: "internal error ... This is a bug", exit
+/// 1. Here the reading end is closed before the command writes anything.
+#[test]
+fn a_reader_that_went_away_is_no_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let quickstart = repo().join("scenarios/quickstart.toml");
+    let quickstart = quickstart.to_str().expect("utf-8");
+    let history = repo().join("scenarios/history/history.csv");
+    let commands: [(&[&str], i32, &str); 6] = [
+        (
+            &["run", quickstart, "--out", "r", "--no-charts"],
+            0,
+            "r/summary.csv",
+        ),
+        (
+            &[
+                "plan",
+                quickstart,
+                "--search",
+                "machines.vm-01.bots=1..5",
+                "--goal",
+                "invoices.start_p95_s<=10m",
+                "--out",
+                "p",
+            ],
+            0,
+            "p/answer.toml",
+        ),
+        (
+            &[
+                "sweep",
+                quickstart,
+                "--vary",
+                "machines.vm-01.bots=1,2",
+                "--out",
+                "s",
+                "-q",
+            ],
+            0,
+            "s/sweep-summary.csv",
+        ),
+        (
+            &["import", history.to_str().expect("utf-8"), "--out", "i"],
+            0,
+            "i/replay.toml",
+        ),
+        (
+            &[
+                "check",
+                "--baseline",
+                "r/summary.csv",
+                "--current",
+                "r/summary.csv",
+            ],
+            0,
+            "r",
+        ),
+        (&["man", "run"], 0, "r"),
+    ];
+    for (args, code, written) in commands {
+        let mut child = common::rpasim()
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("internal error"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(dir.path().join(written).exists(), "{args:?}");
+    }
+}
