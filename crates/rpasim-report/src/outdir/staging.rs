@@ -186,14 +186,31 @@ fn locate(target: &Path) -> Result<(PathBuf, String), OutDirError> {
         }
         _ => abs,
     };
-    match (abs.parent(), abs.file_name().and_then(|n| n.to_str())) {
-        (Some(parent), Some(name)) if name != ".." => Ok((parent.to_path_buf(), name.to_string())),
-        _ => Err(OutDirError::Refused(format!(
-            "{}: not a directory rpasim can write an output to (give a named directory)",
-            target.display()
-        ))),
+    let refused = |why: String| Err(OutDirError::Refused(format!("{}: {why}", target.display())));
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) if name != ".." => match name.to_str() {
+            None => refused(
+                "its name is not UTF-8 text, which the names rpasim stages an output under \
+                 (.NAME.partial-PID) must be; give another"
+                    .into(),
+            ),
+            Some(name) if name.len() > LONGEST_NAME => refused(format!(
+                "a name of {} bytes is too long for an output: it is staged beside as \
+                 .NAME.partial-PID, within the 255 bytes a file name may have; give one of at \
+                 most {LONGEST_NAME}",
+                name.len()
+            )),
+            Some(name) => Ok((parent.to_path_buf(), name.to_string())),
+        },
+        _ => {
+            refused("not a directory rpasim can write an output to (give a named directory)".into())
+        }
     }
 }
+
+/// The longest name of an output: its staging name (`.NAME.partial-PID`,
+/// a pid of up to 10 digits) must fit in the 255 bytes of a file name.
+const LONGEST_NAME: usize = 255 - ".".len() - ".partial-".len() - 10;
 
 impl StagedDir {
     /// Checks that `target` may be replaced (refused, touching nothing, if
@@ -547,6 +564,30 @@ mod tests {
         assert!(other.exists() && not_a_file.exists());
         // This process's own staging name is the one it writes through.
         assert!(!alive.exists());
+    }
+
+    #[test]
+    fn a_name_too_long_to_stage_beside_or_not_text_is_refused() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let longest = root.path().join("a".repeat(LONGEST_NAME));
+        assert!(locate(&longest).is_ok());
+        let staged = StagedDir::create(&longest, &KIND).expect("its staging name fits");
+        drop(staged);
+        let long = root.path().join("a".repeat(LONGEST_NAME + 1));
+        assert!(matches!(
+            StagedDir::create(&long, &KIND),
+            Err(OutDirError::Refused(m)) if m.contains("236 bytes is too long")
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let odd = root.path().join(std::ffi::OsStr::from_bytes(b"x\xff"));
+            assert!(matches!(
+                locate(&odd),
+                Err(OutDirError::Refused(m)) if m.contains("not UTF-8")
+            ));
+        }
+        assert_eq!(names(root.path()), Vec::<String>::new());
     }
 
     #[test]
