@@ -92,10 +92,11 @@ fn clean_up_on_signals() {
             use rpasim_report::outdir::cleanup;
             cleanup::interrupt();
             // A signal during a commit waits for it: the output is then the
-            // new one, whole.
+            // new one, whole (a sweep's assembly: the files put in place).
             match cleanup::placed() {
                 true => eprintln!(
-                    "rpasim: interrupted after its output was written whole; partial files removed"
+                    "rpasim: interrupted; what was written whole before it is kept, partial files \
+                     removed"
                 ),
                 false => {
                     eprintln!("rpasim: interrupted; nothing was replaced, partial files removed")
