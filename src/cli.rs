@@ -141,7 +141,7 @@ pub struct PlanArgs {
     pub search: Vec<String>,
     /// Confidence of each decision (one-sided), over all the looks at a
     /// candidate: each look's bounds are at 1 - (1 - CONFIDENCE)/looks
-    /// (99 % for 0.95 over the 5 looks of 5..50).
+    /// (99 % for 0.95 over the 5 looks of 5..50). Above 0.5, at most 0.999.
     #[arg(long, default_value_t = 0.95)]
     pub confidence: f64,
     /// Replications of a candidate: at least MIN, added until decided, at

@@ -406,6 +406,19 @@ fn an_unreachable_goal_is_exit_1_and_a_malformed_one_exit_2() {
             ],
             "2 <= MIN",
         ),
+        // A confidence that a few replications cannot back.
+        (
+            vec![
+                "--search",
+                "limits.queue_capacity=1..9",
+                "--goal",
+                "all.queue_full<=0",
+                "--confidence",
+                "0.99999999999",
+            ],
+            "--confidence must be above 0.5 and at most 0.999, e.g. 0.95; got 0.99999999999 \
+             (beyond it, a bound from a few replications would rest on far tails",
+        ),
         (vec!["--search", "limits.queue_capacity=1..9"], "no goal"),
         // Goals that more capacity makes harder: the search, trying the
         // most capacity first, would say that nothing meets where a

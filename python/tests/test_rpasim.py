@@ -505,7 +505,7 @@ def test_arguments_are_refused_in_pythons_terms():
         'raise the limit if this is meant (set={"limits.max_output_mb": N})':
             lambda: rpasim.sweep(QUICKSTART, vary=search, replications=1000,
                                  set={"limits.max_output_mb": 1}),
-        "confidence must be above 0.5 and below 1":
+        "confidence must be above 0.5 and at most 0.999":
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, confidence=1.5),
         "replications=(MIN, MAX) needs 2 <= MIN <= MAX":
             lambda: rpasim.plan(QUICKSTART, search=search, goals=goal, replications=(1, 1)),

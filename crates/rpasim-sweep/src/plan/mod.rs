@@ -69,6 +69,13 @@ fn is_answer(text: &str) -> bool {
         .is_ok_and(|p| p.contains_key("rpasim_version"))
 }
 
+/// The most confidence a plan claims. A bound is the mean plus Student's
+/// t times the standard error, which holds for the replications' means
+/// only as far as they are near normal: at 95 or 99 % that is the
+/// customary reading, but 99.999999999 % from 20 replications (accepted
+/// until 2026-12-07) claimed what no run could back.
+pub const MAX_CONFIDENCE: f64 = 0.999;
+
 /// Most replications of one candidate.
 pub const MAX_REPLICATIONS: u32 = 1000;
 
@@ -312,10 +319,17 @@ pub fn prepare(def: &PlanDefinition) -> Result<Prepared, SweepError> {
     if searched && let Some(problem) = def.goals.iter().find_map(against_capacity) {
         return Err(invalid(problem));
     }
-    if !(def.confidence > 0.5 && def.confidence < 1.0) {
+    if !(def.confidence > 0.5 && def.confidence <= MAX_CONFIDENCE) {
         return Err(invalid(format!(
-            "--confidence must be above 0.5 and below 1, e.g. 0.95; got {}",
-            def.confidence
+            "--confidence must be above 0.5 and at most {MAX_CONFIDENCE}, e.g. 0.95; got {}{}",
+            def.confidence,
+            match def.confidence > MAX_CONFIDENCE && def.confidence < 1.0 {
+                true =>
+                    " (beyond it, a bound from a few replications would rest on far tails \
+                         of Student's t, which the replications' values, a p95 each, do not \
+                         follow)",
+                false => "",
+            }
         )));
     }
     let (min, max) = def.replications;
