@@ -1047,12 +1047,13 @@ fn a_fleet_file_that_is_not_a_fleet_exits_2_naming_it() {
         (
             "syntax.toml",
             "[[machines]]\nname = \"pc\"\nbots = = 2\n",
-            "syntax.toml:3: column 8: not valid TOML",
+            // FILE:LINE:CHARACTER, as for scenarios: editors open it.
+            "syntax.toml:3:8: not valid TOML",
         ),
         (
             "group.toml",
             "# ok\n[[machines]]\nname = \"pc\"\ngroup = \"nowhere\"\n",
-            "group.toml:4: column",
+            "group.toml:4:9: machines.pc.group: ",
         ),
         ("binary.toml", "\u{0}\u{1}\u{2}", "binary.toml"),
     ];

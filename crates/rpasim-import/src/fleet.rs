@@ -367,9 +367,10 @@ impl FleetFile {
     /// target named. Errors name the file, and the line and column of TOML
     /// errors; nothing of a file that is not TOML text is quoted.
     pub fn read(path: &Path) -> Result<FleetFile, ImportError> {
-        let fail = |line: Option<u64>, m: String| ImportError {
+        let fail = |at: Option<(u64, u64)>, m: String| ImportError {
             path: path.to_path_buf(),
-            line,
+            line: at.map(|(line, _)| line),
+            character: at.map(|(_, character)| character),
             column: None,
             message: m,
         };
@@ -380,11 +381,8 @@ impl FleetFile {
         )
         .map_err(|m| fail(None, m))?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-            fail(
-                Some(line),
-                format!("column {col}: not valid TOML: {}", e.message()),
-            )
+            let at = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            fail(Some(at), format!("not valid TOML: {}", e.message()))
         })?;
         let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
         let mut machine_groups = BTreeMap::new();

@@ -517,11 +517,9 @@ fn for_each_run<'de, R: serde_json::de::Read<'de>>(
     read.map_err(|e| ImportError {
         path: path.to_path_buf(),
         line: Some(e.line() as u64),
+        character: Some(e.column() as u64),
         column: None,
-        message: format!(
-            "not OData JSON ({{\"value\": [runs]}}) or an array of runs (column {})",
-            e.column()
-        ),
+        message: "not OData JSON ({\"value\": [runs]}) or an array of runs".to_string(),
     })
 }
 
@@ -697,6 +695,7 @@ impl Place {
             Place::Run(n) => ImportError {
                 path: path.to_path_buf(),
                 line: None,
+                character: None,
                 column: Some(column.to_string()),
                 message: format!("run {n} of \"value\": {message}"),
             },

@@ -24,14 +24,19 @@ use std::path::{Path, PathBuf};
 
 pub use history::{History, HistoryRun, Status};
 
-/// A problem with a history, at a line and column when known.
+/// A problem with a history or a fleet file, at a line and column when
+/// known: `FILE:LINE:CHARACTER: ...` as for scenarios (editors and
+/// terminals open the place), with a history's column by name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.as_ref().map(|c| format!(" (column {c})")).unwrap_or_default())]
+#[error("{}{}{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), character.map(|c| format!(":{c}")).unwrap_or_default(), column.as_ref().map(|c| format!(" (column {c})")).unwrap_or_default())]
 pub struct ImportError {
     /// The file.
     pub path: PathBuf,
     /// Its line (1-based), when the problem is in a row.
     pub line: Option<u64>,
+    /// The character of the line (1-based), in a file read as text (a
+    /// fleet file's TOML, a JSON history's syntax).
+    pub character: Option<u64>,
     /// The column concerned.
     pub column: Option<String>,
     /// What is wrong.
@@ -43,6 +48,7 @@ impl ImportError {
         ImportError {
             path: path.to_path_buf(),
             line: None,
+            character: None,
             column: None,
             message,
         }
@@ -52,6 +58,7 @@ impl ImportError {
         ImportError {
             path: path.to_path_buf(),
             line: Some(line),
+            character: None,
             column,
             message,
         }
@@ -283,9 +290,6 @@ fn check_with_fleet(out: &Path, fleet: &fleet::FleetFile) -> Result<(), ImportEr
         .filter(|l| (first..first + fleet_lines).contains(l))
         .map(|l| (l + 1 - first) as u64);
     let mut message = String::new();
-    if let (Some(_), Some(c)) = (line, p.column) {
-        message.push_str(&format!("column {c}: "));
-    }
     if let Some(k) = &p.key {
         message.push_str(&format!("{k}: "));
     }
@@ -296,6 +300,7 @@ fn check_with_fleet(out: &Path, fleet: &fleet::FleetFile) -> Result<(), ImportEr
     Err(ImportError {
         path: fleet.path.clone(),
         line,
+        character: line.and(p.column.map(|c| c as u64)),
         column: None,
         message,
     })
