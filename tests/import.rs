@@ -1056,6 +1056,18 @@ fn a_fleet_file_that_is_not_a_fleet_exits_2_naming_it() {
             "group.toml:4:9: machines.pc.group: ",
         ),
         ("binary.toml", "\u{0}\u{1}\u{2}", "binary.toml"),
+        // An entry without a name, or with one that is not text, is told
+        // at its place (it was "machines[0].name: expected a name").
+        (
+            "nameless.toml",
+            "[limits]\nmax_runs = 1000\n\n[[machines]]\nbots = 2\n",
+            "nameless.toml:4:1: machines[0]: missing field `name`",
+        ),
+        (
+            "number.toml",
+            "[[machines]]\nname = \"pc\"\n[[machines]]\nname = 5\n",
+            "number.toml:4:8: machines[1].name: invalid type: integer `5`, expected a string",
+        ),
     ];
     for (file, text, expected) in cases {
         fs::write(dir.path().join(file), text).expect("fleet");

@@ -406,11 +406,13 @@ impl FleetFile {
                     format!("{section}: expected an array of tables ([[{section}]])"),
                 )
             })?;
-            for (i, entry) in entries.iter().enumerate() {
-                let name = entry
-                    .get("name")
-                    .and_then(toml::Value::as_str)
-                    .ok_or_else(|| fail(None, format!("{section}[{i}].name: expected a name")))?;
+            for entry in entries {
+                // One without a name (or a name that is not text) is told
+                // by the check of the scenarios made with the fleet, at
+                // its line in the fleet file.
+                let Some(name) = entry.get("name").and_then(toml::Value::as_str) else {
+                    continue;
+                };
                 names.entry(section).or_default().insert(name.to_string());
                 if let (&"machines", Some(group)) =
                     (section, entry.get("group").and_then(toml::Value::as_str))
