@@ -1042,7 +1042,7 @@ fn a_fleet_file_that_is_not_a_fleet_exits_2_naming_it() {
         (
             "work.toml",
             "[[flows]]\nname = \"x\"\n",
-            "work.toml: \"flows\": not part of a fleet",
+            "work.toml:1:1: \"flows\": not part of a fleet",
         ),
         (
             "syntax.toml",

@@ -384,12 +384,18 @@ impl FleetFile {
             let at = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             fail(Some(at), format!("not valid TOML: {}", e.message()))
         })?;
+        // A section's place, for the problems found by reading the table.
+        let at = |key: &str| {
+            rpasim_scenario::KeyPath::root(key)
+                .place_in(&text)
+                .map(|(line, column)| (line as u64, column as u64))
+        };
         let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
         let mut machine_groups = BTreeMap::new();
         for (key, value) in &table {
             let Some(section) = FLEET_SECTIONS.iter().find(|s| *s == key) else {
                 return Err(fail(
-                    None,
+                    at(key),
                     format!(
                         "{}: not part of a fleet (the history gives the work); a fleet has {}",
                         crate::time::excerpt(key),
@@ -402,7 +408,7 @@ impl FleetFile {
             }
             let entries = value.as_array().ok_or_else(|| {
                 fail(
-                    None,
+                    at(key),
                     format!("{section}: expected an array of tables ([[{section}]])"),
                 )
             })?;

@@ -92,6 +92,14 @@ impl KeyPath {
         out
     }
 
+    /// The 1-based line and column of the value at this path in the TOML
+    /// `text` (or of the nearest enclosing value that exists), if the text
+    /// parses: for files read as plain tables, such as a fleet file.
+    pub fn place_in(&self, text: &str) -> Option<(usize, usize)> {
+        let doc = Document::parse(text).ok()?;
+        self.span(&doc).map(|s| line_column(text, s.start))
+    }
+
     /// The byte range of the value at this path in `doc` (or of the nearest
     /// enclosing value that exists).
     pub fn span(&self, doc: &Document<&str>) -> Option<std::ops::Range<usize>> {
