@@ -870,7 +870,8 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
     let cases = [
         (
             "scenario = \"hosted.toml\"\nreplications = \"hunter2\"\n",
-            "typo.toml:2:16: invalid type: string \"hunter2\", expected a whole number, 0 or more",
+            "typo.toml:2:16: replications: invalid type: string \"hunter2\", expected a whole \
+             number, 0 or more",
         ),
         (
             "scenario = \"hosted.toml\"\nsecret = hunter2\n[vary]\n\"simulation.seed\" = [1]\n",
@@ -881,7 +882,7 @@ fn bad_sweeps_exit_2_naming_the_problem_and_run_nothing() {
         (
             "scenario = \"hosted.toml\"\nreplications = 2\nseed = 18446744073709551615\n\
              [vary]\n\"simulation.seed\" = [1]\n",
-            "typo.toml:3:8: 18446744073709551615 is beyond TOML's integers; expected at most \
+            "typo.toml:3:8: seed: 18446744073709551615 is beyond TOML's integers; expected at most \
              9223372036854775807",
         ),
     ];

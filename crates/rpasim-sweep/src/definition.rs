@@ -342,16 +342,27 @@ impl SweepDefinition {
             rpasim_scenario::input::MAX_SCENARIO_BYTES,
         )
         .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
-        // Told by line and column, as a scenario's problems are, without
-        // the parser's excerpt of the text.
-        let file: SweepFile = toml::from_str(&text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let (line, column) = rpasim_scenario::error::line_column(&text, offset);
+        // Told by line and column and key, as a scenario's problems are,
+        // without the parser's excerpt of the text.
+        let told = |span: Option<std::ops::Range<usize>>, key: String, message: &str| {
+            let (line, column) =
+                rpasim_scenario::error::line_column(&text, span.map_or(0, |s| s.start));
             DefinitionError(format!(
-                "{}:{line}:{column}: {}",
+                "{}:{line}:{column}: {key}{}",
                 path.display(),
-                rpasim_scenario::error::worded(e.message().trim())
+                rpasim_scenario::error::worded(message.trim())
             ))
+        };
+        let de = toml::Deserializer::parse(&text)
+            .map_err(|e| told(e.span(), String::new(), e.message()))?;
+        let file: SweepFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let key = match key.as_str() {
+                "" | "." => String::new(),
+                _ => format!("{key}: "),
+            };
+            let inner = e.into_inner();
+            told(inner.span(), key, inner.message())
         })?;
         let vary = vary_in_order(&text)
             .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
@@ -485,7 +496,8 @@ impl SweepDefinition {
                     format!(" (did you mean {}?)", close.join(" or "))
                 };
                 Err(DefinitionError(format!(
-                    "--metric {m:?} is not a metric; the metrics are the columns of summary.csv: \
+                    "{m:?} is not a metric to chart (--metric, or metrics in a sweep file); \
+                     the metrics are the columns of summary.csv: \
                      {}{hint}",
                     known.join(", ")
                 )))
@@ -559,7 +571,7 @@ mod tests {
         let e = SweepDefinition::from_file(&path).expect_err("unknown key");
         assert!(
             e.0.ends_with(
-                ":2:1: unknown field `replicatons`, expected one of `scenario`, \
+                ":2:1: replicatons: unknown field `replicatons`, expected one of `scenario`, \
                  `replications`, `seed`, `metrics`, `vary`, `set` (did you mean `replications`?)"
             ),
             "{}",
