@@ -273,8 +273,12 @@ fn value_text(v: &toml::Value) -> String {
 
 /// The `[vary]` table in the file's order (the first key varies slowest),
 /// with dotted keys written unquoted (`a.b = [1, 2]`) flattened.
-fn vary_in_order(text: &str) -> Result<Vec<Vary>, String> {
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+/// A problem of a sweep file's `[vary]`: what, and where in the text.
+type VaryProblem = (Option<std::ops::Range<usize>>, String);
+
+fn vary_in_order(text: &str) -> Result<Vec<Vary>, VaryProblem> {
+    // The parsed document keeps each value's place, for the messages.
+    let doc = toml_edit::Document::parse(text).map_err(|e| (e.span(), e.to_string()))?;
     let mut out = Vec::new();
     if let Some(table) = doc.get("vary").and_then(toml_edit::Item::as_table_like) {
         flatten_vary(table, "", &mut out)?;
@@ -286,7 +290,7 @@ fn flatten_vary(
     table: &dyn toml_edit::TableLike,
     prefix: &str,
     out: &mut Vec<Vary>,
-) -> Result<(), String> {
+) -> Result<(), VaryProblem> {
     for (key, item) in table.iter() {
         let key = format!("{prefix}{key}");
         if let Some(inner) = item.as_table_like() {
@@ -296,10 +300,15 @@ fn flatten_vary(
         let values = match item.as_value() {
             Some(toml_edit::Value::Array(items)) => items.iter().map(edit_value_text).collect(),
             Some(toml_edit::Value::String(s)) => {
-                parse_values(s.value()).map_err(|e| format!("vary.{key}: {e}"))?
+                parse_values(s.value()).map_err(|e| (item.span(), format!("vary.{key}: {e}")))?
             }
             Some(other) => vec![edit_value_text(other)],
-            None => return Err(format!("vary.{key}: expected a list or a range")),
+            None => {
+                return Err((
+                    item.span(),
+                    format!("vary.{key}: expected a list or a range"),
+                ));
+            }
         };
         out.push(Vary { key, values });
     }
@@ -364,8 +373,7 @@ impl SweepDefinition {
             let inner = e.into_inner();
             told(inner.span(), key, inner.message())
         })?;
-        let vary = vary_in_order(&text)
-            .map_err(|e| DefinitionError(format!("{}: {e}", path.display())))?;
+        let vary = vary_in_order(&text).map_err(|(span, e)| told(span, String::new(), &e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let def = SweepDefinition {
             scenario: base.join(&file.scenario),
