@@ -148,7 +148,8 @@ pub struct PlanArgs {
     /// most MAX.
     #[arg(long, value_name = "MIN..MAX", default_value = "5..50")]
     pub replications: String,
-    /// Worker threads, at most 1024; 0 is all cores [default: all cores].
+    /// Worker threads, at most 1024 and at most the cores available (more
+    /// would only take turns); 0 is all cores [default: all cores].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Base seed of the replications [default: the scenario's].
@@ -186,7 +187,8 @@ pub struct SweepArgs {
     /// A metric to chart against each varied key. Repeatable.
     #[arg(long = "metric")]
     pub metrics: Vec<String>,
-    /// Worker threads, at most 1024; 0 is all cores [default: all cores].
+    /// Worker threads, at most 1024 and at most the cores available (more
+    /// would only take turns); 0 is all cores [default: all cores].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Output directory [default: reports/<file stem>-sweep].

@@ -559,7 +559,8 @@ def sweep(
 ) -> SweepResult:
     """Runs a scenario for every combination of the ``vary`` values with
     ``replications`` replications each (common random numbers), on ``jobs``
-    threads (all cores by default), as ``rpasim sweep`` does; returns its
+    threads (all cores by default, never more than the cores available),
+    as ``rpasim sweep`` does; returns its
     tables. A key's values are a list or a range text as ``--vary`` takes
     it (``"1..10"``, ``"5..50:5"``). Keys linked with ``|`` move together
     (``{"a|b": ["12|10", "18|16"]}``). The sweep's results log is kept in a temporary directory
