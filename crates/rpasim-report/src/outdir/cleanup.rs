@@ -3,9 +3,10 @@
 //! [`interrupt`]; the library itself handles no signal.
 //!
 //! Putting a staged output in place ([`put_in_place`]), creating what is
-//! staged ([`create`]) and the removal exclude each other: an output is
-//! either in place whole before the removal starts, or never put there,
-//! and nothing is created that the removal does not see. Without that, a signal during a
+//! staged ([`create`], which also registers it: there is no registering
+//! apart) and the removal exclude each other: an output is either in place
+//! whole before the removal starts, or never put there, and nothing is
+//! created that the removal does not see. Without that, a signal during a
 //! commit removed the staging directory's files through the directory's
 //! handle after the directory had been renamed into place: the new output
 //! was emptied and, after an exchange, the previous one removed as the
@@ -41,11 +42,6 @@ impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("cleanup::State")
     }
-}
-
-/// Registers `path` (a file or a directory) for removal on interruption.
-pub fn register(path: &Path) -> Registration {
-    PROCESS.register(path)
 }
 
 /// Marks the process interrupted and removes every registered path. Other
