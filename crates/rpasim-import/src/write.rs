@@ -269,7 +269,10 @@ pub fn scenarios(
     };
     // Not `create_dir_all`: `out` is being staged, and an interruption
     // that removed it must not see it created again.
-    fs::create_dir(out.join("traces"))?;
+    match fs::create_dir(out.join("traces")) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && out.join("traces").is_dir() => {}
+        made => made?,
+    }
     let mut replay = format!(
         "{header}# The replay: every run with its own arrival, duration and outcome \
          (traces/).\n{given}\n[simulation]\nname = \"replay\"\nhorizon = \"{horizon}\"\n\n{}",
