@@ -381,7 +381,9 @@ impl FleetFile {
         )
         .map_err(|m| fail(None, m))?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| {
-            let at = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            let (line, character) =
+                rpasim_scenario::error::line_column(&text, e.span().map_or(0, |s| s.start));
+            let at = (line as u64, character as u64);
             fail(Some(at), format!("not valid TOML: {}", e.message()))
         })?;
         // A section's place, for the problems found by reading the table.
@@ -445,14 +447,6 @@ impl FleetFile {
     fn declares_target(&self, name: &str) -> bool {
         TARGET_SECTIONS.iter().any(|k| self.declares(k, name))
     }
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (u64, u64) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() as u64 + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-    (line, col)
 }
 
 impl Fleet {

@@ -102,7 +102,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Removes the staging files of `path` (`.<name>.partial-<pid>`) that dead
 /// processes left beside it: a `report.html` that `plot` was writing when
-/// killed, a baseline `check --update` was.
+/// killed, a baseline `check --update` was. A directory that cannot be
+/// read is told by the write that follows.
 fn remove_stale_copies(path: &Path) -> io::Result<()> {
     let (Some(name), Some(parent)) = (path.file_name(), path.parent()) else {
         return Ok(());
@@ -112,22 +113,14 @@ fn remove_stale_copies(path: &Path) -> io::Result<()> {
         false => parent,
     };
     let name = name.to_string_lossy();
-    let entries = match fs::read_dir(parent) {
-        Ok(entries) => entries,
-        // The write that follows says what is wrong with the directory.
-        Err(_) => return Ok(()),
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
     };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        if let Some((of, pid)) = parse_partial(&file_name.to_string_lossy())
-            && of == name
-            && entry.file_type().is_ok_and(|t| t.is_file())
-            && process::stale(&entry.path(), pid)
-        {
-            fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
+    remove_stale(entries, |file| {
+        parse_partial(file)
+            .filter(|(of, _)| *of == name)
+            .map(|(_, pid)| pid)
+    })
 }
 
 /// Creates the directory `path` inside an output being written, whose
@@ -144,16 +137,21 @@ pub fn create_subdir(path: &Path) -> io::Result<()> {
 /// Removes the staging files (`.<name>.partial-<pid>`, and the legacy
 /// `<stem>.partial-<pid>`) that dead processes left in `dir`.
 pub fn clean_stale_files(dir: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let pid = parse_partial(&name).map(|(_, pid)| pid).or_else(|| {
+    remove_stale(fs::read_dir(dir)?, |name| {
+        parse_partial(name).map(|(_, pid)| pid).or_else(|| {
             let (stem, pid) = name.rsplit_once(".partial-")?;
             (!stem.is_empty()).then_some(())?;
             pid.parse().ok()
-        });
-        if let Some(pid) = pid
+        })
+    })
+}
+
+/// Removes the files among `entries` whose name gives a staging
+/// process's pid (`pid_of`) when that process is gone.
+fn remove_stale(entries: fs::ReadDir, pid_of: impl Fn(&str) -> Option<u32>) -> io::Result<()> {
+    for entry in entries {
+        let entry = entry?;
+        if let Some(pid) = pid_of(&entry.file_name().to_string_lossy())
             && entry.file_type()?.is_file()
             && process::stale(&entry.path(), pid)
         {
