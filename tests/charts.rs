@@ -526,3 +526,64 @@ fn thousands_of_outages_draw_a_bounded_timeline() {
     assert!(p.status.success(), "{}", stderr(&p));
     assert_eq!(read_all(&out), before, "plot drew different bytes");
 }
+
+/// The texts of a chart's SVG, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed");
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The queue chart draws the timeline's windows and instants over the
+/// queues; its key names the kinds it drew, and only those (they were
+/// lines and shades no key explained).
+#[test]
+fn the_queue_chart_s_key_names_what_its_timeline_draws() {
+    let base = "[simulation]\nhorizon = \"1d\"\nsample_every = \"10m\"\n\n\
+                [[machines]]\nname = \"vm\"\nbots = 1\n\n\
+                [[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+                duration = { exponential = { mean = \"10m\" } }\narrivals = { poisson = { per_hour = 3 } }\n";
+    let events = "\n[[events]]\nat = \"2h\"\nkind = \"maintenance\"\ntarget = \"vm\"\nfor = \"1h\"\n\
+                  \n[[events]]\nat = \"5h\"\nkind = \"set\"\nkey = \"machines.vm.bots\"\nvalue = 2\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in [
+        ("plain", base.to_string()),
+        ("events", format!("{base}{events}")),
+    ] {
+        fs::write(dir.path().join(format!("{name}.toml")), text).expect("write");
+        let o = run_in(
+            dir.path(),
+            &["run", &format!("{name}.toml"), "--out", name, "-q"],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let texts = |out: &str| {
+        let svg =
+            fs::read_to_string(dir.path().join(out).join("charts/queue-length.svg")).expect("svg");
+        svg_texts(&svg)
+    };
+    let plain = texts("plain");
+    assert!(plain.contains(&"vm".to_string()), "{plain:?}");
+    for kind in ["events", "maintenance", "setting changed"] {
+        assert!(!plain.iter().any(|t| t == kind), "{kind} in {plain:?}");
+    }
+    let keyed = texts("events");
+    for kind in ["vm", "events", "maintenance", "setting changed"] {
+        assert!(
+            keyed.iter().any(|t| t == kind),
+            "{kind} missing from {keyed:?}"
+        );
+    }
+    for kind in [
+        "offline",
+        "image or restart",
+        "cold or expired",
+        "certificate",
+    ] {
+        assert!(!keyed.iter().any(|t| t == kind), "{kind} in {keyed:?}");
+    }
+}

@@ -149,7 +149,7 @@ pub(crate) fn titled_legend<DB: DrawingBackend>(
     }
     let top = 50 + 18 * title.len() as i32;
     let (_, height) = area.dim_in_pixel();
-    let fits = ((height as usize).saturating_sub(10 + top as usize) / 22).max(1);
+    let fits = legend_fits(height, top);
     for (i, (name, c)) in entries.iter().take(fits).enumerate() {
         let y = top + 22 * i as i32;
         area.draw(&PathElement::new(vec![(8, y), (34, y)], c.stroke_width(4)))?;
@@ -166,6 +166,75 @@ pub(crate) fn titled_legend<DB: DrawingBackend>(
             (42, y - 8),
             (FONT, 15),
         ))?;
+    }
+    Ok(())
+}
+
+/// How many entries a legend whose first entry is at `top` shows in a
+/// panel `height` pixels high (at least one).
+fn legend_fits(height: u32, top: i32) -> usize {
+    ((height as usize).saturating_sub(10 + top as usize) / 22).max(1)
+}
+
+/// The lines a legend of `entries` below no title takes in a panel
+/// `height` pixels high: the entries shown, and a line counting the rest.
+fn legend_lines(height: u32, entries: usize) -> usize {
+    let fits = legend_fits(height, 50);
+    entries.min(fits) + usize::from(entries > fits)
+}
+
+/// What a chart draws over its series from the timeline, by kind, for its
+/// key: the kinds of spans and marks that some drawn target has.
+fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<(&'static str, RGBAColor, bool)> {
+    let timelines: Vec<_> = names.iter().map(|n| d.timeline(n)).collect();
+    let spans = [
+        ("maintenance", SpanKind::Maintenance),
+        ("offline", SpanKind::Offline),
+    ]
+    .into_iter()
+    .filter(|(_, kind)| {
+        timelines
+            .iter()
+            .any(|t| t.spans.iter().any(|s| s.kind == *kind))
+    })
+    .map(|(name, kind)| (name, kind.color(), true));
+    let marks = MARK_KEY
+        .into_iter()
+        .filter(|(_, c)| {
+            timelines
+                .iter()
+                .any(|t| t.marks.iter().any(|m| m.color == *c))
+        })
+        .map(|(name, c)| (name, c.mix(0.5), false));
+    spans.chain(marks).collect()
+}
+
+/// Height of the key [`timeline_key`] draws for `kinds`.
+fn timeline_key_height(kinds: usize) -> u32 {
+    40 + 22 * kinds as u32
+}
+
+/// The key of what is drawn over the series from the timeline, under a
+/// bold title from `y` down: a span as the square it shades, a mark as its
+/// thin line.
+fn timeline_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    y: i32,
+    kinds: &[(&str, RGBAColor, bool)],
+) -> DrawResult<DB> {
+    let bold = (FONT, 15).into_font().style(FontStyle::Bold);
+    area.draw(&Text::new("events", (8, y), bold))?;
+    for (i, (name, c, span)) in kinds.iter().enumerate() {
+        let y = y + 30 + 22 * i as i32;
+        if *span {
+            area.draw(&Rectangle::new([(12, y - 7), (30, y + 7)], c.filled()))?;
+        } else {
+            area.draw(&PathElement::new(
+                vec![(21, y - 9), (21, y + 9)],
+                c.stroke_width(2),
+            ))?;
+        }
+        area.draw(&Text::new(name.to_string(), (42, y - 8), (FONT, 15)))?;
     }
     Ok(())
 }
@@ -233,7 +302,19 @@ pub fn queue_length<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, n)| (n.to_string(), color(i)))
         .collect();
-    legend(&side, &entries)
+    // The lines and shades from the timeline get a key under the
+    // targets', room kept for it: the bots chart's header has one, and
+    // without it they were lines no key explained.
+    let kinds = timeline_kinds(d, &names);
+    if kinds.is_empty() {
+        return legend(&side, &entries);
+    }
+    let (_, height) = side.dim_in_pixel();
+    let room = height.saturating_sub(timeline_key_height(kinds.len()));
+    let (names_area, _) = side.split_vertically(room);
+    legend(&names_area, &entries)?;
+    let below = 50 + 22 * legend_lines(room, entries.len()) as i32;
+    timeline_key(&side, below, &kinds)
 }
 
 /// Where the bots chart's key starts: its title must end before.
