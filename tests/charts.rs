@@ -587,3 +587,53 @@ fn the_queue_chart_s_key_names_what_its_timeline_draws() {
         assert!(!keyed.iter().any(|t| t == kind), "{kind} in {keyed:?}");
     }
 }
+
+/// The heights of a chart's filled rectangles of colour `fill` (`#RRGGBB`).
+fn bar_heights(svg: &str, fill: &str) -> Vec<f64> {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(fill))
+        .filter_map(|n| n.attribute("height")?.parse().ok())
+        .collect()
+}
+
+/// With one target, a bar chart's bar takes the whole plot, labelled at
+/// its middle; it took the lower half under an empty slot with a tick and
+/// no name.
+#[test]
+fn one_target_s_bar_takes_the_whole_chart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            &repo().join("scenarios/outages.toml").display().to_string(),
+            "--out",
+            "o",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let chart = |name: &str| {
+        fs::read_to_string(dir.path().join(format!("o/charts/{name}.svg"))).expect("svg")
+    };
+    // succeeded (outcomes), the bars of one target (utilization and cost)
+    // and busy (wait reasons), each drawn over the plot's height less the
+    // bars' margins.
+    for (name, fill, plot) in [
+        ("outcomes", "#2CA02C", 595.0),
+        ("utilization-cost", "#1F77B4", 555.0),
+        ("wait-reasons", "#1F77B4", 215.0),
+    ] {
+        let svg = chart(name);
+        let heights = bar_heights(&svg, fill);
+        assert!(!heights.is_empty(), "{name}: no bar of {fill}");
+        for h in heights {
+            assert!(h > 0.9 * plot, "{name}: a bar {h} pixels high");
+        }
+        let texts = svg_texts(&svg);
+        let labels = texts.iter().filter(|t| *t == "claims").count();
+        let expected = if name == "utilization-cost" { 2 } else { 1 };
+        assert_eq!(labels, expected, "{name}: {texts:?}");
+    }
+}

@@ -102,9 +102,29 @@ pub(crate) fn tick(v: f64) -> String {
 }
 
 /// The segmented axis of `n` categories: `0..n-1` has one segment per
-/// category, but a single category needs `0..1` to get a label.
+/// category, but a single category needs `0..1`, two segments (one has no
+/// height to map onto); its bar takes both ([`slot`]).
 fn categories(n: usize) -> std::ops::Range<u32> {
     if n <= 1 { 0..1 } else { 0..n as u32 - 1 }
+}
+
+/// Where bar `i` of `n` stands on a bar chart's axis: its bottom, its top
+/// and its middle. A single bar takes the whole height, where it took the
+/// lower of its axis's two segments under an empty one.
+fn slot(i: usize, n: usize) -> [SegmentValue<u32>; 3] {
+    let i = i as u32;
+    match n {
+        1 => [
+            SegmentValue::Exact(0),
+            SegmentValue::Last,
+            SegmentValue::Exact(1),
+        ],
+        _ => [
+            SegmentValue::Exact(i),
+            SegmentValue::Exact(i + 1),
+            SegmentValue::CenterOf(i),
+        ],
+    }
 }
 
 /// The time unit of a horizon: days beyond three days, hours from two
@@ -709,18 +729,45 @@ fn category_chart<'a, DB: DrawingBackend>(
         }
         (None, None) => {}
     }
+    // A single name is labelled apart, at the middle of its bar: the
+    // axis's labels and ticks stand at the middles of its two segments.
+    // (Asking plotters for no labels at all never returns.)
+    if let [_] = names {
+        mesh.set_tick_mark_size(LabelAreaPosition::Left, 0);
+    }
     mesh.disable_y_mesh()
         .x_desc(x_desc)
         .label_style((FONT, VALUE_LABEL_SIZE))
         .y_labels(names.len().max(1))
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+        .y_label_formatter(&|v| match (names, v) {
+            ([_], _) | (_, SegmentValue::Last) => String::new(),
+            (_, SegmentValue::CenterOf(i) | SegmentValue::Exact(i)) => {
                 names.get(*i as usize).map(|s| short(s)).unwrap_or_default()
             }
-            SegmentValue::Last => String::new(),
         })
         .draw()?;
+    if let [name] = names {
+        label_single_bar(area, &chart, name)?;
+    }
     Ok(chart)
+}
+
+/// The name of a bar chart's only bar, left of the axis at the bar's
+/// middle, with its tick, as the axis labels the bars of several.
+fn label_single_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &CategoryChart<'_, DB>,
+    name: &str,
+) -> DrawResult<DB> {
+    let [_, _, middle] = slot(0, 1);
+    let (x, y) = chart.backend_coord(&(0.0, middle));
+    let (base_x, base_y) = area.get_base_pixel();
+    let (x, y) = (x - base_x, y - base_y);
+    area.draw(&PathElement::new(vec![(x - 5, y), (x, y)], BLACK))?;
+    let style = TextStyle::from((FONT, VALUE_LABEL_SIZE).into_font())
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    area.draw(&Text::new(short(name), (x - 10, y), style))?;
+    Ok(())
 }
 
 /// The font size of a bar chart's labels.
@@ -802,22 +849,18 @@ fn fitting_value_labels(
     )
 }
 
-/// Draws bar `i` as segments laid end to end from 0 (empty ones skipped).
+/// Draws bar `i` of `n` as segments laid end to end from 0 (empty ones
+/// skipped).
 fn stacked_bar<DB: DrawingBackend>(
     chart: &mut CategoryChart<'_, DB>,
-    i: usize,
+    (i, n): (usize, usize),
     segments: impl IntoIterator<Item = (f64, RGBColor)>,
 ) -> DrawResult<DB> {
-    let i = i as u32;
+    let [bottom, top, _] = slot(i, n);
     let mut left = 0.0;
     for (v, c) in segments.into_iter().filter(|(v, _)| *v > 0.0) {
-        let mut bar = Rectangle::new(
-            [
-                (left, SegmentValue::Exact(i)),
-                (left + v, SegmentValue::Exact(i + 1)),
-            ],
-            c.filled(),
-        );
+        let corners = [(left, bottom.clone()), (left + v, top.clone())];
+        let mut bar = Rectangle::new(corners, c.filled());
         bar.set_margin(6, 6, 0, 0);
         chart.draw_series(std::iter::once(bar))?;
         left += v;
@@ -836,7 +879,7 @@ fn bars<DB: DrawingBackend>(
     let x_max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
     let mut chart = category_chart(area, (title, 20), x_desc, names, x_max, None)?;
     for (i, v) in values.iter().enumerate() {
-        stacked_bar(&mut chart, i, [(*v, color(i))])?;
+        stacked_bar(&mut chart, (i, values.len()), [(*v, color(i))])?;
     }
     Ok(())
 }
@@ -935,7 +978,7 @@ pub fn outcomes<DB: DrawingBackend>(
     )?;
     for (i, r) in rows.iter().enumerate() {
         let segments = present.iter().map(|(o, c)| (d.summary.number(r, o), *c));
-        stacked_bar(&mut chart, i, segments)?;
+        stacked_bar(&mut chart, (i, rows.len()), segments)?;
     }
     // Outcomes too rare to see as a band (0.3 % failures) are written out.
     let note_style =
@@ -943,7 +986,8 @@ pub fn outcomes<DB: DrawingBackend>(
     for (i, r) in rows.iter().enumerate() {
         let arrivals = total(r);
         let note = outcome_note(&present, |o| d.summary.number(r, o), arrivals);
-        let at = (arrivals + x_max * 0.01, SegmentValue::CenterOf(i as u32));
+        let [_, _, middle] = slot(i, rows.len());
+        let at = (arrivals + x_max * 0.01, middle);
         chart.draw_series(std::iter::once(Text::new(note, at, note_style.clone())))?;
     }
     let entries: Vec<(String, RGBColor)> =
@@ -1197,7 +1241,7 @@ pub fn wait_reasons<DB: DrawingBackend>(
     let colors = reason_colors();
     for (i, b) in bars.iter().enumerate() {
         let segments = colors.iter().zip(b.hours).map(|((_, c), h)| (h, *c));
-        stacked_bar(&mut chart, i, segments)?;
+        stacked_bar(&mut chart, (i, names.len()), segments)?;
     }
     let entries: Vec<(String, RGBColor)> = colors
         .iter()
