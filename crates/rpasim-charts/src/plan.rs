@@ -74,10 +74,10 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
             top
         }
     };
-    let (x0, x1) = c
-        .points
+    let at = spread(&c.points);
+    let (x0, x1) = at
         .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.x), b.max(p.x)));
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     let (x0, x1) = if x0 < x1 {
         (x0, x1)
     } else {
@@ -96,9 +96,16 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         true => String::new(),
         false => tick(*x),
     };
+    let x_desc = match at.iter().zip(&c.points).any(|(a, p)| *a != p.x) {
+        true => format!(
+            "{} (candidates of the same {} side by side)",
+            c.x_desc, c.x_desc
+        ),
+        false => c.x_desc.clone(),
+    };
     chart
         .configure_mesh()
-        .x_desc(c.x_desc.as_str())
+        .x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 15))
         .x_label_formatter(&x_label)
@@ -109,15 +116,15 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         vec![(x0 - pad, threshold), (x1 + pad, threshold)],
         BLACK.stroke_width(2),
     )))?;
-    for p in &c.points {
+    for (p, x) in c.points.iter().zip(at) {
         let col = color(&p.verdict);
         let (lo, hi) = (clip(p.mean.min(p.bound)), clip(p.mean.max(p.bound)));
         chart.draw_series(std::iter::once(PathElement::new(
-            vec![(p.x, lo), (p.x, hi)],
+            vec![(x, lo), (x, hi)],
             col.stroke_width(2),
         )))?;
         chart.draw_series(std::iter::once(Circle::new(
-            (p.x, clip(p.mean)),
+            (x, clip(p.mean)),
             5,
             col.filled(),
         )))?;
@@ -129,6 +136,36 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         ("threshold".to_string(), BLACK),
     ];
     draw::titled_legend(&side, &["verdict"], &entries, 24)
+}
+
+/// Where each of `points` is drawn along the x axis: at its value, and
+/// candidates of the same value (several searched keys, one cost) side by
+/// side over half the gap between values, in the order of their means.
+/// Drawn at one x, each hid the others, whatever their verdicts.
+fn spread(points: &[PlanPoint]) -> Vec<f64> {
+    let mut values: Vec<f64> = points.iter().map(|p| p.x).collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    let gap = values
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    let width = if gap.is_finite() { gap / 2.0 } else { 0.5 };
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&points[a], &points[b]);
+        a.x.total_cmp(&b.x).then(a.mean.total_cmp(&b.mean))
+    });
+    let mut at: Vec<f64> = points.iter().map(|p| p.x).collect();
+    for same in order.chunk_by(|&a, &b| points[a].x == points[b].x) {
+        if let [_, .., _] = same {
+            let last = (same.len() - 1) as f64;
+            for (j, &i) in same.iter().enumerate() {
+                at[i] += width * (j as f64 / last - 0.5);
+            }
+        }
+    }
+    at
 }
 
 /// Draws `dir/stem.svg` and `dir/stem.png`.
@@ -341,5 +378,30 @@ mod tests {
                 .all(|l| !l.ends_with(".0") && !l.ends_with("00")),
             "{labels:?}"
         );
+    }
+
+    #[test]
+    fn candidates_of_one_cost_stand_side_by_side() {
+        let point = |x: f64, mean: f64| PlanPoint {
+            x,
+            mean,
+            bound: mean,
+            verdict: "meets".into(),
+        };
+        // Costs 2, 3 (three candidates, listed out of the order of their
+        // means) and 5: the gap between costs is 1, the spread half of it.
+        let points = [
+            point(3.0, 20.0),
+            point(2.0, 50.0),
+            point(3.0, 10.0),
+            point(5.0, 1.0),
+            point(3.0, 30.0),
+        ];
+        assert_eq!(spread(&points), [3.0, 2.0, 2.75, 5.0, 3.25]);
+        // Values apart (one searched key) stay where they are.
+        let apart = [point(12.0, 3.0), point(16.0, 2.0), point(14.0, 1.0)];
+        assert_eq!(spread(&apart), [12.0, 16.0, 14.0]);
+        // One value alone: spread over half a unit.
+        assert_eq!(spread(&[point(7.0, 2.0), point(7.0, 1.0)]), [7.25, 6.75]);
     }
 }
