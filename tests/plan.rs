@@ -683,3 +683,49 @@ fn many_goals_are_told_by_those_that_decide() {
         "{charts:?}"
     );
 }
+
+/// Candidates of the same cost (two kinds of capacity at one price) are
+/// drawn side by side on the goal's chart, each where it can be seen: drawn
+/// at one x, the last hid the others, whatever their verdicts.
+#[test]
+fn candidates_of_the_same_cost_are_each_seen_on_the_chart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let same_price = "\n[costs]\nunattended_bot_per_month = 100\nhosted_addon_per_month = 100\n";
+    let search = [
+        "--search",
+        "machines.vm.bots=2,8",
+        "--search",
+        "environments.prod.hosted_capacity|hosted_groups.h.max_bots=2|2,8|8",
+        "--goal",
+        "all.started_share>=50%",
+    ];
+    let o = plan(dir.path(), &two_kinds(same_price), &search);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let costs: Vec<String> = rows(dir.path())
+        .iter()
+        .map(|r| cell(r, "cost").to_string())
+        .collect();
+    let same = costs.iter().filter(|c| *c == "1000").count();
+    assert_eq!(same, 2, "8 bots and 2 add-ons, 2 bots and 8: {costs:?}");
+    let svg = fs::read_to_string(dir.path().join("p/charts/all_started_share.svg"))
+        .expect("the goal's chart");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let mut centres: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .filter_map(|n| n.attribute("cx"))
+        .collect();
+    assert_eq!(centres.len(), costs.len(), "a point per candidate");
+    centres.sort_unstable();
+    centres.dedup();
+    assert_eq!(centres.len(), costs.len(), "each at its own place");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    assert!(
+        texts.contains(&"cost (candidates of the same cost side by side)"),
+        "{texts:?}"
+    );
+}

@@ -203,9 +203,19 @@ fn legend_lines(height: u32, entries: usize) -> usize {
     entries.min(fits) + usize::from(entries > fits)
 }
 
-/// What a chart draws over its series from the timeline, by kind, for its
-/// key: the kinds of spans and marks that some drawn target has.
-fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<(&'static str, RGBAColor, bool)> {
+/// One kind of what the timeline draws over a chart's series, for its key.
+struct TimelineKind {
+    /// Its name in the key.
+    name: &'static str,
+    /// Its colour, as drawn.
+    color: RGBAColor,
+    /// Whether it shades spans (else it draws instants as thin lines).
+    shade: bool,
+}
+
+/// The kinds of spans and marks that some of the drawn targets, `names`,
+/// have on their timelines, in the order of the bots chart's key.
+fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<TimelineKind> {
     let timelines: Vec<_> = names.iter().map(|n| d.timeline(n)).collect();
     let spans = [
         ("maintenance", SpanKind::Maintenance),
@@ -217,7 +227,11 @@ fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<(&'static str, RGBAColor
             .iter()
             .any(|t| t.spans.iter().any(|s| s.kind == *kind))
     })
-    .map(|(name, kind)| (name, kind.color(), true));
+    .map(|(name, kind)| TimelineKind {
+        name,
+        color: kind.color(),
+        shade: true,
+    });
     let marks = MARK_KEY
         .into_iter()
         .filter(|(_, c)| {
@@ -225,7 +239,11 @@ fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<(&'static str, RGBAColor
                 .iter()
                 .any(|t| t.marks.iter().any(|m| m.color == *c))
         })
-        .map(|(name, c)| (name, c.mix(0.5), false));
+        .map(|(name, c)| TimelineKind {
+            name,
+            color: c.mix(0.5),
+            shade: false,
+        });
     spans.chain(marks).collect()
 }
 
@@ -240,21 +258,24 @@ fn timeline_key_height(kinds: usize) -> u32 {
 fn timeline_key<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     y: i32,
-    kinds: &[(&str, RGBAColor, bool)],
+    kinds: &[TimelineKind],
 ) -> DrawResult<DB> {
     let bold = (FONT, 15).into_font().style(FontStyle::Bold);
     area.draw(&Text::new("events", (8, y), bold))?;
-    for (i, (name, c, span)) in kinds.iter().enumerate() {
+    for (i, kind) in kinds.iter().enumerate() {
         let y = y + 30 + 22 * i as i32;
-        if *span {
-            area.draw(&Rectangle::new([(12, y - 7), (30, y + 7)], c.filled()))?;
+        if kind.shade {
+            area.draw(&Rectangle::new(
+                [(12, y - 7), (30, y + 7)],
+                kind.color.filled(),
+            ))?;
         } else {
             area.draw(&PathElement::new(
                 vec![(21, y - 9), (21, y + 9)],
-                c.stroke_width(2),
+                kind.color.stroke_width(2),
             ))?;
         }
-        area.draw(&Text::new(name.to_string(), (42, y - 8), (FONT, 15)))?;
+        area.draw(&Text::new(kind.name, (42, y - 8), (FONT, 15)))?;
     }
     Ok(())
 }

@@ -74,7 +74,7 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
             top
         }
     };
-    let at = spread(&c.points);
+    let (at, margin) = spread(&c.points);
     let (x0, x1) = at
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
@@ -83,7 +83,7 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
     } else {
         (x0 - 1.0, x0 + 1.0)
     };
-    let pad = (x1 - x0) * 0.05;
+    let pad = (x1 - x0) * 0.05 + margin;
     let mut chart = ChartBuilder::on(&plot)
         .caption(c.title.as_str(), ("sans-serif", 18))
         .margin(15)
@@ -96,7 +96,7 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
         true => String::new(),
         false => tick(*x),
     };
-    let x_desc = match at.iter().zip(&c.points).any(|(a, p)| *a != p.x) {
+    let x_desc = match margin > 0.0 {
         true => format!(
             "{} (candidates of the same {} side by side)",
             c.x_desc, c.x_desc
@@ -141,8 +141,10 @@ fn draw_plan<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PlanChart) -
 /// Where each of `points` is drawn along the x axis: at its value, and
 /// candidates of the same value (several searched keys, one cost) side by
 /// side over half the gap between values, in the order of their means.
-/// Drawn at one x, each hid the others, whatever their verdicts.
-fn spread(points: &[PlanPoint]) -> Vec<f64> {
+/// Drawn at one x, each hid the others, whatever their verdicts. Also
+/// the room to leave beside the outermost points when any are spread
+/// (none otherwise).
+fn spread(points: &[PlanPoint]) -> (Vec<f64>, f64) {
     let mut values: Vec<f64> = points.iter().map(|p| p.x).collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
@@ -157,15 +159,17 @@ fn spread(points: &[PlanPoint]) -> Vec<f64> {
         a.x.total_cmp(&b.x).then(a.mean.total_cmp(&b.mean))
     });
     let mut at: Vec<f64> = points.iter().map(|p| p.x).collect();
+    let mut margin = 0.0;
     for same in order.chunk_by(|&a, &b| points[a].x == points[b].x) {
         if let [_, .., _] = same {
             let last = (same.len() - 1) as f64;
             for (j, &i) in same.iter().enumerate() {
                 at[i] += width * (j as f64 / last - 0.5);
             }
+            margin = width / 2.0;
         }
     }
-    at
+    (at, margin)
 }
 
 /// Draws `dir/stem.svg` and `dir/stem.png`.
@@ -397,11 +401,14 @@ mod tests {
             point(5.0, 1.0),
             point(3.0, 30.0),
         ];
-        assert_eq!(spread(&points), [3.0, 2.0, 2.75, 5.0, 3.25]);
+        assert_eq!(spread(&points), (vec![3.0, 2.0, 2.75, 5.0, 3.25], 0.25));
         // Values apart (one searched key) stay where they are.
         let apart = [point(12.0, 3.0), point(16.0, 2.0), point(14.0, 1.0)];
-        assert_eq!(spread(&apart), [12.0, 16.0, 14.0]);
+        assert_eq!(spread(&apart), (vec![12.0, 16.0, 14.0], 0.0));
         // One value alone: spread over half a unit.
-        assert_eq!(spread(&[point(7.0, 2.0), point(7.0, 1.0)]), [7.25, 6.75]);
+        assert_eq!(
+            spread(&[point(7.0, 2.0), point(7.0, 1.0)]),
+            (vec![7.25, 6.75], 0.25)
+        );
     }
 }
