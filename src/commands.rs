@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use rpasim_charts::ChartData;
 use rpasim_core::Simulation;
-use rpasim_core::model::TargetKind;
+use rpasim_core::model::{Action, Setting, TargetKind};
 use rpasim_report::goals::Goal;
-use rpasim_report::manifest::ManifestEnvironment;
+use rpasim_report::manifest::{CapacityChange, ManifestEnvironment};
 use rpasim_report::outdir::{Contents, inspect};
 use rpasim_report::series::SampleRows;
 use rpasim_report::{
@@ -283,13 +283,40 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
             .spec
             .environments
             .iter()
-            .filter(|e| e.hosted_capacity > 0)
-            .map(|e| ManifestEnvironment {
+            .enumerate()
+            .map(|(i, e)| ManifestEnvironment {
                 name: e.name.clone(),
                 hosted_capacity: e.hosted_capacity,
+                changes: capacity_changes(s, i),
             })
+            .filter(|e| e.hosted_capacity > 0 || !e.changes.is_empty())
             .collect(),
     }
+}
+
+/// The changes of environment `env`'s hosted capacity by `set` events
+/// within the horizon, in time order (events of one instant in the order
+/// of the file, the last one holding), for the charts' capacity line.
+fn capacity_changes(s: &Scenario, env: usize) -> Vec<CapacityChange> {
+    let mut changes: Vec<CapacityChange> = s
+        .spec
+        .events
+        .iter()
+        .filter(|e| e.at < s.spec.horizon)
+        .filter_map(|e| match e.action {
+            Action::Set {
+                setting: Setting::HostedCapacity(id),
+                value,
+                ..
+            } if id.index() == env => Some(CapacityChange {
+                at_ms: e.at.as_millis(),
+                hosted_capacity: value.max(0.0) as u32,
+            }),
+            _ => None,
+        })
+        .collect();
+    changes.sort_by_key(|c| c.at_ms);
+    changes
 }
 
 /// The overrides that change what is simulated (`--set`, `--seed`), as

@@ -637,3 +637,95 @@ fn one_target_s_bar_takes_the_whole_chart() {
         assert_eq!(labels, expected, "{name}: {texts:?}");
     }
 }
+
+/// A `set` event is recorded in events.csv with the key the scenario
+/// names it by (it read `HostedCapacity(EnvironmentId(0)) = 10`), a flow's
+/// setting on its flow; and the hosted-capacity chart draws the capacity
+/// as it was over time, where it stayed at the starting capacity under
+/// the add-ons held after a purchase.
+#[test]
+fn a_set_event_is_recorded_by_its_key_and_the_capacity_line_follows_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = repo().join("scenarios/mid-month-add-ons.toml");
+    let o = run_in(
+        dir.path(),
+        &["run", &scenario.display().to_string(), "--out", "o", "-q"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events = fs::read_to_string(dir.path().join("o/events.csv")).expect("events.csv");
+    let changes: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains(",setting_changed,"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "1209600.000,setting_changed,invoicing,,,environments.prod.hosted_capacity = 10",
+            "1209600.000,setting_changed,invoicing,,,hosted_groups.invoicing.max_bots = 10",
+            "1209600.000,setting_changed,desk,,,machines.desk.bots = 3",
+        ]
+    );
+    let manifest = fs::read_to_string(dir.path().join("o/manifest.toml")).expect("manifest");
+    assert!(
+        manifest.contains("[[environments.changes]]\nat_ms = 1209600000\nhosted_capacity = 10\n"),
+        "{manifest}"
+    );
+    let svg = fs::read_to_string(dir.path().join("o/charts/hosted-capacity.svg")).expect("svg");
+    assert!(svg_texts(&svg).contains(&"hosted capacity 10 (4 at start)".to_string()));
+    // The dashed line's dashes lie at 4 add-ons, then at 10: two heights.
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let mut heights: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("stroke") == Some("#C81E1E"))
+        .filter_map(|n| {
+            let ys: Vec<&str> = n
+                .attribute("points")?
+                .split_whitespace()
+                .filter_map(|p| p.split_once(',').map(|(_, y)| y))
+                .collect();
+            ys.windows(2)
+                .all(|w| w[0] == w[1])
+                .then(|| ys.first().copied())?
+        })
+        .collect();
+    heights.sort_unstable();
+    heights.dedup();
+    assert_eq!(heights.len(), 2, "{heights:?}");
+}
+
+/// A flow's `set` (its rate, its failures) is recorded on its flow and its
+/// target, as a line on the target's timeline, but leaves the target's
+/// limits unmarked: they did not change.
+#[test]
+fn a_flow_s_setting_is_recorded_on_the_flow() {
+    let scenario = "[simulation]\nhorizon = \"1d\"\nsample_every = \"10m\"\n\n\
+                    [[machines]]\nname = \"vm\"\nbots = 2\n\n\
+                    [[flows]]\nname = \"f\"\ntarget = \"vm\"\n\
+                    duration = { exponential = { mean = \"10m\" } }\narrivals = { poisson = { per_hour = 3 } }\n\n\
+                    [[events]]\nat = \"6h\"\nkind = \"set\"\nkey = \"flows.f.arrivals.poisson.per_hour\"\nvalue = 6\n\n\
+                    [[events]]\nat = \"7h\"\nkind = \"set\"\nkey = \"flows.f.failure_probability\"\nvalue = 0.25\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("rate.toml"), scenario).expect("write");
+    let o = run_in(dir.path(), &["run", "rate.toml", "--out", "o", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events = fs::read_to_string(dir.path().join("o/events.csv")).expect("events.csv");
+    let changes: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains(",setting_changed,"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "21600.000,setting_changed,vm,,f,flows.f.arrivals.poisson.per_hour = 6",
+            "25200.000,setting_changed,vm,,f,flows.f.failure_probability = 0.25",
+        ]
+    );
+    let bots = fs::read_to_string(dir.path().join("o/charts/bots.svg")).expect("svg");
+    let texts = svg_texts(&bots);
+    assert!(
+        !texts.iter().any(|t| t.contains("at start")),
+        "limits marked as changed: {texts:?}"
+    );
+    let queue = fs::read_to_string(dir.path().join("o/charts/queue-length.svg")).expect("svg");
+    assert!(svg_texts(&queue).contains(&"setting changed".to_string()));
+}

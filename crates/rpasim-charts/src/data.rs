@@ -464,7 +464,7 @@ fn read_events(
         .collect();
     let column = |name: &str| header.iter().position(|h| h == name);
     let columns = (column("time_s"), column("event"), column("target"));
-    let machine = column("machine");
+    let (machine, flow) = (column("machine"), column("flow"));
     let names = shown.iter().filter_map(|i| m.targets.get(*i));
     let mut timelines = TimelineBuilder::new(names.map(|t| t.name.as_str()), m.horizon_ms);
     let mut rows = EventRows {
@@ -498,8 +498,8 @@ fn read_events(
                 &format!("line {line}: time_s is not a number of seconds"),
             )
         })?;
-        let on = machine.map_or("", cell);
-        timelines.push(at_ms, cell(event), cell(target), on);
+        let (on, of) = (machine.map_or("", cell), flow.map_or("", cell));
+        timelines.push(at_ms, cell(event), cell(target), (on, of));
     }
     Ok((rows, timelines.finish()))
 }
@@ -681,6 +681,7 @@ pub(crate) mod tests {
             .map(|e| rpasim_report::manifest::ManifestEnvironment {
                 name: format!("env{e}"),
                 hosted_capacity: 4,
+                changes: Vec::new(),
             })
             .collect();
         for (e, t) in m.targets.iter_mut().take(5).enumerate() {

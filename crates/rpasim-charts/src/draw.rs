@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use rpasim_core::wait::WaitReason;
+use rpasim_report::manifest::ManifestEnvironment;
 use rpasim_report::series::SeriesPoint;
 use rpasim_report::summary;
 
@@ -1087,7 +1088,7 @@ pub fn hosted_capacity<DB: DrawingBackend>(
 fn capacity_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     d: &ChartData,
-    env: &rpasim_report::manifest::ManifestEnvironment,
+    env: &ManifestEnvironment,
     groups: &[(usize, &str)],
 ) -> DrawResult<DB> {
     let (unit, unit_name) = time_unit(d.manifest.horizon_ms);
@@ -1106,9 +1107,12 @@ fn capacity_panel<DB: DrawingBackend>(
         .collect();
     // One line per group: the series are reduced per group (each bucket's
     // snapshot is the group's own), so they are not stacked.
+    let capacity = capacity_steps(env, x_max, unit);
+    let highest = env.changes.iter().map(|c| c.hosted_capacity);
     let top = series
         .iter()
         .flat_map(|s| s.iter().map(held))
+        .chain(highest)
         .max()
         .unwrap_or(0)
         .max(env.hosted_capacity)
@@ -1138,22 +1142,53 @@ fn capacity_panel<DB: DrawingBackend>(
             .map(|p| (p.time_ms as f64 / unit, f64::from(held(p))));
         chart.draw_series(LineSeries::new(line, color(*i).stroke_width(2)))?;
     }
-    let y = f64::from(env.hosted_capacity);
-    chart.draw_series(DashedLineSeries::new(
-        vec![(0.0, y), (x_max, y)],
-        6,
-        4,
-        LIMIT.stroke_width(2),
-    ))?;
+    let y = capacity.last().map_or(0.0, |(_, y)| *y);
+    chart.draw_series(DashedLineSeries::new(capacity, 6, 4, LIMIT.stroke_width(2)))?;
     let label = TextStyle::from((FONT, 12).into_font())
         .color(&LIMIT)
         .pos(Pos::new(HPos::Right, VPos::Bottom));
     chart.draw_series(std::iter::once(Text::new(
-        format!("hosted capacity {} (at start)", env.hosted_capacity),
+        capacity_label(d, env, groups),
         (x_max * 0.99, y),
         label,
     )))?;
     Ok(())
+}
+
+/// The corners of an environment's capacity over the horizon, `x_max` in
+/// the time axis's `unit`: a step at each change its `set` events made
+/// (the line stayed at the starting capacity, under the add-ons held
+/// after a purchase).
+fn capacity_steps(env: &ManifestEnvironment, x_max: f64, unit: f64) -> Vec<(f64, f64)> {
+    let mut y = f64::from(env.hosted_capacity);
+    let mut corners = vec![(0.0, y)];
+    for c in &env.changes {
+        let x = (c.at_ms as f64 / unit).min(x_max);
+        corners.push((x, y));
+        y = f64::from(c.hosted_capacity);
+        corners.push((x, y));
+    }
+    corners.push((x_max, y));
+    corners
+}
+
+/// The label of the capacity line, at its end: the capacity then, and
+/// where it changed, what it started at. An earlier version's output does
+/// not list the changes: "at start" when a setting of the environment's
+/// groups may have moved it (one drawn had a setting changed, or one is
+/// not drawn, its timeline not read).
+fn capacity_label(d: &ChartData, env: &ManifestEnvironment, groups: &[(usize, &str)]) -> String {
+    if let Some(last) = env.changes.last() {
+        return format!(
+            "hosted capacity {} ({} at start)",
+            last.hosted_capacity, env.hosted_capacity
+        );
+    }
+    let changed = groups
+        .iter()
+        .any(|(i, name)| !d.shown.contains(i) || d.timeline(name).settings_changed);
+    let when = if changed { " (at start)" } else { "" };
+    format!("hosted capacity {}{when}", env.hosted_capacity)
 }
 
 /// Wait reasons, in the order of their `summary.csv` share columns, with

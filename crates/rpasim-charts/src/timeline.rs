@@ -161,8 +161,9 @@ impl TimelineBuilder {
     }
 
     /// Takes in one event of `events.csv`: at `at_ms`, `event` of `target`
-    /// (on `machine`, empty when none). Events of other targets are left.
-    pub fn push(&mut self, at_ms: u64, event: &str, target: &str, machine: &str) {
+    /// (on `machine`, of `flow`, each empty when none). Events of other
+    /// targets are left.
+    pub fn push(&mut self, at_ms: u64, event: &str, target: &str, (machine, flow): (&str, &str)) {
         let bucket_ms = self.bucket_ms;
         let Some(b) = self.targets.get_mut(target) else {
             return;
@@ -173,7 +174,8 @@ impl TimelineBuilder {
             "machine_offline" => (SpanKind::Offline, true),
             "machine_online" => (SpanKind::Offline, false),
             other => {
-                b.settings_changed |= other == "setting_changed";
+                // A flow's rate or failures are no limit of the target.
+                b.settings_changed |= other == "setting_changed" && flow.is_empty();
                 if let Some(color) = mark_color(other) {
                     b.marks.push(Mark { at_ms, color }, bucket_ms);
                 }
@@ -315,7 +317,7 @@ mod tests {
     fn timeline_of_g(rows: &[(u64, &str, &str, &str)]) -> Timeline {
         let mut b = TimelineBuilder::new(["g"], 10_000);
         for (at, event, target, machine) in rows {
-            b.push(*at, event, target, machine);
+            b.push(*at, event, target, (machine, ""));
         }
         b.finish().remove("g").expect("g was asked for")
     }
@@ -350,6 +352,13 @@ mod tests {
         let changed = timeline_of_g(&[(1_000, "setting_changed", "g", "")]);
         assert!(changed.settings_changed);
         assert_eq!(changed.marks[0].color, RGBColor(0, 130, 130));
+        // A flow's setting (its rate) is marked, but leaves the target's
+        // limits as they were.
+        let mut b = TimelineBuilder::new(["g"], 10_000);
+        b.push(1_000, "setting_changed", "g", ("", "invoices"));
+        let rate = b.finish().remove("g").expect("g");
+        assert!(!rate.settings_changed);
+        assert_eq!(rate.marks.len(), 1);
     }
 
     /// `n` outages of `g`'s machine `m`, the i-th from 10 i ms for 1 ms

@@ -49,7 +49,7 @@ pub fn cost(spec: &ModelSpec, prices: &Prices) -> Cost {
         .iter()
         .filter(|e| e.at < spec.horizon)
         .filter_map(|e| match e.action {
-            Action::Set { setting, value } => Some((e.at, setting, value)),
+            Action::Set { setting, value, .. } => Some((e.at, setting, value)),
             _ => None,
         })
         .collect();

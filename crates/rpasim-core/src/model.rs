@@ -402,6 +402,9 @@ pub enum Action {
         setting: Setting,
         /// Its new value (an integer for counts).
         value: f64,
+        /// The setting as the scenario names it, for the record of the
+        /// change (`environments.prod.hosted_capacity`).
+        key: String,
     },
 }
 
@@ -625,7 +628,7 @@ impl ModelSpec {
                 Action::RevokeAccess { flows } => {
                     flows.iter().all(|f| f.index() < self.flows.len())
                 }
-                Action::Set { setting, value } => self.setting_is_valid(*setting, *value),
+                Action::Set { setting, value, .. } => self.setting_is_valid(*setting, *value),
             };
             if !ok {
                 return Err(SpecError::OutOfRange {

@@ -78,6 +78,7 @@ fn highest_set_rates(events: &[TimelineEvent], flows: usize) -> Vec<Option<f64>>
         if let Action::Set {
             setting: Setting::ArrivalRate(f),
             value,
+            ..
         } = e.action
             && let Some(rate) = rates.get_mut(f.index())
         {
@@ -194,6 +195,7 @@ mod tests {
             action: Action::Set {
                 setting: Setting::ArrivalRate(crate::ids::FlowId::from_index(flow)),
                 value,
+                key: format!("flows.f{flow}.arrivals.poisson.per_hour"),
             },
         };
         let events = [set(1, 30.0), set(1, 50.0), set(1, 5.0), set(2, 1.0)];

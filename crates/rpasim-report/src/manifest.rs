@@ -51,6 +51,20 @@ pub struct ManifestEnvironment {
     pub name: String,
     /// Hosted capacity (add-ons) at the start.
     pub hosted_capacity: u32,
+    /// Each later change of the capacity by a `set` event, in time order;
+    /// empty when it never changes, and for outputs of earlier versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<CapacityChange>,
+}
+
+/// A change of an environment's hosted capacity during a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityChange {
+    /// When, milliseconds.
+    pub at_ms: u64,
+    /// The capacity from then on.
+    pub hosted_capacity: u32,
 }
 
 /// A target of the run.
@@ -202,6 +216,10 @@ mod tests {
             environments: vec![ManifestEnvironment {
                 name: "prod".into(),
                 hosted_capacity: 12,
+                changes: vec![CapacityChange {
+                    at_ms: 1_209_600_000,
+                    hosted_capacity: 18,
+                }],
             }],
         };
         let dir = tempfile::tempdir().expect("temp dir");

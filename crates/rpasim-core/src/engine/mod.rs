@@ -605,7 +605,11 @@ impl<O: Observer> Simulation<O> {
             Action::SetPriority { flow, priority } => self.set_priority(flow, priority),
             Action::MoveToTop { flow, run } => self.move_to_top(flow, run),
             Action::RevokeAccess { flows } => self.revoke_access(&flows),
-            Action::Set { setting, value } => self.apply_setting(setting, value),
+            Action::Set {
+                setting,
+                value,
+                key,
+            } => self.apply_setting(setting, value, &key),
         }
     }
 

@@ -352,7 +352,9 @@ impl<O: Observer> Simulation<O> {
 
     // ----- settings ----------------------------------------------------
 
-    pub(super) fn apply_setting(&mut self, setting: Setting, value: f64) {
+    /// Applies a `set` event: `setting`, named `key` in the scenario, to
+    /// `value`; recorded as `key = value`, on the flow for a flow's setting.
+    pub(super) fn apply_setting(&mut self, setting: Setting, value: f64, key: &str) {
         let count = value.max(0.0) as u32;
         let target = match setting {
             Setting::MachineBots(m) => {
@@ -387,18 +389,22 @@ impl<O: Observer> Simulation<O> {
             }
             Setting::ArrivalRate(f) => {
                 self.set_arrival_rate(f, value);
-                None
+                self.flow_notable(NotableKind::SettingChanged, f, format!("{key} = {value}"));
+                return;
             }
             Setting::FailureProbability(f) => {
                 self.flows[f.index()].failure_probability = value.clamp(0.0, 1.0);
-                None
+                self.flow_notable(NotableKind::SettingChanged, f, format!("{key} = {value}"));
+                return;
             }
         };
+        // The key as the scenario names it: the setting's own names
+        // (`HostedCapacity(EnvironmentId(0))`) reached events.csv.
         self.notable(
             NotableKind::SettingChanged,
             target,
             None,
-            format!("{setting:?} = {value}"),
+            format!("{key} = {value}"),
         );
         if let Some(t) = target {
             self.sync_available(t);

@@ -350,7 +350,11 @@ impl Builder<'_> {
         }
         settings
             .into_iter()
-            .map(|setting| Action::Set { setting, value })
+            .map(|setting| Action::Set {
+                setting,
+                value,
+                key: key.clone(),
+            })
             .collect()
     }
 
@@ -500,7 +504,7 @@ impl Builder<'_> {
         let mut order: Vec<(usize, &TimelineEvent)> = events.iter().enumerate().collect();
         order.sort_by_key(|(i, e)| (e.at, *i));
         for (_, e) in order {
-            let Action::Set { setting, value } = e.action else {
+            let Action::Set { setting, value, .. } = e.action else {
                 continue;
             };
             let n = value as u32;
