@@ -691,6 +691,13 @@ fn a_set_event_is_recorded_by_its_key_and_the_capacity_line_follows_it() {
     heights.sort_unstable();
     heights.dedup();
     assert_eq!(heights.len(), 2, "{heights:?}");
+    // The bots chart's limits as at the start say so; the desk's 1 bot,
+    // 3 from day 14, is at most 3 (it read "3 bots").
+    let bots = fs::read_to_string(dir.path().join("o/charts/bots.svg")).expect("svg");
+    let texts = svg_texts(&bots);
+    for label in ["max_bots 4 at start", "3 bots at most"] {
+        assert!(texts.contains(&label.to_string()), "{label}: {texts:?}");
+    }
 }
 
 /// A flow's `set` (its rate, its failures) is recorded on its flow and its

@@ -479,8 +479,9 @@ const LIMIT: RGBColor = RGBColor(200, 30, 30);
 
 /// The limits of target `i`'s bots: a hosted group's `max_bots` and its
 /// environment's hosted capacity (as at the start: "at start" when a
-/// setting of the target changed later); a machine target's bot count
-/// (the most it had available).
+/// setting of the target, or the capacity, changed later); a machine
+/// target's bot count (the most it had available, "at most" when a setting
+/// changed).
 fn limits(d: &ChartData, i: usize, series: &[SeriesPoint], changed: bool) -> Vec<(String, u32)> {
     let Some(t) = d.manifest.targets.get(i) else {
         return Vec::new();
@@ -495,6 +496,13 @@ fn limits(d: &ChartData, i: usize, series: &[SeriesPoint], changed: bool) -> Vec
             .iter()
             .find(|e| Some(&e.name) == t.environment.as_ref());
         if let Some(e) = env.filter(|e| e.hosted_capacity != max) {
+            // A change of the capacity is told on the environment's first
+            // group only; the manifest lists it for every group.
+            let when = if e.changes.is_empty() {
+                when
+            } else {
+                " at start"
+            };
             let name = format!("{} capacity {}{when}", e.name, e.hosted_capacity);
             out.push((name, e.hosted_capacity));
         }
@@ -504,8 +512,12 @@ fn limits(d: &ChartData, i: usize, series: &[SeriesPoint], changed: bool) -> Vec
             .map(|p| p.busy + p.ready + p.provisioning)
             .max()
             .unwrap_or(0);
+        // The most the target had: after a `set` of its bots, not what it
+        // had throughout (it read "3 bots" over a machine of 1 bot until
+        // its purchase).
+        let most = if changed { " at most" } else { "" };
         if bots > 0 {
-            out.push((format!("{bots} bots"), bots));
+            out.push((format!("{bots} bots{most}"), bots));
         }
     }
     out
