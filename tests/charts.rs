@@ -638,6 +638,16 @@ fn one_target_s_bar_takes_the_whole_chart() {
     }
 }
 
+/// The `setting_changed` rows of a run's events.csv.
+fn setting_rows(out: &Path) -> Vec<String> {
+    fs::read_to_string(out.join("events.csv"))
+        .expect("events.csv")
+        .lines()
+        .filter(|l| l.contains(",setting_changed,"))
+        .map(String::from)
+        .collect()
+}
+
 /// A `set` event is recorded in events.csv with the key the scenario
 /// names it by (it read `HostedCapacity(EnvironmentId(0)) = 10`), a flow's
 /// setting on its flow; and the hosted-capacity chart draws the capacity
@@ -652,13 +662,8 @@ fn a_set_event_is_recorded_by_its_key_and_the_capacity_line_follows_it() {
         &["run", &scenario.display().to_string(), "--out", "o", "-q"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let events = fs::read_to_string(dir.path().join("o/events.csv")).expect("events.csv");
-    let changes: Vec<&str> = events
-        .lines()
-        .filter(|l| l.contains(",setting_changed,"))
-        .collect();
     assert_eq!(
-        changes,
+        setting_rows(&dir.path().join("o")),
         [
             "1209600.000,setting_changed,invoicing,,,environments.prod.hosted_capacity = 10",
             "1209600.000,setting_changed,invoicing,,,hosted_groups.invoicing.max_bots = 10",
@@ -715,13 +720,8 @@ fn a_flow_s_setting_is_recorded_on_the_flow() {
     fs::write(dir.path().join("rate.toml"), scenario).expect("write");
     let o = run_in(dir.path(), &["run", "rate.toml", "--out", "o", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let events = fs::read_to_string(dir.path().join("o/events.csv")).expect("events.csv");
-    let changes: Vec<&str> = events
-        .lines()
-        .filter(|l| l.contains(",setting_changed,"))
-        .collect();
     assert_eq!(
-        changes,
+        setting_rows(&dir.path().join("o")),
         [
             "21600.000,setting_changed,vm,,f,flows.f.arrivals.poisson.per_hour = 6",
             "25200.000,setting_changed,vm,,f,flows.f.failure_probability = 0.25",
