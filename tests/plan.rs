@@ -558,17 +558,21 @@ arrivals = {{ every = "60d", burst = 10 }}
     )
 }
 
+/// A search of [`two_kinds`]: 2 or 8 bots, 2 or 8 add-ons, for half the
+/// runs started.
+const TWO_KINDS_SEARCH: [&str; 6] = [
+    "--search",
+    "machines.vm.bots=2,8",
+    "--search",
+    "environments.prod.hosted_capacity|hosted_groups.h.max_bots=2|2,8|8",
+    "--goal",
+    "all.started_share>=50%",
+];
+
 #[test]
 fn with_prices_the_cheaper_of_two_feasible_combinations_is_taken() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let search = [
-        "--search",
-        "machines.vm.bots=2,8",
-        "--search",
-        "environments.prod.hosted_capacity|hosted_groups.h.max_bots=2|2,8|8",
-        "--goal",
-        "all.started_share>=50%",
-    ];
+    let search = TWO_KINDS_SEARCH;
     // Bots at 100 a month, add-ons at 300, over 30 days (one month):
     // 8 bots + 2 add-ons = 1,400; 2 bots + 8 add-ons = 2,600; 8 + 8 = 3,200;
     // 2 + 2 = 800 does not meet (4 of 20 runs start).
@@ -691,14 +695,7 @@ fn many_goals_are_told_by_those_that_decide() {
 fn candidates_of_the_same_cost_are_each_seen_on_the_chart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let same_price = "\n[costs]\nunattended_bot_per_month = 100\nhosted_addon_per_month = 100\n";
-    let search = [
-        "--search",
-        "machines.vm.bots=2,8",
-        "--search",
-        "environments.prod.hosted_capacity|hosted_groups.h.max_bots=2|2,8|8",
-        "--goal",
-        "all.started_share>=50%",
-    ];
+    let search = TWO_KINDS_SEARCH;
     let o = plan(dir.path(), &two_kinds(same_price), &search);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let costs: Vec<String> = rows(dir.path())
