@@ -283,39 +283,40 @@ fn manifest(s: &Scenario, path: &Path, runs: u64) -> Manifest {
             .spec
             .environments
             .iter()
-            .enumerate()
-            .map(|(i, e)| ManifestEnvironment {
+            .zip(capacity_changes(s))
+            .map(|(e, changes)| ManifestEnvironment {
                 name: e.name.clone(),
                 hosted_capacity: e.hosted_capacity,
-                changes: capacity_changes(s, i),
+                changes,
             })
             .filter(|e| e.hosted_capacity > 0 || !e.changes.is_empty())
             .collect(),
     }
 }
 
-/// The changes of environment `env`'s hosted capacity by `set` events
-/// within the horizon, in time order (events of one instant in the order
-/// of the file, the last one holding), for the charts' capacity line.
-fn capacity_changes(s: &Scenario, env: usize) -> Vec<CapacityChange> {
-    let mut changes: Vec<CapacityChange> = s
-        .spec
-        .events
-        .iter()
-        .filter(|e| e.at < s.spec.horizon)
-        .filter_map(|e| match e.action {
-            Action::Set {
-                setting: Setting::HostedCapacity(id),
-                value,
-                ..
-            } if id.index() == env => Some(CapacityChange {
+/// The changes of each environment's hosted capacity by `set` events
+/// within the horizon, by environment, in time order (events of one
+/// instant in the order of the file, the last one holding), for the
+/// charts' capacity line. One pass over the events for all environments.
+fn capacity_changes(s: &Scenario) -> Vec<Vec<CapacityChange>> {
+    let mut changes = vec![Vec::new(); s.spec.environments.len()];
+    for e in s.spec.events.iter().filter(|e| e.at < s.spec.horizon) {
+        if let Action::Set {
+            setting: Setting::HostedCapacity(id),
+            value,
+            ..
+        } = e.action
+            && let Some(of_env) = changes.get_mut(id.index())
+        {
+            of_env.push(CapacityChange {
                 at_ms: e.at.as_millis(),
                 hosted_capacity: value.max(0.0) as u32,
-            }),
-            _ => None,
-        })
-        .collect();
-    changes.sort_by_key(|c| c.at_ms);
+            });
+        }
+    }
+    for of_env in &mut changes {
+        of_env.sort_by_key(|c: &CapacityChange| c.at_ms);
+    }
     changes
 }
 

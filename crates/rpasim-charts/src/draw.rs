@@ -17,7 +17,7 @@ use rpasim_report::series::SeriesPoint;
 use rpasim_report::summary;
 
 use crate::data::ChartData;
-use crate::timeline::{MARK_KEY, Mark, Span, SpanKind};
+use crate::timeline::{MARK_KEY, Mark, Span, SpanKind, Timeline};
 
 /// A stacked band: its top for a point, and its colour.
 type Band = (fn(&SeriesPoint) -> u32, RGBColor);
@@ -218,16 +218,13 @@ struct TimelineKind {
 /// have on their timelines, in the order of the bots chart's key.
 fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<TimelineKind> {
     let timelines: Vec<_> = names.iter().map(|n| d.timeline(n)).collect();
+    let drawn = |has: &dyn Fn(&Timeline) -> bool| timelines.iter().any(|t| has(t));
     let spans = [
         ("maintenance", SpanKind::Maintenance),
         ("offline", SpanKind::Offline),
     ]
     .into_iter()
-    .filter(|(_, kind)| {
-        timelines
-            .iter()
-            .any(|t| t.spans.iter().any(|s| s.kind == *kind))
-    })
+    .filter(|(_, kind)| drawn(&|t| t.spans.iter().any(|s| s.kind == *kind)))
     .map(|(name, kind)| TimelineKind {
         name,
         color: kind.color(),
@@ -235,11 +232,7 @@ fn timeline_kinds(d: &ChartData, names: &[&str]) -> Vec<TimelineKind> {
     });
     let marks = MARK_KEY
         .into_iter()
-        .filter(|(_, c)| {
-            timelines
-                .iter()
-                .any(|t| t.marks.iter().any(|m| m.color == *c))
-        })
+        .filter(|(_, c)| drawn(&|t| t.marks.iter().any(|m| m.color == *c)))
         .map(|(name, c)| TimelineKind {
             name,
             color: c.mix(0.5),

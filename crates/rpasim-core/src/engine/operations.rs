@@ -356,6 +356,9 @@ impl<O: Observer> Simulation<O> {
     /// `value`; recorded as `key = value`, on the flow for a flow's setting.
     pub(super) fn apply_setting(&mut self, setting: Setting, value: f64, key: &str) {
         let count = value.max(0.0) as u32;
+        // The key as the scenario names it: the setting's own names
+        // (`HostedCapacity(EnvironmentId(0))`) reached events.csv.
+        let detail = format!("{key} = {value}");
         let target = match setting {
             Setting::MachineBots(m) => {
                 self.fleet.set_bots(m, count.max(1));
@@ -389,23 +392,16 @@ impl<O: Observer> Simulation<O> {
             }
             Setting::ArrivalRate(f) => {
                 self.set_arrival_rate(f, value);
-                self.flow_notable(NotableKind::SettingChanged, f, format!("{key} = {value}"));
+                self.flow_notable(NotableKind::SettingChanged, f, detail);
                 return;
             }
             Setting::FailureProbability(f) => {
                 self.flows[f.index()].failure_probability = value.clamp(0.0, 1.0);
-                self.flow_notable(NotableKind::SettingChanged, f, format!("{key} = {value}"));
+                self.flow_notable(NotableKind::SettingChanged, f, detail);
                 return;
             }
         };
-        // The key as the scenario names it: the setting's own names
-        // (`HostedCapacity(EnvironmentId(0))`) reached events.csv.
-        self.notable(
-            NotableKind::SettingChanged,
-            target,
-            None,
-            format!("{key} = {value}"),
-        );
+        self.notable(NotableKind::SettingChanged, target, None, detail);
         if let Some(t) = target {
             self.sync_available(t);
             self.dispatch(t);
